@@ -1,0 +1,723 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Dispatch over the fd kinds, fd tables, and the shared-description logic. */
+#define LOG_PREFIX "files: "
+#include <dirent.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <linux/kcmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "files_priv.h"
+#include "sk_net.h"
+#include "locks.h"
+#include "log.h"
+#include "pty.h"
+#include "plugin_files.h"
+
+static const struct fd_ops *const fd_kinds[] = {
+	&regular_fd_ops, &directory_fd_ops, &chardev_fd_ops, &pipe_fd_ops, &fifo_fd_ops, &pty_master_fd_ops, &pty_slave_fd_ops, &tty_fd_ops,
+	&eventfd_fd_ops, &signalfd_fd_ops, &timerfd_fd_ops, &epoll_fd_ops, &inotify_fd_ops, &fanotify_fd_ops,
+	&pidfd_fd_ops,
+	&unix_fd_ops,
+	&inet_sk_fd_ops, &netlink_sk_fd_ops, &packet_sk_fd_ops,
+	&plugin_fd_ops,
+};
+
+static const struct fd_ops *ops_by_kind(FileKind kind)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(fd_kinds); i++)
+		if (fd_kinds[i]->kind == kind)
+			return fd_kinds[i];
+	return NULL;
+}
+
+static const char *kind_of(const struct stat *st, const char *link)
+{
+	if (S_ISSOCK(st->st_mode))
+		return "socket";
+	if (!strncmp(link, "anon_inode:", 11))
+		return link + 11;
+	if (S_ISBLK(st->st_mode))
+		return "block device";
+	return "unknown";
+}
+
+/* ---- dump ---- */
+
+int files_dump_init(uint64_t *next_id, uint64_t ghost_limit, struct files_dump **ret)
+{
+	struct files_dump *fd = calloc(1, sizeof(*fd));
+
+	if (!fd)
+		return -ENOMEM;
+	fd->next_id = next_id;
+	fd->ghost_limit = ghost_limit;
+	*ret = fd;
+	return 0;
+}
+
+uint64_t files_dump_ghost_limit(const struct files_dump *fd)
+{
+	return fd->ghost_limit;
+}
+
+void files_dump_set_shell_job(struct files_dump *fd, pid_t ext_sid)
+{
+	fd->shell_job_sid = ext_sid;
+}
+
+pid_t files_dump_shell_job_sid(const struct files_dump *fd)
+{
+	return fd->shell_job_sid;
+}
+
+void files_dump_set_link_remap(struct files_dump *fd, bool on)
+{
+	fd->link_remap = on;
+}
+
+void files_dump_abort(struct files_dump *fd)
+{
+	for (size_t i = 0; fd && i < fd->nr_remaps; i++)
+		if (unlink(fd->remaps[i]) < 0)
+			pr_perror("cannot remove the link %s made for --link-remap", fd->remaps[i]);
+}
+
+void files_dump_free(struct files_dump *fd)
+{
+	if (!fd)
+		return;
+	for (size_t i = 0; i < fd->nr_remaps; i++)
+		free(fd->remaps[i]);
+	free(fd->remaps);
+	for (size_t i = 0; i < fd->nr_files; i++) {
+		close(fd->files[i].local);
+		file_entry__free_unpacked(fd->files[i].fe, NULL);
+	}
+	for (size_t i = 0; i < fd->nr_pipes; i++) {
+		close(fd->pipes[i].local);
+		pipe_entry__free_unpacked(fd->pipes[i].pe, NULL);
+	}
+	free(fd->files);
+	free(fd->pipes);
+	free(fd->pids);
+	free(fd->ext_unix);
+	sk_net_dump_free(fd->net);
+	free(fd);
+}
+
+static int read_fdinfo(pid_t pid, int n, unsigned int *flags, uint64_t *pos)
+{
+	char path[64], buf[4096];
+	_cleanup_close_ int f = -EBADF;
+	ssize_t len;
+	const char *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", pid, n);
+	f = open(path, O_RDONLY | O_CLOEXEC);
+	if (f < 0)
+		return -errno;
+	len = read(f, buf, sizeof(buf) - 1);
+	if (len < 0)
+		return -errno;
+	buf[len] = '\0';
+	p = strstr(buf, "pos:");
+	*pos = p ? strtoull(p + 4, NULL, 10) : 0;
+	p = strstr(buf, "flags:");
+	if (!p)
+		return -EBADMSG;
+	*flags = (unsigned int)strtoul(p + 6, NULL, 8);
+	return 0;
+}
+
+/* The already dumped description this fd shares, if any (kcmp on our copies). */
+static struct dumped_file *find_shared(struct files_dump *fd, int local, const struct stat *st)
+{
+	pid_t self = getpid();
+
+	for (size_t i = 0; i < fd->nr_files; i++) {
+		struct dumped_file *df = &fd->files[i];
+
+		if (df->fe->has_ino && df->fe->ino != st->st_ino)
+			continue;
+		if (syscall(SYS_kcmp, self, self, KCMP_FILE, local, df->local) == 0)
+			return df;
+	}
+	return NULL;
+}
+
+static int add_file(struct files_dump *fd, FileEntry *fe, int local)
+{
+	if (fd->nr_files == fd->cap_files) {
+		size_t cap = fd->cap_files ? fd->cap_files * 2 : 64;
+		struct dumped_file *nf = realloc(fd->files, cap * sizeof(*nf));
+
+		if (!nf)
+			return -ENOMEM;
+		fd->files = nf;
+		fd->cap_files = cap;
+	}
+	fd->files[fd->nr_files].fe = fe;
+	fd->files[fd->nr_files].local = local;
+	fd->nr_files++;
+	return 0;
+}
+
+/* A new file_entry for a (not yet seen) description; on success fd owns a->local. */
+static int new_entry(struct files_dump *fd, const struct fd_ops *ops, const struct fd_dump_arg *a, uint64_t *ret_id)
+{
+	FileEntry *fe = calloc(1, sizeof(*fe));
+	int r;
+
+	if (!fe)
+		return -ENOMEM;
+	file_entry__init(fe);
+	fe->id = (*fd->next_id)++;
+	fe->kind = ops->kind;
+	fe->flags = a->flags & ~O_CLOEXEC;
+	fe->has_pos = true;
+	fe->pos = a->pos;
+	fe->has_ino = true;
+	fe->ino = a->st.st_ino;
+	fe->has_dev = true;
+	fe->dev = a->st.st_dev;
+	r = ops->dump(fd, a, fe);
+	if (r >= 0)
+		r = add_file(fd, fe, a->local);
+	if (r < 0) {
+		file_entry__free_unpacked(fe, NULL);
+		return r;
+	}
+	*ret_id = fe->id;
+	return 0;
+}
+
+/* Dumps one description; *ret_id gets its id (an existing one when shared). */
+static int dump_one_fd(struct files_dump *fd, pid_t pid, int pidfd, int n, uint64_t *ret_id, bool *cloexec)
+{
+	char path[64], link[PATH_MAX];
+	struct fd_dump_arg a = { .pid = pid, .fd = n, .link = link };
+	const struct fd_ops *ops = NULL;
+	struct dumped_file *shared;
+	ssize_t len;
+	int r;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, n);
+	len = readlink(path, link, sizeof(link) - 1);
+	if (len < 0)
+		return pr_perror_ret("pid %d fd %d: cannot read %s", pid, n, path);
+	link[len] = '\0';
+	r = read_fdinfo(pid, n, &a.flags, &a.pos);
+	if (r < 0)
+		return pr_err_ret(r, "pid %d fd %d: cannot read fdinfo", pid, n);
+	*cloexec = a.flags & O_CLOEXEC;
+	a.local = (int)syscall(SYS_pidfd_getfd, pidfd, n, 0);
+	if (a.local < 0)
+		return pr_perror_ret("pid %d fd %d (%s): pidfd_getfd failed", pid, n, link);
+	if (fstat(a.local, &a.st) < 0) {
+		r = pr_perror_ret("pid %d fd %d (%s): cannot stat", pid, n, link);
+		goto err;
+	}
+	shared = find_shared(fd, a.local, &a.st);
+	if (shared) {
+		*ret_id = shared->fe->id;
+		close(a.local);
+		return file_locks_dump_fd(fd, pid, n, shared->fe);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(fd_kinds) && !ops; i++)
+		if (fd_kinds[i]->match_fd ? fd_kinds[i]->match_fd(a.local, &a.st, link) : fd_kinds[i]->match(&a.st, link))
+			ops = fd_kinds[i];
+	if (!ops) {
+		/* an unknown kind: the plugins may keep it (plugin_files.c) */
+		r = new_entry(fd, &plugin_fd_ops, &a, ret_id);
+		if (r == -ENOTSUP)
+			r = pr_err_ret(-EOPNOTSUPP,
+				       "pid %d fd %d: %s (%s) is a kind of fd that cannot be dumped yet (no plugin took it)",
+				       pid, n, link, kind_of(&a.st, link));
+		if (r < 0)
+			goto err;
+		return file_locks_dump_fd(fd, pid, n, fd->files[fd->nr_files - 1].fe);
+	}
+	r = new_entry(fd, ops, &a, ret_id);
+	if (r < 0)
+		goto err;
+	/* the entry owns a.local now */
+	return file_locks_dump_fd(fd, pid, n, fd->files[fd->nr_files - 1].fe);
+err:
+	close(a.local);
+	return r;
+}
+
+struct dumped_file *files_find_ghost(struct files_dump *fd, uint64_t dev, uint64_t ino)
+{
+	for (size_t i = 0; i < fd->nr_files; i++) {
+		const FileEntry *fe = fd->files[i].fe;
+
+		if (fe->kind == FILE_KIND__FILE_REGULAR && fe->deleted && fe->has_ghost_data && fe->dev == dev &&
+		    fe->ino == ino)
+			return &fd->files[i];
+	}
+	return NULL;
+}
+
+int files_dump_mapped_file(struct files_dump *fd, pid_t pid, const char *map_path, const char *link,
+			   uint64_t *ret_id)
+{
+	struct fd_dump_arg a = { .pid = pid, .fd = -1, .link = link, .flags = O_RDONLY };
+	struct dumped_file *ghost;
+	int r;
+
+	a.local = open(map_path, O_RDONLY | O_CLOEXEC);
+	if (a.local < 0)
+		return pr_perror_ret("pid %d: cannot open the mapped file %s (%s)", pid, link, map_path);
+	if (fstat(a.local, &a.st) < 0) {
+		r = pr_perror_ret("pid %d: cannot stat the mapped file %s", pid, link);
+		goto err;
+	}
+	ghost = files_find_ghost(fd, a.st.st_dev, a.st.st_ino);
+	if (ghost) {
+		*ret_id = ghost->fe->id;
+		close(a.local);
+		return 0;
+	}
+	if (!S_ISREG(a.st.st_mode) || link[0] != '/') {
+		r = pr_err_ret(-EOPNOTSUPP, "pid %d: not supported yet: mapping of unlinked %s (mode %#o)", pid, link,
+			       a.st.st_mode);
+		goto err;
+	}
+	r = new_entry(fd, &regular_fd_ops, &a, ret_id);
+	if (r < 0)
+		goto err;
+	return 0;
+err:
+	close(a.local);
+	return r;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+static int list_fds(pid_t pid, int **ret, size_t *ret_n)
+{
+	char path[64];
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *de;
+	int *fds = NULL;
+	size_t n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+	d = opendir(path);
+	if (!d)
+		return pr_perror_ret("pid %d: cannot list %s", pid, path);
+	while ((de = readdir(d))) {
+		int *nf;
+
+		if (de->d_name[0] == '.')
+			continue;
+		nf = realloc(fds, (n + 1) * sizeof(*fds));
+		if (!nf) {
+			free(fds);
+			return -ENOMEM;
+		}
+		fds = nf;
+		fds[n++] = atoi(de->d_name);
+	}
+	qsort(fds, n, sizeof(*fds), cmp_int);
+	*ret = fds;
+	*ret_n = n;
+	return 0;
+}
+
+static int note_task_pid(struct files_dump *fd, pid_t pid)
+{
+	pid_t *tmp = realloc(fd->pids, (fd->nr_pids + 1) * sizeof(*tmp));
+
+	if (!tmp)
+		return -ENOMEM;
+	fd->pids = tmp;
+	fd->pids[fd->nr_pids++] = pid;
+	return 0;
+}
+
+/* A task whose fds were dumped, or a child of one (zombies have no fds but are in the tree). */
+bool files_dump_in_tree(const struct files_dump *fd, pid_t pid)
+{
+	char path[64], line[256];
+	_cleanup_fclose_ FILE *f = NULL;
+	pid_t ppid = 0;
+
+	for (size_t i = 0; i < fd->nr_pids; i++)
+		if (fd->pids[i] == pid)
+			return true;
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "PPid: %d", &ppid) == 1)
+			break;
+	for (size_t i = 0; ppid > 0 && i < fd->nr_pids; i++)
+		if (fd->pids[i] == ppid)
+			return true;
+	return false;
+}
+
+/* Lets the kinds resolve what refers to other descriptions, now that all are known. */
+static int dump_finish_kinds(struct files_dump *fd)
+{
+	for (size_t i = 0; i < fd->nr_files; i++) {
+		const struct fd_ops *ops = ops_by_kind(fd->files[i].fe->kind);
+		int r = ops && ops->dump_finish ? ops->dump_finish(fd, fd->files[i].fe, fd->files[i].local) : 0;
+
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int files_dump_task(struct files_dump *fd, pid_t pid, struct img_dir *d, uint64_t task_id)
+{
+	_cleanup_free_ int *fds = NULL;
+	_cleanup_close_ int pidfd = -EBADF;
+	struct img_writer *w = NULL;
+	size_t n = 0;
+	int r;
+
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0)
+		return pr_perror_ret("pid %d: pidfd_open failed", pid);
+	r = note_task_pid(fd, pid);
+	if (r < 0)
+		return r;
+	r = list_fds(pid, &fds, &n);
+	if (r < 0)
+		return r;
+	r = img_create(d, IMG_FDTABLE, task_id, &w);
+	for (size_t i = 0; r >= 0 && i < n; i++) {
+		FdEntry e = FD_ENTRY__INIT;
+		bool cloexec = false;
+
+		r = dump_one_fd(fd, pid, pidfd, fds[i], &e.file_id, &cloexec);
+		if (r < 0)
+			break;
+		e.fd = (uint32_t)fds[i];
+		e.cloexec = cloexec;
+		r = img_write_msg(w, &e.base);
+	}
+	if (r < 0) {
+		img_writer_abort(w);
+		return r;
+	}
+	return img_commit(w);
+}
+
+int files_dump_finish(struct files_dump *fd, struct img_dir *d)
+{
+	struct img_writer *w = NULL;
+	int r;
+
+	for (size_t i = 0; i < fd->nr_pipes; i++) {
+		const struct dumped_pipe *p = &fd->pipes[i];
+
+		/*
+		 * An end outside the tree (a runtime's stdio pipe): the restore
+		 * takes the runtime's new pipe through --inherit-fd fd[N]:pipe:[INO],
+		 * or makes a pipe of its own whose other end nobody holds.
+		 */
+		if (!p->has_read || !p->has_write)
+			pr_info("pid %d fd %d: pipe:[%" PRIu64 "] has its %s end outside the dumped tree\n", p->pid,
+				p->fd, p->pe->ino, p->has_read ? "write" : "read");
+	}
+	r = dump_finish_kinds(fd);
+	if (r < 0)
+		return r;
+	r = sk_net_dump_write(fd, d); /* netlock.img */
+	if (r < 0)
+		return r;
+	r = img_create(d, IMG_FILES, 0, &w);
+	for (size_t i = 0; r >= 0 && i < fd->nr_files; i++)
+		r = img_write_msg(w, &fd->files[i].fe->base);
+	if (r >= 0)
+		r = img_commit(w);
+	else
+		img_writer_abort(w);
+	if (r < 0 || !fd->nr_pipes)
+		return r;
+	r = img_create(d, IMG_PIPES, 0, &w);
+	for (size_t i = 0; r >= 0 && i < fd->nr_pipes; i++)
+		r = img_write_msg(w, &fd->pipes[i].pe->base);
+	if (r < 0) {
+		img_writer_abort(w);
+		return r;
+	}
+	return img_commit(w);
+}
+
+/* ---- restore ---- */
+
+static int load_records(struct img_dir *d, enum img_kind kind, uint64_t id, const ProtobufCMessageDescriptor *desc,
+			void ***ret, size_t *ret_n)
+{
+	struct img_reader *r = NULL;
+	ProtobufCMessage *m;
+	int n, err = img_open(d, kind, id, &r);
+
+	*ret = NULL;
+	*ret_n = 0;
+	if (err == -ENOENT)
+		return 0; /* absent by the inventory: nothing of that kind */
+	if (err < 0)
+		return err;
+	*ret = calloc(img_reader_count(r) + 1, sizeof(void *));
+	if (!*ret) {
+		img_close(r);
+		return -ENOMEM;
+	}
+	while ((n = img_read_msg(r, desc, &m)) > 0)
+		(*ret)[(*ret_n)++] = m;
+	img_close(r);
+	return n;
+}
+
+static int restore_check(struct files_restore *fr)
+{
+	int max_fd = 0;
+
+	for (size_t t = 0; t < fr->nr_tasks; t++)
+		for (size_t i = 0; i < fr->tasks[t].n; i++) {
+			const FdEntry *e = fr->tasks[t].fds[i];
+			bool known = false;
+
+			for (size_t k = 0; k < fr->nr_files && !known; k++)
+				known = fr->files[k]->id == e->file_id;
+			if (!known || e->fd > INT_MAX / 2)
+				return pr_err_ret(-EBADMSG, "fdtable-%" PRIu64 ".img: fd %u names unknown file %" PRIu64,
+						  fr->tasks[t].task_id, e->fd, e->file_id);
+			if ((int)e->fd > max_fd)
+				max_fd = (int)e->fd;
+		}
+	for (size_t k = 0; k < fr->nr_files; k++)
+		if (!ops_by_kind(fr->files[k]->kind))
+			return pr_err_ret(-EBADMSG, "files.img: file %" PRIu64 " of unknown kind %d", fr->files[k]->id,
+					  fr->files[k]->kind);
+	fr->fd_floor = max_fd + 64;
+	return 0;
+}
+
+/* Lifts our fd limit so that every description fits above the tasks' numbers. */
+static int raise_nofile(struct files_restore *fr)
+{
+	struct rlimit rl;
+	rlim_t need = (rlim_t)fr->fd_floor + fr->nr_files + 2 * fr->nr_pipes + 64;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return -errno;
+	if (rl.rlim_cur >= need)
+		return 0;
+	if (rl.rlim_max < need)
+		return pr_err_ret(-EMFILE, "the checkpoint needs %lu fds, the hard limit is %lu", (unsigned long)need,
+				  (unsigned long)rl.rlim_max);
+	rl.rlim_cur = need;
+	return setrlimit(RLIMIT_NOFILE, &rl) < 0 ? -errno : 0;
+}
+
+bool files_restore_shell_job(const struct files_restore *fr)
+{
+	return fr->shell_job;
+}
+
+int files_restore_prepare(struct img_dir *d, const uint64_t *task_ids, size_t nr_tasks, bool shell_job,
+			  struct files_restore **ret)
+{
+	struct files_restore *fr = calloc(1, sizeof(*fr));
+	int r;
+
+	if (!fr)
+		return -ENOMEM;
+	fr->shell_job = shell_job;
+	r = load_records(d, IMG_FILES, 0, &file_entry__descriptor, (void ***)&fr->files, &fr->nr_files);
+	if (r >= 0)
+		r = load_records(d, IMG_PIPES, 0, &pipe_entry__descriptor, (void ***)&fr->pipes, &fr->nr_pipes);
+	fr->tasks = calloc(nr_tasks + 1, sizeof(*fr->tasks));
+	fr->file_fds = calloc(fr->nr_files + 1, sizeof(int));
+	fr->pipe_fds = calloc(fr->nr_pipes + 1, sizeof(*fr->pipe_fds));
+	if (r >= 0 && (!fr->tasks || !fr->file_fds || !fr->pipe_fds))
+		r = -ENOMEM;
+	for (size_t i = 0; r >= 0 && i < nr_tasks; i++) {
+		fr->tasks[i].task_id = task_ids[i];
+		fr->nr_tasks++;
+		r = load_records(d, IMG_FDTABLE, task_ids[i], &fd_entry__descriptor, (void ***)&fr->tasks[i].fds,
+				 &fr->tasks[i].n);
+	}
+	for (size_t i = 0; fr->file_fds && i < fr->nr_files; i++)
+		fr->file_fds[i] = -1;
+	for (size_t i = 0; fr->pipe_fds && i < fr->nr_pipes; i++)
+		fr->pipe_fds[i][0] = fr->pipe_fds[i][1] = -1;
+	if (r >= 0)
+		r = restore_check(fr);
+	if (r >= 0)
+		r = raise_nofile(fr);
+	for (size_t i = 0; r >= 0 && i < fr->nr_files; i++) {
+		int local = -1;
+
+		r = ops_by_kind(fr->files[i]->kind)->open(fr, fr->files[i], &local);
+		if (r >= 0) {
+			fr->file_fds[i] = fcntl(local, F_DUPFD, fr->fd_floor);
+			close(local);
+			if (fr->file_fds[i] < 0)
+				r = pr_perror_ret("file %" PRIu64 ": cannot move our fd above %d", fr->files[i]->id,
+						  fr->fd_floor);
+		}
+	}
+	if (r < 0) {
+		files_restore_free(fr);
+		return r;
+	}
+	*ret = fr;
+	return 0;
+}
+
+static int file_fd(const struct files_restore *fr, uint64_t id)
+{
+	for (size_t k = 0; k < fr->nr_files; k++)
+		if (fr->files[k]->id == id)
+			return fr->file_fds[k];
+	return -1;
+}
+
+int files_restore_fd(const struct files_restore *fr, uint64_t id)
+{
+	int f = fr ? file_fd(fr, id) : -1;
+
+	return f >= 0 ? f : -ENOENT;
+}
+
+/* Closes every fd but the task's own numbers. */
+static void close_others(const struct task_fds *tf)
+{
+	unsigned int next = 0;
+
+	for (size_t i = 0; i < tf->n; i++) {
+		if (tf->fds[i]->fd > next)
+			syscall(SYS_close_range, next, tf->fds[i]->fd - 1, 0);
+		next = tf->fds[i]->fd + 1;
+	}
+	syscall(SYS_close_range, next, ~0U, 0);
+}
+
+bool files_restore_first_holder(const struct files_restore *fr, uint64_t file_id, int fd)
+{
+	for (size_t t = 0; t < fr->nr_tasks; t++)
+		for (size_t i = 0; i < fr->tasks[t].n; i++)
+			if (fr->tasks[t].fds[i]->file_id == file_id)
+				return &fr->tasks[t] == fr->cur && (int)fr->tasks[t].fds[i]->fd == fd;
+	return false;
+}
+
+int files_restore_task_file_at(const struct files_restore *fr, int fd, uint64_t *ret_id)
+{
+	for (size_t i = 0; fr->cur && i < fr->cur->n; i++)
+		if ((int)fr->cur->fds[i]->fd == fd) {
+			*ret_id = fr->cur->fds[i]->file_id;
+			return 0;
+		}
+	return -ENOENT;
+}
+
+/* The kinds' set-up that needs the task's final fd numbers (epoll_ctl, pidfd_open). */
+static int post_install(struct files_restore *fr, const struct task_fds *tf)
+{
+	fr->cur = tf;
+	for (size_t i = 0; i < tf->n; i++) {
+		const FdEntry *e = tf->fds[i];
+		const FileEntry *fe = NULL;
+		const struct fd_ops *ops;
+		int r;
+
+		for (size_t k = 0; k < fr->nr_files && !fe; k++)
+			if (fr->files[k]->id == e->file_id)
+				fe = fr->files[k];
+		ops = fe ? ops_by_kind(fe->kind) : NULL;
+		if (!ops || !ops->post_install)
+			continue;
+		r = ops->post_install(fr, fe, (int)e->fd);
+		if (r < 0)
+			return r; /* logged by the kind, with the fd */
+	}
+	return 0;
+}
+
+int files_restore_task(struct files_restore *fr, uint64_t task_id)
+{
+	const struct task_fds *tf = NULL;
+	int r;
+
+	for (size_t t = 0; t < fr->nr_tasks; t++)
+		if (fr->tasks[t].task_id == task_id)
+			tf = &fr->tasks[t];
+	if (!tf)
+		return pr_err_ret(-ENOENT, "task %" PRIu64 ": no fd table", task_id);
+	/* our fds sit above every task number, so no dup3 clobbers one we still need */
+	for (size_t i = 0; i < tf->n; i++) {
+		const FdEntry *e = tf->fds[i];
+		int src = file_fd(fr, e->file_id);
+
+		if (dup3(src, (int)e->fd, e->cloexec ? O_CLOEXEC : 0) < 0)
+			return pr_perror_ret("task %" PRIu64 ": cannot install fd %u", task_id, e->fd);
+	}
+	r = post_install(fr, tf);
+	if (r >= 0)
+		r = pty_restore_ctty(fr);
+	if (r < 0)
+		return r;
+	close_others(tf);
+	return 0;
+}
+
+void files_restore_finish(struct files_restore *fr)
+{
+	for (size_t i = 0; fr && i < fr->nr_remaps; i++)
+		if (unlink(fr->remaps[i]) < 0 && errno != ENOENT)
+			pr_warn("cannot remove the --link-remap link %s: %s\n", fr->remaps[i], strerror(errno));
+}
+
+void files_restore_free(struct files_restore *fr)
+{
+	if (!fr)
+		return;
+	for (size_t i = 0; i < fr->nr_remaps; i++)
+		free(fr->remaps[i]);
+	free(fr->remaps);
+	for (size_t i = 0; i < fr->nr_rpc_peers; i++)
+		close(fr->rpc_peers[i]);
+	free(fr->rpc_peers);
+	for (size_t i = 0; i < fr->nr_files; i++) {
+		if (fr->file_fds && fr->file_fds[i] >= 0)
+			close(fr->file_fds[i]);
+		file_entry__free_unpacked(fr->files[i], NULL);
+	}
+	for (size_t i = 0; i < fr->nr_pipes; i++) {
+		for (int e = 0; fr->pipe_fds && e < 2; e++)
+			if (fr->pipe_fds[i][e] >= 0)
+				close(fr->pipe_fds[i][e]);
+		pipe_entry__free_unpacked(fr->pipes[i], NULL);
+	}
+	for (size_t t = 0; t < fr->nr_tasks; t++) {
+		for (size_t i = 0; i < fr->tasks[t].n; i++)
+			fd_entry__free_unpacked(fr->tasks[t].fds[i], NULL);
+		free(fr->tasks[t].fds);
+	}
+	free(fr->tasks);
+	free(fr->files);
+	free(fr->file_fds);
+	free(fr->pipes);
+	free(fr->pipe_fds);
+	free(fr);
+}

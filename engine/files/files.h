@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Open files of the dumped tree. Every kind of fd is one struct fd_ops
+ * (files/<kind>.c, dump and restore side by side), registered in one table
+ * that both directions read.
+ *
+ * Dump: each fd is taken with pidfd_getfd, so we hold the very open file
+ * description; fds that share one (dup, fork) are found with kcmp and
+ * dumped once. Restore: criu opens every file description itself before the
+ * tree is forked, so the tasks inherit them (sharing what was shared), and
+ * each task then puts them at its fd numbers and closes everything else.
+ */
+#ifndef CR_FILES_H
+#define CR_FILES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "image.h"
+#include "images/files.pb-c.h"
+
+struct files_dump;
+struct files_restore;
+
+/* What a dump callback gets about one fd. */
+struct fd_dump_arg {
+	pid_t pid;
+	int fd;		 /* the number in the task */
+	int local;	 /* our copy (pidfd_getfd) */
+	struct stat st;	 /* of the file */
+	const char *link; /* /proc/PID/fd/N target */
+	unsigned int flags;
+	uint64_t pos;
+};
+
+struct fd_ops {
+	const char *name;
+	FileKind kind;
+	bool (*match)(const struct stat *st, const char *link);
+	/*
+	 * Optional, tried instead of match when set: for kinds told apart only
+	 * through the fd itself (a socket's family: getsockopt SO_DOMAIN on local).
+	 */
+	bool (*match_fd)(int local, const struct stat *st, const char *link);
+	/* Fills fe (kind, flags, pos and id are already set). */
+	int (*dump)(struct files_dump *fd, const struct fd_dump_arg *a, FileEntry *fe);
+	/* In criu, before forking: opens the description; *ret_fd is ours. */
+	int (*open)(struct files_restore *fr, const FileEntry *fe, int *ret_fd);
+	/*
+	 * Optional, at the end of the dump, when every description of the tree
+	 * is known (epoll targets, pidfd targets); local is our copy.
+	 */
+	int (*dump_finish)(struct files_dump *fd, FileEntry *fe, int local);
+	/*
+	 * Optional, in the restored task once all its fds are installed, for
+	 * each fd of this kind (fd is the task's number). criu's copies of every
+	 * description (files_restore_fd) are still open in the task then.
+	 * files_restore_first_holder() picks the one call that sets up a shared
+	 * description.
+	 */
+	int (*post_install)(struct files_restore *fr, const FileEntry *fe, int fd);
+};
+
+/* ---- dump ---- */
+
+int files_dump_init(uint64_t *next_id, uint64_t ghost_limit, struct files_dump **ret);
+/* Dumps the fds of one frozen process into fdtable-ID. */
+int files_dump_task(struct files_dump *fd, pid_t pid, struct img_dir *d, uint64_t task_id);
+/* Writes files.img and pipes.img after the last task. */
+int files_dump_finish(struct files_dump *fd, struct img_dir *d);
+void files_dump_free(struct files_dump *fd);
+
+/* For the kinds: pipes are shared objects keyed by inode. */
+int pipes_dump_note(struct files_dump *fd, const struct fd_dump_arg *a, FileEntry *fe);
+uint64_t files_dump_ghost_limit(const struct files_dump *fd);
+/*
+ * A shell job (--shell-job): ext_sid is the tree's session outside it. The
+ * fds on that session's controlling terminal are dumped as its terminal.
+ */
+void files_dump_set_shell_job(struct files_dump *fd, pid_t ext_sid);
+/*
+ * --link-remap: an open file whose path was removed while other links keep
+ * it is reopened at restore through a hard link made now, beside it.
+ * files_dump_abort() removes those links again when the dump fails.
+ */
+void files_dump_set_link_remap(struct files_dump *fd, bool on);
+void files_dump_abort(struct files_dump *fd);
+pid_t files_dump_shell_job_sid(const struct files_dump *fd);
+/*
+ * For mm: the unlinked file behind a mapping, opened through map_path
+ * (/proc/PID/map_files/START-END; link is its name in maps). Its contents
+ * are stored once per inode, shared with open fds of it; *ret_id names
+ * the file_entry whose ghost serves the mapping at restore.
+ */
+int files_dump_mapped_file(struct files_dump *fd, pid_t pid, const char *map_path, const char *link,
+			   uint64_t *ret_id);
+
+/*
+ * Network sockets (sk_inet.c): the dump's options, and the network lock of
+ * the frozen tree of root (fires network-lock for a tree with its own net ns).
+ */
+struct files_net_opts {
+	bool tcp_established, tcp_close, skip_in_flight;
+	int network_lock; /* cr_opts.network_lock: 1 iptables, 2 nftables, 3 skip */
+	pid_t root;
+};
+int files_dump_set_net(struct files_dump *fd, const struct files_net_opts *o);
+/* The tree goes on (--leave-running, a failed dump): TCP leaves repair mode, the lock is lifted. */
+void files_dump_net_resume(struct files_dump *fd);
+
+/*
+ * A self-dump (libcriu criu_dump without a pid): ino is the server's end of
+ * the RPC connection; the tree's socket connected to it is the caller's,
+ * dumped as its RPC socket instead of refused as an outside peer (sk_unix.c).
+ */
+void files_dump_set_rpc_sk(struct files_dump *fd, uint64_t ino);
+
+/* ---- restore ---- */
+
+/*
+ * Loads files, pipes and every task's fdtable, and opens every description.
+ * shell_job: a shell job's terminal is given criu's own terminal.
+ */
+int files_restore_prepare(struct img_dir *d, const uint64_t *task_ids, size_t nr_tasks, bool shell_job,
+			  struct files_restore **ret);
+/* In a restored task: installs its fds and closes everything else. */
+int files_restore_task(struct files_restore *fr, uint64_t task_id);
+/* After a successful restore: removes the --link-remap links. */
+void files_restore_finish(struct files_restore *fr);
+void files_restore_free(struct files_restore *fr);
+
+/* For mm: criu's fd of the description file_entry id (a ghost for mappings), or -ENOENT. */
+int files_restore_fd(const struct files_restore *fr, uint64_t id);
+/*
+ * --inherit-fd fd[N]:pipe:[INO]: criu's fd N stands for the dumped pipe INO
+ * (a runtime's new stdio pipe). Set before files_restore_prepare().
+ */
+struct cr_inherit_fd;
+void pipes_set_inherit_fds(const struct cr_inherit_fd *v, size_t n);
+/* For the kinds: the write or read end of a restored pipe. */
+int pipes_restore_end(struct files_restore *fr, uint64_t pipe_id, bool write_end, int *ret_fd);
+
+bool files_restore_shell_job(const struct files_restore *fr);
+/*
+ * Once the tasks run: criu's ends of restored RPC sockets (self-dumped
+ * callers waiting for their DUMP answer) each go to answer (if set), then
+ * are closed.
+ */
+void files_restore_answer_rpc(struct files_restore *fr, int (*answer)(int sk));
+/*
+ * Before the tasks resume: restored TCP connections leave repair mode (or
+ * are closed, --tcp-close) and get their last options and unsent data.
+ */
+int files_restore_net_ready(struct files_restore *fr, bool tcp_close);
+/*
+ * For post_install, in the restored task: whether fd is the lowest fd of
+ * file_id in the first task (by fdtable order) that holds it, so that a
+ * shared description is set up once; and the file installed at fd in this
+ * task (-ENOENT if none).
+ */
+bool files_restore_first_holder(const struct files_restore *fr, uint64_t file_id, int fd);
+int files_restore_task_file_at(const struct files_restore *fr, int fd, uint64_t *ret_id);
+/* For dump_finish: whether pid is a task of the dumped tree (a child of one counts). */
+bool files_dump_in_tree(const struct files_dump *fd, pid_t pid);
+
+/*
+ * --ext-unix-sk[=INO] and --external unix[INO] (the options' lists; other
+ * --external forms are skipped): unix sockets of the tree connected to
+ * sockets outside it that may be dumped (engine/files/sk_unix.c).
+ */
+int files_dump_set_ext_unix(struct files_dump *fd, bool ext_unix_sk, char *const *inos, size_t nr_inos,
+			    char *const *external, size_t nr_external);
+
+extern const struct fd_ops unix_fd_ops;
+extern const struct fd_ops regular_fd_ops, directory_fd_ops, chardev_fd_ops, pipe_fd_ops, fifo_fd_ops, tty_fd_ops;
+extern const struct fd_ops eventfd_fd_ops, signalfd_fd_ops, timerfd_fd_ops, epoll_fd_ops, inotify_fd_ops,
+	fanotify_fd_ops, pidfd_fd_ops;
+extern const struct fd_ops inet_sk_fd_ops, netlink_sk_fd_ops, packet_sk_fd_ops;
+
+#endif

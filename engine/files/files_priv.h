@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* What the files modules share and nobody else sees. */
+#ifndef CR_FILES_PRIV_H
+#define CR_FILES_PRIV_H
+
+#include "files.h"
+
+struct dumped_file {
+	FileEntry *fe;
+	int local; /* our copy of the description, for kcmp */
+};
+
+struct dumped_pipe {
+	PipeEntry *pe;
+	int local;	/* an end we hold */
+	bool has_read, has_write; /* ends seen in the tree */
+	pid_t pid;	/* where we first saw it, for messages */
+	int fd;
+};
+
+struct files_dump {
+	uint64_t *next_id;
+	uint64_t ghost_limit;
+	pid_t shell_job_sid; /* a shell job's session outside the tree, or 0 */
+	bool link_remap;     /* --link-remap: unlinked files still linked elsewhere get a link */
+	bool file_locks;     /* --file-locks: locks are dumped (locks.c), else refused */
+	char **remaps;	     /* the links made, removed again if the dump fails */
+	size_t nr_remaps;
+	struct dumped_file *files;
+	size_t nr_files, cap_files;
+	struct dumped_pipe *pipes;
+	size_t nr_pipes, cap_pipes;
+	pid_t *pids; /* the tasks whose fds were dumped */
+	size_t nr_pids;
+	bool ext_unix_sk;    /* --ext-unix-sk: unix peers outside the tree allowed (sk_unix.c) */
+	uint64_t *ext_unix; /* only these inodes, if any: --ext-unix-sk=INO, --external unix[INO] */
+	size_t nr_ext_unix;
+	struct sk_net_dump *net; /* network sockets: options, repair mode, the lock (sk_inet.c) */
+	uint64_t rpc_sk_ino; /* a self-dump: the server's end of the RPC connection (sk_unix.c) */
+};
+
+struct task_fds {
+	uint64_t task_id;
+	FdEntry **fds;
+	size_t n;
+};
+
+struct files_restore {
+	FileEntry **files;
+	size_t nr_files;
+	int *file_fds; /* ours, by index in files */
+	PipeEntry **pipes;
+	size_t nr_pipes;
+	int (*pipe_fds)[2]; /* ours, by index in pipes; -1 until made */
+	struct task_fds *tasks;
+	size_t nr_tasks;
+	int fd_floor; /* our fds live at or above it, clear of every task's numbers */
+	char **remaps;	/* --link-remap links opened, removed once the restore succeeded */
+	size_t nr_remaps;
+	bool shell_job;
+	const struct task_fds *cur; /* in a restored task: its own fd table */
+	int *rpc_peers; /* criu's ends of restored RPC sockets, answered after resume (sk_unix.c) */
+	size_t nr_rpc_peers;
+};
+
+/* The entry of the unlinked inode dev:ino that holds its contents, if dumped already. */
+struct dumped_file *files_find_ghost(struct files_dump *fd, uint64_t dev, uint64_t ino);
+
+#endif

@@ -1,0 +1,392 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * inotify and fanotify groups, with their watches and marks. A watched
+ * inode is kept by file handle (fdinfo gives it) and reopened at restore
+ * with open_by_handle_at through a mount of its file system; the path seen
+ * at dump is the fallback. inotify watch descriptors are kept exactly
+ * (INOTIFY_IOC_SETNEXTWD before each add). fanotify mount and file-system
+ * marks are kept by the path of the mount. Events queued but not read yet
+ * are not kept; fanotify permission events in flight are refused by the
+ * kernel's own rules (the group is just recreated).
+ */
+#define LOG_PREFIX "files: "
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/fanotify.h>
+#include <sys/inotify.h>
+#include <sys/ioctl.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "compat.h"
+#include "fdinfo.h"
+#include "files_priv.h"
+#include "log.h"
+
+static dev_t kdev_to_dev(uint32_t sdev)
+{
+	return makedev(sdev >> 20, sdev & 0xfffff);
+}
+
+/*
+ * The mount point of a mount in pid's mountinfo: by mount id (mnt_id > 0)
+ * or else the first one of file system dev.
+ */
+static int mount_path(pid_t pid, uint32_t mnt_id, dev_t dev, size_t skip, char *ret, size_t size)
+{
+	char path[64], line[PATH_MAX + 256], mp[PATH_MAX];
+	_cleanup_fclose_ FILE *f = NULL;
+
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%d/mountinfo", pid);
+	else
+		snprintf(path, sizeof(path), "/proc/self/mountinfo");
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned int id, parent, ma, mi;
+
+		if (sscanf(line, "%u %u %u:%u %*s %4095s", &id, &parent, &ma, &mi, mp) != 5)
+			continue;
+		if (mnt_id ? id != mnt_id : makedev(ma, mi) != dev)
+			continue;
+		if (skip--)
+			continue;
+		if (strlen(mp) >= size)
+			return -ENAMETOOLONG;
+		strcpy(ret, mp);
+		return 0;
+	}
+	return -ENOENT;
+}
+
+/* The watched inode, O_PATH, through any mount of its file system. */
+static int open_handle(const FsnotifyMarkEntry *m)
+{
+	struct {
+		struct file_handle h;
+		unsigned char buf[FDINFO_HANDLE_MAX];
+	} fh;
+	char mp[PATH_MAX];
+
+	if (!m->has_handle || !m->handle.len || m->handle.len > FDINFO_HANDLE_MAX)
+		return -ENOENT;
+	fh.h.handle_bytes = (unsigned int)m->handle.len;
+	fh.h.handle_type = m->handle_type;
+	memcpy(fh.h.f_handle, m->handle.data, m->handle.len);
+	for (size_t i = 0; mount_path(0, 0, (dev_t)m->dev, i, mp, sizeof(mp)) == 0; i++) {
+		/* open_by_handle_at takes no O_PATH fd for the mount */
+		_cleanup_close_ int mfd = open(mp, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+		struct stat st;
+		int f;
+
+		if (mfd < 0)
+			continue;
+		f = open_by_handle_at(mfd, &fh.h, O_PATH | O_CLOEXEC);
+		if (f < 0)
+			continue;
+		if (fstat(f, &st) == 0 && st.st_ino == m->ino)
+			return f;
+		close(f);
+	}
+	return -ENOENT;
+}
+
+static int open_mark_target(const FileEntry *fe, const FsnotifyMarkEntry *m)
+{
+	int f = open_handle(m);
+
+	if (f >= 0 || !m->path)
+		return f;
+	f = open(m->path, O_PATH | O_CLOEXEC);
+	if (f >= 0) {
+		struct stat st;
+
+		if (fstat(f, &st) == 0 && st.st_ino == m->ino && st.st_dev == (dev_t)m->dev)
+			return f;
+		close(f);
+	}
+	return -ENOENT;
+}
+
+static int new_mark(FsnotifyEntry *e, FsnotifyMarkEntry **ret)
+{
+	FsnotifyMarkEntry **tmp = realloc(e->marks, (e->n_marks + 1) * sizeof(*tmp)), *m;
+
+	if (!tmp)
+		return -ENOMEM;
+	e->marks = tmp;
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	fsnotify_mark_entry__init(m);
+	e->marks[e->n_marks++] = m;
+	*ret = m;
+	return 0;
+}
+
+static int dump_inode_mark(const struct fd_dump_arg *a, const struct fdinfo_mark *fm, FsnotifyMarkEntry *m)
+{
+	char self[64], path[PATH_MAX];
+	_cleanup_close_ int f = -EBADF;
+	struct stat st;
+	ssize_t n;
+
+	m->kind = FSNOTIFY_MARK_KIND__FSN_INODE;
+	m->has_dev = m->has_ino = true;
+	m->dev = kdev_to_dev(fm->sdev);
+	m->ino = fm->ino;
+	if (!fm->handle_bytes)
+		return pr_err_ret(-EOPNOTSUPP,
+				  "pid %d fd %d: watch on inode %" PRIu64
+				  " of device %u:%u, whose file system "
+				  "gives no file handle",
+				  a->pid, a->fd, fm->ino, major(m->dev), minor(m->dev));
+	m->has_handle = m->has_handle_type = true;
+	m->handle_type = fm->handle_type;
+	m->handle.data = malloc(fm->handle_bytes);
+	if (!m->handle.data)
+		return -ENOMEM;
+	memcpy(m->handle.data, fm->handle, fm->handle_bytes);
+	m->handle.len = fm->handle_bytes;
+	f = open_handle(m);
+	if (f < 0)
+		return pr_err_ret(-EOPNOTSUPP,
+				  "pid %d fd %d: the watched inode %" PRIu64
+				  " of device %u:%u cannot be opened by its "
+				  "handle (removed, or its file system is not mounted here)",
+				  a->pid, a->fd, fm->ino, major(m->dev), minor(m->dev));
+	if (fstat(f, &st) == 0 && st.st_nlink == 0 && !S_ISDIR(st.st_mode))
+		return pr_err_ret(-EOPNOTSUPP, "pid %d fd %d: watch on a removed file (inode %" PRIu64 ")",
+				  a->pid, a->fd, fm->ino);
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", f);
+	n = readlink(self, path, sizeof(path) - 1);
+	if (n > 0) {
+		path[n] = '\0';
+		m->path = strdup(path);
+		if (!m->path)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int dump_marks(const struct fd_dump_arg *a, const char *info, FsnotifyEntry *e)
+{
+	const char *pos = info;
+	struct fdinfo_mark fm;
+	int r;
+
+	while ((r = fdinfo_mark_next(&pos, &fm)) > 0) {
+		FsnotifyMarkEntry *m;
+		char mp[PATH_MAX];
+
+		r = new_mark(e, &m);
+		if (r < 0)
+			return r;
+		m->mask = fm.mask;
+		m->has_wd = fm.has_wd;
+		m->wd = fm.wd;
+		m->has_ignored_mask = m->has_mflags = !fm.has_wd;
+		m->ignored_mask = fm.ignored_mask;
+		m->mflags = fm.mflags;
+		if (fm.kind == FDINFO_MARK_INODE) {
+			r = dump_inode_mark(a, &fm, m);
+			if (r < 0)
+				return r;
+			continue;
+		}
+		m->kind = fm.kind == FDINFO_MARK_MOUNT ? FSNOTIFY_MARK_KIND__FSN_MOUNT
+						       : FSNOTIFY_MARK_KIND__FSN_SB;
+		m->has_dev = fm.kind == FDINFO_MARK_SB;
+		m->dev = kdev_to_dev(fm.sdev);
+		r = mount_path(a->pid, fm.kind == FDINFO_MARK_MOUNT ? fm.mnt_id : 0, (dev_t)m->dev, 0, mp,
+			       sizeof(mp));
+		if (r < 0)
+			return pr_err_ret(
+				r, "pid %d fd %d: cannot find the %s of a fanotify mark (mnt_id %u, dev %#x)",
+				a->pid, a->fd, fm.kind == FDINFO_MARK_MOUNT ? "mount" : "file system",
+				fm.mnt_id, fm.sdev);
+		m->path = strdup(mp);
+		if (!m->path)
+			return -ENOMEM;
+	}
+	if (r == -EOPNOTSUPP)
+		return pr_err_ret(r, "pid %d fd %d: a kind of notification mark that cannot be dumped yet",
+				  a->pid, a->fd);
+	if (r < 0)
+		return pr_err_ret(r, "pid %d fd %d: cannot parse the marks in fdinfo", a->pid, a->fd);
+	return 0;
+}
+
+static int fsnotify_dump(struct files_dump *fd, const struct fd_dump_arg *a, FileEntry *fe)
+{
+	_cleanup_free_ char *info = NULL;
+	FsnotifyEntry *e = calloc(1, sizeof(*e));
+	int r;
+
+	if (!e)
+		return -ENOMEM;
+	fsnotify_entry__init(e);
+	fe->fsnotify = e;
+	r = fdinfo_read(a->local, &info);
+	if (r < 0)
+		return pr_err_ret(r, "pid %d fd %d: cannot read fdinfo", a->pid, a->fd);
+	if (fe->kind == FILE_KIND__FILE_FANOTIFY) {
+		r = fdinfo_fanotify(info, &e->fan_flags, &e->fan_event_flags);
+		if (r < 0)
+			return pr_err_ret(r, "pid %d fd %d: cannot parse the fanotify flags", a->pid, a->fd);
+		e->has_fan_flags = e->has_fan_event_flags = true;
+	}
+	return dump_marks(a, info, e);
+}
+
+/* ---- inotify ---- */
+
+static bool inotify_match(const struct stat *st, const char *link)
+{
+	return !strcmp(link, "anon_inode:inotify");
+}
+
+static int cmp_wd(const void *a, const void *b)
+{
+	const FsnotifyMarkEntry *x = *(FsnotifyMarkEntry *const *)a, *y = *(FsnotifyMarkEntry *const *)b;
+
+	return x->wd < y->wd ? -1 : x->wd > y->wd;
+}
+
+static int add_watch(const FileEntry *fe, int ifd, const FsnotifyMarkEntry *m)
+{
+	_cleanup_close_ int t = -EBADF;
+	char self[64];
+	int wd;
+
+	if (m->kind != FSNOTIFY_MARK_KIND__FSN_INODE || !m->has_wd || m->wd < 1 || m->wd > INT_MAX)
+		return pr_err_ret(-EBADMSG, "file %" PRIu64 ": bad inotify watch", fe->id);
+	t = open_mark_target(fe, m);
+	if (t < 0)
+		return pr_err_ret(-ENOENT, "file %" PRIu64 ": cannot find the watched %s (inode %" PRIu64 ")",
+				  fe->id, m->path ? m->path : "file", m->ino);
+	if (ioctl(ifd, INOTIFY_IOC_SETNEXTWD, (unsigned long)m->wd) < 0)
+		pr_warn("file %" PRIu64 ": INOTIFY_IOC_SETNEXTWD: %s; watch descriptors may differ\n", fe->id,
+			strerror(errno));
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", t);
+	wd = inotify_add_watch(ifd, self, m->mask);
+	if (wd < 0)
+		return pr_perror_ret("file %" PRIu64 ": cannot watch %s (mask %#x)", fe->id,
+				     m->path ? m->path : self, m->mask);
+	if ((uint32_t)wd != m->wd)
+		return pr_err_ret(-EEXIST, "file %" PRIu64 ": watch on %s came back as wd %d, not %u", fe->id,
+				  m->path ? m->path : self, wd, m->wd);
+	return 0;
+}
+
+static int inotify_open(struct files_restore *fr, const FileEntry *fe, int *ret_fd)
+{
+	_cleanup_free_ FsnotifyMarkEntry **marks = NULL;
+	_cleanup_close_ int f = -EBADF;
+	size_t n;
+
+	if (!fe->fsnotify)
+		return pr_err_ret(-EBADMSG, "file %" PRIu64 ": inotify without its watches", fe->id);
+	n = fe->fsnotify->n_marks;
+	marks = malloc((n + 1) * sizeof(*marks));
+	if (!marks)
+		return -ENOMEM;
+	memcpy(marks, fe->fsnotify->marks, n * sizeof(*marks));
+	qsort(marks, n, sizeof(*marks), cmp_wd); /* the kernel hands out wds upwards */
+	f = inotify_init1(IN_CLOEXEC | (fe->flags & O_NONBLOCK ? IN_NONBLOCK : 0));
+	if (f < 0)
+		return pr_perror_ret("file %" PRIu64 ": inotify_init1 failed", fe->id);
+	for (size_t i = 0; i < n; i++) {
+		int r = add_watch(fe, f, marks[i]);
+
+		if (r < 0)
+			return r;
+	}
+	*ret_fd = TAKE_FD(f);
+	return 0;
+}
+
+const struct fd_ops inotify_fd_ops = {
+	.name = "inotify",
+	.kind = FILE_KIND__FILE_INOTIFY,
+	.match = inotify_match,
+	.dump = fsnotify_dump,
+	.open = inotify_open,
+};
+
+/* ---- fanotify ---- */
+
+static bool fanotify_match(const struct stat *st, const char *link)
+{
+	return !strcmp(link, "anon_inode:[fanotify]");
+}
+
+static int add_mark(const FileEntry *fe, int ffd, const FsnotifyMarkEntry *m)
+{
+	unsigned int flags = FAN_MARK_ADD | (m->mflags & FAN_MARK_EVICTABLE);
+	_cleanup_close_ int t = -EBADF;
+	char self[64];
+	const char *path = m->path;
+
+	if (m->kind == FSNOTIFY_MARK_KIND__FSN_INODE) {
+		t = open_mark_target(fe, m);
+		if (t < 0)
+			return pr_err_ret(-ENOENT,
+					  "file %" PRIu64 ": cannot find the marked %s (inode %" PRIu64 ")",
+					  fe->id, m->path ? m->path : "file", m->ino);
+		snprintf(self, sizeof(self), "/proc/self/fd/%d", t);
+		path = self;
+	} else {
+		flags |= m->kind == FSNOTIFY_MARK_KIND__FSN_MOUNT ? FAN_MARK_MOUNT : FAN_MARK_FILESYSTEM;
+	}
+	if (!path)
+		return pr_err_ret(-EBADMSG, "file %" PRIu64 ": fanotify mark without a path", fe->id);
+	if (m->mask && fanotify_mark(ffd, flags, m->mask, AT_FDCWD, path) < 0)
+		return pr_perror_ret("file %" PRIu64 ": cannot mark %s (mask %#x)", fe->id,
+				     m->path ? m->path : path, m->mask);
+	flags |= (m->mflags & FAN_MARK_IGNORE ? FAN_MARK_IGNORE : FAN_MARK_IGNORED_MASK) |
+		 (m->mflags & FAN_MARK_IGNORED_SURV_MODIFY);
+	if (m->ignored_mask && fanotify_mark(ffd, flags, m->ignored_mask, AT_FDCWD, path) < 0)
+		return pr_perror_ret("file %" PRIu64 ": cannot set the ignored mask %#x on %s", fe->id,
+				     m->ignored_mask, m->path ? m->path : path);
+	return 0;
+}
+
+static int fanotify_open(struct files_restore *fr, const FileEntry *fe, int *ret_fd)
+{
+	const FsnotifyEntry *e = fe->fsnotify;
+	_cleanup_close_ int f = -EBADF;
+	unsigned int flags;
+
+	if (!e || !e->has_fan_flags)
+		return pr_err_ret(-EBADMSG, "file %" PRIu64 ": fanotify without its flags", fe->id);
+	/* FAN_CLOEXEC is kept as it was: the group shows it in fdinfo; each fd gets its own at install */
+	flags = (e->fan_flags & ~FAN_NONBLOCK) | (fe->flags & O_NONBLOCK ? FAN_NONBLOCK : 0);
+	f = fanotify_init(flags, e->fan_event_flags);
+	if (f < 0)
+		return pr_perror_ret("file %" PRIu64 ": fanotify_init(%#x, %#x) failed", fe->id, flags,
+				     e->fan_event_flags);
+	for (size_t i = 0; i < e->n_marks; i++) {
+		int r = add_mark(fe, f, e->marks[i]);
+
+		if (r < 0)
+			return r;
+	}
+	*ret_fd = TAKE_FD(f);
+	return 0;
+}
+
+const struct fd_ops fanotify_fd_ops = {
+	.name = "fanotify",
+	.kind = FILE_KIND__FILE_FANOTIFY,
+	.match = fanotify_match,
+	.dump = fsnotify_dump,
+	.open = fanotify_open,
+};

@@ -1,0 +1,627 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Unix98 pseudo-terminals whose master (/dev/ptmx) is held in the dumped tree,
+ * and their slaves (/dev/pts/N).
+ *
+ * Dump: the master's entry carries the pair's state, read through the master
+ * (for a pty the kernel applies termios and window-size ioctls on the master
+ * to the slave side): index (TIOCGPTN), termios, window size, packet mode
+ * (TIOCGPKT), lock (TIOCGPTLCK), and the session of the tree it is the
+ * controlling terminal of with its foreground group (/proc/PID/stat). A
+ * slave's entry names its pty by index, with its exclusive bit (TIOCGEXCL).
+ * A slave whose master is outside the tree is refused, except a shell job's
+ * terminal (tty.c).
+ *
+ * Restore: criu opens /dev/ptmx, and keeps opening it until the kernel hands
+ * out the dumped index (it allocates the lowest free one); when that index is
+ * taken the pty gets another one (logged), and /proc/PID/fd shows a new
+ * /dev/pts/N. Slaves are opened from the master with TIOCGPTPEER, so no path
+ * lookup is involved. The session leader makes it its controlling terminal
+ * (TIOCSCTTY) and sets the foreground group (TIOCSPGRP) inside the restored
+ * task, before criu's copies are closed.
+ *
+ * Not restored: bytes queued in either direction at dump time (the dump logs
+ * how many); the line discipline's state (partial canonical line).
+ */
+#define LOG_PREFIX "files: "
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/sysmacros.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "files_priv.h"
+#include "hooks.h"
+#include "log.h"
+#include "pty.h"
+
+#define PTY_SLAVE_MAJOR 136 /* UNIX98_PTY_SLAVE_MAJOR, 8 majors */
+#define PTY_SLAVE_MAJORS 8
+#define TTYAUX_MAJOR 5
+#define PTMX_MINOR 2
+#define PTMX_TRIES 4096 /* at most so many ptys opened to reach an index */
+
+static bool pty_master_match(const struct stat *st, const char *link)
+{
+	return S_ISCHR(st->st_mode) && major(st->st_rdev) == TTYAUX_MAJOR && minor(st->st_rdev) == PTMX_MINOR;
+}
+
+static bool pty_slave_match(const struct stat *st, const char *link)
+{
+	return S_ISCHR(st->st_mode) && major(st->st_rdev) >= PTY_SLAVE_MAJOR &&
+	       major(st->st_rdev) < PTY_SLAVE_MAJOR + PTY_SLAVE_MAJORS;
+}
+
+static dev_t slave_rdev(uint32_t index)
+{
+	return makedev(PTY_SLAVE_MAJOR + index / 256, index % 256);
+}
+
+static PtyEntry *new_pty_entry(FileEntry *fe, uint32_t index)
+{
+	PtyEntry *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	pty_entry__init(p);
+	p->index = index;
+	fe->pty = p;
+	return p;
+}
+
+static int dump_termios(int f, PtyEntry *p)
+{
+	TermiosEntry *te = calloc(1, sizeof(*te));
+	struct termios t;
+
+	if (!te)
+		return -ENOMEM;
+	termios_entry__init(te);
+	p->termios = te;
+	if (tcgetattr(f, &t) < 0)
+		return -errno;
+	te->iflag = t.c_iflag;
+	te->oflag = t.c_oflag;
+	te->cflag = t.c_cflag;
+	te->lflag = t.c_lflag;
+	te->line = t.c_line;
+	te->cc.data = malloc(NCCS);
+	if (!te->cc.data)
+		return -ENOMEM;
+	memcpy(te->cc.data, t.c_cc, NCCS);
+	te->cc.len = NCCS;
+	te->ispeed = cfgetispeed(&t);
+	te->ospeed = cfgetospeed(&t);
+	return 0;
+}
+
+static int dump_winsize(int f, PtyEntry *p)
+{
+	WinsizeEntry *we = calloc(1, sizeof(*we));
+	struct winsize ws;
+
+	if (!we)
+		return -ENOMEM;
+	winsize_entry__init(we);
+	p->winsize = we;
+	if (ioctl(f, TIOCGWINSZ, &ws) < 0)
+		return -errno;
+	we->row = ws.ws_row;
+	we->col = ws.ws_col;
+	we->xpixel = ws.ws_xpixel;
+	we->ypixel = ws.ws_ypixel;
+	return 0;
+}
+
+static int pty_master_dump(struct files_dump *fd, const struct fd_dump_arg *a, FileEntry *fe)
+{
+	unsigned int index;
+	int v, r;
+	PtyEntry *p;
+
+	if (ioctl(a->local, TIOCGPTN, &index) < 0)
+		return pr_perror_ret("pid %d fd %d (%s): TIOCGPTN failed", a->pid, a->fd, a->link);
+	p = new_pty_entry(fe, index);
+	fe->path = strdup(a->link);
+	if (!p || !fe->path)
+		return -ENOMEM;
+	r = dump_termios(a->local, p);
+	if (r == 0)
+		r = dump_winsize(a->local, p);
+	if (r < 0)
+		return pr_err_ret(r, "pid %d fd %d: pty %u: cannot read termios or window size", a->pid, a->fd, index);
+	if (ioctl(a->local, TIOCGPKT, &v) < 0)
+		return pr_perror_ret("pid %d fd %d: pty %u: TIOCGPKT failed", a->pid, a->fd, index);
+	p->has_packet = true;
+	p->packet = v != 0;
+	if (ioctl(a->local, TIOCGPTLCK, &v) < 0)
+		return pr_perror_ret("pid %d fd %d: pty %u: TIOCGPTLCK failed", a->pid, a->fd, index);
+	p->has_locked = true;
+	p->locked = v != 0;
+	if (ioctl(a->local, FIONREAD, &v) == 0 && v > 0) {
+		p->has_out_queued = true;
+		p->out_queued = (uint32_t)v;
+		pr_warn("pid %d fd %d: pty %u: %d byte(s) written by the slave side and not read yet are lost\n",
+			a->pid, a->fd, index, v);
+	}
+	pr_info("pid %d fd %d: master of pty %u%s%s\n", a->pid, a->fd, index, p->locked ? ", locked" : "",
+		p->packet ? ", packet mode" : "");
+	return 0;
+}
+
+static int pty_slave_dump(struct files_dump *fd, const struct fd_dump_arg *a, FileEntry *fe)
+{
+	uint32_t index = (major(a->st.st_rdev) - PTY_SLAVE_MAJOR) * 256 + minor(a->st.st_rdev);
+	PtyEntry *p;
+	int v;
+
+	/* a shell job's terminal: its master is outside, criu's terminal replaces it (tty.c) */
+	if (tty_is_shell_job_terminal(fd, a)) {
+		fe->kind = FILE_KIND__FILE_TTY;
+		return tty_fd_ops.dump(fd, a, fe);
+	}
+	p = new_pty_entry(fe, index);
+	fe->path = strdup(a->link);
+	if (!p || !fe->path)
+		return -ENOMEM;
+	if (ioctl(a->local, TIOCGEXCL, &v) == 0 && v) {
+		p->has_exclusive = true;
+		p->exclusive = true;
+	}
+	if (ioctl(a->local, FIONREAD, &v) == 0 && v > 0) {
+		p->has_in_queued = true;
+		p->in_queued = (uint32_t)v;
+		pr_warn("pid %d fd %d: pty %u: %d byte(s) written by the master side and not read yet are lost\n",
+			a->pid, a->fd, index, v);
+	}
+	fe->has_rdev = true;
+	fe->rdev = a->st.st_rdev;
+	pr_info("pid %d fd %d: slave of pty %u (%s)\n", a->pid, a->fd, index, a->link);
+	return 0;
+}
+
+/* sid, tty_nr and tpgid of pid (proc(5) fields 6, 7, 8). */
+static int read_stat_tty(pid_t pid, pid_t *sid, dev_t *tty, pid_t *tpgid)
+{
+	char path[64], buf[1024], *p;
+	_cleanup_fclose_ FILE *f = NULL;
+	int s, t, g;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 1, " %*c %*d %*d %d %d %d", &s, &t, &g) != 3)
+		return -EBADMSG;
+	*sid = s;
+	*tty = makedev(major((dev_t)(unsigned int)t), minor((dev_t)(unsigned int)t));
+	*tpgid = g;
+	return 0;
+}
+
+/* The master: which session leader of the tree has it as controlling terminal. */
+static int pty_master_dump_finish(struct files_dump *fd, FileEntry *fe, int local)
+{
+	PtyEntry *p = fe->pty;
+
+	for (size_t i = 0; p && i < fd->nr_pids; i++) {
+		pid_t sid, tpgid;
+		dev_t tty;
+		int r = read_stat_tty(fd->pids[i], &sid, &tty, &tpgid);
+
+		if (r < 0)
+			return pr_err_ret(r, "pid %d: cannot read its controlling terminal", fd->pids[i]);
+		if (sid != fd->pids[i] || tty != slave_rdev(p->index))
+			continue;
+		p->has_ctty_sid = true;
+		p->ctty_sid = (uint32_t)sid;
+		if (tpgid > 0) {
+			p->has_fg_pgrp = true;
+			p->fg_pgrp = (uint32_t)tpgid;
+		}
+		pr_info("pty %u: controlling terminal of session %d, foreground group %d\n", p->index, sid, tpgid);
+	}
+	return 0;
+}
+
+static const FileEntry *find_master(FileEntry *const *files, size_t n, uint32_t index, size_t *ret_k)
+{
+	for (size_t k = 0; k < n; k++)
+		if (files[k]->kind == FILE_KIND__FILE_PTY_MASTER && files[k]->pty && files[k]->pty->index == index) {
+			if (ret_k)
+				*ret_k = k;
+			return files[k];
+		}
+	return NULL;
+}
+
+/*
+ * A slave whose master is outside the tree (a container's console): its
+ * state is read from the slave, and the session it is the controlling
+ * terminal of noted; restore gives the tree a new pty (orphan-pts-master).
+ */
+static int pty_slave_dump_finish(struct files_dump *fd, FileEntry *fe, int local)
+{
+	PtyEntry *p = fe->pty;
+	int r;
+
+	for (size_t k = 0; k < fd->nr_files; k++) {
+		const FileEntry *m = fd->files[k].fe;
+
+		if (m->kind == FILE_KIND__FILE_PTY_MASTER && m->pty && p && m->pty->index == p->index)
+			return 0;
+	}
+	if (!p)
+		return pr_err_ret(-EBADMSG, "%s: a pty slave without its pty", fe->path ? fe->path : "/dev/pts/?");
+	p->has_external_master = p->external_master = true;
+	r = dump_termios(local, p);
+	if (r == 0)
+		r = dump_winsize(local, p);
+	if (r < 0)
+		return pr_err_ret(r, "%s: cannot read its terminal state", fe->path ? fe->path : "/dev/pts/?");
+	for (size_t i = 0; i < fd->nr_pids; i++) {
+		pid_t sid, tpgid;
+		dev_t tty;
+
+		if (read_stat_tty(fd->pids[i], &sid, &tty, &tpgid) < 0 || sid != fd->pids[i] ||
+		    tty != slave_rdev(p->index))
+			continue;
+		p->has_ctty_sid = true;
+		p->ctty_sid = (uint32_t)sid;
+		if (tpgid > 0) {
+			p->has_fg_pgrp = true;
+			p->fg_pgrp = (uint32_t)tpgid;
+		}
+	}
+	pr_info("%s: pty %u, its master outside the tree%s\n", fe->path ? fe->path : "?", p->index,
+		p->has_ctty_sid ? ", a session's controlling terminal" : "");
+	return 0;
+}
+
+/* ---- restore ---- */
+
+/* Opens a new pty, with the given index if the kernel can give it. */
+static int open_ptmx(uint32_t want, int flags, int *ret_fd)
+{
+	_cleanup_free_ int *held = calloc(PTMX_TRIES, sizeof(int));
+	int nheld = 0, f = -1, r = 0;
+	unsigned int got = 0;
+
+	if (!held)
+		return -ENOMEM;
+
+	for (int tries = 0; tries < PTMX_TRIES; tries++) {
+		f = open("/dev/ptmx", flags | O_NOCTTY | O_CLOEXEC);
+		if (f < 0) {
+			r = pr_perror_ret("cannot open /dev/ptmx");
+			break;
+		}
+		if (ioctl(f, TIOCGPTN, &got) < 0) {
+			r = pr_perror_ret("TIOCGPTN on a new pty failed");
+			break;
+		}
+		/* the kernel gives the lowest free index: past ours, it is taken */
+		if (got >= want || nheld == PTMX_TRIES - 1)
+			break;
+		held[nheld++] = f;
+		f = -1;
+	}
+	while (nheld > 0)
+		close(held[--nheld]);
+	if (r < 0) {
+		if (f >= 0)
+			close(f);
+		return r;
+	}
+	if (got != want)
+		pr_warn("pty %u: that index is taken, the pty is now /dev/pts/%u\n", want, got);
+	*ret_fd = f;
+	return 0;
+}
+
+static int apply_state(int m, const PtyEntry *p)
+{
+	int v = 0;
+
+	if (p->termios) {
+		const TermiosEntry *te = p->termios;
+		struct termios t;
+
+		if (tcgetattr(m, &t) < 0)
+			return pr_perror_ret("pty %u: tcgetattr", p->index);
+		t.c_iflag = te->iflag;
+		t.c_oflag = te->oflag;
+		t.c_cflag = te->cflag;
+		t.c_lflag = te->lflag;
+		t.c_line = (cc_t)te->line;
+		memcpy(t.c_cc, te->cc.data, te->cc.len < NCCS ? te->cc.len : NCCS);
+		if (cfsetispeed(&t, te->ispeed) < 0 || cfsetospeed(&t, te->ospeed) < 0 || tcsetattr(m, TCSANOW, &t) < 0)
+			return pr_perror_ret("pty %u: cannot set termios", p->index);
+	}
+	if (p->winsize) {
+		struct winsize ws = { (unsigned short)p->winsize->row, (unsigned short)p->winsize->col,
+				      (unsigned short)p->winsize->xpixel, (unsigned short)p->winsize->ypixel };
+
+		if (ioctl(m, TIOCSWINSZ, &ws) < 0)
+			return pr_perror_ret("pty %u: cannot set the window size", p->index);
+	}
+	v = p->packet;
+	if (ioctl(m, TIOCPKT, &v) < 0)
+		return pr_perror_ret("pty %u: cannot set packet mode", p->index);
+	v = p->has_locked ? p->locked : 0;
+	if (ioctl(m, TIOCSPTLCK, &v) < 0)
+		return pr_perror_ret("pty %u: cannot set the lock", p->index);
+	return 0;
+}
+
+static int master_flags(const FileEntry *fe)
+{
+	return (int)(fe->flags & (O_ACCMODE | O_NONBLOCK | O_APPEND));
+}
+
+static int create_pty(const FileEntry *fe, int *ret_fd)
+{
+	int m, r;
+
+	if (!fe->pty || (fe->pty->termios && !fe->pty->termios->cc.data))
+		return pr_err_ret(-EBADMSG, "file %" PRIu64 ": a pty master without its state", fe->id);
+	r = open_ptmx(fe->pty->index, master_flags(fe), &m);
+	if (r < 0)
+		return r;
+	r = apply_state(m, fe->pty);
+	if (r < 0) {
+		close(m);
+		return r;
+	}
+	*ret_fd = m;
+	return 0;
+}
+
+static size_t file_index(const struct files_restore *fr, const FileEntry *fe)
+{
+	for (size_t k = 0; k < fr->nr_files; k++)
+		if (fr->files[k] == fe)
+			return k;
+	return fr->nr_files;
+}
+
+static int pty_master_open(struct files_restore *fr, const FileEntry *fe, int *ret_fd)
+{
+	size_t k = file_index(fr, fe);
+
+	/* a slave listed before it made it already: hand that one over */
+	if (k < fr->nr_files && fr->file_fds[k] >= 0) {
+		*ret_fd = fr->file_fds[k];
+		fr->file_fds[k] = -1;
+		return 0;
+	}
+	return create_pty(fe, ret_fd);
+}
+
+/* criu's master of pty index (made now if the master is listed later). */
+static int restored_master(struct files_restore *fr, uint32_t index, const FileEntry **ret_fe)
+{
+	const FileEntry *m;
+	size_t k;
+	int f, r;
+
+	m = find_master(fr->files, fr->nr_files, index, &k);
+	if (!m)
+		return -ENOENT;
+	*ret_fe = m;
+	if (fr->file_fds[k] >= 0)
+		return fr->file_fds[k];
+	r = create_pty(m, &f);
+	if (r < 0)
+		return r;
+	fr->file_fds[k] = fcntl(f, F_DUPFD, fr->fd_floor);
+	close(f);
+	return fr->file_fds[k] >= 0 ? fr->file_fds[k] : -errno;
+}
+
+/* A new description of the slave of master m (TIOCGPTPEER), even if the pty is locked. */
+static int open_slave(int m, int flags)
+{
+	int locked = 0, unlock = 0, s;
+
+	if (ioctl(m, TIOCGPTLCK, &locked) == 0 && locked)
+		ioctl(m, TIOCSPTLCK, &unlock);
+	s = ioctl(m, TIOCGPTPEER, flags | O_NOCTTY | O_CLOEXEC);
+	if (s < 0)
+		s = -errno;
+	if (locked)
+		ioctl(m, TIOCSPTLCK, &locked);
+	return s;
+}
+
+/* The job asked for orphan-pts-master (RPC): set before files_restore_prepare. */
+static bool orphan_pts_master;
+/* New ptys made for slaves whose master was outside: dumped index -> our master. */
+static struct {
+	uint32_t index;
+	int master;
+} orphans[16];
+static size_t nr_orphans;
+
+void pty_set_orphan_pts_master(bool on)
+{
+	orphan_pts_master = on;
+	for (size_t i = 0; i < nr_orphans; i++)
+		close(orphans[i].master);
+	nr_orphans = 0;
+}
+
+/* A new pty for a slave whose master was outside; its master goes to the RPC client. */
+static int orphan_master(const FileEntry *fe)
+{
+	const PtyEntry *p = fe->pty;
+	int m, r, unlock = 0;
+
+	for (size_t i = 0; i < nr_orphans; i++)
+		if (orphans[i].index == p->index)
+			return orphans[i].master;
+	if (nr_orphans == sizeof(orphans) / sizeof(orphans[0]))
+		return pr_err_ret(-E2BIG, "file %" PRIu64 ": too many ptys with an outside master", fe->id);
+	m = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (m < 0)
+		return pr_perror_ret("file %" PRIu64 ": cannot open /dev/ptmx", fe->id);
+	if (ioctl(m, TIOCSPTLCK, &unlock) < 0 || apply_state(m, p) < 0) {
+		r = pr_perror_ret("file %" PRIu64 ": cannot set up the new pty", fe->id);
+		close(m);
+		return r;
+	}
+	/* PROTOCOL.md §2: the master goes with the notification, in SCM_RIGHTS */
+	r = hooks_fire_fd("orphan-pts-master", 0, m);
+	if (r < 0) {
+		close(m);
+		return pr_err_ret(r, "file %" PRIu64 ": the client did not take the pty master (orphan-pts-master)",
+				  fe->id);
+	}
+	orphans[nr_orphans].index = p->index;
+	orphans[nr_orphans++].master = m;
+	return m;
+}
+
+static int pty_slave_open(struct files_restore *fr, const FileEntry *fe, int *ret_fd)
+{
+	const FileEntry *mfe = NULL;
+	int m, s;
+
+	if (!fe->pty)
+		return pr_err_ret(-EBADMSG, "file %" PRIu64 ": a pty slave without its pty", fe->id);
+	if (fe->pty->external_master) {
+		if (!orphan_pts_master) {
+			if (fr->shell_job)
+				return tty_fd_ops.open(fr, fe, ret_fd); /* criu's own terminal */
+			return pr_err_ret(-EOPNOTSUPP,
+					  "file %" PRIu64 ": %s: its pty master was outside the dumped tree; restore "
+					  "it with orphan_pts_master (RPC) or --shell-job",
+					  fe->id, fe->path ? fe->path : "?");
+		}
+		m = orphan_master(fe);
+		if (m < 0)
+			return m;
+		s = open_slave(m, (int)(fe->flags & (O_ACCMODE | O_NONBLOCK | O_APPEND)));
+		if (s < 0)
+			return pr_err_ret(s, "file %" PRIu64 ": cannot open the slave of the new pty", fe->id);
+		*ret_fd = s;
+		return 0;
+	}
+	m = restored_master(fr, fe->pty->index, &mfe);
+	if (m == -ENOENT)
+		return pr_err_ret(-EBADMSG, "file %" PRIu64 ": %s: its pty master %u is not in the images", fe->id,
+				  fe->path ? fe->path : "?", fe->pty->index);
+	if (m < 0)
+		return pr_err_ret(m, "file %" PRIu64 ": cannot make pty %u", fe->id, fe->pty->index);
+	s = open_slave(m, (int)(fe->flags & (O_ACCMODE | O_NONBLOCK | O_APPEND)));
+	if (s < 0)
+		return pr_err_ret(s, "file %" PRIu64 ": cannot open the slave of pty %u (TIOCGPTPEER)", fe->id,
+				  fe->pty->index);
+	if (fe->pty->exclusive && ioctl(s, TIOCEXCL) < 0) {
+		close(s);
+		return pr_perror_ret("file %" PRIu64 ": TIOCEXCL", fe->id);
+	}
+	*ret_fd = s;
+	return 0;
+}
+
+/* The master entry of the pty that is the controlling terminal of our session, if any. */
+static int own_ctty(const struct files_restore *fr)
+{
+	pid_t self = getpid();
+
+	if (getsid(0) != self)
+		return -1;
+	for (size_t k = 0; k < fr->nr_files; k++) {
+		const FileEntry *fe = fr->files[k];
+
+		if ((fe->kind == FILE_KIND__FILE_PTY_MASTER ||
+		     (fe->kind == FILE_KIND__FILE_PTY_SLAVE && fe->pty && fe->pty->external_master)) &&
+		    fe->pty && fe->pty->has_ctty_sid && fe->pty->ctty_sid == (uint32_t)self)
+			return (int)k;
+	}
+	return -1;
+}
+
+int files_restore_session(struct files_restore *fr)
+{
+	pid_t self = getpid();
+	int k = fr ? own_ctty(fr) : -1, s;
+	const PtyEntry *p;
+
+	if (k < 0)
+		return 0;
+	p = fr->files[k]->pty;
+	if (fr->file_fds[k] < 0)
+		return pr_err_ret(-EBADF, "pid %d: pty %u is not open", self, p->index);
+	if (fr->files[k]->kind == FILE_KIND__FILE_PTY_SLAVE) {
+		/* a slave of a new pty (or criu's own terminal): it is the terminal itself */
+		if (ioctl(fr->file_fds[k], TIOCSCTTY, 0) < 0)
+			return pr_perror_ret("pid %d: cannot make pty %u its controlling terminal", self, p->index);
+		return 0;
+	}
+	/*
+	 * Through a slave description of criu's (the terminal stays ours once it
+	 * is closed); opened anew only if the tree has none, as the last slave
+	 * closing hangs the master up.
+	 */
+	s = -ENOENT;
+	for (size_t j = 0; j < fr->nr_files && s < 0; j++)
+		if (fr->files[j]->kind == FILE_KIND__FILE_PTY_SLAVE && fr->files[j]->pty &&
+		    fr->files[j]->pty->index == p->index && fr->file_fds[j] >= 0)
+			s = dup(fr->file_fds[j]);
+	if (s < 0)
+		s = open_slave(fr->file_fds[k], O_RDWR);
+	if (s < 0)
+		return pr_err_ret(s, "pid %d: cannot open the slave of pty %u", self, p->index);
+	if (ioctl(s, TIOCSCTTY, 0) < 0) {
+		int e = -errno;
+
+		close(s);
+		return pr_err_ret(e, "pid %d: cannot make pty %u its controlling terminal", self, p->index);
+	}
+	close(s);
+	return 0;
+}
+
+int pty_restore_ctty(struct files_restore *fr)
+{
+	int k = own_ctty(fr);
+	const PtyEntry *p;
+
+	if (k < 0)
+		return 0;
+	p = fr->files[k]->pty;
+	/* every group exists now; on the master (or the slave), TIOCSPGRP acts on our terminal */
+	if (p->has_fg_pgrp && tcsetpgrp(fr->file_fds[k], (pid_t)p->fg_pgrp) < 0)
+		pr_warn("pid %d: pty %u: cannot make group %u the foreground: %s\n", getpid(), p->index, p->fg_pgrp,
+			strerror(errno));
+	return 0;
+}
+
+const struct fd_ops pty_master_fd_ops = {
+	.name = "pty master",
+	.kind = FILE_KIND__FILE_PTY_MASTER,
+	.match = pty_master_match,
+	.dump = pty_master_dump,
+	.open = pty_master_open,
+	.dump_finish = pty_master_dump_finish,
+};
+
+const struct fd_ops pty_slave_fd_ops = {
+	.name = "pty slave",
+	.kind = FILE_KIND__FILE_PTY_SLAVE,
+	.match = pty_slave_match,
+	.dump = pty_slave_dump,
+	.open = pty_slave_open,
+	.dump_finish = pty_slave_dump_finish,
+};

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Terminals: pty pairs (pty.c) and a shell job's terminal (tty.c). */
+#ifndef CR_FILES_PTY_H
+#define CR_FILES_PTY_H
+
+#include <stdbool.h>
+
+#include "files.h"
+
+extern const struct fd_ops pty_master_fd_ops, pty_slave_fd_ops;
+
+/* Whether a->local is the controlling terminal of the shell job's outside session. */
+bool tty_is_shell_job_terminal(struct files_dump *fd, const struct fd_dump_arg *a);
+
+/*
+ * In a restored session leader right after setsid(), before it forks: takes
+ * its pty back as controlling terminal, so that its children inherit it.
+ */
+int files_restore_session(struct files_restore *fr);
+/* In a restored task, before criu's copies are closed: a session leader sets its foreground group. */
+int pty_restore_ctty(struct files_restore *fr);
+/*
+ * orphan_pts_master (RPC): a pty slave whose master was outside the tree
+ * gets a new pty whose master is sent to the client with the
+ * orphan-pts-master notification. Set before files_restore_prepare().
+ */
+void pty_set_orphan_pts_master(bool on);
+
+#endif

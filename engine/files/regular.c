@@ -1,0 +1,360 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Files reopened by path: regular files (unlinked ones with their contents,
+ * up to --ghost-limit), directories and character devices.
+ */
+#define LOG_PREFIX "files: "
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "files_priv.h"
+#include "log.h"
+
+#define DELETED_SUFFIX " (deleted)"
+#define MEMFD_PREFIX   "/memfd:"
+
+static int set_path(FileEntry *fe, const char *link)
+{
+	size_t len = strlen(link), sl = strlen(DELETED_SUFFIX);
+
+	if (len > sl && !strcmp(link + len - sl, DELETED_SUFFIX)) {
+		fe->has_deleted = true;
+		fe->deleted = true;
+		len -= sl;
+	}
+	fe->path = strndup(link, len);
+	return fe->path ? 0 : -ENOMEM;
+}
+
+static int read_ghost(const struct fd_dump_arg *a, FileEntry *fe, uint64_t limit)
+{
+	uint8_t *buf;
+	size_t done = 0, size = (size_t)a->st.st_size;
+
+	if ((uint64_t)a->st.st_size > limit && a->fd < 0)
+		return pr_err_ret(-EFBIG, "pid %d: mapped unlinked file %s has %lld bytes, more than --ghost-limit %" PRIu64,
+				  a->pid, fe->path, (long long)a->st.st_size, limit);
+	if ((uint64_t)a->st.st_size > limit)
+		return pr_err_ret(-EFBIG,
+				  "pid %d fd %d: unlinked file %s has %lld bytes, more than --ghost-limit %" PRIu64,
+				  a->pid, a->fd, fe->path, (long long)a->st.st_size, limit);
+	buf = malloc(size ? size : 1);
+	if (!buf)
+		return -ENOMEM;
+	while (done < size) {
+		ssize_t n = pread(a->local, buf + done, size - done, (off_t)done);
+
+		if (n <= 0) {
+			free(buf);
+			if (n == 0)
+				return pr_err_ret(-EIO, "pid %d fd %d: unlinked file %s shrank while read", a->pid,
+						  a->fd, fe->path);
+			return pr_perror_ret("pid %d fd %d: cannot read unlinked file %s", a->pid, a->fd, fe->path);
+		}
+		done += (size_t)n;
+	}
+	fe->has_ghost_data = true;
+	fe->ghost_data.data = buf;
+	fe->ghost_data.len = size;
+	return 0;
+}
+
+/* Makes a hard link beside the removed path to reopen the file by at restore. */
+static int link_remap(struct files_dump *fd, const struct fd_dump_arg *a, FileEntry *fe)
+{
+	char name[PATH_MAX], **tmp;
+	const char *slash = strrchr(fe->path, '/');
+
+	if (!fd->link_remap)
+		return pr_err_ret(-EOPNOTSUPP,
+				  "pid %d fd %d: %s was removed but the file keeps %lu other link(s); "
+				  "dump with --link-remap to reopen it through a new link",
+				  a->pid, a->fd, fe->path, (unsigned long)a->st.st_nlink);
+	if (!slash || snprintf(name, sizeof(name), "%.*s/link_remap.%" PRIu64, (int)(slash - fe->path), fe->path,
+			       fe->id) >= (int)sizeof(name))
+		return pr_err_ret(-ENAMETOOLONG, "pid %d fd %d: %s: no room for a link", a->pid, a->fd, fe->path);
+	if (linkat(a->local, "", AT_FDCWD, name, AT_EMPTY_PATH) < 0)
+		return pr_perror_ret("pid %d fd %d: cannot link %s as %s (--link-remap)", a->pid, a->fd, fe->path,
+				     name);
+	tmp = realloc(fd->remaps, (fd->nr_remaps + 1) * sizeof(*tmp));
+	if (!tmp || !(fe->link_remap = strdup(name))) {
+		unlink(name);
+		if (tmp)
+			fd->remaps = tmp;
+		return -ENOMEM;
+	}
+	fd->remaps = tmp;
+	fd->remaps[fd->nr_remaps] = strdup(name);
+	if (!fd->remaps[fd->nr_remaps]) {
+		unlink(name);
+		return -ENOMEM;
+	}
+	fd->nr_remaps++;
+	pr_info("pid %d fd %d: %s (removed) is reopened through %s\n", a->pid, a->fd, fe->path, name);
+	return 0;
+}
+
+static bool regular_match(const struct stat *st, const char *link)
+{
+	return S_ISREG(st->st_mode) && link[0] == '/';
+}
+
+static int regular_dump(struct files_dump *fd, const struct fd_dump_arg *a, FileEntry *fe)
+{
+	int r = set_path(fe, a->link);
+
+	if (r < 0)
+		return r;
+	fe->has_mode = fe->has_size = fe->has_uid = fe->has_gid = true;
+	fe->mode = a->st.st_mode;
+	fe->size = (uint64_t)a->st.st_size;
+	fe->uid = a->st.st_uid;
+	fe->gid = a->st.st_gid;
+	/* an unlinked file whose name was taken again is unlinked all the same */
+	if (!fe->deleted && a->st.st_nlink == 0) {
+		fe->has_deleted = true;
+		fe->deleted = true;
+	}
+	if (fe->deleted && !strncmp(fe->path, MEMFD_PREFIX, strlen(MEMFD_PREFIX))) {
+		int seals = fcntl(a->local, F_GET_SEALS);
+
+		if (seals < 0 && errno != EINVAL)
+			return pr_perror_ret("pid %d fd %d: cannot read the seals of %s", a->pid, a->fd, fe->path);
+		fe->has_memfd_seals = seals >= 0;
+		fe->memfd_seals = seals >= 0 ? (uint32_t)seals : 0;
+	}
+	/* removed from its place but linked elsewhere: a copy would not be that file */
+	if (fe->deleted && a->st.st_nlink > 0 && a->fd >= 0)
+		return link_remap(fd, a, fe);
+	/* one inode, one ghost: other descriptions and mappings of it share the contents */
+	if (fe->deleted && !files_find_ghost(fd, fe->dev, fe->ino))
+		return read_ghost(a, fe, files_dump_ghost_limit(fd));
+	return 0;
+}
+
+/* Reopens with the dumped flags; creation flags are meaningless now. */
+static int reopen(const FileEntry *fe, const char *path, int *ret_fd)
+{
+	int flags = (int)(fe->flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY)) | O_NOCTTY;
+	int f = open(path, flags);
+
+	if (f < 0)
+		return pr_perror_ret("file %" PRIu64 ": cannot open %s", fe->id, path);
+	/* a directory's position is a cookie of its file system; lseek takes it back */
+	if (fe->has_pos && fe->pos && !(flags & O_PATH) &&
+	    (fe->kind == FILE_KIND__FILE_REGULAR || fe->kind == FILE_KIND__FILE_DIRECTORY) &&
+	    lseek(f, (off_t)fe->pos, SEEK_SET) < 0) {
+		int r = pr_perror_ret("file %" PRIu64 ": cannot seek %s to %" PRIu64, fe->id, path, fe->pos);
+
+		close(f);
+		return r;
+	}
+	*ret_fd = f;
+	return 0;
+}
+
+/*
+ * A memfd comes back as a memfd of the same name, filled, then sealed as it
+ * was (a memfd made without MFD_ALLOW_SEALING reads as sealed with F_SEAL_SEAL).
+ */
+static int create_memfd_ghost(const FileEntry *fe, const FileEntry *data, int *ret_fd)
+{
+	char self[64];
+	_cleanup_close_ int w = -EBADF;
+
+	w = (int)memfd_create(fe->path + strlen(MEMFD_PREFIX),
+			      MFD_CLOEXEC | (fe->has_memfd_seals ? MFD_ALLOW_SEALING : 0));
+	if (w < 0)
+		return pr_perror_ret("file %" PRIu64 ": cannot recreate %s", fe->id, fe->path);
+	if (data->ghost_data.len &&
+	    write(w, data->ghost_data.data, data->ghost_data.len) != (ssize_t)data->ghost_data.len)
+		return pr_perror_ret("file %" PRIu64 ": cannot write %s", fe->id, fe->path);
+	if (fchown(w, fe->uid, fe->gid) < 0 || fchmod(w, fe->mode & 07777) < 0)
+		return pr_perror_ret("file %" PRIu64 ": cannot set owner and mode of %s", fe->id, fe->path);
+	if (fe->has_memfd_seals && fe->memfd_seals && fcntl(w, F_ADD_SEALS, (int)fe->memfd_seals) < 0)
+		return pr_perror_ret("file %" PRIu64 ": cannot seal %s with %#x", fe->id, fe->path, fe->memfd_seals);
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", w);
+	return reopen(fe, self, ret_fd);
+}
+
+/* The entry of the same unlinked inode that carries its contents, if any. */
+static const FileEntry *ghost_data_of(const struct files_restore *fr, const FileEntry *fe)
+{
+	if (fe->has_ghost_data)
+		return fe;
+	for (size_t k = 0; k < fr->nr_files; k++) {
+		const FileEntry *o = fr->files[k];
+
+		if (o->kind == FILE_KIND__FILE_REGULAR && o->deleted && o->has_ghost_data && o->dev == fe->dev &&
+		    o->ino == fe->ino)
+			return o;
+	}
+	return NULL;
+}
+
+/* Our fd of an already recreated ghost of the same inode, or -1. */
+static int ghost_made(const struct files_restore *fr, const FileEntry *fe)
+{
+	for (size_t k = 0; k < fr->nr_files; k++) {
+		const FileEntry *o = fr->files[k];
+
+		if (o != fe && o->kind == FILE_KIND__FILE_REGULAR && o->deleted && fr->file_fds[k] >= 0 &&
+		    o->dev == fe->dev && o->ino == fe->ino)
+			return fr->file_fds[k];
+	}
+	return -1;
+}
+
+/*
+ * An unlinked file comes back as a new file with the same contents, mode and
+ * owner, created next to where it was and unlinked once open. Every entry of
+ * one dumped inode (fds opened apart, mappings) gets the same new inode.
+ */
+static int open_ghost(const struct files_restore *fr, const FileEntry *fe, int *ret_fd)
+{
+	char tmp[PATH_MAX];
+	_cleanup_close_ int w = -EBADF;
+	const FileEntry *data;
+	int r, made = ghost_made(fr, fe);
+
+	if (made >= 0) {
+		snprintf(tmp, sizeof(tmp), "/proc/self/fd/%d", made);
+		return reopen(fe, tmp, ret_fd);
+	}
+	data = ghost_data_of(fr, fe);
+	if (!data)
+		return pr_err_ret(-EBADMSG, "file %" PRIu64 ": unlinked %s without its contents", fe->id, fe->path);
+	if (!strncmp(fe->path, MEMFD_PREFIX, strlen(MEMFD_PREFIX)))
+		return create_memfd_ghost(fe, data, ret_fd);
+	if (snprintf(tmp, sizeof(tmp), "%s.criu-ghost.%d", fe->path, getpid()) >= (int)sizeof(tmp))
+		return pr_err_ret(-ENAMETOOLONG, "file %" PRIu64 ": path too long", fe->id);
+	w = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, fe->mode & 07777);
+	if (w < 0)
+		return pr_perror_ret("file %" PRIu64 ": cannot recreate unlinked %s as %s", fe->id, fe->path, tmp);
+	if (data->ghost_data.len &&
+	    write(w, data->ghost_data.data, data->ghost_data.len) != (ssize_t)data->ghost_data.len) {
+		r = pr_perror_ret("file %" PRIu64 ": cannot write %s", fe->id, tmp);
+		unlink(tmp);
+		return r;
+	}
+	if (fchown(w, fe->uid, fe->gid) < 0 || fchmod(w, fe->mode & 07777) < 0) {
+		r = pr_perror_ret("file %" PRIu64 ": cannot set owner and mode of %s", fe->id, tmp);
+		unlink(tmp);
+		return r;
+	}
+	r = reopen(fe, tmp, ret_fd);
+	unlink(tmp);
+	return r;
+}
+
+static int regular_open(struct files_restore *fr, const FileEntry *fe, int *ret_fd)
+{
+	struct stat st;
+	int r;
+
+	if (!fe->path)
+		return pr_err_ret(-EBADMSG, "file %" PRIu64 ": no path", fe->id);
+	if (fe->link_remap) {
+		char **tmp = realloc(fr->remaps, (fr->nr_remaps + 1) * sizeof(*tmp));
+
+		if (!tmp)
+			return -ENOMEM;
+		fr->remaps = tmp;
+		r = reopen(fe, fe->link_remap, ret_fd);
+		if (r < 0)
+			return r;
+		/* the link goes once the whole restore has succeeded */
+		fr->remaps[fr->nr_remaps] = strdup(fe->link_remap);
+		if (fr->remaps[fr->nr_remaps])
+			fr->nr_remaps++;
+		return 0;
+	}
+	if (fe->deleted)
+		return open_ghost(fr, fe, ret_fd);
+	r = reopen(fe, fe->path, ret_fd);
+	if (r < 0)
+		return r;
+	if (fstat(*ret_fd, &st) == 0 && fe->has_size && (uint64_t)st.st_size < fe->size)
+		pr_warn("file %" PRIu64 ": %s is smaller than at dump time (%lld < %" PRIu64 " bytes)\n", fe->id,
+			fe->path, (long long)st.st_size, fe->size);
+	return 0;
+}
+
+static bool directory_match(const struct stat *st, const char *link)
+{
+	return S_ISDIR(st->st_mode) && link[0] == '/';
+}
+
+static int path_dump(struct files_dump *fd, const struct fd_dump_arg *a, FileEntry *fe)
+{
+	int r = set_path(fe, a->link);
+
+	if (r < 0)
+		return r;
+	if (fe->deleted)
+		return pr_err_ret(-EOPNOTSUPP, "pid %d fd %d: %s was removed; cannot reopen it", a->pid, a->fd,
+				  fe->path);
+	fe->has_mode = true;
+	fe->mode = a->st.st_mode;
+	fe->has_rdev = S_ISCHR(a->st.st_mode);
+	fe->rdev = a->st.st_rdev;
+	return 0;
+}
+
+static int path_open(struct files_restore *fr, const FileEntry *fe, int *ret_fd)
+{
+	struct stat st;
+	int r;
+
+	if (!fe->path)
+		return pr_err_ret(-EBADMSG, "file %" PRIu64 ": no path", fe->id);
+	r = reopen(fe, fe->path, ret_fd);
+	if (r < 0)
+		return r;
+	if (fstat(*ret_fd, &st) < 0 || (st.st_mode & S_IFMT) != (fe->mode & S_IFMT) ||
+	    (fe->has_rdev && st.st_rdev != fe->rdev)) {
+		close(*ret_fd);
+		return pr_err_ret(-ENXIO, "file %" PRIu64 ": %s is no longer the same kind of file (device %u:%u)",
+				  fe->id, fe->path, major(fe->rdev), minor(fe->rdev));
+	}
+	return 0;
+}
+
+static bool chardev_match(const struct stat *st, const char *link)
+{
+	/* ttys need their own handling: only plain character devices here */
+	return S_ISCHR(st->st_mode) && link[0] == '/' && strncmp(link, "/dev/pts/", 9) &&
+	       strncmp(link, "/dev/tty", 8) && strcmp(link, "/dev/ptmx") && strcmp(link, "/dev/console");
+}
+
+const struct fd_ops regular_fd_ops = {
+	.name = "regular file",
+	.kind = FILE_KIND__FILE_REGULAR,
+	.match = regular_match,
+	.dump = regular_dump,
+	.open = regular_open,
+};
+
+const struct fd_ops directory_fd_ops = {
+	.name = "directory",
+	.kind = FILE_KIND__FILE_DIRECTORY,
+	.match = directory_match,
+	.dump = path_dump,
+	.open = path_open,
+};
+
+const struct fd_ops chardev_fd_ops = {
+	.name = "character device",
+	.kind = FILE_KIND__FILE_CHARDEV,
+	.match = chardev_match,
+	.dump = path_dump,
+	.open = path_open,
+};

@@ -1,0 +1,866 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * TCP and UDP sockets over IPv4 and IPv6.
+ *
+ * Dump: the socket's state, addresses, listen backlog and accept queue come
+ * from sock_diag (INET_DIAG, matched by inode), its options from getsockopt
+ * on our copy. An established TCP connection (--tcp-established) is first
+ * locked (netlock.h), then put in repair mode (tcp(7) TCP_REPAIR) and read:
+ * sequence numbers, both queues (unacknowledged data included), window,
+ * MSS, window scale, SACK and timestamps. It stays in repair mode so that
+ * killing the tree closes it without a FIN or a reset; if the tree goes on
+ * instead, it leaves repair mode again.
+ *
+ * Restore: the socket is made in repair mode, its sequence numbers set,
+ * bound and "connected" (no SYN in repair mode), its options, queues and
+ * window put back. Repair mode makes binding ignore the other sockets on
+ * the port (the listener an accepted connection shares its port with), so
+ * it is left on until every socket is open and only then switched off,
+ * just before the tasks resume (files_restore_net_ready).
+ *
+ * UDP datagrams still queued at dump are not kept (as in CRIU).
+ */
+#define LOG_PREFIX "files: "
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/inet_diag.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
+#include <linux/sockios.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "compat.h"
+#include "log.h"
+#include "netlock.h"
+#include "sk_net.h"
+
+#ifndef SIOCOUTQNSD
+#define SIOCOUTQNSD 0x894B
+#endif
+
+enum { ST_ESTABLISHED = 1, ST_SYN_SENT = 2, ST_SYN_RECV = 3, ST_CLOSE = 7, ST_LISTEN = 10 };
+
+/* ---- shared by the network kinds ---- */
+
+int sk_diag_query(const void *req, size_t len, int (*cb)(const struct nlmsghdr *h, void *arg), void *arg)
+{
+	struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
+	_cleanup_close_ int nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	_cleanup_free_ char *buf = malloc(32768);
+	int found = 0;
+
+	if (nl < 0 || !buf)
+		return nl < 0 ? -errno : -ENOMEM;
+	if (sendto(nl, req, len, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return -errno;
+	for (;;) {
+		ssize_t n = recv(nl, buf, 32768, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return found;
+		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n);
+		     h = NLMSG_NEXT(h, n)) {
+			if (h->nlmsg_type == NLMSG_DONE)
+				return found;
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *e = NLMSG_DATA(h);
+
+				return e->error ? e->error : found;
+			}
+			if (!found) {
+				int r = cb(h, arg);
+
+				if (r < 0)
+					return r;
+				found = r; /* read on to NLMSG_DONE: the socket is ours only */
+			}
+		}
+	}
+}
+
+int sk_restore_flags(int sk, uint32_t flags)
+{
+	if (flags & O_NONBLOCK && fcntl(sk, F_SETFL, O_NONBLOCK) < 0)
+		return -errno;
+	return 0;
+}
+
+static int get_int(int sk, int level, int opt, int *ret)
+{
+	socklen_t len = sizeof(*ret);
+
+	*ret = 0;
+	return getsockopt(sk, level, opt, ret, &len) < 0 ? -errno : 0;
+}
+
+static int set_int(int sk, int level, int opt, int v)
+{
+	return setsockopt(sk, level, opt, &v, sizeof(v)) < 0 ? -errno : 0;
+}
+
+int sk_opts_dump(int local, SkOptsEntry **ret)
+{
+	SkOptsEntry *o = calloc(1, sizeof(*o));
+	struct linger lg = {0};
+	socklen_t len = sizeof(lg);
+	char dev[IFNAMSIZ + 1] = {0};
+	int v;
+
+	if (!o)
+		return -ENOMEM;
+	sk_opts_entry__init(o);
+#define OPT_BOOL(name, opt)                                                                                  \
+	if (get_int(local, SOL_SOCKET, opt, &v) == 0) {                                                      \
+		o->has_##name = true;                                                                        \
+		o->name = v != 0;                                                                            \
+	}
+#define OPT_U32(name, opt)                                                                                   \
+	if (get_int(local, SOL_SOCKET, opt, &v) == 0) {                                                      \
+		o->has_##name = true;                                                                        \
+		o->name = (uint32_t)v;                                                                       \
+	}
+	OPT_BOOL(reuseaddr, SO_REUSEADDR);
+	OPT_BOOL(reuseport, SO_REUSEPORT);
+	OPT_BOOL(keepalive, SO_KEEPALIVE);
+	OPT_BOOL(broadcast, SO_BROADCAST);
+	OPT_U32(buf_lock, SO_BUF_LOCK);
+	OPT_U32(sndbuf, SO_SNDBUF);
+	OPT_U32(rcvbuf, SO_RCVBUF);
+	OPT_U32(priority, SO_PRIORITY);
+	OPT_U32(mark, SO_MARK);
+#undef OPT_BOOL
+#undef OPT_U32
+	if (getsockopt(local, SOL_SOCKET, SO_LINGER, &lg, &len) == 0 && lg.l_onoff) {
+		o->has_linger_on = o->has_linger_secs = true;
+		o->linger_on = true;
+		o->linger_secs = (uint32_t)lg.l_linger;
+	}
+	len = sizeof(dev) - 1;
+	if (getsockopt(local, SOL_SOCKET, SO_BINDTODEVICE, dev, &len) == 0 && len > 0 && dev[0]) {
+		o->bound_dev = strdup(dev);
+		if (!o->bound_dev) {
+			sk_opts_entry__free_unpacked(o, NULL);
+			return -ENOMEM;
+		}
+	}
+	*ret = o;
+	return 0;
+}
+
+int sk_opts_restore(int sk, const SkOptsEntry *o)
+{
+	int r = 0;
+
+	if (!o)
+		return 0;
+	if (o->has_reuseport && o->reuseport)
+		r = r ?: set_int(sk, SOL_SOCKET, SO_REUSEPORT, 1);
+	if (o->has_keepalive && o->keepalive)
+		r = r ?: set_int(sk, SOL_SOCKET, SO_KEEPALIVE, 1);
+	if (o->has_broadcast && o->broadcast)
+		r = r ?: set_int(sk, SOL_SOCKET, SO_BROADCAST, 1);
+	/* only the sizes the user set: the others the kernel tunes itself */
+	if (o->has_sndbuf && (!o->has_buf_lock || o->buf_lock & 1))
+		r = r ?: set_int(sk, SOL_SOCKET, SO_SNDBUFFORCE, (int)(o->sndbuf / 2));
+	if (o->has_rcvbuf && (!o->has_buf_lock || o->buf_lock & 2))
+		r = r ?: set_int(sk, SOL_SOCKET, SO_RCVBUFFORCE, (int)(o->rcvbuf / 2));
+	if (o->has_buf_lock)
+		r = r ?: set_int(sk, SOL_SOCKET, SO_BUF_LOCK, (int)o->buf_lock);
+	if (o->has_priority && o->priority)
+		r = r ?: set_int(sk, SOL_SOCKET, SO_PRIORITY, (int)o->priority);
+	if (o->has_mark && o->mark)
+		r = r ?: set_int(sk, SOL_SOCKET, SO_MARK, (int)o->mark);
+	if (o->has_linger_on && o->linger_on) {
+		struct linger lg = {.l_onoff = 1, .l_linger = (int)o->linger_secs};
+
+		if (!r && setsockopt(sk, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) < 0)
+			r = -errno;
+	}
+	if (o->bound_dev && !r &&
+	    setsockopt(sk, SOL_SOCKET, SO_BINDTODEVICE, o->bound_dev, strlen(o->bound_dev)) < 0)
+		r = -errno;
+	return r;
+}
+
+void sk_net_dump_free(struct sk_net_dump *net)
+{
+	if (!net)
+		return;
+	netlock_free(net->lock);
+	free(net->rep);
+	free(net);
+}
+
+int sk_net_dump_write(struct files_dump *fd, struct img_dir *d)
+{
+	return fd->net ? netlock_dump_write(fd->net->lock, d) : 0;
+}
+
+int files_dump_set_net(struct files_dump *fd, const struct files_net_opts *o)
+{
+	struct sk_net_dump *net = calloc(1, sizeof(*net));
+	int r;
+
+	if (!net)
+		return -ENOMEM;
+	net->o = *o;
+	r = netlock_dump_init(o->network_lock, o->root, &net->lock);
+	if (r < 0) {
+		free(net);
+		return r;
+	}
+	fd->net = net;
+	return 0;
+}
+
+void files_dump_net_resume(struct files_dump *fd)
+{
+	struct sk_net_dump *net = fd ? fd->net : NULL;
+
+	if (!net)
+		return;
+	for (size_t i = 0; i < net->nr_rep; i++) {
+		const struct sk_repaired *s = &net->rep[i];
+
+		if (set_int(s->local, SOL_TCP, TCP_REPAIR, TCP_REPAIR_OFF) < 0)
+			pr_perror("a TCP connection could not leave repair mode");
+		/* repair mode overwrote SO_REUSEADDR */
+		set_int(s->local, SOL_SOCKET, SO_REUSEADDR, s->reuseaddr);
+	}
+	net->nr_rep = 0;
+	if (netlock_dump_unlock(net->lock) < 0)
+		pr_err("the network lock could not be lifted: remove it by hand (netlock.h)\n");
+}
+
+/* ---- dump ---- */
+
+static bool inet_match(int local, const struct stat *st, const char *link)
+{
+	int dom;
+
+	return S_ISSOCK(st->st_mode) && get_int(local, SOL_SOCKET, SO_DOMAIN, &dom) == 0 &&
+	       (dom == AF_INET || dom == AF_INET6);
+}
+
+struct diag_want {
+	uint32_t ino;
+	struct inet_diag_msg msg;
+	uint8_t shutdown;
+};
+
+static int inet_diag_cb(const struct nlmsghdr *h, void *arg)
+{
+	struct diag_want *w = arg;
+	const struct inet_diag_msg *m = NLMSG_DATA(h);
+	const struct rtattr *a;
+	int len;
+
+	if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY || h->nlmsg_len < NLMSG_LENGTH(sizeof(*m)) ||
+	    m->idiag_inode != w->ino)
+		return 0;
+	w->msg = *m;
+	len = (int)(h->nlmsg_len - NLMSG_LENGTH(sizeof(*m)));
+	for (a = (const struct rtattr *)(m + 1); RTA_OK(a, len); a = RTA_NEXT(a, len))
+		if (a->rta_type == INET_DIAG_SHUTDOWN && RTA_PAYLOAD(a) >= 1)
+			w->shutdown = *(const uint8_t *)RTA_DATA(a);
+	return 1;
+}
+
+/* 1 and the diag message of the socket ino, 0 when sock_diag does not list it (not bound). */
+static int inet_diag_find(int family, int proto, uint32_t ino, struct diag_want *w)
+{
+	struct {
+		struct nlmsghdr nlh;
+		struct inet_diag_req_v2 r;
+	} req = {
+		.nlh = {.nlmsg_len = sizeof(req),
+			.nlmsg_type = SOCK_DIAG_BY_FAMILY,
+			.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP},
+		.r = {.sdiag_family = (uint8_t)family, .sdiag_protocol = (uint8_t)proto, .idiag_states = ~0u},
+	};
+
+	memset(w, 0, sizeof(*w));
+	w->ino = ino;
+	return sk_diag_query(&req, sizeof(req), inet_diag_cb, w);
+}
+
+static int set_addr(ProtobufCBinaryData *b, protobuf_c_boolean *has, int family,
+		    const struct sockaddr_storage *ss)
+{
+	size_t len = family == AF_INET ? 4 : 16;
+	const void *src = family == AF_INET ? (const void *)&((const struct sockaddr_in *)ss)->sin_addr
+					    : (const void *)&((const struct sockaddr_in6 *)ss)->sin6_addr;
+
+	b->data = malloc(len);
+	if (!b->data)
+		return -ENOMEM;
+	memcpy(b->data, src, len);
+	b->len = len;
+	*has = true;
+	return 0;
+}
+
+static uint16_t port_of(const struct sockaddr_storage *ss)
+{
+	return ntohs(((const struct sockaddr_in *)ss)->sin_port); /* same place in sockaddr_in6 */
+}
+
+static const char *conn_str(const InetSkEntry *e, char *buf, size_t size)
+{
+	char s[INET6_ADDRSTRLEN] = "?", d[INET6_ADDRSTRLEN] = "?";
+	int af = (int)e->family;
+
+	if (e->has_src_addr)
+		inet_ntop(af, e->src_addr.data, s, sizeof(s));
+	if (e->has_dst_addr)
+		inet_ntop(af, e->dst_addr.data, d, sizeof(d));
+	snprintf(buf, size, "%s %s:%u -> %s:%u", e->protocol == IPPROTO_TCP ? "TCP" : "UDP", s, e->src_port,
+		 d, e->dst_port);
+	return buf;
+}
+
+static int peek_queue(const struct fd_dump_arg *a, int queue, int ioc, ProtobufCBinaryData *b,
+		      protobuf_c_boolean *has)
+{
+	int len = 0;
+	ssize_t n;
+
+	if (set_int(a->local, SOL_TCP, TCP_REPAIR_QUEUE, queue) < 0 || ioctl(a->local, ioc, &len) < 0)
+		return pr_perror_ret("pid %d fd %d: cannot size a TCP queue", a->pid, a->fd);
+	if (len <= 0)
+		return 0;
+	b->data = malloc((size_t)len);
+	if (!b->data)
+		return -ENOMEM;
+	n = recv(a->local, b->data, (size_t)len, MSG_PEEK | MSG_DONTWAIT);
+	if (n != len)
+		return pr_perror_ret("pid %d fd %d: TCP queue: %zd of %d bytes read", a->pid, a->fd, n, len);
+	b->len = (size_t)len;
+	*has = true;
+	return 0;
+}
+
+static int note_repaired(struct sk_net_dump *net, int local, bool reuseaddr)
+{
+	struct sk_repaired *tmp = realloc(net->rep, (net->nr_rep + 1) * sizeof(*tmp));
+
+	if (!tmp)
+		return -ENOMEM;
+	net->rep = tmp;
+	net->rep[net->nr_rep].local = local;
+	net->rep[net->nr_rep].reuseaddr = reuseaddr;
+	net->nr_rep++;
+	return 0;
+}
+
+/* In repair mode (the connection is locked): everything the restore needs. */
+static int dump_tcp_stream(struct sk_net_dump *net, const struct fd_dump_arg *a, InetSkEntry *e)
+{
+	TcpStreamEntry *t = calloc(1, sizeof(*t));
+	struct tcp_repair_window win;
+	struct tcp_info ti;
+	socklen_t len;
+	int v = 0, r;
+
+	if (!t)
+		return -ENOMEM;
+	tcp_stream_entry__init(t);
+	e->tcp = t;
+	r = netlock_add_conn(net->lock, (int)e->family, e->src_addr.data, (uint16_t)e->src_port,
+			     e->dst_addr.data, (uint16_t)e->dst_port);
+	if (r < 0)
+		return r;
+	if (set_int(a->local, SOL_TCP, TCP_REPAIR, TCP_REPAIR_ON) < 0)
+		return pr_perror_ret("pid %d fd %d: cannot put the TCP connection in repair mode", a->pid,
+				     a->fd);
+	r = note_repaired(net, a->local, e->opts && e->opts->reuseaddr);
+	if (r < 0)
+		return r;
+	len = sizeof(ti);
+	if (getsockopt(a->local, SOL_TCP, TCP_INFO, &ti, &len) < 0)
+		return pr_perror_ret("pid %d fd %d: TCP_INFO", a->pid, a->fd);
+	if (ti.tcpi_state != ST_ESTABLISHED)
+		return pr_err_ret(-EOPNOTSUPP, "pid %d fd %d: TCP connection left the established state (%u)",
+				  a->pid, a->fd, ti.tcpi_state);
+	t->opt_mask = ti.tcpi_options;
+	if (ti.tcpi_options & TCPI_OPT_WSCALE) {
+		t->has_snd_wscale = t->has_rcv_wscale = true;
+		t->snd_wscale = ti.tcpi_snd_wscale;
+		t->rcv_wscale = ti.tcpi_rcv_wscale;
+	}
+	r = peek_queue(a, TCP_RECV_QUEUE, SIOCINQ, &t->recvq, &t->has_recvq);
+	if (r == 0 && get_int(a->local, SOL_TCP, TCP_QUEUE_SEQ, &v) < 0)
+		r = pr_perror_ret("pid %d fd %d: TCP_QUEUE_SEQ (receive)", a->pid, a->fd);
+	t->rcv_seq = (uint32_t)v;
+	if (r == 0)
+		r = peek_queue(a, TCP_SEND_QUEUE, SIOCOUTQ, &t->sendq, &t->has_sendq);
+	if (r == 0 && get_int(a->local, SOL_TCP, TCP_QUEUE_SEQ, &v) < 0)
+		r = pr_perror_ret("pid %d fd %d: TCP_QUEUE_SEQ (send)", a->pid, a->fd);
+	t->snd_seq = (uint32_t)v;
+	if (r < 0)
+		return r;
+	if (ioctl(a->local, SIOCOUTQNSD, &v) == 0 && v > 0) {
+		t->has_unsent = true;
+		t->unsent = (uint32_t)v;
+	}
+	if (get_int(a->local, SOL_TCP, TCP_MAXSEG, &v) < 0)
+		return pr_perror_ret("pid %d fd %d: TCP_MAXSEG", a->pid, a->fd);
+	t->mss = (uint32_t)v;
+	if (ti.tcpi_options & TCPI_OPT_TIMESTAMPS) {
+		if (get_int(a->local, SOL_TCP, TCP_TIMESTAMP, &v) < 0)
+			return pr_perror_ret("pid %d fd %d: TCP_TIMESTAMP", a->pid, a->fd);
+		t->has_timestamp = true;
+		t->timestamp = (uint32_t)v;
+	}
+	len = sizeof(win);
+	if (getsockopt(a->local, SOL_TCP, TCP_REPAIR_WINDOW, &win, &len) < 0)
+		return pr_perror_ret("pid %d fd %d: TCP_REPAIR_WINDOW", a->pid, a->fd);
+	t->has_snd_wl1 = t->has_snd_wnd = t->has_max_window = t->has_rcv_wnd = t->has_rcv_wup = true;
+	t->snd_wl1 = win.snd_wl1;
+	t->snd_wnd = win.snd_wnd;
+	t->max_window = win.max_window;
+	t->rcv_wnd = win.rcv_wnd;
+	t->rcv_wup = win.rcv_wup;
+	return 0;
+}
+
+static void dump_tcp_opts(int local, SkOptsEntry *o)
+{
+	int v;
+
+#define TOPT(name, opt, conv)                                                                                \
+	if (get_int(local, SOL_TCP, opt, &v) == 0) {                                                         \
+		o->has_##name = true;                                                                        \
+		o->name = conv;                                                                              \
+	}
+	TOPT(nodelay, TCP_NODELAY, v != 0);
+	TOPT(cork, TCP_CORK, v != 0);
+	TOPT(keepidle, TCP_KEEPIDLE, (uint32_t)v);
+	TOPT(keepintvl, TCP_KEEPINTVL, (uint32_t)v);
+	TOPT(keepcnt, TCP_KEEPCNT, (uint32_t)v);
+#undef TOPT
+}
+
+/* Which state the socket is dumped in, or a refusal that says what to do. */
+static int pick_state(struct sk_net_dump *net, const struct fd_dump_arg *a, InetSkEntry *e,
+		      const struct diag_want *w)
+{
+	const struct files_net_opts *o = &net->o;
+	char c[160];
+
+	conn_str(e, c, sizeof(c));
+	switch (e->dump_state) {
+	case ST_CLOSE:
+		e->state = ST_CLOSE;
+		return 0;
+	case ST_LISTEN:
+		if (w->msg.idiag_rqueue && !o->skip_in_flight)
+			return pr_err_ret(-EOPNOTSUPP,
+					  "pid %d fd %d: listening %s has %u connection(s) not yet accepted "
+					  "(--skip-in-flight drops them)",
+					  a->pid, a->fd, c, w->msg.idiag_rqueue);
+		if (w->msg.idiag_rqueue)
+			pr_warn("pid %d fd %d: %u connection(s) not yet accepted are dropped "
+				"(--skip-in-flight)\n",
+				a->pid, a->fd, w->msg.idiag_rqueue);
+		e->state = ST_LISTEN;
+		e->has_backlog = true;
+		e->backlog = w->msg.idiag_wqueue;
+		return 0;
+	case ST_ESTABLISHED:
+		if (e->protocol == IPPROTO_UDP || o->tcp_established) {
+			e->state = ST_ESTABLISHED;
+			return 0;
+		}
+		if (o->tcp_close)
+			break;
+		return pr_err_ret(-EOPNOTSUPP,
+				  "pid %d fd %d: established %s: dumping it needs --tcp-established "
+				  "(or --tcp-close to restore it closed)",
+				  a->pid, a->fd, c);
+	case ST_SYN_SENT:
+	case ST_SYN_RECV:
+		if (o->skip_in_flight || o->tcp_close)
+			break;
+		return pr_err_ret(
+			-EOPNOTSUPP,
+			"pid %d fd %d: %s is still connecting (--skip-in-flight restores it closed)", a->pid,
+			a->fd, c);
+	default:
+		if (o->tcp_close)
+			break;
+		return pr_err_ret(
+			-EOPNOTSUPP,
+			"pid %d fd %d: %s in TCP state %u cannot be dumped (--tcp-close restores it closed)",
+			a->pid, a->fd, c, e->dump_state);
+	}
+	e->state = ST_CLOSE; /* closed: no addresses kept */
+	return 0;
+}
+
+static int inet_dump(struct files_dump *fd, const struct fd_dump_arg *a, FileEntry *fe)
+{
+	static const struct files_net_opts no_opts = {.network_lock = NETLOCK_OPT_IPTABLES};
+	InetSkEntry *e = calloc(1, sizeof(*e));
+	struct sockaddr_storage src = {0}, dst = {0};
+	socklen_t slen = sizeof(src), dlen = sizeof(dst);
+	struct diag_want w;
+	int type, proto, family, r;
+
+	if (!e)
+		return -ENOMEM;
+	inet_sk_entry__init(e);
+	fe->inet_sk = e;
+	if (!fd->net) { /* a caller without network options: the defaults */
+		r = files_dump_set_net(fd, &no_opts);
+		if (r < 0)
+			return r;
+	}
+	if (get_int(a->local, SOL_SOCKET, SO_DOMAIN, &family) < 0 ||
+	    get_int(a->local, SOL_SOCKET, SO_TYPE, &type) < 0 ||
+	    get_int(a->local, SOL_SOCKET, SO_PROTOCOL, &proto) < 0)
+		return pr_perror_ret("pid %d fd %d: cannot read the socket's kind", a->pid, a->fd);
+	if (!((type == SOCK_STREAM && proto == IPPROTO_TCP) || (type == SOCK_DGRAM && proto == IPPROTO_UDP)))
+		return pr_err_ret(-EOPNOTSUPP,
+				  "pid %d fd %d: inet socket of type %d protocol %d is not supported", a->pid,
+				  a->fd, type, proto);
+	e->ino = (uint64_t)a->st.st_ino;
+	e->family = (uint32_t)family;
+	e->type = (uint32_t)type;
+	e->protocol = (uint32_t)proto;
+	r = sk_opts_dump(a->local, &e->opts);
+	if (r < 0)
+		return r;
+	if (proto == IPPROTO_TCP)
+		dump_tcp_opts(a->local, e->opts);
+	if (family == AF_INET6 && get_int(a->local, SOL_IPV6, IPV6_V6ONLY, &r) == 0) {
+		e->opts->has_v6only = true;
+		e->opts->v6only = r != 0;
+	}
+	if (getsockname(a->local, (struct sockaddr *)&src, &slen) < 0)
+		return pr_perror_ret("pid %d fd %d: getsockname", a->pid, a->fd);
+	r = inet_diag_find(family, proto, (uint32_t)a->st.st_ino, &w);
+	if (r < 0)
+		return pr_err_ret(r, "pid %d fd %d: sock_diag of socket:[%lu]", a->pid, a->fd, a->st.st_ino);
+	e->has_dump_state = true;
+	e->dump_state = r ? w.msg.idiag_state : ST_CLOSE; /* not listed: never bound */
+	if (r && w.shutdown) {
+		e->has_shutdown = true;
+		e->shutdown = w.shutdown;
+	}
+	if (port_of(&src)) {
+		r = set_addr(&e->src_addr, &e->has_src_addr, family, &src);
+		if (r < 0)
+			return r;
+		e->has_src_port = true;
+		e->src_port = port_of(&src);
+	}
+	if (getpeername(a->local, (struct sockaddr *)&dst, &dlen) == 0 && port_of(&dst)) {
+		r = set_addr(&e->dst_addr, &e->has_dst_addr, family, &dst);
+		if (r < 0)
+			return r;
+		e->has_dst_port = true;
+		e->dst_port = port_of(&dst);
+	}
+	r = pick_state(fd->net, a, e, &w);
+	if (r < 0)
+		return r;
+	if (e->state == ST_ESTABLISHED && proto == IPPROTO_TCP) {
+		if (!e->has_src_addr || !e->has_dst_addr)
+			return pr_err_ret(-EPROTO, "pid %d fd %d: established TCP without addresses", a->pid,
+					  a->fd);
+		return dump_tcp_stream(fd->net, a, e);
+	}
+	if (e->state == ST_ESTABLISHED && w.msg.idiag_rqueue)
+		pr_warn("pid %d fd %d: %u bytes of queued UDP datagrams are not kept\n", a->pid, a->fd,
+			w.msg.idiag_rqueue);
+	return 0;
+}
+
+/* ---- restore ---- */
+
+static socklen_t make_addr(const InetSkEntry *e, const ProtobufCBinaryData *addr, uint32_t port,
+			   struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (e->family == AF_INET) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		memcpy(&s4->sin_addr, addr->data, 4);
+		return sizeof(*s4);
+	}
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+	s6->sin6_family = AF_INET6;
+	s6->sin6_port = htons((uint16_t)port);
+	memcpy(&s6->sin6_addr, addr->data, 16);
+	return sizeof(*s6);
+}
+
+static int check_entry(const FileEntry *fe)
+{
+	const InetSkEntry *e = fe->inet_sk;
+	size_t alen;
+
+	if (!e || (e->family != AF_INET && e->family != AF_INET6))
+		return -EBADMSG;
+	alen = e->family == AF_INET ? 4 : 16;
+	if ((e->has_src_addr && e->src_addr.len != alen) || (e->has_dst_addr && e->dst_addr.len != alen) ||
+	    e->src_port > 65535 || e->dst_port > 65535)
+		return -EBADMSG;
+	if (e->state == ST_ESTABLISHED && e->protocol == IPPROTO_TCP &&
+	    (!e->tcp || !e->has_src_addr || !e->has_dst_addr ||
+	     (e->tcp->has_unsent && e->tcp->unsent > e->tcp->sendq.len)))
+		return -EBADMSG;
+	return 0;
+}
+
+static int set_tcp_opts(int sk, const SkOptsEntry *o)
+{
+	int r = 0;
+
+	if (!o)
+		return 0;
+	if (o->has_nodelay && o->nodelay)
+		r = r ?: set_int(sk, SOL_TCP, TCP_NODELAY, 1);
+	if (o->has_cork && o->cork)
+		r = r ?: set_int(sk, SOL_TCP, TCP_CORK, 1);
+	if (o->has_keepidle)
+		r = r ?: set_int(sk, SOL_TCP, TCP_KEEPIDLE, (int)o->keepidle);
+	if (o->has_keepintvl)
+		r = r ?: set_int(sk, SOL_TCP, TCP_KEEPINTVL, (int)o->keepintvl);
+	if (o->has_keepcnt)
+		r = r ?: set_int(sk, SOL_TCP, TCP_KEEPCNT, (int)o->keepcnt);
+	return r;
+}
+
+/* Writes data into the queue selected with TCP_REPAIR_QUEUE. */
+static int fill_queue(int sk, int queue, const uint8_t *data, size_t len)
+{
+	size_t off = 0;
+
+	if (!len)
+		return 0;
+	if (set_int(sk, SOL_TCP, TCP_REPAIR_QUEUE, queue) < 0)
+		return -errno;
+	while (off < len) {
+		size_t chunk = len - off > 65536 ? 65536 : len - off;
+		ssize_t n = send(sk, data + off, chunk, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		off += (size_t)n;
+	}
+	return 0;
+}
+
+/* In repair mode: the connection as it was, not yet out of repair mode. */
+static int restore_tcp_stream(int sk, const InetSkEntry *e)
+{
+	const TcpStreamEntry *t = e->tcp;
+	struct sockaddr_storage ss;
+	struct tcp_repair_opt ro[4];
+	struct tcp_repair_window win = {t->snd_wl1, t->snd_wnd, t->max_window, t->rcv_wnd, t->rcv_wup};
+	size_t nro = 0, sent_len = t->sendq.len - (t->has_unsent ? t->unsent : 0);
+	socklen_t len;
+
+	if (set_int(sk, SOL_TCP, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE) < 0 ||
+	    set_int(sk, SOL_TCP, TCP_QUEUE_SEQ, (int)(t->snd_seq - (uint32_t)t->sendq.len)) < 0 ||
+	    set_int(sk, SOL_TCP, TCP_REPAIR_QUEUE, TCP_RECV_QUEUE) < 0 ||
+	    set_int(sk, SOL_TCP, TCP_QUEUE_SEQ, (int)(t->rcv_seq - (uint32_t)t->recvq.len)) < 0)
+		return pr_perror_ret("cannot set the sequence numbers");
+	len = make_addr(e, &e->src_addr, e->src_port, &ss);
+	if (bind(sk, (struct sockaddr *)&ss, len) < 0)
+		return pr_perror_ret("cannot bind");
+	len = make_addr(e, &e->dst_addr, e->dst_port, &ss);
+	if (connect(sk, (struct sockaddr *)&ss, len) < 0)
+		return pr_perror_ret("cannot connect in repair mode");
+	ro[nro++] = (struct tcp_repair_opt){TCPOPT_MAXSEG, t->mss};
+	if (t->opt_mask & TCPI_OPT_WSCALE)
+		ro[nro++] = (struct tcp_repair_opt){TCPOPT_WINDOW, t->snd_wscale | (t->rcv_wscale << 16)};
+	if (t->opt_mask & TCPI_OPT_SACK)
+		ro[nro++] = (struct tcp_repair_opt){TCPOPT_SACK_PERMITTED, 0};
+	if (t->opt_mask & TCPI_OPT_TIMESTAMPS)
+		ro[nro++] = (struct tcp_repair_opt){TCPOPT_TIMESTAMP, 0};
+	if (setsockopt(sk, SOL_TCP, TCP_REPAIR_OPTIONS, ro, (socklen_t)(nro * sizeof(ro[0]))) < 0)
+		return pr_perror_ret("TCP_REPAIR_OPTIONS");
+	if (t->has_timestamp && set_int(sk, SOL_TCP, TCP_TIMESTAMP, (int)t->timestamp) < 0)
+		return pr_perror_ret("TCP_TIMESTAMP");
+	if (fill_queue(sk, TCP_RECV_QUEUE, t->recvq.data, t->recvq.len) < 0)
+		return pr_perror_ret("cannot refill the receive queue (%zu bytes)", t->recvq.len);
+	/* sent but unacknowledged: queued as sent, the peer gets it by retransmission */
+	if (fill_queue(sk, TCP_SEND_QUEUE, t->sendq.data, sent_len) < 0)
+		return pr_perror_ret("cannot refill the send queue (%zu bytes)", sent_len);
+	if (t->has_snd_wnd && setsockopt(sk, SOL_TCP, TCP_REPAIR_WINDOW, &win, sizeof(win)) < 0)
+		return pr_perror_ret("TCP_REPAIR_WINDOW");
+	return set_int(sk, SOL_TCP, TCP_REPAIR_QUEUE, TCP_NO_QUEUE);
+}
+
+static int restore_inet(int sk, const FileEntry *fe)
+{
+	const InetSkEntry *e = fe->inet_sk;
+	bool tcp = e->protocol == IPPROTO_TCP, repair = tcp && e->state == ST_ESTABLISHED;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int r;
+
+	if (tcp && set_int(sk, SOL_TCP, TCP_REPAIR, TCP_REPAIR_ON) < 0)
+		return pr_perror_ret(
+			"TCP_REPAIR"); /* also for binding beside the other sockets of the port */
+	if (e->opts && e->opts->has_v6only && e->family == AF_INET6 &&
+	    set_int(sk, SOL_IPV6, IPV6_V6ONLY, e->opts->v6only) < 0)
+		return pr_perror_ret("IPV6_V6ONLY");
+	r = sk_opts_restore(sk, e->opts);
+	if (r == 0 && !tcp && e->opts && e->opts->reuseaddr)
+		r = set_int(sk, SOL_SOCKET, SO_REUSEADDR, 1);
+	if (r == 0 && tcp)
+		r = set_tcp_opts(sk, e->opts);
+	if (r < 0)
+		return pr_err_ret(r, "cannot set the socket options");
+	if (repair) {
+		/*
+		 * Room for both queues: the sizes the kernel had tuned (or more);
+		 * SO_BUF_LOCK gets its dumped value back in files_restore_net_ready.
+		 */
+		const SkOptsEntry *o = e->opts;
+		size_t snd = o && o->has_sndbuf ? o->sndbuf : 0, rcv = o && o->has_rcvbuf ? o->rcvbuf : 0;
+
+		if (snd < e->tcp->sendq.len * 2)
+			snd = e->tcp->sendq.len * 2;
+		if (rcv < e->tcp->recvq.len * 2)
+			rcv = e->tcp->recvq.len * 2;
+		if ((snd && set_int(sk, SOL_SOCKET, SO_SNDBUFFORCE, (int)(snd / 2)) < 0) ||
+		    (rcv && set_int(sk, SOL_SOCKET, SO_RCVBUFFORCE, (int)(rcv / 2)) < 0))
+			return pr_perror_ret("cannot size the socket buffers");
+		return restore_tcp_stream(sk, e);
+	}
+	/* a connection restored closed (--tcp-close, in flight) keeps no address */
+	if (e->state != ST_CLOSE || (e->has_src_addr && (!e->has_dump_state || e->dump_state == ST_CLOSE))) {
+		if (e->has_src_addr) {
+			len = make_addr(e, &e->src_addr, e->src_port, &ss);
+			if (bind(sk, (struct sockaddr *)&ss, len) < 0)
+				return pr_perror_ret("cannot bind");
+		}
+		if (tcp && set_int(sk, SOL_TCP, TCP_REPAIR, TCP_REPAIR_OFF_NO_WP) < 0)
+			return pr_perror_ret("TCP_REPAIR off");
+		/* listen() checks the port again: SO_REUSEADDR lets it beside accepted connections */
+		if (e->state == ST_LISTEN && set_int(sk, SOL_SOCKET, SO_REUSEADDR, 1) < 0)
+			return pr_perror_ret("SO_REUSEADDR");
+		if (e->state == ST_LISTEN && listen(sk, (int)e->backlog) < 0)
+			return pr_perror_ret("cannot listen");
+		if (e->state == ST_ESTABLISHED && e->has_dst_addr) { /* UDP */
+			len = make_addr(e, &e->dst_addr, e->dst_port, &ss);
+			if (connect(sk, (struct sockaddr *)&ss, len) < 0)
+				return pr_perror_ret("cannot connect");
+		}
+	} else if (tcp && set_int(sk, SOL_TCP, TCP_REPAIR, TCP_REPAIR_OFF_NO_WP) < 0) {
+		return pr_perror_ret("TCP_REPAIR off");
+	}
+	/* repair mode reset it; listeners are listening now, so the real value may go in */
+	if (e->opts && set_int(sk, SOL_SOCKET, SO_REUSEADDR, e->opts->reuseaddr) < 0)
+		return pr_perror_ret("SO_REUSEADDR");
+	if (!tcp && e->has_shutdown && e->shutdown)
+		shutdown(sk, (e->shutdown & 3) == 3 ? SHUT_RDWR : (e->shutdown & 1) ? SHUT_RD : SHUT_WR);
+	return 0;
+}
+
+static int inet_open(struct files_restore *fr, const FileEntry *fe, int *ret_fd)
+{
+	_cleanup_close_ int sk = -EBADF;
+	char c[160];
+	int r;
+
+	if (check_entry(fe) < 0)
+		return pr_err_ret(-EBADMSG, "files.img: file %" PRIu64 ": malformed inet socket", fe->id);
+	sk = socket((int)fe->inet_sk->family, (int)fe->inet_sk->type | SOCK_CLOEXEC,
+		    (int)fe->inet_sk->protocol);
+	if (sk < 0)
+		return pr_perror_ret("file %" PRIu64 ": cannot make a socket", fe->id);
+	r = restore_inet(sk, fe);
+	if (r < 0)
+		return pr_err_ret(r, "file %" PRIu64 ": cannot restore %s", fe->id,
+				  conn_str(fe->inet_sk, c, sizeof(c)));
+	r = sk_restore_flags(sk, fe->flags);
+	if (r < 0)
+		return pr_err_ret(r, "file %" PRIu64 ": cannot set the file flags", fe->id);
+	*ret_fd = TAKE_FD(sk);
+	return 0;
+}
+
+/* Takes one restored connection out of repair mode, or closes it (--tcp-close). */
+static int tcp_ready(int sk, const FileEntry *fe, bool tcp_close)
+{
+	const InetSkEntry *e = fe->inet_sk;
+	const TcpStreamEntry *t = e->tcp;
+	struct sockaddr sa = {.sa_family = AF_UNSPEC};
+	size_t unsent = t->has_unsent ? t->unsent : 0;
+
+	if (tcp_close) {
+		/* disconnecting in repair mode sends no reset */
+		if (connect(sk, &sa, sizeof(sa)) < 0 ||
+		    set_int(sk, SOL_TCP, TCP_REPAIR, TCP_REPAIR_OFF_NO_WP) < 0)
+			return -errno;
+		return set_int(sk, SOL_SOCKET, SO_REUSEADDR, e->opts && e->opts->reuseaddr);
+	}
+	if (set_int(sk, SOL_TCP, TCP_REPAIR, TCP_REPAIR_OFF) < 0)
+		return -errno;
+	if (e->opts && set_int(sk, SOL_SOCKET, SO_REUSEADDR, e->opts->reuseaddr) < 0)
+		return -errno;
+	/* never sent: an ordinary write now (after TCP_CORK and TCP_NODELAY were set) */
+	for (size_t off = t->sendq.len - unsent; off < t->sendq.len;) {
+		ssize_t n = send(sk, t->sendq.data + off, t->sendq.len - off, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		off += (size_t)n;
+	}
+	if (e->has_shutdown && e->shutdown & 1)
+		shutdown(sk, SHUT_RD);
+	/* the sizes the user did not set are the kernel's to tune again */
+	if (e->opts && e->opts->has_buf_lock)
+		return set_int(sk, SOL_SOCKET, SO_BUF_LOCK, (int)e->opts->buf_lock);
+	return 0;
+}
+
+int files_restore_net_ready(struct files_restore *fr, bool tcp_close)
+{
+	char c[160];
+
+	for (size_t i = 0; fr && i < fr->nr_files; i++) {
+		const FileEntry *fe = fr->files[i];
+		int r;
+
+		if (fe->kind != FILE_KIND__FILE_INET_SK || fe->inet_sk->protocol != IPPROTO_TCP ||
+		    fe->inet_sk->state != ST_ESTABLISHED || fr->file_fds[i] < 0)
+			continue;
+		r = tcp_ready(fr->file_fds[i], fe, tcp_close);
+		if (r < 0)
+			return pr_err_ret(r, "file %" PRIu64 ": %s: cannot leave repair mode", fe->id,
+					  conn_str(fe->inet_sk, c, sizeof(c)));
+	}
+	return 0;
+}
+
+const struct fd_ops inet_sk_fd_ops = {
+	.name = "inet socket",
+	.kind = FILE_KIND__FILE_INET_SK,
+	.match_fd = inet_match,
+	.dump = inet_dump,
+	.open = inet_open,
+};

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* What sk_inet.c, sk_netlink.c and sk_packet.c share (network sockets). */
+#ifndef CR_FILES_SK_NET_H
+#define CR_FILES_SK_NET_H
+
+#include <linux/netlink.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "files_priv.h"
+#include "images/sk-inet.pb-c.h"
+
+struct netlock;
+
+/* A socket in repair mode at dump, to take out of it again if the tree goes on. */
+struct sk_repaired {
+	int local; /* our copy; owned by files_dump */
+	bool reuseaddr;
+};
+
+/* Per dump: the options and what the sockets left to undo. */
+struct sk_net_dump {
+	struct files_net_opts o;
+	struct netlock *lock;
+	struct sk_repaired *rep;
+	size_t nr_rep;
+};
+
+/*
+ * Runs a sock_diag request (NETLINK_SOCK_DIAG); cb sees every answer and
+ * returns 1 to stop (found), 0 to go on, or -errno. Returns cb's 1, 0 when
+ * nothing matched, or -errno.
+ */
+int sk_diag_query(const void *req, size_t len, int (*cb)(const struct nlmsghdr *h, void *arg), void *arg);
+
+/* The SOL_SOCKET options of local; *ret is a new entry. */
+int sk_opts_dump(int local, SkOptsEntry **ret);
+/* Sets them on a new socket (SO_REUSEADDR aside: the caller's business). */
+int sk_opts_restore(int sk, const SkOptsEntry *o);
+/* files.c: frees the dump's state; writes netlock.img. */
+void sk_net_dump_free(struct sk_net_dump *net);
+int sk_net_dump_write(struct files_dump *fd, struct img_dir *d);
+/* O_NONBLOCK and the like of the description. */
+int sk_restore_flags(int sk, uint32_t flags);
+
+#endif

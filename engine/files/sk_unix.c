@@ -1,0 +1,1214 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Unix sockets: stream, datagram and seqpacket; bound to a path or an
+ * abstract name; listening (with connections still waiting in the backlog),
+ * connected within the tree, or to an outside datagram socket with
+ * --ext-unix-sk.
+ *
+ * Dump: sock_diag (UNIX_DIAG, asked for the one inode, in the socket's own
+ * network namespace) gives the name, the peer, the waiting connections, the
+ * queue length and the shutdown bits; the queue is read without consuming it
+ * (MSG_PEEK, stepping SO_PEEK_OFF, which is put back afterwards). Peers are
+ * checked once every fd of the tree is known (dump_finish).
+ *
+ * Restore: the first unix socket criu opens makes them all, since they refer
+ * to each other: create and bind, listen, connect (accepted connections are
+ * made again through their listener, waiting ones are left in its backlog),
+ * queue the data from the peer side, then shutdown and options. The sockets
+ * wait in files_restore.file_fds until their own open takes them.
+ *
+ * Approximate: queued messages carry criu's credentials (SCM_CREDENTIALS);
+ * a datagram's sender address is the peer's, or none. Refused: fds in flight
+ * (SCM_RIGHTS), data sent on a connection not yet accepted, peers outside the
+ * tree (except datagram sockets with --ext-unix-sk, reconnected by name),
+ * relative bind paths. The sockets are made in criu's network namespace.
+ *
+ * A self-dump (libcriu criu_dump() without a pid): the caller's seqpacket
+ * connection to the criu serving the request is marked rpc_sk; restore makes
+ * it one end of a new socketpair and criu answers on the other end once the
+ * tree runs (files_restore_answer_rpc), so criu_dump() returns 1.
+ */
+#define LOG_PREFIX "unix: "
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <linux/sockios.h>
+#include <linux/unix_diag.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "plugin_files.h"
+#include "cleanup.h"
+#include "files_priv.h"
+#include "log.h"
+
+#define USK_LISTEN	  10 /* TCP_LISTEN */
+#define USK_ESTABLISHED	  1  /* TCP_ESTABLISHED */
+#define USK_RCV_SHUTDOWN  1
+#define USK_SEND_SHUTDOWN 2
+#define USK_SHUTDOWN_MASK 3
+#define USK_MAX_ICONS	  4096
+
+/* What sock_diag says about one socket. */
+struct usk_diag {
+	uint8_t state, shutdown;
+	bool has_peer;
+	uint32_t peer;
+	uint32_t rqueue, wqueue;
+	size_t name_len;
+	char name[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	bool has_vfs;
+	uint32_t vfs_ino, vfs_dev;
+	uint32_t icons[USK_MAX_ICONS];
+	size_t nr_icons;
+};
+
+/* ---- dump ---- */
+
+static bool unix_match_fd(int local, const struct stat *st, const char *link)
+{
+	int dom = 0;
+	socklen_t len = sizeof(dom);
+
+	(void)link;
+	return S_ISSOCK(st->st_mode) && getsockopt(local, SOL_SOCKET, SO_DOMAIN, &dom, &len) == 0 &&
+	       dom == AF_UNIX;
+}
+
+/* A NETLINK_SOCK_DIAG socket in the network namespace of the socket sk. */
+static int diag_socket_for(int sk)
+{
+	_cleanup_close_ int ns = -EBADF, self = -EBADF;
+	struct stat a, b;
+	int nl, r;
+
+	ns = ioctl(sk, SIOCGSKNS);
+	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (ns < 0 || self < 0 || fstat(ns, &a) < 0 || fstat(self, &b) < 0 || a.st_ino == b.st_ino) {
+		nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+		return nl < 0 ? -errno : nl;
+	}
+	if (setns(ns, CLONE_NEWNET) < 0)
+		return -errno;
+	nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	r = nl < 0 ? -errno : nl;
+	if (setns(self, CLONE_NEWNET) < 0) {
+		/* criu must not stay in the task's namespace */
+		pr_perror("cannot return to criu's network namespace");
+		abort();
+	}
+	return r;
+}
+
+static void diag_parse_attrs(const struct unix_diag_msg *m, size_t len, struct usk_diag *d)
+{
+	size_t off = NLMSG_ALIGN(sizeof(*m));
+
+	while (off + sizeof(struct nlattr) <= len) {
+		const struct nlattr *a = (const void *)((const char *)m + off);
+		const char *p = (const char *)a + NLA_HDRLEN;
+		size_t plen;
+
+		if (a->nla_len < NLA_HDRLEN || off + a->nla_len > len)
+			break;
+		plen = a->nla_len - NLA_HDRLEN;
+		switch (a->nla_type) {
+		case UNIX_DIAG_NAME:
+			d->name_len = plen < sizeof(d->name) ? plen : sizeof(d->name);
+			memcpy(d->name, p, d->name_len);
+			break;
+		case UNIX_DIAG_VFS:
+			if (plen >= sizeof(struct unix_diag_vfs)) {
+				const struct unix_diag_vfs *v = (const void *)p;
+
+				d->has_vfs = true;
+				d->vfs_ino = v->udiag_vfs_ino;
+				d->vfs_dev = v->udiag_vfs_dev;
+			}
+			break;
+		case UNIX_DIAG_PEER:
+			if (plen >= 4) {
+				d->has_peer = true;
+				memcpy(&d->peer, p, 4);
+			}
+			break;
+		case UNIX_DIAG_ICONS:
+			d->nr_icons = plen / 4 < USK_MAX_ICONS ? plen / 4 : USK_MAX_ICONS;
+			memcpy(d->icons, p, d->nr_icons * 4);
+			break;
+		case UNIX_DIAG_RQLEN:
+			if (plen >= sizeof(struct unix_diag_rqlen)) {
+				const struct unix_diag_rqlen *q = (const void *)p;
+
+				d->rqueue = q->udiag_rqueue;
+				d->wqueue = q->udiag_wqueue;
+			}
+			break;
+		case UNIX_DIAG_SHUTDOWN:
+			if (plen >= 1)
+				d->shutdown = (uint8_t)p[0];
+			break;
+		}
+		off += NLA_ALIGN(a->nla_len);
+	}
+}
+
+/* Asks sock_diag about the one socket ino (our copy sk tells the namespace). */
+static int diag_lookup(int sk, uint32_t ino, struct usk_diag *d)
+{
+	_cleanup_close_ int nl = -EBADF;
+	_cleanup_free_ char *buf = NULL;
+	const size_t buf_len = 65536;
+	struct {
+		struct nlmsghdr h;
+		struct unix_diag_req r;
+	} req;
+	ssize_t n;
+
+	nl = diag_socket_for(sk);
+	if (nl < 0)
+		return nl;
+	memset(&req, 0, sizeof(req));
+	req.h.nlmsg_len = sizeof(req);
+	req.h.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	req.h.nlmsg_flags = NLM_F_REQUEST;
+	req.h.nlmsg_seq = 1;
+	req.r.sdiag_family = AF_UNIX;
+	req.r.udiag_states = ~0u;
+	req.r.udiag_ino = ino;
+	req.r.udiag_show =
+		UDIAG_SHOW_NAME | UDIAG_SHOW_VFS | UDIAG_SHOW_PEER | UDIAG_SHOW_ICONS | UDIAG_SHOW_RQLEN;
+	req.r.udiag_cookie[0] = req.r.udiag_cookie[1] = ~0u;
+	if (send(nl, &req, sizeof(req), 0) != sizeof(req))
+		return -errno;
+	buf = malloc(buf_len);
+	if (!buf)
+		return -ENOMEM;
+	n = recv(nl, buf, buf_len, 0);
+	if (n < 0)
+		return -errno;
+	for (struct nlmsghdr *h = (void *)buf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+		const struct unix_diag_msg *m = NLMSG_DATA(h);
+
+		if (h->nlmsg_type == NLMSG_ERROR) {
+			const struct nlmsgerr *e = NLMSG_DATA(h);
+
+			return e->error ? e->error : -ENOENT;
+		}
+		if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY || h->nlmsg_len < NLMSG_LENGTH(sizeof(*m)) ||
+		    m->udiag_ino != ino)
+			continue;
+		memset(d, 0, sizeof(*d));
+		d->state = m->udiag_state;
+		diag_parse_attrs(m, h->nlmsg_len - NLMSG_HDRLEN, d);
+		return 0;
+	}
+	return -ENOENT;
+}
+
+static int get_int_opt(int sk, int opt, int *ret)
+{
+	socklen_t len = sizeof(*ret);
+
+	return getsockopt(sk, SOL_SOCKET, opt, ret, &len) < 0 ? -errno : 0;
+}
+
+static int append_packet(UnixSkEntry *u, const char *data, size_t n, size_t *cap)
+{
+	if (u->data.len + n > *cap) {
+		size_t c = (*cap ? *cap * 2 : 4096);
+		uint8_t *nd;
+
+		while (c < u->data.len + n)
+			c *= 2;
+		nd = realloc(u->data.data, c);
+		if (!nd)
+			return -ENOMEM;
+		u->data.data = nd;
+		*cap = c;
+	}
+	memcpy(u->data.data + u->data.len, data, n);
+	u->data.len += n;
+	u->has_data = true;
+	if (u->type != SOCK_STREAM) {
+		uint32_t *p = realloc(u->packets, (u->n_packets + 1) * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		u->packets = p;
+		u->packets[u->n_packets++] = (uint32_t)n;
+	}
+	return 0;
+}
+
+/* A peek's control messages: fds in flight are refused (and the copies we got closed). */
+static int check_cmsgs(const struct fd_dump_arg *a, struct msghdr *mh)
+{
+	int r = 0;
+
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		for (size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++)
+			close(((int *)CMSG_DATA(c))[i]);
+		r = -EOPNOTSUPP;
+	}
+	if (r < 0 || (mh->msg_flags & MSG_CTRUNC))
+		return pr_err_ret(
+			-EOPNOTSUPP,
+			"pid %d fd %d: %s has file descriptors in flight (SCM_RIGHTS) in its queue: "
+			"not supported yet",
+			a->pid, a->fd, a->link);
+	return 0;
+}
+
+/*
+ * Copies the receive queue without consuming it: peeks at SO_PEEK_OFF = off,
+ * one message (or one run of stream bytes) at a time. The task's own peek
+ * offset is put back by the caller.
+ */
+static int peek_queue(const struct fd_dump_arg *a, UnixSkEntry *u, uint32_t stream_bytes)
+{
+	size_t cap = 0, blen = 65536;
+	_cleanup_free_ char *buf = malloc(blen);
+	union {
+		char b[CMSG_SPACE(sizeof(int) * 253) + CMSG_SPACE(sizeof(struct ucred))];
+		struct cmsghdr align;
+	} ctl;
+	int off = 0, r;
+
+	if (!buf)
+		return -ENOMEM;
+	for (int guard = 0; guard < 1 << 20; guard++) {
+		struct iovec iov = {buf, blen};
+		struct msghdr mh = {.msg_iov = &iov,
+				    .msg_iovlen = 1,
+				    .msg_control = ctl.b,
+				    .msg_controllen = sizeof(ctl.b)};
+		int flags = MSG_PEEK | MSG_DONTWAIT | (u->type == SOCK_STREAM ? 0 : MSG_TRUNC);
+		ssize_t n;
+
+		/* stream and seqpacket: rqueue counts every byte; a datagram queue ends in EAGAIN */
+		if (u->type != SOCK_DGRAM && (uint32_t)off >= stream_bytes)
+			return 0;
+		if (setsockopt(a->local, SOL_SOCKET, SO_PEEK_OFF, &off, sizeof(off)) < 0)
+			return pr_perror_ret("pid %d fd %d: %s: cannot set SO_PEEK_OFF", a->pid, a->fd,
+					     a->link);
+		n = recvmsg(a->local, &mh, flags);
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && u->type != SOCK_STREAM)
+			return 0;
+		if (n < 0)
+			return pr_perror_ret("pid %d fd %d: %s: cannot peek at its queue", a->pid, a->fd,
+					     a->link);
+		r = check_cmsgs(a, &mh);
+		if (r < 0)
+			return r;
+		/* EOF: the peer closed, or a datagram socket shut down for reading ran empty */
+		if (n == 0 &&
+		    (u->type == SOCK_STREAM || (u->type == SOCK_DGRAM && (u->shutdown & USK_RCV_SHUTDOWN))))
+			return 0;
+		if ((size_t)n > blen) { /* a longer message: again with room for it */
+			char *nb = realloc(buf, (size_t)n);
+
+			if (!nb)
+				return -ENOMEM;
+			buf = nb;
+			blen = (size_t)n;
+			continue;
+		}
+		r = append_packet(u, buf, (size_t)n, &cap);
+		if (r < 0)
+			return r;
+		off += (int)n;
+	}
+	return pr_err_ret(-E2BIG, "pid %d fd %d: %s: too many queued messages", a->pid, a->fd, a->link);
+}
+
+static int dump_queue(const struct fd_dump_arg *a, UnixSkEntry *u, const struct usk_diag *d)
+{
+	int saved = -1, r;
+
+	if (u->state == USK_LISTEN ||
+	    (u->type != SOCK_DGRAM && (d->rqueue == 0 || u->state != USK_ESTABLISHED)))
+		return 0;
+	r = get_int_opt(a->local, SO_PEEK_OFF, &saved);
+	if (r < 0)
+		return pr_err_ret(r, "pid %d fd %d: %s: cannot read SO_PEEK_OFF", a->pid, a->fd, a->link);
+	r = peek_queue(a, u, d->rqueue);
+	/* the task's peek offset, as it was (-1: off) */
+	if (setsockopt(a->local, SOL_SOCKET, SO_PEEK_OFF, &saved, sizeof(saved)) < 0 && r >= 0)
+		r = pr_perror_ret("pid %d fd %d: %s: cannot put SO_PEEK_OFF back", a->pid, a->fd, a->link);
+	return r;
+}
+
+/* A path name: whether it still names this socket, and its file's owner and mode. */
+static int dump_path(const struct fd_dump_arg *a, UnixSkEntry *u, const struct usk_diag *d)
+{
+	char path[PATH_MAX + 64];
+	struct stat st;
+
+	if (d->name[0] != '/')
+		return pr_err_ret(-EOPNOTSUPP,
+				  "pid %d fd %d: %s is bound to the relative path %.*s: not supported yet",
+				  a->pid, a->fd, a->link, (int)d->name_len, d->name);
+	snprintf(path, sizeof(path), "/proc/%d/root%.*s", a->pid, (int)d->name_len, d->name);
+	if (!d->has_vfs || stat(path, &st) < 0 || st.st_ino != d->vfs_ino ||
+	    major(st.st_dev) != (d->vfs_dev >> 20) || minor(st.st_dev) != (d->vfs_dev & 0xfffff)) {
+		u->has_name_deleted = u->name_deleted = true;
+		return 0;
+	}
+	u->has_file_mode = u->has_file_uid = u->has_file_gid = true;
+	u->file_mode = st.st_mode;
+	u->file_uid = st.st_uid;
+	u->file_gid = st.st_gid;
+	return 0;
+}
+
+static int fill_entry(const struct fd_dump_arg *a, UnixSkEntry *u, const struct usk_diag *d)
+{
+	int v = 0, r;
+
+	r = get_int_opt(a->local, SO_TYPE, &v);
+	if (r < 0)
+		return pr_err_ret(r, "pid %d fd %d: %s: cannot read SO_TYPE", a->pid, a->fd, a->link);
+	if (v != SOCK_STREAM && v != SOCK_DGRAM && v != SOCK_SEQPACKET)
+		return pr_err_ret(-EOPNOTSUPP, "pid %d fd %d: %s: unix socket type %d not supported yet",
+				  a->pid, a->fd, a->link, v);
+	u->ino = a->st.st_ino;
+	u->type = (uint32_t)v;
+	u->state = d->state;
+	u->has_shutdown = true;
+	u->shutdown = d->shutdown;
+	if (d->has_peer) {
+		u->has_peer_ino = true;
+		u->peer_ino = d->peer;
+		/* peer 0: it closed (or the connection waits in a backlog, see dump_finish) */
+		u->has_peer_closed = u->peer_closed = d->peer == 0;
+	}
+	if (d->state == USK_LISTEN) {
+		u->has_backlog = true;
+		u->backlog = d->wqueue;
+		u->n_icons = d->nr_icons;
+		u->icons = calloc(d->nr_icons + 1, sizeof(*u->icons));
+		if (!u->icons)
+			return -ENOMEM;
+		for (size_t i = 0; i < d->nr_icons; i++)
+			u->icons[i] = d->icons[i];
+	}
+	if (get_int_opt(a->local, SO_SNDBUF, &v) == 0)
+		u->has_sndbuf = true, u->sndbuf = (uint32_t)v;
+	if (get_int_opt(a->local, SO_RCVBUF, &v) == 0)
+		u->has_rcvbuf = true, u->rcvbuf = (uint32_t)v;
+	if (get_int_opt(a->local, SO_PASSCRED, &v) == 0)
+		u->has_passcred = true, u->passcred = v != 0;
+	if (get_int_opt(a->local, SO_PEEK_OFF, &v) == 0)
+		u->has_peek_off = true, u->peek_off = v;
+	return 0;
+}
+
+static int unix_dump(struct files_dump *fd, const struct fd_dump_arg *a, FileEntry *fe)
+{
+	_cleanup_free_ struct usk_diag *d = calloc(1, sizeof(*d));
+	UnixSkEntry *u;
+	int r;
+
+	if (!d)
+		return -ENOMEM;
+	r = diag_lookup(a->local, (uint32_t)a->st.st_ino, d);
+	if (r < 0)
+		return pr_err_ret(r, "pid %d fd %d: %s: sock_diag does not know it", a->pid, a->fd, a->link);
+	u = calloc(1, sizeof(*u));
+	if (!u)
+		return -ENOMEM;
+	unix_sk_entry__init(u);
+	fe->unix_sk = u; /* freed with fe */
+	r = fill_entry(a, u, d);
+	if (r < 0)
+		return r;
+	if (d->name_len) {
+		u->has_name = true;
+		u->name.len = d->name_len;
+		u->name.data = malloc(d->name_len);
+		if (!u->name.data)
+			return -ENOMEM;
+		memcpy(u->name.data, d->name, d->name_len);
+		if (d->name[0] && (r = dump_path(a, u, d)) < 0)
+			return r;
+	}
+	/* the embryo's queue of a connection not yet accepted cannot be read: its bytes count here */
+	if (u->type != SOCK_DGRAM && d->has_peer && d->peer == 0 && d->shutdown != USK_SHUTDOWN_MASK &&
+	    d->wqueue)
+		return pr_err_ret(
+			-EOPNOTSUPP,
+			"pid %d fd %d: %s sent %u bytes on a connection not yet accepted: not supported yet",
+			a->pid, a->fd, a->link, d->wqueue);
+	(void)fd;
+	return dump_queue(a, u, d);
+}
+
+/* ---- dump: the peers, once every fd of the tree is known ---- */
+
+static const UnixSkEntry *dumped_unix(const struct files_dump *fd, uint64_t ino)
+{
+	for (size_t i = 0; i < fd->nr_files; i++) {
+		const FileEntry *fe = fd->files[i].fe;
+
+		if (fe->kind == FILE_KIND__FILE_UNIX_SK && fe->unix_sk && fe->unix_sk->ino == ino)
+			return fe->unix_sk;
+	}
+	return NULL;
+}
+
+/* The listener of the tree whose backlog holds the connection of ino, if any. */
+static const UnixSkEntry *waiting_on(const struct files_dump *fd, uint64_t ino)
+{
+	for (size_t i = 0; i < fd->nr_files; i++) {
+		const UnixSkEntry *l = fd->files[i].fe->unix_sk;
+
+		for (size_t k = 0; fd->files[i].fe->kind == FILE_KIND__FILE_UNIX_SK && l && k < l->n_icons;
+		     k++)
+			if (l->icons[k] == ino)
+				return l;
+	}
+	return NULL;
+}
+
+/* For messages: a task of the tree and its fd that hold socket ino. */
+static void find_holder(const struct files_dump *fd, uint64_t ino, pid_t *ret_pid, int *ret_fd)
+{
+	char want[64], path[64], link[64];
+
+	snprintf(want, sizeof(want), "socket:[%" PRIu64 "]", ino);
+	*ret_pid = 0;
+	*ret_fd = -1;
+	for (size_t i = 0; i < fd->nr_pids; i++) {
+		_cleanup_closedir_ DIR *dir = NULL;
+		struct dirent *de;
+
+		snprintf(path, sizeof(path), "/proc/%d/fd", fd->pids[i]);
+		dir = opendir(path);
+		while (dir && (de = readdir(dir))) {
+			char p[400];
+			ssize_t n;
+
+			snprintf(p, sizeof(p), "%s/%s", path, de->d_name);
+			n = readlink(p, link, sizeof(link) - 1);
+			if (n <= 0)
+				continue;
+			link[n] = '\0';
+			if (!strcmp(link, want)) {
+				*ret_pid = fd->pids[i];
+				*ret_fd = atoi(de->d_name);
+				return;
+			}
+		}
+	}
+}
+
+static bool ext_allowed(const struct files_dump *fd, uint64_t ino, uint64_t peer)
+{
+	if (!fd->ext_unix_sk && !fd->nr_ext_unix)
+		return false;
+	if (fd->ext_unix_sk && !fd->nr_ext_unix)
+		return true;
+	for (size_t i = 0; i < fd->nr_ext_unix; i++)
+		if (fd->ext_unix[i] == ino || fd->ext_unix[i] == peer)
+			return true;
+	return false;
+}
+
+/*
+ * A peer outside the tree. The plugins were asked first (unix_dump_finish,
+ * CR_PLUGIN_HOOK__DUMP_UNIX_SK); none took it. With --ext-unix-sk, a
+ * datagram socket is reconnected to its peer's name at restore.
+ */
+static int dump_external_peer(struct files_dump *fd, UnixSkEntry *u, int local)
+{
+	struct sockaddr_un sa;
+	socklen_t len = sizeof(sa);
+	pid_t pid;
+	int n;
+
+	find_holder(fd, u->ino, &pid, &n);
+	if (!ext_allowed(fd, u->ino, u->peer_ino))
+		return pr_err_ret(-EOPNOTSUPP,
+				  "pid %d fd %d: unix socket %" PRIu64 " is connected to socket %" PRIu64
+				  " outside the dumped tree (--ext-unix-sk or --external unix[%" PRIu64
+				  "] allows it)",
+				  pid, n, u->ino, u->peer_ino, u->peer_ino);
+	if (u->type != SOCK_DGRAM)
+		return pr_err_ret(
+			-EOPNOTSUPP,
+			"pid %d fd %d: unix socket %" PRIu64 " is connected to socket %" PRIu64
+			" outside the dumped tree: external stream and seqpacket peers are not supported yet",
+			pid, n, u->ino, u->peer_ino);
+	if (getpeername(local, (struct sockaddr *)&sa, &len) < 0 ||
+	    len <= offsetof(struct sockaddr_un, sun_path))
+		return pr_err_ret(-EOPNOTSUPP,
+				  "pid %d fd %d: unix socket %" PRIu64 ": its outside peer %" PRIu64
+				  " has no name to reconnect to: not supported yet",
+				  pid, n, u->ino, u->peer_ino);
+	if (u->has_data)
+		return pr_err_ret(-EOPNOTSUPP,
+				  "pid %d fd %d: unix socket %" PRIu64
+				  " holds data from its outside peer %" PRIu64 ": not supported yet",
+				  pid, n, u->ino, u->peer_ino);
+	len -= offsetof(struct sockaddr_un, sun_path);
+	u->has_ext_peer_name = true;
+	u->ext_peer_name.len = len;
+	u->ext_peer_name.data = malloc(len);
+	if (!u->ext_peer_name.data)
+		return -ENOMEM;
+	memcpy(u->ext_peer_name.data, sa.sun_path, len);
+	pr_info("socket %" PRIu64 ": outside peer %" PRIu64 " (%.*s), reconnected at restore\n", u->ino,
+		u->peer_ino, (int)len, sa.sun_path[0] ? sa.sun_path : sa.sun_path + 1);
+	return 0;
+}
+
+static int unix_dump_finish(struct files_dump *fd, FileEntry *fe, int local)
+{
+	UnixSkEntry *u = fe->unix_sk;
+	pid_t pid;
+	int n;
+
+	if (!u)
+		return 0;
+	for (size_t i = 0; i < u->n_icons; i++)
+		if (!u->icons[i] || !dumped_unix(fd, u->icons[i])) {
+			find_holder(fd, u->ino, &pid, &n);
+			return pr_err_ret(-EOPNOTSUPP,
+					  "pid %d fd %d: listening unix socket %" PRIu64
+					  " has a connection waiting from socket %" PRIu64
+					  " %s: not supported yet",
+					  pid, n, u->ino, u->icons[i],
+					  u->icons[i] ? "outside the dumped tree" : "that closed");
+		}
+	if (u->peer_closed && u->type != SOCK_DGRAM && waiting_on(fd, u->ino)) {
+		u->peer_closed = false; /* waits in a backlog of the tree: restore connects it there */
+		return 0;
+	}
+	if (u->peer_closed && u->type != SOCK_DGRAM && u->shutdown != USK_SHUTDOWN_MASK) {
+		find_holder(fd, u->ino, &pid, &n);
+		return pr_err_ret(
+			-EOPNOTSUPP,
+			"pid %d fd %d: unix socket %" PRIu64
+			" waits in the backlog of a listener outside the dumped tree: not supported yet",
+			pid, n, u->ino);
+	}
+	if (!u->peer_ino || dumped_unix(fd, u->peer_ino))
+		return 0;
+	if (fd->rpc_sk_ino && u->peer_ino == fd->rpc_sk_ino && u->type == SOCK_SEQPACKET) {
+		/* a self-dump: the caller's connection to us, answered again at restore */
+		find_holder(fd, u->ino, &pid, &n);
+		u->has_rpc_sk = u->rpc_sk = true;
+		pr_info("pid %d fd %d: unix socket %" PRIu64 " is the caller's RPC connection\n", pid, n, u->ino);
+		return 0;
+	}
+	{
+		int r = plugin_files_dump_unix_sk(fe, local); /* a plugin may keep it */
+
+		if (r != -ENOTSUP)
+			return r;
+	}
+	return dump_external_peer(fd, u, local);
+}
+
+void files_dump_set_rpc_sk(struct files_dump *fd, uint64_t ino)
+{
+	fd->rpc_sk_ino = ino;
+}
+
+int files_dump_set_ext_unix(struct files_dump *fd, bool ext_unix_sk, char *const *inos, size_t nr_inos,
+			    char *const *external, size_t nr_external)
+{
+	uint64_t *v = calloc(nr_inos + nr_external + 1, sizeof(*v));
+	size_t n = 0;
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < nr_inos; i++)
+		v[n++] = strtoull(inos[i], NULL, 10);
+	for (size_t i = 0; i < nr_external; i++) {
+		unsigned long long ino;
+		char end;
+
+		if (strncmp(external[i], "unix[", 5))
+			continue;
+		if (sscanf(external[i], "unix[%llu%c", &ino, &end) != 2 || end != ']') {
+			free(v);
+			return pr_err_ret(-EINVAL, "--external %s: expected unix[INODE]", external[i]);
+		}
+		v[n++] = ino;
+	}
+	free(fd->ext_unix);
+	fd->ext_unix = v;
+	fd->nr_ext_unix = n;
+	fd->ext_unix_sk = ext_unix_sk;
+	return 0;
+}
+
+/* ---- restore ---- */
+
+struct usk {
+	size_t idx; /* in fr->files */
+	const UnixSkEntry *u;
+	const FileEntry *fe;
+	int fd, ghost; /* ghost: the other end of a socketpair whose peer had closed */
+	bool bound;    /* we bound its path (to unlink if the restore fails or it was deleted) */
+};
+
+struct usk_set {
+	struct usk *s;
+	size_t n;
+	int tmp_listener; /* made to re-create an accepted connection whose listener closed */
+};
+
+static struct usk *usk_by_ino(struct usk_set *set, uint64_t ino)
+{
+	for (size_t i = 0; ino && i < set->n; i++)
+		if (set->s[i].u->ino == ino)
+			return &set->s[i];
+	return NULL;
+}
+
+static socklen_t make_addr(struct sockaddr_un *sa, const uint8_t *name, size_t len)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	memcpy(sa->sun_path, name, len);
+	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len);
+}
+
+static bool is_path(const UnixSkEntry *u)
+{
+	return u->has_name && u->name.len && u->name.data[0];
+}
+
+static int bind_name(struct usk *s)
+{
+	const UnixSkEntry *u = s->u;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path) + 1];
+	struct sockaddr_un sa;
+	struct stat st;
+	socklen_t len = make_addr(&sa, u->name.data, u->name.len);
+
+	if (is_path(u)) {
+		memcpy(path, u->name.data, u->name.len);
+		path[u->name.len] = '\0';
+		/* a stale socket file from before is replaced; anything else stays */
+		if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode) && unlink(path) < 0)
+			return pr_perror_ret("socket %" PRIu64 ": cannot remove the stale socket file %s",
+					     u->ino, path);
+	}
+	if (bind(s->fd, (struct sockaddr *)&sa, len) < 0)
+		return pr_perror_ret("socket %" PRIu64 ": cannot bind to %s%.*s", u->ino,
+				     is_path(u) ? "" : "@", (int)u->name.len - !is_path(u),
+				     (const char *)u->name.data + !is_path(u));
+	if (!is_path(u))
+		return 0;
+	s->bound = true;
+	if (u->has_file_mode && chmod(path, u->file_mode & 07777) < 0)
+		return pr_perror_ret("socket %" PRIu64 ": cannot chmod %s", u->ino, path);
+	if (u->has_file_uid && lchown(path, u->file_uid, u->file_gid) < 0)
+		return pr_perror_ret("socket %" PRIu64 ": cannot chown %s", u->ino, path);
+	return 0;
+}
+
+static int new_socket(struct usk *s)
+{
+	s->fd = socket(AF_UNIX, (int)s->u->type | SOCK_CLOEXEC, 0);
+	if (s->fd < 0)
+		return pr_perror_ret("socket %" PRIu64 ": cannot create", s->u->ino);
+	if (s->u->has_name && s->u->name.len)
+		return bind_name(s);
+	return 0;
+}
+
+static int connect_to(struct usk *s, const uint8_t *name, size_t len, const char *what)
+{
+	struct sockaddr_un sa;
+	socklen_t sl = make_addr(&sa, name, len);
+
+	if (connect(s->fd, (struct sockaddr *)&sa, sl) < 0)
+		return pr_perror_ret("socket %" PRIu64 ": cannot connect to %s %s%.*s", s->u->ino, what,
+				     name[0] ? "" : "@", (int)len - !name[0], (const char *)name + !name[0]);
+	return 0;
+}
+
+/* The listener of the set bound to the name of s (an accepted socket), if any. */
+static struct usk *listener_of(struct usk_set *set, const struct usk *s)
+{
+	for (size_t i = 0; s->u->has_name && i < set->n; i++) {
+		const UnixSkEntry *l = set->s[i].u;
+
+		if (&set->s[i] != s && l->state == USK_LISTEN && l->has_name &&
+		    l->name.len == s->u->name.len && !memcmp(l->name.data, s->u->name.data, l->name.len))
+			return &set->s[i];
+	}
+	return NULL;
+}
+
+/* In a mutual stream pair, the side that was accepted (named like a listener), or NULL. */
+static struct usk *accepted_side(struct usk_set *set, struct usk *a, struct usk *b)
+{
+	if (a->u->type == SOCK_DGRAM)
+		return NULL;
+	if (a->u->has_name && a->u->name.len && !b->u->has_name)
+		return a;
+	if (b->u->has_name && b->u->name.len && !a->u->has_name)
+		return b;
+	return listener_of(set, a) ? a : listener_of(set, b) ? b : NULL;
+}
+
+/* client connects to the listener l (or a temporary one bound to acc's name); acc is accepted. */
+static int connect_accept(struct usk_set *set, struct usk *l, struct usk *client, struct usk *acc)
+{
+	const UnixSkEntry *name = l ? l->u : acc->u;
+	int lfd = l ? l->fd : -1, r;
+
+	if (!l) {
+		struct usk tmp = {.u = acc->u, .fd = socket(AF_UNIX, (int)acc->u->type | SOCK_CLOEXEC, 0)};
+		struct sockaddr_un sa;
+		socklen_t len = make_addr(&sa, acc->u->name.data, acc->u->name.len);
+
+		/* its listener closed: a short-lived one under the same name, if that is free */
+		if (tmp.fd < 0 || bind(tmp.fd, (struct sockaddr *)&sa, len) < 0 || listen(tmp.fd, 1) < 0) {
+			if (tmp.fd >= 0)
+				close(tmp.fd);
+			return 1; /* the caller falls back to a socketpair */
+		}
+		lfd = set->tmp_listener = tmp.fd;
+	}
+	r = new_socket(client);
+	if (r >= 0)
+		r = connect_to(client, name->name.data, name->name.len, "its listener");
+	if (r >= 0) {
+		acc->fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (acc->fd < 0)
+			r = pr_perror_ret("socket %" PRIu64 ": cannot accept it again", acc->u->ino);
+	}
+	if (!l) {
+		close(set->tmp_listener);
+		set->tmp_listener = -1;
+		if (is_path(acc->u)) {
+			char path[sizeof(sa_family_t) + sizeof(((struct sockaddr_un *)0)->sun_path)];
+
+			snprintf(path, sizeof(path), "%.*s", (int)acc->u->name.len,
+				 (const char *)acc->u->name.data);
+			unlink(path);
+		}
+	}
+	return r;
+}
+
+static int make_pair(struct usk *a, struct usk *b)
+{
+	int sv[2];
+
+	if (socketpair(AF_UNIX, (int)a->u->type | SOCK_CLOEXEC, 0, sv) < 0)
+		return pr_perror_ret("socket %" PRIu64 ": cannot create a socket pair", a->u->ino);
+	a->fd = sv[0];
+	if (b)
+		b->fd = sv[1];
+	else
+		a->ghost = sv[1];
+	return 0;
+}
+
+/* Sockets made on their own, or by socketpair; listeners listen. */
+static int create_sockets(struct usk_set *set)
+{
+	for (size_t i = 0; i < set->n; i++) {
+		struct usk *s = &set->s[i], *p = usk_by_ino(set, s->u->peer_ino);
+		int r;
+
+		if (s->fd >= 0)
+			continue;
+		if (s->u->state == USK_LISTEN) {
+			r = new_socket(s);
+			if (r >= 0 && listen(s->fd, (int)(s->u->backlog > s->u->n_icons ? s->u->backlog
+											: s->u->n_icons)) < 0)
+				r = pr_perror_ret("socket %" PRIu64 ": cannot listen", s->u->ino);
+		} else if (p && p->u->peer_ino == s->u->ino && p->fd < 0 && !accepted_side(set, s, p)) {
+			/* a pair (a datagram pair too: each end may then get its name) */
+			r = make_pair(s, p);
+			if (r >= 0 && s->u->has_name && s->u->name.len)
+				r = bind_name(s);
+			if (r >= 0 && p->u->has_name && p->u->name.len)
+				r = bind_name(p);
+		} else if (s->u->rpc_sk) {
+			r = make_pair(s, NULL); /* the ghost end is criu's, to answer on (keep_rpc_peer) */
+		} else if (s->u->peer_closed) {
+			r = make_pair(s, NULL);
+			if (r >= 0 && s->u->has_name && s->u->name.len && !listener_of(set, s))
+				r = bind_name(s);
+		} else if (p && p->u->peer_ino == s->u->ino && accepted_side(set, s, p)) {
+			continue; /* made by connect_sockets */
+		} else {
+			bool waiting = false;
+
+			for (size_t k = 0; k < set->n && !waiting; k++)
+				for (size_t j = 0; j < set->s[k].u->n_icons; j++)
+					waiting |= set->s[k].u->icons[j] == s->u->ino;
+			if (waiting)
+				continue; /* made by connect_sockets, in backlog order */
+			r = new_socket(s);
+		}
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int connect_listener(struct usk_set *set, struct usk *l)
+{
+	int r;
+
+	/* accepted connections first, each accepted at once, then the waiting ones in order */
+	for (size_t i = 0; i < set->n; i++) {
+		struct usk *a = &set->s[i], *c = usk_by_ino(set, a->u->peer_ino);
+
+		if (a->fd >= 0 || !c || c->u->peer_ino != a->u->ino || accepted_side(set, a, c) != a ||
+		    listener_of(set, a) != l)
+			continue;
+		r = connect_accept(set, l, c, a);
+		if (r < 0)
+			return r;
+	}
+	for (size_t k = 0; k < l->u->n_icons; k++) {
+		struct usk *c = usk_by_ino(set, l->u->icons[k]);
+
+		if (!c)
+			return pr_err_ret(-EBADMSG,
+					  "socket %" PRIu64 ": waiting connection %" PRIu64
+					  " is not in the image",
+					  l->u->ino, l->u->icons[k]);
+		r = new_socket(c);
+		if (r >= 0)
+			r = connect_to(c, l->u->name.data, l->u->name.len, "its listener");
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int connect_sockets(struct usk_set *set)
+{
+	int r;
+
+	for (size_t i = 0; i < set->n; i++)
+		if (set->s[i].u->state == USK_LISTEN && (r = connect_listener(set, &set->s[i])) < 0)
+			return r;
+	/* accepted connections whose listener is gone */
+	for (size_t i = 0; i < set->n; i++) {
+		struct usk *a = &set->s[i], *c = usk_by_ino(set, a->u->peer_ino);
+
+		if (a->fd >= 0 || !c || c->fd >= 0 || c->u->peer_ino != a->u->ino ||
+		    accepted_side(set, a, c) != a)
+			continue;
+		r = connect_accept(set, NULL, c, a);
+		if (r == 1) {
+			pr_warn("socket %" PRIu64 ": its name %.*s is taken; restored as an unnamed pair\n",
+				a->u->ino, (int)a->u->name.len, (const char *)a->u->name.data);
+			r = make_pair(a, c);
+		}
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; i < set->n; i++) {
+		struct usk *s = &set->s[i], *p = usk_by_ino(set, s->u->peer_ino);
+
+		if (s->fd < 0)
+			return pr_err_ret(-EBADMSG, "socket %" PRIu64 ": cannot be re-created from the image",
+					  s->u->ino);
+		if (s->u->has_ext_peer_name) {
+			r = connect_to(s, s->u->ext_peer_name.data, s->u->ext_peer_name.len,
+				       "its outside peer");
+		} else if (s->u->type == SOCK_DGRAM && p && p->u->peer_ino != s->u->ino) {
+			if (!p->u->has_name || !p->u->name.len)
+				return pr_err_ret(-EOPNOTSUPP,
+						  "socket %" PRIu64 ": its peer %" PRIu64
+						  " has no name to connect to: not supported yet",
+						  s->u->ino, p->u->ino);
+			r = connect_to(s, p->u->name.data, p->u->name.len, "its peer");
+		} else {
+			continue;
+		}
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* SO_*BUFFORCE passes the sysctl limits (criu as root); plain SO_*BUF otherwise. */
+static int set_buf(const struct usk *s, int force, int plain, uint32_t dumped, const char *what)
+{
+	int v = (int)(dumped / 2); /* the kernel doubles what is set */
+
+	if (v <= 0 || setsockopt(s->fd, SOL_SOCKET, force, &v, sizeof(v)) == 0)
+		return 0;
+	if (errno == EPERM && setsockopt(s->fd, SOL_SOCKET, plain, &v, sizeof(v)) == 0)
+		return 0;
+	return pr_perror_ret("socket %" PRIu64 ": cannot set %s to %u", s->u->ino, what, dumped);
+}
+
+static int set_bufs(const struct usk *s)
+{
+	int r = 0;
+
+	if (s->u->has_sndbuf)
+		r = set_buf(s, SO_SNDBUFFORCE, SO_SNDBUF, s->u->sndbuf, "SO_SNDBUF");
+	if (r >= 0 && s->u->has_rcvbuf)
+		r = set_buf(s, SO_RCVBUFFORCE, SO_RCVBUF, s->u->rcvbuf, "SO_RCVBUF");
+	return r;
+}
+
+/*
+ * Who can put data into the queue of s: its peer, the closed peer's
+ * stand-in, a datagram socket connected to it, or (by its name) the socket
+ * it is connected to or a temporary one. *ret_to: send to the name of s.
+ */
+static int sender_for(struct usk_set *set, struct usk *s, bool *ret_tmp, bool *ret_to)
+{
+	struct usk *p = usk_by_ino(set, s->u->peer_ino);
+	bool named = s->u->has_name && s->u->name.len;
+	int t;
+
+	*ret_tmp = *ret_to = false;
+	if (s->ghost >= 0)
+		return s->ghost;
+	if (p && p->u->peer_ino == s->u->ino)
+		return p->fd;
+	for (size_t i = 0; i < set->n; i++)
+		if (set->s[i].u->peer_ino == s->u->ino && set->s[i].u->type == SOCK_DGRAM)
+			return set->s[i].fd;
+	if (s->u->type != SOCK_DGRAM || !named)
+		return pr_err_ret(-EOPNOTSUPP, "socket %" PRIu64 ": no socket can queue its %zu bytes again",
+				  s->u->ino, s->u->data.len);
+	*ret_to = true;
+	if (p) /* connected to p: only p may send to it */
+		return p->fd;
+	t = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (t < 0)
+		return pr_perror_ret("socket %" PRIu64 ": cannot make a sender for its queue", s->u->ino);
+	*ret_tmp = true;
+	return t;
+}
+
+static int queue_data(struct usk_set *set, struct usk *s)
+{
+	const UnixSkEntry *u = s->u;
+	struct sockaddr_un sa;
+	socklen_t sl = 0;
+	size_t off = 0;
+	bool tmp, to;
+	int from, r = 0;
+
+	if ((!u->has_data || !u->data.len) && !u->n_packets)
+		return 0;
+	from = sender_for(set, s, &tmp, &to);
+	if (from < 0)
+		return from;
+	if (to)
+		sl = make_addr(&sa, u->name.data, u->name.len);
+	for (size_t k = 0; k < (u->type == SOCK_STREAM ? 1 : u->n_packets) && r >= 0; k++) {
+		size_t len = u->type == SOCK_STREAM ? u->data.len : u->packets[k];
+		ssize_t n;
+
+		if (len > u->data.len - off) {
+			r = pr_err_ret(-EBADMSG, "socket %" PRIu64 ": message %zu runs past its data", u->ino,
+				       k);
+			break;
+		}
+		n = sendto(from, u->data.data + off, len, MSG_DONTWAIT | MSG_NOSIGNAL,
+			   to ? (struct sockaddr *)&sa : NULL, sl);
+		if (n != (ssize_t)len)
+			r = n < 0 ? pr_perror_ret("socket %" PRIu64 ": cannot queue %zu bytes again", u->ino,
+						  len)
+				  : pr_err_ret(-EIO, "socket %" PRIu64 ": queued %zd of %zu bytes", u->ino, n,
+					       len);
+		off += len;
+	}
+	if (tmp)
+		close(from);
+	return r;
+}
+
+static int finish_socket(struct usk *s)
+{
+	const UnixSkEntry *u = s->u;
+	int v;
+
+	if (s->ghost >= 0) {
+		close(s->ghost);
+		s->ghost = -1;
+	}
+	if (u->shutdown & USK_SHUTDOWN_MASK && !u->peer_closed && u->state != USK_LISTEN &&
+	    shutdown(s->fd, (int)(u->shutdown & USK_SHUTDOWN_MASK) - 1) < 0 && errno != ENOTCONN)
+		return pr_perror_ret("socket %" PRIu64 ": cannot shut it down (%u)", u->ino, u->shutdown);
+	v = u->passcred;
+	if (u->has_passcred && v && setsockopt(s->fd, SOL_SOCKET, SO_PASSCRED, &v, sizeof(v)) < 0)
+		return pr_perror_ret("socket %" PRIu64 ": cannot set SO_PASSCRED", u->ino);
+	v = u->peek_off;
+	if (u->has_peek_off && v >= 0 && setsockopt(s->fd, SOL_SOCKET, SO_PEEK_OFF, &v, sizeof(v)) < 0)
+		return pr_perror_ret("socket %" PRIu64 ": cannot set SO_PEEK_OFF", u->ino);
+	if (fcntl(s->fd, F_SETFL, s->fe->flags & O_NONBLOCK) < 0)
+		return pr_perror_ret("socket %" PRIu64 ": cannot set its flags", u->ino);
+	if (u->name_deleted && s->bound) {
+		char path[sizeof(((struct sockaddr_un *)0)->sun_path) + 1];
+
+		snprintf(path, sizeof(path), "%.*s", (int)u->name.len, (const char *)u->name.data);
+		if (unlink(path) < 0)
+			return pr_perror_ret("socket %" PRIu64 ": cannot remove %s again", u->ino, path);
+		s->bound = false;
+	}
+	return 0;
+}
+
+/* A self-dumped caller's RPC socket: criu keeps the other end until the tree runs. */
+static int keep_rpc_peer(struct files_restore *fr, struct usk *s)
+{
+	int *v, fd;
+
+	if (!s->u->rpc_sk || s->ghost < 0)
+		return 0;
+	v = realloc(fr->rpc_peers, (fr->nr_rpc_peers + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	fr->rpc_peers = v;
+	/* above every task's numbers, like criu's other fds; the tasks close it */
+	fd = fcntl(s->ghost, F_DUPFD_CLOEXEC, fr->fd_floor);
+	if (fd < 0)
+		return pr_perror_ret("socket %" PRIu64 ": cannot keep the RPC peer end", s->u->ino);
+	fr->rpc_peers[fr->nr_rpc_peers++] = fd;
+	close(s->ghost);
+	s->ghost = -1;
+	return 0;
+}
+
+void files_restore_answer_rpc(struct files_restore *fr, int (*answer)(int sk))
+{
+	for (size_t i = 0; fr && i < fr->nr_rpc_peers; i++) {
+		if (answer && answer(fr->rpc_peers[i]) < 0)
+			pr_warn("a restored self-dumped caller was not answered: its criu_dump() fails\n");
+		close(fr->rpc_peers[i]);
+	}
+	if (fr)
+		fr->nr_rpc_peers = 0;
+}
+
+static int check_entry(const FileEntry *fe)
+{
+	const UnixSkEntry *u = fe->unix_sk;
+
+	if (!u)
+		return pr_err_ret(-EBADMSG, "file %" PRIu64 ": a unix socket without its state", fe->id);
+	if ((u->type != SOCK_STREAM && u->type != SOCK_DGRAM && u->type != SOCK_SEQPACKET) ||
+	    (u->has_name && u->name.len > sizeof(((struct sockaddr_un *)0)->sun_path)) ||
+	    (u->has_ext_peer_name &&
+	     (!u->ext_peer_name.len || u->ext_peer_name.len > sizeof(((struct sockaddr_un *)0)->sun_path))))
+		return pr_err_ret(-EBADMSG,
+				  "file %" PRIu64 ": unix socket %" PRIu64 " of type %u or name is invalid",
+				  fe->id, u->ino, u->type);
+	return 0;
+}
+
+static void usk_set_free(struct usk_set *set, bool failed)
+{
+	for (size_t i = 0; i < set->n; i++) {
+		struct usk *s = &set->s[i];
+
+		if (s->ghost >= 0)
+			close(s->ghost);
+		if (failed && s->fd >= 0)
+			close(s->fd);
+		if (failed && s->bound) {
+			char path[sizeof(((struct sockaddr_un *)0)->sun_path) + 1];
+
+			snprintf(path, sizeof(path), "%.*s", (int)s->u->name.len,
+				 (const char *)s->u->name.data);
+			unlink(path);
+		}
+	}
+	free(set->s);
+}
+
+/* Makes every unix socket of the image; each waits in fr->file_fds until its open. */
+static int restore_all(struct files_restore *fr)
+{
+	struct usk_set set = {.tmp_listener = -1};
+	int r = 0;
+
+	set.s = calloc(fr->nr_files + 1, sizeof(*set.s));
+	if (!set.s)
+		return -ENOMEM;
+	for (size_t i = 0; i < fr->nr_files && r >= 0; i++) {
+		if (fr->files[i]->kind != FILE_KIND__FILE_UNIX_SK)
+			continue;
+		r = check_entry(fr->files[i]);
+		if (r >= 0 && fr->files[i]->plugin) { /* a plugin made it (outside peer) */
+			r = plugin_files_restore_unix_sk(fr->files[i], &fr->file_fds[i]);
+			continue;
+		}
+		set.s[set.n++] = (struct usk){
+			.idx = i, .u = fr->files[i]->unix_sk, .fe = fr->files[i], .fd = -1, .ghost = -1};
+	}
+	if (r >= 0)
+		r = create_sockets(&set);
+	if (r >= 0)
+		r = connect_sockets(&set);
+	for (size_t i = 0; r >= 0 && i < set.n; i++)
+		r = set_bufs(&set.s[i]);
+	for (size_t i = 0; r >= 0 && i < set.n; i++)
+		r = queue_data(&set, &set.s[i]);
+	for (size_t i = 0; r >= 0 && i < set.n; i++)
+		r = keep_rpc_peer(fr, &set.s[i]);
+	for (size_t i = 0; r >= 0 && i < set.n; i++)
+		r = finish_socket(&set.s[i]);
+	if (r >= 0)
+		for (size_t i = 0; i < set.n; i++)
+			fr->file_fds[set.s[i].idx] = set.s[i].fd;
+	usk_set_free(&set, r < 0);
+	return r;
+}
+
+static int unix_open(struct files_restore *fr, const FileEntry *fe, int *ret_fd)
+{
+	size_t i, first = fr->nr_files;
+
+	for (i = 0; i < fr->nr_files && fr->files[i] != fe; i++)
+		if (first == fr->nr_files && fr->files[i]->kind == FILE_KIND__FILE_UNIX_SK)
+			first = i;
+	if (i == fr->nr_files)
+		return -ENOENT;
+	if (first == fr->nr_files) { /* the first unix socket: make them all */
+		int r = restore_all(fr);
+
+		if (r < 0)
+			return r;
+	}
+	if (fr->file_fds[i] < 0)
+		return pr_err_ret(-EBADMSG, "file %" PRIu64 ": unix socket was not made", fe->id);
+	*ret_fd = fr->file_fds[i];
+	fr->file_fds[i] = -1;
+	return 0;
+}
+
+const struct fd_ops unix_fd_ops = {
+	.name = "unix socket",
+	.kind = FILE_KIND__FILE_UNIX_SK,
+	.match_fd = unix_match_fd,
+	.dump = unix_dump,
+	.open = unix_open,
+	.dump_finish = unix_dump_finish,
+};

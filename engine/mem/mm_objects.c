@@ -1,0 +1,283 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Shared memory objects and unlinked files behind mappings: see mm_objects.h. */
+#define LOG_PREFIX "mm: "
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "mm_objects.h"
+#include "mm_priv.h"
+
+#define PAGE_SZ 4096ull
+
+/* ---- dump ---- */
+
+struct shmem_seen {
+	uint64_t dev, ino;
+	uint64_t id, size;
+};
+
+struct mm_objects_dump {
+	uint64_t *next_id;
+	struct files_dump *files;
+	struct img_dir *dir;
+	struct page_stats *st;
+	struct shmem_seen *seen;
+	size_t n, cap;
+};
+
+int mm_objects_dump_init(uint64_t *next_id, struct files_dump *files, struct img_dir *d,
+			 struct page_stats *st, struct mm_objects_dump **ret)
+{
+	struct mm_objects_dump *o = calloc(1, sizeof(*o));
+
+	if (!o)
+		return -ENOMEM;
+	o->next_id = next_id;
+	o->files = files;
+	o->dir = d;
+	o->st = st;
+	*ret = o;
+	return 0;
+}
+
+void mm_objects_dump_free(struct mm_objects_dump *o)
+{
+	if (!o)
+		return;
+	free(o->seen);
+	free(o);
+}
+
+static int dump_shmem(struct mm_objects_dump *o, pid_t pid, const struct vma *v, const char *map_path,
+		      VmaEntry *e)
+{
+	struct shmem_seen *s = NULL;
+	struct stat st;
+	int r;
+
+	if (v->path && !strncmp(v->path, "/SYSV", 5))
+		return pr_err_ret(-EOPNOTSUPP,
+				  "pid %d: not supported yet: System V shared memory %s at %#" PRIx64, pid,
+				  v->path, v->start);
+	if (stat(map_path, &st) < 0)
+		return pr_perror_ret("pid %d: cannot stat shared memory at %#" PRIx64 " (%s)", pid, v->start,
+				     map_path);
+	for (size_t i = 0; i < o->n && !s; i++)
+		if (o->seen[i].dev == st.st_dev && o->seen[i].ino == st.st_ino)
+			s = &o->seen[i];
+	if (!s) {
+		if (o->n == o->cap) {
+			size_t cap = o->cap ? o->cap * 2 : 16;
+			struct shmem_seen *ns = realloc(o->seen, cap * sizeof(*ns));
+
+			if (!ns)
+				return -ENOMEM;
+			o->seen = ns;
+			o->cap = cap;
+		}
+		s = &o->seen[o->n];
+		s->dev = st.st_dev;
+		s->ino = st.st_ino;
+		s->id = (*o->next_id)++;
+		s->size = (uint64_t)st.st_size;
+		/* every task is frozen: the first mapping seen stores the whole object */
+		r = pages_dump_shmem(pid, v, o->dir, s->id, o->st);
+		if (r < 0)
+			return r; /* logged with the pid and the object */
+		o->n++;
+		pr_debug("pid %d: shared memory inode %" PRIu64 " (%" PRIu64 " bytes) is object %" PRIu64
+			 "\n",
+			 pid, s->ino, s->size, s->id);
+	}
+	e->has_shmem_id = e->has_shmem_size = true;
+	e->shmem_id = s->id;
+	e->shmem_size = s->size;
+	return 0;
+}
+
+int mm_objects_dump_vma(struct mm_objects_dump *o, pid_t pid, const struct vma *v, VmaEntry *e)
+{
+	char map_path[96];
+	int r;
+
+	snprintf(map_path, sizeof(map_path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, pid, v->start,
+		 v->end);
+	if (v->kind == VMA_KIND__VMA_ANON_SHARED)
+		return dump_shmem(o, pid, v, map_path, e);
+	if ((v->kind != VMA_KIND__VMA_FILE_PRIVATE && v->kind != VMA_KIND__VMA_FILE_SHARED) || !v->deleted)
+		return 0;
+	if (v->path && !strncmp(v->path, "/anon_hugepage", 14))
+		return pr_err_ret(-EOPNOTSUPP, "pid %d: not supported yet: hugetlb memory at %#" PRIx64, pid,
+				  v->start);
+	r = files_dump_mapped_file(o->files, pid, map_path, v->path ? v->path : "?", &e->file_id);
+	if (r < 0)
+		return r; /* logged with the pid and the file */
+	e->has_file_id = true;
+	return 0;
+}
+
+/* ---- restore ---- */
+
+struct shmem_obj {
+	uint64_t id, size;
+	int fd; /* criu's, once made; -1 before */
+};
+
+static struct shmem_obj *find_obj(struct mm_shared *s, uint64_t id)
+{
+	for (size_t i = 0; i < s->nr_shmem; i++)
+		if (s->shmem[i].id == id)
+			return &s->shmem[i];
+	return NULL;
+}
+
+int mm_shared_collect(struct mm_shared *s, struct img_dir *d, const struct mm_image *m)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		const VmaEntry *v = m->vmas[i];
+		uint64_t need = v->end - v->start + (v->has_pgoff ? v->pgoff : 0), size;
+		struct shmem_obj *o;
+		int r;
+
+		if (v->kind != VMA_KIND__VMA_ANON_SHARED)
+			continue;
+		size = v->has_shmem_size && v->shmem_size > need ? v->shmem_size : need;
+		o = find_obj(s, v->shmem_id);
+		if (o) {
+			if (size > o->size)
+				o->size = size;
+			continue;
+		}
+		if (s->nr_shmem == s->cap_shmem) {
+			size_t cap = s->cap_shmem ? s->cap_shmem * 2 : 16;
+			struct shmem_obj *ns = realloc(s->shmem, cap * sizeof(*ns));
+
+			if (!ns)
+				return -ENOMEM;
+			s->shmem = ns;
+			s->cap_shmem = cap;
+		}
+		r = mm_pages_verify(d, v->shmem_id);
+		if (r < 0)
+			return pr_err_ret(r, "shared memory object %" PRIu64 ": bad pages image",
+					  v->shmem_id);
+		s->shmem[s->nr_shmem++] = (struct shmem_obj){.id = v->shmem_id, .size = size, .fd = -1};
+	}
+	return 0;
+}
+
+void mm_shared_free(struct mm_shared *s)
+{
+	for (size_t i = 0; i < s->nr_shmem; i++)
+		if (s->shmem[i].fd >= 0)
+			close(s->shmem[i].fd);
+	free(s->shmem);
+	s->shmem = NULL;
+	s->nr_shmem = s->cap_shmem = 0;
+}
+
+/* Whether every stored page of the object lies inside it. */
+static int check_runs(struct img_dir *d, const struct shmem_obj *o)
+{
+	struct page_index pi = {.pages_fd = -1};
+	int r = 0;
+
+	if (!img_dir_has(d, IMG_PAGEMAP, o->id))
+		return 0;
+	r = page_index_load(d, o->id, &pi);
+	if (r < 0)
+		return r;
+	if (pi.n && pi.runs[pi.n - 1].vaddr + (uint64_t)pi.runs[pi.n - 1].nr_pages * PAGE_SZ > o->size)
+		r = pr_err_ret(-EBADMSG,
+			       "pagemap-%" PRIu64 ".img: pages beyond the %" PRIu64 " bytes of the object",
+			       o->id, o->size);
+	page_index_free(&pi);
+	return r;
+}
+
+/*
+ * The first task to map the object makes it: anonymous shared memory of the
+ * object's size at a free address, which criu opens through map_files and
+ * keeps; the pages are copied into that mapping (so the task's memory
+ * accounting gets them), which then goes away.
+ */
+static int make_obj(struct shmem_obj *o, struct infect_ctl *c, struct img_dir *d, uint64_t *pages_written)
+{
+	uint64_t size = (o->size + PAGE_SZ - 1) & ~(PAGE_SZ - 1);
+	char path[96];
+	long tmp, ret;
+	int r, fd;
+
+	r = check_runs(d, o);
+	if (r < 0)
+		return r;
+	r = mm_rsys(c, &tmp, "mmap (shared memory object)", SYS_mmap, 0, size, PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_ANONYMOUS, (unsigned long)-1, 0);
+	if (r < 0)
+		return pr_err_ret(r,
+				  "pid %d: cannot make shared memory object %" PRIu64 " (%" PRIu64 " bytes)",
+				  c->tid, o->id, size);
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%lx-%" PRIx64, c->tid, (unsigned long)tmp,
+		 (uint64_t)tmp + size);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		r = pr_perror_ret("pid %d: cannot open shared memory object %" PRIu64 " at %s", c->tid, o->id,
+				  path);
+	if (r == 0)
+		r = mm_fill_pages(c, d, o->id, (uint64_t)tmp, pages_written);
+	if (mm_rsys(c, &ret, "munmap (shared memory object)", SYS_munmap, (unsigned long)tmp, size, 0, 0, 0,
+		    0) < 0 &&
+	    r == 0)
+		r = -EIO;
+	if (r < 0) {
+		if (fd >= 0)
+			close(fd);
+		return r;
+	}
+	o->fd = fd;
+	pr_debug("pid %d: made shared memory object %" PRIu64 " (%" PRIu64 " bytes)\n", c->tid, o->id, size);
+	return 0;
+}
+
+int mm_shared_map_shmem(struct mm_shared *s, struct infect_ctl *c, struct img_dir *d, const VmaEntry *v,
+			uint64_t *pages_written)
+{
+	struct shmem_obj *o = find_obj(s, v->shmem_id);
+	uint64_t len = v->end - v->start;
+	char path[64];
+	long fd, ret;
+	int r;
+
+	if (!o)
+		return pr_err_ret(-EBADMSG,
+				  "pid %d: mapping %#" PRIx64 " names unknown shared memory %" PRIu64, c->tid,
+				  v->start, v->shmem_id);
+	if (o->fd < 0) {
+		r = make_obj(o, c, d, pages_written);
+		if (r < 0)
+			return r;
+	}
+	/* the same pid namespace as criu for now */
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", getpid(), o->fd);
+	r = mm_remote_open(c, path, O_RDWR, &fd);
+	if (r < 0)
+		return pr_err_ret(r, "pid %d: cannot open shared memory object %" PRIu64, c->tid, o->id);
+	r = mm_rsys(c, &ret, "mmap (shared memory)", SYS_mmap, v->start, len, v->prot, MAP_SHARED | MAP_FIXED,
+		    (unsigned long)fd, v->has_pgoff ? v->pgoff : 0);
+	mm_remote_close(c, fd);
+	if (r < 0)
+		return pr_err_ret(r, "pid %d: cannot map shared memory %" PRIu64 " at %#" PRIx64, c->tid,
+				  o->id, v->start);
+	if ((uint64_t)ret != v->start)
+		return pr_err_ret(-EFAULT, "pid %d: mmap put %#" PRIx64 " at %#lx", c->tid, v->start, ret);
+	return 0;
+}

@@ -1,0 +1,700 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Rebuilding an address space with remote syscalls: see mm_restore.h. */
+#define LOG_PREFIX "mm: "
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "image.h"
+#include "files.h"
+#include "log.h"
+#include "mm_priv.h"
+#include "mm_restore.h"
+#include "pages.h"
+#include "vma.h"
+
+#define PAGE_SZ	     4096ull
+#define TASK_TOP     0x7ffffffff000ull /* the top of a 47-bit user address space */
+#define SCRATCH_SIZE (256ull << 10)
+
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
+
+/* ---- the image ---- */
+
+void mm_image_free(struct mm_image *m)
+{
+	if (m->mm)
+		mm_entry__free_unpacked(m->mm, NULL);
+	for (size_t i = 0; i < m->n; i++)
+		vma_entry__free_unpacked(m->vmas[i], NULL);
+	free(m->vmas);
+	memset(m, 0, sizeof(*m));
+}
+
+static bool aligned(uint64_t v)
+{
+	return (v & (PAGE_SZ - 1)) == 0;
+}
+
+int mm_image_load(struct img_dir *d, uint64_t id, struct mm_image *ret)
+{
+	struct mm_image m = { 0 };
+	struct img_reader *r = NULL;
+	ProtobufCMessage *msg;
+	int err;
+
+	err = img_open(d, IMG_MM, id, &r);
+	if (err < 0)
+		return err;
+	err = img_read_msg(r, &mm_entry__descriptor, &msg);
+	if (err == 0)
+		err = pr_err_ret(-EBADMSG, "%s: no mm record", img_reader_name(r));
+	if (err < 0)
+		goto out;
+	m.mm = (MmEntry *)msg;
+	for (;;) {
+		VmaEntry *v, **tmp;
+
+		err = img_read_msg(r, &vma_entry__descriptor, &msg);
+		if (err <= 0)
+			break;
+		v = (VmaEntry *)msg;
+		tmp = realloc(m.vmas, (m.n + 1) * sizeof(*tmp));
+		if (!tmp) {
+			vma_entry__free_unpacked(v, NULL);
+			err = -ENOMEM;
+			break;
+		}
+		m.vmas = tmp;
+		m.vmas[m.n++] = v;
+		if (v->kind == VMA_KIND__VMA_VSYSCALL)
+			continue;
+		if (!aligned(v->start) || !aligned(v->end) || v->start >= v->end || v->end > TASK_TOP ||
+		    (v->has_pgoff && !aligned(v->pgoff)) || (m.n > 1 && m.vmas[m.n - 2]->end > v->start)) {
+			err = pr_err_ret(-EBADMSG, "%s: record %zu: bad mapping %#" PRIx64 "-%#" PRIx64,
+					 img_reader_name(r), m.n + 1, v->start, v->end);
+			break;
+		}
+		if ((v->kind == VMA_KIND__VMA_FILE_PRIVATE || v->kind == VMA_KIND__VMA_FILE_SHARED) &&
+		    (!v->path || v->path[0] != '/')) {
+			err = pr_err_ret(-EBADMSG, "%s: record %zu: file mapping without an absolute path",
+					 img_reader_name(r), m.n + 1);
+			break;
+		}
+		if ((v->kind == VMA_KIND__VMA_ANON_SHARED && !v->has_shmem_id) ||
+		    ((v->kind == VMA_KIND__VMA_FILE_PRIVATE || v->kind == VMA_KIND__VMA_FILE_SHARED) && v->deleted &&
+		     !v->has_file_id)) {
+			err = pr_err_ret(-EBADMSG, "%s: record %zu: shared memory or unlinked file mapping without its object",
+					 img_reader_name(r), m.n + 1);
+			break;
+		}
+		if (v->prot & ~(uint32_t)(PROT_READ | PROT_WRITE | PROT_EXEC)) {
+			err = pr_err_ret(-EBADMSG, "%s: record %zu: bad protection %#x", img_reader_name(r), m.n + 1,
+					 v->prot);
+			break;
+		}
+	}
+out:
+	img_close(r);
+	if (err < 0) {
+		mm_image_free(&m);
+		return err;
+	}
+	*ret = m;
+	return 0;
+}
+
+/* ---- remote helpers ---- */
+
+int mm_rsys(struct infect_ctl *c, long *ret, const char *what, long nr, unsigned long a1, unsigned long a2,
+	    unsigned long a3, unsigned long a4, unsigned long a5, unsigned long a6)
+{
+	int r = infect_syscall(c, nr, ret, a1, a2, a3, a4, a5, a6);
+
+	if (r < 0)
+		return r;
+	if (*ret < 0 && *ret > -4096)
+		return pr_err_ret((int)*ret, "pid %d: %s", c->tid, what);
+	return 0;
+}
+
+/* Opens path in the task: the fd, or -errno (logged). */
+int mm_remote_open(struct infect_ctl *c, const char *path, int flags, long *fd)
+{
+	size_t len = strlen(path) + 1;
+	int r;
+
+	if (len > c->scratch_size)
+		return pr_err_ret(-ENAMETOOLONG, "pid %d: path %s", c->tid, path);
+	r = infect_write(c->tid, c->scratch, path, len);
+	if (r < 0)
+		return r;
+	r = infect_syscall(c, SYS_openat, fd, (unsigned long)AT_FDCWD, c->scratch, (unsigned long)flags, 0, 0, 0);
+	if (r < 0)
+		return r;
+	if (*fd < 0)
+		return pr_err_ret((int)*fd, "pid %d: cannot open %s", c->tid, path);
+	return 0;
+}
+
+int mm_remote_close(struct infect_ctl *c, long fd)
+{
+	long ret;
+
+	return mm_rsys(c, &ret, "close", SYS_close, (unsigned long)fd, 0, 0, 0, 0, 0);
+}
+
+/* ---- the current layout (criu's, as the forked task inherited it) ---- */
+
+struct range {
+	uint64_t start, end;
+	char name[32];
+};
+
+static int read_maps(pid_t pid, struct range **ret, size_t *ret_n)
+{
+	char path[64], line[PATH_MAX + 128];
+	struct range *v = NULL;
+	size_t n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return pr_perror_ret("pid %d: cannot open %s", pid, path);
+	while (fgets(line, sizeof(line), f)) {
+		struct range *tmp = realloc(v, (n + 1) * sizeof(*v));
+		char *name;
+		int pos = 0;
+
+		if (!tmp) {
+			free(v);
+			fclose(f);
+			return -ENOMEM;
+		}
+		v = tmp;
+		memset(&v[n], 0, sizeof(v[n]));
+		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %*s %*s %*s %*s%n", &v[n].start, &v[n].end, &pos) < 2)
+			continue;
+		name = line + pos;
+		while (*name == ' ')
+			name++;
+		name[strcspn(name, "\n")] = 0;
+		snprintf(v[n].name, sizeof(v[n].name), "%s", name);
+		n++;
+	}
+	fclose(f);
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+static bool overlaps(uint64_t s, uint64_t e, uint64_t s2, uint64_t e2)
+{
+	return s < e2 && s2 < e;
+}
+
+/* An address for size bytes that neither layout uses. */
+static uint64_t find_region(const struct range *cur, size_t nc, const struct mm_image *m, uint64_t size)
+{
+	for (uint64_t a = 0x100000000000ull; a + size < TASK_TOP; a += 0x10000000000ull) {
+		bool busy = false;
+
+		for (size_t i = 0; i < nc && !busy; i++)
+			busy = overlaps(a, a + size, cur[i].start, cur[i].end);
+		for (size_t i = 0; i < m->n && !busy; i++)
+			busy = overlaps(a, a + size, m->vmas[i]->start, m->vmas[i]->end);
+		if (!busy)
+			return a;
+	}
+	return 0;
+}
+
+static bool is_special(const char *name)
+{
+	return !strcmp(name, "[vdso]") || !strncmp(name, "[vvar", 5);
+}
+
+/* ---- the steps ---- */
+
+/* Parks vdso/vvar in the region, unmaps the rest, moves them to the dumped place. */
+static int remap_specials(struct infect_ctl *c, const struct range *cur, size_t nc, const struct mm_image *m,
+			  uint64_t park)
+{
+	uint64_t cur_lo = UINT64_MAX, cur_hi = 0, dst_lo = UINT64_MAX, dst_hi = 0;
+	size_t ncur = 0, ndst = 0;
+	long ret;
+	int r;
+
+	for (size_t i = 0; i < nc; i++)
+		if (is_special(cur[i].name)) {
+			cur_lo = cur[i].start < cur_lo ? cur[i].start : cur_lo;
+			cur_hi = cur[i].end > cur_hi ? cur[i].end : cur_hi;
+			ncur++;
+		}
+	for (size_t i = 0; i < m->n; i++) {
+		const VmaEntry *v = m->vmas[i];
+
+		if (v->kind == VMA_KIND__VMA_VDSO || v->kind == VMA_KIND__VMA_VVAR) {
+			dst_lo = v->start < dst_lo ? v->start : dst_lo;
+			dst_hi = v->end > dst_hi ? v->end : dst_hi;
+			ndst++;
+		}
+	}
+	/* the same kernel lays them out the same way; anything else we cannot map */
+	if (ndst) {
+		bool same = ndst == ncur && dst_hi - dst_lo == cur_hi - cur_lo;
+
+		for (size_t i = 0; same && i < m->n; i++) {
+			const VmaEntry *v = m->vmas[i];
+			bool found = false;
+
+			if (v->kind != VMA_KIND__VMA_VDSO && v->kind != VMA_KIND__VMA_VVAR)
+				continue;
+			for (size_t j = 0; j < nc && !found; j++)
+				found = is_special(cur[j].name) && cur[j].start - cur_lo == v->start - dst_lo &&
+					cur[j].end - cur_lo == v->end - dst_lo &&
+					(!v->path || !strcmp(v->path, cur[j].name));
+			same = found;
+		}
+		if (!same)
+			return pr_err_ret(-EOPNOTSUPP,
+					  "pid %d: the dumped vdso/vvar layout (%zu mappings, %#" PRIx64
+					  " bytes) differs from this kernel's (%zu, %#" PRIx64
+					  "): not supported yet: restore on another kernel",
+					  c->tid, ndst, dst_hi - dst_lo, ncur, cur_hi - cur_lo);
+	}
+	/* park */
+	for (size_t i = 0; i < nc; i++) {
+		if (!is_special(cur[i].name))
+			continue;
+		r = mm_rsys(c, &ret, "mremap (park vdso/vvar)", SYS_mremap, cur[i].start, cur[i].end - cur[i].start,
+			 cur[i].end - cur[i].start, MREMAP_MAYMOVE | MREMAP_FIXED, park + (cur[i].start - cur_lo), 0);
+		if (r < 0)
+			return r;
+	}
+	return ndst ? 1 : 0;
+}
+
+/* The unlinked file of a mapping: its ghost, which criu holds open (same pid namespace). */
+static int ghost_path(struct infect_ctl *c, struct mm_shared *s, const VmaEntry *v, char *buf, size_t len)
+{
+	int f = files_restore_fd(s->files, v->file_id);
+
+	if (f < 0)
+		return pr_err_ret(-EBADMSG, "pid %d: mapping %#" PRIx64 " names unknown file %" PRIu64, c->tid,
+				  v->start, v->file_id);
+	snprintf(buf, len, "/proc/%d/fd/%d", getpid(), f);
+	return 0;
+}
+
+static int map_one(struct infect_ctl *c, struct img_dir *d, struct mm_shared *s, const VmaEntry *v,
+		   uint64_t *pages_written)
+{
+	uint64_t len = v->end - v->start;
+	unsigned long prot = v->prot, flags = (v->flags & ~(uint32_t)(MAP_FIXED_NOREPLACE)) | MAP_FIXED;
+	long fd = -1, ret;
+	int r;
+
+	switch (v->kind) {
+	case VMA_KIND__VMA_ANON_PRIVATE:
+	case VMA_KIND__VMA_STACK:
+	case VMA_KIND__VMA_HEAP:
+		flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | (v->flags & (MAP_GROWSDOWN | MAP_NORESERVE));
+		prot |= PROT_READ | PROT_WRITE;
+		break;
+	case VMA_KIND__VMA_ANON_SHARED:
+		return mm_shared_map_shmem(s, c, d, v, pages_written);
+	case VMA_KIND__VMA_FILE_PRIVATE:
+	case VMA_KIND__VMA_FILE_SHARED: {
+		struct stat st;
+		bool shared = v->kind == VMA_KIND__VMA_FILE_SHARED;
+		char ghost[64];
+		const char *path = v->path;
+
+		if (v->deleted) {
+			r = ghost_path(c, s, v, ghost, sizeof(ghost));
+			if (r < 0)
+				return r;
+			path = ghost;
+		} else if (stat(v->path, &st) < 0)
+			return pr_perror_ret("pid %d: mapped file %s", c->tid, v->path);
+		if (!v->deleted && v->has_ino && (st.st_ino != v->ino || st.st_dev != v->dev))
+			return pr_err_ret(-ESTALE, "pid %d: mapped file %s is another file than at dump (inode %" PRIu64
+						   ", now %lu)",
+					  c->tid, v->path, v->ino, (unsigned long)st.st_ino);
+		r = mm_remote_open(c, path, (shared && (v->prot & PROT_WRITE)) ? O_RDWR : O_RDONLY, &fd);
+		if (r < 0)
+			return r;
+		if (!shared)
+			prot |= PROT_READ | PROT_WRITE; /* private: pages are written over, then protected */
+		flags = (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_FIXED;
+		break;
+	}
+	default:
+		return pr_err_ret(-EOPNOTSUPP, "pid %d: not supported yet: mapping kind %d at %#" PRIx64, c->tid,
+				  v->kind, v->start);
+	}
+	r = mm_rsys(c, &ret, "mmap", SYS_mmap, v->start, len, prot, flags, (unsigned long)fd, v->has_pgoff ? v->pgoff : 0);
+	if (fd >= 0)
+		mm_remote_close(c, fd);
+	if (r < 0)
+		return pr_err_ret(r, "pid %d: cannot map %#" PRIx64 "-%#" PRIx64 " (%s)", c->tid, v->start, v->end,
+				  v->path ? v->path : "anonymous");
+	if ((uint64_t)ret != v->start)
+		return pr_err_ret(-EFAULT, "pid %d: mmap put %#" PRIx64 " at %#lx", c->tid, v->start, ret);
+	return 0;
+}
+
+int mm_pages_verify(struct img_dir *d, uint64_t id)
+{
+	struct page_index pi = { .pages_fd = -1 };
+	const size_t bufsz = 4u << 20;
+	unsigned char *buf = NULL;
+	int r = 0;
+
+	if (!img_dir_has(d, IMG_PAGEMAP, id))
+		return 0;
+	r = page_index_load(d, id, &pi);
+	if (r < 0)
+		return r;
+	buf = aligned_alloc(PAGE_SZ, bufsz);
+	if (!buf) {
+		r = -ENOMEM;
+		goto out;
+	}
+	posix_fadvise(pi.pages_fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	for (size_t i = 0; i < pi.n && r == 0; i++) {
+		const struct page_run *run = &pi.runs[i];
+		uint64_t len = (uint64_t)run->nr_pages * PAGE_SZ, done = 0;
+		uint32_t crc = 0;
+
+		while (done < len) {
+			size_t want = len - done < bufsz ? (size_t)(len - done) : bufsz;
+			ssize_t n = pread(pi.pages_fd, buf, want, (off_t)(run->offset + done));
+
+			if (n <= 0) {
+				r = pr_err_ret(n < 0 ? -errno : -EBADMSG, "pages-%" PRIu64 ".img: cannot read run %zu", id, i);
+				break;
+			}
+			crc = crc32c(crc, buf, (size_t)n);
+			done += (uint64_t)n;
+		}
+		if (r == 0 && crc != run->crc32c)
+			r = pr_err_ret(-EBADMSG, "pages-%" PRIu64 ".img: run %zu (%#" PRIx64 ", %u pages): CRC mismatch", id,
+				       i, run->vaddr, run->nr_pages);
+	}
+out:
+	free(buf);
+	page_index_free(&pi);
+	return r;
+}
+
+/* The fill is split into pieces that two threads copy in parallel. */
+#define FILL_PIECE (32ull << 20)
+#define FILL_THREADS 2
+
+struct fill_job {
+	pid_t pid;
+	const char *map;
+	const struct page_run *runs;
+	size_t n;
+	uint64_t base; /* added to every run's vaddr */
+	_Atomic uint64_t next; /* next piece: run index << 32 | piece within the run */
+	_Atomic uint64_t pages;
+	_Atomic int err;
+};
+
+static void *fill_worker(void *arg)
+{
+	struct fill_job *j = arg;
+
+	while (!atomic_load(&j->err)) {
+		/* claim the next piece: (run, offset) advance under a CAS */
+		uint64_t cur = atomic_load(&j->next), run, off, len, nxt;
+
+		run = cur >> 32;
+		off = (cur & 0xffffffffull) * FILL_PIECE;
+		if (run >= j->n)
+			break;
+		len = (uint64_t)j->runs[run].nr_pages * PAGE_SZ;
+		nxt = off + FILL_PIECE < len ? cur + 1 : (run + 1) << 32;
+		if (!atomic_compare_exchange_weak(&j->next, &cur, nxt))
+			continue;
+		{
+			uint64_t plen = len - off < FILL_PIECE ? len - off : FILL_PIECE;
+			const char *src = j->map + j->runs[run].offset + off;
+			uint64_t dst = j->base + j->runs[run].vaddr + off;
+			struct iovec l = { (void *)src, plen }, rv = { (void *)dst, plen };
+
+			if (process_vm_writev(j->pid, &l, 1, &rv, 1, 0) != (ssize_t)plen &&
+			    infect_write(j->pid, dst, src, plen) < 0) {
+				pr_err("pid %d: cannot fill %" PRIu64 " bytes at %#" PRIx64 "\n", j->pid, plen, dst);
+				atomic_store(&j->err, -EFAULT);
+				break;
+			}
+			atomic_fetch_add(&j->pages, plen / PAGE_SZ);
+		}
+	}
+	return NULL;
+}
+
+/* Fills the pages from the pages image (checked by mm_pages_verify in phase 1). */
+int mm_fill_pages(struct infect_ctl *c, struct img_dir *d, uint64_t id, uint64_t base, uint64_t *pages_written)
+{
+	struct page_index pi = { .pages_fd = -1 };
+	struct fill_job job = { .pid = c->tid, .base = base };
+	pthread_t th[FILL_THREADS - 1];
+	size_t started = 0;
+	void *map = MAP_FAILED;
+	int r;
+
+	if (!img_dir_has(d, IMG_PAGEMAP, id))
+		return 0; /* nothing was populated */
+	r = page_index_load(d, id, &pi);
+	if (r < 0)
+		return r;
+	if (!pi.n)
+		goto out;
+	map = mmap(NULL, pi.pages_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, pi.pages_fd, 0);
+	if (map == MAP_FAILED) {
+		r = pr_perror_ret("pages-%" PRIu64 ".img: mmap", id);
+		goto out;
+	}
+	job.map = map;
+	job.runs = pi.runs;
+	job.n = pi.n;
+	/* small address spaces are not worth a thread */
+	if (pi.pages_size > 4 * FILL_PIECE)
+		for (; started < FILL_THREADS - 1; started++)
+			if (pthread_create(&th[started], NULL, fill_worker, &job))
+				break;
+	fill_worker(&job);
+	for (size_t i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	r = atomic_load(&job.err);
+	*pages_written += atomic_load(&job.pages);
+out:
+	if (map != MAP_FAILED)
+		munmap(map, pi.pages_size);
+	page_index_free(&pi);
+	return r;
+}
+
+static int protect_and_advise(struct infect_ctl *c, const VmaEntry *v)
+{
+	static const struct {
+		uint32_t bit;
+		int advice;
+	} adv[] = {
+		{ VMA_MADV_DONTFORK, MADV_DONTFORK },	{ VMA_MADV_WIPEONFORK, MADV_WIPEONFORK },
+		{ VMA_MADV_HUGEPAGE, MADV_HUGEPAGE },	{ VMA_MADV_NOHUGEPAGE, MADV_NOHUGEPAGE },
+		{ VMA_MADV_MERGEABLE, MADV_MERGEABLE }, { VMA_MADV_DONTDUMP, MADV_DONTDUMP },
+	};
+	long ret;
+	int r;
+
+	if (v->kind != VMA_KIND__VMA_FILE_SHARED) {
+		r = mm_rsys(c, &ret, "mprotect", SYS_mprotect, v->start, v->end - v->start, v->prot, 0, 0, 0);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; i < sizeof(adv) / sizeof(adv[0]); i++) {
+		if (!(v->madv & adv[i].bit))
+			continue;
+		r = mm_rsys(c, &ret, "madvise", SYS_madvise, v->start, v->end - v->start, (unsigned long)adv[i].advice, 0,
+			 0, 0);
+		if (r < 0)
+			return pr_err_ret(r, "pid %d: madvise(%d) on %#" PRIx64, c->tid, adv[i].advice, v->start);
+	}
+	return 0;
+}
+
+static int set_mm_fields(struct infect_ctl *c, const MmEntry *mm)
+{
+	struct prctl_mm_map pm = { 0 };
+	uint64_t auxv_off = 4096;
+	long exe = -1, ret;
+	int r;
+
+	pm.start_code = mm->start_code;
+	pm.end_code = mm->end_code;
+	pm.start_data = mm->start_data;
+	pm.end_data = mm->end_data;
+	pm.start_brk = mm->start_brk;
+	pm.brk = mm->brk;
+	pm.start_stack = mm->start_stack;
+	pm.arg_start = mm->arg_start;
+	pm.arg_end = mm->arg_end;
+	pm.env_start = mm->env_start;
+	pm.env_end = mm->env_end;
+	if (mm->n_auxv) {
+		size_t len = mm->n_auxv * sizeof(uint64_t);
+
+		if (len + auxv_off > c->scratch_size)
+			return pr_err_ret(-EBADMSG, "pid %d: auxv of %zu entries", c->tid, mm->n_auxv);
+		r = infect_write(c->tid, c->scratch + auxv_off, mm->auxv, len);
+		if (r < 0)
+			return r;
+		pm.auxv = (__u64 *)(uintptr_t)(c->scratch + auxv_off);
+		pm.auxv_size = (uint32_t)len;
+	}
+	pm.exe_fd = (uint32_t)-1;
+	if (mm->exe) {
+		r = mm_remote_open(c, mm->exe, O_RDONLY | O_CLOEXEC, &exe);
+		if (r < 0)
+			return pr_err_ret(r, "pid %d: cannot open its executable %s", c->tid, mm->exe);
+		pm.exe_fd = (uint32_t)exe;
+	}
+	r = infect_write(c->tid, c->scratch, &pm, sizeof(pm));
+	if (r == 0)
+		r = mm_rsys(c, &ret, "prctl(PR_SET_MM_MAP)", SYS_prctl, PR_SET_MM, PR_SET_MM_MAP, c->scratch, sizeof(pm),
+			 0, 0);
+	if (exe >= 0)
+		mm_remote_close(c, exe);
+	if (r == 0 && mm->has_thp_disabled && mm->thp_disabled)
+		r = mm_rsys(c, &ret, "prctl(PR_SET_THP_DISABLE)", SYS_prctl, PR_SET_THP_DISABLE, 1, 0, 0, 0, 0);
+	return r;
+}
+
+int mm_restore(struct infect_ctl *c, struct img_dir *d, uint64_t id, const struct mm_image *m, struct mm_shared *s,
+	       struct mm_region *reg, uint64_t *pages_written)
+{
+	_cleanup_free_ struct range *cur = NULL;
+	size_t nc = 0;
+	uint64_t specials = 0, start, size;
+	static const unsigned char gadget[4] = { 0x0f, 0x05, 0xcc, 0xcc }; /* syscall; int3; int3 */
+	long ret;
+	int r, have;
+
+	r = read_maps(c->tid, &cur, &nc);
+	if (r < 0)
+		return r;
+	{
+		uint64_t lo = UINT64_MAX, hi = 0;
+
+		for (size_t i = 0; i < nc; i++)
+			if (is_special(cur[i].name)) {
+				lo = cur[i].start < lo ? cur[i].start : lo;
+				hi = cur[i].end > hi ? cur[i].end : hi;
+			}
+		specials = hi > lo ? hi - lo : 0; /* their span, gaps included */
+	}
+	size = PAGE_SZ + SCRATCH_SIZE + specials + (64ull << 10);
+	size = (size + PAGE_SZ - 1) & ~(PAGE_SZ - 1);
+	start = find_region(cur, nc, m, size);
+	if (!start)
+		return pr_err_ret(-ENOMEM, "pid %d: no free room for the control region", c->tid);
+
+	/* 1. the control region and its gadget */
+	r = mm_rsys(c, &ret, "mmap (control region)", SYS_mmap, start, size, PROT_READ | PROT_WRITE | PROT_EXEC,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, (unsigned long)-1, 0);
+	if (r < 0)
+		return r;
+	if ((uint64_t)ret != start)
+		return pr_err_ret(-EFAULT, "pid %d: control region landed at %#lx", c->tid, ret);
+	reg->start = start;
+	reg->size = size;
+	r = infect_write(c->tid, start, gadget, sizeof(gadget));
+	if (r < 0)
+		return r;
+	infect_ctl_set_gadget(c, start);
+	c->scratch = start + PAGE_SZ;
+	c->scratch_size = SCRATCH_SIZE;
+
+	/* 2. vdso/vvar parked, the rest of criu unmapped, vdso/vvar home */
+	{
+		uint64_t park = start + PAGE_SZ + SCRATCH_SIZE;
+
+		have = remap_specials(c, cur, nc, m, park);
+		if (have < 0)
+			return have;
+		r = mm_rsys(c, &ret, "munmap (below the region)", SYS_munmap, 0, start, 0, 0, 0, 0);
+		if (r < 0)
+			return r;
+		r = mm_rsys(c, &ret, "munmap (above the region)", SYS_munmap, start + size, TASK_TOP - (start + size), 0,
+			 0, 0, 0);
+		if (r < 0)
+			return r;
+		if (have) {
+			uint64_t cur_lo = UINT64_MAX, dst_lo = UINT64_MAX;
+
+			for (size_t i = 0; i < nc; i++)
+				if (is_special(cur[i].name) && cur[i].start < cur_lo)
+					cur_lo = cur[i].start;
+			for (size_t i = 0; i < m->n; i++)
+				if ((m->vmas[i]->kind == VMA_KIND__VMA_VDSO || m->vmas[i]->kind == VMA_KIND__VMA_VVAR) &&
+				    m->vmas[i]->start < dst_lo)
+					dst_lo = m->vmas[i]->start;
+			for (size_t i = 0; i < nc; i++) {
+				uint64_t len = cur[i].end - cur[i].start;
+
+				if (!is_special(cur[i].name))
+					continue;
+				r = mm_rsys(c, &ret, "mremap (vdso/vvar home)", SYS_mremap, park + (cur[i].start - cur_lo),
+					 len, len, MREMAP_MAYMOVE | MREMAP_FIXED, dst_lo + (cur[i].start - cur_lo), 0);
+				if (r < 0)
+					return r;
+			}
+		} else if (specials) {
+			/* the task had unmapped its vdso: so be it */
+			r = mm_rsys(c, &ret, "munmap (vdso/vvar)", SYS_munmap, park, specials, 0, 0, 0, 0);
+			if (r < 0)
+				return r;
+		}
+	}
+
+	/* 3. the mappings and their contents */
+	for (size_t i = 0; i < m->n; i++) {
+		const VmaEntry *v = m->vmas[i];
+
+		if (v->kind == VMA_KIND__VMA_VDSO || v->kind == VMA_KIND__VMA_VVAR || v->kind == VMA_KIND__VMA_VSYSCALL)
+			continue;
+		if (overlaps(v->start, v->end, start, start + size))
+			return pr_err_ret(-EFAULT, "pid %d: mapping %#" PRIx64 " overlaps the control region", c->tid,
+					  v->start);
+		r = map_one(c, d, s, v, pages_written);
+		if (r < 0)
+			return r;
+	}
+	r = mm_fill_pages(c, d, id, 0, pages_written);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < m->n; i++) {
+		const VmaEntry *v = m->vmas[i];
+
+		if (v->kind == VMA_KIND__VMA_VDSO || v->kind == VMA_KIND__VMA_VVAR || v->kind == VMA_KIND__VMA_VSYSCALL)
+			continue;
+		r = protect_and_advise(c, v);
+		if (r < 0)
+			return r;
+	}
+
+	/* 4. the mm fields */
+	return set_mm_fields(c, m->mm);
+}
+
+int mm_restore_finish(struct infect_ctl *c, const struct mm_region *reg)
+{
+	long ret;
+	int r = mm_rsys(c, &ret, "munmap (control region)", SYS_munmap, reg->start, reg->size, 0, 0, 0, 0);
+
+	c->scratch = 0;
+	c->gadget = 0;
+	return r;
+}

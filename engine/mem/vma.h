@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The mappings of one address space, as /proc/PID/smaps describes them. */
+#ifndef CR_MEM_VMA_H
+#define CR_MEM_VMA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "images/mm.pb-c.h"
+
+/* madvise state that a restore must reapply (vma_entry.madv) */
+#define VMA_MADV_DONTFORK   (1u << 0)
+#define VMA_MADV_WIPEONFORK (1u << 1)
+#define VMA_MADV_HUGEPAGE   (1u << 2)
+#define VMA_MADV_NOHUGEPAGE (1u << 3)
+#define VMA_MADV_MERGEABLE  (1u << 4)
+#define VMA_MADV_DONTDUMP   (1u << 5)
+
+struct vma {
+	uint64_t start, end;
+	uint64_t pgoff;
+	VmaKind kind;
+	uint32_t prot;	/* PROT_* */
+	uint32_t flags; /* MAP_* to recreate it */
+	uint32_t madv;	/* VMA_MADV_* */
+	bool deleted;
+	bool locked;
+	uint64_t dev, ino;
+	char *path; /* file mappings and special names, or NULL */
+};
+
+struct vma_list {
+	struct vma *v;
+	size_t n, cap;
+};
+
+/* Reads /proc/PID/smaps into list (address order). Returns 0 or -errno (logged). */
+int vma_collect(pid_t pid, struct vma_list *list);
+/* Parses smaps text (for tests); name is for messages. */
+int vma_parse_smaps(const char *text, size_t len, const char *name, struct vma_list *list);
+void vma_list_free(struct vma_list *list);
+
+/* Whether a vma's contents are dumped as pages (anonymous or COW'ed private data). */
+bool vma_has_dumpable_pages(const struct vma *v);
+
+#endif

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The network lock: while the tree's TCP connections are checkpointed, their
+ * packets are dropped (both directions) so that neither end sees a reset,
+ * and a peer outside the tree just retransmits until the restore is done.
+ *
+ * Each dump makes its own iptables chain (jumped to from INPUT and OUTPUT,
+ * ip6tables too) or nftables table, named in netlock.img, with one DROP
+ * rule per connection direction, added before the connection is read in
+ * repair mode. The restore removes the whole chain or table; so does a
+ * failed dump or --leave-running. Removal is idempotent: a lock that is
+ * already gone is no error.
+ *
+ * A tree with its own net ns also gets the hooks network-lock and
+ * network-unlock (PROTOCOL.md §2), and its rules live in that ns.
+ */
+#ifndef CR_NETLOCK_H
+#define CR_NETLOCK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "image.h"
+
+/* --network-lock: the values of cr_opts.network_lock */
+enum { NETLOCK_OPT_IPTABLES = 1, NETLOCK_OPT_NFTABLES = 2, NETLOCK_OPT_SKIP = 3 };
+
+struct netlock;
+
+/*
+ * The dump's lock of the frozen tree of root; nothing is installed until
+ * the first connection. Fires network-lock when the tree has its own net ns.
+ */
+int netlock_dump_init(int method, pid_t root, struct netlock **ret);
+/* Drops the packets of one TCP connection (addresses 4 or 16 bytes, ports host order). */
+int netlock_add_conn(struct netlock *nl, int family, const uint8_t *src, uint16_t sport, const uint8_t *dst,
+		     uint16_t dport);
+/* Writes netlock.img when anything is locked, for the restore. */
+int netlock_dump_write(struct netlock *nl, struct img_dir *d);
+/* Lifts the lock now (a failed dump, --leave-running); logs failures. */
+int netlock_dump_unlock(struct netlock *nl);
+void netlock_free(struct netlock *nl);
+
+/*
+ * Restore: lifts the lock netlock.img names, if any; root is the restored
+ * root (its net ns holds the rules of a tree with its own), or 0.
+ */
+int netlock_restore_unlock(struct img_dir *d, pid_t root);
+
+#endif

@@ -1,0 +1,1059 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The restore sequence:
+ *
+ *   1. read and check every image before touching the system;
+ *   2. open every file description the tree needs (criu holds them);
+ *   3. fork the tree with exact pids, sessions and groups; each task puts
+ *      its fds in place and waits;
+ *   4. take each task over with ptrace and rebuild it from outside: address
+ *      space, process state, threads, per-thread state, credentials,
+ *      pending signals, timers;
+ *   5. give every thread its registers, FPU state and signal mask, and let
+ *      the whole tree go at once (or leave it stopped with --leave-stopped).
+ *
+ * A failure at any phase kills everything the restore created, says which
+ * phase failed and why, and leaves the images untouched.
+ */
+#define LOG_PREFIX "restore: "
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/capability.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "engine.h"
+#include "fault.h"
+#include "hooks.h"
+#include "cgroup.h"
+#include "files.h"
+#include "locks.h"
+#include "pty.h"
+#include "fork.h"
+#include "image.h"
+#include "images/core.pb-c.h"
+#include "infect.h"
+#include "log.h"
+#include "mm_restore.h"
+#include "netlock.h"
+#include "ns.h"
+#include "plugins.h"
+#include "pstree.h"
+#include "seccomp.h"
+#include "session.h"
+#include "stats.h"
+#include "timers.h"
+
+#define XSTATE_MAX (64u << 10)
+
+#ifndef CLONE_CLEAR_SIGHAND
+#define CLONE_CLEAR_SIGHAND 0x100000000ULL
+#endif
+
+struct ksigaction {
+	uint64_t handler, flags, restorer, mask;
+};
+
+struct cr_clone_args {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size,
+		cgroup;
+};
+
+struct rst_task {
+	struct pstree_item *it;
+	TaskCore *core;
+	ThreadCore **th;
+	size_t nth;
+	struct mm_image mm;
+	struct infect_thread *ith; /* seized threads, in th[] order */
+	size_t nith;
+	struct infect_ctl ctl;
+	struct mm_region reg;
+	bool mm_done;
+};
+
+struct rst_ctx {
+	struct cr_request *req;
+	struct img_dir *dir;
+	struct pstree tree;
+	struct rst_task *tasks; /* tree order */
+	size_t n;
+	struct files_restore *files;
+	struct ns_restore *ns; /* the tree's namespaces (ns/) */
+	struct cg_restore *cg; /* the cgroups the tasks join (cgroup/) */
+	struct mm_shared mms; /* shared memory and unlinked files mapped by several tasks */
+	uint64_t pages;
+};
+
+/* ---- phase 1: images ---- */
+
+static int check_core(const char *name, const struct pstree_item *it, TaskCore *core, ThreadCore **th, size_t nth)
+{
+	if (core->pid != (uint32_t)it->pid)
+		return pr_err_ret(-EBADMSG, "%s: pid %u, the tree says %d", name, core->pid, it->pid);
+	if (core->state != TASK_STATE__TASK_RUNNING && core->state != TASK_STATE__TASK_STOPPED &&
+	    core->state != TASK_STATE__TASK_ZOMBIE)
+		return pr_err_ret(-EBADMSG, "%s: unknown task state %d", name, core->state);
+	if (core->state == TASK_STATE__TASK_ZOMBIE)
+		return 0;
+	if (nth != it->nr_threads)
+		return pr_err_ret(-EBADMSG, "%s: %zu threads, the tree says %zu", name, nth, it->nr_threads);
+	for (size_t i = 0; i < nth; i++) {
+		if (th[i]->tid != (uint32_t)it->tids[i])
+			return pr_err_ret(-EBADMSG, "%s: thread %zu is %u, the tree says %d", name, i, th[i]->tid,
+					  it->tids[i]);
+		if (th[i]->has_xsave && (th[i]->xsave.len > XSTATE_MAX || th[i]->xsave.len < 512))
+			return pr_err_ret(-EBADMSG, "%s: thread %u: xsave area of %zu bytes", name, th[i]->tid,
+					  th[i]->xsave.len);
+		for (size_t k = 0; k < th[i]->n_pending; k++)
+			if (th[i]->pending[k]->siginfo.len != sizeof(siginfo_t))
+				return pr_err_ret(-EBADMSG, "%s: thread %u: bad siginfo", name, th[i]->tid);
+	}
+	for (size_t k = 0; k < core->n_shared_pending; k++)
+		if (core->shared_pending[k]->siginfo.len != sizeof(siginfo_t))
+			return pr_err_ret(-EBADMSG, "%s: bad shared siginfo", name);
+	for (size_t k = 0; k < core->n_sigactions; k++)
+		if (core->sigactions[k]->sig < 1 || core->sigactions[k]->sig > 64 ||
+		    core->sigactions[k]->sig == SIGKILL || core->sigactions[k]->sig == SIGSTOP)
+			return pr_err_ret(-EBADMSG, "%s: sigaction for signal %u", name, core->sigactions[k]->sig);
+	for (size_t k = 0; k < core->n_rlimits; k++)
+		if (core->rlimits[k]->resource >= RLIM_NLIMITS)
+			return pr_err_ret(-EBADMSG, "%s: rlimit %u", name, core->rlimits[k]->resource);
+	for (size_t k = 0; k < core->n_itimers; k++)
+		if (core->itimers[k]->which > 2)
+			return pr_err_ret(-EBADMSG, "%s: itimer %u", name, core->itimers[k]->which);
+	{
+		int err = posix_timers_check(name, core, th, nth);
+
+		if (err == 0)
+			err = seccomp_check(name, core, th, nth);
+		if (err < 0)
+			return err;
+	}
+	if (!core->creds)
+		return pr_err_ret(-EBADMSG, "%s: no credentials", name);
+	return 0;
+}
+
+static int load_task(struct rst_ctx *ctx, struct rst_task *t)
+{
+	struct img_reader *r = NULL;
+	ProtobufCMessage *m;
+	int err;
+
+	err = img_open(ctx->dir, IMG_CORE, t->it->id, &r);
+	if (err == -ENOENT)
+		return pr_err_ret(-EBADMSG, "pid %d: its core image is missing", t->it->pid);
+	if (err < 0)
+		return err;
+	err = img_read_msg(r, &task_core__descriptor, &m);
+	if (err == 0)
+		err = pr_err_ret(-EBADMSG, "%s: empty", img_reader_name(r));
+	if (err < 0)
+		goto out;
+	t->core = (TaskCore *)m;
+	while ((err = img_read_msg(r, &thread_core__descriptor, &m)) > 0) {
+		ThreadCore **tmp = realloc(t->th, (t->nth + 1) * sizeof(*tmp));
+
+		if (!tmp) {
+			thread_core__free_unpacked((ThreadCore *)m, NULL);
+			err = -ENOMEM;
+			break;
+		}
+		t->th = tmp;
+		t->th[t->nth++] = (ThreadCore *)m;
+	}
+	if (err < 0)
+		goto out;
+	err = check_core(img_reader_name(r), t->it, t->core, t->th, t->nth);
+	if (err < 0)
+		goto out;
+	t->it->pgid = (pid_t)t->core->pgid;
+	t->it->sid = (pid_t)t->core->sid;
+	t->it->state = (enum pstree_state)t->core->state;
+	t->it->exit_code = t->core->has_exit_code ? t->core->exit_code : 0;
+	if (t->core->state != TASK_STATE__TASK_ZOMBIE) {
+		if (t->core->mm_id != t->it->id)
+			err = pr_err_ret(-EOPNOTSUPP, "pid %d: not supported yet: an address space shared between processes",
+					 t->it->pid);
+		else
+			err = mm_image_load(ctx->dir, t->core->mm_id, &t->mm);
+		if (err == 0)
+			err = mm_pages_verify(ctx->dir, t->core->mm_id);
+		if (err == 0)
+			err = mm_shared_collect(&ctx->mms, ctx->dir, &t->mm);
+	}
+out:
+	img_close(r);
+	return err;
+}
+
+/*
+ * A non-root RPC caller may restore only tasks of its own uid and gid (real,
+ * effective, saved) holding no capabilities.
+ */
+static int check_caller_may_restore(const struct cr_request *req, const struct rst_task *t)
+{
+	const CredsEntry *c = t->core->creds;
+
+	if (!req->from_rpc || req->peer_uid == 0 || t->core->state == TASK_STATE__TASK_ZOMBIE)
+		return 0;
+	if (c->uid != req->peer_uid || c->euid != req->peer_uid || c->suid != req->peer_uid ||
+	    c->gid != req->peer_gid || c->egid != req->peer_gid || c->sgid != req->peer_gid)
+		return pr_err_ret(-EPERM, "pid %d: its credentials (uid %u, gid %u) are not the caller's (uid %u, gid %u)",
+				  t->it->pid, c->uid, c->gid, req->peer_uid, req->peer_gid);
+	if (c->cap_prm || c->cap_eff || c->cap_amb)
+		return pr_err_ret(-EPERM, "pid %d holds capabilities (%#" PRIx64 "); a non-root caller may not restore it",
+				  t->it->pid, c->cap_prm | c->cap_eff | c->cap_amb);
+	for (size_t i = 0; i < t->nth; i++) {
+		const CredsEntry *tc = t->th[i]->creds;
+
+		if (tc && (tc->uid != c->uid || tc->euid != c->euid || tc->suid != c->suid || tc->gid != c->gid ||
+			   tc->egid != c->egid || tc->sgid != c->sgid || tc->cap_prm || tc->cap_eff))
+			return pr_err_ret(-EPERM, "pid %d: thread %u has other credentials; a non-root caller may not restore it",
+					  t->it->pid, t->th[i]->tid);
+	}
+	return 0;
+}
+
+/* The --inherit-fd resources the restore knows how to use; others fail loudly. */
+static int check_inherit_fds(const struct cr_opts *o, const struct ns_restore *ns)
+{
+	for (size_t i = 0; i < o->nr_inherit_fds; i++) {
+		const char *key = o->inherit_fds[i].key;
+
+		if (!strncmp(key, "pipe:[", 6) || ns_restore_claims_key(ns, key))
+			continue;
+		return pr_err_ret(-EOPNOTSUPP, "not supported yet: --inherit-fd fd[%d]:%s (only pipe:[INO] so far)",
+				  o->inherit_fds[i].fd, key);
+	}
+	return 0;
+}
+
+static int read_images(struct rst_ctx *ctx, const char *dir)
+{
+	uint64_t *ids;
+	size_t nids = 0;
+	int err;
+
+	err = img_dir_open_read(dir, &ctx->dir);
+	if (err < 0)
+		return err;
+	err = ns_restore_prepare(ctx->dir, &ctx->req->opts, &ctx->ns);
+	if (err < 0)
+		return err;
+	err = check_inherit_fds(&ctx->req->opts, ctx->ns);
+	if (err < 0)
+		return err;
+	/* before the files: a plugin's files are opened by it; the dump's plugins must all be here */
+	err = plugins_init(ctx->req->opts.libdir, CR_PLUGIN_STAGE__RESTORE, img_dir_fd(ctx->dir));
+	if (err < 0)
+		return err;
+	err = plugins_check_inventory(img_dir_inventory(ctx->dir));
+	if (err < 0)
+		return err;
+	err = pstree_read(ctx->dir, &ctx->tree);
+	if (err < 0)
+		return err;
+	ctx->tasks = calloc(ctx->tree.n, sizeof(*ctx->tasks));
+	ids = calloc(ctx->tree.n, sizeof(*ids));
+	if (!ctx->tasks || !ids) {
+		free(ids);
+		return -ENOMEM;
+	}
+	ctx->n = ctx->tree.n;
+	for (size_t i = 0; i < ctx->n; i++) {
+		ctx->tasks[i].it = ctx->tree.items[i];
+		err = load_task(ctx, &ctx->tasks[i]);
+		if (err < 0)
+			break;
+		if (ctx->tasks[i].core->state != TASK_STATE__TASK_ZOMBIE)
+			ids[nids++] = ctx->tasks[i].it->id;
+		err = check_caller_may_restore(ctx->req, &ctx->tasks[i]);
+		if (err < 0)
+			break;
+	}
+	if (err == 0) {
+		err = fault_inject("restore-read");
+		/* a shell job's outside session and group become criu's (session.c) */
+		if (err == 0)
+			err = session_adopt_restore(&ctx->tree, ctx->req->opts.shell_job);
+		pty_set_orphan_pts_master(ctx->req->opts.rpc_orphan_pts_master);
+		pipes_set_inherit_fds(ctx->req->opts.inherit_fds, ctx->req->opts.nr_inherit_fds);
+		/*
+		 * cgroups are made and opened from criu's own mount namespace
+		 * (cgroup/). A non-root caller's tasks stay in the cgroups it put
+		 * criu in unless it asks for more (--manage-cgroups): the images
+		 * are its own, and they must not move tasks where it cannot.
+		 */
+		if (err == 0 && ctx->req->from_rpc && ctx->req->peer_uid != 0 && !ctx->req->opts.manage_cgroups)
+			pr_info("non-root caller (uid %u): cgroups are left as they are\n", ctx->req->peer_uid);
+		else if (err == 0)
+			err = cgroup_restore_prepare(ctx->dir, &ctx->req->opts, &ctx->cg);
+		/* criu enters the tree's namespaces: the files it opens and the tasks it forks are in them */
+		if (err == 0)
+			err = ns_restore_enter(ctx->ns);
+		if (err == 0)
+			err = files_restore_prepare(ctx->dir, ids, nids, ctx->req->opts.shell_job, &ctx->files);
+		ctx->mms.files = ctx->files;
+	}
+	free(ids);
+	return err;
+}
+
+/* ---- phase 3: inside each forked task ---- */
+
+static int task_setup(struct pstree_item *it, void *arg)
+{
+	struct rst_ctx *ctx = arg;
+	/* into its cgroups first: what it allocates from here on is charged there */
+	int r = cgroup_restore_task(ctx->cg, it->id);
+
+	return r < 0 ? r : files_restore_task(ctx->files, it->id);
+}
+
+/* In a session leader before it forks: its controlling terminal, for the children to inherit. */
+static int session_setup(struct pstree_item *it, void *arg)
+{
+	struct rst_ctx *ctx = arg;
+
+	return files_restore_session(ctx->files);
+}
+
+/* ---- phase 4: from outside ---- */
+
+static int rsys(struct infect_ctl *c, long *ret, const char *what, long nr, unsigned long a1, unsigned long a2,
+		unsigned long a3, unsigned long a4, unsigned long a5)
+{
+	int r = infect_syscall(c, nr, ret, a1, a2, a3, a4, a5, 0);
+
+	if (r < 0)
+		return r;
+	if (*ret < 0 && *ret > -4096)
+		return pr_err_ret((int)*ret, "pid %d: %s", c->tid, what);
+	return 0;
+}
+
+static int put(struct infect_ctl *c, size_t off, const void *data, size_t len)
+{
+	if (off + len > c->scratch_size)
+		return pr_err_ret(-E2BIG, "pid %d: %zu bytes of arguments do not fit the scratch area", c->tid, len);
+	return infect_write(c->tid, c->scratch + off, data, len);
+}
+
+static int rst_path_call(struct infect_ctl *c, long nr, const char *what, const char *path)
+{
+	long ret;
+	int r = put(c, 0, path, strlen(path) + 1);
+
+	if (r < 0)
+		return r;
+	r = rsys(c, &ret, what, nr, c->scratch, 0, 0, 0, 0);
+	return r < 0 ? pr_err_ret(r, "pid %d: %s %s", c->tid, what, path) : 0;
+}
+
+static int rst_process_state(struct infect_ctl *c, const TaskCore *core)
+{
+	long ret;
+	int r;
+
+	if (core->root && strcmp(core->root, "/")) {
+		r = rst_path_call(c, SYS_chroot, "chroot", core->root);
+		if (r < 0)
+			return r;
+	}
+	if (core->cwd) {
+		r = rst_path_call(c, SYS_chdir, "chdir", core->cwd);
+		if (r < 0)
+			return r;
+	}
+	r = rsys(c, &ret, "umask", SYS_umask, core->umask & 0777, 0, 0, 0, 0);
+	if (r == 0)
+		r = rsys(c, &ret, "personality", SYS_personality, core->personality, 0, 0, 0, 0);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < core->n_rlimits; i++) {
+		struct rlimit64 {
+			uint64_t cur, max;
+		} rl = { core->rlimits[i]->cur, core->rlimits[i]->max };
+
+		r = put(c, 0, &rl, sizeof(rl));
+		if (r < 0)
+			return r;
+		r = rsys(c, &ret, "prlimit64", SYS_prlimit64, 0, core->rlimits[i]->resource, c->scratch, 0, 0);
+		if (r < 0)
+			return pr_err_ret(r, "pid %d: rlimit %u (%" PRIu64 "/%" PRIu64 ")%s", c->tid,
+					  core->rlimits[i]->resource, rl.cur, rl.max,
+					  r == -EPERM ? "; raising a hard limit needs CAP_SYS_RESOURCE" : "");
+	}
+	/* every handler, so none of criu's stays behind */
+	for (uint32_t sig = 1; sig <= 64; sig++) {
+		struct ksigaction ka = { 0 };
+
+		if (sig == SIGKILL || sig == SIGSTOP)
+			continue;
+		for (size_t i = 0; i < core->n_sigactions; i++)
+			if (core->sigactions[i]->sig == sig) {
+				ka.handler = core->sigactions[i]->handler;
+				ka.flags = core->sigactions[i]->flags;
+				ka.restorer = core->sigactions[i]->restorer;
+				ka.mask = core->sigactions[i]->mask;
+			}
+		r = put(c, 0, &ka, sizeof(ka));
+		if (r == 0)
+			r = rsys(c, &ret, "rt_sigaction", SYS_rt_sigaction, sig, c->scratch, 0, 8, 0);
+		if (r < 0)
+			return pr_err_ret(r, "pid %d: signal %u handler", c->tid, sig);
+	}
+	if (core->has_pdeath_signal && core->pdeath_signal) {
+		r = rsys(c, &ret, "prctl(PR_SET_PDEATHSIG)", SYS_prctl, PR_SET_PDEATHSIG,
+			 (unsigned long)core->pdeath_signal, 0, 0, 0);
+		if (r < 0)
+			return r;
+	}
+	if (core->has_child_subreaper && core->child_subreaper) {
+		r = rsys(c, &ret, "prctl(PR_SET_CHILD_SUBREAPER)", SYS_prctl, PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Creates thread th (not the leader) with its tid, seized and stopped. */
+static int rst_create_thread(struct infect_ctl *lc, const ThreadCore *th, struct infect_thread *out)
+{
+	struct cr_clone_args ca = { 0 };
+	uint64_t tid = th->tid;
+	long ret;
+	int r, st;
+
+	ca.flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM;
+	ca.set_tid = lc->scratch + sizeof(ca);
+	ca.set_tid_size = 1;
+	r = put(lc, 0, &ca, sizeof(ca));
+	if (r == 0)
+		r = put(lc, sizeof(ca), &tid, sizeof(pid_t));
+	if (r < 0)
+		return r;
+	r = rsys(lc, &ret, "clone3 (thread)", SYS_clone3, lc->scratch, sizeof(ca), 0, 0, 0);
+	if (r < 0)
+		return pr_err_ret(r, "pid %d: cannot create thread %u", lc->tid, th->tid);
+	if (ret != (long)th->tid)
+		return pr_err_ret(-EIO, "pid %d: thread %u came out as %ld", lc->tid, th->tid, ret);
+	memset(out, 0, sizeof(*out));
+	out->tid = th->tid;
+	/* auto-attached (PTRACE_O_TRACECLONE): it reports a stop before running */
+	for (;;) {
+		pid_t p = waitpid(out->tid, &st, __WALL);
+
+		if (p < 0 && errno == EINTR)
+			continue;
+		if (p < 0)
+			return pr_perror_ret("thread %u: waitpid", th->tid);
+		if (WIFSTOPPED(st))
+			break;
+		if (WIFEXITED(st) || WIFSIGNALED(st))
+			return pr_err_ret(-ESRCH, "thread %u died at birth (status %#x)", th->tid, st);
+	}
+	out->sigmask = ~0ull; /* it inherited the all-blocked mask */
+	return 0;
+}
+
+static int rst_thread_state(struct infect_ctl *c, const ThreadCore *th)
+{
+	long ret;
+	int r;
+
+	if (th->has_robust_list && th->robust_list) {
+		r = rsys(c, &ret, "set_robust_list", SYS_set_robust_list, th->robust_list, th->robust_list_len, 0, 0,
+			 0);
+		if (r < 0)
+			return r;
+	}
+	if (th->has_clear_child_tid) {
+		r = rsys(c, &ret, "set_tid_address", SYS_set_tid_address, th->clear_child_tid, 0, 0, 0, 0);
+		if (r < 0)
+			return r;
+	}
+	{
+		stack_t ss = { 0 };
+
+		ss.ss_sp = (void *)(uintptr_t)th->altstack_sp;
+		ss.ss_size = th->altstack_size;
+		ss.ss_flags = (int)(th->altstack_flags & ~(uint32_t)SS_ONSTACK);
+		if (!th->has_altstack_flags)
+			ss.ss_flags = SS_DISABLE;
+		r = put(c, 0, &ss, sizeof(ss));
+		if (r == 0)
+			r = rsys(c, &ret, "sigaltstack", SYS_sigaltstack, c->scratch, 0, 0, 0, 0);
+		if (r < 0)
+			return r;
+	}
+	if (th->rseq && th->rseq->ptr) {
+		r = rsys(c, &ret, "rseq", SYS_rseq, th->rseq->ptr, th->rseq->len, 0, th->rseq->sig, 0);
+		if (r < 0)
+			return r;
+	}
+	if (th->comm) {
+		char name[16] = { 0 };
+
+		snprintf(name, sizeof(name), "%s", th->comm);
+		r = put(c, 0, name, sizeof(name));
+		if (r == 0)
+			r = rsys(c, &ret, "prctl(PR_SET_NAME)", SYS_prctl, PR_SET_NAME, c->scratch, 0, 0, 0);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Credentials of one thread: bounding set, securebits, groups, ids, capabilities. */
+static int rst_creds(struct infect_ctl *c, const CredsEntry *ce)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2];
+	uint64_t own_bnd = 0;
+	long ret;
+	int r;
+
+	{
+		char line[256];
+		FILE *f = fopen("/proc/self/status", "re");
+
+		while (f && fgets(line, sizeof(line), f))
+			if (!strncmp(line, "CapBnd:", 7))
+				own_bnd = strtoull(line + 7, NULL, 16);
+		if (f)
+			fclose(f);
+	}
+	for (int cap = 0; cap < 64; cap++) {
+		if (!(own_bnd & (1ull << cap)) || (ce->cap_bnd & (1ull << cap)))
+			continue;
+		r = rsys(c, &ret, "prctl(PR_CAPBSET_DROP)", SYS_prctl, PR_CAPBSET_DROP, (unsigned long)cap, 0, 0, 0);
+		if (r < 0)
+			return r;
+	}
+	r = rsys(c, &ret, "prctl(PR_SET_SECUREBITS)", SYS_prctl, PR_SET_SECUREBITS,
+		 ce->securebits | (1u << 4) /* SECBIT_KEEP_CAPS */, 0, 0, 0);
+	if (r < 0)
+		return r;
+	if (ce->n_groups > 65536)
+		return pr_err_ret(-EBADMSG, "pid %d: %zu groups", c->tid, ce->n_groups);
+	r = put(c, 0, ce->groups, ce->n_groups * sizeof(uint32_t));
+	if (r == 0)
+		r = rsys(c, &ret, "setgroups", SYS_setgroups, ce->n_groups, c->scratch, 0, 0, 0);
+	if (r == 0)
+		r = rsys(c, &ret, "setresgid", SYS_setresgid, ce->gid, ce->egid, ce->sgid, 0, 0);
+	if (r == 0)
+		r = rsys(c, &ret, "setfsgid", SYS_setfsgid, ce->fsgid, 0, 0, 0, 0);
+	if (r == 0)
+		r = rsys(c, &ret, "setresuid", SYS_setresuid, ce->uid, ce->euid, ce->suid, 0, 0);
+	if (r == 0)
+		r = rsys(c, &ret, "setfsuid", SYS_setfsuid, ce->fsuid, 0, 0, 0, 0);
+	if (r < 0)
+		return r;
+	data[0].effective = (uint32_t)ce->cap_eff;
+	data[1].effective = (uint32_t)(ce->cap_eff >> 32);
+	data[0].permitted = (uint32_t)ce->cap_prm;
+	data[1].permitted = (uint32_t)(ce->cap_prm >> 32);
+	data[0].inheritable = (uint32_t)ce->cap_inh;
+	data[1].inheritable = (uint32_t)(ce->cap_inh >> 32);
+	r = put(c, 0, &hdr, sizeof(hdr));
+	if (r == 0)
+		r = put(c, 64, data, sizeof(data));
+	if (r == 0)
+		r = rsys(c, &ret, "capset", SYS_capset, c->scratch, c->scratch + 64, 0, 0, 0);
+	if (r < 0)
+		return r;
+	for (int cap = 0; cap < 64; cap++) {
+		if (!(ce->cap_amb & (1ull << cap)))
+			continue;
+		r = rsys(c, &ret, "prctl(PR_CAP_AMBIENT_RAISE)", SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE,
+			 (unsigned long)cap, 0, 0);
+		if (r < 0)
+			return r;
+	}
+	if (!(ce->securebits & (1u << 4))) {
+		r = rsys(c, &ret, "prctl(PR_SET_KEEPCAPS)", SYS_prctl, PR_SET_KEEPCAPS, 0, 0, 0, 0);
+		if (r < 0)
+			return r;
+	}
+	if (ce->no_new_privs) {
+		r = rsys(c, &ret, "prctl(PR_SET_NO_NEW_PRIVS)", SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Whether the creds differ from ours (then they must be set). */
+static bool creds_differ(const CredsEntry *ce)
+{
+	uid_t u[3];
+	gid_t g[3];
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2];
+	gid_t groups[64];
+	int ng;
+
+	getresuid(&u[0], &u[1], &u[2]);
+	getresgid(&g[0], &g[1], &g[2]);
+	if (ce->uid != u[0] || ce->euid != u[1] || ce->suid != u[2] || ce->fsuid != u[1] || ce->gid != g[0] ||
+	    ce->egid != g[1] || ce->sgid != g[2] || ce->fsgid != g[1] || ce->no_new_privs || ce->securebits ||
+	    ce->cap_amb)
+		return true;
+	if (syscall(SYS_capget, &hdr, data))
+		return true;
+	if (ce->cap_eff != (data[0].effective | (uint64_t)data[1].effective << 32) ||
+	    ce->cap_prm != (data[0].permitted | (uint64_t)data[1].permitted << 32) ||
+	    ce->cap_inh != (data[0].inheritable | (uint64_t)data[1].inheritable << 32))
+		return true;
+	ng = getgroups(64, groups);
+	if (ng < 0 || (size_t)ng != ce->n_groups)
+		return true;
+	for (int i = 0; i < ng; i++)
+		if (groups[i] != ce->groups[i])
+			return true;
+	return false;
+}
+
+static int queue_signals(struct infect_ctl *c, pid_t pid, pid_t tid, SiginfoEntry **si, size_t n)
+{
+	long ret;
+	int r;
+
+	for (size_t i = 0; i < n; i++) {
+		const siginfo_t *info = (const siginfo_t *)si[i]->siginfo.data;
+
+		r = put(c, 0, info, sizeof(*info));
+		if (r < 0)
+			return r;
+		if (tid)
+			r = rsys(c, &ret, "rt_tgsigqueueinfo", SYS_rt_tgsigqueueinfo, (unsigned long)pid,
+				 (unsigned long)tid, (unsigned long)info->si_signo, c->scratch, 0);
+		else
+			r = rsys(c, &ret, "rt_sigqueueinfo", SYS_rt_sigqueueinfo, (unsigned long)pid,
+				 (unsigned long)info->si_signo, c->scratch, 0, 0);
+		if (r < 0)
+			return pr_err_ret(r, "pid %d: cannot queue signal %d", pid, info->si_signo);
+	}
+	return 0;
+}
+
+/*
+ * setitimer() adds one tick to a CPU timer it arms (ITIMER_VIRTUAL/PROF)
+ * and getitimer() shows it, so a value read at dump comes back one tick
+ * longer unless the tick is taken off. The tick (1/CONFIG_HZ) is measured
+ * once on ourselves.
+ */
+static uint64_t cpu_itimer_tick_ns(void)
+{
+	static uint64_t tick;
+	static const uint64_t hz_ticks[] = { 1000000, 3333333, 4000000, 10000000 };
+	struct itimerval set = { .it_value = { 1, 0 } }, got, off = { 0 };
+	uint64_t extra, best = 4000000;
+
+	if (tick)
+		return tick;
+	if (setitimer(ITIMER_PROF, &set, NULL) || getitimer(ITIMER_PROF, &got)) {
+		setitimer(ITIMER_PROF, &off, NULL);
+		return tick = best;
+	}
+	setitimer(ITIMER_PROF, &off, NULL);
+	extra = (uint64_t)got.it_value.tv_sec * 1000000000ull + (uint64_t)got.it_value.tv_usec * 1000ull;
+	extra = extra > 1000000000ull ? extra - 1000000000ull : 0;
+	for (size_t i = 0; i < sizeof(hz_ticks) / sizeof(hz_ticks[0]); i++) {
+		uint64_t d = extra > hz_ticks[i] ? extra - hz_ticks[i] : hz_ticks[i] - extra;
+		uint64_t db = extra > best ? extra - best : best - extra;
+
+		if (d < db)
+			best = hz_ticks[i];
+	}
+	pr_debug("CPU itimer tick: %" PRIu64 " ns (measured %" PRIu64 ")\n", best, extra);
+	return tick = best;
+}
+
+/* Seccomp filters of every thread: before the credentials drop CAP_SYS_ADMIN. */
+static int rst_task_seccomp(struct rst_task *t)
+{
+	_cleanup_free_ pid_t *tids = calloc(t->nth, sizeof(*tids));
+
+	if (!tids)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->nth; i++)
+		tids[i] = t->ith[i].tid;
+	return seccomp_restore(&t->ctl, tids, t->core, t->th, t->nth);
+}
+
+/* itimers last, so that they lose as little time as possible. */
+static int rst_itimers(struct infect_ctl *c, const TaskCore *core)
+{
+	long ret;
+	int r;
+
+	for (size_t i = 0; i < core->n_itimers; i++) {
+		const ItimerEntry *e = core->itimers[i];
+		uint64_t value_ns = e->value_ns;
+
+		if (e->which != ITIMER_REAL && value_ns > cpu_itimer_tick_ns())
+			value_ns -= cpu_itimer_tick_ns();
+		struct itimerval itv = {
+			.it_interval = { (time_t)(e->interval_ns / 1000000000ull),
+					 (suseconds_t)(e->interval_ns % 1000000000ull / 1000) },
+			.it_value = { (time_t)(value_ns / 1000000000ull),
+				      (suseconds_t)(value_ns % 1000000000ull / 1000) },
+		};
+
+		if (!itv.it_value.tv_sec && !itv.it_value.tv_usec)
+			itv.it_value.tv_usec = 1; /* it was about to fire */
+		r = put(c, 0, &itv, sizeof(itv));
+		if (r == 0)
+			r = rsys(c, &ret, "setitimer", SYS_setitimer, e->which, c->scratch, 0, 0, 0);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int rst_one_task(struct rst_ctx *ctx, struct rst_task *t)
+{
+	const TaskCore *core = t->core;
+	struct infect_ctl *c = &t->ctl;
+	struct infect_rseq rs;
+	long ret;
+	int r;
+
+	t->ith = calloc(t->nth, sizeof(*t->ith));
+	if (!t->ith)
+		return -ENOMEM;
+	r = infect_seize_thread(t->it->pid, true, &t->ith[0]);
+	if (r < 0)
+		return pr_err_ret(r, "pid %d: cannot take the restored task over", t->it->pid);
+	t->nith = 1;
+	r = infect_block_signals(&t->ith[0]);
+	if (r == 0)
+		r = infect_ctl_init(c, &t->ith[0]);
+	if (r < 0)
+		return r;
+	/* criu's own rseq area is about to go away */
+	r = infect_get_rseq(t->it->pid, &rs);
+	if (r == 0 && rs.ptr)
+		r = rsys(c, &ret, "rseq (unregister)", SYS_rseq, rs.ptr, rs.len, 1 /* RSEQ_FLAG_UNREGISTER */, rs.sig,
+			 0);
+	if (r < 0)
+		return r;
+	r = mm_restore(c, ctx->dir, core->mm_id, &t->mm, &ctx->mms, &t->reg, &ctx->pages);
+	if (r < 0)
+		return pr_err_ret(r, "pid %d: address space", t->it->pid);
+	t->mm_done = true;
+	r = fault_inject("restore-mm");
+	if (r < 0)
+		return r;
+	/* after everything that may close a file in the task: a close drops its POSIX locks */
+	r = files_restore_locks_task(ctx->files, t->it->id, t->it->pid, c);
+	if (r < 0)
+		return r;
+	r = rst_process_state(c, core);
+	if (r < 0)
+		return r;
+	for (size_t i = 1; i < t->nth; i++) {
+		r = rst_create_thread(c, t->th[i], &t->ith[i]);
+		if (r < 0)
+			return r;
+		t->nith++;
+	}
+	r = rst_task_seccomp(t);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < t->nth; i++) {
+		struct infect_ctl tc = *c;
+
+		tc.tid = t->ith[i].tid;
+		const CredsEntry *ce = t->th[i]->creds ? t->th[i]->creds : core->creds;
+
+		r = rst_thread_state(&tc, t->th[i]);
+		if (r == 0 && creds_differ(ce))
+			r = rst_creds(&tc, ce);
+		if (r < 0)
+			return pr_err_ret(r, "pid %d: thread %d state", t->it->pid, tc.tid);
+	}
+	if (core->has_dumpable) {
+		r = rsys(c, &ret, "prctl(PR_SET_DUMPABLE)", SYS_prctl, PR_SET_DUMPABLE, core->dumpable, 0, 0, 0);
+		if (r < 0)
+			return r;
+	}
+	r = posix_timers_restore(c, core);
+	if (r < 0)
+		return r;
+	r = queue_signals(c, t->it->pid, 0, core->shared_pending, core->n_shared_pending);
+	for (size_t i = 0; r == 0 && i < t->nth; i++) {
+		/* a thread may queue a signal with any si_code only to itself */
+		struct infect_ctl tc = *c;
+
+		tc.tid = t->ith[i].tid;
+		r = queue_signals(&tc, t->it->pid, (pid_t)t->th[i]->tid, t->th[i]->pending, t->th[i]->n_pending);
+	}
+	if (r < 0)
+		return r;
+	r = rst_itimers(c, core);
+	if (r < 0)
+		return r;
+	/* the last remote call of this task */
+	return mm_restore_finish(c, &t->reg);
+}
+
+static struct user_regs_struct regs_from(const X86Gpregs *g)
+{
+	struct user_regs_struct r = { 0 };
+
+	r.r15 = g->r15, r.r14 = g->r14, r.r13 = g->r13, r.r12 = g->r12;
+	r.rbp = g->bp, r.rbx = g->bx, r.r11 = g->r11, r.r10 = g->r10;
+	r.r9 = g->r9, r.r8 = g->r8, r.rax = g->ax, r.rcx = g->cx;
+	r.rdx = g->dx, r.rsi = g->si, r.rdi = g->di, r.orig_rax = g->orig_ax;
+	r.rip = g->ip, r.cs = g->cs, r.eflags = g->flags, r.rsp = g->sp;
+	r.ss = g->ss, r.fs_base = g->fs_base, r.gs_base = g->gs_base;
+	r.ds = g->ds, r.es = g->es, r.fs = g->fs, r.gs = g->gs;
+	return r;
+}
+
+/* Phase 5 for one task: final registers, FPU state and mask; then it goes. */
+static int rst_resume_task(struct rst_task *t, bool leave_stopped)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < t->nith; i++) {
+		const ThreadCore *th = t->th[i];
+		struct user_regs_struct regs = regs_from(th->regs);
+		pid_t tid = t->ith[i].tid;
+
+		/*
+		 * From the signal path, not a syscall stop: an interrupted syscall
+		 * (orig_ax, ax = -ERESTART*) is restarted by the kernel, or returns
+		 * -EINTR if a signal handler runs first, as it would have.
+		 */
+		if (infect_to_signal_stop(tid) < 0 || infect_set_regs(tid, &regs) < 0 ||
+		    (th->has_xsave && infect_set_xstate(tid, th->xsave.data, th->xsave.len) < 0) ||
+		    infect_set_sigmask(tid, th->blocked) < 0)
+			r = -EIO;
+	}
+	if (r < 0)
+		return pr_err_ret(r, "pid %d: cannot set the final registers", t->it->pid);
+	if (leave_stopped || t->core->state == TASK_STATE__TASK_STOPPED)
+		kill(t->it->pid, SIGSTOP);
+	for (size_t i = 0; i < t->nith; i++)
+		if (ptrace(PTRACE_DETACH, t->ith[i].tid, NULL, NULL) < 0)
+			r = pr_perror_ret("tid %d: PTRACE_DETACH", t->ith[i].tid);
+	t->nith = 0;
+	return r;
+}
+
+static void free_ctx(struct rst_ctx *ctx)
+{
+	for (size_t i = 0; i < ctx->n; i++) {
+		struct rst_task *t = &ctx->tasks[i];
+
+		if (t->core)
+			task_core__free_unpacked(t->core, NULL);
+		for (size_t k = 0; k < t->nth; k++)
+			thread_core__free_unpacked(t->th[k], NULL);
+		free(t->th);
+		free(t->ith);
+		mm_image_free(&t->mm);
+	}
+	free(ctx->tasks);
+	mm_shared_free(&ctx->mms);
+	if (ctx->files)
+		files_restore_free(ctx->files);
+	ns_restore_free(ctx->ns);
+	cgroup_restore_free(ctx->cg, false);
+	pstree_free(&ctx->tree);
+	img_dir_close(ctx->dir);
+}
+
+static int write_pidfile(struct cr_request *req, pid_t pid)
+{
+	char buf[32];
+	int fd, len;
+
+	if (!req->opts.pidfile)
+		return 0;
+	fd = openat(req->work_dir_fd, req->opts.pidfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return pr_perror_ret("cannot create the pid file %s", req->opts.pidfile);
+	len = snprintf(buf, sizeof(buf), "%d", pid);
+	if (write(fd, buf, (size_t)len) != len) {
+		int e = pr_perror_ret("cannot write the pid file %s", req->opts.pidfile);
+
+		close(fd);
+		return e;
+	}
+	close(fd);
+	return 0;
+}
+
+int cr_restore(struct cr_request *req)
+{
+	const struct cr_opts *o = &req->opts;
+	const char *dir = o->images_dir ? o->images_dir : ".";
+	struct rst_ctx ctx = { .req = req };
+	struct fork_result fr = { 0 };
+	struct fork_ops ops = { .task_setup = task_setup, .session_setup = session_setup, .arg = &ctx };
+	bool forked = false;
+	uint64_t t0 = stats_now_us(), t_fork = 0;
+	const char *phase;
+	pid_t root;
+	int r;
+
+	phase = "1 (read images)";
+	r = read_images(&ctx, dir);
+	if (r < 0)
+		goto fail;
+
+	phase = "2 (pre-restore)";
+	r = hooks_fire("pre-restore", 0);
+	if (r < 0)
+		goto fail;
+
+	phase = "3 (fork the tree)";
+	r = fork_tree(&ctx.tree, o->restore_sibling, &ops, &fr);
+	if (r < 0)
+		goto fail;
+	forked = true;
+	t_fork = stats_now_us() - t0;
+	root = fr.root_pid;
+	/* the tree is in its namespaces; criu goes back to its own, then the runtime may set them up */
+	r = ns_restore_leave(ctx.ns);
+	if (r == 0 && ns_restore_mask(ctx.ns)) {
+		phase = "3 (setup-namespaces)";
+		r = hooks_fire("setup-namespaces", root);
+		if (r == 0)
+			r = hooks_fire("post-setup-namespaces", 0);
+	}
+	if (r < 0)
+		goto fail;
+	r = plugins_post_forking();
+	if (r < 0 && r != -ENOTSUP) {
+		pr_err("plugin %s failed after forking\n", plugins_last_handler());
+		goto fail;
+	}
+
+	phase = "4 (rebuild the tasks)";
+	for (size_t i = 0; i < ctx.n; i++) {
+		struct rst_task *t = &ctx.tasks[i];
+
+		if (t->core->state == TASK_STATE__TASK_ZOMBIE)
+			continue;
+		r = rst_one_task(&ctx, t);
+		if (r < 0) {
+			pr_err("pid %d: restore failed\n", t->it->pid);
+			goto fail;
+		}
+	}
+	r = fault_inject("restore-resume");
+	if (r < 0)
+		goto fail;
+	phase = "4 (post-restore)";
+	r = hooks_fire("post-restore", root);
+	if (r < 0)
+		goto fail;
+	phase = "4 (network)";
+	r = files_restore_net_ready(ctx.files, o->tcp_close);
+	if (r < 0)
+		goto fail;
+	if (netlock_restore_unlock(ctx.dir, root) < 0) /* network-unlock: a failure is only logged */
+		pr_warn("the network lock was not lifted\n");
+	phase = "4 (plugins: resume devices)";
+	for (size_t i = 0; i < ctx.n; i++) {
+		if (ctx.tasks[i].core->state == TASK_STATE__TASK_ZOMBIE)
+			continue;
+		r = plugins_resume_devices_late(ctx.tasks[i].it->pid);
+		if (r < 0 && r != -ENOTSUP) {
+			pr_err("pid %d: plugin %s could not resume its devices\n", ctx.tasks[i].it->pid,
+			       plugins_last_handler());
+			goto fail;
+		}
+	}
+	if (hooks_fire("pre-resume", root) < 0)
+		pr_warn("pre-resume failed; resuming anyway\n");
+
+	phase = "5 (resume)";
+	for (size_t i = 0; i < ctx.n; i++) {
+		struct rst_task *t = &ctx.tasks[i];
+
+		if (t->core->state == TASK_STATE__TASK_ZOMBIE)
+			continue;
+		r = rst_resume_task(t, o->leave_stopped);
+		if (r < 0)
+			goto fail;
+	}
+	fork_tree_release(&fr);
+	files_restore_answer_rpc(ctx.files, req->answer_restored_rpc); /* self-dumped callers */
+	files_restore_finish(ctx.files);
+	if (hooks_fire("post-resume", root) < 0)
+		pr_warn("post-resume failed\n");
+	{
+		StatsEntry se = STATS_ENTRY__INIT;
+		RestoreStatsEntry rs = RESTORE_STATS_ENTRY__INIT;
+
+		rs.forking_time = (uint32_t)t_fork;
+		rs.restore_time = (uint32_t)(stats_now_us() - t0);
+		rs.has_pages_restored = true;
+		rs.pages_restored = ctx.pages;
+		se.restore = &rs;
+		if (o->display_stats)
+			stats_display(&se);
+		if (stats_write(req->work_dir_fd, "stats-restore", &se) < 0)
+			pr_warn("stats-restore was not written\n");
+	}
+	pr_info("restore done: root pid %d, %zu process(es), %" PRIu64 " pages in %" PRIu64 " us\n", root, ctx.n,
+		ctx.pages, stats_now_us() - t0);
+	plugins_fini(0);
+	free_ctx(&ctx);
+	r = write_pidfile(req, root);
+	if (r < 0)
+		return r;
+	if (o->restore_detached || o->restore_sibling || req->from_rpc)
+		return root;
+	/* like criu: stay the root's parent until it exits */
+	{
+		int st;
+
+		while (waitpid(root, &st, 0) < 0)
+			if (errno != EINTR)
+				return pr_perror_ret("waitpid(%d)", root);
+		if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+			pr_info("restored root pid %d exited with 0\n", root);
+			return root;
+		}
+		return pr_err_ret(-ECHILD, "restored root pid %d %s %d", root,
+				  WIFEXITED(st) ? "exited with status" : "was killed by signal",
+				  WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+	}
+
+fail:
+	pr_err("restore failed at phase %s: %s\n", phase, strerror(-r));
+	if (forked) {
+		fork_tree_kill(&ctx.tree, &fr);
+		fork_tree_release(&fr);
+	}
+	/* the connections are gone with the tree: their lock must not stay */
+	if (netlock_restore_unlock(ctx.dir, 0) < 0)
+		pr_warn("the network lock was not lifted\n");
+	plugins_fini(r);
+	cgroup_restore_free(ctx.cg, true); /* the cgroups it created go */
+	ctx.cg = NULL;
+	free_ctx(&ctx);
+	return r;
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Sessions and process groups that lie outside the dumped tree.
+ *
+ * A tree is self-contained when every task's session and process group is
+ * led by a task of the tree. A "shell job" is not: it runs in the session of
+ * the shell that started it (and, without job control, in the shell's
+ * process group). Such ids are "external"; they are not written anywhere,
+ * they are recognised at restore as ids that no task of tree.img has.
+ *
+ * Dump refuses external ids unless --shell-job; then only the root's session
+ * and the root's process group may be external (the tasks sharing them are
+ * its descendants that kept them). Restore with --shell-job moves them onto
+ * criu's own: the tasks stay in criu's session (fork.c lets them inherit it)
+ * and the tasks of the root's external group join criu's process group, so
+ * that a shell waiting for criu still gets SIGCHLD and job-control signals
+ * from the restored job, and a job criu runs in the foreground stays in the
+ * terminal's foreground group. A root that led its own group (a job of an
+ * interactive shell) leads a new group of the same id in criu's session.
+ */
+#ifndef CR_TREE_SESSION_H
+#define CR_TREE_SESSION_H
+
+#include <stdbool.h>
+
+#include "pstree.h"
+
+/*
+ * Dump: checks the sessions and groups of a frozen tree. *ret_ext_sid gets
+ * the root's external session, 0 if it leads its own. Returns 0 or -errno
+ * (logged, naming the pid and the ids).
+ */
+int session_check_dump(const struct pstree *t, bool shell_job, pid_t *ret_ext_sid);
+
+/*
+ * Restore: moves the external session and group of a loaded tree onto
+ * criu's own (needs shell_job). Returns 0 or -errno (logged).
+ */
+int session_adopt_restore(struct pstree *t, bool shell_job);
+
+#endif

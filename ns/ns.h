@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Namespaces of the tree. Dump: every task's /proc/PID/ns entries are read; the
+ * root's namespaces that are not criu's own are "the tree's" and are dumped
+ * (uts, ipc, time), marked external (--external KIND[INO]:KEY) or empty
+ * (--empty-ns net); anything else is refused by name. Restore: criu itself
+ * enters the tree's namespaces (new, joined, or inherited) before it opens
+ * the files and forks the tree, so that every restored task is born in them,
+ * and goes back to its own namespaces once the tree exists.
+ */
+#ifndef CR_NS_H
+#define CR_NS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "image.h"
+#include "options.h"
+#include "pstree.h"
+
+/* Checks the namespaces of every task in t and writes ns.img and the state images. */
+int ns_dump(const struct pstree *t, const struct cr_opts *o, struct img_dir *d);
+
+struct ns_restore;
+
+/* Reads and checks ns.img and the state images against the options; nothing is created yet. */
+int ns_restore_prepare(struct img_dir *d, const struct cr_opts *o, struct ns_restore **ret);
+/* Whether an --inherit-fd key names a namespace this restore uses. */
+bool ns_restore_claims_key(const struct ns_restore *nr, const char *key);
+/* Moves criu into the tree's namespaces (creating and filling the new ones). */
+int ns_restore_enter(struct ns_restore *nr);
+/* Back into criu's own namespaces (the forked tree keeps the new ones). Idempotent. */
+int ns_restore_leave(struct ns_restore *nr);
+/* CLONE_NEW* of the namespaces the tree got that are not criu's: hooks fire only if non-zero. */
+uint32_t ns_restore_mask(const struct ns_restore *nr);
+void ns_restore_free(struct ns_restore *nr);
+
+#endif

@@ -1,0 +1,216 @@
+#!/bin/bash
+# Plugins (docs/plugins.md, tests/plugins/example_plugin.c): a perf event fd,
+# which the engine cannot dump by itself, is refused without a plugin (the
+# task keeps running) and checkpointed with the example plugin in both
+# registration forms (-L DIR and $CRIU_LIBS_DIR); a unix stream socket
+# connected to a listener outside the tree is kept by the plugin; a plugin
+# whose init fails refuses the job naming it; a restore without a plugin the
+# dump used is refused naming it; the inventory names the plugin.
+# Needs root and a child subreaper above it (make check runs it under one).
+. "$TOP/tests/lib/cli.sh"
+
+BUILD=${BUILD:-build}
+PL="$TOP/$BUILD/tests/plugins"
+TASK="$PL/perf_task"
+
+if [ "$(id -u)" != 0 ]; then
+	echo "SKIP cli_plugins: needs root"
+	exit 0
+fi
+for f in "$TASK" "$PL/desc/example.so" "$PL/legacy/example.so" "$PL/failinit/failing.so"; do
+	if [ ! -e "$f" ]; then
+		echo "FAIL cli_plugins: $f is not built (make tests)"
+		exit 1
+	fi
+done
+if [ ! -r /proc/sys/kernel/perf_event_paranoid ]; then
+	echo "SKIP cli_plugins: no perf events in this kernel"
+	exit 0
+fi
+unset CRIU_LIBS_DIR
+EMPTY="$T_TMP/empty"
+mkdir -p "$EMPTY"
+
+# spawn CMD...: starts CMD in its own session with no fds but stdio on /dev/null; sets $SPAWNED.
+spawn() {
+	(
+		for fd in /proc/$BASHPID/fd/*; do
+			fd=${fd##*/}
+			[ "$fd" -gt 2 ] && eval "exec $fd>&-"
+		done
+		exec setsid "$@" </dev/null >/dev/null 2>&1
+	) &
+	SPAWNED=$!
+	disown "$SPAWNED"
+}
+alive() { [ -d "/proc/$1" ] && ! grep -q '^State:.*[ZX]' "/proc/$1/status" 2>/dev/null; }
+wait_file() { # FILE SECONDS
+	local i
+	for ((i = 0; i < $2 * 20; i++)); do
+		[ -e "$1" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+gone() {
+	local i
+	for ((i = 0; i < 200; i++)); do alive "$1" || return 0; sleep 0.05; done
+	return 1
+}
+
+# start_task NAME [SOCKPATH [noperf]]: runs perf_task in $T_TMP/NAME; sets $PID and $DIR.
+start_task() {
+	DIR="$T_TMP/$1"
+	rm -rf "$DIR" && mkdir -p "$DIR/img"
+	spawn "$TASK" "$DIR" "${@:2}"
+	PID=
+	if wait_file "$DIR/ready" 20; then
+		PID=$(cat "$DIR/pid")
+	else
+		echo "    $1: the task never got ready: $(cat "$DIR/result" 2>/dev/null)"
+	fi
+}
+
+# verify NAME: sends the go signal to $PID and checks the task's own verdict.
+verify() {
+	kill -USR1 "$PID" 2>/dev/null
+	if wait_file "$DIR/result" 20 && grep -q '^PASS' "$DIR/result"; then
+		echo "PASS $1"
+	else
+		echo "    $1: task verdict: $(cat "$DIR/result" 2>/dev/null || echo none) (logs in $DIR/img)"
+		echo "FAIL $1"
+	fi
+	kill -9 "$PID" 2>/dev/null
+}
+
+# refused NAME PATTERN -- criu dump args: the dump fails with an Error matching PATTERN; the task runs on
+refused() {
+	local name=$1 pattern=$2
+	shift 3
+	if "$CRIU" dump -t "$PID" -D "$DIR/img" -o dump.log -v4 "$@" >/dev/null 2>&1; then
+		echo "    $name: the dump succeeded"
+		echo "FAIL $name"
+	elif ! grep -Eq "Error.*($pattern)" "$DIR/img/dump.log"; then
+		echo "    $name: no Error matching /$pattern/ in $DIR/img/dump.log: $(grep -m1 Error "$DIR/img/dump.log")"
+		echo "FAIL $name"
+	elif ! alive "$PID" || [ "$(sed -n 's/^TracerPid:\s*//p' "/proc/$PID/status")" != 0 ]; then
+		echo "    $name: pid $PID is gone or still traced after the refused dump"
+		echo "FAIL $name"
+	else
+		echo "PASS $name"
+	fi
+}
+
+# dumped NAME criu-dump-args...: the dump succeeds and the task is gone
+dumped() {
+	local name=$1
+	shift
+	if ! "$CRIU" dump -t "$PID" -D "$DIR/img" -o dump.log -v4 "$@" >/dev/null 2>&1; then
+		echo "    $name: dump failed: $(grep -m1 Error "$DIR/img/dump.log")"
+		echo "FAIL $name"
+		kill -9 "$PID" 2>/dev/null
+		return 1
+	fi
+	if ! gone "$PID"; then
+		echo "    $name: pid $PID still runs after the dump"
+		echo "FAIL $name"
+		kill -9 "$PID" 2>/dev/null
+		return 1
+	fi
+	echo "PASS $name"
+}
+
+# restored NAME criu-restore-args...: restore -d succeeds
+restored() {
+	local name=$1
+	shift
+	if "$CRIU" restore -d -D "$DIR/img" -o restore.log -v4 "$@" >/dev/null 2>&1 && alive "$PID"; then
+		echo "PASS $name"
+		return 0
+	fi
+	echo "    $name: restore failed: $(grep -m1 Error "$DIR/img/restore.log")"
+	echo "FAIL $name"
+	return 1
+}
+
+# ---- without a plugin: refused, and the task goes on ----
+start_task noplugin
+if [ -n "$PID" ]; then
+	refused perf_refused_without_plugin 'perf_event.*cannot be dumped yet' -- -L "$EMPTY"
+	verify perf_refused_task_runs_on
+fi
+
+# ---- a plugin whose init fails ----
+start_task failinit
+if [ -n "$PID" ]; then
+	refused plugin_init_fails 'plugin failing .*init for dump failed' -- -L "$PL/failinit"
+	verify plugin_init_fails_task_runs_on
+fi
+
+# ---- the example plugin, descriptor form (-L) and plain-symbol form ($CRIU_LIBS_DIR) ----
+for form in desc legacy; do
+	start_task "perf_$form"
+	[ -n "$PID" ] || continue
+	if [ $form = desc ]; then
+		dumped "perf_dump_$form" -L "$PL/$form" || continue
+	else
+		CRIU_LIBS_DIR="$PL/$form" dumped "perf_dump_$form" || continue
+	fi
+	expect "perf_inventory_names_plugin_$form" 0 '"plugins": \[[^]]*"example"' -- \
+		"$CRIU" show -f "$DIR/img/inventory.img"
+	verdict "perf_plugin_logs_$form" grep -q 'example-plugin: file [0-9]*: perf counter at' "$DIR/img/dump.log"
+	verdict "perf_plugin_fini_$form" grep -q 'example-plugin: fini for stage 0, job result 0' "$DIR/img/dump.log"
+	verdict "perf_plugin_image_$form" bash -c "ls '$DIR/img' | grep -q '^example-perf-'"
+	if [ $form = desc ]; then
+		# the dump used plugin "example": a restore without it is refused naming it
+		expect perf_restore_missing_plugin 1 'Missing required plugin example' -- \
+			"$CRIU" restore -d -D "$DIR/img" -o restore-missing.log -L "$EMPTY"
+		verdict perf_restore_missing_plugin_no_task bash -c "! kill -0 $PID 2>/dev/null"
+		restored "perf_restore_$form" -L "$PL/$form" || continue
+	else
+		restored "perf_restore_$form" -L "$PL/$form" || continue
+	fi
+	verdict "perf_restored_by_plugin_$form" grep -q 'example-plugin: file [0-9]*: perf counter reopened' \
+		"$DIR/img/restore.log"
+	verify "perf_restored_works_$form"
+done
+
+# ---- a unix socket connected to a listener outside the tree ----
+if command -v python3 >/dev/null; then
+	SOCK="$T_TMP/echo.sock"
+	python3 - "$SOCK" "$T_TMP/echo.ready" </dev/null >/dev/null 2>&1 <<'EOF' &
+import os, socket, sys, threading
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1]); s.listen(8)
+open(sys.argv[2], "w").close()
+def echo(c):
+    while True:
+        d = c.recv(64)
+        if not d:
+            return
+        c.sendall(d)
+while True:
+    c, _ = s.accept()
+    threading.Thread(target=echo, args=(c,), daemon=True).start()
+EOF
+	ECHO=$!
+	if wait_file "$T_TMP/echo.ready" 20; then
+		start_task unix_noplugin "$SOCK" noperf
+		if [ -n "$PID" ]; then
+			refused unix_ext_refused_without_plugin 'outside the dumped tree' -- -L "$EMPTY"
+			verify unix_ext_refused_task_runs_on
+		fi
+		start_task unix_plugin "$SOCK"
+		if [ -n "$PID" ] && dumped unix_ext_dump_plugin -L "$PL/desc"; then
+			verdict unix_ext_plugin_logs grep -q 'example-plugin: unix socket [0-9]*: connected to' \
+				"$DIR/img/dump.log"
+			restored unix_ext_restore_plugin -L "$PL/desc" && verify unix_ext_restored_works
+		fi
+	else
+		echo "    the echo server did not start"
+		echo "FAIL unix_ext_echo_server"
+	fi
+	kill "$ECHO" 2>/dev/null
+else
+	echo "SKIP unix_ext_plugin: needs python3 for the outside listener"
+fi

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Runs a command as a child subreaper: orphans of the tests (trees that were
+ * dumped, killed or restored detached) are reparented here and reaped, since
+ * PID 1 on these machines does not reap. Exits with the command's status.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* Kills every process whose parent we are (what the tests left running). */
+static void kill_children(void)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	pid_t self = getpid();
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		char path[300], buf[512], *p;
+		FILE *f;
+		int ppid;
+
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
+		fclose(f);
+		if (p && sscanf(p + 1, " %*c %d", &ppid) == 1 && ppid == self)
+			kill(atoi(de->d_name), SIGKILL);
+	}
+	closedir(d);
+}
+
+int main(int argc, char **argv)
+{
+	pid_t main_pid, pid;
+	int status, main_status = 0, main_done = 0;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: %s COMMAND [ARGS...]\n", argv[0]);
+		return 2;
+	}
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
+		perror("prctl(PR_SET_CHILD_SUBREAPER)");
+		return 2;
+	}
+	main_pid = fork();
+	if (main_pid < 0) {
+		perror("fork");
+		return 2;
+	}
+	if (main_pid == 0) {
+		execvp(argv[1], argv + 1);
+		fprintf(stderr, "%s: cannot run: %m\n", argv[1]);
+		_exit(127);
+	}
+	for (;;) {
+		pid = waitpid(-1, &status, 0);
+		if (pid < 0) {
+			if (errno == EINTR)
+				continue;
+			break; /* ECHILD: nothing left */
+		}
+		if (pid == main_pid) {
+			main_status = status;
+			main_done = 1;
+		}
+		if (main_done) {
+			/* what the command left behind is not ours to keep */
+			kill_children();
+		}
+	}
+	if (WIFEXITED(main_status))
+		return WEXITSTATUS(main_status);
+	return 128 + WTERMSIG(main_status);
+}

@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Dumping the fds of a live child and installing them again in a new process. */
+#include <fcntl.h>
+#include <linux/io_uring.h>
+#include <string.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "files.h"
+#include "images/inventory.pb-c.h"
+#include "log.h"
+#include "t.h"
+
+static char tmpdir[] = "/tmp/test-files.XXXXXX";
+
+static void die(const char *what)
+{
+	perror(what);
+	_exit(1);
+}
+
+/* The child: fds 10.. of every kind the engine supports, then waits. */
+static void child_main(int ready)
+{
+	char path[128];
+	int p[2], f, g;
+
+	snprintf(path, sizeof(path), "%s/reg", tmpdir);
+	f = open(path, O_RDWR | O_CREAT | O_APPEND, 0640);
+	if (f < 0 || write(f, "hello world", 11) != 11 || lseek(f, 6, SEEK_SET) != 6)
+		die("reg");
+	dup2(f, 10);
+	dup2(f, 11); /* shares the description and offset */
+	fcntl(11, F_SETFD, FD_CLOEXEC);
+	close(f);
+	snprintf(path, sizeof(path), "%s/ghost", tmpdir);
+	g = open(path, O_RDWR | O_CREAT, 0600);
+	if (g < 0 || write(g, "boo", 3) != 3 || unlink(path))
+		die("ghost");
+	dup2(g, 12);
+	close(g);
+	dup2(open(tmpdir, O_RDONLY | O_DIRECTORY), 13);
+	dup2(open("/dev/null", O_WRONLY), 14);
+	if (pipe(p) || write(p[1], "pipedata", 8) != 8)
+		die("pipe");
+	dup2(p[0], 15);
+	dup2(p[1], 16);
+	close(p[0]);
+	close(p[1]);
+	snprintf(path, sizeof(path), "%s/fifo", tmpdir);
+	if (mkfifo(path, 0600) || dup2(open(path, O_RDWR), 17) != 17 || write(17, "fifo!", 5) != 5)
+		die("fifo");
+	if (write(ready, "x", 1) != 1)
+		die("ready");
+	close(ready); /* a pipe end whose other end leaves: not ours to dump */
+	for (;;)
+		pause();
+}
+
+static pid_t start(void (*fn)(int))
+{
+	int p[2];
+	char c;
+	pid_t pid;
+
+	if (pipe(p))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		/* nothing inherited from whoever runs the test: only our own fds */
+		int null = open("/dev/null", O_RDWR);
+
+		dup2(p[1], 3);
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		syscall(SYS_close_range, 4, ~0U, 0);
+		fn(3);
+	}
+	close(p[1]);
+	/* the byte says the fds are set; EOF says the child closed its end */
+	if (read(p[0], &c, 1) != 1 || read(p[0], &c, 1) != 0)
+		pid = -1;
+	close(p[0]);
+	return pid;
+}
+
+static void stop(pid_t pid)
+{
+	int status;
+
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+}
+
+/* In a fresh process: install the fds and report what they are. */
+static void verify_installed(struct files_restore *fr)
+{
+	char buf[32] = { 0 };
+	struct stat st;
+
+	if (files_restore_task(fr, 1) < 0)
+		_exit(100);
+	/* exits with the number of the first check that fails (stdout is closed by now) */
+	if (fcntl(3, F_GETFD) >= 0 || fcntl(0, F_GETFD) < 0) /* only the table's fds are open */
+		_exit(1);
+	if (lseek(10, 0, SEEK_CUR) != 6 || !(fcntl(10, F_GETFL) & O_APPEND))
+		_exit(2);
+	if (!(fcntl(11, F_GETFD) & FD_CLOEXEC) || fcntl(10, F_GETFD) & FD_CLOEXEC)
+		_exit(3);
+	lseek(10, 0, SEEK_SET);
+	if (lseek(11, 0, SEEK_CUR) != 0) /* shared offset */
+		_exit(4);
+	if (pread(12, buf, 3, 0) != 3 || memcmp(buf, "boo", 3) || fstat(12, &st) || st.st_nlink != 0)
+		_exit(5);
+	if (fstat(13, &st) || !S_ISDIR(st.st_mode))
+		_exit(6);
+	if (fstat(14, &st) || !S_ISCHR(st.st_mode))
+		_exit(7);
+	if (read(15, buf, 8) != 8 || memcmp(buf, "pipedata", 8))
+		_exit(8);
+	if (write(16, "z", 1) != 1 || read(15, buf, 1) != 1 || buf[0] != 'z')
+		_exit(9);
+	if (read(17, buf, 5) != 5 || memcmp(buf, "fifo!", 5))
+		_exit(10);
+	_exit(0);
+}
+
+static void test_roundtrip(void)
+{
+	pid_t child = start(child_main), check;
+	uint64_t next_id = 100, task_id = 1;
+	struct files_dump *fd = NULL;
+	struct files_restore *fr = NULL;
+	InventoryEntry inv = INVENTORY_ENTRY__INIT;
+	struct img_dir *d = NULL;
+	char dir[96], buf[16] = { 0 };
+	int status;
+
+	snprintf(dir, sizeof(dir), "%s/img", tmpdir);
+	CHECK(child > 0);
+	CHECK_EQ_INT(img_dir_open_write(dir, &d), 0);
+	CHECK_EQ_INT(files_dump_init(&next_id, 1 << 20, &fd), 0);
+	CHECK_EQ_INT(files_dump_task(fd, child, d, task_id), 0);
+	CHECK_EQ_INT(files_dump_finish(fd, d), 0);
+	files_dump_free(fd);
+	inv.producer = "test";
+	CHECK_EQ_INT(img_write_inventory(d, &inv), 0);
+	img_dir_close(d);
+	/* the dump read the pipe without consuming it */
+	snprintf(dir, sizeof(dir), "/proc/%d/fd/15", child);
+	{
+		int rfd = open(dir, O_RDONLY | O_NONBLOCK);
+
+		CHECK(rfd >= 0 && read(rfd, buf, 8) == 8 && !memcmp(buf, "pipedata", 8));
+		close(rfd);
+	}
+	stop(child);
+
+	snprintf(dir, sizeof(dir), "%s/img", tmpdir);
+	CHECK_EQ_INT(img_dir_open_read(dir, &d), 0);
+	CHECK_EQ_INT(files_restore_prepare(d, &task_id, 1, false, &fr), 0);
+	if (!fr)
+		return;
+	check = fork();
+	if (check == 0)
+		verify_installed(fr);
+	files_restore_free(fr);
+	img_dir_close(d);
+	waitpid(check, &status, 0);
+	CHECK(WIFEXITED(status));
+	CHECK_EQ_INT(WEXITSTATUS(status), 0); /* N: check N of verify_installed failed */
+}
+
+/* An fd of a kind no module dumps: an io_uring. */
+static void socket_child(int ready)
+{
+	struct io_uring_params p;
+
+	memset(&p, 0, sizeof(p));
+	if (syscall(__NR_io_uring_setup, 4, &p) < 0 || write(ready, "x", 1) != 1)
+		_exit(1);
+	close(ready);
+	for (;;)
+		pause();
+}
+
+static void test_unsupported_refused(void)
+{
+	pid_t child = start(socket_child);
+	uint64_t next_id = 1;
+	struct files_dump *fd = NULL;
+	struct img_dir *d = NULL;
+	char dir[96];
+
+	log_reset_first_error();
+	snprintf(dir, sizeof(dir), "%s/img2", tmpdir);
+	CHECK_EQ_INT(img_dir_open_write(dir, &d), 0);
+	CHECK_EQ_INT(files_dump_init(&next_id, 1 << 20, &fd), 0);
+	CHECK_EQ_INT(files_dump_task(fd, child, d, 1), -EOPNOTSUPP);
+	CHECK(log_first_error() && strstr(log_first_error(), "io_uring") && strstr(log_first_error(), "cannot be dumped"));
+	files_dump_free(fd);
+	img_dir_close(d);
+	CHECK(kill(child, 0) == 0); /* untouched */
+	stop(child);
+}
+
+int main(void)
+{
+	log_set_level(getenv("TEST_DEBUG") ? LOG_DEBUG : LOG_MSG);
+	if (!mkdtemp(tmpdir))
+		return 1;
+	t_run("files_roundtrip", test_roundtrip);
+	t_run("unsupported_fd_refused", test_unsupported_refused);
+	(void)!system("rm -rf /tmp/test-files.*");
+	return t_done();
+}
