@@ -51,6 +51,28 @@ spawn() {
 alive() { [ -d "/proc/$1" ] && ! grep -q '^State:.*[ZX]' "/proc/$1/status" 2>/dev/null; }
 state() { sed -n 's/^State:\s*\(.\).*/\1/p' "/proc/$1/status" 2>/dev/null; }
 tracer() { sed -n 's/^TracerPid:\s*//p' "/proc/$1/status" 2>/dev/null; }
+# counter_of FILE: the number in FILE (the writer truncates it first: retry while empty)
+counter_of() {
+	local v i
+	for ((i = 0; i < 50; i++)); do
+		v=$(cat "$1" 2>/dev/null)
+		[ -n "$v" ] && { echo "$v"; return; }
+		sleep 0.01
+	done
+	echo 0
+}
+# grows FILE: the counter in FILE goes up within 3 s
+grows() {
+	local before i
+	before=$(counter_of "$1")
+	for ((i = 0; i < 60; i++)); do
+		[ "$(counter_of "$1")" -gt "$before" ] 2>/dev/null && return 0
+		sleep 0.05
+	done
+	echo "    counter in $1 stuck at $before"
+	return 1
+}
+
 # gone PID: waits up to 5 s for it to stop running
 gone() {
 	local i
