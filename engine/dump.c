@@ -132,9 +132,10 @@ static void release_all(struct dump_ctx *ctx, bool keep_stopped, bool kill_them)
 		/*
 		 * Collect the tracer's death notices, so the parents can reap them:
 		 * the other threads first, as a leader is reported only once its
-		 * whole group is gone.
+		 * whole group is gone; children before parents, as the init of a
+		 * pid namespace exits only once the rest of it is reaped.
 		 */
-		for (size_t i = 0; i < ctx->nprocs; i++)
+		for (size_t i = ctx->nprocs; i-- > 0;)
 			for (size_t j = ctx->procs[i].nth; j-- > 0;) {
 				int st;
 
@@ -491,7 +492,7 @@ static int dump_one_proc(struct dump_ctx *ctx, struct pstree_item *it)
 	if (r < 0)
 		goto out;
 
-	core.pid = (uint32_t)it->pid;
+	core.pid = (uint32_t)it->vpid;
 	core.ppid = (uint32_t)it->ppid;
 	core.pgid = (uint32_t)it->pgid;
 	core.sid = (uint32_t)it->sid;
@@ -531,6 +532,9 @@ static int dump_one_proc(struct dump_ctx *ctx, struct pstree_item *it)
 		r = dump_thread(&p->th[i], &c, it->pid, threads[i]);
 		if (r < 0)
 			goto out;
+		/* the tree's own tid: the frozen threads are in the order of it->tids */
+		if (it->vtids && i < it->nr_threads && it->tids[i] == p->th[i].tid)
+			threads[i]->tid = (uint32_t)it->vtids[i];
 	}
 	core.creds->securebits = threads[0]->creds->securebits;
 	r = seccomp_dump(it->pid, p->th, p->nth, &core, threads);
@@ -750,6 +754,10 @@ int cr_dump(struct cr_request *req)
 		goto fail;
 	}
 	pr_info("tree of pid %d frozen: %zu process(es) in %" PRIu64 " us\n", o->pid, tree.n, t_frozen - t0);
+	/* the pids the images hold are the tree's own (its pid namespace's) */
+	r = pstree_read_vpids(&tree);
+	if (r < 0)
+		goto fail;
 	r = check_caller_owns_tree(req, &tree);
 	if (r < 0)
 		goto fail;
@@ -802,7 +810,7 @@ int cr_dump(struct cr_request *req)
 			TaskCore core = TASK_CORE__INIT;
 			CredsEntry creds = CREDS_ENTRY__INIT;
 
-			core.pid = (uint32_t)it->pid;
+			core.pid = (uint32_t)it->vpid;
 			core.ppid = (uint32_t)it->ppid;
 			core.pgid = (uint32_t)it->pgid;
 			core.sid = (uint32_t)it->sid;

@@ -101,8 +101,8 @@ struct rst_ctx {
 
 static int check_core(const char *name, const struct pstree_item *it, TaskCore *core, ThreadCore **th, size_t nth)
 {
-	if (core->pid != (uint32_t)it->pid)
-		return pr_err_ret(-EBADMSG, "%s: pid %u, the tree says %d", name, core->pid, it->pid);
+	if (core->pid != (uint32_t)it->vpid)
+		return pr_err_ret(-EBADMSG, "%s: pid %u, the tree says %d", name, core->pid, it->vpid);
 	if (core->state != TASK_STATE__TASK_RUNNING && core->state != TASK_STATE__TASK_STOPPED &&
 	    core->state != TASK_STATE__TASK_ZOMBIE)
 		return pr_err_ret(-EBADMSG, "%s: unknown task state %d", name, core->state);
@@ -432,7 +432,7 @@ static int rst_process_state(struct infect_ctl *c, const TaskCore *core)
 }
 
 /* Creates thread th (not the leader) with its tid, seized and stopped. */
-static int rst_create_thread(struct infect_ctl *lc, const ThreadCore *th, struct infect_thread *out)
+static int rst_create_thread(struct infect_ctl *lc, pid_t host_pid, const ThreadCore *th, struct infect_thread *out)
 {
 	struct cr_clone_args ca = { 0 };
 	uint64_t tid = th->tid;
@@ -453,7 +453,11 @@ static int rst_create_thread(struct infect_ctl *lc, const ThreadCore *th, struct
 	if (ret != (long)th->tid)
 		return pr_err_ret(-EIO, "pid %d: thread %u came out as %ld", lc->tid, th->tid, ret);
 	memset(out, 0, sizeof(*out));
-	out->tid = th->tid;
+	/* clone3 ran in the task: ret is the tid in its pid namespace; ptrace wants ours */
+	out->tid = proc_host_tid(host_pid, (pid_t)th->tid);
+	if (out->tid <= 0)
+		return pr_err_ret(out->tid < 0 ? out->tid : -ESRCH, "pid %d: thread %u: cannot find it in /proc/%d/task",
+				  host_pid, th->tid, host_pid);
 	/* auto-attached (PTRACE_O_TRACECLONE): it reports a stop before running */
 	for (;;) {
 		pid_t p = waitpid(out->tid, &st, __WALL);
@@ -762,14 +766,14 @@ static int rst_one_task(struct rst_ctx *ctx, struct rst_task *t)
 	if (r < 0)
 		return r;
 	/* after everything that may close a file in the task: a close drops its POSIX locks */
-	r = files_restore_locks_task(ctx->files, t->it->id, t->it->pid, c);
+	r = files_restore_locks_task(ctx->files, t->it->id, t->it->vpid, c);
 	if (r < 0)
 		return r;
 	r = rst_process_state(c, core);
 	if (r < 0)
 		return r;
 	for (size_t i = 1; i < t->nth; i++) {
-		r = rst_create_thread(c, t->th[i], &t->ith[i]);
+		r = rst_create_thread(c, t->it->pid, t->th[i], &t->ith[i]);
 		if (r < 0)
 			return r;
 		t->nith++;
@@ -797,13 +801,14 @@ static int rst_one_task(struct rst_ctx *ctx, struct rst_task *t)
 	r = posix_timers_restore(c, core);
 	if (r < 0)
 		return r;
-	r = queue_signals(c, t->it->pid, 0, core->shared_pending, core->n_shared_pending);
+	/* queued from inside the task: its own pid namespace's ids */
+	r = queue_signals(c, t->it->vpid, 0, core->shared_pending, core->n_shared_pending);
 	for (size_t i = 0; r == 0 && i < t->nth; i++) {
 		/* a thread may queue a signal with any si_code only to itself */
 		struct infect_ctl tc = *c;
 
 		tc.tid = t->ith[i].tid;
-		r = queue_signals(&tc, t->it->pid, (pid_t)t->th[i]->tid, t->th[i]->pending, t->th[i]->n_pending);
+		r = queue_signals(&tc, t->it->vpid, (pid_t)t->th[i]->tid, t->th[i]->pending, t->th[i]->n_pending);
 	}
 	if (r < 0)
 		return r;
@@ -927,7 +932,9 @@ int cr_restore(struct cr_request *req)
 		goto fail;
 
 	phase = "3 (fork the tree)";
-	r = fork_tree(&ctx.tree, o->restore_sibling, &ops, &fr);
+	r = ns_restore_pid(ctx.ns);
+	if (r == 0)
+		r = fork_tree(&ctx.tree, o->restore_sibling, &ops, &fr);
 	if (r < 0)
 		goto fail;
 	forked = true;

@@ -189,6 +189,15 @@ int ns_dump(const struct pstree *t, const struct cr_opts *o, struct img_dir *d)
 			r = ipc_ns_dump(pid, d);
 		} else if (k == NS_TIME) {
 			/* dumped below for every tree */
+		} else if (k == NS_PID) {
+			/* its pids are the tree's own (pstree); a new one needs its init */
+			if (t->root->vpid != 1)
+				return pr_err_ret(-EOPNOTSUPP,
+						  "pid %d: not supported yet: a tree whose root is pid %d, not the init, "
+						  "of its pid namespace (%" PRIu64 "); --external pid[%" PRIu64 "]:KEY restores "
+						  "it into an existing one",
+						  pid, t->root->vpid, root[k], root[k]);
+			pr_info("pid namespace %" PRIu64 ": the root %d is its init\n", root[k], pid);
 		} else {
 			return pr_err_ret(-EOPNOTSUPP, "pid %d: not supported yet: %s namespace (%" PRIu64 ")%s", pid,
 					  ns_kinds[k].name, root[k],
@@ -306,6 +315,7 @@ static int prepare_kind(struct ns_restore *nr, enum ns_kind k)
 	case NS_UTS:
 	case NS_IPC:
 	case NS_TIME:
+	case NS_PID:
 		return 0;
 	default:
 		break;
@@ -384,13 +394,15 @@ static int enter_kind(struct ns_restore *nr, enum ns_kind k)
 	}
 	if (!e && !(k == NS_NET && (nr->o->empty_ns & CLONE_NEWNET) && nr->ent[NS_NET]))
 		return 0;
-	if (k != NS_NET && k != NS_UTS && k != NS_IPC)
+	if (k != NS_NET && k != NS_UTS && k != NS_IPC && k != NS_PID)
 		return 0;
 	r = save_own(nr, k);
 	if (r < 0)
 		return r;
 	if (k == NS_NET) {
 		r = net_ns_restore_empty();
+	} else if (k == NS_PID) {
+		return 0; /* ns_restore_pid(), right before the fork */
 	} else {
 		if (unshare(ns_kinds[k].flag) < 0)
 			return pr_perror_ret("cannot create a %s namespace", ns_kinds[k].name);
@@ -416,6 +428,24 @@ int ns_restore_enter(struct ns_restore *nr)
 		if (nr->entered[k] && (k != NS_TIME || nr->ent[NS_TIME] || nr->target_fd[k] >= 0))
 			nr->mask |= (uint32_t)ns_kinds[k].flag;
 	}
+	return 0;
+}
+
+int ns_restore_pid(struct ns_restore *nr)
+{
+	int r;
+
+	if (!nr || !nr->ent[NS_PID] || nr->ent[NS_PID]->external_key || nr->target_fd[NS_PID] >= 0)
+		return 0;
+	r = save_own(nr, NS_PID);
+	if (r < 0)
+		return r;
+	/* only our children are born in it: the root of the tree becomes its init */
+	if (unshare(CLONE_NEWPID) < 0)
+		return pr_perror_ret("cannot create a pid namespace");
+	nr->entered[NS_PID] = true;
+	nr->mask |= CLONE_NEWPID;
+	pr_info("new pid namespace: the root of the tree is its init\n");
 	return 0;
 }
 

@@ -30,6 +30,12 @@ int ns_restore_prepare(struct img_dir *d, const struct cr_opts *o, struct ns_res
 bool ns_restore_claims_key(const struct ns_restore *nr, const char *key);
 /* Moves criu into the tree's namespaces (creating and filling the new ones). */
 int ns_restore_enter(struct ns_restore *nr);
+/*
+ * A new pid namespace for the tree, if it had its own: only criu's next child
+ * is born in it (as its init), so this comes right before the fork, after
+ * every helper criu forks for itself.
+ */
+int ns_restore_pid(struct ns_restore *nr);
 /* Back into criu's own namespaces (the forked tree keeps the new ones). Idempotent. */
 int ns_restore_leave(struct ns_restore *nr);
 /* CLONE_NEW* of the namespaces the tree got that are not criu's: hooks fire only if non-zero. */

@@ -33,6 +33,7 @@
 #include "infect.h"
 #include "locks.h"
 #include "log.h"
+#include "pstree.h"
 
 /* "lock:\t1: POSIX  ADVISORY  WRITE 5531 fe:00:10952737 5 14" (fs/locks.c, lock_get_status). */
 int file_locks_parse_line(const char *line, struct file_lock_line *ret)
@@ -142,8 +143,10 @@ int file_locks_dump_fd(struct files_dump *fd, pid_t pid, int n, FileEntry *fe)
 		e.len = l.len;
 		if (l.kind == FILE_LOCK_KIND__LOCK_POSIX) {
 			/* fdinfo shows only the POSIX locks of this process's fd table */
+			pid_t v = proc_ns_pid(pid);
+
 			e.has_pid = true;
-			e.pid = (uint32_t)pid;
+			e.pid = (uint32_t)(v > 0 ? v : pid); /* as the tree sees it */
 		}
 		r = add_lock(fe, &e);
 		if (r < 0)

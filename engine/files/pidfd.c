@@ -22,6 +22,7 @@
 #include "fdinfo.h"
 #include "files_priv.h"
 #include "log.h"
+#include "pstree.h"
 
 static bool pidfd_match(const struct stat *st, const char *link)
 {
@@ -75,6 +76,13 @@ static int pidfd_dump_finish(struct files_dump *fd, FileEntry *fe, int local)
 				  ") refers to pid %d, which is outside the dumped tree; "
 				  "only pidfds of the tree's own tasks can be restored",
 				  fe->id, fe->pidfd->pid);
+	/* the image holds the pid as the tree sees it: the task opens it in its own pid ns */
+	pid_t v = proc_ns_pid(fe->pidfd->pid);
+
+	if (v <= 0)
+		return pr_err_ret(v < 0 ? v : -ESRCH, "pidfd (file %" PRIu64 "): pid %d: cannot read its NSpid",
+				  fe->id, fe->pidfd->pid);
+	fe->pidfd->pid = v;
 	return 0;
 }
 

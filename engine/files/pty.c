@@ -38,6 +38,7 @@
 #include "files_priv.h"
 #include "hooks.h"
 #include "log.h"
+#include "pstree.h"
 #include "pty.h"
 
 #define PTY_SLAVE_MAJOR 136 /* UNIX98_PTY_SLAVE_MAJOR, 8 majors */
@@ -208,6 +209,19 @@ static int read_stat_tty(pid_t pid, pid_t *sid, dev_t *tty, pid_t *tpgid)
 	return 0;
 }
 
+/* The session and foreground group, in the tree's pid namespace, into the image. */
+static void tree_ids(PtyEntry *p, pid_t sid, pid_t tpgid)
+{
+	pid_t vsid = proc_ns_pid(sid), vpgrp = tpgid > 0 ? proc_ns_pid(tpgid) : 0;
+
+	p->has_ctty_sid = true;
+	p->ctty_sid = (uint32_t)(vsid > 0 ? vsid : sid);
+	if (vpgrp > 0) {
+		p->has_fg_pgrp = true;
+		p->fg_pgrp = (uint32_t)vpgrp;
+	}
+}
+
 /* The master: which session leader of the tree has it as controlling terminal. */
 static int pty_master_dump_finish(struct files_dump *fd, FileEntry *fe, int local)
 {
@@ -222,12 +236,7 @@ static int pty_master_dump_finish(struct files_dump *fd, FileEntry *fe, int loca
 			return pr_err_ret(r, "pid %d: cannot read its controlling terminal", fd->pids[i]);
 		if (sid != fd->pids[i] || tty != slave_rdev(p->index))
 			continue;
-		p->has_ctty_sid = true;
-		p->ctty_sid = (uint32_t)sid;
-		if (tpgid > 0) {
-			p->has_fg_pgrp = true;
-			p->fg_pgrp = (uint32_t)tpgid;
-		}
+		tree_ids(p, sid, tpgid);
 		pr_info("pty %u: controlling terminal of session %d, foreground group %d\n", p->index, sid, tpgid);
 	}
 	return 0;
@@ -275,12 +284,7 @@ static int pty_slave_dump_finish(struct files_dump *fd, FileEntry *fe, int local
 		if (read_stat_tty(fd->pids[i], &sid, &tty, &tpgid) < 0 || sid != fd->pids[i] ||
 		    tty != slave_rdev(p->index))
 			continue;
-		p->has_ctty_sid = true;
-		p->ctty_sid = (uint32_t)sid;
-		if (tpgid > 0) {
-			p->has_fg_pgrp = true;
-			p->fg_pgrp = (uint32_t)tpgid;
-		}
+		tree_ids(p, sid, tpgid);
 	}
 	pr_info("%s: pty %u, its master outside the tree%s\n", fe->path ? fe->path : "?", p->index,
 		p->has_ctty_sid ? ", a session's controlling terminal" : "");

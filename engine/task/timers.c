@@ -29,6 +29,7 @@
 #include "cleanup.h"
 #include "compat.h"
 #include "log.h"
+#include "pstree.h"
 #include "timers.h"
 
 #ifndef SIGEV_THREAD_ID
@@ -213,6 +214,14 @@ int posix_timers_dump(pid_t pid, size_t nthreads, struct infect_ctl *c, TaskCore
 		r = read_timer_times(c, e);
 		if (r < 0)
 			return pr_err_ret(r, "pid %d: timer %d: cannot read its time", pid, e->id);
+		if (e->has_notify_tid) { /* /proc shows criu's view of the tid; the image holds the tree's */
+			pid_t v = proc_ns_pid(e->notify_tid);
+
+			if (v <= 0)
+				return pr_err_ret(v < 0 ? v : -ESRCH, "pid %d: timer %d: thread %d: cannot read its NSpid",
+						  pid, e->id, e->notify_tid);
+			e->notify_tid = v;
+		}
 		if (nthreads > 1 && is_own_thread_clock(e->clock_id))
 			pr_warn("pid %d: timer %d counts the CPU time of the thread that created it; "
 				"after restore it counts the leader's\n",

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Forking the tree with exact pids, sessions, groups and zombies. */
 #define LOG_PREFIX "fork: "
+#include <errno.h>
+#include <fcntl.h>
 #include <linux/futex.h>
 #include <linux/sched.h>
 #include <sched.h>
@@ -32,7 +34,8 @@ struct fork_shared {
 	_Atomic uint32_t nr_ready;
 	_Atomic int32_t error_pid; /* the first task that failed */
 	_Atomic int32_t error;
-	_Atomic uint8_t created[]; /* by item index */
+	/* by item index: the task's pid as criu sees it, 0 until it exists */
+	_Atomic int32_t host[];
 };
 
 static void futex_wake_all(_Atomic uint32_t *w)
@@ -91,6 +94,7 @@ static _Noreturn void become_zombie(int status)
 	_exit(WEXITSTATUS(status));
 }
 
+/* vpid is the pid in the namespace the child is born in (the innermost level). */
 static pid_t clone_with_pid(pid_t pid, bool parent)
 {
 	struct clone_args args;
@@ -107,6 +111,8 @@ struct fork_job {
 	struct pstree *t;
 	struct fork_shared *sh;
 	const struct fork_ops *ops;
+	int proc_fd; /* criu's /proc: "self" there is a task's pid as criu sees it */
+	bool nested; /* the tree is born in another pid namespace than criu's */
 };
 
 static size_t item_index(const struct pstree *t, const struct pstree_item *it)
@@ -119,62 +125,90 @@ static size_t item_index(const struct pstree *t, const struct pstree_item *it)
 
 static _Noreturn void task_main(struct fork_job *job, struct pstree_item *it);
 
-/* Forks one task with its pid; in the child, becomes it. */
-static int fork_item(struct fork_job *job, struct pstree_item *it, bool sibling)
+/*
+ * Forks one task with its pid; in the child, becomes it. by_criu: criu forks
+ * it (the root), so clone3 returns criu's view of its pid, which is the
+ * tree's own only if the tree shares criu's pid namespace.
+ */
+static int fork_item(struct fork_job *job, struct pstree_item *it, bool sibling, bool by_criu)
 {
-	pid_t pid = clone_with_pid(it->pid, sibling);
+	pid_t pid = clone_with_pid(it->vpid, sibling);
 
 	if (pid < 0) {
 		if (errno == EEXIST)
 			return pr_err_ret(-EEXIST, "pid %d: already in use by another process; it is left alone",
-					  it->pid);
-		return pr_perror_ret("pid %d: clone3 with set_tid failed", it->pid);
+					  it->vpid);
+		return pr_perror_ret("pid %d: clone3 with set_tid failed", it->vpid);
 	}
 	if (pid == 0)
 		task_main(job, it);
-	if (pid != it->pid) {
-		pr_err("pid %d: clone3 gave pid %d\n", it->pid, pid);
+	if (by_criu && job->nested) {
+		/* the child checks its own pid; we keep the one we can kill */
+		atomic_store(&job->sh->host[item_index(job->t, it)], pid);
+		return 0;
+	}
+	if (pid != it->vpid) {
+		pr_err("pid %d: clone3 gave pid %d\n", it->vpid, pid);
 		kill(pid, SIGKILL);
 		return -EIO;
 	}
-	atomic_store(&job->sh->created[item_index(job->t, it)], 1);
+	if (!job->nested)
+		atomic_store(&job->sh->host[item_index(job->t, it)], pid);
 	return 0;
+}
+
+/* The task's own pid as criu sees it (through criu's /proc), or -errno. */
+static pid_t own_host_pid(int proc_fd)
+{
+	char buf[32];
+	ssize_t n = readlinkat(proc_fd, "self", buf, sizeof(buf) - 1);
+
+	if (n <= 0)
+		return n < 0 ? -errno : -EIO;
+	buf[n] = 0;
+	return (pid_t)atoi(buf);
 }
 
 static _Noreturn void task_main(struct fork_job *job, struct pstree_item *it)
 {
 	struct fork_shared *sh = job->sh;
+	pid_t host = own_host_pid(job->proc_fd);
 	int r;
 
-	atomic_store(&sh->created[item_index(job->t, it)], 1);
-	if (it->sid == it->pid && getsid(0) != it->pid && setsid() < 0)
-		task_fail(sh, it->pid, pr_perror_ret("pid %d: setsid failed", it->pid));
-	if (it->sid == it->pid && job->ops && job->ops->session_setup) {
+	if (host <= 0)
+		task_fail(sh, it->vpid, pr_err_ret(host < 0 ? host : -EIO, "pid %d: cannot read /proc/self", it->vpid));
+	atomic_store(&sh->host[item_index(job->t, it)], host);
+	if (getpid() != it->vpid)
+		task_fail(sh, it->vpid, pr_err_ret(-EIO, "pid %d: born as %d", it->vpid, getpid()));
+	if (it->sid == it->vpid && getsid(0) != it->vpid && setsid() < 0)
+		task_fail(sh, it->vpid, pr_perror_ret("pid %d: setsid failed", it->vpid));
+	if (it->sid == it->vpid && job->ops && job->ops->session_setup) {
 		r = job->ops->session_setup(it, job->ops->arg);
 		if (r < 0)
-			task_fail(sh, it->pid, r);
+			task_fail(sh, it->vpid, r);
 	}
 	/*
 	 * Any other session is inherited: the parent's, or criu's own for a
 	 * shell job (session.c moved the external session onto criu's).
 	 */
 	if (getsid(0) != it->sid)
-		task_fail(sh, it->pid,
+		task_fail(sh, it->vpid,
 			  pr_err_ret(-EOPNOTSUPP, "pid %d: not supported yet: session %d (it inherited session %d)",
-				     it->pid, it->sid, getsid(0)));
+				     it->vpid, it->sid, getsid(0)));
 	for (size_t i = 0; i < it->nr_children; i++)
-		if (fork_item(job, it->children[i], false) < 0)
-			task_fail(sh, it->children[i]->pid, -EIO);
+		if (fork_item(job, it->children[i], false, false) < 0)
+			task_fail(sh, it->children[i]->vpid, -EIO);
+	close(job->proc_fd); /* the children have their copies */
 	bump(sh, &sh->nr_forked);
 
 	wait_stage(sh, STAGE_LEADERS);
-	if (it->pgid == it->pid && getpgid(0) != it->pid && setpgid(0, 0) < 0)
-		task_fail(sh, it->pid, pr_perror_ret("pid %d: cannot make process group %d", it->pid, it->pid));
+	if (it->pgid == it->vpid && getpgid(0) != it->vpid && setpgid(0, 0) < 0)
+		task_fail(sh, it->vpid, pr_perror_ret("pid %d: cannot make process group %d", it->vpid, it->vpid));
 	bump(sh, &sh->nr_led);
 
 	wait_stage(sh, STAGE_MEMBERS);
 	if (getpgid(0) != it->pgid && setpgid(0, it->pgid) < 0)
-		task_fail(sh, it->pid, pr_perror_ret("pid %d: cannot join process group %d", it->pid, it->pgid));
+		task_fail(sh, it->vpid, pr_perror_ret("pid %d: cannot join process group %d", it->vpid, it->pgid));
 	bump(sh, &sh->nr_grouped);
 
 	wait_stage(sh, STAGE_SETUP);
@@ -185,7 +219,7 @@ static _Noreturn void task_main(struct fork_job *job, struct pstree_item *it)
 	if (job->ops && job->ops->task_setup) {
 		r = job->ops->task_setup(it, job->ops->arg);
 		if (r < 0)
-			task_fail(sh, it->pid, r);
+			task_fail(sh, it->vpid, r);
 	}
 	bump(sh, &sh->nr_ready);
 	/* criu takes it over from here (ptrace) and never lets this return */
@@ -242,7 +276,7 @@ size_t fork_tree_live(const struct pstree *t)
 static bool any_created_left(const struct pstree *t, const struct fork_shared *sh)
 {
 	for (size_t i = 0; i < t->n; i++)
-		if (atomic_load(&sh->created[i]) && kill(t->items[i]->pid, 0) == 0)
+		if (atomic_load(&sh->host[i]) > 0 && kill(atomic_load(&sh->host[i]), 0) == 0)
 			return true;
 	return false;
 }
@@ -256,8 +290,8 @@ void fork_tree_kill(struct pstree *t, const struct fork_result *fr)
 		return;
 	/* only what we created: a pid that was already taken is left alone */
 	for (size_t i = t->n; i-- > 0;)
-		if (atomic_load(&sh->created[i]))
-			kill(t->items[i]->pid, SIGKILL);
+		if (atomic_load(&sh->host[i]) > 0)
+			kill(atomic_load(&sh->host[i]), SIGKILL);
 	/*
 	 * Reap them: the restore runs as a child subreaper, so orphans of the
 	 * killed tree come to us; left alone they would keep their pids taken.
@@ -276,37 +310,63 @@ void fork_tree_release(struct fork_result *fr)
 	fr->shared = NULL;
 }
 
+/* Whether our children are born in another pid namespace than ours (unshared or joined). */
+static bool children_nested(void)
+{
+	char mine[64], kids[64];
+	ssize_t a = readlink("/proc/self/ns/pid", mine, sizeof(mine) - 1);
+	ssize_t b = readlink("/proc/self/ns/pid_for_children", kids, sizeof(kids) - 1);
+
+	/* a new namespace without its init yet has no link to read */
+	if (a <= 0 || b <= 0)
+		return b <= 0 && errno == ENOENT;
+	return a != b || memcmp(mine, kids, (size_t)a);
+}
+
 int fork_tree(struct pstree *t, bool sibling, const struct fork_ops *ops, struct fork_result *ret)
 {
-	size_t size = sizeof(struct fork_shared) + t->n;
+	size_t size = sizeof(struct fork_shared) + t->n * sizeof(int32_t);
 	struct fork_shared *sh = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	struct fork_job job = { t, sh, ops };
-	struct fork_result fr = { .root_pid = t->root->pid, .sibling = sibling, .shared = sh, .shared_size = size };
+	struct fork_job job = { t, sh, ops, -EBADF, children_nested() };
+	struct fork_result fr = { .sibling = sibling, .shared = sh, .shared_size = size };
 	int r;
 
 	if (sh == MAP_FAILED)
 		return pr_perror_ret("cannot map the fork barrier");
-	r = fork_item(&job, t->root, sibling);
+	job.proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (job.proc_fd < 0) {
+		r = pr_perror_ret("cannot open /proc");
+		munmap(sh, size);
+		return r;
+	}
+	if (job.nested)
+		pr_info("the tree is born in a pid namespace of its own (root pid %d there)\n", t->root->vpid);
+	r = fork_item(&job, t->root, sibling, true);
+	close(job.proc_fd);
+	fr.root_pid = atomic_load(&sh->host[0]);
 	if (r >= 0)
-		r = wait_count(sh, &sh->nr_forked, (uint32_t)t->n, t->root->pid, !sibling, "forking");
+		r = wait_count(sh, &sh->nr_forked, (uint32_t)t->n, fr.root_pid, !sibling, "forking");
 	if (r >= 0)
 		r = advance(sh, STAGE_LEADERS);
 	if (r >= 0)
-		r = wait_count(sh, &sh->nr_led, (uint32_t)t->n, t->root->pid, !sibling, "process group leaders");
+		r = wait_count(sh, &sh->nr_led, (uint32_t)t->n, fr.root_pid, !sibling, "process group leaders");
 	if (r >= 0)
 		r = advance(sh, STAGE_MEMBERS);
 	if (r >= 0)
-		r = wait_count(sh, &sh->nr_grouped, (uint32_t)t->n, t->root->pid, !sibling, "process groups");
+		r = wait_count(sh, &sh->nr_grouped, (uint32_t)t->n, fr.root_pid, !sibling, "process groups");
 	if (r >= 0)
 		r = advance(sh, STAGE_SETUP);
 	if (r >= 0)
-		r = wait_count(sh, &sh->nr_ready, (uint32_t)t->n, t->root->pid, !sibling, "task setup");
+		r = wait_count(sh, &sh->nr_ready, (uint32_t)t->n, fr.root_pid, !sibling, "task setup");
 	if (r < 0) {
 		advance(sh, STAGE_ABORT);
 		fork_tree_kill(t, &fr);
 		fork_tree_release(&fr);
 		return r;
 	}
+	/* from here on criu works on the tasks through their pids as it sees them */
+	for (size_t i = 0; i < t->n; i++)
+		t->items[i]->pid = atomic_load(&sh->host[i]);
 	*ret = fr;
 	return 0;
 }

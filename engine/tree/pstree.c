@@ -2,6 +2,7 @@
 /* Walking the tree on dump, and tree.img. */
 #define LOG_PREFIX "tree: "
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,6 +64,86 @@ int proc_read_stat(pid_t pid, struct proc_stat *st)
 			st->exit_code = exit_code;
 	}
 	return 0;
+}
+
+/* The last number on the line of /proc/PID/status that starts with key. */
+static int status_last_field(const char *buf, const char *key, pid_t *ret)
+{
+	size_t kl = strlen(key);
+	const char *line;
+
+	for (line = buf; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+		const char *p = line + kl, *end = strchr(line, '\n');
+		long v = -1;
+
+		if (strncmp(line, key, kl))
+			continue;
+		while (p && *p && p != end) {
+			char *e;
+			long x = strtol(p, &e, 10);
+
+			if (e == p)
+				break;
+			v = x;
+			p = e;
+		}
+		if (v < 0)
+			return -EIO;
+		*ret = (pid_t)v;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+int proc_read_nsids(pid_t pid, pid_t *ret_vpid, pid_t *ret_pgid, pid_t *ret_sid)
+{
+	char path[64], buf[4096];
+	pid_t v = 0, g = 0, s = 0;
+	int r;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	r = read_small_file(path, buf, sizeof(buf), NULL);
+	if (r == 0)
+		r = status_last_field(buf, "NSpid:", &v);
+	if (r == 0 && (ret_pgid || ret_sid))
+		r = status_last_field(buf, "NSpgid:", &g);
+	if (r == 0 && ret_sid)
+		r = status_last_field(buf, "NSsid:", &s);
+	if (r < 0)
+		return r;
+	*ret_vpid = v;
+	if (ret_pgid)
+		*ret_pgid = g;
+	if (ret_sid)
+		*ret_sid = s;
+	return 0;
+}
+
+pid_t proc_ns_pid(pid_t pid)
+{
+	pid_t v;
+	int r = proc_read_nsids(pid, &v, NULL, NULL);
+
+	return r < 0 ? r : v;
+}
+
+pid_t proc_host_tid(pid_t pid, pid_t vtid)
+{
+	char path[64];
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *de;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	d = opendir(path);
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		pid_t tid = atoi(de->d_name), v;
+
+		if (tid > 0 && proc_read_nsids(tid, &v, NULL, NULL) == 0 && v == vtid)
+			return tid;
+	}
+	return -ESRCH;
 }
 
 static int cmp_pid(const void *a, const void *b)
@@ -165,7 +246,7 @@ static struct pstree_item *tree_add(struct pstree *t, pid_t pid, struct pstree_i
 		parent->children = nc;
 		parent->children[parent->nr_children++] = it;
 	}
-	it->pid = pid;
+	it->pid = it->vpid = pid;
 	it->id = id;
 	it->parent = parent;
 	t->items[t->n++] = it;
@@ -239,6 +320,7 @@ void pstree_free(struct pstree *t)
 {
 	for (size_t i = 0; i < t->n; i++) {
 		free(t->items[i]->tids);
+		free(t->items[i]->vtids);
 		free(t->items[i]->children);
 		free(t->items[i]);
 	}
@@ -246,10 +328,38 @@ void pstree_free(struct pstree *t)
 	memset(t, 0, sizeof(*t));
 }
 
-struct pstree_item *pstree_find(const struct pstree *t, pid_t pid)
+int pstree_read_vpids(struct pstree *t)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		struct pstree_item *it = t->items[i];
+		int r = proc_read_nsids(it->pid, &it->vpid, &it->pgid, &it->sid);
+
+		if (r < 0)
+			return pr_err_ret(r, "pid %d: cannot read NSpid/NSpgid/NSsid in /proc/%d/status", it->pid,
+					  it->pid);
+		it->vtids = calloc(it->nr_threads, sizeof(pid_t));
+		if (!it->vtids)
+			return -ENOMEM;
+		for (size_t k = 0; k < it->nr_threads; k++) {
+			pid_t v = it->tids[k] == it->pid ? it->vpid : proc_ns_pid(it->tids[k]);
+
+			if (v <= 0)
+				return pr_err_ret(v < 0 ? v : -EIO, "pid %d: thread %d: cannot read its NSpid", it->pid,
+						  it->tids[k]);
+			it->vtids[k] = v;
+		}
+		if (it->vpid != it->pid)
+			pr_debug("pid %d is %d in the tree's pid namespace\n", it->pid, it->vpid);
+	}
+	for (size_t i = 0; i < t->n; i++)
+		t->items[i]->ppid = t->items[i]->parent ? t->items[i]->parent->vpid : 0;
+	return 0;
+}
+
+struct pstree_item *pstree_find(const struct pstree *t, pid_t vpid)
 {
 	for (size_t i = 0; i < t->n; i++)
-		if (t->items[i]->pid == pid)
+		if (t->items[i]->vpid == vpid)
 			return t->items[i];
 	return NULL;
 }
@@ -265,9 +375,9 @@ int pstree_write(const struct pstree *t, struct img_dir *d)
 		uint32_t tids[it->nr_threads ? it->nr_threads : 1];
 
 		for (size_t k = 0; k < it->nr_threads; k++)
-			tids[k] = (uint32_t)it->tids[k];
+			tids[k] = (uint32_t)(it->vtids ? it->vtids[k] : it->tids[k]);
 		te.id = it->id;
-		te.pid = (uint32_t)it->pid;
+		te.pid = (uint32_t)it->vpid;
 		te.ppid = (uint32_t)it->ppid;
 		te.n_tids = it->nr_threads;
 		te.tids = tids;
@@ -310,10 +420,11 @@ static int tree_read_entry(struct pstree *t, const TreeEntry *te, const char *na
 		return -ENOMEM;
 	it->ppid = (pid_t)te->ppid;
 	it->tids = calloc(te->n_tids, sizeof(pid_t));
-	if (!it->tids)
+	it->vtids = calloc(te->n_tids, sizeof(pid_t));
+	if (!it->tids || !it->vtids)
 		return -ENOMEM;
 	for (size_t k = 0; k < te->n_tids; k++)
-		it->tids[k] = (pid_t)te->tids[k];
+		it->tids[k] = it->vtids[k] = (pid_t)te->tids[k];
 	it->nr_threads = te->n_tids;
 	if (!t->root)
 		t->root = it;

@@ -19,13 +19,21 @@ enum pstree_state {
 	PST_ZOMBIE = 3,
 };
 
+/*
+ * Two views of a pid. pid and tids are criu's: what ptrace, kill and /proc
+ * take. vpid, vtids, ppid, pgid and sid are the tree's own, as its pid
+ * namespace sees them: what the images hold and the restored tasks use. In a
+ * tree that shares criu's pid namespace the two are equal. On restore, pid
+ * is the image's until fork_tree() learns the host pid of each task.
+ */
 struct pstree_item {
 	uint64_t id; /* core image id */
-	pid_t pid, ppid, pgid, sid;
+	pid_t pid, vpid, ppid, pgid, sid;
 	enum pstree_state state;
 	int exit_code; /* zombies: the wait status */
 	char comm[17];
-	pid_t *tids; /* the leader first */
+	pid_t *tids;  /* the leader first */
+	pid_t *vtids; /* the same threads, in the tree's pid namespace */
 	size_t nr_threads;
 	struct pstree_item *parent;
 	struct pstree_item **children;
@@ -49,6 +57,16 @@ struct proc_stat {
 };
 
 int proc_read_stat(pid_t pid, struct proc_stat *st);
+/*
+ * The pid, process group and session of a task (or thread) in its own pid
+ * namespace: the last fields of NSpid, NSpgid and NSsid in /proc/PID/status.
+ * Any argument but pid may be NULL. Returns 0 or -errno.
+ */
+int proc_read_nsids(pid_t pid, pid_t *ret_vpid, pid_t *ret_pgid, pid_t *ret_sid);
+/* The pid of a task (or thread) of the tree as the tree sees it; -errno if it is gone. */
+pid_t proc_ns_pid(pid_t pid);
+/* The host tid of a thread of process pid (host) whose tid in its own namespace is vtid. */
+pid_t proc_host_tid(pid_t pid, pid_t vtid);
 /* The threads of a process, sorted, the leader first. */
 int proc_read_tids(pid_t pid, pid_t **ret, size_t *ret_n);
 
@@ -61,8 +79,14 @@ typedef int (*pstree_freeze_fn)(pid_t pid, void *arg, pid_t **ret_tids, size_t *
 
 /* Walks and freezes the tree under root. ids come from *next_id. */
 int pstree_collect(pid_t root, pstree_freeze_fn freeze, void *arg, uint64_t *next_id, struct pstree *ret);
+/*
+ * Dump, after pstree_collect(): the tree's own view of every pid (vpid,
+ * vtids, ppid, pgid, sid), for a tree in a pid namespace of its own.
+ */
+int pstree_read_vpids(struct pstree *t);
 void pstree_free(struct pstree *t);
-struct pstree_item *pstree_find(const struct pstree *t, pid_t pid);
+/* The item whose pid in the tree's namespace is vpid. */
+struct pstree_item *pstree_find(const struct pstree *t, pid_t vpid);
 
 int pstree_write(const struct pstree *t, struct img_dir *d);
 /* Reads tree.img and checks it: unique pids, parents known and listed first. */

@@ -22,11 +22,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static char feat_dir[4096];
@@ -110,6 +112,47 @@ static void feat_init(int argc, char **argv)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = feat_on_usr1;
 	sigaction(SIGUSR1, &sa, NULL);
+}
+
+/*
+ * Makes the rest of the program pid 1 of a new pid namespace: forks into it
+ * and the parent, left outside, writes DIR/pid (the new init's pid as the
+ * runner sees it), waits for that child and exits with its status. The
+ * runner dumps the child's tree and learns the restored init's host pid from
+ * criu restore --pidfile.
+ */
+static inline void feat_enter_pidns(void)
+{
+	char path[4200];
+	pid_t child;
+	int fd, st, p[2];
+	char c;
+
+	if (unshare(CLONE_NEWPID) < 0)
+		feat_die("unshare(CLONE_NEWPID)");
+	if (pipe(p) < 0)
+		feat_die("pipe");
+	child = fork();
+	if (child < 0)
+		feat_die("fork into the new pid namespace");
+	if (child == 0) {
+		/* on once DIR/pid names us */
+		close(p[1]);
+		if (read(p[0], &c, 1) < 0)
+			feat_die("read the go-ahead");
+		close(p[0]);
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/pid", feat_dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0 || dprintf(fd, "%d\n", child) < 0)
+		feat_die("write pid");
+	close(fd);
+	close(p[0]);
+	close(p[1]);
+	while (waitpid(child, &st, 0) < 0 && errno == EINTR)
+		;
+	_exit(0);
 }
 
 static void feat_ready(void)

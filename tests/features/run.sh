@@ -78,10 +78,15 @@ run_feature() {
 	fi
 	if [ -n "${FEATURE_NODUMP:-}${refused}" ]; then
 		:
-	elif ! "$CRIU" restore -d -D "$dir/img" -o restore.log -v4 "${opts[@]}" >"$dir/restore.out" 2>&1; then
+	elif ! "$CRIU" restore -d -D "$dir/img" -o restore.log -v4 --pidfile "$dir/restored.pid" "${opts[@]}" \
+		>"$dir/restore.out" 2>&1; then
 		echo "    $name: restore failed: $(grep -m1 Error "$dir/img/restore.log") (log $dir/img/restore.log)"
 		echo "FAIL $name"
 		return
+	elif [ "$(cat "$dir/restored.pid" 2>/dev/null)" != "$pid" ]; then
+		# the root was born in a new pid namespace: its host pid is another
+		pid=$(cat "$dir/restored.pid")
+		echo "    $name: restored root is pid $pid"
 	fi
 	kill -USR1 "$pid"
 	if ! wait_for "$dir/result" 30; then
