@@ -95,6 +95,8 @@ struct rst_ctx {
 	struct cg_restore *cg; /* the cgroups the tasks join (cgroup/) */
 	struct mm_shared mms; /* shared memory and unlinked files mapped by several tasks */
 	uint64_t pages;
+	uint64_t *ids; /* the core ids of the live tasks, whose fds are restored */
+	size_t nids;
 };
 
 /* ---- phase 1: images ---- */
@@ -302,14 +304,25 @@ static int read_images(struct rst_ctx *ctx, const char *dir)
 			pr_info("non-root caller (uid %u): cgroups are left as they are\n", ctx->req->peer_uid);
 		else if (err == 0)
 			err = cgroup_restore_prepare(ctx->dir, &ctx->req->opts, &ctx->cg);
-		/* criu enters the tree's namespaces: the files it opens and the tasks it forks are in them */
-		if (err == 0)
-			err = ns_restore_enter(ctx->ns);
-		if (err == 0)
-			err = files_restore_prepare(ctx->dir, ids, nids, ctx->req->opts.shell_job, &ctx->files);
-		ctx->mms.files = ctx->files;
 	}
-	free(ids);
+	ctx->ids = ids;
+	ctx->nids = nids;
+	return err;
+}
+
+/* ---- phase 2: the tree's namespaces, then its files, opened from inside them ---- */
+
+static int enter_and_open(struct rst_ctx *ctx)
+{
+	/* criu enters the tree's namespaces: the files it opens and the tasks it forks are in them */
+	int err = ns_restore_enter(ctx->ns);
+
+	if (err == 0)
+		err = files_restore_prepare(ctx->dir, ctx->ids, ctx->nids,
+					    (ctx->req->opts.shell_job ? FILES_SHELL_JOB : 0) |
+						    (ctx->req->opts.evasive_devices ? FILES_EVASIVE_DEVICES : 0),
+					    &ctx->files);
+	ctx->mms.files = ctx->files;
 	return err;
 }
 
@@ -878,6 +891,7 @@ static void free_ctx(struct rst_ctx *ctx)
 		mm_image_free(&t->mm);
 	}
 	free(ctx->tasks);
+	free(ctx->ids);
 	mm_shared_free(&ctx->mms);
 	if (ctx->files)
 		files_restore_free(ctx->files);
@@ -914,7 +928,7 @@ int cr_restore(struct cr_request *req)
 	const char *dir = o->images_dir ? o->images_dir : ".";
 	struct rst_ctx ctx = { .req = req };
 	struct fork_result fr = { 0 };
-	struct fork_ops ops = { .task_setup = task_setup, .session_setup = session_setup, .arg = &ctx };
+	struct fork_ops ops = { .task_setup = task_setup, .session_setup = session_setup, .arg = &ctx, .proc_fd = -1 };
 	bool forked = false;
 	uint64_t t0 = stats_now_us(), t_fork = 0;
 	const char *phase;
@@ -930,6 +944,16 @@ int cr_restore(struct cr_request *req)
 	r = hooks_fire("pre-restore", 0);
 	if (r < 0)
 		goto fail;
+	phase = "2 (namespaces and files)";
+	/* the tasks learn their host pids from criu's /proc: kept before a new root hides it */
+	ops.proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (ops.proc_fd < 0) {
+		r = pr_perror_ret("cannot open /proc");
+		goto fail;
+	}
+	r = enter_and_open(&ctx);
+	if (r < 0)
+		goto fail;
 
 	phase = "3 (fork the tree)";
 	r = ns_restore_pid(ctx.ns);
@@ -938,10 +962,15 @@ int cr_restore(struct cr_request *req)
 	if (r < 0)
 		goto fail;
 	forked = true;
+	close(ops.proc_fd);
+	ops.proc_fd = -1;
 	t_fork = stats_now_us() - t0;
 	root = fr.root_pid;
-	/* the tree is in its namespaces; criu goes back to its own, then the runtime may set them up */
-	r = ns_restore_leave(ctx.ns);
+	/* the tree is in its namespaces: proc mounts and pivot_root; criu goes back to its own */
+	phase = "3 (mounts)";
+	r = ns_restore_after_fork(ctx.ns);
+	if (r == 0)
+		r = ns_restore_leave(ctx.ns);
 	if (r == 0 && ns_restore_mask(ctx.ns)) {
 		phase = "3 (setup-namespaces)";
 		r = hooks_fire("setup-namespaces", root);
@@ -1051,6 +1080,8 @@ int cr_restore(struct cr_request *req)
 
 fail:
 	pr_err("restore failed at phase %s: %s\n", phase, strerror(-r));
+	if (ops.proc_fd >= 0)
+		close(ops.proc_fd);
 	if (forked) {
 		fork_tree_kill(&ctx.tree, &fr);
 		fork_tree_release(&fr);

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "ns.h"
 #include "ns_priv.h"
+#include "mnt.h"
 
 /* setns order: the user ns first (it owns the others), pid/time last (they only affect children). */
 const struct ns_kind_info ns_kinds[NS_NR] = {
@@ -189,6 +190,8 @@ int ns_dump(const struct pstree *t, const struct cr_opts *o, struct img_dir *d)
 			r = ipc_ns_dump(pid, d);
 		} else if (k == NS_TIME) {
 			/* dumped below for every tree */
+		} else if (k == NS_MNT) {
+			r = mnt_ns_dump(pid, o, d);
 		} else if (k == NS_PID) {
 			/* its pids are the tree's own (pstree); a new one needs its init */
 			if (t->root->vpid != 1)
@@ -224,6 +227,7 @@ struct ns_restore {
 	int own_fd[NS_NR];	/* criu's, to come back */
 	bool entered[NS_NR];
 	bool new_time;
+	struct mnt_restore *mnt; /* the tree's own mount namespace, from mnt.img */
 	int cwd_fd, root_fd;
 	uint32_t mask;
 };
@@ -317,6 +321,8 @@ static int prepare_kind(struct ns_restore *nr, enum ns_kind k)
 	case NS_TIME:
 	case NS_PID:
 		return 0;
+	case NS_MNT:
+		return mnt_restore_prepare(nr->d, o, &nr->mnt);
 	default:
 		break;
 	}
@@ -428,7 +434,21 @@ int ns_restore_enter(struct ns_restore *nr)
 		if (nr->entered[k] && (k != NS_TIME || nr->ent[NS_TIME] || nr->target_fd[k] >= 0))
 			nr->mask |= (uint32_t)ns_kinds[k].flag;
 	}
-	return 0;
+	/* the mounts last: sysfs, mqueue and devpts belong to the namespaces entered above */
+	if (nr->mnt) {
+		r = save_own(nr, NS_MNT);
+		if (r < 0)
+			return r;
+		nr->entered[NS_MNT] = true;
+		nr->mask |= CLONE_NEWNS;
+		r = mnt_restore_build(nr->mnt, nr->o, nr->d);
+	}
+	return r;
+}
+
+int ns_restore_after_fork(struct ns_restore *nr)
+{
+	return nr && nr->mnt ? mnt_restore_finish(nr->mnt, nr->o, nr->d) : 0;
 }
 
 int ns_restore_pid(struct ns_restore *nr)
@@ -479,6 +499,7 @@ void ns_restore_free(struct ns_restore *nr)
 	if (!nr)
 		return;
 	ns_restore_leave(nr);
+	mnt_restore_free(nr->mnt);
 	for (int k = 0; k < NS_NR; k++) {
 		if (nr->ent[k])
 			ns_entry__free_unpacked(nr->ent[k], NULL);

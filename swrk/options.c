@@ -87,7 +87,7 @@ static const struct opt_row table[] = {
 	FUNC("help", 'h', parse_help, ARG_NONE, NULL, true),
 
 	INT("tree", 't', pid, "pid", true),
-	STR("root", 'r', root, "root", false),
+	STR("root", 'r', root, "root", true),
 	BOOLS("leave-running", 'R', leave_running, "leave_running", true),
 	BOOLS("leave-stopped", 's', leave_stopped, "leave_stopped", true),
 	BOOL("track-mem", track_mem, "track_mem", false),
@@ -113,7 +113,7 @@ static const struct opt_row table[] = {
 	STR("cgroup-props-file", 0, cgroup_props_file, "cgroup_props_file", false),
 	LIST("cgroup-dump-controller", 0, cgroup_dump_controllers, "cgroup_dump_controller", false),
 	STR("cgroup-yard", 0, cgroup_yard, "cgroup_yard", false),
-	FUNC("ext-mount-map", 'M', parse_ext_mount_map, ARG_REQ, "ext_mnt", false),
+	FUNC("ext-mount-map", 'M', parse_ext_mount_map, ARG_REQ, "ext_mnt", true),
 	BOOL("enable-external-sharing", ext_sharing, "ext_sharing", false),
 	BOOL("enable-external-masters", ext_masters, "ext_masters", false),
 	/* --external: only unix[INO] so far (opts_check_supported refuses the other forms) */
@@ -129,7 +129,7 @@ static const struct opt_row table[] = {
 	FUNC("lsm-profile", 0, parse_lsm_profile, ARG_REQ, "lsm_profile", false),
 	STR("lsm-mount-context", 0, lsm_mount_context, "lsm_mount_context", false),
 	BOOLS("shell-job", 'j', shell_job, "shell_job", true),
-	BOOL("evasive-devices", evasive_devices, "evasive_devices", false),
+	BOOL("evasive-devices", evasive_devices, "evasive_devices", true),
 	FUNC("cpu-cap", 0, parse_cpu_cap, ARG_OPT, "cpu_cap", false),
 	BOOL("weak-sysctls", weak_sysctls, "weak_sysctls", false),
 	BOOL("skip-file-rwx-check", skip_file_rwx_check, "skip_file_rwx_check", false),
@@ -935,7 +935,7 @@ int opts_check_supported(const struct cr_opts *o)
 		if (strncmp(o->external.v[i], "unix[", 5) && strncmp(o->external.v[i], "net[", 4) &&
 		    strncmp(o->external.v[i], "pid[", 4) && strncmp(o->external.v[i], "ipc[", 4) &&
 		    strncmp(o->external.v[i], "uts[", 4) && strncmp(o->external.v[i], "time[", 5) &&
-		    strncmp(o->external.v[i], "user[", 5)) {
+		    strncmp(o->external.v[i], "user[", 5) && strncmp(o->external.v[i], "mnt[", 4)) {
 			pr_err("not supported yet: --external %s\n", o->external.v[i]);
 			err = -EOPNOTSUPP;
 		}

@@ -533,7 +533,7 @@ bool files_restore_shell_job(const struct files_restore *fr)
 	return fr->shell_job;
 }
 
-int files_restore_prepare(struct img_dir *d, const uint64_t *task_ids, size_t nr_tasks, bool shell_job,
+int files_restore_prepare(struct img_dir *d, const uint64_t *task_ids, size_t nr_tasks, unsigned int flags,
 			  struct files_restore **ret)
 {
 	struct files_restore *fr = calloc(1, sizeof(*fr));
@@ -541,7 +541,8 @@ int files_restore_prepare(struct img_dir *d, const uint64_t *task_ids, size_t nr
 
 	if (!fr)
 		return -ENOMEM;
-	fr->shell_job = shell_job;
+	fr->shell_job = flags & FILES_SHELL_JOB;
+	fr->evasive_devices = flags & FILES_EVASIVE_DEVICES;
 	r = load_records(d, IMG_FILES, 0, &file_entry__descriptor, (void ***)&fr->files, &fr->nr_files);
 	if (r >= 0)
 		r = load_records(d, IMG_PIPES, 0, &pipe_entry__descriptor, (void ***)&fr->pipes, &fr->nr_pipes);

@@ -120,11 +120,13 @@ void files_dump_set_rpc_sk(struct files_dump *fd, uint64_t ino);
 
 /* ---- restore ---- */
 
-/*
- * Loads files, pipes and every task's fdtable, and opens every description.
- * shell_job: a shell job's terminal is given criu's own terminal.
- */
-int files_restore_prepare(struct img_dir *d, const uint64_t *task_ids, size_t nr_tasks, bool shell_job,
+enum files_restore_flags {
+	FILES_SHELL_JOB = 1,	    /* a shell job's terminal is given criu's own terminal */
+	FILES_EVASIVE_DEVICES = 2, /* a device file whose path is gone is opened through another node */
+};
+
+/* Loads files, pipes and every task's fdtable, and opens every description. */
+int files_restore_prepare(struct img_dir *d, const uint64_t *task_ids, size_t nr_tasks, unsigned int flags,
 			  struct files_restore **ret);
 /* In a restored task: installs its fds and closes everything else. */
 int files_restore_task(struct files_restore *fr, uint64_t task_id);

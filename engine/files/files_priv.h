@@ -58,6 +58,7 @@ struct files_restore {
 	char **remaps;	/* --link-remap links opened, removed once the restore succeeded */
 	size_t nr_remaps;
 	bool shell_job;
+	bool evasive_devices; /* --evasive-devices */
 	const struct task_fds *cur; /* in a restored task: its own fd table */
 	int *rpc_peers; /* criu's ends of restored RPC sockets, answered after resume (sk_unix.c) */
 	size_t nr_rpc_peers;

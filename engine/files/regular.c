@@ -309,18 +309,68 @@ static int path_dump(struct files_dump *fd, const struct fd_dump_arg *a, FileEnt
 	return 0;
 }
 
-static int path_open(struct files_restore *fr, const FileEntry *fe, int *ret_fd)
+/* A character device node for rdev under dir (depth levels down), for --evasive-devices. */
+static int find_chardev(const char *dir, dev_t rdev, int depth, char *out, size_t size)
+{
+	_cleanup_closedir_ DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (!d)
+		return -ENOENT;
+	while ((de = readdir(d))) {
+		char path[PATH_MAX];
+		struct stat st;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (lstat(path, &st) < 0)
+			continue;
+		if (S_ISCHR(st.st_mode) && st.st_rdev == rdev) {
+			snprintf(out, size, "%s", path);
+			return 0;
+		}
+		if (S_ISDIR(st.st_mode) && depth > 0 && find_chardev(path, rdev, depth - 1, out, size) == 0)
+			return 0;
+	}
+	return -ENOENT;
+}
+
+static bool same_kind(int fd, const FileEntry *fe)
 {
 	struct stat st;
+
+	return fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == (fe->mode & S_IFMT) &&
+	       (!fe->has_rdev || st.st_rdev == fe->rdev);
+}
+
+static int path_open(struct files_restore *fr, const FileEntry *fe, int *ret_fd)
+{
+	char other[PATH_MAX];
 	int r;
 
 	if (!fe->path)
 		return pr_err_ret(-EBADMSG, "file %" PRIu64 ": no path", fe->id);
+	if (fe->kind == FILE_KIND__FILE_CHARDEV && fr->evasive_devices) {
+		/* the dumped path if it still is the device, else any node of it under /dev */
+		int f = open(fe->path, (int)(fe->flags & ~(O_CREAT | O_EXCL | O_TRUNC)) | O_NOCTTY);
+
+		if (f >= 0 && same_kind(f, fe)) {
+			*ret_fd = f;
+			return 0;
+		}
+		if (f >= 0)
+			close(f);
+		if (find_chardev("/dev", (dev_t)fe->rdev, 2, other, sizeof(other)) < 0)
+			return pr_err_ret(-ENOENT, "file %" PRIu64 ": %s (device %u:%u) is gone and no other node of it is under /dev",
+					  fe->id, fe->path, major(fe->rdev), minor(fe->rdev));
+		pr_info("file %" PRIu64 ": %s is gone; --evasive-devices: %s instead\n", fe->id, fe->path, other);
+		return reopen(fe, other, ret_fd);
+	}
 	r = reopen(fe, fe->path, ret_fd);
 	if (r < 0)
 		return r;
-	if (fstat(*ret_fd, &st) < 0 || (st.st_mode & S_IFMT) != (fe->mode & S_IFMT) ||
-	    (fe->has_rdev && st.st_rdev != fe->rdev)) {
+	if (!same_kind(*ret_fd, fe)) {
 		close(*ret_fd);
 		return pr_err_ret(-ENXIO, "file %" PRIu64 ": %s is no longer the same kind of file (device %u:%u)",
 				  fe->id, fe->path, major(fe->rdev), minor(fe->rdev));

@@ -60,6 +60,8 @@ enum img_kind {
 	IMG_IPCNS = 72,	  /* ipc.img: ipc sysctls */
 	IMG_TIMENS = 73,  /* timens.img: the clocks at dump */
 	IMG_CGROUP = 80,  /* cgroup.img: the tree's cgroup sets, membership and properties (cgroup/) */
+	IMG_MNTNS = 100,  /* mnt.img: the tree's mounts (ns/mnt.c) */
+	IMG_TMPFS = 101,  /* tmpfs-ID.img: the files of a tmpfs mount, as a tar stream */
 	IMG_KIND_MAX,
 };
 

@@ -8,6 +8,7 @@
 #include "images/files.pb-c.h"
 #include "images/inventory.pb-c.h"
 #include "images/mm.pb-c.h"
+#include "images/mnt.pb-c.h"
 #include "images/ns.pb-c.h"
 #include "images/pagemap.pb-c.h"
 #include "images/sk-inet.pb-c.h"
@@ -34,6 +35,8 @@ static const struct img_kind_info kinds[IMG_KIND_MAX] = {
 	[IMG_IPCNS] = { .name = "ipcns", .desc = &ipc_sysctl_entry__descriptor },
 	[IMG_TIMENS] = { .name = "timens", .desc = &timens_entry__descriptor },
 	[IMG_CGROUP] = { .name = "cgroup", .desc = &cgroup_entry__descriptor },
+	[IMG_MNTNS] = { .name = "mnt", .desc = &mnt_entry__descriptor },
+	[IMG_TMPFS] = { .name = "tmpfs", .per_id = true, .desc = &blob_chunk__descriptor },
 	[IMG_MM] = { .name = "mm", .per_id = true, .head = &mm_entry__descriptor, .desc = &vma_entry__descriptor },
 };
 

@@ -332,8 +332,14 @@ static int map_one(struct infect_ctl *c, struct img_dir *d, struct mm_shared *s,
 			if (r < 0)
 				return r;
 			path = ghost;
-		} else if (stat(v->path, &st) < 0)
-			return pr_perror_ret("pid %d: mapped file %s", c->tid, v->path);
+		} else {
+			/* through the task's root: a container's paths are not criu's */
+			char in_root[PATH_MAX + 32];
+
+			snprintf(in_root, sizeof(in_root), "/proc/%d/root%s", c->tid, v->path);
+			if (stat(in_root, &st) < 0)
+				return pr_perror_ret("pid %d: mapped file %s", c->tid, v->path);
+		}
 		if (!v->deleted && v->has_ino && (st.st_ino != v->ino || st.st_dev != v->dev))
 			return pr_err_ret(-ESTALE, "pid %d: mapped file %s is another file than at dump (inode %" PRIu64
 						   ", now %lu)",

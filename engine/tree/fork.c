@@ -333,7 +333,8 @@ int fork_tree(struct pstree *t, bool sibling, const struct fork_ops *ops, struct
 
 	if (sh == MAP_FAILED)
 		return pr_perror_ret("cannot map the fork barrier");
-	job.proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	job.proc_fd = ops && ops->proc_fd >= 0 ? fcntl(ops->proc_fd, F_DUPFD_CLOEXEC, 0)
+						: open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (job.proc_fd < 0) {
 		r = pr_perror_ret("cannot open /proc");
 		munmap(sh, size);

@@ -27,6 +27,11 @@ struct fork_ops {
 	 */
 	int (*session_setup)(struct pstree_item *it, void *arg);
 	void *arg;
+	/*
+	 * criu's own /proc (O_PATH), opened before criu entered the tree's
+	 * mount namespace; -1: fork_tree() opens "/proc" itself.
+	 */
+	int proc_fd;
 };
 
 struct fork_result {

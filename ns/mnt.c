@@ -1,0 +1,818 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * mnt namespace: the tree's mounts, from its root's /proc/PID/mountinfo.
+ *
+ * Dump: the root mount is the one the restore gets as --root. Every other
+ * mount is, in this order of preference:
+ *  - external: --external mnt[MOUNTPOINT]:KEY (or --ext-mount-map
+ *    MOUNTPOINT:KEY); the restore binds the path it maps KEY to;
+ *  - a bind: it shows part of a filesystem an earlier mount of the tree
+ *    already shows (runc's read-only /proc/sys, masked paths);
+ *  - a new mount of its filesystem type (proc, sysfs, devpts, mqueue,
+ *    tmpfs, cgroup2 ...), with the files of a tmpfs in tmpfs-ID.img (tar);
+ *  - with --ext-mount-map auto, external under its own mountpoint;
+ *  - anything else is refused by name.
+ *
+ * Restore (criu, after the other namespaces exist, before it opens files):
+ * unshare a mount namespace, build the mounts under --root, chroot there.
+ * proc mounts and what lies under or is bound from them wait until the tree
+ * exists: they are made by a helper born in the tree's pid namespace, so
+ * that proc shows its pids. So do binds of a pty (runc's /dev/console),
+ * which exists once criu has opened the files. Then --root becomes the namespace's root
+ * (pivot_root) and the old one goes.
+ */
+#define LOG_PREFIX "mnt: "
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "images/mnt.pb-c.h"
+#include "log.h"
+#include "mnt.h"
+
+#define BLOB_CHUNK (1u << 20)
+
+/* ---- mountinfo ---- */
+
+static const struct {
+	const char *name;
+	unsigned long flag;
+} mnt_flags[] = {
+	{ "ro", MS_RDONLY },	     { "nosuid", MS_NOSUID },	  { "nodev", MS_NODEV },
+	{ "noexec", MS_NOEXEC },     { "noatime", MS_NOATIME },	  { "nodiratime", MS_NODIRATIME },
+	{ "relatime", MS_RELATIME }, { "strictatime", MS_STRICTATIME },
+};
+
+/* Undoes mountinfo's octal escapes (\040 for a space) in place. */
+static void unescape(char *s)
+{
+	char *d = s;
+
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' && s[3] >= '0' &&
+		    s[3] <= '7') {
+			*d++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+			s += 3;
+		} else {
+			*d++ = *s;
+		}
+	}
+	*d = 0;
+}
+
+static uint32_t parse_flags(const char *opts)
+{
+	_cleanup_free_ char *copy = strdup(opts);
+	uint32_t flags = 0;
+	char *save = NULL;
+
+	if (!copy)
+		return 0;
+	for (char *o = strtok_r(copy, ",", &save); o; o = strtok_r(NULL, ",", &save))
+		for (size_t i = 0; i < sizeof(mnt_flags) / sizeof(mnt_flags[0]); i++)
+			if (!strcmp(o, mnt_flags[i].name))
+				flags |= (uint32_t)mnt_flags[i].flag;
+	return flags;
+}
+
+/* The superblock options without rw/ro; *ro tells which it was. */
+static char *sb_options(const char *opts, bool *ro)
+{
+	char *out = calloc(1, strlen(opts) + 1), *copy = strdup(opts), *save = NULL;
+
+	*ro = false;
+	if (!out || !copy) {
+		free(out);
+		free(copy);
+		return NULL;
+	}
+	for (char *o = strtok_r(copy, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(o, "ro") || !strcmp(o, "rw")) {
+			*ro |= o[1] == 'o';
+			continue;
+		}
+		if (*out)
+			strcat(out, ",");
+		strcat(out, o);
+	}
+	free(copy);
+	return out;
+}
+
+void mnt_entries_free(MntEntry **v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		mnt_entry__free_unpacked(v[i], NULL);
+	free(v);
+}
+
+/* One line of mountinfo (proc(5)); -EBADMSG if it is not one. */
+static int parse_line(char *line, MntEntry **ret)
+{
+	char *f[12] = { 0 }, *save = NULL, *p, *sep, *propagation;
+	unsigned int maj, min, id, parent;
+	MntEntry *e;
+	int n = 0;
+	bool ro;
+
+	sep = strstr(line, " - ");
+	if (!sep)
+		return -EBADMSG;
+	*sep = 0;
+	propagation = NULL;
+	for (p = strtok_r(line, " ", &save); p && n < 6; p = strtok_r(NULL, " ", &save))
+		f[n++] = p;
+	if (n < 6)
+		return -EBADMSG;
+	propagation = p; /* optional fields, if any */
+	for (p = strtok_r(sep + 3, " \n", &save), n = 6; p && n < 9; p = strtok_r(NULL, " \n", &save))
+		f[n++] = p;
+	if (n < 9 || sscanf(f[0], "%u", &id) != 1 || sscanf(f[1], "%u", &parent) != 1 ||
+	    sscanf(f[2], "%u:%u", &maj, &min) != 2)
+		return -EBADMSG;
+	if (propagation && (strstr(propagation, "shared:") || strstr(propagation, "master:")))
+		return -EREMOTE; /* propagation: the caller says which mount */
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	mnt_entry__init(e);
+	unescape(f[3]);
+	unescape(f[4]);
+	unescape(f[7]);
+	e->id = id;
+	e->parent_id = parent;
+	e->dev = (uint32_t)makedev(maj, min);
+	e->root = strdup(f[3]);
+	e->mountpoint = strdup(f[4]);
+	e->flags = parse_flags(f[5]);
+	e->fstype = strdup(f[6]);
+	e->source = strdup(f[7]);
+	e->options = sb_options(f[8], &ro);
+	e->has_sb_ro = true;
+	e->sb_ro = ro;
+	if (!e->root || !e->mountpoint || !e->fstype || !e->source || !e->options) {
+		mnt_entry__free_unpacked(e, NULL);
+		return -ENOMEM;
+	}
+	*ret = e;
+	return 0;
+}
+
+int mnt_parse_mountinfo(const char *text, MntEntry ***ret, size_t *ret_n)
+{
+	_cleanup_free_ char *copy = strdup(text);
+	MntEntry **v = NULL;
+	size_t n = 0;
+	char *save = NULL;
+	int r = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		MntEntry **nv = realloc(v, (n + 1) * sizeof(*v));
+
+		if (!nv) {
+			r = -ENOMEM;
+			break;
+		}
+		v = nv;
+		r = parse_line(line, &v[n]);
+		if (r < 0)
+			break;
+		n++;
+	}
+	if (r == 0 && n == 0)
+		r = -EBADMSG;
+	if (r < 0) {
+		mnt_entries_free(v, n);
+		return r;
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+/* ---- dump ---- */
+
+static const char *const new_mount_types[] = { "proc",	 "sysfs", "devpts",  "mqueue", "tmpfs",
+						"cgroup2", "cgroup", "securityfs", "debugfs", "tracefs" };
+
+static bool can_mount_anew(const MntEntry *e)
+{
+	if (strcmp(e->root, "/"))
+		return false;
+	for (size_t i = 0; i < sizeof(new_mount_types) / sizeof(new_mount_types[0]); i++)
+		if (!strcmp(e->fstype, new_mount_types[i]))
+			return true;
+	return false;
+}
+
+/* The KEY of --external mnt[MOUNTPOINT]:KEY (--ext-mount-map lands there too). */
+static const char *external_key(const struct cr_opts *o, const char *mountpoint)
+{
+	size_t ml = strlen(mountpoint);
+
+	for (size_t i = 0; i < o->external.n; i++) {
+		const char *e = o->external.v[i];
+
+		if (!strncmp(e, "mnt[", 4) && !strncmp(e + 4, mountpoint, ml) && e[4 + ml] == ']' &&
+		    e[5 + ml] == ':' && e[6 + ml])
+			return e + 6 + ml;
+	}
+	return NULL;
+}
+
+/* Whether path is base or under it. */
+static bool path_under(const char *path, const char *base)
+{
+	size_t bl = strlen(base);
+
+	if (!strcmp(base, "/"))
+		return true;
+	return !strncmp(path, base, bl) && (path[bl] == 0 || path[bl] == '/');
+}
+
+/* An earlier mount of the same filesystem that shows e's root. */
+static const MntEntry *bind_source(MntEntry **v, size_t i)
+{
+	for (size_t k = 0; k < i; k++)
+		if (v[k]->dev == v[i]->dev && path_under(v[i]->root, v[k]->root) && !v[k]->external)
+			return v[k];
+	return NULL;
+}
+
+/* Parents before children, the root first; -EBADMSG if the list is not one tree. */
+static int order_tree(MntEntry **v, size_t n)
+{
+	size_t done = 0, nr_roots = 0;
+
+	/* the root: its parent is not in the list (it is the namespace's old root) */
+	for (size_t i = 0; i < n; i++) {
+		bool has_parent = false;
+
+		for (size_t k = 0; k < n; k++)
+			has_parent |= k != i && v[k]->id == v[i]->parent_id;
+		if (!has_parent) {
+			MntEntry *t = v[0];
+
+			v[0] = v[i];
+			v[i] = t;
+			nr_roots++;
+		}
+	}
+	for (size_t i = 1; i < n; i++)
+		if (!strcmp(v[i]->mountpoint, "/"))
+			return -EBADMSG; /* mounts stacked on the root */
+	if (nr_roots != 1 || strcmp(v[0]->mountpoint, "/"))
+		return -EBADMSG;
+	v[0]->parent_id = 0;
+	done = 1;
+	while (done < n) {
+		size_t before = done;
+
+		for (size_t i = done; i < n; i++) {
+			bool parent_done = false;
+
+			for (size_t k = 0; k < done; k++)
+				parent_done |= v[k]->id == v[i]->parent_id;
+			if (parent_done) {
+				MntEntry *t = v[done];
+
+				v[done] = v[i];
+				v[i] = t;
+				done++;
+			}
+		}
+		if (done == before)
+			return -EBADMSG;
+	}
+	return 0;
+}
+
+/* Runs argv with stdout (out_fd >= 0) or stdin (in_fd >= 0) on a pipe end; returns its pid. */
+static pid_t spawn(char *const argv[], int in_fd, int out_fd)
+{
+	pid_t pid = fork();
+
+	if (pid != 0)
+		return pid < 0 ? -errno : pid;
+	if (in_fd >= 0 && dup2(in_fd, STDIN_FILENO) < 0)
+		_exit(127);
+	if (out_fd >= 0 && dup2(out_fd, STDOUT_FILENO) < 0)
+		_exit(127);
+	execvp(argv[0], argv);
+	_exit(127);
+}
+
+static int wait_ok(pid_t pid, const char *what)
+{
+	int st;
+
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return pr_perror_ret("%s: waitpid", what);
+	if (!WIFEXITED(st) || WEXITSTATUS(st))
+		return pr_err_ret(-EIO, "%s failed (status %#x)", what, st);
+	return 0;
+}
+
+/* The files of tmpfs mount e (a frozen task's view) into tmpfs-ID.img. */
+static int dump_tmpfs(pid_t pid, const MntEntry *e, struct img_dir *d)
+{
+	char dir[PATH_MAX + 32], what[PATH_MAX + 64];
+	char *argv[] = { "tar", "--create", "--one-file-system", "--numeric-owner", "--sparse", "-C", dir, "-f", "-", ".",
+			 NULL };
+	_cleanup_free_ uint8_t *buf = malloc(BLOB_CHUNK);
+	struct img_writer *w = NULL;
+	int p[2], r;
+	size_t total = 0;
+	pid_t tar;
+
+	if (!buf)
+		return -ENOMEM;
+	snprintf(dir, sizeof(dir), "/proc/%d/root%s", pid, e->mountpoint);
+	snprintf(what, sizeof(what), "tar of the tmpfs at %s", e->mountpoint);
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return pr_perror_ret("%s: pipe", what);
+	tar = spawn(argv, -1, p[1]);
+	close(p[1]);
+	if (tar < 0) {
+		close(p[0]);
+		return pr_err_ret(tar, "%s: cannot run tar", what);
+	}
+	r = img_create(d, IMG_TMPFS, e->id, &w);
+	for (;;) {
+		size_t have = 0;
+		ssize_t k = 0;
+
+		while (r >= 0 && have < BLOB_CHUNK && (k = read(p[0], buf + have, BLOB_CHUNK - have)) > 0)
+			have += (size_t)k;
+		if (k < 0)
+			r = pr_perror_ret("%s: read", what);
+		if (r >= 0 && have) {
+			BlobChunk c = BLOB_CHUNK__INIT;
+
+			c.data.data = buf;
+			c.data.len = have;
+			r = img_write_msg(w, &c.base);
+			total += have;
+		}
+		if (r < 0 || have < BLOB_CHUNK)
+			break;
+	}
+	close(p[0]);
+	if (r < 0)
+		kill(tar, SIGKILL);
+	if (wait_ok(tar, what) < 0 && r >= 0)
+		r = -EIO;
+	if (r < 0) {
+		if (w)
+			img_writer_abort(w);
+		return r;
+	}
+	pr_info("tmpfs %s: %zu bytes of files\n", e->mountpoint, total);
+	return img_commit(w);
+}
+
+static int classify(pid_t pid, const struct cr_opts *o, MntEntry **v, size_t n, size_t i, struct img_dir *d)
+{
+	MntEntry *e = v[i];
+	const MntEntry *src;
+	const char *key = external_key(o, e->mountpoint);
+
+	if (key) {
+		e->external = strdup(key);
+		pr_info("mount %u at %s (%s): external, key %s\n", e->id, e->mountpoint, e->fstype, key);
+		return e->external ? 0 : -ENOMEM;
+	}
+	src = bind_source(v, i);
+	if (src && src != v[0]) {
+		e->has_bind_of = true;
+		e->bind_of = src->id;
+		pr_info("mount %u at %s (%s %s): bound from mount %u at %s\n", e->id, e->mountpoint, e->fstype,
+			e->root, src->id, src->mountpoint);
+		return 0;
+	}
+	if (can_mount_anew(e)) {
+		pr_info("mount %u at %s: %s (%s)\n", e->id, e->mountpoint, e->fstype, e->options);
+		if (strcmp(e->fstype, "tmpfs"))
+			return 0;
+		e->has_has_content = e->has_content = true;
+		return dump_tmpfs(pid, e, d);
+	}
+	if (src) { /* part of the root's filesystem: bound from the root */
+		e->has_bind_of = true;
+		e->bind_of = src->id;
+		return 0;
+	}
+	if (o->auto_ext_mnt) {
+		e->external = strdup(e->mountpoint);
+		pr_info("mount %u at %s (%s %s): external (--ext-mount-map auto)\n", e->id, e->mountpoint, e->fstype,
+			e->root);
+		return e->external ? 0 : -ENOMEM;
+	}
+	return pr_err_ret(-EOPNOTSUPP,
+			  "pid %d: not supported yet: mount %u at %s (%s %s, root %s) comes from outside the tree's "
+			  "mounts; --external mnt[%s]:KEY (or --ext-mount-map %s:KEY) marks it external",
+			  pid, e->id, e->mountpoint, e->fstype, e->source, e->root, e->mountpoint, e->mountpoint);
+}
+
+int mnt_ns_dump(pid_t pid, const struct cr_opts *o, struct img_dir *d)
+{
+	char path[64];
+	_cleanup_free_ char *text = NULL;
+	MntEntry **v = NULL;
+	struct img_writer *w = NULL;
+	size_t n = 0, len = 0;
+	FILE *f;
+	int r;
+
+	snprintf(path, sizeof(path), "/proc/%d/mountinfo", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return pr_perror_ret("pid %d: cannot open %s", pid, path);
+	r = getdelim(&text, &len, 0, f) < 0 ? -EIO : 0;
+	fclose(f);
+	if (r == 0)
+		r = mnt_parse_mountinfo(text, &v, &n);
+	if (r == -EREMOTE)
+		return pr_err_ret(-EOPNOTSUPP, "pid %d: not supported yet: shared or slave mounts in %s", pid, path);
+	if (r < 0)
+		return pr_err_ret(r, "pid %d: cannot parse %s", pid, path);
+	r = order_tree(v, n);
+	if (r < 0)
+		r = pr_err_ret(r, "pid %d: %s is not one tree under a root at /", pid, path);
+	for (size_t i = 1; r >= 0 && i < n; i++)
+		r = classify(pid, o, v, n, i, d);
+	if (r >= 0)
+		r = img_create(d, IMG_MNTNS, 0, &w);
+	for (size_t i = 0; r >= 0 && i < n; i++)
+		r = img_write_msg(w, &v[i]->base);
+	if (r >= 0)
+		r = img_commit(w);
+	else if (w)
+		img_writer_abort(w);
+	if (r >= 0)
+		pr_info("%zu mounts; the root (%s %s) comes from --root at restore\n", n, v[0]->fstype, v[0]->root);
+	mnt_entries_free(v, n);
+	return r;
+}
+
+/* ---- restore ---- */
+
+struct mnt_restore {
+	MntEntry **v;
+	size_t n;
+	bool *deferred; /* made by the helper in the tree's pid namespace */
+	char *root;	/* --root */
+	int host_root_fd;
+	bool built;
+};
+
+static const MntEntry *find_id(const struct mnt_restore *m, uint32_t id, size_t before)
+{
+	for (size_t k = 0; k < before; k++)
+		if (m->v[k]->id == id)
+			return m->v[k];
+	return NULL;
+}
+
+static bool path_sane(const char *p)
+{
+	return p[0] == '/' && !strstr(p, "/../") && strcmp(p + strlen(p) - (strlen(p) >= 3 ? 3 : 0), "/..") &&
+	       strlen(p) < PATH_MAX - 256;
+}
+
+static int check_entries(struct mnt_restore *m)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		const MntEntry *e = m->v[i];
+
+		if (!path_sane(e->mountpoint) || !path_sane(e->root) || (i == 0) != (e->parent_id == 0) ||
+		    (i == 0 && strcmp(e->mountpoint, "/")) || (i && !find_id(m, e->parent_id, i)) ||
+		    (e->has_bind_of && !find_id(m, e->bind_of, i)) || find_id(m, e->id, i))
+			return pr_err_ret(-EBADMSG, "mnt.img: mount %zu (id %u at %s) is malformed", i + 1, e->id,
+					  e->mountpoint);
+	}
+	return 0;
+}
+
+static const char *ext_path(const struct cr_opts *o, const char *key)
+{
+	return external_key(o, key);
+}
+
+/* Makes target exist: a directory, or an empty file if what goes there is one. */
+static int make_target(const char *target, bool file)
+{
+	struct stat st;
+	char *slash;
+	_cleanup_free_ char *dir = strdup(target);
+
+	if (!dir)
+		return -ENOMEM;
+	if (stat(target, &st) == 0)
+		return 0;
+	for (slash = strchr(dir + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
+		*slash = 0;
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*slash = '/';
+	}
+	if (file) {
+		int fd = open(target, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+
+		if (fd < 0)
+			return -errno;
+		close(fd);
+		return 0;
+	}
+	return mkdir(target, 0755) < 0 && errno != EEXIST ? -errno : 0;
+}
+
+static int restore_tmpfs(struct img_dir *d, const MntEntry *e, const char *target)
+{
+	char *argv[] = { "tar", "--extract", "--numeric-owner", "--same-permissions", "-C", (char *)target, "-f", "-",
+			 NULL };
+	struct img_reader *rd = NULL;
+	ProtobufCMessage *msg;
+	int p[2], r;
+	pid_t tar;
+
+	r = img_open(d, IMG_TMPFS, e->id, &rd);
+	if (r < 0)
+		return pr_err_ret(r, "tmpfs at %s: its files (tmpfs-%u.img) cannot be read", e->mountpoint, e->id);
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		img_close(rd);
+		return pr_perror_ret("tmpfs at %s: pipe", e->mountpoint);
+	}
+	tar = spawn(argv, p[0], -1);
+	close(p[0]);
+	if (tar < 0) {
+		close(p[1]);
+		img_close(rd);
+		return pr_err_ret(tar, "tmpfs at %s: cannot run tar", e->mountpoint);
+	}
+	while ((r = img_read_msg(rd, &blob_chunk__descriptor, &msg)) > 0) {
+		BlobChunk *c = (BlobChunk *)msg;
+		size_t off = 0;
+
+		while (r > 0 && off < c->data.len) {
+			ssize_t k = write(p[1], c->data.data + off, c->data.len - off);
+
+			if (k < 0 && errno != EINTR)
+				r = pr_perror_ret("tmpfs at %s: feeding tar", e->mountpoint);
+			off += k > 0 ? (size_t)k : 0;
+		}
+		blob_chunk__free_unpacked(c, NULL);
+		if (r < 0)
+			break;
+	}
+	close(p[1]);
+	img_close(rd);
+	if (wait_ok(tar, "tar extraction") < 0 && r >= 0)
+		r = pr_err_ret(-EIO, "tmpfs at %s: tar could not extract its files", e->mountpoint);
+	return r < 0 ? r : 0;
+}
+
+static int remount_flags(const char *target, uint32_t flags, const MntEntry *e)
+{
+	unsigned long f = MS_REMOUNT | MS_BIND | flags;
+
+	if (mount(NULL, target, NULL, f, NULL) < 0)
+		return pr_perror_ret("mount %u at %s: cannot set its flags %#x", e->id, e->mountpoint, flags);
+	return 0;
+}
+
+/* One mount at root + its mountpoint; criu or the helper, both at the host's root. */
+static int mount_one(const struct mnt_restore *m, const struct cr_opts *o, struct img_dir *d, size_t i)
+{
+	const MntEntry *e = m->v[i];
+	char target[PATH_MAX], source[PATH_MAX];
+	bool is_file = false;
+	struct stat st;
+	int r;
+
+	snprintf(target, sizeof(target), "%s%s", m->root, e->mountpoint);
+	if (e->external) {
+		const char *p = ext_path(o, e->external);
+
+		if (!p)
+			return pr_err_ret(-ENOENT,
+					  "mount at %s was external (key %s): --external mnt[%s]:PATH (or --ext-mount-map "
+					  "%s:PATH) is needed",
+					  e->mountpoint, e->external, e->external, e->external);
+		snprintf(source, sizeof(source), "%s", p);
+	} else if (e->has_bind_of) {
+		const MntEntry *s = find_id(m, e->bind_of, i);
+		const char *rel = e->root + (strcmp(s->root, "/") ? strlen(s->root) : 0);
+
+		snprintf(source, sizeof(source), "%s%s%s", m->root, s == m->v[0] ? "" : s->mountpoint, rel);
+	} else {
+		source[0] = 0;
+	}
+	if (source[0] && stat(source, &st) == 0)
+		is_file = !S_ISDIR(st.st_mode);
+	r = make_target(target, is_file);
+	if (r < 0)
+		return pr_err_ret(r, "mount %u: cannot make its mountpoint %s", e->id, target);
+	if (source[0]) {
+		if (mount(source, target, NULL, MS_BIND, NULL) < 0)
+			return pr_perror_ret("mount %u at %s: cannot bind %s", e->id, e->mountpoint, source);
+		return remount_flags(target, e->flags, e);
+	}
+	{
+		_cleanup_free_ char *data = NULL;
+		unsigned long flags = e->flags | (e->sb_ro ? MS_RDONLY : 0);
+		bool ro_later = e->has_content && (flags & MS_RDONLY);
+
+		bool newinstance = !strcmp(e->fstype, "devpts") && !strstr(e->options, "newinstance");
+
+		/* a devpts of its own, never the host's */
+		if (asprintf(&data, "%s%s%s", e->options, newinstance && *e->options ? "," : "",
+			     newinstance ? "newinstance" : "") < 0)
+			return -ENOMEM;
+		if (ro_later)
+			flags &= ~(unsigned long)MS_RDONLY;
+		if (mount(e->source, target, e->fstype, flags, data) < 0)
+			return pr_perror_ret("mount %u at %s: cannot mount %s (%s)", e->id, e->mountpoint, e->fstype, data);
+		if (e->has_content) {
+			r = restore_tmpfs(d, e, target);
+			if (r < 0)
+				return r;
+		}
+		if (ro_later && e->sb_ro && mount(NULL, target, NULL, MS_REMOUNT | MS_RDONLY, data) < 0)
+			return pr_perror_ret("mount %u at %s: cannot make it read-only", e->id, e->mountpoint);
+		if (ro_later)
+			return remount_flags(target, e->flags | (e->flags & MS_RDONLY), e);
+	}
+	return 0;
+}
+
+int mnt_restore_prepare(struct img_dir *d, const struct cr_opts *o, struct mnt_restore **ret)
+{
+	struct mnt_restore *m = calloc(1, sizeof(*m));
+	struct img_reader *rd = NULL;
+	ProtobufCMessage *msg;
+	int r;
+
+	if (!m)
+		return -ENOMEM;
+	m->host_root_fd = -EBADF;
+	r = img_open(d, IMG_MNTNS, 0, &rd);
+	if (r == -ENOENT)
+		r = pr_err_ret(-EBADMSG, "the tree had its own mount namespace, but mnt.img is missing");
+	while (r >= 0 && (r = img_read_msg(rd, &mnt_entry__descriptor, &msg)) > 0) {
+		MntEntry **nv = realloc(m->v, (m->n + 1) * sizeof(*nv));
+
+		if (!nv) {
+			mnt_entry__free_unpacked((MntEntry *)msg, NULL);
+			r = -ENOMEM;
+			break;
+		}
+		m->v = nv;
+		m->v[m->n++] = (MntEntry *)msg;
+	}
+	if (rd)
+		img_close(rd);
+	if (r >= 0 && !m->n)
+		r = pr_err_ret(-EBADMSG, "mnt.img: no mounts");
+	if (r >= 0)
+		r = check_entries(m);
+	if (r >= 0 && !o->root)
+		r = pr_err_ret(-EINVAL, "the tree had its own mount namespace: --root PATH (the root filesystem to "
+					"restore it on) is needed");
+	if (r >= 0) {
+		m->root = realpath(o->root, NULL);
+		if (!m->root)
+			r = pr_perror_ret("--root %s", o->root);
+	}
+	if (r >= 0) {
+		m->deferred = calloc(m->n, sizeof(bool));
+		if (!m->deferred)
+			r = -ENOMEM;
+	}
+	for (size_t i = 1; r >= 0 && i < m->n; i++) {
+		const MntEntry *e = m->v[i];
+		const MntEntry *p = find_id(m, e->parent_id, i), *s = e->has_bind_of ? find_id(m, e->bind_of, i) : NULL;
+
+		for (size_t k = 0; k < i; k++)
+			if ((m->v[k] == p || m->v[k] == s) && m->deferred[k])
+				m->deferred[i] = true;
+		m->deferred[i] |= !e->external && !e->has_bind_of && !strcmp(e->fstype, "proc");
+		/* a pty (runc's /dev/console): it exists once the files are open */
+		m->deferred[i] |= s && !strcmp(s->fstype, "devpts") && strcmp(e->root, s->root);
+		if (e->external && !ext_path(o, e->external))
+			r = pr_err_ret(-ENOENT,
+				       "mount at %s was external (key %s): --external mnt[%s]:PATH (or --ext-mount-map "
+				       "%s:PATH) is needed",
+				       e->mountpoint, e->external, e->external, e->external);
+	}
+	if (r < 0) {
+		mnt_restore_free(m);
+		return r;
+	}
+	*ret = m;
+	return 0;
+}
+
+int mnt_restore_build(struct mnt_restore *m, const struct cr_opts *o, struct img_dir *d)
+{
+	int r = 0;
+
+	if (unshare(CLONE_NEWNS) < 0)
+		return pr_perror_ret("cannot create a mount namespace");
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return pr_perror_ret("cannot make the new mount namespace private");
+	/* the new namespace's copy of our root: where the helper and the pivot start from */
+	m->host_root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (m->host_root_fd < 0)
+		return pr_perror_ret("cannot open /");
+	/* the root must be a mount of its own to become the namespace's root */
+	if (mount(m->root, m->root, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return pr_perror_ret("--root %s: cannot bind it onto itself", m->root);
+	for (size_t i = 1; r == 0 && i < m->n; i++)
+		if (!m->deferred[i])
+			r = mount_one(m, o, d, i);
+	if (r < 0)
+		return r;
+	m->built = true;
+	/* files and tasks see the tree's paths from here on */
+	if (chroot(m->root) < 0 || chdir("/") < 0)
+		return pr_perror_ret("cannot chroot into --root %s", m->root);
+	pr_info("%zu mounts made under %s\n", m->n - 1, m->root);
+	return 0;
+}
+
+static int back_to_host_root(const struct mnt_restore *m)
+{
+	if (fchdir(m->host_root_fd) < 0 || chroot(".") < 0)
+		return pr_perror_ret("cannot go back to the host's root");
+	return 0;
+}
+
+int mnt_restore_finish(struct mnt_restore *m, const struct cr_opts *o, struct img_dir *d)
+{
+	size_t nr_deferred = 0;
+	int r;
+
+	if (!m || !m->built)
+		return 0;
+	for (size_t i = 1; i < m->n; i++)
+		nr_deferred += m->deferred[i];
+	if (nr_deferred) {
+		/* born in the tree's pid namespace (criu's children are): proc shows the tree's pids */
+		pid_t pid = fork();
+
+		if (pid < 0)
+			return pr_perror_ret("cannot fork the mount helper");
+		if (pid == 0) {
+			r = back_to_host_root(m);
+			for (size_t i = 1; r == 0 && i < m->n; i++)
+				if (m->deferred[i])
+					r = mount_one(m, o, d, i);
+			_exit(r < 0 ? 1 : 0);
+		}
+		r = wait_ok(pid, "the mount helper (proc and what is under it)");
+		if (r < 0)
+			return r;
+	}
+	r = back_to_host_root(m);
+	if (r == 0 && chdir(m->root) < 0)
+		r = pr_perror_ret("cannot enter --root %s", m->root);
+	if (r == 0 && syscall(SYS_pivot_root, ".", ".") < 0)
+		r = pr_perror_ret("pivot_root into %s", m->root);
+	if (r == 0 && umount2(".", MNT_DETACH) < 0)
+		r = pr_perror_ret("cannot detach the old root after pivot_root");
+	if (r == 0 && chdir("/") < 0)
+		r = -errno;
+	if (r == 0 && (m->v[0]->flags & ~(uint32_t)MS_RELATIME))
+		r = remount_flags("/", m->v[0]->flags, m->v[0]);
+	if (r == 0)
+		pr_info("the tree's root is %s (pivot_root), %zu mounts made in its pid namespace\n", m->root,
+			nr_deferred);
+	return r;
+}
+
+void mnt_restore_free(struct mnt_restore *m)
+{
+	if (!m)
+		return;
+	mnt_entries_free(m->v, m->n);
+	free(m->deferred);
+	free(m->root);
+	if (m->host_root_fd >= 0)
+		close(m->host_root_fd);
+	free(m);
+}

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The tree's mount namespace: see mnt.c. */
+#ifndef CR_NS_MNT_H
+#define CR_NS_MNT_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "image.h"
+#include "images/mnt.pb-c.h"
+#include "options.h"
+
+/* Parses /proc/PID/mountinfo text; -EREMOTE if a mount is shared or a slave. */
+int mnt_parse_mountinfo(const char *text, MntEntry ***ret, size_t *ret_n);
+void mnt_entries_free(MntEntry **v, size_t n);
+
+/* Writes mnt.img (and tmpfs-ID.img) for the mount namespace of pid; refuses what it cannot restore. */
+int mnt_ns_dump(pid_t pid, const struct cr_opts *o, struct img_dir *d);
+
+struct mnt_restore;
+/* Reads and checks mnt.img against the options (--root, external mounts). */
+int mnt_restore_prepare(struct img_dir *d, const struct cr_opts *o, struct mnt_restore **ret);
+/* In criu: a new mount namespace with the mounts under --root, then chroot there. */
+int mnt_restore_build(struct mnt_restore *m, const struct cr_opts *o, struct img_dir *d);
+/* Once the tree exists: proc and what depends on it, then pivot_root into --root. */
+int mnt_restore_finish(struct mnt_restore *m, const struct cr_opts *o, struct img_dir *d);
+void mnt_restore_free(struct mnt_restore *m);
+
+#endif
