@@ -140,6 +140,9 @@ static int dump_objects(pid_t pid, struct img_dir *d, const struct ipc_state *s)
 		r = pr_perror_ret("pid %d: cannot enter its ipc namespace (%s)", pid, path);
 		goto out;
 	}
+	for (size_t i = 0; i < NR_SYSCTLS; i++)
+		if (!strcmp(ipc_sysctls[i], "kernel/shm_rmid_forced"))
+			c.shm_rmid_forced = !strcmp(s->value[i], "1");
 	r = ipc_sysv_dump(&c);
 	if (r >= 0)
 		r = ipc_mq_dump(&c, s->mq, (size_t)s->nr_mq);

@@ -79,8 +79,10 @@ static int drain_and_refill(mqd_t q, const struct mq_attr *a, const char *name, 
 		m->data.len = (size_t)got;
 	}
 	for (size_t i = 0; i < out->n; i++)
-		if (mq_send(q, (char *)out->m[i].data.data, out->m[i].data.len, (unsigned int)out->m[i].type) < 0) {
-			int e = pr_perror_ret("POSIX message queue /%s: cannot send back message %zu of %zu: the queue LOST %zu messages",
+		if (mq_send(q, (char *)out->m[i].data.data, out->m[i].data.len,
+			    (unsigned int)out->m[i].type) < 0) {
+			int e = pr_perror_ret("POSIX message queue /%s: cannot send back message %zu of %zu: "
+					      "the queue LOST %zu messages",
 					      name, i + 1, out->n, out->n - i);
 
 			return e;
@@ -106,7 +108,7 @@ static int write_messages(struct img_dir *d, uint64_t id, const struct mq_msgs *
 static int dump_one(struct ipc_dump_ctx *c, const struct ipc_mq_name *qn, IpcMqEntry *e)
 {
 	char path[NAME_MAX + 2];
-	struct mq_msgs mm = { 0 };
+	struct mq_msgs mm = {0};
 	struct mq_attr a;
 	mqd_t q;
 	int r;
@@ -115,16 +117,21 @@ static int dump_one(struct ipc_dump_ctx *c, const struct ipc_mq_name *qn, IpcMqE
 	q = mq_open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (q == (mqd_t)-1)
 		return pr_perror_ret("pid %d: cannot open POSIX message queue %s", c->pid, path);
-	r = mq_getattr(q, &a) < 0 ? pr_perror_ret("pid %d: POSIX message queue %s: mq_getattr", c->pid, path) : 0;
+	r = mq_getattr(q, &a) < 0 ? pr_perror_ret("pid %d: POSIX message queue %s: mq_getattr", c->pid, path)
+				  : 0;
 	if (r == 0 && notify_pid(q) != 0)
-		r = pr_err_ret(-EOPNOTSUPP, "pid %d: not supported yet: POSIX message queue %s with an mq_notify registration",
-			       c->pid, path);
+		r = pr_err_ret(
+			-EOPNOTSUPP,
+			"pid %d: not supported yet: POSIX message queue %s with an mq_notify registration",
+			c->pid, path);
 	if (r == 0 && a.mq_curmsgs > 0 && a.mq_curmsgs >= a.mq_maxmsg)
 		r = pr_err_ret(-EOPNOTSUPP,
-			       "pid %d: not supported yet: full POSIX message queue %s (%ld messages; a sender may be waiting)",
+			       "pid %d: not supported yet: full POSIX message queue %s (%ld messages; a "
+			       "sender may be waiting)",
 			       c->pid, path, a.mq_curmsgs);
 	if (r == 0 && (uint64_t)a.mq_curmsgs * (uint64_t)a.mq_msgsize > IMG_FILE_MAX / 2)
-		r = pr_err_ret(-EOPNOTSUPP, "pid %d: not supported yet: POSIX message queue %s holding up to %lld bytes",
+		r = pr_err_ret(-EOPNOTSUPP,
+			       "pid %d: not supported yet: POSIX message queue %s holding up to %lld bytes",
 			       c->pid, path, (long long)a.mq_curmsgs * a.mq_msgsize);
 	if (r == 0)
 		r = drain_and_refill(q, &a, qn->name, &mm);
@@ -179,9 +186,10 @@ static int check_entry(const IpcMqEntry *e)
 		return pr_err_ret(-EBADMSG, "ipc-mq.img: bad POSIX message queue name \"%s\"", e->name);
 	if (e->maxmsg <= 0 || e->maxmsg > MQ_MAXMSG_HARD || e->msgsize <= 0 || e->msgsize > MQ_MSGSIZE_HARD ||
 	    e->count > e->maxmsg)
-		return pr_err_ret(-EBADMSG, "ipc-mq.img: POSIX message queue /%s: bad sizes (maxmsg %" PRId64
-			       ", msgsize %" PRId64 ", %u messages)",
-			       e->name, e->maxmsg, e->msgsize, e->count);
+		return pr_err_ret(-EBADMSG,
+				  "ipc-mq.img: POSIX message queue /%s: bad sizes (maxmsg %" PRId64
+				  ", msgsize %" PRId64 ", %u messages)",
+				  e->name, e->maxmsg, e->msgsize, e->count);
 	return 0;
 }
 
@@ -211,7 +219,7 @@ static int refill(struct img_dir *d, const IpcMqEntry *e, mqd_t q)
 
 static int restore_one(struct img_dir *d, const IpcMqEntry *e)
 {
-	struct mq_attr a = { .mq_maxmsg = e->maxmsg, .mq_msgsize = e->msgsize };
+	struct mq_attr a = {.mq_maxmsg = e->maxmsg, .mq_msgsize = e->msgsize};
 	char path[NAME_MAX + 2];
 	mqd_t q;
 	int r = check_entry(e);
@@ -221,7 +229,8 @@ static int restore_one(struct img_dir *d, const IpcMqEntry *e)
 	snprintf(path, sizeof(path), "/%s", e->name);
 	q = mq_open(path, O_RDWR | O_CREAT | O_EXCL | O_NONBLOCK | O_CLOEXEC, 0600, &a);
 	if (q == (mqd_t)-1)
-		return pr_perror_ret("cannot create POSIX message queue %s (maxmsg %" PRId64 ", msgsize %" PRId64 ")",
+		return pr_perror_ret("cannot create POSIX message queue %s (maxmsg %" PRId64
+				     ", msgsize %" PRId64 ")",
 				     path, e->maxmsg, e->msgsize);
 	r = refill(d, e, q);
 	if (r == 0 && fchown(q, e->uid, e->gid) < 0)

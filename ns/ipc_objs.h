@@ -3,6 +3,7 @@
 #ifndef CR_NS_IPC_OBJS_H
 #define CR_NS_IPC_OBJS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -16,8 +17,9 @@ struct ipc_mq_name {
 
 struct ipc_dump_ctx {
 	struct img_dir *d;
-	pid_t pid;		/* the tree's root, for messages */
-	uint64_t next_data_id;	/* ids of ipc-shm-data-ID.img and ipc-msgs-ID.img */
+	pid_t pid;	       /* the tree's root, for messages */
+	uint64_t next_data_id; /* ids of ipc-shm-data-ID.img and ipc-msgs-ID.img */
+	bool shm_rmid_forced;  /* kernel/shm_rmid_forced is 1 */
 };
 
 /* Both run in criu while it is in the tree's ipc namespace; the tree is frozen. */

@@ -122,7 +122,8 @@ static int dump_shm_data(struct ipc_dump_ctx *c, int id, size_t size, uint64_t d
 	if (fd < 0)
 		return pr_err_ret(fd, "pid %d: SysV shm id %d: cannot open its memory", c->pid, id);
 	if (fstatfs(fd, &sfs) == 0 && sfs.f_type == HUGETLBFS_MAGIC)
-		return pr_err_ret(-EOPNOTSUPP, "pid %d: not supported yet: SysV shm id %d on huge pages", c->pid, id);
+		return pr_err_ret(-EOPNOTSUPP, "pid %d: not supported yet: SysV shm id %d on huge pages",
+				  c->pid, id);
 	buf = malloc(SHM_CHUNK);
 	if (!buf)
 		return -ENOMEM;
@@ -141,9 +142,10 @@ static int dump_shm_data(struct ipc_dump_ctx *c, int id, size_t size, uint64_t d
 			hole = (off_t)size;
 		stored += (uint64_t)(hole - data);
 		if (stored > IMG_FILE_MAX - IMG_RECORD_MAX) {
-			r = pr_err_ret(-EOPNOTSUPP,
-				       "pid %d: not supported yet: SysV shm id %d with more than %llu MiB populated",
-				       c->pid, id, (unsigned long long)(IMG_FILE_MAX - IMG_RECORD_MAX) >> 20);
+			r = pr_err_ret(
+				-EOPNOTSUPP,
+				"pid %d: not supported yet: SysV shm id %d with more than %llu MiB populated",
+				c->pid, id, (unsigned long long)(IMG_FILE_MAX - IMG_RECORD_MAX) >> 20);
 			break;
 		}
 		r = write_shm_range(w, fd, data, hole, buf);
@@ -173,9 +175,21 @@ static int dump_shm(struct ipc_dump_ctx *c)
 
 		if (id < 0)
 			continue; /* a free slot */
+		/*
+		 * With shm_rmid_forced a segment dies with its creator task; criu cannot
+		 * make a restored task its creator, so the segment would go at once.
+		 */
+		if (c->shm_rmid_forced) {
+			r = pr_err_ret(
+				-EOPNOTSUPP,
+				"pid %d: not supported yet: SysV shm id %d with kernel/shm_rmid_forced = 1",
+				c->pid, id);
+			break;
+		}
 		if (ds.shm_perm.mode & SHM_DEST) {
-			r = pr_err_ret(-EOPNOTSUPP, "pid %d: not supported yet: SysV shm id %d marked for removal",
-				       c->pid, id);
+			r = pr_err_ret(-EOPNOTSUPP,
+				       "pid %d: not supported yet: SysV shm id %d marked for removal", c->pid,
+				       id);
 			break;
 		}
 		fill_desc(&o, &ds.shm_perm, id);
@@ -199,7 +213,7 @@ static int dump_sem(struct ipc_dump_ctx *c)
 	struct seminfo info;
 	int max, r;
 
-	max = semctl(0, 0, SEM_INFO, (union semun){ .__buf = &info });
+	max = semctl(0, 0, SEM_INFO, (union semun){.__buf = &info});
 	if (max < 0)
 		return pr_perror_ret("pid %d: SEM_INFO in the tree's ipc namespace", c->pid);
 	r = img_create(c->d, IMG_IPC_SEM, 0, &w);
@@ -209,7 +223,7 @@ static int dump_sem(struct ipc_dump_ctx *c)
 		_cleanup_free_ unsigned short *vals = NULL;
 		_cleanup_free_ uint32_t *v32 = NULL;
 		struct semid_ds ds;
-		int id = semctl(idx, 0, SEM_STAT, (union semun){ .buf = &ds });
+		int id = semctl(idx, 0, SEM_STAT, (union semun){.buf = &ds});
 
 		if (id < 0)
 			continue;
@@ -217,7 +231,7 @@ static int dump_sem(struct ipc_dump_ctx *c)
 		v32 = calloc(ds.sem_nsems + 1, sizeof(*v32));
 		if (!vals || !v32)
 			return -ENOMEM;
-		if (semctl(id, 0, GETALL, (union semun){ .array = vals }) < 0) {
+		if (semctl(id, 0, GETALL, (union semun){.array = vals}) < 0) {
 			r = pr_perror_ret("pid %d: SysV semaphore set id %d: GETALL", c->pid, id);
 			break;
 		}
@@ -228,7 +242,8 @@ static int dump_sem(struct ipc_dump_ctx *c)
 		e.n_values = ds.sem_nsems;
 		e.values = v32;
 		r = img_write_msg(w, &e.base);
-		pr_info("SysV semaphore set id %d key %#x: %zu semaphores\n", id, o.key, (size_t)ds.sem_nsems);
+		pr_info("SysV semaphore set id %d key %#x: %zu semaphores\n", id, o.key,
+			(size_t)ds.sem_nsems);
 	}
 	return writer_done(w, r);
 }
@@ -243,7 +258,8 @@ static int dump_msg_queue(struct ipc_dump_ctx *c, int id, const struct msqid_ds 
 	int r;
 
 	if (ds->__msg_cbytes > IMG_FILE_MAX / 2)
-		return pr_err_ret(-EOPNOTSUPP, "pid %d: not supported yet: SysV message queue id %d holding %lu bytes",
+		return pr_err_ret(-EOPNOTSUPP,
+				  "pid %d: not supported yet: SysV message queue id %d holding %lu bytes",
 				  c->pid, id, (unsigned long)ds->__msg_cbytes);
 	buf = malloc(sizeof(long) + cap);
 	if (!buf)
@@ -255,8 +271,8 @@ static int dump_msg_queue(struct ipc_dump_ctx *c, int id, const struct msqid_ds 
 		ssize_t n = msgrcv(id, buf, cap, (long)i, IPC_NOWAIT | MSG_COPY);
 
 		if (n < 0) {
-			r = pr_perror_ret("pid %d: SysV message queue id %d: cannot copy message %lu of %lu", c->pid,
-					  id, (unsigned long)i + 1, (unsigned long)ds->msg_qnum);
+			r = pr_perror_ret("pid %d: SysV message queue id %d: cannot copy message %lu of %lu",
+					  c->pid, id, (unsigned long)i + 1, (unsigned long)ds->msg_qnum);
 			break;
 		}
 		m.type = buf[0];
@@ -359,7 +375,8 @@ static int check_id(struct ids_ctl *k, const IpcObjectDesc *o, int got)
 	if (got < 0)
 		return pr_perror_ret("%s id %d key %#x: cannot create it", k->what, o->id, o->key);
 	if (got != o->id)
-		return pr_err_ret(-EEXIST, "%s key %#x: created as id %d, not %d", k->what, o->key, got, o->id);
+		return pr_err_ret(-EEXIST, "%s key %#x: created as id %d, not %d", k->what, o->key, got,
+				  o->id);
 	return 0;
 }
 
@@ -378,8 +395,8 @@ static int fill_shm(struct img_dir *d, const IpcShmEntry *e, int id)
 	int r = img_open(d, IMG_IPC_SHM_DATA, e->data_id, &rd);
 
 	if (r < 0)
-		return pr_err_ret(r == -ENOENT ? -EBADMSG : r, "SysV shm id %d: its contents image %" PRIu64, id,
-				  e->data_id);
+		return pr_err_ret(r == -ENOENT ? -EBADMSG : r, "SysV shm id %d: its contents image %" PRIu64,
+				  id, e->data_id);
 	addr = shmat(id, NULL, 0);
 	if (addr == (void *)-1) {
 		img_close(rd);
@@ -389,7 +406,8 @@ static int fill_shm(struct img_dir *d, const IpcShmEntry *e, int id)
 		_cleanup_pb_(ipc_shm_chunk) IpcShmChunk *c = (IpcShmChunk *)m;
 
 		if (c->offset > e->size || c->data.len > e->size - c->offset) {
-			r = pr_err_ret(-EBADMSG, "%s: bytes %" PRIu64 "+%zu are outside SysV shm id %d (%" PRIu64 ")",
+			r = pr_err_ret(-EBADMSG,
+				       "%s: bytes %" PRIu64 "+%zu are outside SysV shm id %d (%" PRIu64 ")",
 				       img_reader_name(rd), c->offset, c->data.len, id, e->size);
 			break;
 		}
@@ -418,8 +436,8 @@ static int restore_one_shm(struct img_dir *d, struct ids_ctl *k, const IpcShmEnt
 	if (r == 0 && shmctl(id, IPC_STAT, &ds) == 0) {
 		set_perm(&ds.shm_perm, o);
 		if (shmctl(id, IPC_SET, &ds) < 0)
-			r = pr_perror_ret("SysV shm id %d: cannot set owner %u:%u mode %#o", id, o->uid, o->gid,
-					  o->mode);
+			r = pr_perror_ret("SysV shm id %d: cannot set owner %u:%u mode %#o", id, o->uid,
+					  o->gid, o->mode);
 	}
 	if (r == 0 && e->has_locked && e->locked && shmctl(id, SHM_LOCK, NULL) < 0)
 		r = pr_perror_ret("SysV shm id %d: SHM_LOCK", id);
@@ -466,8 +484,9 @@ static int restore_one_sem(struct ids_ctl *k, const IpcSemEntry *e)
 		return -ENOMEM;
 	for (size_t i = 0; i < e->n_values; i++) {
 		if (e->values[i] > SYSV_SEMVMX)
-			return pr_err_ret(-EBADMSG, "ipc-sem.img: SysV semaphore set id %d: semaphore %zu is %u",
-					  o->id, i, e->values[i]);
+			return pr_err_ret(-EBADMSG,
+					  "ipc-sem.img: SysV semaphore set id %d: semaphore %zu is %u", o->id,
+					  i, e->values[i]);
 		vals[i] = (unsigned short)e->values[i];
 	}
 	r = prepare_create(k, o);
@@ -475,13 +494,13 @@ static int restore_one_sem(struct ids_ctl *k, const IpcSemEntry *e)
 		return end_create(k, r);
 	id = semget(o->key, (int)e->n_values, IPC_CREAT | IPC_EXCL | 0600);
 	r = check_id(k, o, id);
-	if (r == 0 && semctl(id, 0, SETALL, (union semun){ .array = vals }) < 0)
+	if (r == 0 && semctl(id, 0, SETALL, (union semun){.array = vals}) < 0)
 		r = pr_perror_ret("SysV semaphore set id %d: SETALL", id);
-	if (r == 0 && semctl(id, 0, IPC_STAT, (union semun){ .buf = &ds }) == 0) {
+	if (r == 0 && semctl(id, 0, IPC_STAT, (union semun){.buf = &ds}) == 0) {
 		set_perm(&ds.sem_perm, o);
-		if (semctl(id, 0, IPC_SET, (union semun){ .buf = &ds }) < 0)
-			r = pr_perror_ret("SysV semaphore set id %d: cannot set owner %u:%u mode %#o", id, o->uid,
-					  o->gid, o->mode);
+		if (semctl(id, 0, IPC_SET, (union semun){.buf = &ds}) < 0)
+			r = pr_perror_ret("SysV semaphore set id %d: cannot set owner %u:%u mode %#o", id,
+					  o->uid, o->gid, o->mode);
 	}
 	return end_create(k, r);
 }
@@ -562,7 +581,9 @@ static int send_msgs(struct img_dir *d, const IpcMsgQueueEntry *e, int id)
 		char old[32];
 
 		if (msg->type <= 0 || msg->data.len > e->qbytes) {
-			r = pr_err_ret(-EBADMSG, "%s: %s: a message of type %" PRId64 " and %zu bytes (qbytes %" PRIu64 ")",
+			r = pr_err_ret(-EBADMSG,
+				       "%s: %s: a message of type %" PRId64 " and %zu bytes (qbytes %" PRIu64
+				       ")",
 				       img_reader_name(rd), what, msg->type, msg->data.len, e->qbytes);
 			break;
 		}
@@ -576,8 +597,8 @@ static int send_msgs(struct img_dir *d, const IpcMsgQueueEntry *e, int id)
 		buf[0] = (long)msg->type;
 		memcpy(buf + 1, msg->data.data, msg->data.len);
 		if (msgsnd(id, buf, msg->data.len, IPC_NOWAIT) < 0)
-			r = pr_perror_ret("%s: cannot put back a message of type %" PRId64 " (%zu bytes)", what,
-					  msg->type, msg->data.len);
+			r = pr_perror_ret("%s: cannot put back a message of type %" PRId64 " (%zu bytes)",
+					  what, msg->type, msg->data.len);
 		put_back_msgmax(old);
 	}
 	img_close(rd);
@@ -591,7 +612,8 @@ static int restore_one_msg(struct img_dir *d, struct ids_ctl *k, const IpcMsgQue
 	int id, r;
 
 	if (e->qbytes > INT32_MAX)
-		return pr_err_ret(-EBADMSG, "ipc-msg.img: SysV message queue id %d: qbytes %" PRIu64, o->id, e->qbytes);
+		return pr_err_ret(-EBADMSG, "ipc-msg.img: SysV message queue id %d: qbytes %" PRIu64, o->id,
+				  e->qbytes);
 	r = prepare_create(k, o);
 	if (r < 0)
 		return end_create(k, r);
@@ -603,15 +625,16 @@ static int restore_one_msg(struct img_dir *d, struct ids_ctl *k, const IpcMsgQue
 		/* the queue's size first: the messages must fit */
 		ds.msg_qbytes = e->qbytes;
 		if (msgctl(id, IPC_SET, &ds) < 0)
-			r = pr_perror_ret("SysV message queue id %d: cannot set qbytes %" PRIu64, id, e->qbytes);
+			r = pr_perror_ret("SysV message queue id %d: cannot set qbytes %" PRIu64, id,
+					  e->qbytes);
 	}
 	if (r == 0)
 		r = send_msgs(d, e, id);
 	if (r == 0) {
 		set_perm(&ds.msg_perm, o);
 		if (msgctl(id, IPC_SET, &ds) < 0)
-			r = pr_perror_ret("SysV message queue id %d: cannot set owner %u:%u mode %#o", id, o->uid,
-					  o->gid, o->mode);
+			r = pr_perror_ret("SysV message queue id %d: cannot set owner %u:%u mode %#o", id,
+					  o->uid, o->gid, o->mode);
 	}
 	return end_create(k, r);
 }
@@ -658,7 +681,8 @@ int ipc_msgs_open(struct img_dir *d, uint64_t id, uint32_t count, const char *wh
 	int r = img_open(d, IMG_IPC_MSGS, id, &rd);
 
 	if (r == -ENOENT)
-		return pr_err_ret(-EBADMSG, "%s: its messages image (ipc-msgs-%" PRIu64 ".img) is missing", what, id);
+		return pr_err_ret(-EBADMSG, "%s: its messages image (ipc-msgs-%" PRIu64 ".img) is missing",
+				  what, id);
 	if (r < 0)
 		return r;
 	if (img_reader_count(rd) != count) {

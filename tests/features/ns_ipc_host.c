@@ -42,11 +42,11 @@ static unsigned long ns_ino(const char *pid)
 
 int main(int argc, char **argv)
 {
-	struct mq_attr a = { .mq_maxmsg = 4, .mq_msgsize = 64 };
+	struct mq_attr a = {.mq_maxmsg = 4, .mq_msgsize = 64};
 	struct {
 		long type;
 		char text[64];
-	} m = { 3, "first" };
+	} m = {3, "first"};
 	unsigned long ino;
 	struct msqid_ds ds;
 	mqd_t q;

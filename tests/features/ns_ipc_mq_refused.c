@@ -12,7 +12,7 @@
 
 int main(int argc, char **argv)
 {
-	struct mq_attr a = { .mq_maxmsg = 2, .mq_msgsize = 16 };
+	struct mq_attr a = {.mq_maxmsg = 2, .mq_msgsize = 16};
 	char buf[16];
 	unsigned int prio;
 	mqd_t q;

@@ -16,8 +16,8 @@
 
 #include "feature.h"
 
-#define BIG_SIZE   ((8u << 20) + 123) /* 8 MiB and a bit: the last page is partial */
-#define SMALL_SIZE 10000u
+#define BIG_SIZE    ((8u << 20) + 123) /* 8 MiB and a bit: the last page is partial */
+#define SMALL_SIZE  10000u
 #define SHM_BIG_ID  (2 * 32768 + 5) /* sequence 2, index 5 */
 #define MSG_NEXT_ID 77777	    /* asked for, not used yet: kept as a sysctl */
 
@@ -27,18 +27,18 @@ union semun {
 	unsigned short *array;
 };
 
-static const size_t big_offsets[] = { 0, (1u << 20) + 5, 5u << 20, BIG_SIZE - 1 };
-static const unsigned short sem_values[] = { 0, 1, 7, 32767, 100 };
+static const size_t big_offsets[] = {0, (1u << 20) + 5, 5u << 20, BIG_SIZE - 1};
+static const unsigned short sem_values[] = {0, 1, 7, 32767, 100};
 static const struct {
 	long type;
 	size_t len;
-} sysv_msgs[] = { { 5, 5 }, { 1, 3000 }, { 5, 0 }, { 9, 1 }, { 2, 8000 } };
+} sysv_msgs[] = {{5, 5}, {1, 3000}, {5, 0}, {9, 1}, {2, 8000}};
 /* POSIX messages in the order they are sent; received by priority, then age */
 static const struct {
 	unsigned int prio;
 	const char *text;
-} mq_msgs[] = { { 1, "low" }, { 10, "high" }, { 5, "mid-one" }, { 5, "mid-two" }, { 0, "" } };
-static const int mq_order[] = { 1, 2, 3, 0, 4 };
+} mq_msgs[] = {{1, "low"}, {10, "high"}, {5, "mid-one"}, {5, "mid-two"}, {0, ""}};
+static const int mq_order[] = {1, 2, 3, 0, 4};
 
 static int shm_big, shm_small, sem_id, msg_id;
 
@@ -125,7 +125,7 @@ static void setup_sem_msg(void)
 	sem_id = semget(0x5678, 5, IPC_CREAT | IPC_EXCL | 0660);
 	if (sem_id < 0)
 		feat_die("semget");
-	if (semctl(sem_id, 0, SETALL, (union semun){ .array = (unsigned short *)sem_values }) < 0)
+	if (semctl(sem_id, 0, SETALL, (union semun){.array = (unsigned short *)sem_values}) < 0)
 		feat_die("SETALL");
 	if (seteuid(0) < 0 || setegid(0) < 0)
 		feat_die("seteuid 0");
@@ -151,7 +151,7 @@ static void setup_sem_msg(void)
 
 static void setup_mq(void)
 {
-	struct mq_attr a = { .mq_maxmsg = 8, .mq_msgsize = 256 }, e = { .mq_maxmsg = 3, .mq_msgsize = 100 };
+	struct mq_attr a = {.mq_maxmsg = 8, .mq_msgsize = 256}, e = {.mq_maxmsg = 3, .mq_msgsize = 100};
 	mqd_t q = mq_open("/feat-mq", O_RDWR | O_CREAT | O_EXCL, 0640, &a), q2;
 
 	if (q == (mqd_t)-1)
@@ -173,9 +173,10 @@ static void check_perm(const char *what, const struct ipc_perm *p, key_t key, un
 {
 	FEAT_CHECK(p->__key == key, "%s: key %#x, want %#x", what, p->__key, key);
 	FEAT_CHECK((p->mode & 0777) == mode, "%s: mode %#o, want %#o", what, p->mode & 0777, mode);
-	FEAT_CHECK(p->uid == uid && p->gid == gid, "%s: owner %u:%u, want %u:%u", what, p->uid, p->gid, uid, gid);
-	FEAT_CHECK(p->cuid == cuid && p->cgid == cgid, "%s: creator %u:%u, want %u:%u", what, p->cuid, p->cgid,
-		   cuid, cgid);
+	FEAT_CHECK(p->uid == uid && p->gid == gid, "%s: owner %u:%u, want %u:%u", what, p->uid, p->gid, uid,
+		   gid);
+	FEAT_CHECK(p->cuid == cuid && p->cgid == cgid, "%s: creator %u:%u, want %u:%u", what, p->cuid,
+		   p->cgid, cuid, cgid);
 }
 
 static void check_shm(unsigned long rss_before)
@@ -196,7 +197,8 @@ static void check_shm(unsigned long rss_before)
 		return;
 	}
 	check_perm("big segment", &ds.shm_perm, 0x1234, 0640, 1000, 1001, 0, 0);
-	FEAT_CHECK(ds.shm_segsz == BIG_SIZE, "big segment: %zu bytes, want %u", (size_t)ds.shm_segsz, BIG_SIZE);
+	FEAT_CHECK(ds.shm_segsz == BIG_SIZE, "big segment: %zu bytes, want %u", (size_t)ds.shm_segsz,
+		   BIG_SIZE);
 	p = shmat(shm_big, NULL, SHM_RDONLY);
 	if (p == (void *)-1) {
 		feat_fail("shmat big: %s", strerror(errno));
@@ -231,16 +233,16 @@ static void check_shm(unsigned long rss_before)
 
 static void check_sem(void)
 {
-	unsigned short v[5] = { 0 };
+	unsigned short v[5] = {0};
 	struct semid_ds ds;
 
-	if (semctl(sem_id, 0, IPC_STAT, (union semun){ .buf = &ds }) < 0) {
+	if (semctl(sem_id, 0, IPC_STAT, (union semun){.buf = &ds}) < 0) {
 		feat_fail("semaphore set id %d: %s", sem_id, strerror(errno));
 		return;
 	}
 	check_perm("semaphore set", &ds.sem_perm, 0x5678, 0660, 4242, 4343, 4242, 4343);
 	FEAT_CHECK(ds.sem_nsems == 5, "semaphore set: %lu semaphores, want 5", (unsigned long)ds.sem_nsems);
-	if (semctl(sem_id, 0, GETALL, (union semun){ .array = v }) < 0)
+	if (semctl(sem_id, 0, GETALL, (union semun){.array = v}) < 0)
 		feat_fail("GETALL: %s", strerror(errno));
 	for (int i = 0; i < 5; i++)
 		FEAT_CHECK(v[i] == sem_values[i], "semaphore %d: %u, want %u", i, v[i], sem_values[i]);
@@ -289,8 +291,8 @@ static void check_mq(void)
 	}
 	if (mq_getattr(q, &a) == 0)
 		FEAT_CHECK(a.mq_maxmsg == 8 && a.mq_msgsize == 256 && a.mq_curmsgs == 5,
-			   "/feat-mq: maxmsg %ld msgsize %ld curmsgs %ld, want 8 256 5", a.mq_maxmsg, a.mq_msgsize,
-			   a.mq_curmsgs);
+			   "/feat-mq: maxmsg %ld msgsize %ld curmsgs %ld, want 8 256 5", a.mq_maxmsg,
+			   a.mq_msgsize, a.mq_curmsgs);
 	if (fstat(q, &st) == 0)
 		FEAT_CHECK(st.st_uid == 1000 && st.st_gid == 1002 && (st.st_mode & 0777) == 0640,
 			   "/feat-mq: owner %u:%u mode %#o, want 1000:1002 0640", st.st_uid, st.st_gid,
@@ -316,8 +318,8 @@ static void check_mq(void)
 		feat_fail("/empty-q: %s", strerror(errno));
 	else
 		FEAT_CHECK(a.mq_maxmsg == 3 && a.mq_msgsize == 100 && a.mq_curmsgs == 0,
-			   "/empty-q: maxmsg %ld msgsize %ld curmsgs %ld, want 3 100 0", a.mq_maxmsg, a.mq_msgsize,
-			   a.mq_curmsgs);
+			   "/empty-q: maxmsg %ld msgsize %ld curmsgs %ld, want 3 100 0", a.mq_maxmsg,
+			   a.mq_msgsize, a.mq_curmsgs);
 	if (q != (mqd_t)-1)
 		mq_close(q);
 }

@@ -98,12 +98,12 @@ static const char *rt_dir;
 
 static int make_and_dump(struct img_dir *unused)
 {
-	unsigned short v[3] = { 11, 0, 222 };
+	unsigned short v[3] = {11, 0, 222};
 	struct {
 		long type;
 		char text[16];
-	} m = { 7, "payload" };
-	struct ipc_dump_ctx c = { .pid = getpid() };
+	} m = {7, "payload"};
+	struct ipc_dump_ctx c = {.pid = getpid()};
 	InventoryEntry inv = INVENTORY_ENTRY__INIT;
 	int sem, msg, shm, r;
 	char *p;
@@ -112,7 +112,7 @@ static int make_and_dump(struct img_dir *unused)
 	sem = semget(0x11, 3, IPC_CREAT | 0600);
 	msg = msgget(0x22, IPC_CREAT | 0600);
 	shm = shmget(0x33, 3 * 4096, IPC_CREAT | 0600);
-	if (sem < 0 || msg < 0 || shm < 0 || semctl(sem, 0, SETALL, (union semun){ .array = v }) < 0 ||
+	if (sem < 0 || msg < 0 || shm < 0 || semctl(sem, 0, SETALL, (union semun){.array = v}) < 0 ||
 	    msgsnd(msg, &m, 8, 0) < 0)
 		return -errno;
 	p = shmat(shm, NULL, 0);
@@ -132,11 +132,11 @@ static int make_and_dump(struct img_dir *unused)
 
 static int restore_and_check(struct img_dir *d)
 {
-	unsigned short v[3] = { 0 };
+	unsigned short v[3] = {0};
 	struct {
 		long type;
 		char text[16];
-	} m = { 0 };
+	} m = {0};
 	struct shmid_ds ds;
 	char *p;
 	int r = ipc_sysv_restore(d);
@@ -144,7 +144,7 @@ static int restore_and_check(struct img_dir *d)
 	if (r < 0)
 		return r;
 	/* the first object of each kind in a fresh ns has id 0 */
-	if (semctl(0, 0, GETALL, (union semun){ .array = v }) < 0 || v[0] != 11 || v[1] != 0 || v[2] != 222)
+	if (semctl(0, 0, GETALL, (union semun){.array = v}) < 0 || v[0] != 11 || v[1] != 0 || v[2] != 222)
 		return -EILSEQ;
 	if (msgrcv(0, &m, sizeof(m.text), 0, IPC_NOWAIT) != 8 || m.type != 7 || strcmp(m.text, "payload"))
 		return -EILSEQ;
@@ -195,10 +195,10 @@ static int try_images(const struct img_spec *s, size_t n)
 static void test_sem_values(void)
 {
 	IpcObjectDesc o = desc(0x44, 0);
-	uint32_t big[] = { 1, 40000 }, none[1] = { 0 };
+	uint32_t big[] = {1, 40000}, none[1] = {0};
 	IpcSemEntry e = IPC_SEM_ENTRY__INIT;
-	const ProtobufCMessage *m[] = { &e.base };
-	struct img_spec s = { IMG_IPC_SEM, 0, m, 1 };
+	const ProtobufCMessage *m[] = {&e.base};
+	struct img_spec s = {IMG_IPC_SEM, 0, m, 1};
 
 	e.desc = &o;
 	e.values = big;
@@ -218,8 +218,8 @@ static void test_shm_chunks(void)
 	IpcShmEntry e = IPC_SHM_ENTRY__INIT;
 	IpcShmChunk c = IPC_SHM_CHUNK__INIT;
 	uint8_t bytes[16] = "0123456789abcdef";
-	const ProtobufCMessage *me[] = { &e.base }, *mc[] = { &c.base };
-	struct img_spec s[] = { { IMG_IPC_SHM, 0, me, 1 }, { IMG_IPC_SHM_DATA, 9, mc, 1 } };
+	const ProtobufCMessage *me[] = {&e.base}, *mc[] = {&c.base};
+	struct img_spec s[] = {{IMG_IPC_SHM, 0, me, 1}, {IMG_IPC_SHM_DATA, 9, mc, 1}};
 
 	e.desc = &o;
 	e.size = 4096;
@@ -243,8 +243,8 @@ static void test_msg_counts(void)
 	IpcMsgQueueEntry q = IPC_MSG_QUEUE_ENTRY__INIT;
 	IpcMessage msg = IPC_MESSAGE__INIT;
 	uint8_t bytes[4] = "abc";
-	const ProtobufCMessage *mq[] = { &q.base }, *mm[] = { &msg.base };
-	struct img_spec s[] = { { IMG_IPC_MSG, 0, mq, 1 }, { IMG_IPC_MSGS, 3, mm, 1 } };
+	const ProtobufCMessage *mq[] = {&q.base}, *mm[] = {&msg.base};
+	struct img_spec s[] = {{IMG_IPC_MSG, 0, mq, 1}, {IMG_IPC_MSGS, 3, mm, 1}};
 
 	q.desc = &o;
 	q.qbytes = 16384;
@@ -269,8 +269,8 @@ static void test_mq_entries(void)
 	IpcMqEntry q = IPC_MQ_ENTRY__INIT;
 	IpcMessage msg = IPC_MESSAGE__INIT;
 	uint8_t bytes[4] = "abc";
-	const ProtobufCMessage *mq[] = { &q.base }, *mm[] = { &msg.base };
-	struct img_spec s[] = { { IMG_IPC_MQ, 0, mq, 1 }, { IMG_IPC_MSGS, 1, mm, 1 } };
+	const ProtobufCMessage *mq[] = {&q.base}, *mm[] = {&msg.base};
+	struct img_spec s[] = {{IMG_IPC_MQ, 0, mq, 1}, {IMG_IPC_MSGS, 1, mm, 1}};
 
 	q.name = "../escape";
 	q.mode = 0600;
