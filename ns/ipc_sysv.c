@@ -14,7 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/securebits.h>
+#include <stdbool.h>
 #include <sys/msg.h>
+#include <sys/prctl.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
@@ -63,6 +66,37 @@ static int writer_done(struct img_writer *w, int r)
 		return r;
 	}
 	return img_commit(w);
+}
+
+/*
+ * kernel/msgmax limits every msgsnd, even root's, and every MSG_COPY: raised for
+ * a larger message while criu works on the queue, put back after.
+ */
+static int raise_msgmax(int fd, size_t need, char old[32])
+{
+	ssize_t n;
+	char v[32];
+	int len;
+
+	old[0] = 0;
+	n = pread(fd, old, 31, 0);
+	if (n <= 0)
+		return pr_perror_ret("cannot read /proc/sys/kernel/msgmax");
+	old[n] = 0;
+	if (need <= (size_t)strtoul(old, NULL, 10)) {
+		old[0] = 0;
+		return 0;
+	}
+	len = snprintf(v, sizeof(v), "%zu", need);
+	if (pwrite(fd, v, (size_t)len, 0) != len)
+		return pr_perror_ret("cannot raise /proc/sys/kernel/msgmax to %s", v);
+	return 0;
+}
+
+static void put_back_msgmax(int fd, const char *old)
+{
+	if (old[0] && pwrite(fd, old, strlen(old), 0) < 0)
+		pr_warn("cannot put /proc/sys/kernel/msgmax back to %s: %s\n", old, strerror(errno));
 }
 
 /* ---- dump: shared memory ---- */
@@ -250,8 +284,10 @@ static int dump_sem(struct ipc_dump_ctx *c)
 
 /* ---- dump: message queues ---- */
 
-static int dump_msg_queue(struct ipc_dump_ctx *c, int id, const struct msqid_ds *ds, uint64_t messages_id)
+static int dump_msg_queue(struct ipc_dump_ctx *c, int id, const struct msqid_ds *ds, uint64_t messages_id,
+			  int msgmax_fd)
 {
+	char old[32] = "";
 	size_t cap = ds->__msg_cbytes + 1;
 	_cleanup_free_ long *buf = NULL;
 	struct img_writer *w = NULL;
@@ -264,6 +300,9 @@ static int dump_msg_queue(struct ipc_dump_ctx *c, int id, const struct msqid_ds 
 	buf = malloc(sizeof(long) + cap);
 	if (!buf)
 		return -ENOMEM;
+	r = raise_msgmax(msgmax_fd, ds->__msg_cbytes, old);
+	if (r < 0)
+		return r;
 	r = img_create(c->d, IMG_IPC_MSGS, messages_id, &w);
 	for (msgqnum_t i = 0; r >= 0 && i < ds->msg_qnum; i++) {
 		IpcMessage m = IPC_MESSAGE__INIT;
@@ -280,18 +319,23 @@ static int dump_msg_queue(struct ipc_dump_ctx *c, int id, const struct msqid_ds 
 		m.data.len = (size_t)n;
 		r = img_write_msg(w, &m.base);
 	}
+	put_back_msgmax(msgmax_fd, old);
 	return writer_done(w, r);
 }
 
 static int dump_msg(struct ipc_dump_ctx *c)
 {
 	struct img_writer *w = NULL;
+	_cleanup_close_ int msgmax_fd = -EBADF;
 	struct msginfo info;
 	int max, r;
 
 	max = msgctl(0, MSG_INFO, (struct msqid_ds *)&info);
 	if (max < 0)
 		return pr_perror_ret("pid %d: MSG_INFO in the tree's ipc namespace", c->pid);
+	msgmax_fd = open("/proc/sys/kernel/msgmax", O_RDWR | O_CLOEXEC);
+	if (msgmax_fd < 0)
+		return pr_perror_ret("pid %d: cannot open kernel/msgmax of its ipc namespace", c->pid);
 	r = img_create(c->d, IMG_IPC_MSG, 0, &w);
 	for (int idx = 0; r >= 0 && idx <= max; idx++) {
 		IpcMsgQueueEntry e = IPC_MSG_QUEUE_ENTRY__INIT;
@@ -306,7 +350,7 @@ static int dump_msg(struct ipc_dump_ctx *c)
 		e.qbytes = ds.msg_qbytes;
 		e.count = (uint32_t)ds.msg_qnum;
 		e.messages_id = c->next_data_id++;
-		r = dump_msg_queue(c, id, &ds, e.messages_id);
+		r = dump_msg_queue(c, id, &ds, e.messages_id, msgmax_fd);
 		if (r >= 0)
 			r = img_write_msg(w, &e.base);
 		pr_info("SysV message queue id %d key %#x: %u messages\n", id, o.key, e.count);
@@ -328,7 +372,9 @@ int ipc_sysv_dump(struct ipc_dump_ctx *c)
 /* ---- restore ---- */
 
 struct ids_ctl {
-	int next_id_fd; /* kernel/<kind>_next_id, opened while criu's ids were in force */
+	int next_id_fd;	 /* kernel/<kind>_next_id, opened while criu's ids were in force */
+	int msgmax_fd;	 /* kernel/msgmax, the same way (sysctls ignore CAP_DAC_OVERRIDE) */
+	bool as_creator; /* capabilities survive setresuid: act as each object's creator */
 	uid_t euid;
 	gid_t egid;
 	const char *what; /* "SysV shm" */
@@ -342,6 +388,8 @@ static int open_next_id(struct ids_ctl *k, const char *name, const char *what)
 	k->what = what;
 	k->euid = geteuid();
 	k->egid = getegid();
+	k->msgmax_fd = -EBADF;
+	k->as_creator = (prctl(PR_GET_SECUREBITS) & SECBIT_NO_SETUID_FIXUP) != 0;
 	k->next_id_fd = open(path, O_WRONLY | O_CLOEXEC);
 	return k->next_id_fd < 0 ? pr_perror_ret("cannot open %s (exact %s ids)", path, what) : 0;
 }
@@ -356,6 +404,8 @@ static int prepare_create(struct ids_ctl *k, const IpcObjectDesc *o)
 		return pr_err_ret(-EBADMSG, "%s id %d in the images: bad id", k->what, o->id);
 	if (pwrite(k->next_id_fd, v, (size_t)len, 0) != len)
 		return pr_perror_ret("%s id %d: cannot set the next id", k->what, o->id);
+	if (!k->as_creator || (o->cuid == k->euid && o->cgid == k->egid))
+		return 0;
 	if (setresgid(-1, o->cgid, -1) < 0 || setresuid(-1, o->cuid, -1) < 0)
 		pr_warn("%s id %d: created by uid %u gid %u, not its creator %u:%u: %s\n", k->what, o->id,
 			(unsigned)geteuid(), (unsigned)getegid(), o->cuid, o->cgid, strerror(errno));
@@ -530,40 +580,25 @@ static int restore_sem(struct img_dir *d)
 	return r < 0 ? r : 0;
 }
 
-/* kernel/msgmax limits every msgsnd, even root's: raised for the restore, put back after. */
-static int raise_msgmax(size_t need, char old[32])
+/* The largest message of the queue, for kernel/msgmax. */
+static int largest_msg(struct img_dir *d, const IpcMsgQueueEntry *e, size_t *ret)
 {
-	_cleanup_close_ int fd = open("/proc/sys/kernel/msgmax", O_RDWR | O_CLOEXEC);
-	ssize_t n;
-	char v[32];
-	int len;
+	struct img_reader *rd = NULL;
+	const void *data;
+	size_t len, max = 0;
+	char what[64];
+	int r;
 
-	old[0] = 0;
-	if (fd < 0)
-		return pr_perror_ret("cannot open /proc/sys/kernel/msgmax");
-	n = pread(fd, old, 31, 0);
-	if (n <= 0)
-		return pr_perror_ret("cannot read /proc/sys/kernel/msgmax");
-	old[n] = 0;
-	if (need <= (size_t)strtoul(old, NULL, 10)) {
-		old[0] = 0;
-		return 0;
-	}
-	len = snprintf(v, sizeof(v), "%zu", need);
-	if (pwrite(fd, v, (size_t)len, 0) != len)
-		return pr_perror_ret("cannot raise /proc/sys/kernel/msgmax to %s", v);
+	snprintf(what, sizeof(what), "SysV message queue id %d", e->desc->id);
+	r = ipc_msgs_open(d, e->messages_id, e->count, what, &rd);
+	if (r < 0)
+		return r;
+	/* a record's size bounds its message's */
+	while (img_next_record(rd, &data, &len) > 0)
+		max = len > max ? len : max;
+	img_close(rd);
+	*ret = max;
 	return 0;
-}
-
-static void put_back_msgmax(const char *old)
-{
-	_cleanup_close_ int fd = -EBADF;
-
-	if (!old[0])
-		return;
-	fd = open("/proc/sys/kernel/msgmax", O_WRONLY | O_CLOEXEC);
-	if (fd < 0 || write(fd, old, strlen(old)) < 0)
-		pr_warn("cannot put /proc/sys/kernel/msgmax back to %s: %s\n", old, strerror(errno));
 }
 
 static int send_msgs(struct img_dir *d, const IpcMsgQueueEntry *e, int id)
@@ -578,7 +613,6 @@ static int send_msgs(struct img_dir *d, const IpcMsgQueueEntry *e, int id)
 	while (r >= 0 && (r = img_read_msg(rd, &ipc_message__descriptor, &m)) > 0) {
 		_cleanup_pb_(ipc_message) IpcMessage *msg = (IpcMessage *)m;
 		_cleanup_free_ long *buf = NULL;
-		char old[32];
 
 		if (msg->type <= 0 || msg->data.len > e->qbytes) {
 			r = pr_err_ret(-EBADMSG,
@@ -588,18 +622,15 @@ static int send_msgs(struct img_dir *d, const IpcMsgQueueEntry *e, int id)
 			break;
 		}
 		buf = malloc(sizeof(long) + msg->data.len + 1);
-		if (!buf)
+		if (!buf) {
 			r = -ENOMEM;
-		if (r >= 0)
-			r = raise_msgmax(msg->data.len, old);
-		if (r < 0)
 			break;
+		}
 		buf[0] = (long)msg->type;
 		memcpy(buf + 1, msg->data.data, msg->data.len);
 		if (msgsnd(id, buf, msg->data.len, IPC_NOWAIT) < 0)
 			r = pr_perror_ret("%s: cannot put back a message of type %" PRId64 " (%zu bytes)",
 					  what, msg->type, msg->data.len);
-		put_back_msgmax(old);
 	}
 	img_close(rd);
 	return r < 0 ? r : 0;
@@ -609,14 +640,25 @@ static int restore_one_msg(struct img_dir *d, struct ids_ctl *k, const IpcMsgQue
 {
 	const IpcObjectDesc *o = e->desc;
 	struct msqid_ds ds;
+	size_t biggest;
+	char old[32] = "";
 	int id, r;
 
 	if (e->qbytes > INT32_MAX)
 		return pr_err_ret(-EBADMSG, "ipc-msg.img: SysV message queue id %d: qbytes %" PRIu64, o->id,
 				  e->qbytes);
-	r = prepare_create(k, o);
+	/* as criu: sysctls check the caller's ids on every write */
+	r = largest_msg(d, e, &biggest);
+	if (r == 0)
+		r = raise_msgmax(k->msgmax_fd, biggest, old);
 	if (r < 0)
-		return end_create(k, r);
+		return r;
+	r = prepare_create(k, o);
+	if (r < 0) {
+		r = end_create(k, r);
+		put_back_msgmax(k->msgmax_fd, old);
+		return r;
+	}
 	id = msgget(o->key, IPC_CREAT | IPC_EXCL | 0600);
 	r = check_id(k, o, id);
 	if (r == 0 && msgctl(id, IPC_STAT, &ds) < 0)
@@ -636,7 +678,9 @@ static int restore_one_msg(struct img_dir *d, struct ids_ctl *k, const IpcMsgQue
 			r = pr_perror_ret("SysV message queue id %d: cannot set owner %u:%u mode %#o", id,
 					  o->uid, o->gid, o->mode);
 	}
-	return end_create(k, r);
+	r = end_create(k, r);
+	put_back_msgmax(k->msgmax_fd, old);
+	return r;
 }
 
 static int restore_msg(struct img_dir *d)
@@ -651,6 +695,11 @@ static int restore_msg(struct img_dir *d)
 	if (r < 0)
 		return r;
 	r = open_next_id(&k, "msg", "SysV message queue");
+	if (r == 0) {
+		k.msgmax_fd = open("/proc/sys/kernel/msgmax", O_RDWR | O_CLOEXEC);
+		if (k.msgmax_fd < 0)
+			r = pr_perror_ret("cannot open /proc/sys/kernel/msgmax");
+	}
 	while (r >= 0 && (r = img_read_msg(rd, &ipc_msg_queue_entry__descriptor, &m)) > 0) {
 		_cleanup_pb_(ipc_msg_queue_entry) IpcMsgQueueEntry *e = (IpcMsgQueueEntry *)m;
 
@@ -660,6 +709,8 @@ static int restore_msg(struct img_dir *d)
 	}
 	if (k.next_id_fd >= 0)
 		close(k.next_id_fd);
+	if (k.msgmax_fd >= 0)
+		close(k.msgmax_fd);
 	img_close(rd);
 	return r < 0 ? r : 0;
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The objects of the tree's own ipc namespace (the program unshares it):
- * two SysV shm segments (one of several MiB, sparse), a semaphore set created
- * by another uid, a SysV message queue and two POSIX message queues. After
+ * two SysV shm segments (one of several MiB, sparse), a semaphore set and a
+ * SysV message queue created by another uid (one message larger than
+ * kernel/msgmax, lowered after it was sent), and two POSIX message queues. After
  * restore every id, key, owner, mode, size, value, byte and message order is
  * checked, and the sparse segment must still be mostly holes.
  */
@@ -20,6 +21,7 @@
 #define SMALL_SIZE  10000u
 #define SHM_BIG_ID  (2 * 32768 + 5) /* sequence 2, index 5 */
 #define MSG_NEXT_ID 77777	    /* asked for, not used yet: kept as a sysctl */
+#define MSGMAX	    4096
 
 union semun {
 	int val;
@@ -127,12 +129,11 @@ static void setup_sem_msg(void)
 		feat_die("semget");
 	if (semctl(sem_id, 0, SETALL, (union semun){.array = (unsigned short *)sem_values}) < 0)
 		feat_die("SETALL");
-	if (seteuid(0) < 0 || setegid(0) < 0)
-		feat_die("seteuid 0");
-
 	msg_id = msgget(0x9abc, IPC_CREAT | IPC_EXCL | 0600);
 	if (msg_id < 0)
 		feat_die("msgget");
+	if (seteuid(0) < 0 || setegid(0) < 0)
+		feat_die("seteuid 0");
 	for (size_t i = 0; i < sizeof(sysv_msgs) / sizeof(sysv_msgs[0]); i++) {
 		struct {
 			long type;
@@ -147,6 +148,8 @@ static void setup_sem_msg(void)
 	}
 	set_owner_ipc(msg_id, msgctl_v, 0620, 1000, 1000);
 	write_sysctl("/proc/sys/kernel/msg_next_id", MSG_NEXT_ID);
+	/* lowered after the 8000-byte message went in: restore must still put it back */
+	write_sysctl("/proc/sys/kernel/msgmax", MSGMAX);
 }
 
 static void setup_mq(void)
@@ -256,7 +259,7 @@ static void check_msg(void)
 		feat_fail("message queue id %d: %s", msg_id, strerror(errno));
 		return;
 	}
-	check_perm("message queue", &ds.msg_perm, 0x9abc, 0620, 1000, 1000, 0, 0);
+	check_perm("message queue", &ds.msg_perm, 0x9abc, 0620, 1000, 1000, 4242, 4343);
 	FEAT_CHECK(ds.msg_qnum == 5, "message queue: %lu messages, want 5", (unsigned long)ds.msg_qnum);
 	for (size_t i = 0; i < sizeof(sysv_msgs) / sizeof(sysv_msgs[0]); i++) {
 		struct {
@@ -350,6 +353,8 @@ int main(int argc, char **argv)
 	check_mq();
 	next = read_sysctl("/proc/sys/kernel/msg_next_id");
 	FEAT_CHECK(next == MSG_NEXT_ID, "kernel/msg_next_id is %ld, want %d", next, MSG_NEXT_ID);
+	next = read_sysctl("/proc/sys/kernel/msgmax");
+	FEAT_CHECK(next == MSGMAX, "kernel/msgmax is %ld, want %d", next, MSGMAX);
 	next = read_sysctl("/proc/sys/kernel/shm_next_id");
 	FEAT_CHECK(next == -1, "kernel/shm_next_id is %ld, want -1 (used)", next);
 	return feat_done();
