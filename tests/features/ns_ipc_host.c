@@ -2,7 +2,8 @@
 /*
  * A tree in criu's (the host's) ipc namespace: its objects are not the tree's
  * to dump. A SysV message queue and a POSIX queue made here must come through
- * dump and restore untouched: same id, same messages, nothing drained or added.
+ * dump and restore untouched: same id, same messages, nothing drained or added;
+ * a descriptor of the POSIX queue is reopened in the same namespace.
  */
 #include <mqueue.h>
 #include <sys/ipc.h>
@@ -68,9 +69,17 @@ int main(int argc, char **argv)
 		die("mq_open");
 	if (mq_send(q, "one", 3, 1) < 0 || mq_send(q, "two", 3, 2) < 0)
 		die("mq_send");
-	mq_close(q);
+	/* q stays open: its descriptor is reopened by name, in this same namespace */
 	feat_ready();
 	feat_wait_go();
+
+	if (mq_getattr(q, &a) < 0)
+		feat_fail("the kept descriptor of %s: %s", mq_name, strerror(errno));
+	else
+		FEAT_CHECK(a.mq_curmsgs == 2 && a.mq_flags == O_NONBLOCK,
+			   "the kept descriptor of %s: %ld messages, flags %#lx", mq_name, a.mq_curmsgs,
+			   a.mq_flags);
+	mq_close(q);
 
 	FEAT_CHECK(ns_ino("self") == ino, "the ipc namespace changed: %lu, was %lu", ns_ino("self"), ino);
 	if (msgctl(msg_id, IPC_STAT, &ds) < 0) {

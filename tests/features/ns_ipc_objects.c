@@ -3,7 +3,8 @@
  * The objects of the tree's own ipc namespace (the program unshares it):
  * two SysV shm segments (one of several MiB, sparse), a semaphore set and a
  * SysV message queue created by another uid (one message larger than
- * kernel/msgmax, lowered after it was sent), and two POSIX message queues. After
+ * kernel/msgmax, lowered after it was sent), and two POSIX message queues, one
+ * of them held open by a descriptor. After
  * restore every id, key, owner, mode, size, value, byte and message order is
  * checked, and the sparse segment must still be mostly holes.
  */
@@ -43,6 +44,7 @@ static const struct {
 static const int mq_order[] = {1, 2, 3, 0, 4};
 
 static int shm_big, shm_small, sem_id, msg_id;
+static mqd_t held = (mqd_t)-1; /* a descriptor of /feat-mq kept across dump and restore */
 
 static unsigned char pattern(unsigned int salt, size_t i)
 {
@@ -165,6 +167,9 @@ static void setup_mq(void)
 	if (fchown(q, 1000, 1002) < 0 || fchmod(q, 0640) < 0)
 		feat_die("fchown mq");
 	mq_close(q);
+	held = mq_open("/feat-mq", O_WRONLY | O_NONBLOCK);
+	if (held == (mqd_t)-1)
+		feat_die("mq_open /feat-mq again");
 	q2 = mq_open("/empty-q", O_RDWR | O_CREAT | O_EXCL, 0600, &e);
 	if (q2 == (mqd_t)-1)
 		feat_die("mq_open /empty-q");
@@ -316,6 +321,27 @@ static void check_mq(void)
 			   mq_msgs[w].text, mq_msgs[w].prio);
 	}
 	mq_close(q);
+	/* the kept descriptor: the same queue, write-only and non-blocking */
+	if (mq_getattr(held, &a) < 0) {
+		feat_fail("the kept /feat-mq descriptor: %s", strerror(errno));
+	} else {
+		FEAT_CHECK(a.mq_flags == O_NONBLOCK && a.mq_maxmsg == 8 && a.mq_curmsgs == 0,
+			   "the kept /feat-mq descriptor: flags %#lx maxmsg %ld curmsgs %ld", a.mq_flags,
+			   a.mq_maxmsg, a.mq_curmsgs);
+		FEAT_CHECK((fcntl(held, F_GETFL) & O_ACCMODE) == O_WRONLY,
+			   "the kept descriptor is not O_WRONLY");
+		if (mq_send(held, "via-held", 8, 4) < 0)
+			feat_fail("mq_send through the kept descriptor: %s", strerror(errno));
+		q = mq_open("/feat-mq", O_RDONLY | O_NONBLOCK);
+		if (q != (mqd_t)-1) {
+			char buf[256];
+			ssize_t n = mq_receive(q, buf, sizeof(buf), NULL);
+
+			FEAT_CHECK(n == 8 && !memcmp(buf, "via-held", 8),
+				   "the kept descriptor is another queue");
+			mq_close(q);
+		}
+	}
 	q = mq_open("/empty-q", O_RDONLY | O_NONBLOCK);
 	if (q == (mqd_t)-1 || mq_getattr(q, &a) < 0)
 		feat_fail("/empty-q: %s", strerror(errno));
