@@ -210,7 +210,9 @@ static int refill(struct img_dir *d, const IpcMqEntry *e, mqd_t q)
 				       img_reader_name(rd), what, msg->type, msg->data.len);
 			break;
 		}
-		if (mq_send(q, (char *)msg->data.data, msg->data.len, (unsigned int)msg->type) < 0)
+		/* an empty message unpacks as NULL; mq_send wants a buffer */
+		if (mq_send(q, msg->data.len ? (char *)msg->data.data : (char *)"", msg->data.len,
+			    (unsigned int)msg->type) < 0)
 			r = pr_perror_ret("%s: cannot send a message of priority %" PRId64, what, msg->type);
 	}
 	img_close(rd);

@@ -461,7 +461,8 @@ static int fill_shm(struct img_dir *d, const IpcShmEntry *e, int id)
 				       img_reader_name(rd), c->offset, c->data.len, id, e->size);
 			break;
 		}
-		memcpy(addr + c->offset, c->data.data, c->data.len);
+		if (c->data.len) /* an empty bytes field unpacks as NULL */
+			memcpy(addr + c->offset, c->data.data, c->data.len);
 	}
 	shmdt(addr);
 	img_close(rd);
@@ -627,7 +628,8 @@ static int send_msgs(struct img_dir *d, const IpcMsgQueueEntry *e, int id)
 			break;
 		}
 		buf[0] = (long)msg->type;
-		memcpy(buf + 1, msg->data.data, msg->data.len);
+		if (msg->data.len) /* an empty message unpacks as NULL */
+			memcpy(buf + 1, msg->data.data, msg->data.len);
 		if (msgsnd(id, buf, msg->data.len, IPC_NOWAIT) < 0)
 			r = pr_perror_ret("%s: cannot put back a message of type %" PRId64 " (%zu bytes)",
 					  what, msg->type, msg->data.len);
