@@ -1,22 +1,34 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * ipc namespace: its sysctls (kernel shm, msg, sem limits and next ids;
- * fs/mqueue limits: all per ipc namespace). SysV objects and POSIX message queues
- * are not dumped yet: a namespace holding any is refused by name.
+ * fs/mqueue limits: all per ipc namespace) and its objects (ipc_sysv.c,
+ * ipc_mq.c). Restore order: the limits, then the objects (each placed at its
+ * id through *_next_id), then every sysctl again, so that the next ids the
+ * tree had asked for and any limit raised on the way come back last.
  */
 #define LOG_PREFIX "ipc: "
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <linux/securebits.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "images/ns.pb-c.h"
+#include "ipc_objs.h"
 #include "log.h"
 #include "ns_priv.h"
+
+#define MAX_MQUEUES 1024
 
 static const char *const ipc_sysctls[] = {
 	"kernel/shmmax",	"kernel/shmall",	 "kernel/shmmni",	  "kernel/shm_rmid_forced",
@@ -28,40 +40,41 @@ static const char *const ipc_sysctls[] = {
 
 struct ipc_state {
 	char value[NR_SYSCTLS][128];
-	int objects[4]; /* shm, sem, msg, posix mq */
+	int nr_mq; /* > MAX_MQUEUES: too many */
+	struct ipc_mq_name mq[MAX_MQUEUES];
 };
 
-static int count_lines(const char *path)
-{
-	char line[512];
-	int n = -1; /* the header */
-	FILE *f = fopen(path, "re");
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		n++;
-	fclose(f);
-	return n < 0 ? 0 : n;
-}
-
-static int count_mqueues(void)
+/* The POSIX queues: names and owners, from a private mount of this ipc ns's mqueue fs. */
+static int list_mqueues(struct ipc_state *s)
 {
 	struct dirent *de;
 	DIR *dir;
-	int n = 0;
 
-	/* a private mount of this ipc ns's mqueue fs, in a private mount ns */
 	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
 	    mount("mqueue", "/tmp", "mqueue", 0, NULL) < 0)
 		return -errno;
 	dir = opendir("/tmp");
 	if (!dir)
 		return -errno;
-	while ((de = readdir(dir)))
-		n += de->d_name[0] != '.';
+	while ((de = readdir(dir))) {
+		struct ipc_mq_name *q = &s->mq[s->nr_mq];
+		struct stat st;
+
+		if (de->d_name[0] == '.' && (!de->d_name[1] || (de->d_name[1] == '.' && !de->d_name[2])))
+			continue;
+		if (s->nr_mq++ >= MAX_MQUEUES)
+			continue;
+		if (fstatat(dirfd(dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			closedir(dir);
+			return -errno;
+		}
+		snprintf(q->name, sizeof(q->name), "%s", de->d_name);
+		q->uid = st.st_uid;
+		q->gid = st.st_gid;
+		q->mode = st.st_mode & 07777;
+	}
 	closedir(dir);
-	return n;
+	return 0;
 }
 
 static int read_ipc(void *arg)
@@ -85,11 +98,7 @@ static int read_ipc(void *arg)
 			n--;
 		s->value[i][n] = 0;
 	}
-	s->objects[0] = count_lines("/proc/sysvipc/shm");
-	s->objects[1] = count_lines("/proc/sysvipc/sem");
-	s->objects[2] = count_lines("/proc/sysvipc/msg");
-	s->objects[3] = count_mqueues();
-	return 0;
+	return list_mqueues(s);
 }
 
 static int write_sysctls(struct img_dir *d, struct ipc_state *s)
@@ -115,28 +124,56 @@ static int write_sysctls(struct img_dir *d, struct ipc_state *s)
 	return img_commit(w);
 }
 
+/* In the tree's ipc namespace for a moment: SysV calls and mq_open act on the caller's. */
+static int dump_objects(pid_t pid, struct img_dir *d, const struct ipc_state *s)
+{
+	struct ipc_dump_ctx c = { .d = d, .pid = pid };
+	char path[64];
+	int own, target, r;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/ipc", pid);
+	own = open("/proc/self/ns/ipc", O_RDONLY | O_CLOEXEC);
+	if (own < 0)
+		return pr_perror_ret("cannot open /proc/self/ns/ipc");
+	target = open(path, O_RDONLY | O_CLOEXEC);
+	if (target < 0 || setns(target, CLONE_NEWIPC) < 0) {
+		r = pr_perror_ret("pid %d: cannot enter its ipc namespace (%s)", pid, path);
+		goto out;
+	}
+	for (size_t i = 0; i < NR_SYSCTLS; i++)
+		if (!strcmp(ipc_sysctls[i], "kernel/shm_rmid_forced"))
+			c.shm_rmid_forced = !strcmp(s->value[i], "1");
+	r = ipc_sysv_dump(&c);
+	if (r >= 0)
+		r = ipc_mq_dump(&c, s->mq, (size_t)s->nr_mq);
+	if (setns(own, CLONE_NEWIPC) < 0) {
+		pr_perror("cannot go back to criu's ipc namespace");
+		abort(); /* criu must never go on in the tree's namespace */
+	}
+out:
+	if (target >= 0)
+		close(target);
+	close(own);
+	return r;
+}
+
 int ipc_ns_dump(pid_t pid, struct img_dir *d)
 {
-	static const char *const what[] = { "SysV shared memory", "SysV semaphores", "SysV message queues",
-					    "POSIX message queues" };
 	struct ipc_state *s = ns_shared_alloc(sizeof(*s));
 	int r;
 
 	if (!s)
 		return -ENOMEM;
 	r = ns_call_in(pid, NS_IPC, read_ipc, s);
-	if (r < 0) {
-		ns_shared_free(s, sizeof(*s));
-		return pr_err_ret(r, "pid %d: cannot read its ipc namespace", pid);
-	}
-	for (int i = 0; i < 4; i++)
-		if (s->objects[i] != 0) {
-			r = pr_err_ret(-EOPNOTSUPP, "pid %d: not supported yet: %s in the ipc namespace (%d)", pid,
-				       what[i], s->objects[i]);
-			ns_shared_free(s, sizeof(*s));
-			return r;
-		}
-	r = write_sysctls(d, s);
+	if (r < 0)
+		r = pr_err_ret(r, "pid %d: cannot read its ipc namespace", pid);
+	else if (s->nr_mq > MAX_MQUEUES)
+		r = pr_err_ret(-EOPNOTSUPP, "pid %d: not supported yet: more than %d POSIX message queues (%d)", pid,
+			       MAX_MQUEUES, s->nr_mq);
+	if (r >= 0)
+		r = dump_objects(pid, d, s);
+	if (r >= 0)
+		r = write_sysctls(d, s);
 	ns_shared_free(s, sizeof(*s));
 	return r;
 }
@@ -149,7 +186,22 @@ static int known_sysctl(const char *name)
 	return 0;
 }
 
-int ipc_ns_restore(struct img_dir *d)
+static int write_sysctl(const char *name, const char *value)
+{
+	char path[128];
+	int fd, r = 0;
+
+	snprintf(path, sizeof(path), "/proc/sys/%s", name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, value, strlen(value)) < 0)
+		r = pr_perror_ret("cannot set %s to %s", path, value);
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
+/* Every sysctl of ipcns.img; the *_next_id ones only if with_next_ids. */
+static int restore_sysctls(struct img_dir *d, bool with_next_ids)
 {
 	struct img_reader *rd = NULL;
 	ProtobufCMessage *m;
@@ -161,23 +213,63 @@ int ipc_ns_restore(struct img_dir *d)
 		return r;
 	while ((r = img_read_msg(rd, &ipc_sysctl_entry__descriptor, &m)) > 0) {
 		IpcSysctlEntry *e = (IpcSysctlEntry *)m;
-		char path[128];
-		int fd;
 
-		if (!known_sysctl(e->name)) {
+		if (!known_sysctl(e->name))
 			r = pr_err_ret(-EBADMSG, "ipcns.img: unknown sysctl %s", e->name);
-		} else {
-			snprintf(path, sizeof(path), "/proc/sys/%s", e->name);
-			fd = open(path, O_WRONLY | O_CLOEXEC);
-			if (fd < 0 || write(fd, e->value, strlen(e->value)) < 0)
-				r = pr_perror_ret("cannot set %s to %s", path, e->value);
-			if (fd >= 0)
-				close(fd);
-		}
+		else if (with_next_ids || !strstr(e->name, "_next_id"))
+			r = write_sysctl(e->name, e->value);
 		ipc_sysctl_entry__free_unpacked(e, NULL);
 		if (r < 0)
 			break;
 	}
 	img_close(rd);
 	return r < 0 ? r : 0;
+}
+
+/*
+ * In a child (it shares the new ipc ns): it acts as each object's creator, keeping
+ * its capabilities across setresuid, and lifts RLIMIT_MSGQUEUE for the POSIX queues.
+ */
+static int restore_objects(struct img_dir *d)
+{
+	int st, r;
+	pid_t child = fork();
+
+	if (child < 0)
+		return pr_perror_ret("cannot fork to restore the ipc objects");
+	if (child == 0) {
+		struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
+
+		if (prctl(PR_SET_SECUREBITS, SECBIT_NO_SETUID_FIXUP) < 0)
+			pr_warn("SECBIT_NO_SETUID_FIXUP: %s: objects are created by criu's uid\n", strerror(errno));
+		/* without CAP_SYS_RESOURCE: up to the hard limit (the queues are charged to criu's user) */
+		if (setrlimit(RLIMIT_MSGQUEUE, &rl) < 0 && getrlimit(RLIMIT_MSGQUEUE, &rl) == 0) {
+			rl.rlim_cur = rl.rlim_max;
+			setrlimit(RLIMIT_MSGQUEUE, &rl);
+			pr_info("RLIMIT_MSGQUEUE stays at %llu bytes for the POSIX queues\n",
+				(unsigned long long)rl.rlim_max);
+		}
+		r = ipc_sysv_restore(d);
+		if (r == 0)
+			r = ipc_mq_restore(d);
+		_exit(r < 0 ? (-r & 0xff) : 0);
+	}
+	while (waitpid(child, &st, 0) < 0)
+		if (errno != EINTR)
+			return pr_perror_ret("cannot wait for the ipc objects' restore (pid %d)", child);
+	if (!WIFEXITED(st))
+		return pr_err_ret(-EIO, "the ipc objects' restore (pid %d) was killed", child);
+	r = -WEXITSTATUS(st);
+	return r < 0 ? pr_err_ret(r, "cannot restore the ipc namespace's objects (see above)") : 0;
+}
+
+int ipc_ns_restore(struct img_dir *d)
+{
+	int r = restore_sysctls(d, false);
+
+	if (r == 0)
+		r = restore_objects(d);
+	if (r == 0)
+		r = restore_sysctls(d, true);
+	return r;
 }

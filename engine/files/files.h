@@ -181,5 +181,6 @@ extern const struct fd_ops regular_fd_ops, directory_fd_ops, chardev_fd_ops, pip
 extern const struct fd_ops eventfd_fd_ops, signalfd_fd_ops, timerfd_fd_ops, epoll_fd_ops, inotify_fd_ops,
 	fanotify_fd_ops, pidfd_fd_ops;
 extern const struct fd_ops inet_sk_fd_ops, netlink_sk_fd_ops, packet_sk_fd_ops;
+extern const struct fd_ops mqueue_fd_ops;
 
 #endif

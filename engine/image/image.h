@@ -59,6 +59,12 @@ enum img_kind {
 	IMG_UTSNS = 71,	  /* uts.img: hostname, domainname */
 	IMG_IPCNS = 72,	  /* ipc.img: ipc sysctls */
 	IMG_TIMENS = 73,  /* timens.img: the clocks at dump */
+	IMG_IPC_SHM = 74,      /* ipc-shm.img: SysV shared memory segments of the tree's ipc ns */
+	IMG_IPC_SHM_DATA = 75, /* ipc-shm-data-ID.img: one segment's populated bytes */
+	IMG_IPC_SEM = 76,      /* ipc-sem.img: SysV semaphore sets and their values */
+	IMG_IPC_MSG = 77,      /* ipc-msg.img: SysV message queues */
+	IMG_IPC_MQ = 78,       /* ipc-mq.img: POSIX message queues */
+	IMG_IPC_MSGS = 79,     /* ipc-msgs-ID.img: one queue's messages, in order */
 	IMG_CGROUP = 80,  /* cgroup.img: the tree's cgroup sets, membership and properties (cgroup/) */
 	IMG_MNTNS = 100,  /* mnt.img: the tree's mounts (ns/mnt.c) */
 	IMG_TMPFS = 101,  /* tmpfs-ID.img: the files of a tmpfs mount, as a tar stream */

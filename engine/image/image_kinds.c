@@ -7,6 +7,7 @@
 #include "images/core.pb-c.h"
 #include "images/files.pb-c.h"
 #include "images/inventory.pb-c.h"
+#include "images/ipc.pb-c.h"
 #include "images/mm.pb-c.h"
 #include "images/mnt.pb-c.h"
 #include "images/ns.pb-c.h"
@@ -34,6 +35,12 @@ static const struct img_kind_info kinds[IMG_KIND_MAX] = {
 	[IMG_UTSNS] = { .name = "utsns", .desc = &uts_entry__descriptor },
 	[IMG_IPCNS] = { .name = "ipcns", .desc = &ipc_sysctl_entry__descriptor },
 	[IMG_TIMENS] = { .name = "timens", .desc = &timens_entry__descriptor },
+	[IMG_IPC_SHM] = { .name = "ipc-shm", .desc = &ipc_shm_entry__descriptor },
+	[IMG_IPC_SHM_DATA] = { .name = "ipc-shm-data", .per_id = true, .desc = &ipc_shm_chunk__descriptor },
+	[IMG_IPC_SEM] = { .name = "ipc-sem", .desc = &ipc_sem_entry__descriptor },
+	[IMG_IPC_MSG] = { .name = "ipc-msg", .desc = &ipc_msg_queue_entry__descriptor },
+	[IMG_IPC_MQ] = { .name = "ipc-mq", .desc = &ipc_mq_entry__descriptor },
+	[IMG_IPC_MSGS] = { .name = "ipc-msgs", .per_id = true, .desc = &ipc_message__descriptor },
 	[IMG_CGROUP] = { .name = "cgroup", .desc = &cgroup_entry__descriptor },
 	[IMG_MNTNS] = { .name = "mnt", .desc = &mnt_entry__descriptor },
 	[IMG_TMPFS] = { .name = "tmpfs", .per_id = true, .desc = &blob_chunk__descriptor },

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * A task with a SysV shm segment attached: the segment would come back (the
+ * tree has its own ipc namespace) but not the attachment, so the dump is
+ * refused by name (engine/mem) and the mapping and its bytes stay as they were.
+ */
+// criu-expect: dump-refused
+#include <sched.h>
+#include <sys/ipc.h>
+#include <sys/shm.h>
+
+#include "feature.h"
+
+int main(int argc, char **argv)
+{
+	char *p;
+	int id;
+
+	feat_init(argc, argv);
+	if (unshare(CLONE_NEWIPC) < 0)
+		feat_die("unshare(CLONE_NEWIPC)");
+	id = shmget(0x5151, 3 * 4096, IPC_CREAT | 0600);
+	if (id < 0)
+		feat_die("shmget");
+	p = shmat(id, NULL, 0);
+	if (p == (void *)-1)
+		feat_die("shmat");
+	strcpy(p + 4096, "attached");
+	feat_ready();
+	feat_wait_go();
+	FEAT_CHECK(!strcmp(p + 4096, "attached"), "the attached segment lost its bytes");
+	p[0] = 1; /* still writable */
+	return feat_done();
+}
