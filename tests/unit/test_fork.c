@@ -39,7 +39,7 @@ static struct pstree_item *add(struct pstree *t, struct pstree_item *parent, pid
 {
 	struct pstree_item *it = calloc(1, sizeof(*it));
 
-	it->pid = pid;
+	it->pid = it->vpid = pid;
 	it->ppid = parent ? parent->pid : 0;
 	it->pgid = pgid;
 	it->sid = sid;

@@ -425,7 +425,7 @@ static void remove_tmpdir(void)
 		printf("    could not remove %s\n", tmpdir);
 }
 
-/* --external: unix[INO] is implemented (engine/files/sk_unix.c); other forms are not yet. */
+/* --external: unix[INO], namespaces and mnt[] are implemented; tty[] is not yet. */
 static void test_external_forms(void)
 {
 	struct cr_opts o;
@@ -433,10 +433,14 @@ static void test_external_forms(void)
 	CHECK_EQ_INT(parse(&o, "dump -t 1 --external unix[5555] --ext-unix-sk=77"), 0);
 	CHECK_EQ_INT(opts_check_supported(&o), 0);
 	opts_free(&o);
-	CHECK_EQ_INT(parse(&o, "dump -t 1 --external mnt[a]:b"), 0);
+	CHECK_EQ_INT(parse(&o, "dump -t 1 --external mnt[/a]:b --ext-mount-map /c:d"), 0);
+	CHECK_EQ_INT(opts_check_supported(&o), 0);
+	CHECK_EQ_STR(o.external.v[o.external.n - 1], "mnt[/c]:d");
+	opts_free(&o);
+	CHECK_EQ_INT(parse(&o, "dump -t 1 --external tty[34816:0]:term"), 0);
 	log_reset_first_error();
 	CHECK_EQ_INT(opts_check_supported(&o), -EOPNOTSUPP);
-	CHECK_ERR_MENTIONS("not supported yet: --external mnt[a]:b");
+	CHECK_ERR_MENTIONS("not supported yet: --external tty[34816:0]:term");
 	opts_free(&o);
 }
 

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The mountinfo parser of ns/mnt.c, on the kernel's text (a runc container's) and on broken text. */
+#include <errno.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/sysmacros.h>
+
+#include "mnt.h"
+#include "t.h"
+
+static const char runc_mountinfo[] =
+	"64 42 254:0 /tmp/rb/bundle/rootfs / rw,relatime - ext4 /dev/vda rw,discard\n"
+	"65 64 0:39 / /proc rw,relatime - proc proc rw\n"
+	"66 64 0:40 / /dev rw,nosuid - tmpfs tmpfs rw,size=65536k,mode=755\n"
+	"67 66 0:41 / /dev/pts rw,nosuid,noexec,relatime - devpts devpts rw,gid=5,mode=620,ptmxmode=666\n"
+	"70 64 0:43 / /sys ro,nosuid,nodev,noexec,relatime - sysfs sysfs ro\n"
+	"46 65 0:39 /sys /proc/sys ro,relatime - proc proc rw\n"
+	"48 65 0:40 /null /proc/keys rw,nosuid - tmpfs tmpfs rw,size=65536k,mode=755\n"
+	"90 64 0:40 /a\\040b /with\\040space rw - tmpfs tmpfs rw\n";
+
+static void test_runc(void)
+{
+	MntEntry **v = NULL;
+	size_t n = 0;
+
+	CHECK_EQ_INT(mnt_parse_mountinfo(runc_mountinfo, &v, &n), 0);
+	if (n != 8) {
+		CHECK_EQ_INT((int)n, 8);
+		mnt_entries_free(v, n);
+		return;
+	}
+	CHECK(v[0]->id == 64 && v[0]->parent_id == 42 && v[0]->dev == makedev(254, 0));
+	CHECK_EQ_STR(v[0]->root, "/tmp/rb/bundle/rootfs");
+	CHECK_EQ_STR(v[0]->mountpoint, "/");
+	CHECK_EQ_STR(v[0]->fstype, "ext4");
+	CHECK_EQ_STR(v[0]->options, "discard");
+	CHECK(v[0]->flags == MS_RELATIME && !v[0]->sb_ro);
+	CHECK_EQ_STR(v[3]->options, "gid=5,mode=620,ptmxmode=666");
+	CHECK(v[3]->flags == (MS_NOSUID | MS_NOEXEC | MS_RELATIME));
+	/* sysfs: read-only both as a mount and as a filesystem */
+	CHECK(v[4]->flags & MS_RDONLY);
+	CHECK(v[4]->sb_ro);
+	CHECK_EQ_STR(v[4]->options, "");
+	CHECK_EQ_STR(v[5]->root, "/sys");
+	CHECK_EQ_STR(v[5]->mountpoint, "/proc/sys");
+	/* octal escapes */
+	CHECK_EQ_STR(v[7]->root, "/a b");
+	CHECK_EQ_STR(v[7]->mountpoint, "/with space");
+	mnt_entries_free(v, n);
+}
+
+static void test_broken(void)
+{
+	MntEntry **v = NULL;
+	size_t n = 0;
+
+	CHECK_EQ_INT(mnt_parse_mountinfo("", &v, &n), -EBADMSG);
+	CHECK_EQ_INT(mnt_parse_mountinfo("64 42 254:0 / / rw\n", &v, &n), -EBADMSG); /* no " - " */
+	CHECK_EQ_INT(mnt_parse_mountinfo("x 42 254:0 / / rw - ext4 /dev/vda rw\n", &v, &n), -EBADMSG);
+	CHECK_EQ_INT(mnt_parse_mountinfo("64 42 254:0 / / rw - ext4\n", &v, &n), -EBADMSG);
+	/* propagation is reported, not ignored */
+	CHECK_EQ_INT(mnt_parse_mountinfo("64 42 254:0 / / rw shared:1 - ext4 /dev/vda rw\n", &v, &n), -EREMOTE);
+	CHECK_EQ_INT(mnt_parse_mountinfo("64 42 254:0 / / rw master:3 - ext4 /dev/vda rw\n", &v, &n), -EREMOTE);
+}
+
+int main(void)
+{
+	t_run("runc_mountinfo", test_runc);
+	t_run("broken", test_broken);
+	return t_done();
+}
