@@ -60,6 +60,11 @@ enum img_kind {
 	IMG_IPCNS = 72,	  /* ipc.img: ipc sysctls */
 	IMG_TIMENS = 73,  /* timens.img: the clocks at dump */
 	IMG_CGROUP = 80,  /* cgroup.img: the tree's cgroup sets, membership and properties (cgroup/) */
+	IMG_NETLINK = 90,   /* netlinks.img: the links of the tree's own net ns (ns/net_rtnl.c) */
+	IMG_NETADDR = 91,   /* netaddrs.img: their addresses */
+	IMG_NETROUTE = 92,  /* netroutes.img: its routes, every table */
+	IMG_NETSYSCTL = 93, /* netsysctls.img: its sysctls */
+	IMG_NETRULES = 94,  /* netrules.img: its iptables and nftables rules */
 	IMG_KIND_MAX,
 };
 

@@ -8,6 +8,7 @@
 #include "images/files.pb-c.h"
 #include "images/inventory.pb-c.h"
 #include "images/mm.pb-c.h"
+#include "images/net.pb-c.h"
 #include "images/ns.pb-c.h"
 #include "images/pagemap.pb-c.h"
 #include "images/sk-inet.pb-c.h"
@@ -33,6 +34,11 @@ static const struct img_kind_info kinds[IMG_KIND_MAX] = {
 	[IMG_UTSNS] = { .name = "utsns", .desc = &uts_entry__descriptor },
 	[IMG_IPCNS] = { .name = "ipcns", .desc = &ipc_sysctl_entry__descriptor },
 	[IMG_TIMENS] = { .name = "timens", .desc = &timens_entry__descriptor },
+	[IMG_NETLINK] = { .name = "netlinks", .desc = &net_link_entry__descriptor },
+	[IMG_NETADDR] = { .name = "netaddrs", .desc = &net_addr_entry__descriptor },
+	[IMG_NETROUTE] = { .name = "netroutes", .desc = &net_route_entry__descriptor },
+	[IMG_NETSYSCTL] = { .name = "netsysctls", .desc = &net_sysctl_entry__descriptor },
+	[IMG_NETRULES] = { .name = "netrules", .desc = &net_rules_entry__descriptor },
 	[IMG_CGROUP] = { .name = "cgroup", .desc = &cgroup_entry__descriptor },
 	[IMG_MM] = { .name = "mm", .per_id = true, .head = &mm_entry__descriptor, .desc = &vma_entry__descriptor },
 };
