@@ -582,6 +582,11 @@ static int restore_firewall(const struct net_images *ni)
 						  k == 0 ? nft[0] : ipt[0], r, err ? err : "");
 			pr_info("%s rules restored\n", e->tool);
 		}
+	return 0;
+}
+
+static int check_rules(const struct net_images *ni)
+{
 	for (size_t i = 0; i < ni->n_rules; i++)
 		if (strcmp(ni->rules[i]->tool, "nft") && strcmp(ni->rules[i]->tool, "iptables") &&
 		    strcmp(ni->rules[i]->tool, "ip6tables"))
@@ -691,6 +696,17 @@ static int net_images_load(struct img_dir *d, const struct cr_opts *o, struct ne
 		r = load_all(d, IMG_NETRULES, &net_rules_entry__descriptor, (void ***)&ni->rules, &ni->n_rules);
 	if (r == 0)
 		r = net_rtnl_check(ni, o);
+	if (r == 0)
+		r = check_rules(ni);
+	for (size_t i = 0; r == 0 && i < ni->n_sysctls; i++)
+		if (for_each_ns_sysctl(match_sysctl, ni->sysctls[i]->name) != 1 || !sysctl_value_ok(ni->sysctls[i]->value))
+			r = pr_err_ret(-EBADMSG, "netsysctls.img: sysctl %.64s: not one criu restores, or a bad value",
+				       ni->sysctls[i]->name);
+	for (size_t i = 0; r == 0 && i < ni->n_links; i++)
+		for (size_t k = 0; r == 0 && k < ni->links[i]->n_conf; k++)
+			if (!is_conf_key(ni->links[i]->conf[k]->name) || !sysctl_value_ok(ni->links[i]->conf[k]->value))
+				r = pr_err_ret(-EBADMSG, "netlinks.img: link %s: sysctl %.64s: not one criu restores, or a bad value",
+					       ni->links[i]->name, ni->links[i]->conf[k]->name);
 	return r;
 }
 

@@ -505,7 +505,7 @@ static int check_link(const struct net_images *ni, const NetLinkEntry *e, const 
 	const NetLinkEntry *p;
 
 	if (!ifname_ok(e->name) || e->ifindex == 0 || e->ifindex > INT32_MAX)
-		return pr_err_ret(-EBADMSG, "netlinks.img: a bad link name or ifindex (%u)", e->ifindex);
+		return pr_err_ret(-EBADMSG, "netlinks.img: link %.32s: a bad name or ifindex (%u)", e->name, e->ifindex);
 	if (e->has_address && e->address.len > 32)
 		return pr_err_ret(-EBADMSG, "netlinks.img: link %s: a %zu-byte address", e->name, e->address.len);
 	if (e->n_conf > 64)
