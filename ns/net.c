@@ -38,15 +38,18 @@
 #include "ns_priv.h"
 
 const char *const net_conf_keys[] = {
-	"ipv4/forwarding",   "ipv4/rp_filter",	  "ipv4/proxy_arp",  "ipv4/accept_local",
+	"ipv4/forwarding",     "ipv4/rp_filter",  "ipv4/proxy_arp",    "ipv4/accept_local",
 	"ipv4/route_localnet", "ipv4/arp_ignore", "ipv6/disable_ipv6", "ipv6/forwarding",
-	"ipv6/accept_ra",    "ipv6/accept_dad",	  "ipv6/autoconf",
+	"ipv6/accept_ra",      "ipv6/accept_dad", "ipv6/autoconf",
 };
 const size_t net_nr_conf_keys = sizeof(net_conf_keys) / sizeof(net_conf_keys[0]);
 
 /* The namespace's own; then conf/all and conf/default (set before links are made: they inherit default). */
 static const char *const net_sysctls[] = {
-	"net/ipv4/ip_forward", "net/ipv4/ip_local_port_range", "net/ipv4/ping_group_range", "net/core/somaxconn",
+	"net/ipv4/ip_forward",
+	"net/ipv4/ip_local_port_range",
+	"net/ipv4/ping_group_range",
+	"net/core/somaxconn",
 };
 #define NR_NET_SYSCTLS (sizeof(net_sysctls) / sizeof(net_sysctls[0]))
 #define SYSCTL_MAX     256
@@ -176,7 +179,8 @@ int net_conf_write(const char *ifname, NetSysctlEntry *const *conf, size_t n)
 		int r;
 
 		if (!is_conf_key(conf[i]->name) || !sysctl_value_ok(conf[i]->value))
-			return pr_err_ret(-EBADMSG, "netlinks.img: link %s: sysctl %s is not one criu restores", ifname,
+			return pr_err_ret(-EBADMSG,
+					  "netlinks.img: link %s: sysctl %s is not one criu restores", ifname,
 					  conf[i]->name);
 		conf_path(path, sizeof(path), ifname, conf[i]->name);
 		r = net_sysctl_write(path, conf[i]->value);
@@ -189,7 +193,7 @@ int net_conf_write(const char *ifname, NetSysctlEntry *const *conf, size_t n)
 /* The names of netsysctls.img, in the order they are written back. */
 static int for_each_ns_sysctl(int (*fn)(const char *name, void *arg), void *arg)
 {
-	static const char *const confs[] = { "all", "default" };
+	static const char *const confs[] = {"all", "default"};
 	int r = 0;
 
 	for (size_t i = 0; r == 0 && i < NR_NET_SYSCTLS; i++)
@@ -246,7 +250,8 @@ static int restore_sysctls(const struct net_images *ni)
 		int r;
 
 		if (for_each_ns_sysctl(match_sysctl, e->name) != 1 || !sysctl_value_ok(e->value))
-			return pr_err_ret(-EBADMSG, "netsysctls.img: sysctl %s is not one criu restores", e->name);
+			return pr_err_ret(-EBADMSG, "netsysctls.img: sysctl %s is not one criu restores",
+					  e->name);
 		r = net_sysctl_write(e->name, e->value);
 		if (r < 0)
 			return r;
@@ -256,7 +261,7 @@ static int restore_sysctls(const struct net_images *ni)
 
 /* ---- the firewall ---- */
 
-static const char *const tool_dirs[] = { "/usr/sbin/", "/sbin/", "/usr/bin/", "/bin/", "/usr/local/sbin/" };
+static const char *const tool_dirs[] = {"/usr/sbin/", "/sbin/", "/usr/bin/", "/bin/", "/usr/local/sbin/"};
 
 static char *read_all_fd(int fd)
 {
@@ -362,19 +367,29 @@ static int nft_table_cb(struct nl_msg *msg, void *arg)
 static int nft_list_tables(struct nft_tables *t)
 {
 	struct nl_sock *sk = nl_socket_alloc();
-	struct nfgenmsg g = { .nfgen_family = AF_UNSPEC, .version = NFNETLINK_V0 };
+	struct nfgenmsg g = {.nfgen_family = AF_UNSPEC, .version = NFNETLINK_V0};
 	int r;
 
 	if (!sk)
 		return -ENOMEM;
 	r = nl_connect(sk, NETLINK_NETFILTER);
+	if (r < 0) {
+		/* no nfnetlink in this kernel: no nftables, no iptables-nft tables either */
+		nl_socket_free(sk);
+		pr_info("no nfnetlink (%s): no nftables tables\n", nl_geterror(r));
+		return 0;
+	}
+	r = nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, nft_table_cb, t);
 	if (r == 0)
-		r = nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, nft_table_cb, t);
-	if (r == 0)
-		r = nl_send_simple(sk, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETTABLE, NLM_F_DUMP, &g, sizeof(g));
+		r = nl_send_simple(sk, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETTABLE, NLM_F_DUMP, &g,
+				   sizeof(g));
 	if (r >= 0)
 		r = nl_recvmsgs_default(sk);
 	nl_socket_free(sk);
+	if (r == -NLE_OPNOTSUPP || r == -NLE_INVAL || r == -NLE_OBJ_NOTFOUND) {
+		pr_info("no nf_tables in this kernel (%s): no nftables tables\n", nl_geterror(r));
+		return 0;
+	}
 	if (r < 0)
 		return pr_err_ret(-EIO, "cannot list the nftables tables (%s)", nl_geterror(r));
 	return 0;
@@ -463,7 +478,8 @@ static int save_tool(char *const argv[], const char *what, char **ret)
 	int r = run_tool(argv, NULL, &out, &err);
 
 	if (r == -ENOENT)
-		return pr_err_ret(-ENOENT, "the namespace has %s, but %s is not installed: they would be lost", what,
+		return pr_err_ret(-ENOENT,
+				  "the namespace has %s, but %s is not installed: they would be lost", what,
 				  argv[0]);
 	if (r < 0)
 		return pr_err_ret(r, "cannot run %s", argv[0]);
@@ -478,8 +494,8 @@ static int save_tool(char *const argv[], const char *what, char **ret)
 
 static int dump_iptables(struct img_writer *w, const char *tables, bool v6, char **covered)
 {
-	static const char *const names[] = { "filter", "nat", "mangle", "raw", "security" };
-	char *argv[] = { v6 ? "ip6tables-save" : "iptables-save", NULL };
+	static const char *const names[] = {"filter", "nat", "mangle", "raw", "security"};
+	char *argv[] = {v6 ? "ip6tables-save" : "iptables-save", NULL};
 	_cleanup_free_ char *text = NULL;
 	bool any = false;
 	int r;
@@ -498,7 +514,8 @@ static int dump_iptables(struct img_writer *w, const char *tables, bool v6, char
 
 static int legacy_tables(void)
 {
-	static const char *const files[] = { "/proc/self/net/ip_tables_names", "/proc/self/net/ip6_tables_names" };
+	static const char *const files[] = {"/proc/self/net/ip_tables_names",
+					    "/proc/self/net/ip6_tables_names"};
 
 	for (size_t i = 0; i < 2; i++) {
 		char buf[64] = "";
@@ -508,7 +525,8 @@ static int legacy_tables(void)
 		if (fd >= 0)
 			close(fd);
 		if (n > 0)
-			return pr_err_ret(-EOPNOTSUPP, "not supported yet: iptables-legacy tables (%s lists %.*s)",
+			return pr_err_ret(-EOPNOTSUPP,
+					  "not supported yet: iptables-legacy tables (%s lists %.*s)",
 					  files[i], (int)strcspn(buf, "\n"), buf);
 	}
 	return 0;
@@ -516,7 +534,7 @@ static int legacy_tables(void)
 
 static int dump_firewall(struct img_dir *d)
 {
-	struct nft_tables t = { 0 };
+	struct nft_tables t = {0};
 	struct img_writer *w = NULL;
 	_cleanup_free_ char *covered = NULL;
 	int r = legacy_tables();
@@ -532,7 +550,7 @@ static int dump_firewall(struct img_dir *d)
 	}
 	/* the tables iptables-save did not cover: nft's */
 	if (r == 0 && t.n > 0) {
-		char *argv[] = { "nft", "list", "ruleset", NULL };
+		char *argv[] = {"nft", "list", "ruleset", NULL};
 		_cleanup_free_ char *all = NULL, *rest = NULL;
 		int covered_n = 0;
 
@@ -561,13 +579,13 @@ static int dump_firewall(struct img_dir *d)
 static int restore_firewall(const struct net_images *ni)
 {
 	/* nft's tables first: iptables-restore then adds its own */
-	static const char *const order[] = { "nft", "iptables", "ip6tables" };
+	static const char *const order[] = {"nft", "iptables", "ip6tables"};
 
 	for (size_t k = 0; k < 3; k++)
 		for (size_t i = 0; i < ni->n_rules; i++) {
 			const NetRulesEntry *e = ni->rules[i];
-			char *ipt[] = { k == 1 ? "iptables-restore" : "ip6tables-restore", "-w", NULL };
-			char *nft[] = { "nft", "-f", "-", NULL };
+			char *ipt[] = {k == 1 ? "iptables-restore" : "ip6tables-restore", "-w", NULL};
+			char *nft[] = {"nft", "-f", "-", NULL};
 			_cleanup_free_ char *out = NULL, *err = NULL;
 			int r;
 
@@ -575,8 +593,9 @@ static int restore_firewall(const struct net_images *ni)
 				continue;
 			r = run_tool(k == 0 ? nft : ipt, e->text, &out, &err);
 			if (r == -ENOENT)
-				return pr_err_ret(r, "netrules.img: %s rules to restore, but %s is not installed", e->tool,
-						  k == 0 ? nft[0] : ipt[0]);
+				return pr_err_ret(
+					r, "netrules.img: %s rules to restore, but %s is not installed",
+					e->tool, k == 0 ? nft[0] : ipt[0]);
 			if (r != 0)
 				return pr_err_ret(r < 0 ? r : -EIO, "netrules.img: %s failed (status %d): %s",
 						  k == 0 ? nft[0] : ipt[0], r, err ? err : "");
@@ -590,7 +609,8 @@ static int check_rules(const struct net_images *ni)
 	for (size_t i = 0; i < ni->n_rules; i++)
 		if (strcmp(ni->rules[i]->tool, "nft") && strcmp(ni->rules[i]->tool, "iptables") &&
 		    strcmp(ni->rules[i]->tool, "ip6tables"))
-			return pr_err_ret(-EBADMSG, "netrules.img: rules of an unknown tool %.32s", ni->rules[i]->tool);
+			return pr_err_ret(-EBADMSG, "netrules.img: rules of an unknown tool %.32s",
+					  ni->rules[i]->tool);
 	return 0;
 }
 
@@ -629,8 +649,8 @@ int net_ns_dump(pid_t pid, struct img_dir *d)
 
 #define MAX_RECORDS 65536
 
-static int load_all(struct img_dir *d, enum img_kind kind, const ProtobufCMessageDescriptor *desc, void ***ret,
-		    size_t *ret_n)
+static int load_all(struct img_dir *d, enum img_kind kind, const ProtobufCMessageDescriptor *desc,
+		    void ***ret, size_t *ret_n)
 {
 	struct img_reader *rd = NULL;
 	ProtobufCMessage *m;
@@ -647,8 +667,8 @@ static int load_all(struct img_dir *d, enum img_kind kind, const ProtobufCMessag
 	if (r < 0)
 		return r;
 	if (img_reader_count(rd) > MAX_RECORDS) {
-		r = pr_err_ret(-EBADMSG, "%s: %zu records, more than %d", img_reader_name(rd), img_reader_count(rd),
-			       MAX_RECORDS);
+		r = pr_err_ret(-EBADMSG, "%s: %zu records, more than %d", img_reader_name(rd),
+			       img_reader_count(rd), MAX_RECORDS);
 		img_close(rd);
 		return r;
 	}
@@ -688,24 +708,31 @@ static int net_images_load(struct img_dir *d, const struct cr_opts *o, struct ne
 	if (r == 0)
 		r = load_all(d, IMG_NETADDR, &net_addr_entry__descriptor, (void ***)&ni->addrs, &ni->n_addrs);
 	if (r == 0)
-		r = load_all(d, IMG_NETROUTE, &net_route_entry__descriptor, (void ***)&ni->routes, &ni->n_routes);
+		r = load_all(d, IMG_NETROUTE, &net_route_entry__descriptor, (void ***)&ni->routes,
+			     &ni->n_routes);
 	if (r == 0)
 		r = load_all(d, IMG_NETSYSCTL, &net_sysctl_entry__descriptor, (void ***)&ni->sysctls,
 			     &ni->n_sysctls);
 	if (r == 0)
-		r = load_all(d, IMG_NETRULES, &net_rules_entry__descriptor, (void ***)&ni->rules, &ni->n_rules);
+		r = load_all(d, IMG_NETRULES, &net_rules_entry__descriptor, (void ***)&ni->rules,
+			     &ni->n_rules);
 	if (r == 0)
 		r = net_rtnl_check(ni, o);
 	if (r == 0)
 		r = check_rules(ni);
 	for (size_t i = 0; r == 0 && i < ni->n_sysctls; i++)
-		if (for_each_ns_sysctl(match_sysctl, ni->sysctls[i]->name) != 1 || !sysctl_value_ok(ni->sysctls[i]->value))
-			r = pr_err_ret(-EBADMSG, "netsysctls.img: sysctl %.64s: not one criu restores, or a bad value",
+		if (for_each_ns_sysctl(match_sysctl, ni->sysctls[i]->name) != 1 ||
+		    !sysctl_value_ok(ni->sysctls[i]->value))
+			r = pr_err_ret(-EBADMSG,
+				       "netsysctls.img: sysctl %.64s: not one criu restores, or a bad value",
 				       ni->sysctls[i]->name);
 	for (size_t i = 0; r == 0 && i < ni->n_links; i++)
 		for (size_t k = 0; r == 0 && k < ni->links[i]->n_conf; k++)
-			if (!is_conf_key(ni->links[i]->conf[k]->name) || !sysctl_value_ok(ni->links[i]->conf[k]->value))
-				r = pr_err_ret(-EBADMSG, "netlinks.img: link %s: sysctl %.64s: not one criu restores, or a bad value",
+			if (!is_conf_key(ni->links[i]->conf[k]->name) ||
+			    !sysctl_value_ok(ni->links[i]->conf[k]->value))
+				r = pr_err_ret(-EBADMSG,
+					       "netlinks.img: link %s: sysctl %.64s: not one criu restores, "
+					       "or a bad value",
 					       ni->links[i]->name, ni->links[i]->conf[k]->name);
 	return r;
 }
@@ -717,7 +744,7 @@ bool net_ns_has_images(const struct img_dir *d)
 
 int net_ns_restore(struct img_dir *d, const struct cr_opts *o)
 {
-	struct net_images ni = { 0 };
+	struct net_images ni = {0};
 	_cleanup_close_ int outside = -EBADF;
 	int r = net_images_load(d, o, &ni);
 
@@ -738,8 +765,8 @@ int net_ns_restore(struct img_dir *d, const struct cr_opts *o)
 	if (r == 0)
 		r = restore_firewall(&ni);
 	if (r == 0)
-		pr_info("net namespace restored: %zu links, %zu addresses, %zu routes, %zu rule sets\n", ni.n_links,
-			ni.n_addrs, ni.n_routes, ni.n_rules);
+		pr_info("net namespace restored: %zu links, %zu addresses, %zu routes, %zu rule sets\n",
+			ni.n_links, ni.n_addrs, ni.n_routes, ni.n_rules);
 	net_images_free(&ni);
 	return r;
 }

@@ -40,9 +40,11 @@
 #define NET_MAX_ROUTES 65536
 
 /* The flags a user sets on a link (ip link set ... up/promisc/arp off...). */
-#define LINK_USER_FLAGS (IFF_UP | IFF_PROMISC | IFF_ALLMULTI | IFF_NOARP | IFF_MULTICAST | IFF_DEBUG | IFF_DYNAMIC)
+#define LINK_USER_FLAGS                                                                                      \
+	(IFF_UP | IFF_PROMISC | IFF_ALLMULTI | IFF_NOARP | IFF_MULTICAST | IFF_DEBUG | IFF_DYNAMIC)
 /* Address flags a restore asks for; the others are the kernel's state (tentative, secondary...). */
-#define ADDR_REQ_FLAGS (IFA_F_NODAD | IFA_F_HOMEADDRESS | IFA_F_MANAGETEMPADDR | IFA_F_NOPREFIXROUTE | IFA_F_MCAUTOJOIN)
+#define ADDR_REQ_FLAGS                                                                                       \
+	(IFA_F_NODAD | IFA_F_HOMEADDRESS | IFA_F_MANAGETEMPADDR | IFA_F_NOPREFIXROUTE | IFA_F_MCAUTOJOIN)
 
 static int nl_errno(int nlerr)
 {
@@ -133,10 +135,11 @@ static int link_kind(struct rtnl_link *l, const char **ret)
 	}
 	if (type && (!strcmp(type, "macvlan") || !strcmp(type, "macvtap")))
 		return pr_err_ret(-EOPNOTSUPP,
-				  "link %s (ifindex %d): not supported yet: a %s link (its lower link may be outside the namespace)",
+				  "link %s (ifindex %d): not supported yet: a %s link (its lower link may be "
+				  "outside the namespace)",
 				  name, ifindex, type);
-	return pr_err_ret(-EOPNOTSUPP, "link %s (ifindex %d): not supported yet: links of kind %s", name, ifindex,
-			  type ? type : "none (a physical or unnamed device)");
+	return pr_err_ret(-EOPNOTSUPP, "link %s (ifindex %d): not supported yet: links of kind %s", name,
+			  ifindex, type ? type : "none (a physical or unnamed device)");
 }
 
 static int dump_one_link(struct rtnl_link *l, struct img_writer *w)
@@ -160,12 +163,14 @@ static int dump_one_link(struct rtnl_link *l, struct img_writer *w)
 	if (!strcmp(kind, "veth")) {
 		if (rtnl_link_get_link_netnsid(l, &nsid) == 0) {
 			e.has_peer_outside = e.peer_outside = true;
-			pr_info("link %s: a veth whose peer is in another namespace (netnsid %d)\n", e.name, nsid);
+			pr_info("link %s: a veth whose peer is in another namespace (netnsid %d)\n", e.name,
+				nsid);
 		} else if (rtnl_link_get_link(l) > 0) {
 			e.has_peer_ifindex = true;
 			e.peer_ifindex = (uint32_t)rtnl_link_get_link(l);
 		} else {
-			return pr_err_ret(-EOPNOTSUPP, "link %s: not supported yet: a veth whose peer is gone", e.name);
+			return pr_err_ret(-EOPNOTSUPP,
+					  "link %s: not supported yet: a veth whose peer is gone", e.name);
 		}
 	}
 	r = net_conf_read(e.name, &e.conf, &e.n_conf);
@@ -217,15 +222,15 @@ static bool is_eui64_of(const uint8_t *a, struct rtnl_link *l)
 		return false;
 	m = nl_addr_get_binary_addr(mac);
 	return a[0] == 0xfe && a[1] == 0x80 && !memcmp(a + 2, "\0\0\0\0\0\0", 6) && a[8] == (m[0] ^ 2) &&
-	       a[9] == m[1] && a[10] == m[2] && a[11] == 0xff && a[12] == 0xfe && a[13] == m[3] && a[14] == m[4] &&
-	       a[15] == m[5];
+	       a[9] == m[1] && a[10] == m[2] && a[11] == 0xff && a[12] == 0xfe && a[13] == m[3] &&
+	       a[14] == m[4] && a[15] == m[5];
 }
 
 /* An address the kernel makes by itself: restoring it would duplicate it. */
 static bool addr_is_kernels(int family, const uint8_t *a, unsigned int prefixlen, int ifindex,
 			    struct rtnl_link *l)
 {
-	static const uint8_t lo6[16] = { [15] = 1 };
+	static const uint8_t lo6[16] = {[15] = 1};
 
 	if (ifindex == 1 && family == AF_INET && prefixlen == 8 && !memcmp(a, "\x7f\0\0\x01", 4))
 		return true;
@@ -258,8 +263,8 @@ static int dump_addrs(struct nl_sock *sk, struct img_dir *d)
 
 		if ((family != AF_INET && family != AF_INET6) || !local ||
 		    nl_addr_get_len(local) != (family == AF_INET ? 4u : 16u)) {
-			r = pr_err_ret(-EOPNOTSUPP, "ifindex %d: not supported yet: an address of family %d", ifindex,
-				       family);
+			r = pr_err_ret(-EOPNOTSUPP, "ifindex %d: not supported yet: an address of family %d",
+				       ifindex, family);
 			rtnl_link_put(l);
 			break;
 		}
@@ -268,7 +273,8 @@ static int dump_addrs(struct nl_sock *sk, struct img_dir *d)
 		e.ifindex = (uint32_t)ifindex;
 		e.prefixlen = (uint32_t)rtnl_addr_get_prefixlen(a);
 		if (addr_is_kernels(family, nl_addr_get_binary_addr(local), e.prefixlen, ifindex, l)) {
-			pr_debug("address %s/%u on ifindex %d is the kernel's: left out\n", txt, e.prefixlen, ifindex);
+			pr_debug("address %s/%u on ifindex %d is the kernel's: left out\n", txt, e.prefixlen,
+				 ifindex);
 			rtnl_link_put(l);
 			continue;
 		}
@@ -285,8 +291,8 @@ static int dump_addrs(struct nl_sock *sk, struct img_dir *d)
 			e.valid_lft = rtnl_addr_get_valid_lifetime(a);
 			e.preferred_lft = rtnl_addr_get_preferred_lifetime(a);
 		}
-		pr_info("address %s/%u on ifindex %d, scope %u, flags %#x\n", txt, e.prefixlen, ifindex, e.scope,
-			e.flags);
+		pr_info("address %s/%u on ifindex %d, scope %u, flags %#x\n", txt, e.prefixlen, ifindex,
+			e.scope, e.flags);
 		r = img_write_msg(w, &e.base);
 	}
 	nl_cache_free(links);
@@ -355,7 +361,8 @@ static void route_text(struct rtnl_route *rt, char *buf, size_t size)
 
 	if (rtnl_route_get_dst(rt))
 		nl_addr2str(rtnl_route_get_dst(rt), dst, sizeof(dst));
-	snprintf(buf, size, "%s table %u proto %u", dst, rtnl_route_get_table(rt), rtnl_route_get_protocol(rt));
+	snprintf(buf, size, "%s table %u proto %u", dst, rtnl_route_get_table(rt),
+		 rtnl_route_get_protocol(rt));
 }
 
 static int dump_routes(struct nl_sock *sk, struct img_dir *d)
@@ -382,13 +389,15 @@ static int dump_routes(struct nl_sock *sk, struct img_dir *d)
 				       rtnl_route_get_family(rt));
 			break;
 		}
-		if (rtnl_route_get_table(rt) == RT_TABLE_LOCAL || rtnl_route_get_protocol(rt) == RTPROT_KERNEL) {
+		if (rtnl_route_get_table(rt) == RT_TABLE_LOCAL ||
+		    rtnl_route_get_protocol(rt) == RTPROT_KERNEL) {
 			pr_debug("route %s is the kernel's: left out\n", txt);
 			continue;
 		}
 		r = route_to_entry(rt, &e, m, mp);
 		if (r < 0) {
-			r = pr_err_ret(r, "route %s: not supported yet: multipath or via/encap next hops", txt);
+			r = pr_err_ret(r, "route %s: not supported yet: multipath or via/encap next hops",
+				       txt);
 			break;
 		}
 		pr_info("route %s\n", txt);
@@ -424,9 +433,10 @@ static int check_rules_neigh(struct nl_sock *sk)
 
 		if (!dflt) {
 			nl_cache_free(cache);
-			return pr_err_ret(-EOPNOTSUPP,
-					  "not supported yet: policy routing rule (family %d, priority %u, table %u)",
-					  family, prio, table);
+			return pr_err_ret(
+				-EOPNOTSUPP,
+				"not supported yet: policy routing rule (family %d, priority %u, table %u)",
+				family, prio, table);
 		}
 	}
 	nl_cache_free(cache);
@@ -486,8 +496,8 @@ static const char *veth_outside_name(const struct cr_opts *o, const char *name)
 	for (size_t i = 0; i < o->external.n; i++) {
 		const char *e = o->external.v[i];
 
-		if (!strncmp(e, "veth[", 5) && !strncmp(e + 5, name, nl) && e[5 + nl] == ']' && e[6 + nl] == ':' &&
-		    e[7 + nl])
+		if (!strncmp(e, "veth[", 5) && !strncmp(e + 5, name, nl) && e[5 + nl] == ']' &&
+		    e[6 + nl] == ':' && e[7 + nl])
 			return e + 7 + nl;
 	}
 	return NULL;
@@ -497,7 +507,8 @@ static bool ifname_ok(const char *s)
 {
 	size_t n = strlen(s);
 
-	return n > 0 && n < IFNAMSIZ && !strchr(s, '/') && !strchr(s, ':') && strcmp(s, ".") && strcmp(s, "..");
+	return n > 0 && n < IFNAMSIZ && !strchr(s, '/') && !strchr(s, ':') && strcmp(s, ".") &&
+	       strcmp(s, "..");
 }
 
 static int check_link(const struct net_images *ni, const NetLinkEntry *e, const struct cr_opts *o)
@@ -505,17 +516,20 @@ static int check_link(const struct net_images *ni, const NetLinkEntry *e, const 
 	const NetLinkEntry *p;
 
 	if (!ifname_ok(e->name) || e->ifindex == 0 || e->ifindex > INT32_MAX)
-		return pr_err_ret(-EBADMSG, "netlinks.img: link %.32s: a bad name or ifindex (%u)", e->name, e->ifindex);
+		return pr_err_ret(-EBADMSG, "netlinks.img: link %.32s: a bad name or ifindex (%u)", e->name,
+				  e->ifindex);
 	if (e->has_address && e->address.len > 32)
-		return pr_err_ret(-EBADMSG, "netlinks.img: link %s: a %zu-byte address", e->name, e->address.len);
+		return pr_err_ret(-EBADMSG, "netlinks.img: link %s: a %zu-byte address", e->name,
+				  e->address.len);
 	if (e->n_conf > 64)
 		return pr_err_ret(-EBADMSG, "netlinks.img: link %s: %zu sysctls", e->name, e->n_conf);
 	if (find_link(ni, e->ifindex) != e)
-		return pr_err_ret(-EBADMSG, "netlinks.img: link %s: ifindex %u repeated", e->name, e->ifindex);
+		return pr_err_ret(-EBADMSG, "netlinks.img: link %s: ifindex %u repeated", e->name,
+				  e->ifindex);
 	if (!strcmp(e->kind, "loopback")) {
 		if (e->ifindex != 1 || strcmp(e->name, "lo"))
-			return pr_err_ret(-EBADMSG, "netlinks.img: a loopback link %s with ifindex %u", e->name,
-					  e->ifindex);
+			return pr_err_ret(-EBADMSG, "netlinks.img: a loopback link %s with ifindex %u",
+					  e->name, e->ifindex);
 		return 0;
 	}
 	if (!strcmp(e->kind, "dummy"))
@@ -527,13 +541,17 @@ static int check_link(const struct net_images *ni, const NetLinkEntry *e, const 
 
 		if (!out)
 			return pr_err_ret(-ENOENT,
-					  "link %s: its veth peer was outside the namespace: --external veth[%s]:OUTSIDE_NAME is needed",
+					  "link %s: its veth peer was outside the namespace: --external "
+					  "veth[%s]:OUTSIDE_NAME is needed",
 					  e->name, e->name);
-		return ifname_ok(out) ? 0 : pr_err_ret(-EINVAL, "--external veth[%s]:%s: a bad name", e->name, out);
+		return ifname_ok(out)
+			       ? 0
+			       : pr_err_ret(-EINVAL, "--external veth[%s]:%s: a bad name", e->name, out);
 	}
 	p = e->has_peer_ifindex ? find_link(ni, e->peer_ifindex) : NULL;
 	if (!p || p == e || strcmp(p->kind, "veth") || !p->has_peer_ifindex || p->peer_ifindex != e->ifindex)
-		return pr_err_ret(-EBADMSG, "netlinks.img: veth %s: its peer (ifindex %u) is not a veth pointing back",
+		return pr_err_ret(-EBADMSG,
+				  "netlinks.img: veth %s: its peer (ifindex %u) is not a veth pointing back",
 				  e->name, e->peer_ifindex);
 	return 0;
 }
@@ -548,11 +566,14 @@ static int check_addr(const struct net_images *ni, const NetAddrEntry *e, size_t
 	int len = addr_len_of(e->family);
 
 	if (len < 0 || e->local.len != (size_t)len || e->prefixlen > (uint32_t)len * 8 || e->scope > 255 ||
-	    (e->has_peer && e->peer.len != (size_t)len) || (e->has_broadcast && e->broadcast.len != (size_t)len) ||
+	    (e->has_peer && e->peer.len != (size_t)len) ||
+	    (e->has_broadcast && e->broadcast.len != (size_t)len) ||
 	    (e->label && strlen(e->label) >= IFNAMSIZ))
-		return pr_err_ret(-EBADMSG, "netaddrs.img: address %zu: bad family, length, prefix or label", i);
+		return pr_err_ret(-EBADMSG, "netaddrs.img: address %zu: bad family, length, prefix or label",
+				  i);
 	if (!find_link(ni, e->ifindex))
-		return pr_err_ret(-EBADMSG, "netaddrs.img: address %zu: ifindex %u is no dumped link", i, e->ifindex);
+		return pr_err_ret(-EBADMSG, "netaddrs.img: address %zu: ifindex %u is no dumped link", i,
+				  e->ifindex);
 	return 0;
 }
 
@@ -560,16 +581,19 @@ static int check_route(const struct net_images *ni, const NetRouteEntry *e, size
 {
 	int len = addr_len_of(e->family);
 
-	if (len < 0 || e->table == 0 || e->type > RTN_MAX || e->protocol > 255 || e->scope > 255 || e->tos > 255 ||
-	    e->dst_len > (uint32_t)len * 8 || (e->has_dst && e->dst.len != (size_t)len) ||
-	    (e->has_src && (e->src.len != (size_t)len || !e->has_src_len || e->src_len > (uint32_t)len * 8)) ||
-	    (e->has_prefsrc && e->prefsrc.len != (size_t)len) || (e->has_gateway && e->gateway.len != (size_t)len))
+	if (len < 0 || e->table == 0 || e->type > RTN_MAX || e->protocol > 255 || e->scope > 255 ||
+	    e->tos > 255 || e->dst_len > (uint32_t)len * 8 || (e->has_dst && e->dst.len != (size_t)len) ||
+	    (e->has_src &&
+	     (e->src.len != (size_t)len || !e->has_src_len || e->src_len > (uint32_t)len * 8)) ||
+	    (e->has_prefsrc && e->prefsrc.len != (size_t)len) ||
+	    (e->has_gateway && e->gateway.len != (size_t)len))
 		return pr_err_ret(-EBADMSG, "netroutes.img: route %zu: bad family, length, table or type", i);
 	if (e->has_oif && !find_link(ni, e->oif))
 		return pr_err_ret(-EBADMSG, "netroutes.img: route %zu: oif %u is no dumped link", i, e->oif);
 	for (size_t k = 0; k < e->n_metrics; k++)
 		if (e->metrics[k]->id == 0 || e->metrics[k]->id > RTAX_MAX)
-			return pr_err_ret(-EBADMSG, "netroutes.img: route %zu: metric %u", i, e->metrics[k]->id);
+			return pr_err_ret(-EBADMSG, "netroutes.img: route %zu: metric %u", i,
+					  e->metrics[k]->id);
 	return 0;
 }
 
@@ -578,8 +602,8 @@ int net_rtnl_check(const struct net_images *ni, const struct cr_opts *o)
 	int r = 0;
 
 	if (ni->n_links > NET_MAX_LINKS || ni->n_addrs > NET_MAX_ADDRS || ni->n_routes > NET_MAX_ROUTES)
-		return pr_err_ret(-EBADMSG, "net images: %zu links, %zu addresses, %zu routes: too many", ni->n_links,
-				  ni->n_addrs, ni->n_routes);
+		return pr_err_ret(-EBADMSG, "net images: %zu links, %zu addresses, %zu routes: too many",
+				  ni->n_links, ni->n_addrs, ni->n_routes);
 	if (!find_link(ni, 1))
 		return pr_err_ret(-EBADMSG, "netlinks.img: no loopback (ifindex 1)");
 	for (size_t i = 0; r == 0 && i < ni->n_links; i++)
@@ -650,12 +674,21 @@ static int create_link(struct nl_sock *sk, const struct net_images *ni, const Ne
 	if (r == 0) {
 		r = rtnl_link_add(sk, l, NLM_F_CREATE | NLM_F_EXCL);
 		if (r < 0)
-			r = pr_err_ret(nl_errno(r), "link %s (ifindex %u, %s%s%s): cannot create it (%s)", e->name,
-				       e->ifindex, e->kind, pe ? ", peer " : out ? ", outside peer " : "",
-				       pe ? pe->name : out ? out : "", nl_geterror(r));
+			r = pr_err_ret(nl_errno(r), "link %s (ifindex %u, %s%s%s): cannot create it (%s)",
+				       e->name, e->ifindex, e->kind,
+				       pe    ? ", peer "
+				       : out ? ", outside peer "
+					     : "",
+				       pe    ? pe->name
+				       : out ? out
+					     : "",
+				       nl_geterror(r));
 		else
 			pr_info("link %s (ifindex %u, %s) created%s%s\n", e->name, e->ifindex, e->kind,
-				pe || out ? " with its peer " : "", pe ? pe->name : out ? out : "");
+				pe || out ? " with its peer " : "",
+				pe    ? pe->name
+				: out ? out
+				      : "");
 	}
 	if (peer)
 		rtnl_link_put(peer);
@@ -673,8 +706,8 @@ static int link_set_flags(struct nl_sock *sk, const NetLinkEntry *e)
 	int r = rtnl_link_get_kernel(sk, (int)e->ifindex, NULL, &cur);
 
 	if (r < 0)
-		return pr_err_ret(nl_errno(r), "link %s (ifindex %u): not found after it was made (%s)", e->name,
-				  e->ifindex, nl_geterror(r));
+		return pr_err_ret(nl_errno(r), "link %s (ifindex %u): not found after it was made (%s)",
+				  e->name, e->ifindex, nl_geterror(r));
 	chg = rtnl_link_alloc();
 	if (!chg) {
 		rtnl_link_put(cur);
@@ -686,8 +719,8 @@ static int link_set_flags(struct nl_sock *sk, const NetLinkEntry *e)
 		rtnl_link_set_mtu(chg, e->mtu);
 	r = rtnl_link_change(sk, cur, chg, 0);
 	if (r < 0)
-		r = pr_err_ret(nl_errno(r), "link %s (ifindex %u): cannot set flags %#x, mtu %u (%s)", e->name,
-			       e->ifindex, e->flags, e->mtu, nl_geterror(r));
+		r = pr_err_ret(nl_errno(r), "link %s (ifindex %u): cannot set flags %#x, mtu %u (%s)",
+			       e->name, e->ifindex, e->flags, e->mtu, nl_geterror(r));
 	rtnl_link_put(chg);
 	rtnl_link_put(cur);
 	return r;
@@ -703,7 +736,8 @@ static int restore_addr(struct nl_sock *sk, const struct net_images *ni, const N
 	int r = -ENOMEM;
 
 	inet_ntop((int)e->family, e->local.data, txt, sizeof(txt));
-	/* it had passed duplicate address detection already; a tentative one would fail the sockets bound to it */
+	/* it had passed duplicate address detection already; a tentative one would fail the sockets bound to
+	 * it */
 	if (e->family == AF_INET6)
 		flags |= IFA_F_NODAD;
 	if (!local || !a)
@@ -739,8 +773,8 @@ static int restore_addr(struct nl_sock *sk, const struct net_images *ni, const N
 	    addr_is_kernels((int)e->family, e->local.data, e->prefixlen, (int)e->ifindex, NULL))
 		r = 0; /* lo's own: it came back by itself */
 	if (r < 0)
-		r = pr_err_ret(nl_errno(r), "address %s/%u on %s: cannot add it (%s)", txt, e->prefixlen, l->name,
-			       nl_geterror(r));
+		r = pr_err_ret(nl_errno(r), "address %s/%u on %s: cannot add it (%s)", txt, e->prefixlen,
+			       l->name, nl_geterror(r));
 	else
 		pr_info("address %s/%u on %s\n", txt, e->prefixlen, l->name);
 out:
@@ -749,8 +783,8 @@ out:
 	return r;
 }
 
-static int set_route_addr(struct rtnl_route *rt, int (*set)(struct rtnl_route *, struct nl_addr *), uint32_t family,
-			  const ProtobufCBinaryData *b, int prefixlen)
+static int set_route_addr(struct rtnl_route *rt, int (*set)(struct rtnl_route *, struct nl_addr *),
+			  uint32_t family, const ProtobufCBinaryData *b, int prefixlen)
 {
 	struct nl_addr *a = nl_addr_build((int)family, b->data, b->len);
 	int r;
@@ -784,14 +818,15 @@ static int build_route(const NetRouteEntry *e, struct rtnl_route **ret)
 	} else {
 		/* the default route: an all-zero destination of length 0 */
 		static const uint8_t zero[16];
-		ProtobufCBinaryData z = { .len = e->family == AF_INET ? 4 : 16, .data = (uint8_t *)zero };
+		ProtobufCBinaryData z = {.len = e->family == AF_INET ? 4 : 16, .data = (uint8_t *)zero};
 
 		r = set_route_addr(rt, rtnl_route_set_dst, e->family, &z, 0);
 	}
 	if (r == 0 && e->has_src)
 		r = set_route_addr(rt, rtnl_route_set_src, e->family, &e->src, (int)e->src_len);
 	if (r == 0 && e->has_prefsrc)
-		r = set_route_addr(rt, rtnl_route_set_pref_src, e->family, &e->prefsrc, (int)e->prefsrc.len * 8);
+		r = set_route_addr(rt, rtnl_route_set_pref_src, e->family, &e->prefsrc,
+				   (int)e->prefsrc.len * 8);
 	for (size_t k = 0; r == 0 && k < e->n_metrics; k++)
 		r = rtnl_route_set_metric(rt, (int)e->metrics[k]->id, e->metrics[k]->value);
 	if (r == 0 && (e->has_gateway || e->has_oif)) {
@@ -804,7 +839,8 @@ static int build_route(const NetRouteEntry *e, struct rtnl_route **ret)
 			if (e->has_nh_flags && (e->nh_flags & RTNH_F_ONLINK))
 				rtnl_route_nh_set_flags(nh, RTNH_F_ONLINK);
 			if (e->has_gateway) {
-				struct nl_addr *g = nl_addr_build((int)e->family, e->gateway.data, e->gateway.len);
+				struct nl_addr *g =
+					nl_addr_build((int)e->family, e->gateway.data, e->gateway.len);
 
 				if (g)
 					rtnl_route_nh_set_gateway(nh, g);
@@ -866,8 +902,8 @@ static int restore_routes(struct nl_sock *sk, const struct net_images *ni)
 			route_text(rt, txt, sizeof(txt));
 			rtnl_route_put(rt);
 		}
-		return pr_err_ret(nl_errno(last), "route %s (netroutes.img entry %zu): cannot add it (%s)", txt, i,
-				  nl_geterror(last));
+		return pr_err_ret(nl_errno(last), "route %s (netroutes.img entry %zu): cannot add it (%s)",
+				  txt, i, nl_geterror(last));
 	}
 	pr_info("%zu route(s) restored\n", ni->n_routes);
 	return 0;

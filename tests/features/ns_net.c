@@ -27,7 +27,8 @@
 
 static const char *const setup[] = {
 	"ip link set lo mtu 65000 up",
-	"ip link add va0 address 02:11:22:33:44:55 mtu 1400 type veth peer name vb0 address 02:66:77:88:99:aa",
+	"ip link add va0 address 02:11:22:33:44:55 mtu 1400 type veth peer name vb0 address "
+	"02:66:77:88:99:aa",
 	"ip link set vb0 promisc on",
 	"sysctl -qw net.ipv4.ip_forward=1 net.ipv4.ip_local_port_range='20000 40000'"
 	" net.ipv4.ping_group_range='0 100' net.core.somaxconn=1000 net.ipv4.conf.default.rp_filter=2"
@@ -52,18 +53,15 @@ static const char *const setup[] = {
 };
 
 static const char *const sysctls[] = {
-	"net/ipv4/ip_forward",		   "net/ipv4/ip_local_port_range",  "net/ipv4/ping_group_range",
-	"net/core/somaxconn",		   "net/ipv4/conf/default/rp_filter", "net/ipv4/conf/va0/forwarding",
-	"net/ipv4/conf/vb0/forwarding",	   "net/ipv6/conf/vb0/disable_ipv6", "net/ipv6/conf/va0/disable_ipv6",
+	"net/ipv4/ip_forward",		"net/ipv4/ip_local_port_range",	   "net/ipv4/ping_group_range",
+	"net/core/somaxconn",		"net/ipv4/conf/default/rp_filter", "net/ipv4/conf/va0/forwarding",
+	"net/ipv4/conf/vb0/forwarding", "net/ipv6/conf/vb0/disable_ipv6",  "net/ipv6/conf/va0/disable_ipv6",
 	"net/ipv4/conf/vb0/proxy_arp",
 };
 
 /* What is compared, line by line; volatile bits (counters, lifetimes) are not in it. */
 static const char *const snap_cmds[] = {
-	"ip route show table all",
-	"ip -6 route show table all",
-	"iptables -S",
-	"ip6tables -S",
+	"ip route show table all",   "ip -6 route show table all", "iptables -S", "ip6tables -S",
 	"nft -s list table inet t1",
 };
 
@@ -94,8 +92,9 @@ static void snap_links(char *s)
 		flags = ioctl(fd, SIOCGIFFLAGS, &r) == 0 ? r.ifr_flags : -1;
 		ioctl(fd, SIOCGIFHWADDR, &r);
 		m = (unsigned char *)r.ifr_hwaddr.sa_data;
-		add(s, "link %s index %u mtu %d mac %02x:%02x:%02x:%02x:%02x:%02x up %d promisc %d\n", p->if_name,
-		    p->if_index, mtu, m[0], m[1], m[2], m[3], m[4], m[5], !!(flags & IFF_UP), !!(flags & IFF_PROMISC));
+		add(s, "link %s index %u mtu %d mac %02x:%02x:%02x:%02x:%02x:%02x up %d promisc %d\n",
+		    p->if_name, p->if_index, mtu, m[0], m[1], m[2], m[3], m[4], m[5], !!(flags & IFF_UP),
+		    !!(flags & IFF_PROMISC));
 	}
 	if_freenameindex(ni);
 	close(fd);
@@ -109,8 +108,9 @@ static int prefix_of(const struct sockaddr *mask)
 
 	if (!mask)
 		return -1;
-	b = mask->sa_family == AF_INET ? (const unsigned char *)&((const struct sockaddr_in *)mask)->sin_addr :
-					 (const unsigned char *)&((const struct sockaddr_in6 *)mask)->sin6_addr;
+	b = mask->sa_family == AF_INET
+		    ? (const unsigned char *)&((const struct sockaddr_in *)mask)->sin_addr
+		    : (const unsigned char *)&((const struct sockaddr_in6 *)mask)->sin6_addr;
 	n = mask->sa_family == AF_INET ? 4 : 16;
 	for (size_t i = 0; i < n; i++)
 		bits += __builtin_popcount(b[i]);
@@ -130,7 +130,8 @@ static void snap_addrs(char *s)
 		if (fam == AF_INET) {
 			inet_ntop(fam, &((struct sockaddr_in *)p->ifa_addr)->sin_addr, a, sizeof(a));
 			if (p->ifa_broadaddr)
-				inet_ntop(fam, &((struct sockaddr_in *)p->ifa_broadaddr)->sin_addr, b, sizeof(b));
+				inet_ntop(fam, &((struct sockaddr_in *)p->ifa_broadaddr)->sin_addr, b,
+					  sizeof(b));
 		} else if (fam == AF_INET6) {
 			inet_ntop(fam, &((struct sockaddr_in6 *)p->ifa_addr)->sin6_addr, a, sizeof(a));
 		} else {
@@ -176,7 +177,7 @@ static void snapshot(char *s)
 /* Lines of a missing from b, and of b missing from a. */
 static void report_diff(const char *a, const char *b)
 {
-	const char *srcs[2] = { a, b }, *other[2] = { b, a };
+	const char *srcs[2] = {a, b}, *other[2] = {b, a};
 
 	for (int k = 0; k < 2; k++)
 		for (const char *p = srcs[k]; *p;) {
@@ -191,8 +192,8 @@ static void report_diff(const char *a, const char *b)
 					break;
 				}
 			if (!found)
-				feat_fail("%s: %.*s", k ? "new after restore" : "lost at restore", (int)(n < 200 ? n : 200),
-					  p);
+				feat_fail("%s: %.*s", k ? "new after restore" : "lost at restore",
+					  (int)(n < 200 ? n : 200), p);
 			p += n + (p[n] == '\n');
 		}
 }
@@ -206,7 +207,7 @@ static bool settled(const char *s)
 int main(int argc, char **argv)
 {
 	static char before[SNAP_MAX], after[SNAP_MAX];
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(4444) };
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(4444)};
 	int lfd, one = 1;
 
 	feat_init(argc, argv);

@@ -26,7 +26,7 @@ static NetAddrEntry addr;
 static NetRouteEntry route;
 static NetSysctlEntry sysctl, conf;
 static NetRulesEntry rules;
-static uint8_t v4[4] = { 10, 1, 2, 3 };
+static uint8_t v4[4] = {10, 1, 2, 3};
 static NetSysctlEntry *lo_conf[1];
 
 /* A sound set: lo; veth va/vb; an address, a route, a sysctl, no rules. Cases damage one thing. */
@@ -99,13 +99,16 @@ static int write_set(const char *dir, bool with_veth, bool with_rules)
 	if (r == 0)
 		r = img_commit(w);
 	if (r == 0)
-		r = with_veth ? img_write_one(d, IMG_NETADDR, 0, &addr.base) : (img_create(d, IMG_NETADDR, 0, &w) ?: img_commit(w));
+		r = with_veth ? img_write_one(d, IMG_NETADDR, 0, &addr.base)
+			      : (img_create(d, IMG_NETADDR, 0, &w) ?: img_commit(w));
 	if (r == 0)
-		r = with_veth ? img_write_one(d, IMG_NETROUTE, 0, &route.base) : (img_create(d, IMG_NETROUTE, 0, &w) ?: img_commit(w));
+		r = with_veth ? img_write_one(d, IMG_NETROUTE, 0, &route.base)
+			      : (img_create(d, IMG_NETROUTE, 0, &w) ?: img_commit(w));
 	if (r == 0)
 		r = img_write_one(d, IMG_NETSYSCTL, 0, &sysctl.base);
 	if (r == 0)
-		r = with_rules ? img_write_one(d, IMG_NETRULES, 0, &rules.base) : (img_create(d, IMG_NETRULES, 0, &w) ?: img_commit(w));
+		r = with_rules ? img_write_one(d, IMG_NETRULES, 0, &rules.base)
+			       : (img_create(d, IMG_NETRULES, 0, &w) ?: img_commit(w));
 	if (r == 0) {
 		InventoryEntry inv = INVENTORY_ENTRY__INIT;
 
@@ -149,7 +152,7 @@ static struct cr_opts opts;
 
 static void test_hostile(void)
 {
-	uint8_t v6[16] = { 0xfd };
+	uint8_t v6[16] = {0xfd};
 
 	sound(), lo.name = "lo/../x";
 	CHECK_EQ_INT(try_restore(false, false, &opts), -EBADMSG);
