@@ -4,8 +4,8 @@
  * with both ends inside (MAC, mtu, promisc), IPv4 and IPv6 addresses (a
  * labelled secondary one too), routes in main and in table 100 (through a
  * gateway, IPv6 too), the namespace's sysctls and per-link ones, an iptables
- * and an ip6tables rule, an nft table, and a TCP socket listening on the
- * veth's address. After restore every item is compared with a snapshot taken
+ * and an ip6tables rule, an nft table, and TCP sockets listening on the
+ * veth's IPv4 address and on an IPv6 address that went through DAD. After restore every item is compared with a snapshot taken
  * before the dump, and the socket must accept a connection. (iptables-nft's
  * tables are compared through iptables -S: iptables-restore makes every
  * built-in chain of a table, where iptables -A made only the one it needed.)
@@ -40,6 +40,7 @@ static const char *const setup[] = {
 	"ip addr add 10.66.0.1/24 dev vb0",
 	"ip addr add 192.168.77.1 peer 192.168.77.2 dev vb0",
 	"ip -6 addr add fd00:55::1/64 dev va0 nodad",
+	"ip -6 addr add fd00:56::1/64 dev va0", /* through duplicate address detection */
 	"ip route add 10.77.0.0/24 via 10.55.0.2 metric 7",
 	"ip route add 10.88.0.0/16 dev vb0 table 100",
 	"ip route add default via 10.66.0.2 table 100",
@@ -61,7 +62,11 @@ static const char *const sysctls[] = {
 
 /* What is compared, line by line; volatile bits (counters, lifetimes) are not in it. */
 static const char *const snap_cmds[] = {
-	"ip route show table all",   "ip -6 route show table all", "iptables -S", "ip6tables -S",
+	"ip -o link show | sed 's/ state [A-Z]*//; s/link\\/.*//'",
+	"ip route show table all",
+	"ip -6 route show table all",
+	"iptables -S",
+	"ip6tables -S",
 	"nft -s list table inet t1",
 };
 
@@ -198,17 +203,66 @@ static void report_diff(const char *a, const char *b)
 		}
 }
 
+/*
+ * Link state and IPv6 DAD settle asynchronously (va0's link-local address
+ * comes once the kernel saw the carrier, and its local route once DAD is
+ * done): compare once they have.
+ */
 static bool settled(const char *s)
 {
-	/* link state and IPv6 DAD settle asynchronously: compare once they have */
-	return !strstr(s, "linkdown") && system("ip -6 addr show | grep -q tentative") != 0;
+	return !strstr(s, "linkdown") &&
+	       !system("ip -6 route show table local | grep -q fe80::11:22ff:fe33:4455") &&
+	       system("ip -6 addr show | grep -q tentative") != 0;
+}
+
+/* A TCP listener on ADDR:PORT (IPv4 or IPv6), or -1. */
+static int listen_on(const char *addr, int port, struct sockaddr_storage *ret, socklen_t *ret_len)
+{
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ret;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ret;
+	int fd, one = 1;
+
+	memset(ret, 0, sizeof(*ret));
+	if (strchr(addr, ':')) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		inet_pton(AF_INET6, addr, &s6->sin6_addr);
+		*ret_len = sizeof(*s6);
+	} else {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+		inet_pton(AF_INET, addr, &s4->sin_addr);
+		*ret_len = sizeof(*s4);
+	}
+	fd = socket(ret->ss_family, SOCK_STREAM, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(fd, (struct sockaddr *)ret, *ret_len) < 0 || listen(fd, 8) < 0)
+		return -1;
+	return fd;
+}
+
+static void check_listener(int lfd, const struct sockaddr_storage *sa, socklen_t len, const char *what)
+{
+	int c = socket(sa->ss_family, SOCK_STREAM, 0), a;
+
+	if (c < 0 || connect(c, (const struct sockaddr *)sa, len) < 0) {
+		feat_fail("connect to the restored listener %s: %s", what, strerror(errno));
+	} else {
+		a = accept(lfd, NULL, NULL);
+		FEAT_CHECK(a >= 0, "accept on the restored listener %s: %s", what, strerror(errno));
+		if (a >= 0)
+			close(a);
+	}
+	if (c >= 0)
+		close(c);
 }
 
 int main(int argc, char **argv)
 {
 	static char before[SNAP_MAX], after[SNAP_MAX];
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(4444)};
-	int lfd, one = 1;
+	struct sockaddr_storage sa4, sa6;
+	socklen_t len4, len6;
+	int lfd4, lfd6;
 
 	feat_init(argc, argv);
 	if (system("ip -V >/dev/null 2>&1 && iptables -V >/dev/null 2>&1 && nft -v >/dev/null 2>&1") != 0)
@@ -221,18 +275,20 @@ int main(int argc, char **argv)
 			fprintf(stderr, "setup failed: %s\n", setup[i]);
 			feat_die(setup[i]);
 		}
-	inet_pton(AF_INET, "10.55.0.1", &sa.sin_addr);
-	lfd = socket(AF_INET, SOCK_STREAM, 0);
-	if (lfd < 0 || setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(lfd, 8) < 0)
-		feat_die("listen on 10.55.0.1:4444");
-	for (int i = 0; i < 100; i++) {
+	for (int i = 0; i < 200; i++) {
 		snapshot(before);
-		if (settled(before))
+		if (settled(before)) {
+			snapshot(before); /* settled before it was taken */
 			break;
+		}
 		usleep(50000);
 	}
 	printf("before:\n%s", before);
+	/* the IPv6 one on an address that went through DAD: the restore must not leave it tentative */
+	lfd4 = listen_on("10.55.0.1", 4444, &sa4, &len4);
+	lfd6 = listen_on("fd00:56::1", 4445, &sa6, &len6);
+	if (lfd4 < 0 || lfd6 < 0)
+		feat_die("listen on 10.55.0.1:4444 and [fd00:56::1]:4445");
 	feat_ready();
 	feat_wait_go();
 
@@ -244,17 +300,7 @@ int main(int argc, char **argv)
 	}
 	printf("after:\n%s", after);
 	report_diff(before, after);
-	{
-		int c = socket(AF_INET, SOCK_STREAM, 0), a;
-
-		if (c < 0 || connect(c, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-			feat_fail("connect to the restored listener 10.55.0.1:4444: %s", strerror(errno));
-		a = accept(lfd, NULL, NULL);
-		FEAT_CHECK(a >= 0, "accept on the restored listener: %s", strerror(errno));
-		if (a >= 0)
-			close(a);
-		if (c >= 0)
-			close(c);
-	}
+	check_listener(lfd4, &sa4, len4, "10.55.0.1:4444");
+	check_listener(lfd6, &sa6, len6, "[fd00:56::1]:4445");
 	return feat_done();
 }
