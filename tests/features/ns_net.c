@@ -5,10 +5,11 @@
  * labelled secondary one too), routes in main and in table 100 (through a
  * gateway, IPv6 too), the namespace's sysctls and per-link ones, an iptables
  * and an ip6tables rule, an nft table, and TCP sockets listening on the
- * veth's IPv4 address and on an IPv6 address that went through DAD. After restore every item is compared with a snapshot taken
- * before the dump, and the socket must accept a connection. (iptables-nft's
- * tables are compared through iptables -S: iptables-restore makes every
- * built-in chain of a table, where iptables -A made only the one it needed.)
+ * veth's IPv4 address and on an IPv6 address that went through DAD. After
+ * restore every item is compared with a snapshot taken before the dump, and
+ * both sockets must accept a connection. (iptables-nft's tables are compared
+ * through iptables -S: iptables-restore makes every built-in chain of a
+ * table, where iptables -A made only the one it needed.)
  * Needs ip (iproute2), iptables and nft; skips without them.
  */
 #include <arpa/inet.h>
