@@ -3,7 +3,8 @@
  * net namespace. Three ways: --empty-ns net (a new namespace with nothing but
  * the loopback, up: the runtime sets up the rest), --external net[INO]:KEY
  * (ns.c), or its contents dumped and made again here:
- *   links, addresses and routes (net_rtnl.c, libnl-3),
+ *   links, addresses and routes (net_rtnl.c, libnl-3), policy routing
+ *   rules (net_rule.c),
  *   the namespace's sysctls and each link's conf ones,
  *   its firewall: the text of iptables-save, ip6tables-save and
  *   nft list ruleset, read back by iptables-restore and nft -f.
@@ -699,6 +700,7 @@ static void net_images_free(struct net_images *ni)
 	free_all((void **)ni->routes, ni->n_routes);
 	free_all((void **)ni->sysctls, ni->n_sysctls);
 	free_all((void **)ni->rules, ni->n_rules);
+	free_all((void **)ni->fib_rules, ni->n_fib_rules);
 }
 
 static int net_images_load(struct img_dir *d, const struct cr_opts *o, struct net_images *ni)
@@ -716,6 +718,9 @@ static int net_images_load(struct img_dir *d, const struct cr_opts *o, struct ne
 	if (r == 0)
 		r = load_all(d, IMG_NETRULES, &net_rules_entry__descriptor, (void ***)&ni->rules,
 			     &ni->n_rules);
+	if (r == 0)
+		r = load_all(d, IMG_NETFIBRULE, &net_fib_rule_entry__descriptor, (void ***)&ni->fib_rules,
+			     &ni->n_fib_rules);
 	if (r == 0)
 		r = net_rtnl_check(ni, o);
 	if (r == 0)
@@ -765,8 +770,10 @@ int net_ns_restore(struct img_dir *d, const struct cr_opts *o)
 	if (r == 0)
 		r = restore_firewall(&ni);
 	if (r == 0)
-		pr_info("net namespace restored: %zu links, %zu addresses, %zu routes, %zu rule sets\n",
-			ni.n_links, ni.n_addrs, ni.n_routes, ni.n_rules);
+		pr_info("net namespace restored: %zu links, %zu addresses, %zu routes, %zu policy routing "
+			"rules, "
+			"%zu firewall rule sets\n",
+			ni.n_links, ni.n_addrs, ni.n_routes, ni.n_fib_rules, ni.n_rules);
 	net_images_free(&ni);
 	return r;
 }

@@ -33,7 +33,15 @@ struct net_images {
 	size_t n_sysctls;
 	NetRulesEntry **rules;
 	size_t n_rules;
+	NetFibRuleEntry **fib_rules;
+	size_t n_fib_rules;
 };
+
+struct nl_sock;
+/* Policy routing rules (net_rule.c), on an rtnetlink socket in the namespace. */
+int net_rule_dump(struct nl_sock *sk, struct img_dir *d);
+int net_rule_check(const NetFibRuleEntry *e, size_t i);
+int net_rule_restore(struct nl_sock *sk, const NetFibRuleEntry *e, size_t i);
 
 /* Called inside the dumped namespace: its links, addresses and routes into d. */
 int net_rtnl_dump(struct img_dir *d);

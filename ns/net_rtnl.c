@@ -4,6 +4,8 @@
  * rtnetlink (libnl-route-3). Dump runs inside the namespace (net.c enters
  * it); restore runs inside the new one, before the tree's sockets are made.
  *
+ * Policy routing rules are net_rule.c's.
+ *
  * Links: the loopback, veth pairs (both ends inside, or the peer outside,
  * given back with --external veth[NAME]:OUTSIDE) and dummy links; any other
  * kind is refused by name. Each keeps its ifindex, name, mtu, MAC address,
@@ -29,7 +31,6 @@
 #include <netlink/route/link/veth.h>
 #include <netlink/route/neighbour.h>
 #include <netlink/route/route.h>
-#include <netlink/route/rule.h>
 
 #include "cleanup.h"
 #include "log.h"
@@ -412,35 +413,12 @@ static int dump_routes(struct nl_sock *sk, struct img_dir *d)
 	return img_commit(w);
 }
 
-/* Policy routing rules and permanent neighbours are not dumped: a namespace that has any is refused. */
-static int check_rules_neigh(struct nl_sock *sk)
+/* Permanent neighbours are not dumped: a namespace that has any is refused. */
+static int check_neigh(struct nl_sock *sk)
 {
 	struct nl_cache *cache = NULL;
-	int r = rtnl_rule_alloc_cache(sk, AF_UNSPEC, &cache);
+	int r;
 
-	if (r < 0)
-		return pr_err_ret(nl_errno(r), "cannot list the routing rules (%s)", nl_geterror(r));
-	for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
-		struct rtnl_rule *ru = (struct rtnl_rule *)o;
-		uint32_t prio = rtnl_rule_get_prio(ru), table = rtnl_rule_get_table(ru);
-		int family = rtnl_rule_get_family(ru);
-		/* the kernel's own: local and main (IPv4, IPv6), default (IPv4, and ip[6]mr's only one) */
-		bool inet = family == AF_INET || family == AF_INET6;
-		bool dflt = (inet && prio == 0 && table == RT_TABLE_LOCAL) ||
-			    (inet && prio == 32766 && table == RT_TABLE_MAIN) ||
-			    (family == AF_INET && prio == 32767 && table == RT_TABLE_DEFAULT) ||
-			    (!inet && prio == 32767 && (table == RT_TABLE_DEFAULT || table == RT_TABLE_MAIN));
-
-		if (!dflt) {
-			nl_cache_free(cache);
-			return pr_err_ret(
-				-EOPNOTSUPP,
-				"not supported yet: policy routing rule (family %d, priority %u, table %u)",
-				family, prio, table);
-		}
-	}
-	nl_cache_free(cache);
-	cache = NULL;
 	r = rtnl_neigh_alloc_cache(sk, &cache);
 	if (r < 0)
 		return pr_err_ret(nl_errno(r), "cannot list the neighbours (%s)", nl_geterror(r));
@@ -467,13 +445,15 @@ int net_rtnl_dump(struct img_dir *d)
 
 	if (r < 0)
 		return r;
-	r = check_rules_neigh(sk);
+	r = check_neigh(sk);
 	if (r == 0)
 		r = dump_links(sk, d);
 	if (r == 0)
 		r = dump_addrs(sk, d);
 	if (r == 0)
 		r = dump_routes(sk, d);
+	if (r == 0)
+		r = net_rule_dump(sk, d);
 	nl_socket_free(sk);
 	return r;
 }
@@ -612,6 +592,8 @@ int net_rtnl_check(const struct net_images *ni, const struct cr_opts *o)
 		r = check_addr(ni, ni->addrs[i], i);
 	for (size_t i = 0; r == 0 && i < ni->n_routes; i++)
 		r = check_route(ni, ni->routes[i], i);
+	for (size_t i = 0; r == 0 && i < ni->n_fib_rules; i++)
+		r = net_rule_check(ni->fib_rules[i], i);
 	return r;
 }
 
@@ -929,6 +911,8 @@ int net_rtnl_restore(const struct net_images *ni, const struct cr_opts *o, int o
 		r = restore_addr(sk, ni, ni->addrs[i]);
 	if (r == 0)
 		r = restore_routes(sk, ni);
+	for (size_t i = 0; r == 0 && i < ni->n_fib_rules; i++)
+		r = net_rule_restore(sk, ni->fib_rules[i], i);
 	if (sk)
 		nl_socket_free(sk);
 	return r;

@@ -65,6 +65,7 @@ enum img_kind {
 	IMG_NETROUTE = 92,  /* netroutes.img: its routes, every table */
 	IMG_NETSYSCTL = 93, /* netsysctls.img: its sysctls */
 	IMG_NETRULES = 94,  /* netrules.img: its iptables and nftables rules */
+	IMG_NETFIBRULE = 95, /* netfibrules.img: its policy routing rules */
 	IMG_KIND_MAX,
 };
 

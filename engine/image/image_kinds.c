@@ -39,6 +39,7 @@ static const struct img_kind_info kinds[IMG_KIND_MAX] = {
 	[IMG_NETROUTE] = { .name = "netroutes", .desc = &net_route_entry__descriptor },
 	[IMG_NETSYSCTL] = { .name = "netsysctls", .desc = &net_sysctl_entry__descriptor },
 	[IMG_NETRULES] = { .name = "netrules", .desc = &net_rules_entry__descriptor },
+	[IMG_NETFIBRULE] = { .name = "netfibrules", .desc = &net_fib_rule_entry__descriptor },
 	[IMG_CGROUP] = { .name = "cgroup", .desc = &cgroup_entry__descriptor },
 	[IMG_MM] = { .name = "mm", .per_id = true, .head = &mm_entry__descriptor, .desc = &vma_entry__descriptor },
 };

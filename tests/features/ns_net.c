@@ -3,7 +3,7 @@
  * A tree with its own net namespace, filled: lo (mtu changed), a veth pair
  * with both ends inside (MAC, mtu, promisc), IPv4 and IPv6 addresses (a
  * labelled secondary one too), routes in main and in table 100 (through a
- * gateway, IPv6 too), the namespace's sysctls and per-link ones, an iptables
+ * gateway, IPv6 too), policy routing rules, the namespace's sysctls and per-link ones, an iptables
  * and an ip6tables rule, an nft table, and TCP sockets listening on the
  * veth's IPv4 address and on an IPv6 address that went through DAD. After
  * restore every item is compared with a snapshot taken before the dump, and
@@ -47,6 +47,9 @@ static const char *const setup[] = {
 	"ip route add default via 10.66.0.2 table 100",
 	"ip route add blackhole 10.99.0.0/16 proto static",
 	"ip -6 route add fd00:77::/64 via fd00:55::2 dev va0 metric 9",
+	"ip rule add from 10.88.0.0/16 table 100 priority 100",
+	"ip rule add fwmark 0x7/0xff iif vb0 lookup 100 priority 110",
+	"ip -6 rule add to fd00:77::/64 lookup 100 priority 200",
 	"iptables -A INPUT -p tcp --dport 4444 -j ACCEPT",
 	"ip6tables -A OUTPUT -p udp --dport 53 -j DROP",
 	"nft add table inet t1",
@@ -64,6 +67,8 @@ static const char *const sysctls[] = {
 /* What is compared, line by line; volatile bits (counters, lifetimes) are not in it. */
 static const char *const snap_cmds[] = {
 	"ip -o link show | sed 's/ state [A-Z]*//; s/link\\/.*//'",
+	"ip rule show",
+	"ip -6 rule show",
 	"ip route show table all",
 	"ip -6 route show table all",
 	"iptables -S",

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * A tree in its own net namespace holding what criu does not dump yet (a
- * bridge link, or a policy routing rule when the kernel has no bridge
+ * bridge link, or a permanent neighbour entry when the kernel has no bridge
  * driver): the dump is refused by name, and the tree goes on with its
  * namespace untouched.
  */
@@ -19,11 +19,12 @@ int main(int argc, char **argv)
 	feat_init(argc, argv);
 	if (unshare(CLONE_NEWNET) < 0)
 		feat_die("unshare(CLONE_NEWNET)");
-	/* a bridge if the kernel has the driver, else a policy routing rule: neither is dumped yet */
+	/* a bridge if the kernel has the driver, else a permanent neighbour: neither is dumped yet */
 	if (system("ip link add br7 type bridge >/dev/null 2>&1") != 0) {
 		bridge = false;
-		if (system("ip rule add from 10.1.0.0/16 table 7 priority 100") != 0)
-			feat_die("ip rule add");
+		if (system("ip link add rv0 type veth peer name rv1 && "
+			   "ip neigh add 10.1.0.5 lladdr 02:00:00:00:00:05 dev rv0 nud permanent") != 0)
+			feat_die("ip neigh add ... nud permanent");
 	}
 	feat_ready();
 	feat_wait_go();

@@ -26,6 +26,10 @@ static NetAddrEntry addr;
 static NetRouteEntry route;
 static NetSysctlEntry sysctl, conf;
 static NetRulesEntry rules;
+static NetFibRuleEntry fib;
+static NetFibRuleAttr fib_attr;
+static NetFibRuleAttr *fib_attrs[1];
+static uint8_t prio[4] = {100};
 static uint8_t v4[4] = {10, 1, 2, 3};
 static NetSysctlEntry *lo_conf[1];
 
@@ -76,6 +80,17 @@ static void sound(void)
 	lo_conf[0] = &conf;
 	lo.conf = lo_conf;
 	lo.n_conf = 1;
+	net_fib_rule_entry__init(&fib);
+	fib.family = AF_INET;
+	fib.table = 100;
+	fib.action = 1;
+	net_fib_rule_attr__init(&fib_attr);
+	fib_attr.type = 6; /* FRA_PRIORITY */
+	fib_attr.value.len = 4;
+	fib_attr.value.data = prio;
+	fib_attrs[0] = &fib_attr;
+	fib.attrs = fib_attrs;
+	fib.n_attrs = 1;
 	net_rules_entry__init(&rules);
 	rules.tool = "nft";
 	rules.text = "";
@@ -106,6 +121,9 @@ static int write_set(const char *dir, bool with_veth, bool with_rules)
 			      : (img_create(d, IMG_NETROUTE, 0, &w) ?: img_commit(w));
 	if (r == 0)
 		r = img_write_one(d, IMG_NETSYSCTL, 0, &sysctl.base);
+	if (r == 0)
+		r = with_veth ? img_write_one(d, IMG_NETFIBRULE, 0, &fib.base)
+			      : (img_create(d, IMG_NETFIBRULE, 0, &w) ?: img_commit(w));
 	if (r == 0)
 		r = with_rules ? img_write_one(d, IMG_NETRULES, 0, &rules.base)
 			       : (img_create(d, IMG_NETRULES, 0, &w) ?: img_commit(w));
@@ -195,6 +213,12 @@ static void test_hostile(void)
 	CHECK_EQ_INT(try_restore(false, false, &opts), -EBADMSG);
 	sound(), conf.name = "ipv4/../../../kernel/core_pattern";
 	CHECK_EQ_INT(try_restore(false, false, &opts), -EBADMSG);
+	sound(), fib_attr.type = 99; /* an attribute criu does not know */
+	CHECK_EQ_INT(try_restore(true, false, &opts), -EBADMSG);
+	sound(), fib.family = 7;
+	CHECK_EQ_INT(try_restore(true, false, &opts), -EBADMSG);
+	sound(), fib_attr.type = 3, fib_attr.value.data = (uint8_t *)"abcd"; /* FRA_IIFNAME without its NUL */
+	CHECK_EQ_INT(try_restore(true, false, &opts), -EBADMSG);
 	sound(), rules.tool = "sh";
 	CHECK_EQ_INT(try_restore(false, true, &opts), -EBADMSG);
 }
