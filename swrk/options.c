@@ -116,7 +116,7 @@ static const struct opt_row table[] = {
 	FUNC("ext-mount-map", 'M', parse_ext_mount_map, ARG_REQ, "ext_mnt", false),
 	BOOL("enable-external-sharing", ext_sharing, "ext_sharing", false),
 	BOOL("enable-external-masters", ext_masters, "ext_masters", false),
-	/* --external: unix[INO], namespaces KIND[INO]:KEY, veth[IN]:OUT (opts_check_supported refuses the other forms) */
+	/* --external: unix[INO], KIND[INO]:KEY, veth[IN]:OUT (opts_check_supported refuses others) */
 	LIST("external", 0, external, "external", true),
 	FUNCB("ext-unix-sk", 'x', parse_ext_unix_sk, ARG_OPT, ext_unix_sk, "ext_unix_sk", true),
 	FUNC("inherit-fd", 0, parse_inherit_fd, ARG_REQ, "inherit_fd", true),
