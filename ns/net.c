@@ -1,20 +1,782 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * net namespace. Only --empty-ns net so far (runc's default): a new namespace
- * with nothing but the loopback, up; the runtime sets up the rest from its
- * setup-namespaces hook. Links, addresses and routes (libnl-3) are to come.
+ * net namespace. Three ways: --empty-ns net (a new namespace with nothing but
+ * the loopback, up: the runtime sets up the rest), --external net[INO]:KEY
+ * (ns.c), or its contents dumped and made again here:
+ *   links, addresses and routes (net_rtnl.c, libnl-3), policy routing
+ *   rules (net_rule.c),
+ *   the namespace's sysctls and each link's conf ones,
+ *   its firewall: the text of iptables-save, ip6tables-save and
+ *   nft list ruleset, read back by iptables-restore and nft -f.
+ * Dump enters the tree's namespace with setns() and comes back; restore runs
+ * in criu after it made the new namespace (ns_restore_enter), before the
+ * tree's sockets are opened, so that they find their addresses.
  */
 #define LOG_PREFIX "net: "
 #include <errno.h>
+#include <fcntl.h>
 #include <net/if.h>
 #include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nf_tables.h>
+#include <netlink/msg.h>
+#include <netlink/netlink.h>
+
+#include "cleanup.h"
 #include "log.h"
+#include "net_priv.h"
 #include "ns_priv.h"
+
+const char *const net_conf_keys[] = {
+	"ipv4/forwarding",     "ipv4/rp_filter",  "ipv4/proxy_arp",    "ipv4/accept_local",
+	"ipv4/route_localnet", "ipv4/arp_ignore", "ipv6/disable_ipv6", "ipv6/forwarding",
+	"ipv6/accept_ra",      "ipv6/accept_dad", "ipv6/autoconf",
+};
+const size_t net_nr_conf_keys = sizeof(net_conf_keys) / sizeof(net_conf_keys[0]);
+
+/* The namespace's own; then conf/all and conf/default (set before links are made: they inherit default). */
+static const char *const net_sysctls[] = {
+	"net/ipv4/ip_forward",
+	"net/ipv4/ip_local_port_range",
+	"net/ipv4/ping_group_range",
+	"net/core/somaxconn",
+};
+#define NR_NET_SYSCTLS (sizeof(net_sysctls) / sizeof(net_sysctls[0]))
+#define SYSCTL_MAX     256
+
+/* ---- sysctls ---- */
+
+int net_sysctl_read(const char *name, char *buf, size_t size)
+{
+	char path[256];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/sys/%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	while (n > 0 && buf[n - 1] == '\n')
+		n--;
+	buf[n] = 0;
+	return 0;
+}
+
+int net_sysctl_write(const char *name, const char *value)
+{
+	char path[256];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/sys/%s", name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return pr_perror_ret("sysctl %s: cannot open %s", name, path);
+	n = write(fd, value, strlen(value));
+	if (n < 0) {
+		int r = pr_perror_ret("sysctl %s: cannot write %s", name, value);
+
+		close(fd);
+		return r;
+	}
+	close(fd);
+	pr_debug("sysctl %s = %s\n", name, value);
+	return 0;
+}
+
+/* "ipv4/forwarding" of link ifname -> "net/ipv4/conf/IFNAME/forwarding". */
+static void conf_path(char *buf, size_t size, const char *ifname, const char *key)
+{
+	const char *slash = strchr(key, '/');
+
+	snprintf(buf, size, "net/%.*s/conf/%s/%s", (int)(slash - key), key, ifname, slash + 1);
+}
+
+static bool is_conf_key(const char *key)
+{
+	for (size_t i = 0; i < net_nr_conf_keys; i++)
+		if (!strcmp(net_conf_keys[i], key))
+			return true;
+	return false;
+}
+
+static int add_sysctl(NetSysctlEntry **v, size_t *n, const char *name, const char *value)
+{
+	NetSysctlEntry *e = malloc(sizeof(*e));
+
+	if (!e)
+		return -ENOMEM;
+	net_sysctl_entry__init(e);
+	e->name = strdup(name);
+	e->value = strdup(value);
+	if (!e->name || !e->value) {
+		free(e->name);
+		free(e->value);
+		free(e);
+		return -ENOMEM;
+	}
+	v[(*n)++] = e;
+	return 0;
+}
+
+int net_conf_read(const char *ifname, NetSysctlEntry ***ret, size_t *ret_n)
+{
+	NetSysctlEntry **v = calloc(net_nr_conf_keys, sizeof(*v));
+	size_t n = 0;
+	int r = 0;
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; r >= 0 && i < net_nr_conf_keys; i++) {
+		char path[128], val[SYSCTL_MAX];
+
+		conf_path(path, sizeof(path), ifname, net_conf_keys[i]);
+		r = net_sysctl_read(path, val, sizeof(val));
+		if (r == -ENOENT) {
+			r = 0; /* no IPv6 in this kernel */
+			continue;
+		}
+		if (r == 0)
+			r = add_sysctl(v, &n, net_conf_keys[i], val);
+	}
+	if (r < 0) {
+		for (size_t i = 0; i < n; i++) {
+			free(v[i]->name);
+			free(v[i]->value);
+			free(v[i]);
+		}
+		free(v);
+		return r;
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+static bool sysctl_value_ok(const char *v)
+{
+	return strlen(v) < SYSCTL_MAX && !strchr(v, '\n');
+}
+
+int net_conf_write(const char *ifname, NetSysctlEntry *const *conf, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char path[128];
+		int r;
+
+		if (!is_conf_key(conf[i]->name) || !sysctl_value_ok(conf[i]->value))
+			return pr_err_ret(-EBADMSG,
+					  "netlinks.img: link %s: sysctl %s is not one criu restores", ifname,
+					  conf[i]->name);
+		conf_path(path, sizeof(path), ifname, conf[i]->name);
+		r = net_sysctl_write(path, conf[i]->value);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* The names of netsysctls.img, in the order they are written back. */
+static int for_each_ns_sysctl(int (*fn)(const char *name, void *arg), void *arg)
+{
+	static const char *const confs[] = {"all", "default"};
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < NR_NET_SYSCTLS; i++)
+		r = fn(net_sysctls[i], arg);
+	for (size_t c = 0; r == 0 && c < 2; c++)
+		for (size_t i = 0; r == 0 && i < net_nr_conf_keys; i++) {
+			char path[128];
+
+			conf_path(path, sizeof(path), confs[c], net_conf_keys[i]);
+			r = fn(path, arg);
+		}
+	return r;
+}
+
+static int dump_one_sysctl(const char *name, void *arg)
+{
+	NetSysctlEntry e = NET_SYSCTL_ENTRY__INIT;
+	char val[SYSCTL_MAX];
+	int r = net_sysctl_read(name, val, sizeof(val));
+
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return pr_err_ret(r, "cannot read sysctl %s", name);
+	e.name = (char *)name;
+	e.value = val;
+	return img_write_msg(arg, &e.base);
+}
+
+static int dump_sysctls(struct img_dir *d)
+{
+	struct img_writer *w = NULL;
+	int r = img_create(d, IMG_NETSYSCTL, 0, &w);
+
+	if (r == 0)
+		r = for_each_ns_sysctl(dump_one_sysctl, w);
+	if (r < 0) {
+		if (w)
+			img_writer_abort(w);
+		return r;
+	}
+	return img_commit(w);
+}
+
+static int match_sysctl(const char *name, void *arg)
+{
+	return strcmp(name, arg) ? 0 : 1;
+}
+
+static int restore_sysctls(const struct net_images *ni)
+{
+	for (size_t i = 0; i < ni->n_sysctls; i++) {
+		const NetSysctlEntry *e = ni->sysctls[i];
+		int r;
+
+		if (for_each_ns_sysctl(match_sysctl, e->name) != 1 || !sysctl_value_ok(e->value))
+			return pr_err_ret(-EBADMSG, "netsysctls.img: sysctl %s is not one criu restores",
+					  e->name);
+		r = net_sysctl_write(e->name, e->value);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* ---- the firewall ---- */
+
+static const char *const tool_dirs[] = {"/usr/sbin/", "/sbin/", "/usr/bin/", "/bin/", "/usr/local/sbin/"};
+
+static char *read_all_fd(int fd)
+{
+	struct stat st;
+	char *buf;
+	ssize_t n;
+
+	if (fstat(fd, &st) < 0 || st.st_size > (64 << 20))
+		return NULL;
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf)
+		return NULL;
+	n = pread(fd, buf, (size_t)st.st_size, 0);
+	if (n < 0) {
+		free(buf);
+		return NULL;
+	}
+	buf[n] = 0;
+	return buf;
+}
+
+/*
+ * Runs a tool in criu's current net namespace with input on its stdin;
+ * stdout and stderr go to memory files (no pipe to deadlock on). Returns its
+ * exit status (0 success, -ENOENT when it is not installed) or -errno.
+ */
+static int run_tool(char *const argv[], const char *input, char **ret_out, char **ret_err)
+{
+	_cleanup_close_ int in = memfd_create("net-in", MFD_CLOEXEC);
+	_cleanup_close_ int out = memfd_create("net-out", MFD_CLOEXEC);
+	_cleanup_close_ int err = memfd_create("net-err", MFD_CLOEXEC);
+	pid_t pid;
+	int st;
+
+	if (in < 0 || out < 0 || err < 0)
+		return -errno;
+	if (input && write(in, input, strlen(input)) != (ssize_t)strlen(input))
+		return -EIO;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		char path[128];
+
+		signal(SIGPIPE, SIG_DFL);
+		lseek(in, 0, SEEK_SET);
+		if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
+			_exit(126);
+		for (size_t i = 0; i < sizeof(tool_dirs) / sizeof(tool_dirs[0]); i++) {
+			snprintf(path, sizeof(path), "%s%s", tool_dirs[i], argv[0]);
+			execv(path, argv);
+		}
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	if (!WIFEXITED(st))
+		return -EINTR;
+	if (WEXITSTATUS(st) == 127)
+		return -ENOENT;
+	*ret_out = read_all_fd(out);
+	*ret_err = read_all_fd(err);
+	if (!*ret_out || !*ret_err) {
+		free(*ret_out);
+		free(*ret_err);
+		return -ENOMEM;
+	}
+	return WEXITSTATUS(st);
+}
+
+/* The nftables tables of the namespace, "FAMILY NAME\n" each, through nfnetlink: no tool needed. */
+struct nft_tables {
+	char *text;
+	size_t len;
+	int n;
+};
+
+static int nft_table_cb(struct nl_msg *msg, void *arg)
+{
+	struct nft_tables *t = arg;
+	struct nlmsghdr *h = nlmsg_hdr(msg);
+	struct nfgenmsg *g = nlmsg_data(h);
+	struct nlattr *tb[NFTA_TABLE_MAX + 1];
+	char line[128];
+	char *nt;
+	int n;
+
+	if (nlmsg_parse(h, sizeof(*g), tb, NFTA_TABLE_MAX, NULL) < 0 || !tb[NFTA_TABLE_NAME])
+		return NL_SKIP;
+	n = snprintf(line, sizeof(line), "%u %.64s\n", g->nfgen_family, nla_get_string(tb[NFTA_TABLE_NAME]));
+	nt = realloc(t->text, t->len + (size_t)n + 1);
+	if (!nt)
+		return NL_STOP;
+	memcpy(nt + t->len, line, (size_t)n + 1);
+	t->text = nt;
+	t->len += (size_t)n;
+	t->n++;
+	return NL_OK;
+}
+
+static int nft_list_tables(struct nft_tables *t)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+	struct nfgenmsg g = {.nfgen_family = AF_UNSPEC, .version = NFNETLINK_V0};
+	int r;
+
+	if (!sk)
+		return -ENOMEM;
+	r = nl_connect(sk, NETLINK_NETFILTER);
+	if (r < 0) {
+		/* no nfnetlink in this kernel: no nftables, no iptables-nft tables either */
+		nl_socket_free(sk);
+		pr_info("no nfnetlink (%s): no nftables tables\n", nl_geterror(r));
+		return 0;
+	}
+	r = nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, nft_table_cb, t);
+	if (r == 0)
+		r = nl_send_simple(sk, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETTABLE, NLM_F_DUMP, &g,
+				   sizeof(g));
+	if (r >= 0)
+		r = nl_recvmsgs_default(sk);
+	nl_socket_free(sk);
+	if (r == -NLE_OPNOTSUPP || r == -NLE_INVAL || r == -NLE_OBJ_NOTFOUND) {
+		pr_info("no nf_tables in this kernel (%s): no nftables tables\n", nl_geterror(r));
+		return 0;
+	}
+	if (r < 0)
+		return pr_err_ret(-EIO, "cannot list the nftables tables (%s)", nl_geterror(r));
+	return 0;
+}
+
+/* Whether "FAMILY NAME" (AF number) is among the tables; iptables-nft's are ip/ip6 filter, nat, ... */
+static bool has_table(const char *tables, int family, const char *name)
+{
+	char want[96];
+
+	snprintf(want, sizeof(want), "%d %s\n", family, name);
+	for (const char *p = tables; p && (p = strstr(p, want)); p++)
+		if (p == tables || p[-1] == '\n')
+			return true;
+	return false;
+}
+
+static int write_rules(struct img_writer *w, const char *tool, const char *text)
+{
+	NetRulesEntry e = NET_RULES_ENTRY__INIT;
+
+	e.tool = (char *)tool;
+	e.text = (char *)text;
+	return img_write_msg(w, &e.base);
+}
+
+/* "*filter" lines of iptables-save output: the tables it covers, marked in covered ("ip filter\n"...). */
+static void note_ipt_tables(const char *text, const char *family, char **covered)
+{
+	for (const char *p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+		size_t n = strcspn(p, "\n");
+		size_t old = *covered ? strlen(*covered) : 0;
+		char *c;
+
+		if (*p != '*' || n < 2 || n > 64)
+			continue;
+		c = realloc(*covered, old + strlen(family) + n + 2);
+		if (!c)
+			return;
+		sprintf(c + old, "%s %.*s\n", family, (int)(n - 1), p + 1);
+		*covered = c;
+	}
+}
+
+/*
+ * nft list ruleset output without the tables iptables-save covers (those are
+ * restored by iptables-restore: nft could not read back every xt match they hold).
+ * A table is "table FAMILY NAME {" up to a "}" line.
+ */
+static char *nft_without(const char *ruleset, const char *covered)
+{
+	char *out = malloc(strlen(ruleset) + 1);
+	bool skip = false;
+	size_t o = 0;
+
+	if (!out)
+		return NULL;
+	for (const char *p = ruleset; *p;) {
+		size_t n = strcspn(p, "\n") + (p[strcspn(p, "\n")] == '\n');
+
+		if (!strncmp(p, "table ", 6)) {
+			char fam[16], name[128], key[160];
+
+			skip = false;
+			if (sscanf(p + 6, "%15s %127s", fam, name) == 2 && covered) {
+				snprintf(key, sizeof(key), "%s %s\n", fam, name);
+				skip = strstr(covered, key) != NULL;
+			}
+		}
+		if (!skip) {
+			memcpy(out + o, p, n);
+			o += n;
+		}
+		if (skip && p[0] == '}')
+			skip = false;
+		p += n;
+	}
+	out[o] = 0;
+	return out;
+}
+
+static int save_tool(char *const argv[], const char *what, char **ret)
+{
+	_cleanup_free_ char *err = NULL;
+	char *out = NULL;
+	int r = run_tool(argv, NULL, &out, &err);
+
+	if (r == -ENOENT)
+		return pr_err_ret(-ENOENT,
+				  "the namespace has %s, but %s is not installed: they would be lost", what,
+				  argv[0]);
+	if (r < 0)
+		return pr_err_ret(r, "cannot run %s", argv[0]);
+	if (r > 0) {
+		pr_err("%s failed (status %d): %s\n", argv[0], r, err);
+		free(out);
+		return -EIO;
+	}
+	*ret = out;
+	return 0;
+}
+
+static int dump_iptables(struct img_writer *w, const char *tables, bool v6, char **covered)
+{
+	static const char *const names[] = {"filter", "nat", "mangle", "raw", "security"};
+	char *argv[] = {v6 ? "ip6tables-save" : "iptables-save", NULL};
+	_cleanup_free_ char *text = NULL;
+	bool any = false;
+	int r;
+
+	for (size_t i = 0; i < 5; i++)
+		any |= has_table(tables, v6 ? AF_INET6 : AF_INET, names[i]);
+	if (!any)
+		return 0;
+	r = save_tool(argv, v6 ? "ip6tables rules" : "iptables rules", &text);
+	if (r < 0)
+		return r;
+	note_ipt_tables(text, v6 ? "ip6" : "ip", covered);
+	pr_info("%s: %zu bytes of rules\n", argv[0], strlen(text));
+	return write_rules(w, v6 ? "ip6tables" : "iptables", text);
+}
+
+static int legacy_tables(void)
+{
+	static const char *const files[] = {"/proc/self/net/ip_tables_names",
+					    "/proc/self/net/ip6_tables_names"};
+
+	for (size_t i = 0; i < 2; i++) {
+		char buf[64] = "";
+		int fd = open(files[i], O_RDONLY | O_CLOEXEC);
+		ssize_t n = fd < 0 ? 0 : read(fd, buf, sizeof(buf) - 1);
+
+		if (fd >= 0)
+			close(fd);
+		if (n > 0)
+			return pr_err_ret(-EOPNOTSUPP,
+					  "not supported yet: iptables-legacy tables (%s lists %.*s)",
+					  files[i], (int)strcspn(buf, "\n"), buf);
+	}
+	return 0;
+}
+
+static int dump_firewall(struct img_dir *d)
+{
+	struct nft_tables t = {0};
+	struct img_writer *w = NULL;
+	_cleanup_free_ char *covered = NULL;
+	int r = legacy_tables();
+
+	if (r == 0)
+		r = nft_list_tables(&t);
+	if (r == 0)
+		r = img_create(d, IMG_NETRULES, 0, &w);
+	if (r == 0 && t.n) {
+		r = dump_iptables(w, t.text, false, &covered);
+		if (r == 0)
+			r = dump_iptables(w, t.text, true, &covered);
+	}
+	/* the tables iptables-save did not cover: nft's */
+	if (r == 0 && t.n > 0) {
+		char *argv[] = {"nft", "list", "ruleset", NULL};
+		_cleanup_free_ char *all = NULL, *rest = NULL;
+		int covered_n = 0;
+
+		for (const char *p = covered; p && (p = strchr(p, '\n')); p++)
+			covered_n++;
+		if (t.n > covered_n) {
+			r = save_tool(argv, "nftables tables", &all);
+			rest = r == 0 ? nft_without(all, covered) : NULL;
+			if (r == 0 && !rest)
+				r = -ENOMEM;
+			if (r == 0 && rest[strspn(rest, " \t\n")]) {
+				pr_info("nft: %zu bytes of ruleset\n", strlen(rest));
+				r = write_rules(w, "nft", rest);
+			}
+		}
+	}
+	free(t.text);
+	if (r < 0) {
+		if (w)
+			img_writer_abort(w);
+		return r;
+	}
+	return img_commit(w);
+}
+
+static int restore_firewall(const struct net_images *ni)
+{
+	/* nft's tables first: iptables-restore then adds its own */
+	static const char *const order[] = {"nft", "iptables", "ip6tables"};
+
+	for (size_t k = 0; k < 3; k++)
+		for (size_t i = 0; i < ni->n_rules; i++) {
+			const NetRulesEntry *e = ni->rules[i];
+			char *ipt[] = {k == 1 ? "iptables-restore" : "ip6tables-restore", "-w", NULL};
+			char *nft[] = {"nft", "-f", "-", NULL};
+			_cleanup_free_ char *out = NULL, *err = NULL;
+			int r;
+
+			if (strcmp(e->tool, order[k]))
+				continue;
+			r = run_tool(k == 0 ? nft : ipt, e->text, &out, &err);
+			if (r == -ENOENT)
+				return pr_err_ret(
+					r, "netrules.img: %s rules to restore, but %s is not installed",
+					e->tool, k == 0 ? nft[0] : ipt[0]);
+			if (r != 0)
+				return pr_err_ret(r < 0 ? r : -EIO, "netrules.img: %s failed (status %d): %s",
+						  k == 0 ? nft[0] : ipt[0], r, err ? err : "");
+			pr_info("%s rules restored\n", e->tool);
+		}
+	return 0;
+}
+
+static int check_rules(const struct net_images *ni)
+{
+	for (size_t i = 0; i < ni->n_rules; i++)
+		if (strcmp(ni->rules[i]->tool, "nft") && strcmp(ni->rules[i]->tool, "iptables") &&
+		    strcmp(ni->rules[i]->tool, "ip6tables"))
+			return pr_err_ret(-EBADMSG, "netrules.img: rules of an unknown tool %.32s",
+					  ni->rules[i]->tool);
+	return 0;
+}
+
+/* ---- dump ---- */
+
+int net_ns_dump(pid_t pid, struct img_dir *d)
+{
+	char path[64];
+	_cleanup_close_ int own = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	_cleanup_close_ int target = -EBADF;
+	int r;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
+	target = open(path, O_RDONLY | O_CLOEXEC);
+	if (own < 0 || target < 0)
+		return pr_perror_ret("pid %d: cannot open its net namespace or criu's", pid);
+	if (setns(target, CLONE_NEWNET) < 0)
+		return pr_perror_ret("pid %d: cannot enter its net namespace", pid);
+	r = net_rtnl_dump(d);
+	if (r == 0)
+		r = dump_sysctls(d);
+	if (r == 0)
+		r = dump_firewall(d);
+	if (setns(own, CLONE_NEWNET) < 0) {
+		/* criu must not go on in the tree's namespace */
+		pr_perror("pid %d: cannot come back to criu's net namespace", pid);
+		abort();
+	}
+	if (r < 0)
+		return pr_err_ret(r, "pid %d: cannot dump its net namespace", pid);
+	pr_info("pid %d: net namespace dumped\n", pid);
+	return 0;
+}
+
+/* ---- restore ---- */
+
+#define MAX_RECORDS 65536
+
+static int load_all(struct img_dir *d, enum img_kind kind, const ProtobufCMessageDescriptor *desc,
+		    void ***ret, size_t *ret_n)
+{
+	struct img_reader *rd = NULL;
+	ProtobufCMessage *m;
+	void **v = NULL;
+	size_t n = 0;
+	int r = img_open(d, kind, 0, &rd);
+
+	if (r == -ENOENT) {
+		char name[64];
+
+		return pr_err_ret(-EBADMSG, "the tree had its own net namespace, but %s is missing",
+				  img_file_name(name, sizeof(name), kind, 0));
+	}
+	if (r < 0)
+		return r;
+	if (img_reader_count(rd) > MAX_RECORDS) {
+		r = pr_err_ret(-EBADMSG, "%s: %zu records, more than %d", img_reader_name(rd),
+			       img_reader_count(rd), MAX_RECORDS);
+		img_close(rd);
+		return r;
+	}
+	v = calloc(img_reader_count(rd) + 1, sizeof(*v));
+	if (!v) {
+		img_close(rd);
+		return -ENOMEM;
+	}
+	while (n < img_reader_count(rd) && (r = img_read_msg(rd, desc, &m)) > 0)
+		v[n++] = m;
+	img_close(rd);
+	*ret = v;
+	*ret_n = n;
+	return r < 0 ? r : 0;
+}
+
+static void free_all(void **v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		protobuf_c_message_free_unpacked(v[i], NULL);
+	free(v);
+}
+
+static void net_images_free(struct net_images *ni)
+{
+	free_all((void **)ni->links, ni->n_links);
+	free_all((void **)ni->addrs, ni->n_addrs);
+	free_all((void **)ni->routes, ni->n_routes);
+	free_all((void **)ni->sysctls, ni->n_sysctls);
+	free_all((void **)ni->rules, ni->n_rules);
+	free_all((void **)ni->fib_rules, ni->n_fib_rules);
+}
+
+static int net_images_load(struct img_dir *d, const struct cr_opts *o, struct net_images *ni)
+{
+	int r = load_all(d, IMG_NETLINK, &net_link_entry__descriptor, (void ***)&ni->links, &ni->n_links);
+
+	if (r == 0)
+		r = load_all(d, IMG_NETADDR, &net_addr_entry__descriptor, (void ***)&ni->addrs, &ni->n_addrs);
+	if (r == 0)
+		r = load_all(d, IMG_NETROUTE, &net_route_entry__descriptor, (void ***)&ni->routes,
+			     &ni->n_routes);
+	if (r == 0)
+		r = load_all(d, IMG_NETSYSCTL, &net_sysctl_entry__descriptor, (void ***)&ni->sysctls,
+			     &ni->n_sysctls);
+	if (r == 0)
+		r = load_all(d, IMG_NETRULES, &net_rules_entry__descriptor, (void ***)&ni->rules,
+			     &ni->n_rules);
+	if (r == 0)
+		r = load_all(d, IMG_NETFIBRULE, &net_fib_rule_entry__descriptor, (void ***)&ni->fib_rules,
+			     &ni->n_fib_rules);
+	if (r == 0)
+		r = net_rtnl_check(ni, o);
+	if (r == 0)
+		r = check_rules(ni);
+	for (size_t i = 0; r == 0 && i < ni->n_sysctls; i++)
+		if (for_each_ns_sysctl(match_sysctl, ni->sysctls[i]->name) != 1 ||
+		    !sysctl_value_ok(ni->sysctls[i]->value))
+			r = pr_err_ret(-EBADMSG,
+				       "netsysctls.img: sysctl %.64s: not one criu restores, or a bad value",
+				       ni->sysctls[i]->name);
+	for (size_t i = 0; r == 0 && i < ni->n_links; i++)
+		for (size_t k = 0; r == 0 && k < ni->links[i]->n_conf; k++)
+			if (!is_conf_key(ni->links[i]->conf[k]->name) ||
+			    !sysctl_value_ok(ni->links[i]->conf[k]->value))
+				r = pr_err_ret(-EBADMSG,
+					       "netlinks.img: link %s: sysctl %.64s: not one criu restores, "
+					       "or a bad value",
+					       ni->links[i]->name, ni->links[i]->conf[k]->name);
+	return r;
+}
+
+bool net_ns_has_images(const struct img_dir *d)
+{
+	return img_dir_has(d, IMG_NETLINK, 0);
+}
+
+int net_ns_restore(struct img_dir *d, const struct cr_opts *o)
+{
+	struct net_images ni = {0};
+	_cleanup_close_ int outside = -EBADF;
+	int r = net_images_load(d, o, &ni);
+
+	if (r < 0) {
+		net_images_free(&ni);
+		return r;
+	}
+	outside = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (outside < 0)
+		r = pr_perror_ret("cannot open criu's net namespace");
+	else if (unshare(CLONE_NEWNET) < 0)
+		r = pr_perror_ret("cannot create a net namespace");
+	/* the namespace's sysctls first: links made next inherit conf/default */
+	if (r == 0)
+		r = restore_sysctls(&ni);
+	if (r == 0)
+		r = net_rtnl_restore(&ni, o, outside);
+	if (r == 0)
+		r = restore_firewall(&ni);
+	if (r == 0)
+		pr_info("net namespace restored: %zu links, %zu addresses, %zu routes, %zu policy routing "
+			"rules, "
+			"%zu firewall rule sets\n",
+			ni.n_links, ni.n_addrs, ni.n_routes, ni.n_fib_rules, ni.n_rules);
+	net_images_free(&ni);
+	return r;
+}
 
 int net_ns_restore_empty(void)
 {

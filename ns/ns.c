@@ -188,6 +188,8 @@ int ns_dump(const struct pstree *t, const struct cr_opts *o, struct img_dir *d)
 			r = uts_ns_dump(pid, d);
 		} else if (k == NS_IPC) {
 			r = ipc_ns_dump(pid, d);
+		} else if (k == NS_NET) {
+			r = net_ns_dump(pid, d);
 		} else if (k == NS_TIME) {
 			/* dumped below for every tree */
 		} else if (k == NS_MNT) {
@@ -202,9 +204,8 @@ int ns_dump(const struct pstree *t, const struct cr_opts *o, struct img_dir *d)
 						  pid, t->root->vpid, root[k], root[k]);
 			pr_info("pid namespace %" PRIu64 ": the root %d is its init\n", root[k], pid);
 		} else {
-			return pr_err_ret(-EOPNOTSUPP, "pid %d: not supported yet: %s namespace (%" PRIu64 ")%s", pid,
-					  ns_kinds[k].name, root[k],
-					  k == NS_NET ? "; --empty-ns net or --external net[INO]:KEY" : "");
+			return pr_err_ret(-EOPNOTSUPP, "pid %d: not supported yet: %s namespace (%" PRIu64 ")", pid,
+					  ns_kinds[k].name, root[k]);
 		}
 		if (r < 0)
 			return r;
@@ -313,7 +314,7 @@ static int prepare_kind(struct ns_restore *nr, enum ns_kind k)
 		return pr_err_ret(-EBADMSG, "ns.img: an empty %s namespace", name);
 	switch (k) {
 	case NS_NET:
-		if ((e->has_empty && e->empty) || (o->empty_ns & CLONE_NEWNET))
+		if ((e->has_empty && e->empty) || (o->empty_ns & CLONE_NEWNET) || net_ns_has_images(nr->d))
 			return 0;
 		break;
 	case NS_UTS:
@@ -406,7 +407,11 @@ static int enter_kind(struct ns_restore *nr, enum ns_kind k)
 	if (r < 0)
 		return r;
 	if (k == NS_NET) {
-		r = net_ns_restore_empty();
+		/* its contents from the images, unless it was dumped empty or --empty-ns asks for an empty one */
+		if (e && !(e->has_empty && e->empty) && !(nr->o->empty_ns & CLONE_NEWNET))
+			r = net_ns_restore(nr->d, nr->o);
+		else
+			r = net_ns_restore_empty();
 	} else if (k == NS_PID) {
 		return 0; /* ns_restore_pid(), right before the fork */
 	} else {

@@ -3,10 +3,12 @@
 #ifndef CR_NS_PRIV_H
 #define CR_NS_PRIV_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 #include "image.h"
+#include "options.h"
 
 enum ns_kind { NS_USER, NS_MNT, NS_PID, NS_NET, NS_IPC, NS_UTS, NS_CGROUP, NS_TIME, NS_NR };
 
@@ -36,5 +38,9 @@ int time_ns_dump(pid_t pid, struct img_dir *d);
 int time_ns_restore_new(struct img_dir *d);
 /* A new net ns with the loopback up. */
 int net_ns_restore_empty(void);
+/* The contents of pid's net ns (ns/net.c); made again in a new net ns that criu enters. */
+int net_ns_dump(pid_t pid, struct img_dir *d);
+bool net_ns_has_images(const struct img_dir *d);
+int net_ns_restore(struct img_dir *d, const struct cr_opts *o);
 
 #endif

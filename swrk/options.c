@@ -116,13 +116,13 @@ static const struct opt_row table[] = {
 	FUNC("ext-mount-map", 'M', parse_ext_mount_map, ARG_REQ, "ext_mnt", true),
 	BOOL("enable-external-sharing", ext_sharing, "ext_sharing", false),
 	BOOL("enable-external-masters", ext_masters, "ext_masters", false),
-	/* --external: only unix[INO] so far (opts_check_supported refuses the other forms) */
+	/* --external: unix[INO], KIND[INO]:KEY, veth[IN]:OUT (opts_check_supported refuses others) */
 	LIST("external", 0, external, "external", true),
 	FUNCB("ext-unix-sk", 'x', parse_ext_unix_sk, ARG_OPT, ext_unix_sk, "ext_unix_sk", true),
 	FUNC("inherit-fd", 0, parse_inherit_fd, ARG_REQ, "inherit_fd", true),
 	FUNC("join-ns", 'J', parse_join_ns, ARG_REQ, "join_ns", true),
 	FUNC("empty-ns", 0, parse_empty_ns, ARG_REQ, "empty_ns", true),
-	FUNC("veth-pair", 0, parse_veth_pair, ARG_REQ, "veths", false),
+	FUNC("veth-pair", 0, parse_veth_pair, ARG_REQ, "veths", true),
 	FUNC("restore-detached", 'd', parse_restore_detached, ARG_NONE, NULL, true),
 	BOOLS("restore-sibling", 'S', restore_sibling, "rst_sibling", true),
 	BOOL("daemon", daemon, NULL, true),
@@ -931,11 +931,12 @@ int opts_check_supported(const struct cr_opts *o)
 			err = -EOPNOTSUPP;
 		}
 	for (size_t i = 0; i < o->external.n; i++)
-		/* KIND[INO]:KEY namespaces are ns/'s (ns_dump) */
+		/* KIND[INO]:KEY namespaces are ns/'s (ns_dump); veth[IN]:OUT is ns/net_rtnl.c's (restore) */
 		if (strncmp(o->external.v[i], "unix[", 5) && strncmp(o->external.v[i], "net[", 4) &&
 		    strncmp(o->external.v[i], "pid[", 4) && strncmp(o->external.v[i], "ipc[", 4) &&
 		    strncmp(o->external.v[i], "uts[", 4) && strncmp(o->external.v[i], "time[", 5) &&
-		    strncmp(o->external.v[i], "user[", 5) && strncmp(o->external.v[i], "mnt[", 4)) {
+		    strncmp(o->external.v[i], "user[", 5) && strncmp(o->external.v[i], "mnt[", 4) &&
+		    strncmp(o->external.v[i], "veth[", 5)) {
 			pr_err("not supported yet: --external %s\n", o->external.v[i]);
 			err = -EOPNOTSUPP;
 		}

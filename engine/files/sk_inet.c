@@ -31,11 +31,13 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -52,10 +54,35 @@ enum { ST_ESTABLISHED = 1, ST_SYN_SENT = 2, ST_SYN_RECV = 3, ST_CLOSE = 7, ST_LI
 
 /* ---- shared by the network kinds ---- */
 
-int sk_diag_query(const void *req, size_t len, int (*cb)(const struct nlmsghdr *h, void *arg), void *arg)
+/* A NETLINK_SOCK_DIAG socket in the network namespace of the socket sk. */
+int sk_diag_socket_for(int sk)
+{
+	_cleanup_close_ int ns = -EBADF, self = -EBADF;
+	struct stat a, b;
+	int nl, r;
+
+	ns = ioctl(sk, SIOCGSKNS);
+	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (ns < 0 || self < 0 || fstat(ns, &a) < 0 || fstat(self, &b) < 0 || a.st_ino == b.st_ino) {
+		nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+		return nl < 0 ? -errno : nl;
+	}
+	if (setns(ns, CLONE_NEWNET) < 0)
+		return -errno;
+	nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	r = nl < 0 ? -errno : nl;
+	if (setns(self, CLONE_NEWNET) < 0) {
+		/* criu must not stay in the task's namespace */
+		pr_perror("cannot return to criu's network namespace");
+		abort();
+	}
+	return r;
+}
+
+int sk_diag_query(int sk, const void *req, size_t len, int (*cb)(const struct nlmsghdr *h, void *arg), void *arg)
 {
 	struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
-	_cleanup_close_ int nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	_cleanup_close_ int nl = sk_diag_socket_for(sk);
 	_cleanup_free_ char *buf = malloc(32768);
 	int found = 0;
 
@@ -281,7 +308,7 @@ static int inet_diag_cb(const struct nlmsghdr *h, void *arg)
 }
 
 /* 1 and the diag message of the socket ino, 0 when sock_diag does not list it (not bound). */
-static int inet_diag_find(int family, int proto, uint32_t ino, struct diag_want *w)
+static int inet_diag_find(int sk, int family, int proto, uint32_t ino, struct diag_want *w)
 {
 	struct {
 		struct nlmsghdr nlh;
@@ -295,7 +322,7 @@ static int inet_diag_find(int family, int proto, uint32_t ino, struct diag_want 
 
 	memset(w, 0, sizeof(*w));
 	w->ino = ino;
-	return sk_diag_query(&req, sizeof(req), inet_diag_cb, w);
+	return sk_diag_query(sk, &req, sizeof(req), inet_diag_cb, w);
 }
 
 static int set_addr(ProtobufCBinaryData *b, protobuf_c_boolean *has, int family,
@@ -553,7 +580,7 @@ static int inet_dump(struct files_dump *fd, const struct fd_dump_arg *a, FileEnt
 	}
 	if (getsockname(a->local, (struct sockaddr *)&src, &slen) < 0)
 		return pr_perror_ret("pid %d fd %d: getsockname", a->pid, a->fd);
-	r = inet_diag_find(family, proto, (uint32_t)a->st.st_ino, &w);
+	r = inet_diag_find(a->local, family, proto, (uint32_t)a->st.st_ino, &w);
 	if (r < 0)
 		return pr_err_ret(r, "pid %d fd %d: sock_diag of socket:[%lu]", a->pid, a->fd, a->st.st_ino);
 	e->has_dump_state = true;

@@ -26,12 +26,14 @@ struct sk_net_dump {
 	size_t nr_rep;
 };
 
+/* A NETLINK_SOCK_DIAG socket in the network namespace of the socket sk (a tree's own net ns). */
+int sk_diag_socket_for(int sk);
 /*
- * Runs a sock_diag request (NETLINK_SOCK_DIAG); cb sees every answer and
- * returns 1 to stop (found), 0 to go on, or -errno. Returns cb's 1, 0 when
- * nothing matched, or -errno.
+ * Runs a sock_diag request (NETLINK_SOCK_DIAG) in the network namespace of
+ * the socket sk; cb sees every answer and returns 1 to stop (found), 0 to go
+ * on, or -errno. Returns cb's 1, 0 when nothing matched, or -errno.
  */
-int sk_diag_query(const void *req, size_t len, int (*cb)(const struct nlmsghdr *h, void *arg), void *arg);
+int sk_diag_query(int sk, const void *req, size_t len, int (*cb)(const struct nlmsghdr *h, void *arg), void *arg);
 
 /* The SOL_SOCKET options of local; *ret is a new entry. */
 int sk_opts_dump(int local, SkOptsEntry **ret);

@@ -84,7 +84,7 @@ static int packet_dump(struct files_dump *fd, const struct fd_dump_arg *a, FileE
 	if (getsockopt(a->local, SOL_SOCKET, SO_TYPE, &type, &ilen) < 0 ||
 	    getsockname(a->local, (struct sockaddr *)&sll, &len) < 0)
 		return pr_perror_ret("pid %d fd %d: cannot read the packet socket", a->pid, a->fd);
-	r = sk_diag_query(&req, sizeof(req), packet_diag_cb, &w);
+	r = sk_diag_query(a->local, &req, sizeof(req), packet_diag_cb, &w);
 	if (r < 0)
 		return pr_err_ret(r, "pid %d fd %d: sock_diag of packet socket:[%lu]", a->pid, a->fd,
 				  a->st.st_ino);

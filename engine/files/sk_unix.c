@@ -51,6 +51,7 @@
 #include "cleanup.h"
 #include "files_priv.h"
 #include "log.h"
+#include "sk_net.h"
 
 #define USK_LISTEN	  10 /* TCP_LISTEN */
 #define USK_ESTABLISHED	  1  /* TCP_ESTABLISHED */
@@ -83,31 +84,6 @@ static bool unix_match_fd(int local, const struct stat *st, const char *link)
 	(void)link;
 	return S_ISSOCK(st->st_mode) && getsockopt(local, SOL_SOCKET, SO_DOMAIN, &dom, &len) == 0 &&
 	       dom == AF_UNIX;
-}
-
-/* A NETLINK_SOCK_DIAG socket in the network namespace of the socket sk. */
-static int diag_socket_for(int sk)
-{
-	_cleanup_close_ int ns = -EBADF, self = -EBADF;
-	struct stat a, b;
-	int nl, r;
-
-	ns = ioctl(sk, SIOCGSKNS);
-	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (ns < 0 || self < 0 || fstat(ns, &a) < 0 || fstat(self, &b) < 0 || a.st_ino == b.st_ino) {
-		nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-		return nl < 0 ? -errno : nl;
-	}
-	if (setns(ns, CLONE_NEWNET) < 0)
-		return -errno;
-	nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-	r = nl < 0 ? -errno : nl;
-	if (setns(self, CLONE_NEWNET) < 0) {
-		/* criu must not stay in the task's namespace */
-		pr_perror("cannot return to criu's network namespace");
-		abort();
-	}
-	return r;
 }
 
 static void diag_parse_attrs(const struct unix_diag_msg *m, size_t len, struct usk_diag *d)
@@ -175,7 +151,7 @@ static int diag_lookup(int sk, uint32_t ino, struct usk_diag *d)
 	} req;
 	ssize_t n;
 
-	nl = diag_socket_for(sk);
+	nl = sk_diag_socket_for(sk);
 	if (nl < 0)
 		return nl;
 	memset(&req, 0, sizeof(req));

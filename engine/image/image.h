@@ -66,6 +66,12 @@ enum img_kind {
 	IMG_IPC_MQ = 78,       /* ipc-mq.img: POSIX message queues */
 	IMG_IPC_MSGS = 79,     /* ipc-msgs-ID.img: one queue's messages, in order */
 	IMG_CGROUP = 80,  /* cgroup.img: the tree's cgroup sets, membership and properties (cgroup/) */
+	IMG_NETLINK = 90,   /* netlinks.img: the links of the tree's own net ns (ns/net_rtnl.c) */
+	IMG_NETADDR = 91,   /* netaddrs.img: their addresses */
+	IMG_NETROUTE = 92,  /* netroutes.img: its routes, every table */
+	IMG_NETSYSCTL = 93, /* netsysctls.img: its sysctls */
+	IMG_NETRULES = 94,  /* netrules.img: its iptables and nftables rules */
+	IMG_NETFIBRULE = 95, /* netfibrules.img: its policy routing rules */
 	IMG_MNTNS = 100,  /* mnt.img: the tree's mounts (ns/mnt.c) */
 	IMG_TMPFS = 101,  /* tmpfs-ID.img: the files of a tmpfs mount, as a tar stream */
 	IMG_KIND_MAX,

@@ -10,6 +10,7 @@
 #include "images/ipc.pb-c.h"
 #include "images/mm.pb-c.h"
 #include "images/mnt.pb-c.h"
+#include "images/net.pb-c.h"
 #include "images/ns.pb-c.h"
 #include "images/pagemap.pb-c.h"
 #include "images/sk-inet.pb-c.h"
@@ -41,6 +42,12 @@ static const struct img_kind_info kinds[IMG_KIND_MAX] = {
 	[IMG_IPC_MSG] = { .name = "ipc-msg", .desc = &ipc_msg_queue_entry__descriptor },
 	[IMG_IPC_MQ] = { .name = "ipc-mq", .desc = &ipc_mq_entry__descriptor },
 	[IMG_IPC_MSGS] = { .name = "ipc-msgs", .per_id = true, .desc = &ipc_message__descriptor },
+	[IMG_NETLINK] = { .name = "netlinks", .desc = &net_link_entry__descriptor },
+	[IMG_NETADDR] = { .name = "netaddrs", .desc = &net_addr_entry__descriptor },
+	[IMG_NETROUTE] = { .name = "netroutes", .desc = &net_route_entry__descriptor },
+	[IMG_NETSYSCTL] = { .name = "netsysctls", .desc = &net_sysctl_entry__descriptor },
+	[IMG_NETRULES] = { .name = "netrules", .desc = &net_rules_entry__descriptor },
+	[IMG_NETFIBRULE] = { .name = "netfibrules", .desc = &net_fib_rule_entry__descriptor },
 	[IMG_CGROUP] = { .name = "cgroup", .desc = &cgroup_entry__descriptor },
 	[IMG_MNTNS] = { .name = "mnt", .desc = &mnt_entry__descriptor },
 	[IMG_TMPFS] = { .name = "tmpfs", .per_id = true, .desc = &blob_chunk__descriptor },

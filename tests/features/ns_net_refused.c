@@ -1,22 +1,34 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * A tree in its own net namespace without --empty-ns net or --external
- * net[INO]:KEY: its links and addresses cannot be dumped yet, so the dump is
- * refused by name and the tree goes on.
+ * A tree in its own net namespace holding what criu does not dump yet (a
+ * bridge link, or a permanent neighbour entry when the kernel has no bridge
+ * driver): the dump is refused by name, and the tree goes on with its
+ * namespace untouched.
  */
 // criu-expect: dump-refused
 #include <net/if.h>
 #include <sched.h>
+#include <stdbool.h>
 
 #include "feature.h"
 
 int main(int argc, char **argv)
 {
+	bool bridge = true;
+
 	feat_init(argc, argv);
 	if (unshare(CLONE_NEWNET) < 0)
 		feat_die("unshare(CLONE_NEWNET)");
+	/* a bridge if the kernel has the driver, else a permanent neighbour: neither is dumped yet */
+	if (system("ip link add br7 type bridge >/dev/null 2>&1") != 0) {
+		bridge = false;
+		if (system("ip link add rv0 type veth peer name rv1 && "
+			   "ip neigh add 10.1.0.5 lladdr 02:00:00:00:00:05 dev rv0 nud permanent") != 0)
+			feat_die("ip neigh add ... nud permanent");
+	}
 	feat_ready();
 	feat_wait_go();
 	FEAT_CHECK(if_nametoindex("lo") > 0, "no lo in the net namespace");
+	FEAT_CHECK(!bridge || if_nametoindex("br7") > 0, "br7 is gone after the refused dump");
 	return feat_done();
 }

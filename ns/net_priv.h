@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Between ns/net.c (the driver, sysctls, firewall) and ns/net_rtnl.c (links, addresses, routes). */
+#ifndef CR_NET_PRIV_H
+#define CR_NET_PRIV_H
+
+#include <stddef.h>
+
+#include "image.h"
+#include "images/net.pb-c.h"
+#include "options.h"
+
+/* The per-link sysctls kept, relative to net/ipv4/conf/NAME or net/ipv6/conf/NAME ("ipv4/forwarding"). */
+extern const char *const net_conf_keys[];
+extern const size_t net_nr_conf_keys;
+
+/* Reads /proc/sys/<name> (trailing newline dropped): 0, -ENOENT when the kernel has none, -errno. */
+int net_sysctl_read(const char *name, char *buf, size_t size);
+int net_sysctl_write(const char *name, const char *value);
+/* A link's conf sysctls, read into entries (name "ipv4/forwarding"); *ret_n of them. */
+int net_conf_read(const char *ifname, NetSysctlEntry ***ret, size_t *ret_n);
+/* Writes the conf entries of one link back, each checked against net_conf_keys. */
+int net_conf_write(const char *ifname, NetSysctlEntry *const *conf, size_t n);
+
+/* Every image of a dumped net namespace, read and checked before anything is made. */
+struct net_images {
+	NetLinkEntry **links;
+	size_t n_links;
+	NetAddrEntry **addrs;
+	size_t n_addrs;
+	NetRouteEntry **routes;
+	size_t n_routes;
+	NetSysctlEntry **sysctls;
+	size_t n_sysctls;
+	NetRulesEntry **rules;
+	size_t n_rules;
+	NetFibRuleEntry **fib_rules;
+	size_t n_fib_rules;
+};
+
+struct nl_sock;
+/* Policy routing rules (net_rule.c), on an rtnetlink socket in the namespace. */
+int net_rule_dump(struct nl_sock *sk, struct img_dir *d);
+int net_rule_check(const NetFibRuleEntry *e, size_t i);
+int net_rule_restore(struct nl_sock *sk, const NetFibRuleEntry *e, size_t i);
+
+/* Called inside the dumped namespace: its links, addresses and routes into d. */
+int net_rtnl_dump(struct img_dir *d);
+/* Checks the links, addresses and routes of ni against each other and the options. */
+int net_rtnl_check(const struct net_images *ni, const struct cr_opts *o);
+/*
+ * Called inside the new namespace: the links (a veth whose peer was outside
+ * gets its peer in the namespace of outside_fd), their conf sysctls, flags,
+ * then the addresses and routes.
+ */
+int net_rtnl_restore(const struct net_images *ni, const struct cr_opts *o, int outside_fd);
+
+#endif

@@ -1,0 +1,74 @@
+#!/bin/bash
+# A tree in its own net namespace whose veth has its peer outside (in criu's
+# namespace): the dump notes it; the restore needs --external
+# veth[IN]:OUT (or --veth-pair IN=OUT) and then makes the pair again, IN
+# inside with its address, OUT in criu's namespace. Packets go through: a
+# connection from inside to OUT's address gets an answer (refused: nothing
+# listens there, but the RST came back). criu show decodes netlinks.img.
+# Needs root, ip (iproute2), nsenter and python3; a child subreaper above it.
+. "$TOP/tests/lib/cli.sh"
+
+for t in ip nsenter unshare python3; do
+	command -v "$t" >/dev/null || { echo "SKIP cli_net: $t is missing"; exit 0; }
+done
+
+host=cvh$$ out=cvo$$ out2=cvp$$
+img="$T_TMP/img"
+cleanup_links() { ip link del "$host" 2>/dev/null; ip link del "$out" 2>/dev/null; ip link del "$out2" 2>/dev/null; }
+trap 'cleanup_links; rm -rf "$T_TMP"' EXIT
+
+spawn unshare -n sleep 1000
+pid=$SPAWNED
+ns() { nsenter -t "$pid" -n "$@"; }
+if ! ip link add "$host" type veth peer name vin0 netns "$pid" ||
+	! ns ip link set lo up || ! ns ip addr add 10.213.77.2/24 dev vin0 || ! ns ip link set vin0 up; then
+	echo "    cannot set the veth up"
+	echo "FAIL net_setup"
+	killtree "$pid"
+	exit 0
+fi
+
+# probe: from inside, connect to ADDR:9; "refused" means the SYN went out and the RST came back
+probe() {
+	nsenter -t "$pid" -n python3 -c '
+import socket, sys
+try:
+    socket.create_connection((sys.argv[1], 9), 3)
+    print("connected")
+except ConnectionRefusedError:
+    print("refused")
+except OSError as e:
+    print("error", e)' "$1"
+}
+
+mkdir -p "$img"
+expect net_dump 0 "" -- "$CRIU" dump -t "$pid" -D "$img" -o dump.log -v4
+verdict net_dump_notes_outside_peer grep -q "link vin0: a veth whose peer is in another namespace" "$img/dump.log"
+verdict net_dump_tree_gone gone "$pid"
+expect net_show_links 0 '"name": "vin0".*"peer_outside": true' -- "$CRIU" show -f "$img/netlinks.img"
+expect net_show_addrs 0 '"ifindex"' -- "$CRIU" show -f "$img/netaddrs.img"
+
+expect net_restore_needs_external 1 "" -- "$CRIU" restore -d -D "$img" -o restore-noext.log
+verdict net_restore_refusal_names_link grep -q 'link vin0: its veth peer was outside the namespace: --external veth\[vin0\]' \
+	"$img/restore-noext.log"
+verdict net_refused_restore_left_nothing sh -c "! ip link show $out >/dev/null 2>&1"
+
+for spelling in external veth-pair; do
+	o=$out
+	[ $spelling = veth-pair ] && o=$out2
+	if [ $spelling = external ]; then
+		opt=(--external "veth[vin0]:$o")
+	else
+		opt=(--veth-pair "vin0=$o")
+	fi
+	expect "net_restore_$spelling" 0 "" -- "$CRIU" restore -d -D "$img" -o "restore-$spelling.log" -v4 "${opt[@]}"
+	verdict "net_restored_$spelling" alive "$pid"
+	verdict "net_outside_end_$spelling" sh -c "ip link show $o >/dev/null"
+	verdict "net_inside_addr_$spelling" sh -c "nsenter -t $pid -n ip -o addr show vin0 | grep -q 10.213.77.2/24"
+	ip addr add 10.213.77.1/24 dev "$o" && ip link set "$o" up
+	expect "net_packets_flow_$spelling" 0 "^refused" -- probe 10.213.77.1
+	killtree "$pid"
+	# the pair goes with the namespace
+	for ((i = 0; i < 100; i++)); do ip link show "$o" >/dev/null 2>&1 || break; sleep 0.05; done
+	verdict "net_outside_end_gone_$spelling" sh -c "! ip link show $o >/dev/null 2>&1"
+done
