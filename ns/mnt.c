@@ -10,6 +10,7 @@
  *    already shows (runc's read-only /proc/sys, masked paths);
  *  - a new mount of its filesystem type (proc, sysfs, devpts, mqueue,
  *    tmpfs, cgroup2 ...), with the files of a tmpfs in tmpfs-ID.img (tar);
+ *  - one a plugin takes (DUMP_EXT_MOUNT; it makes it at restore);
  *  - with --ext-mount-map auto, external under its own mountpoint;
  *  - anything else is refused by name.
  *
@@ -40,6 +41,7 @@
 #include "images/mnt.pb-c.h"
 #include "log.h"
 #include "mnt.h"
+#include "plugins.h"
 
 #define BLOB_CHUNK (1u << 20)
 
@@ -390,6 +392,7 @@ static int classify(pid_t pid, const struct cr_opts *o, MntEntry **v, size_t n, 
 	MntEntry *e = v[i];
 	const MntEntry *src;
 	const char *key = external_key(o, e->mountpoint);
+	int r;
 
 	if (key) {
 		e->external = strdup(key);
@@ -416,6 +419,16 @@ static int classify(pid_t pid, const struct cr_opts *o, MntEntry **v, size_t n, 
 		e->bind_of = src->id;
 		return 0;
 	}
+	r = plugins_dump_ext_mount(e->mountpoint, (int)e->id);
+	if (r == 0) {
+		e->has_plugin = e->plugin = true;
+		pr_info("mount %u at %s (%s %s): plugin %s takes it\n", e->id, e->mountpoint, e->fstype, e->source,
+			plugins_last_handler());
+		return 0;
+	}
+	if (r != -ENOTSUP)
+		return pr_err_ret(r, "pid %d: mount %u at %s: plugin %s failed", pid, e->id, e->mountpoint,
+				  plugins_last_handler());
 	if (o->auto_ext_mnt) {
 		e->external = strdup(e->mountpoint);
 		pr_info("mount %u at %s (%s %s): external (--ext-mount-map auto)\n", e->id, e->mountpoint, e->fstype,
@@ -605,6 +618,19 @@ static int mount_one(const struct mnt_restore *m, const struct cr_opts *o, struc
 	int r;
 
 	snprintf(target, sizeof(target), "%s%s", m->root, e->mountpoint);
+	if (e->plugin) {
+		int is_file = 0;
+
+		r = plugins_restore_ext_mount((int)e->id, target, (char *)"/", &is_file);
+		if (r == -ENOTSUP)
+			return pr_err_ret(-ENOTSUP, "mount %u at %s: no plugin restores it (a plugin took it at dump)",
+					  e->id, e->mountpoint);
+		if (r < 0)
+			return pr_err_ret(r, "mount %u at %s: plugin %s failed", e->id, e->mountpoint,
+					  plugins_last_handler());
+		pr_info("mount %u at %s: made by plugin %s\n", e->id, e->mountpoint, plugins_last_handler());
+		return 0;
+	}
 	if (e->external) {
 		const char *p = ext_path(o, e->external);
 

@@ -191,6 +191,36 @@ runc --root "$root" delete -f "$ctr" >/dev/null 2>&1
 # the images of a mount namespace need a root to restore on: refused by name, never a crash
 expect runc_mounts_need_root 1 'mount namespace: --root PATH' -- "$CRIU" restore -D "$img" -d --log-to-stderr
 
+# ---- a mount only a plugin knows (the example plugin, DUMP/RESTORE_EXT_MOUNT) ----
+plugin_dir="$TOP/${BUILD:-build}/tests/plugins/desc"
+b4="$T_TMP/b4"
+bundle "$b4" "[\"/bin/sh\", \"-c\", \"$loop\"]" \
+	"c['mounts'] += [{'destination': '/example-ramfs', 'type': 'ramfs', 'source': 'ramfs', 'options': []}]" ||
+	echo "FAIL runc_plugin_bundle"
+mkdir -p "$b4/rootfs/example-ramfs"
+ctr=criu-test-$$-e
+ctrs+=("$ctr")
+runc --root "$root" run -d --bundle "$b4" "$ctr" </dev/null >/dev/null 2>&1
+count4="$b4/rootfs/tmp/count"
+verdict runc_plugin_started grows "$count4"
+img="$T_TMP/img-plugin"
+# without the plugin: refused by name, the container runs on
+runc_ checkpoint --image-path "$img.noplugin" --work-path "$img.noplugin.work" "$ctr" >/dev/null 2>&1
+verdict runc_plugin_needed grep -q 'not supported yet: mount .* at /example-ramfs (ramfs' "$img.noplugin.work/dump.log"
+verdict runc_plugin_needed_still_runs grows "$count4"
+export CRIU_LIBS_DIR="$plugin_dir"
+if [ -f "$plugin_dir/example.so" ] && checkpoint runc_plugin_checkpoint "$ctr" "$img"; then
+	stopped=$(counter_of "$count4")
+	if restore runc_plugin_restore "$ctr" "$img" "$b4"; then
+		p=$(pid_of "$ctr")
+		verdict runc_plugin_carries_on carries_on "$count4" "$stopped"
+		verdict runc_plugin_made_the_mount grep -q ' /example-ramfs .* - ramfs ' "/proc/$p/mountinfo"
+		verdict runc_plugin_mount_is_its test -e "/proc/$p/root/example-ramfs/made-by-example"
+	fi
+fi
+unset CRIU_LIBS_DIR
+runc --root "$root" delete -f "$ctr" >/dev/null 2>&1
+
 # ---- a terminal container through --console-socket ----
 sock="$T_TMP/console.sock"
 python3 - "$sock" "$T_TMP/console.out" >"$T_TMP/console.log" 2>&1 <<'EOF' &

@@ -15,6 +15,8 @@
  *  - unix stream sockets connected to a listener outside the dumped tree:
  *    it saves the listener's path (getpeername) and connects a new socket
  *    to it at restore.
+ *  - a mount at a mountpoint named "example-ramfs" (any filesystem): at
+ *    restore it mounts a new ramfs there, with a file "made-by-example".
  *
  * Its state goes into its own images beside criu's (criu_get_image_dir()),
  * one small text file per object; a real plugin would use protobuf.
@@ -26,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -185,6 +188,41 @@ static int example_restore_unix_sk(int id)
 	return fd;
 }
 
+static int example_dump_ext_mount(char *mountpoint, int id)
+{
+	const char *base = strrchr(mountpoint, '/');
+	char name[64];
+
+	if (!base || strcmp(base, "/example-ramfs"))
+		return -ENOTSUP;
+	snprintf(name, sizeof(name), "example-mnt-%d.txt", id);
+	pr_info("mount %d at %s: taken\n", id, mountpoint);
+	return write_image(name, mountpoint);
+}
+
+static int example_restore_ext_mount(int id, char *mountpoint, char *old_root, int *is_file)
+{
+	char name[64], seen[4096], file[4200];
+	int fd;
+
+	snprintf(name, sizeof(name), "example-mnt-%d.txt", id);
+	if (read_image(name, seen, sizeof(seen)) < 0)
+		return -ENOTSUP;
+	if (mount("ramfs", mountpoint, "ramfs", 0, "mode=755") < 0) {
+		pr_err("mount %d: cannot mount a ramfs at %s: %s\n", id, mountpoint, strerror(errno));
+		return -errno;
+	}
+	snprintf(file, sizeof(file), "%s/made-by-example", mountpoint);
+	fd = open(file, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	if (fd >= 0)
+		close(fd);
+	if (is_file)
+		*is_file = 0;
+	pr_info("mount %d (%s at dump): a new ramfs at %s (old root %s)\n", id, seen, mountpoint,
+		old_root ? old_root : "-");
+	return 0;
+}
+
 #ifdef LEGACY_FORM
 /* The plain-symbol form: criu finds these by name (the plugin's name is its file's). */
 int cr_plugin_init(int stage)
@@ -216,6 +254,16 @@ int cr_plugin_restore_unix_sk(int id)
 {
 	return example_restore_unix_sk(id);
 }
+
+int cr_plugin_dump_ext_mount(char *mountpoint, int id)
+{
+	return example_dump_ext_mount(mountpoint, id);
+}
+
+int cr_plugin_restore_ext_mount(int id, char *mountpoint, char *old_root, int *is_file)
+{
+	return example_restore_ext_mount(id, mountpoint, old_root, is_file);
+}
 #else
 /* The descriptor form. */
 CR_PLUGIN_REGISTER(PLUGIN_NAME, example_init, example_fini)
@@ -223,4 +271,6 @@ CR_PLUGIN_REGISTER_HOOK(CR_PLUGIN_HOOK__DUMP_EXT_FILE, example_dump_file)
 CR_PLUGIN_REGISTER_HOOK(CR_PLUGIN_HOOK__RESTORE_EXT_FILE, example_restore_file)
 CR_PLUGIN_REGISTER_HOOK(CR_PLUGIN_HOOK__DUMP_UNIX_SK, example_dump_unix_sk)
 CR_PLUGIN_REGISTER_HOOK(CR_PLUGIN_HOOK__RESTORE_UNIX_SK, example_restore_unix_sk)
+CR_PLUGIN_REGISTER_HOOK(CR_PLUGIN_HOOK__DUMP_EXT_MOUNT, example_dump_ext_mount)
+CR_PLUGIN_REGISTER_HOOK(CR_PLUGIN_HOOK__RESTORE_EXT_MOUNT, example_restore_ext_mount)
 #endif
