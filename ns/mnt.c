@@ -501,10 +501,14 @@ static const MntEntry *find_id(const struct mnt_restore *m, uint32_t id, size_t 
 	return NULL;
 }
 
+/* Absolute, no ".." component, and short enough to put under --root. */
 static bool path_sane(const char *p)
 {
-	return p[0] == '/' && !strstr(p, "/../") && strcmp(p + strlen(p) - (strlen(p) >= 3 ? 3 : 0), "/..") &&
-	       strlen(p) < PATH_MAX - 256;
+	size_t len = strlen(p);
+
+	if (p[0] != '/' || len >= PATH_MAX - 256 || strstr(p, "/../"))
+		return false;
+	return !(len >= 3 && !strcmp(p + len - 3, "/.."));
 }
 
 static int check_entries(struct mnt_restore *m)

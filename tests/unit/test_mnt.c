@@ -1,11 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The mountinfo parser of ns/mnt.c, on the kernel's text (a runc container's) and on broken text. */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
+#include "images/inventory.pb-c.h"
 #include "mnt.h"
+#include "options.h"
 #include "t.h"
 
 static const char runc_mountinfo[] =
@@ -63,9 +68,69 @@ static void test_broken(void)
 	CHECK_EQ_INT(mnt_parse_mountinfo("64 42 254:0 / / rw master:3 - ext4 /dev/vda rw\n", &v, &n), -EREMOTE);
 }
 
+/* An images directory holding mnt.img with the given entries; NULL on failure. */
+static struct img_dir *mnt_dir(MntEntry **v, size_t n, char *path, size_t size)
+{
+	static int case_no;
+	InventoryEntry inv = INVENTORY_ENTRY__INIT;
+	struct img_writer *w = NULL;
+	struct img_dir *d = NULL;
+
+	snprintf(path, size, "/tmp/test_mnt.%d.%d", getpid(), ++case_no);
+	if (img_dir_open_write(path, &d) < 0 || img_create(d, IMG_MNTNS, 0, &w) < 0)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (img_write_msg(w, &v[i]->base) < 0)
+			return NULL;
+	inv.producer = "test";
+	if (img_commit(w) < 0 || img_write_inventory(d, &inv) < 0)
+		return NULL;
+	img_dir_close(d);
+	d = NULL;
+	return img_dir_open_read(path, &d) < 0 ? NULL : d;
+}
+
+/* mnt.img from a hostile dump: refused before anything is mounted, naming the mount. */
+static void test_hostile_images(void)
+{
+	static const char *const bad[] = {
+		"64 42 254:0 / / rw - ext4 /dev/vda rw\n65 64 0:39 / /../etc rw - proc proc rw\n",   /* escapes --root */
+		"64 42 254:0 / / rw - ext4 /dev/vda rw\n65 64 0:39 / proc rw - proc proc rw\n",      /* relative */
+		"64 42 254:0 / / rw - ext4 /dev/vda rw\n65 99 0:39 / /proc rw - proc proc rw\n",     /* no parent */
+		"64 42 254:0 / /x rw - ext4 /dev/vda rw\n",					       /* no root */
+		"64 42 254:0 / / rw - ext4 /dev/vda rw\n64 64 0:39 / /proc rw - proc proc rw\n",     /* id twice */
+	};
+	struct cr_opts o;
+	char path[128];
+
+	opts_init(&o);
+	o.root = strdup("/");
+	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		MntEntry **v = NULL;
+		size_t n = 0;
+		struct img_dir *d;
+		struct mnt_restore *m = NULL;
+
+		CHECK_EQ_INT(mnt_parse_mountinfo(bad[k], &v, &n), 0);
+		/* as the dump leaves it: the root has no parent */
+		v[0]->parent_id = 0;
+		d = mnt_dir(v, n, path, sizeof(path));
+		CHECK(d != NULL);
+		if (d) {
+			CHECK_EQ_INT(mnt_restore_prepare(d, &o, &m), -EBADMSG);
+			img_dir_close(d);
+		}
+		mnt_entries_free(v, n);
+	}
+	opts_free(&o);
+	if (system("rm -rf /tmp/test_mnt.*") != 0)
+		printf("    could not remove /tmp/test_mnt.*\n");
+}
+
 int main(void)
 {
 	t_run("runc_mountinfo", test_runc);
 	t_run("broken", test_broken);
+	t_run("hostile_images", test_hostile_images);
 	return t_done();
 }
