@@ -3,9 +3,10 @@
  * The restore sequence:
  *
  *   1. read and check every image before touching the system;
- *   2. open every file description the tree needs (criu holds them);
+ *   2. enter the tree's namespaces (ns/) and open every file description
+ *      the tree needs from inside them (criu holds them);
  *   3. fork the tree with exact pids, sessions and groups; each task puts
- *      its fds in place and waits;
+ *      its fds in place and waits; the last mounts (proc, pivot_root);
  *   4. take each task over with ptrace and rebuild it from outside: address
  *      space, process state, threads, per-thread state, credentials,
  *      pending signals, timers;
