@@ -495,31 +495,6 @@ static int restore_one_shm(struct img_dir *d, struct ids_ctl *k, const IpcShmEnt
 	return end_create(k, r);
 }
 
-static int restore_shm(struct img_dir *d)
-{
-	struct ids_ctl k;
-	struct img_reader *rd = NULL;
-	ProtobufCMessage *m;
-	int r = img_open(d, IMG_IPC_SHM, 0, &rd);
-
-	if (r == -ENOENT)
-		return 0;
-	if (r < 0)
-		return r;
-	r = open_next_id(&k, "shm", "SysV shm");
-	while (r >= 0 && (r = img_read_msg(rd, &ipc_shm_entry__descriptor, &m)) > 0) {
-		_cleanup_pb_(ipc_shm_entry) IpcShmEntry *e = (IpcShmEntry *)m;
-
-		r = restore_one_shm(d, &k, e);
-		if (r == 0)
-			r = 1;
-	}
-	if (k.next_id_fd >= 0)
-		close(k.next_id_fd);
-	img_close(rd);
-	return r < 0 ? r : 0;
-}
-
 static int restore_one_sem(struct ids_ctl *k, const IpcSemEntry *e)
 {
 	const IpcObjectDesc *o = e->desc;
@@ -556,30 +531,6 @@ static int restore_one_sem(struct ids_ctl *k, const IpcSemEntry *e)
 	return end_create(k, r);
 }
 
-static int restore_sem(struct img_dir *d)
-{
-	struct ids_ctl k;
-	struct img_reader *rd = NULL;
-	ProtobufCMessage *m;
-	int r = img_open(d, IMG_IPC_SEM, 0, &rd);
-
-	if (r == -ENOENT)
-		return 0;
-	if (r < 0)
-		return r;
-	r = open_next_id(&k, "sem", "SysV semaphore set");
-	while (r >= 0 && (r = img_read_msg(rd, &ipc_sem_entry__descriptor, &m)) > 0) {
-		_cleanup_pb_(ipc_sem_entry) IpcSemEntry *e = (IpcSemEntry *)m;
-
-		r = restore_one_sem(&k, e);
-		if (r == 0)
-			r = 1;
-	}
-	if (k.next_id_fd >= 0)
-		close(k.next_id_fd);
-	img_close(rd);
-	return r < 0 ? r : 0;
-}
 
 /* The largest message of the queue, for kernel/msgmax. */
 static int largest_msg(struct img_dir *d, const IpcMsgQueueEntry *e, size_t *ret)
@@ -685,27 +636,57 @@ static int restore_one_msg(struct img_dir *d, struct ids_ctl *k, const IpcMsgQue
 	return r;
 }
 
-static int restore_msg(struct img_dir *d)
+/* One restore_one_<kind>() per record of an image; every kind gets its exact ids. */
+struct sysv_kind {
+	enum img_kind kind;
+	const ProtobufCMessageDescriptor *desc;
+	const char *sysctl; /* kernel/<sysctl>_next_id */
+	const char *what;
+	int (*restore_one)(struct img_dir *d, struct ids_ctl *k, const ProtobufCMessage *m);
+};
+
+static int one_shm(struct img_dir *d, struct ids_ctl *k, const ProtobufCMessage *m)
+{
+	return restore_one_shm(d, k, (const IpcShmEntry *)m);
+}
+
+static int one_sem(struct img_dir *d, struct ids_ctl *k, const ProtobufCMessage *m)
+{
+	return restore_one_sem(k, (const IpcSemEntry *)m);
+}
+
+static int one_msg(struct img_dir *d, struct ids_ctl *k, const ProtobufCMessage *m)
+{
+	return restore_one_msg(d, k, (const IpcMsgQueueEntry *)m);
+}
+
+static const struct sysv_kind sysv_kinds[] = {
+	{ IMG_IPC_SHM, &ipc_shm_entry__descriptor, "shm", "SysV shm", one_shm },
+	{ IMG_IPC_SEM, &ipc_sem_entry__descriptor, "sem", "SysV semaphore set", one_sem },
+	{ IMG_IPC_MSG, &ipc_msg_queue_entry__descriptor, "msg", "SysV message queue", one_msg },
+};
+
+static int restore_kind(struct img_dir *d, const struct sysv_kind *sk)
 {
 	struct ids_ctl k;
 	struct img_reader *rd = NULL;
 	ProtobufCMessage *m;
-	int r = img_open(d, IMG_IPC_MSG, 0, &rd);
+	int r = img_open(d, sk->kind, 0, &rd);
 
 	if (r == -ENOENT)
 		return 0;
 	if (r < 0)
 		return r;
-	r = open_next_id(&k, "msg", "SysV message queue");
-	if (r == 0) {
+	r = open_next_id(&k, sk->sysctl, sk->what);
+	/* messages larger than msgmax: it is raised for them (restore_one_msg) */
+	if (r == 0 && sk->kind == IMG_IPC_MSG) {
 		k.msgmax_fd = open("/proc/sys/kernel/msgmax", O_RDWR | O_CLOEXEC);
 		if (k.msgmax_fd < 0)
 			r = pr_perror_ret("cannot open /proc/sys/kernel/msgmax");
 	}
-	while (r >= 0 && (r = img_read_msg(rd, &ipc_msg_queue_entry__descriptor, &m)) > 0) {
-		_cleanup_pb_(ipc_msg_queue_entry) IpcMsgQueueEntry *e = (IpcMsgQueueEntry *)m;
-
-		r = restore_one_msg(d, &k, e);
+	while (r >= 0 && (r = img_read_msg(rd, sk->desc, &m)) > 0) {
+		r = sk->restore_one(d, &k, m);
+		protobuf_c_message_free_unpacked(m, NULL);
 		if (r == 0)
 			r = 1;
 	}
@@ -719,12 +700,10 @@ static int restore_msg(struct img_dir *d)
 
 int ipc_sysv_restore(struct img_dir *d)
 {
-	int r = restore_shm(d);
+	int r = 0;
 
-	if (r == 0)
-		r = restore_sem(d);
-	if (r == 0)
-		r = restore_msg(d);
+	for (size_t i = 0; r == 0 && i < sizeof(sysv_kinds) / sizeof(sysv_kinds[0]); i++)
+		r = restore_kind(d, &sysv_kinds[i]);
 	return r;
 }
 
