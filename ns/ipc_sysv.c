@@ -34,9 +34,6 @@
 #define HUGETLBFS_MAGIC 0x958458f6
 #define SYSV_SEMVMX	32767 /* SEMVMX */
 
-DEFINE_PB_CLEANUP(IpcShmEntry, ipc_shm_entry)
-DEFINE_PB_CLEANUP(IpcSemEntry, ipc_sem_entry)
-DEFINE_PB_CLEANUP(IpcMsgQueueEntry, ipc_msg_queue_entry)
 DEFINE_PB_CLEANUP(IpcShmChunk, ipc_shm_chunk)
 DEFINE_PB_CLEANUP(IpcMessage, ipc_message)
 
