@@ -397,7 +397,7 @@ static int dump_thread(struct infect_thread *t, struct infect_ctl *lc, pid_t pid
 	return tc->comm ? 0 : -ENOMEM;
 }
 
-static int write_mm(struct dump_ctx *ctx, struct pstree_item *it, struct infect_ctl *c, const struct vma_list *vl)
+static int write_mm(struct dump_ctx *ctx, struct pstree_item *it, struct infect_ctl *c, struct vma_list *vl)
 {
 	MmEntry mm = MM_ENTRY__INIT;
 	struct img_writer *w = NULL;
@@ -422,7 +422,7 @@ static int write_mm(struct dump_ctx *ctx, struct pstree_item *it, struct infect_
 		goto out;
 	r = img_write_msg(w, &mm.base);
 	for (size_t i = 0; r >= 0 && i < vl->n; i++) {
-		const struct vma *v = &vl->v[i];
+		struct vma *v = &vl->v[i];
 		VmaEntry e = VMA_ENTRY__INIT;
 
 		e.start = v->start;

@@ -324,6 +324,10 @@ static int enter_and_open(struct rst_ctx *ctx)
 						    (ctx->req->opts.evasive_devices ? FILES_EVASIVE_DEVICES : 0),
 					    &ctx->files);
 	ctx->mms.files = ctx->files;
+	/* each live task keeps a channel by which criu hands it the fds its mappings need */
+	for (size_t i = 0; err == 0 && i < ctx->n; i++)
+		if (ctx->tasks[i].core->state != TASK_STATE__TASK_ZOMBIE)
+			err = mm_prepare_channel(&ctx->tasks[i].mm, ctx->files, ctx->tasks[i].it->id);
 	return err;
 }
 

@@ -602,16 +602,67 @@ int files_restore_fd(const struct files_restore *fr, uint64_t id)
 }
 
 /* Closes every fd but the task's own numbers. */
-static void close_others(const struct task_fds *tf)
+static int cmp_uint(const void *a, const void *b)
 {
-	unsigned int next = 0;
+	unsigned int x = *(const unsigned int *)a, y = *(const unsigned int *)b;
 
-	for (size_t i = 0; i < tf->n; i++) {
-		if (tf->fds[i]->fd > next)
-			syscall(SYS_close_range, next, tf->fds[i]->fd - 1, 0);
-		next = tf->fds[i]->fd + 1;
+	return (x > y) - (x < y);
+}
+
+/* Closes every fd but the task's own and the ones it keeps for criu. */
+static int close_others(const struct task_fds *tf)
+{
+	_cleanup_free_ unsigned int *keep = calloc(tf->n + tf->nr_keep + 1, sizeof(*keep));
+	unsigned int next = 0;
+	size_t n = 0;
+
+	if (!keep)
+		return -ENOMEM;
+	for (size_t i = 0; i < tf->n; i++)
+		keep[n++] = tf->fds[i]->fd;
+	for (size_t i = 0; i < tf->nr_keep; i++)
+		keep[n++] = (unsigned int)tf->keep[i];
+	qsort(keep, n, sizeof(*keep), cmp_uint);
+	for (size_t i = 0; i < n; i++) {
+		if (keep[i] > next)
+			syscall(SYS_close_range, next, keep[i] - 1, 0);
+		next = keep[i] + 1;
 	}
 	syscall(SYS_close_range, next, ~0U, 0);
+	return 0;
+}
+
+int files_restore_keep_fd(struct files_restore *fr, uint64_t task_id, int fd, bool adopt)
+{
+	struct task_fds *tf = NULL;
+	int *nk;
+
+	for (size_t t = 0; t < fr->nr_tasks; t++)
+		if (fr->tasks[t].task_id == task_id)
+			tf = &fr->tasks[t];
+	if (!tf)
+		return pr_err_ret(-ENOENT, "task %" PRIu64 ": no fd table", task_id);
+	if (adopt) {
+		int *na = realloc(fr->adopted, (fr->nr_adopted + 1) * sizeof(*na));
+		int moved = na ? fcntl(fd, F_DUPFD_CLOEXEC, fr->fd_floor) : -1;
+
+		if (!na)
+			return -ENOMEM;
+		fr->adopted = na;
+		if (moved < 0)
+			return pr_perror_ret("task %" PRIu64 ": cannot move fd %d above %d", task_id, fd, fr->fd_floor);
+		close(fd);
+		fr->adopted[fr->nr_adopted++] = fd = moved;
+	}
+	for (size_t i = 0; i < tf->nr_keep; i++)
+		if (tf->keep[i] == fd)
+			return fd;
+	nk = realloc(tf->keep, (tf->nr_keep + 1) * sizeof(*nk));
+	if (!nk)
+		return -ENOMEM;
+	tf->keep = nk;
+	tf->keep[tf->nr_keep++] = fd;
+	return fd;
 }
 
 bool files_restore_first_holder(const struct files_restore *fr, uint64_t file_id, int fd)
@@ -679,8 +730,7 @@ int files_restore_task(struct files_restore *fr, uint64_t task_id)
 		r = pty_restore_ctty(fr);
 	if (r < 0)
 		return r;
-	close_others(tf);
-	return 0;
+	return close_others(tf);
 }
 
 void files_restore_finish(struct files_restore *fr)
@@ -715,11 +765,15 @@ void files_restore_free(struct files_restore *fr)
 		for (size_t i = 0; i < fr->tasks[t].n; i++)
 			fd_entry__free_unpacked(fr->tasks[t].fds[i], NULL);
 		free(fr->tasks[t].fds);
+		free(fr->tasks[t].keep);
 	}
 	free(fr->tasks);
 	free(fr->files);
 	free(fr->file_fds);
 	free(fr->pipes);
 	free(fr->pipe_fds);
+	for (size_t i = 0; i < fr->nr_adopted; i++)
+		close(fr->adopted[i]);
+	free(fr->adopted);
 	free(fr);
 }

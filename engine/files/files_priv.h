@@ -43,6 +43,8 @@ struct task_fds {
 	uint64_t task_id;
 	FdEntry **fds;
 	size_t n;
+	int *keep; /* criu's fds the task keeps for criu's later remote calls (mappings) */
+	size_t nr_keep;
 };
 
 struct files_restore {
@@ -59,6 +61,8 @@ struct files_restore {
 	size_t nr_remaps;
 	bool shell_job;
 	bool evasive_devices; /* --evasive-devices */
+	int *adopted; /* fds handed to files_restore_keep_fd() by others (plugins), closed with fr */
+	size_t nr_adopted;
 	const struct task_fds *cur; /* in a restored task: its own fd table */
 	int *rpc_peers; /* criu's ends of restored RPC sockets, answered after resume (sk_unix.c) */
 	size_t nr_rpc_peers;

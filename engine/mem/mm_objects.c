@@ -15,6 +15,7 @@
 #include "log.h"
 #include "mm_objects.h"
 #include "mm_priv.h"
+#include "plugins.h"
 
 #define PAGE_SZ 4096ull
 
@@ -104,7 +105,39 @@ static int dump_shmem(struct mm_objects_dump *o, pid_t pid, const struct vma *v,
 	return 0;
 }
 
-int mm_objects_dump_vma(struct mm_objects_dump *o, pid_t pid, const struct vma *v, VmaEntry *e)
+/*
+ * A mapping of a character device is offered to the plugins (HANDLE_DEVICE_VMA);
+ * the one that takes it restores its memory, criu maps it again through the
+ * plugin's UPDATE_VMA_MAP. Otherwise criu's own rule: mapped again by path.
+ */
+static int device_vma(pid_t pid, struct vma *v, const char *map_path, VmaEntry *e)
+{
+	struct stat st;
+	int fd, r;
+
+	if (stat(map_path, &st) < 0 || !S_ISCHR(st.st_mode))
+		return 0;
+	fd = open(map_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		fd = open(map_path, O_PATH | O_CLOEXEC);
+	if (fd < 0)
+		return pr_perror_ret("pid %d: cannot open the device mapped at %#" PRIx64 " (%s)", pid, v->start,
+				     v->path ? v->path : "?");
+	r = plugins_handle_device_vma(fd, &st);
+	close(fd);
+	if (r == -ENOTSUP)
+		return 0;
+	if (r < 0)
+		return pr_err_ret(r, "pid %d: plugin %s failed on the device mapping %#" PRIx64 " (%s)", pid,
+				  plugins_last_handler(), v->start, v->path ? v->path : "?");
+	v->plugin = true;
+	e->has_plugin = e->plugin = true;
+	pr_info("pid %d: device mapping %#" PRIx64 "-%#" PRIx64 " (%s) is plugin %s's\n", pid, v->start, v->end,
+		v->path ? v->path : "?", plugins_last_handler());
+	return 0;
+}
+
+int mm_objects_dump_vma(struct mm_objects_dump *o, pid_t pid, struct vma *v, VmaEntry *e)
 {
 	char map_path[96];
 	int r;
@@ -113,6 +146,8 @@ int mm_objects_dump_vma(struct mm_objects_dump *o, pid_t pid, const struct vma *
 		 v->end);
 	if (v->kind == VMA_KIND__VMA_ANON_SHARED)
 		return dump_shmem(o, pid, v, map_path, e);
+	if ((v->kind == VMA_KIND__VMA_FILE_PRIVATE || v->kind == VMA_KIND__VMA_FILE_SHARED) && !v->deleted)
+		return device_vma(pid, v, map_path, e);
 	if ((v->kind != VMA_KIND__VMA_FILE_PRIVATE && v->kind != VMA_KIND__VMA_FILE_SHARED) || !v->deleted)
 		return 0;
 	if (v->path && !strncmp(v->path, "/anon_hugepage", 14))
@@ -248,12 +283,11 @@ static int make_obj(struct shmem_obj *o, struct infect_ctl *c, struct img_dir *d
 	return 0;
 }
 
-int mm_shared_map_shmem(struct mm_shared *s, struct infect_ctl *c, struct img_dir *d, const VmaEntry *v,
-			uint64_t *pages_written)
+int mm_shared_map_shmem(struct mm_shared *s, struct infect_ctl *c, struct img_dir *d, const struct mm_image *m,
+			const VmaEntry *v, uint64_t *pages_written)
 {
 	struct shmem_obj *o = find_obj(s, v->shmem_id);
 	uint64_t len = v->end - v->start;
-	char path[64];
 	long fd, ret;
 	int r;
 
@@ -266,9 +300,7 @@ int mm_shared_map_shmem(struct mm_shared *s, struct infect_ctl *c, struct img_di
 		if (r < 0)
 			return r;
 	}
-	/* the same pid namespace as criu for now */
-	snprintf(path, sizeof(path), "/proc/%d/fd/%d", getpid(), o->fd);
-	r = mm_remote_open(c, path, O_RDWR, &fd);
+	r = mm_send_fd(c, m, o->fd, &fd);
 	if (r < 0)
 		return pr_err_ret(r, "pid %d: cannot open shared memory object %" PRIu64, c->tid, o->id);
 	r = mm_rsys(c, &ret, "mmap (shared memory)", SYS_mmap, v->start, len, v->prot, MAP_SHARED | MAP_FIXED,

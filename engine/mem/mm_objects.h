@@ -33,7 +33,7 @@ int mm_objects_dump_init(uint64_t *next_id, struct files_dump *files, struct img
  * Names in e the object behind v (nothing for mappings without one),
  * dumping it the first time it is seen. Returns 0 or -errno (logged).
  */
-int mm_objects_dump_vma(struct mm_objects_dump *o, pid_t pid, const struct vma *v, VmaEntry *e);
+int mm_objects_dump_vma(struct mm_objects_dump *o, pid_t pid, struct vma *v, VmaEntry *e);
 void mm_objects_dump_free(struct mm_objects_dump *o);
 
 #endif

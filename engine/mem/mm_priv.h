@@ -16,12 +16,14 @@ int mm_rsys(struct infect_ctl *c, long *ret, const char *what, long nr, unsigned
 /* Opens path in the task: *fd, or -errno (logged). */
 int mm_remote_open(struct infect_ctl *c, const char *path, int flags, long *fd);
 int mm_remote_close(struct infect_ctl *c, long fd);
+/* Hands criu's fd to the task through m's channel: *ret_fd is the task's new fd (-errno, logged). */
+int mm_send_fd(struct infect_ctl *c, const struct mm_image *m, int fd, long *ret_fd);
 /* Copies the runs of pagemap-ID into the task, each at base + its vaddr. */
 int mm_fill_pages(struct infect_ctl *c, struct img_dir *d, uint64_t id, uint64_t base,
 		  uint64_t *pages_written);
 
 /* Maps v (VMA_ANON_SHARED) at its place, making and filling its object first if needed. */
-int mm_shared_map_shmem(struct mm_shared *s, struct infect_ctl *c, struct img_dir *d, const VmaEntry *v,
-			uint64_t *pages_written);
+int mm_shared_map_shmem(struct mm_shared *s, struct infect_ctl *c, struct img_dir *d, const struct mm_image *m,
+			const VmaEntry *v, uint64_t *pages_written);
 
 #endif

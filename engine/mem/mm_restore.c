@@ -7,12 +7,14 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -24,6 +26,7 @@
 #include "mm_priv.h"
 #include "mm_restore.h"
 #include "pages.h"
+#include "plugins.h"
 #include "vma.h"
 
 #define PAGE_SZ	     4096ull
@@ -38,12 +41,86 @@
 
 void mm_image_free(struct mm_image *m)
 {
+	if (m->mm && m->chan_criu >= 0) /* a zeroed image (a zombie's) has no channel */
+		close(m->chan_criu);
 	if (m->mm)
 		mm_entry__free_unpacked(m->mm, NULL);
 	for (size_t i = 0; i < m->n; i++)
 		vma_entry__free_unpacked(m->vmas[i], NULL);
 	free(m->vmas);
 	memset(m, 0, sizeof(*m));
+	m->chan_criu = m->chan_task = -1;
+}
+
+int mm_prepare_channel(struct mm_image *m, struct files_restore *fr, uint64_t task_id)
+{
+	int sv[2], r;
+
+	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return pr_perror_ret("task %" PRIu64 ": cannot make its fd channel", task_id);
+	m->chan_criu = sv[0];
+	r = files_restore_keep_fd(fr, task_id, sv[1], true);
+	if (r < 0) {
+		close(sv[1]);
+		return r;
+	}
+	m->chan_task = r;
+	return 0;
+}
+
+/* In the task's scratch area: a msghdr, its iovec, one data byte and room for one fd. */
+struct fd_msg_layout {
+	struct msghdr mh;
+	struct iovec iov;
+	char data[8];
+	char control[CMSG_SPACE(sizeof(int))];
+};
+
+int mm_send_fd(struct infect_ctl *c, const struct mm_image *m, int fd, long *ret_fd)
+{
+	struct fd_msg_layout l = { 0 }, back;
+	char control[CMSG_SPACE(sizeof(int))] = { 0 }, byte = 0;
+	struct iovec iov = { &byte, 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
+			     .msg_controllen = sizeof(control) };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+	uint64_t base = c->scratch;
+	long ret;
+	int r;
+
+	if (m->chan_criu < 0 || m->chan_task < 0)
+		return pr_err_ret(-EBADF, "pid %d: no fd channel", c->tid);
+	if (sizeof(l) > c->scratch_size)
+		return pr_err_ret(-E2BIG, "pid %d: scratch area too small for an fd", c->tid);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	if (sendmsg(m->chan_criu, &mh, 0) != 1)
+		return pr_perror_ret("pid %d: cannot send fd %d to the task", c->tid, fd);
+	/* the same message, received in the task: pointers are the task's addresses */
+	l.iov.iov_base = (void *)(uintptr_t)(base + offsetof(struct fd_msg_layout, data));
+	l.iov.iov_len = 1;
+	l.mh.msg_iov = (struct iovec *)(uintptr_t)(base + offsetof(struct fd_msg_layout, iov));
+	l.mh.msg_iovlen = 1;
+	l.mh.msg_control = (void *)(uintptr_t)(base + offsetof(struct fd_msg_layout, control));
+	l.mh.msg_controllen = sizeof(l.control);
+	r = infect_write(c->tid, base, &l, sizeof(l));
+	if (r == 0)
+		r = mm_rsys(c, &ret, "recvmsg (an fd from criu)", SYS_recvmsg, (unsigned long)m->chan_task, base,
+			    MSG_DONTWAIT, 0, 0, 0);
+	if (r == 0)
+		r = infect_read(c->tid, base, &back, sizeof(back));
+	if (r < 0)
+		return r;
+	back.mh.msg_control = back.control;
+	back.mh.msg_controllen = back.mh.msg_controllen <= sizeof(back.control) ? back.mh.msg_controllen : 0;
+	cm = CMSG_FIRSTHDR(&back.mh);
+	if (!cm || cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS || cm->cmsg_len != CMSG_LEN(sizeof(int)))
+		return pr_err_ret(-EBADMSG, "pid %d: the fd criu sent did not arrive", c->tid);
+	memcpy(&r, CMSG_DATA(cm), sizeof(int));
+	*ret_fd = r;
+	return 0;
 }
 
 static bool aligned(uint64_t v)
@@ -53,7 +130,7 @@ static bool aligned(uint64_t v)
 
 int mm_image_load(struct img_dir *d, uint64_t id, struct mm_image *ret)
 {
-	struct mm_image m = { 0 };
+	struct mm_image m = { .chan_criu = -1, .chan_task = -1 };
 	struct img_reader *r = NULL;
 	ProtobufCMessage *msg;
 	int err;
@@ -291,21 +368,71 @@ static int remap_specials(struct infect_ctl *c, const struct range *cur, size_t 
 	return ndst ? 1 : 0;
 }
 
-/* The unlinked file of a mapping: its ghost, which criu holds open (same pid namespace). */
-static int ghost_path(struct infect_ctl *c, struct mm_shared *s, const VmaEntry *v, char *buf, size_t len)
+/* The unlinked file of a mapping: its ghost, which criu holds open, handed to the task. */
+static int ghost_fd(struct infect_ctl *c, struct mm_shared *s, const struct mm_image *m, const VmaEntry *v,
+		    long *ret_fd)
 {
-	int f = files_restore_fd(s->files, v->file_id);
+	int f = files_restore_fd(s->files, v->file_id), mode, r;
+	char self[64];
 
 	if (f < 0)
 		return pr_err_ret(-EBADMSG, "pid %d: mapping %#" PRIx64 " names unknown file %" PRIu64, c->tid,
 				  v->start, v->file_id);
-	snprintf(buf, len, "/proc/%d/fd/%d", getpid(), f);
-	return 0;
+	/* criu's description has the file's own access mode; the mapping needs its own */
+	mode = (v->kind == VMA_KIND__VMA_FILE_SHARED && (v->prot & PROT_WRITE)) ? O_RDWR : O_RDONLY;
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", f);
+	f = open(self, mode | O_CLOEXEC);
+	if (f < 0)
+		return pr_perror_ret("pid %d: mapping %#" PRIx64 ": cannot reopen file %" PRIu64, c->tid, v->start,
+				     v->file_id);
+	r = mm_send_fd(c, m, f, ret_fd);
+	close(f);
+	return r;
 }
 
-static int map_one(struct infect_ctl *c, struct img_dir *d, struct mm_shared *s, const VmaEntry *v,
-		   uint64_t *pages_written)
+/*
+ * A device mapping a plugin took at dump: it says where (and through which
+ * fd of its own) it goes now (UPDATE_VMA_MAP); without an fd, by path.
+ */
+static int plugin_fd(struct infect_ctl *c, const struct mm_image *m, const VmaEntry *v, uint64_t *pgoff,
+		     long *ret_fd)
 {
+	int pfd = -1, r = plugins_update_vma_map(v->path, v->start, *pgoff, pgoff, &pfd);
+
+	if (r == -ENOTSUP)
+		return pr_err_ret(-ENOTSUP, "pid %d: device mapping %#" PRIx64 " (%s): no plugin restores it",
+				  c->tid, v->start, v->path);
+	if (r < 0)
+		return pr_err_ret(r, "pid %d: device mapping %#" PRIx64 " (%s): plugin %s failed", c->tid, v->start,
+				  v->path, plugins_last_handler());
+	if (pfd < 0)
+		return 1; /* by path, at the plugin's offset */
+	r = mm_send_fd(c, m, pfd, ret_fd);
+	close(pfd);
+	return r;
+}
+
+/* The mapped file, opened by the task by its path, checked to be the dumped one. */
+static int open_by_path(struct infect_ctl *c, const VmaEntry *v, bool shared, long *ret_fd)
+{
+	/* through the task's root: a container's paths are not criu's */
+	char in_root[PATH_MAX + 32];
+	struct stat st;
+
+	snprintf(in_root, sizeof(in_root), "/proc/%d/root%s", c->tid, v->path);
+	if (stat(in_root, &st) < 0)
+		return pr_perror_ret("pid %d: mapped file %s", c->tid, v->path);
+	if (v->has_ino && (st.st_ino != v->ino || st.st_dev != v->dev))
+		return pr_err_ret(-ESTALE, "pid %d: mapped file %s is another file than at dump (inode %" PRIu64
+					   ", now %lu)",
+				  c->tid, v->path, v->ino, (unsigned long)st.st_ino);
+	return mm_remote_open(c, v->path, (shared && (v->prot & PROT_WRITE)) ? O_RDWR : O_RDONLY, ret_fd);
+}
+
+static int map_one(struct infect_ctl *c, struct img_dir *d, struct mm_shared *s, const struct mm_image *m,
+		   const VmaEntry *v, uint64_t *pages_written)
+{
+	uint64_t pgoff = v->has_pgoff ? v->pgoff : 0;
 	uint64_t len = v->end - v->start;
 	unsigned long prot = v->prot, flags = (v->flags & ~(uint32_t)(MAP_FIXED_NOREPLACE)) | MAP_FIXED;
 	long fd = -1, ret;
@@ -319,32 +446,19 @@ static int map_one(struct infect_ctl *c, struct img_dir *d, struct mm_shared *s,
 		prot |= PROT_READ | PROT_WRITE;
 		break;
 	case VMA_KIND__VMA_ANON_SHARED:
-		return mm_shared_map_shmem(s, c, d, v, pages_written);
+		return mm_shared_map_shmem(s, c, d, m, v, pages_written);
 	case VMA_KIND__VMA_FILE_PRIVATE:
 	case VMA_KIND__VMA_FILE_SHARED: {
-		struct stat st;
 		bool shared = v->kind == VMA_KIND__VMA_FILE_SHARED;
-		char ghost[64];
-		const char *path = v->path;
 
-		if (v->deleted) {
-			r = ghost_path(c, s, v, ghost, sizeof(ghost));
-			if (r < 0)
-				return r;
-			path = ghost;
-		} else {
-			/* through the task's root: a container's paths are not criu's */
-			char in_root[PATH_MAX + 32];
-
-			snprintf(in_root, sizeof(in_root), "/proc/%d/root%s", c->tid, v->path);
-			if (stat(in_root, &st) < 0)
-				return pr_perror_ret("pid %d: mapped file %s", c->tid, v->path);
-		}
-		if (!v->deleted && v->has_ino && (st.st_ino != v->ino || st.st_dev != v->dev))
-			return pr_err_ret(-ESTALE, "pid %d: mapped file %s is another file than at dump (inode %" PRIu64
-						   ", now %lu)",
-					  c->tid, v->path, v->ino, (unsigned long)st.st_ino);
-		r = mm_remote_open(c, path, (shared && (v->prot & PROT_WRITE)) ? O_RDWR : O_RDONLY, &fd);
+		if (v->deleted)
+			r = ghost_fd(c, s, m, v, &fd);
+		else if (v->has_plugin && v->plugin)
+			r = plugin_fd(c, m, v, &pgoff, &fd);
+		else
+			r = 1;
+		if (r == 1)
+			r = open_by_path(c, v, shared, &fd);
 		if (r < 0)
 			return r;
 		if (!shared)
@@ -356,7 +470,7 @@ static int map_one(struct infect_ctl *c, struct img_dir *d, struct mm_shared *s,
 		return pr_err_ret(-EOPNOTSUPP, "pid %d: not supported yet: mapping kind %d at %#" PRIx64, c->tid,
 				  v->kind, v->start);
 	}
-	r = mm_rsys(c, &ret, "mmap", SYS_mmap, v->start, len, prot, flags, (unsigned long)fd, v->has_pgoff ? v->pgoff : 0);
+	r = mm_rsys(c, &ret, "mmap", SYS_mmap, v->start, len, prot, flags, (unsigned long)fd, pgoff);
 	if (fd >= 0)
 		mm_remote_close(c, fd);
 	if (r < 0)
@@ -674,7 +788,7 @@ int mm_restore(struct infect_ctl *c, struct img_dir *d, uint64_t id, const struc
 		if (overlaps(v->start, v->end, start, start + size))
 			return pr_err_ret(-EFAULT, "pid %d: mapping %#" PRIx64 " overlaps the control region", c->tid,
 					  v->start);
-		r = map_one(c, d, s, v, pages_written);
+		r = map_one(c, d, s, m, v, pages_written);
 		if (r < 0)
 			return r;
 	}
@@ -687,6 +801,13 @@ int mm_restore(struct infect_ctl *c, struct img_dir *d, uint64_t id, const struc
 		if (v->kind == VMA_KIND__VMA_VDSO || v->kind == VMA_KIND__VMA_VVAR || v->kind == VMA_KIND__VMA_VSYSCALL)
 			continue;
 		r = protect_and_advise(c, v);
+		if (r < 0)
+			return r;
+	}
+
+	/* the task's end of the fd channel goes: nothing more comes by it */
+	if (m->chan_task >= 0) {
+		r = mm_remote_close(c, m->chan_task);
 		if (r < 0)
 			return r;
 	}

@@ -30,11 +30,24 @@ struct mm_image {
 	MmEntry *mm;
 	VmaEntry **vmas;
 	size_t n;
+	/* a datagram socket pair by which criu hands the task fds (mm_prepare_channel) */
+	int chan_criu; /* criu's end, or -1 */
+	int chan_task; /* the task's end, at this number in the task, or -1 */
 };
 
 /* Reads and checks mm-ID.img: sorted, page-aligned, non-overlapping user mappings. */
 int mm_image_load(struct img_dir *d, uint64_t id, struct mm_image *ret);
 void mm_image_free(struct mm_image *m);
+
+struct files_restore;
+/*
+ * Before the fork: a socket pair whose one end the task keeps
+ * (files_restore_keep_fd), for criu to hand it the fds its mappings need
+ * and that it cannot open by a path of its own: the ghost of a deleted
+ * file, a shared memory object, a plugin's device fd. No /proc path of
+ * criu's is needed, so it works from inside any pid and mount namespace.
+ */
+int mm_prepare_channel(struct mm_image *m, struct files_restore *fr, uint64_t task_id);
 
 /* Checks the CRC of every run of pages-ID, before anything is created. */
 int mm_pages_verify(struct img_dir *d, uint64_t id);

@@ -206,6 +206,8 @@ int vma_collect(pid_t pid, struct vma_list *list)
 
 bool vma_has_dumpable_pages(const struct vma *v)
 {
+	if (v->plugin)
+		return false;
 	switch (v->kind) {
 	case VMA_KIND__VMA_ANON_PRIVATE:
 	case VMA_KIND__VMA_STACK:

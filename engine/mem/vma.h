@@ -27,6 +27,7 @@ struct vma {
 	uint32_t madv;	/* VMA_MADV_* */
 	bool deleted;
 	bool locked;
+	bool plugin; /* a device mapping a plugin took: its pages are the plugin's */
 	uint64_t dev, ino;
 	char *path; /* file mappings and special names, or NULL */
 };

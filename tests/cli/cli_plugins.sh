@@ -214,3 +214,58 @@ EOF
 else
 	echo "SKIP unix_ext_plugin: needs python3 for the outside listener"
 fi
+
+# ---- a device mapping a plugin owns (HANDLE_DEVICE_VMA, UPDATE_VMA_MAP) ----
+# The example plugin stands a private /dev/zero mapping in for a device
+# whose memory it owns: criu stores none of its pages and maps it again
+# through the fd the plugin gives; its bytes come back as the device's
+# (zeros), the rest of the task as criu's.
+if command -v python3 >/dev/null; then
+	dz="$T_TMP/devzero"
+	mkdir -p "$dz/img"
+	spawn python3 -c "
+import mmap, os, signal, time
+f = os.open('/dev/zero', os.O_RDWR)
+m = mmap.mmap(f, 8192, mmap.MAP_PRIVATE)
+os.close(f)
+m[0:5] = b'hello'
+keep = b'kept-by-criu'
+def check(*a):
+    open('$dz/result', 'w').write('%r %r' % (bytes(m[0:5]), keep))
+signal.signal(signal.SIGUSR1, check)
+open('$dz/ready', 'w').write('x')
+while True:
+    time.sleep(1)
+"
+	dzpid=$SPAWNED
+	if wait_file "$dz/ready" 10; then
+		addr=$(awk '$6 == "/dev/zero" {print $1; exit}' "/proc/$dzpid/maps")
+		if EXAMPLE_PLUGIN_DEVZERO=1 "$CRIU" dump -t "$dzpid" -D "$dz/img" -o dump.log -v4 -L "$PL/desc" &&
+			gone "$dzpid"; then
+			echo "PASS devvma_dump"
+			verdict devvma_taken grep -q 'device mapping .*(/dev/zero) is plugin example' "$dz/img/dump.log"
+			expect devvma_restore_needs_plugin 1 'Missing required plugin example' -- \
+				"$CRIU" restore -D "$dz/img" -d --log-to-stderr -L "$EMPTY"
+			if EXAMPLE_PLUGIN_DEVZERO=1 "$CRIU" restore -D "$dz/img" -d -o restore.log -v4 -L "$PL/desc"; then
+				echo "PASS devvma_restore"
+				verdict devvma_plugin_fd grep -q 'example-plugin: mapping at .*: a new /dev/zero' \
+					"$dz/img/restore.log"
+				verdict devvma_same_place bash -c \
+					"awk '\$6 == \"/dev/zero\" {print \$1; exit}' /proc/$dzpid/maps | grep -qx '$addr'"
+				kill -USR1 "$dzpid"
+				wait_file "$dz/result" 10
+				verdict devvma_device_memory_and_task_memory \
+					grep -qx "b'\\\\x00\\\\x00\\\\x00\\\\x00\\\\x00' b'kept-by-criu'" "$dz/result"
+			else
+				grep Error "$dz/img/restore.log" | head -n 3 | sed 's/^/      /'
+				echo "FAIL devvma_restore"
+			fi
+		else
+			grep Error "$dz/img/dump.log" | head -n 3 | sed 's/^/      /'
+			echo "FAIL devvma_dump"
+		fi
+	else
+		echo "FAIL devvma_task_ready"
+	fi
+	kill -9 "$dzpid" 2>/dev/null
+fi

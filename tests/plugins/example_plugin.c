@@ -17,6 +17,10 @@
  *    to it at restore.
  *  - a mount at a mountpoint named "example-ramfs" (any filesystem): at
  *    restore it mounts a new ramfs there, with a file "made-by-example".
+ *  - with EXAMPLE_PLUGIN_DEVZERO=1 in criu's environment, private
+ *    mappings of /dev/zero, as a stand-in for a device whose memory a
+ *    plugin owns: criu stores none of their pages, and at restore the
+ *    plugin gives the fd they are mapped through (a fresh /dev/zero).
  *
  * Its state goes into its own images beside criu's (criu_get_image_dir()),
  * one small text file per object; a real plugin would use protobuf.
@@ -29,6 +33,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -223,6 +229,27 @@ static int example_restore_ext_mount(int id, char *mountpoint, char *old_root, i
 	return 0;
 }
 
+static int example_handle_device_vma(int fd, const struct stat *st)
+{
+	if (!getenv("EXAMPLE_PLUGIN_DEVZERO") || st->st_rdev != makedev(1, 5))
+		return -ENOTSUP;
+	pr_info("a mapping of /dev/zero (fd %d): taken\n", fd);
+	return 0;
+}
+
+static int example_update_vma_map(const char *path, const uint64_t addr, const uint64_t old_pgoff,
+				  uint64_t *new_pgoff, int *plugin_fd)
+{
+	if (strcmp(path, "/dev/zero"))
+		return -ENOTSUP;
+	*new_pgoff = old_pgoff;
+	*plugin_fd = open("/dev/zero", O_RDWR | O_CLOEXEC);
+	if (*plugin_fd < 0)
+		return -errno;
+	pr_info("mapping at %#llx: a new /dev/zero (fd %d)\n", (unsigned long long)addr, *plugin_fd);
+	return 0;
+}
+
 #ifdef LEGACY_FORM
 /* The plain-symbol form: criu finds these by name (the plugin's name is its file's). */
 int cr_plugin_init(int stage)
@@ -255,6 +282,17 @@ int cr_plugin_restore_unix_sk(int id)
 	return example_restore_unix_sk(id);
 }
 
+int cr_plugin_handle_device_vma(int fd, const struct stat *st)
+{
+	return example_handle_device_vma(fd, st);
+}
+
+int cr_plugin_update_vma_map(const char *path, const uint64_t addr, const uint64_t old_pgoff, uint64_t *new_pgoff,
+			     int *plugin_fd)
+{
+	return example_update_vma_map(path, addr, old_pgoff, new_pgoff, plugin_fd);
+}
+
 int cr_plugin_dump_ext_mount(char *mountpoint, int id)
 {
 	return example_dump_ext_mount(mountpoint, id);
@@ -272,5 +310,7 @@ CR_PLUGIN_REGISTER_HOOK(CR_PLUGIN_HOOK__RESTORE_EXT_FILE, example_restore_file)
 CR_PLUGIN_REGISTER_HOOK(CR_PLUGIN_HOOK__DUMP_UNIX_SK, example_dump_unix_sk)
 CR_PLUGIN_REGISTER_HOOK(CR_PLUGIN_HOOK__RESTORE_UNIX_SK, example_restore_unix_sk)
 CR_PLUGIN_REGISTER_HOOK(CR_PLUGIN_HOOK__DUMP_EXT_MOUNT, example_dump_ext_mount)
+CR_PLUGIN_REGISTER_HOOK(CR_PLUGIN_HOOK__HANDLE_DEVICE_VMA, example_handle_device_vma)
+CR_PLUGIN_REGISTER_HOOK(CR_PLUGIN_HOOK__UPDATE_VMA_MAP, example_update_vma_map)
 CR_PLUGIN_REGISTER_HOOK(CR_PLUGIN_HOOK__RESTORE_EXT_MOUNT, example_restore_ext_mount)
 #endif
