@@ -238,6 +238,12 @@ static int check_inherit_fds(const struct cr_opts *o, const struct ns_restore *n
 
 		if (!strncmp(key, "pipe:[", 6) || ns_restore_claims_key(ns, key))
 			continue;
+		/* an --external tty[RDEV:DEV] at dump: no file of the tree was on it (the dump refuses those) */
+		if (!strncmp(key, "tty[", 4)) {
+			pr_info("--inherit-fd fd[%d]:%s: no file of the tree uses that terminal\n", o->inherit_fds[i].fd,
+				key);
+			continue;
+		}
 		return pr_err_ret(-EOPNOTSUPP, "not supported yet: --inherit-fd fd[%d]:%s (only pipe:[INO] so far)",
 				  o->inherit_fds[i].fd, key);
 	}
@@ -334,6 +340,8 @@ static int task_setup(struct pstree_item *it, void *arg)
 	/* into its cgroups first: what it allocates from here on is charged there */
 	int r = cgroup_restore_task(ctx->cg, it->id);
 
+	if (r == 0 && it == ctx->tree.root)
+		r = ns_restore_root_task(ctx->ns);
 	return r < 0 ? r : files_restore_task(ctx->files, it->id);
 }
 
