@@ -9,6 +9,9 @@
 #    counter carries on from where it stopped;
 #  - its mounts come back with the same peer groups (LXC's mounts are all
 #    shared; /dev and /proc/sys/kernel/random/boot_id are peers);
+#  - a bind of a shared host tmpfs (lxc.mount.entry): in the container it is
+#    a slave of the host's mount (--enable-external-masters); after the
+#    restore a mount made on the host below it still shows in the container;
 #  - a second checkpoint and restore of the restored container.
 # The container has new pid, mnt, net (loopback only), ipc, uts and cgroup
 # namespaces, LXC's cgroup v1 hierarchies, external bind mounts (/lib,
@@ -38,9 +41,11 @@ bin="$T_TMP/bin"
 mkdir -p "$lxcpath" "$bin"
 ln -s "$CRIU" "$bin/criu"
 lxc_() { local c=$1; shift; "$c" -P "$lxcpath" -n "$name" "$@"; }
+shared="$T_TMP/shared"
 cleanup() {
 	lxc_ lxc-stop -k >/dev/null 2>&1
 	lxc_ lxc-destroy -f >/dev/null 2>&1
+	umount -R "$shared" 2>/dev/null
 	rm -rf "$T_TMP"
 }
 trap cleanup EXIT
@@ -58,6 +63,12 @@ if ! lxc_ lxc-create -t busybox -f "$T_TMP/create.conf" >"$T_TMP/create.out" 2>&
 fi
 rootfs="$lxcpath/$name/rootfs"
 sed -i 's/^lxc.tty.max = .*/lxc.tty.max = 0/' "$lxcpath/$name/config"
+mkdir -p "$shared"
+mount -t tmpfs criu-lxc-shared "$shared" && mount --make-shared "$shared" || {
+	echo "FAIL lxc_shared_tmpfs"
+	exit 0
+}
+echo "lxc.mount.entry = $shared data none bind,create=dir 0 0" >>"$lxcpath/$name/config"
 cat >"$rootfs/bin/counter" <<'EOF'
 #!/bin/sh
 i=0
@@ -127,6 +138,16 @@ cycle() {
 	cp "/proc/$pid/mountinfo" "$T_TMP/mountinfo.after$n"
 	propagation "$T_TMP/mountinfo.before$n" >"$T_TMP/prop.before$n"
 	propagation "$T_TMP/mountinfo.after$n" >"$T_TMP/prop.after$n"
+	mkdir -p "$shared/sub$n"
+	mount -t tmpfs "criu-lxc-sub$n" "$shared/sub$n"
+	if grep -q " /data/sub$n .* master:" "/proc/$pid/mountinfo"; then
+		echo "PASS lxc_external_master$n"
+	else
+		echo "    a mount on the host at $shared/sub$n does not show at /data/sub$n in the container:"
+		grep -E ' /data' "/proc/$pid/mountinfo" | sed 's/^/      /'
+		echo "FAIL lxc_external_master$n"
+	fi
+	umount "$shared/sub$n"
 	if diff -u "$T_TMP/prop.before$n" "$T_TMP/prop.after$n" >"$T_TMP/prop.diff$n" &&
 		grep -q '^/dev /dev,/proc/sys/kernel/random/boot_id$' "$T_TMP/prop.after$n"; then
 		echo "PASS lxc_mount_peers$n"
