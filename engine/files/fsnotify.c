@@ -3,7 +3,8 @@
  * inotify and fanotify groups, with their watches and marks. A watched
  * inode is kept by file handle (fdinfo gives it) and reopened at restore
  * with open_by_handle_at through a mount of its file system; the path seen
- * at dump is the fallback. inotify watch descriptors are kept exactly
+ * at dump is the fallback (with --force-irmap, a watch without one fails
+ * the dump). inotify watch descriptors are kept exactly
  * (INOTIFY_IOC_SETNEXTWD before each add). fanotify mount and file-system
  * marks are kept by the path of the mount. Events queued but not read yet
  * are not kept; fanotify permission events in flight are refused by the
