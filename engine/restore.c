@@ -238,12 +238,9 @@ static int check_inherit_fds(const struct cr_opts *o, const struct ns_restore *n
 
 		if (!strncmp(key, "pipe:[", 6) || ns_restore_claims_key(ns, key))
 			continue;
-		/* an --external tty[RDEV:DEV] at dump: no file of the tree was on it (the dump refuses those) */
-		if (!strncmp(key, "tty[", 4)) {
-			pr_info("--inherit-fd fd[%d]:%s: no file of the tree uses that terminal\n", o->inherit_fds[i].fd,
-				key);
+		/* an --external tty[RDEV:DEV] at dump: the pty slaves marked so (engine/files/pty.c) */
+		if (!strncmp(key, "tty[", 4))
 			continue;
-		}
 		return pr_err_ret(-EOPNOTSUPP, "not supported yet: --inherit-fd fd[%d]:%s (only pipe:[INO] so far)",
 				  o->inherit_fds[i].fd, key);
 	}
@@ -299,6 +296,7 @@ static int read_images(struct rst_ctx *ctx, const char *dir)
 		if (err == 0)
 			err = session_adopt_restore(&ctx->tree, ctx->req->opts.shell_job);
 		pty_set_orphan_pts_master(ctx->req->opts.rpc_orphan_pts_master);
+		pty_set_inherit_fds(ctx->req->opts.inherit_fds, ctx->req->opts.nr_inherit_fds);
 		pipes_set_inherit_fds(ctx->req->opts.inherit_fds, ctx->req->opts.nr_inherit_fds);
 		/*
 		 * cgroups are made and opened from criu's own mount namespace

@@ -96,7 +96,7 @@ void files_dump_set_force_irmap(struct files_dump *fd, bool on)
 }
 
 /* The --external tty[RDEV:DEV] that st is, or NULL. */
-static const char *external_tty(const struct files_dump *fd, const struct stat *st)
+const char *files_external_tty(const struct files_dump *fd, const struct stat *st)
 {
 	for (size_t i = 0; S_ISCHR(st->st_mode) && i < fd->nr_external; i++) {
 		unsigned long long rdev, dev;
@@ -251,11 +251,12 @@ static int dump_one_fd(struct files_dump *fd, pid_t pid, int pidfd, int n, uint6
 		r = pr_perror_ret("pid %d fd %d (%s): cannot stat", pid, n, link);
 		goto err;
 	}
-	if (external_tty(fd, &a.st)) {
+	/* a pty slave (a container's console) is pty.c's; other terminals cannot be external yet */
+	if (files_external_tty(fd, &a.st) && !pty_slave_fd_ops.match(&a.st, link)) {
 		r = pr_err_ret(-EOPNOTSUPP,
-			       "pid %d fd %d: %s is the external terminal --external %s: not supported yet (files "
-			       "open on an external terminal)",
-			       pid, n, link, external_tty(fd, &a.st));
+			       "pid %d fd %d: %s is the external terminal --external %s: not supported yet (only "
+			       "a pty slave can be external)",
+			       pid, n, link, files_external_tty(fd, &a.st));
 		goto err;
 	}
 	shared = find_shared(fd, a.local, &a.st);

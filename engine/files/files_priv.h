@@ -42,6 +42,9 @@ struct files_dump {
 	size_t nr_external;
 };
 
+/* The --external tty[RDEV:DEV] that st is, or NULL (files.c). */
+const char *files_external_tty(const struct files_dump *fd, const struct stat *st);
+
 struct task_fds {
 	uint64_t task_id;
 	FdEntry **fds;

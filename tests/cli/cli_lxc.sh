@@ -2,11 +2,17 @@
 # LXC end to end with our criu: `lxc-checkpoint` runs the `criu` it finds on
 # PATH with command-line options (a directory with a `criu` link to $CRIU
 # comes first). A busybox container (lxc-create -t busybox) whose init is a
-# counter loop:
+# counter loop that also writes to the console (/dev/console, a pty of the
+# host's whose master LXC holds: --external tty[RDEV:DEV] at dump, a new one
+# through --inherit-fd fd[N]:tty[RDEV:DEV] at restore):
 #  - lxc-checkpoint -s: the container is STOPPED and its counter stands still;
 #  - lxc-checkpoint -r: lxc-info shows it RUNNING, its init is pid 1 of its
 #    pid namespace, its cgroup namespace is rooted at its cgroup, and the
-#    counter carries on from where it stopped;
+#    counter carries on from where it stopped (it exits if writing to the
+#    console fails), and its stdout is the console LXC made for the restore
+#    (the terminal bound on the container's /dev/console); LXC's monitor
+#    reads it (LXC 5.0.2 does not log a restored console to
+#    lxc.console.logfile, so the lines themselves are not checked);
 #  - its mounts come back with the same peer groups (LXC's mounts are all
 #    shared; /dev and /proc/sys/kernel/random/boot_id are peers);
 #  - a bind of a shared host tmpfs (lxc.mount.entry): in the container it is
@@ -71,8 +77,9 @@ mount -t tmpfs criu-lxc-shared "$shared" && mount --make-shared "$shared" || {
 echo "lxc.mount.entry = $shared data none bind,create=dir 0 0" >>"$lxcpath/$name/config"
 cat >"$rootfs/bin/counter" <<'EOF'
 #!/bin/sh
+exec >/dev/console
 i=0
-while :; do i=$((i+1)); echo $i > /tmp/count; sleep 0.1; done
+while :; do i=$((i+1)); echo $i > /tmp/count; echo tick-$i || exit 1; sleep 0.1; done
 EOF
 chmod +x "$rootfs/bin/counter"
 count="$rootfs/tmp/count"
@@ -134,6 +141,8 @@ cycle() {
 	verdict "lxc_restore$n" test "$(state_of)" = RUNNING -a -n "$pid"
 	verdict "lxc_init_is_pid1_$n" test "$(sed -n 's/^NSpid:.*\s//p' "/proc/$pid/status")" = 1
 	verdict "lxc_counter_carries_on$n" carries_on "$count" "$stopped"
+	verdict "lxc_console$n" test -c "/proc/$pid/fd/1" -a \
+		"$(stat -L -c %d:%t:%T "/proc/$pid/fd/1")" = "$(stat -L -c %d:%t:%T "/proc/$pid/root/dev/console")"
 	verdict "lxc_cgroupns$n" test "$(lxc_ lxc-attach -- cat /proc/1/cgroup | grep -vc ':/$')" = 0
 	cp "/proc/$pid/mountinfo" "$T_TMP/mountinfo.after$n"
 	propagation "$T_TMP/mountinfo.before$n" >"$T_TMP/prop.before$n"
