@@ -1045,7 +1045,8 @@ static int restore_propagation(const struct mnt_restore *m)
 				if (r < 0)
 					return r;
 			}
-			if (e->shared_id && !e->ext_peers) {
+			/* an external copy is a peer of its source already, if that one was shared */
+			if (e->shared_id) {
 				r = set_propagation(e, MS_SHARED, "shared");
 				if (r < 0)
 					return r;
