@@ -239,6 +239,9 @@ static int check_inherit_fds(const struct cr_opts *o, const struct ns_restore *n
 
 		if (!strncmp(key, "pipe:[", 6) || ns_restore_claims_key(ns, key))
 			continue;
+		/* an --external tty[RDEV:DEV] at dump: the pty slaves marked so (engine/files/pty.c) */
+		if (!strncmp(key, "tty[", 4))
+			continue;
 		return pr_err_ret(-EOPNOTSUPP, "not supported yet: --inherit-fd fd[%d]:%s (only pipe:[INO] so far)",
 				  o->inherit_fds[i].fd, key);
 	}
@@ -294,6 +297,7 @@ static int read_images(struct rst_ctx *ctx, const char *dir)
 		if (err == 0)
 			err = session_adopt_restore(&ctx->tree, ctx->req->opts.shell_job);
 		pty_set_orphan_pts_master(ctx->req->opts.rpc_orphan_pts_master);
+		pty_set_inherit_fds(ctx->req->opts.inherit_fds, ctx->req->opts.nr_inherit_fds);
 		pipes_set_inherit_fds(ctx->req->opts.inherit_fds, ctx->req->opts.nr_inherit_fds);
 		/*
 		 * cgroups are made and opened from criu's own mount namespace
@@ -339,6 +343,8 @@ static int task_setup(struct pstree_item *it, void *arg)
 	/* into its cgroups first: what it allocates from here on is charged there */
 	int r = cgroup_restore_task(ctx->cg, it->id);
 
+	if (r == 0 && it == ctx->tree.root)
+		r = ns_restore_root_task(ctx->ns);
 	return r < 0 ? r : files_restore_task(ctx->files, it->id);
 }
 

@@ -122,33 +122,40 @@ void mnt_entries_free(MntEntry **v, size_t n)
 /* One line of mountinfo (proc(5)); -EBADMSG if it is not one. */
 static int parse_line(char *line, MntEntry **ret)
 {
-	char *f[12] = { 0 }, *save = NULL, *p, *sep, *propagation;
-	unsigned int maj, min, id, parent;
+	char *f[12] = { 0 }, *save = NULL, *p, *sep;
+	unsigned int maj, min, id, parent, shared = 0, master = 0;
+	bool unbindable = false, ro;
 	MntEntry *e;
 	int n = 0;
-	bool ro;
 
 	sep = strstr(line, " - ");
 	if (!sep)
 		return -EBADMSG;
 	*sep = 0;
-	propagation = NULL;
 	for (p = strtok_r(line, " ", &save); p && n < 6; p = strtok_r(NULL, " ", &save))
 		f[n++] = p;
 	if (n < 6)
 		return -EBADMSG;
-	propagation = p; /* optional fields, if any */
+	/* the optional fields: shared:N, master:N, propagate_from:N, unbindable */
+	for (; p; p = strtok_r(NULL, " ", &save)) {
+		if (sscanf(p, "shared:%u", &shared) != 1 && sscanf(p, "master:%u", &master) != 1)
+			unbindable |= !strcmp(p, "unbindable");
+	}
 	for (p = strtok_r(sep + 3, " \n", &save), n = 6; p && n < 9; p = strtok_r(NULL, " \n", &save))
 		f[n++] = p;
 	if (n < 9 || sscanf(f[0], "%u", &id) != 1 || sscanf(f[1], "%u", &parent) != 1 ||
 	    sscanf(f[2], "%u:%u", &maj, &min) != 2)
 		return -EBADMSG;
-	if (propagation && (strstr(propagation, "shared:") || strstr(propagation, "master:")))
-		return -EREMOTE; /* propagation: the caller says which mount */
+	if (unbindable)
+		return -EREMOTE; /* the caller says which mount */
 	e = calloc(1, sizeof(*e));
 	if (!e)
 		return -ENOMEM;
 	mnt_entry__init(e);
+	e->has_shared_id = shared != 0;
+	e->shared_id = shared;
+	e->has_master_id = master != 0;
+	e->master_id = master;
 	unescape(f[3]);
 	unescape(f[4]);
 	unescape(f[7]);
@@ -210,14 +217,30 @@ int mnt_parse_mountinfo(const char *text, MntEntry ***ret, size_t *ret_n)
 static const char *const new_mount_types[] = { "proc",	 "sysfs", "devpts",  "mqueue", "tmpfs",
 						"cgroup2", "cgroup", "securityfs", "debugfs", "tracefs" };
 
-static bool can_mount_anew(const MntEntry *e)
+/* --enable-fs FS[,FS...] (or all): these are restored as mount(source, fstype, flags, options) too. */
+static bool fs_enabled(const struct cr_opts *o, const char *fstype)
+{
+	for (size_t i = 0; i < o->enable_fs.n; i++) {
+		_cleanup_free_ char *copy = strdup(o->enable_fs.v[i]);
+		char *save = NULL;
+
+		if (!copy)
+			return false;
+		for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
+			if (!strcmp(t, "all") || !strcmp(t, fstype))
+				return true;
+	}
+	return false;
+}
+
+static bool can_mount_anew(const struct cr_opts *o, const MntEntry *e)
 {
 	if (strcmp(e->root, "/"))
 		return false;
 	for (size_t i = 0; i < sizeof(new_mount_types) / sizeof(new_mount_types[0]); i++)
 		if (!strcmp(e->fstype, new_mount_types[i]))
 			return true;
-	return false;
+	return fs_enabled(o, e->fstype);
 }
 
 /* The KEY of --external mnt[MOUNTPOINT]:KEY (--ext-mount-map lands there too). */
@@ -299,6 +322,181 @@ static int order_tree(MntEntry **v, size_t n)
 		if (done == before)
 			return -EBADMSG;
 	}
+	return 0;
+}
+
+/* ---- propagation (shared:N, master:N) ---- */
+
+/*
+ * The mount a peer group is rebuilt from at restore: the first member (tree
+ * order) whose root holds every member's root, an external one if the group
+ * has peers outside the tree; -1 if there is none.
+ */
+static ssize_t group_leader(MntEntry *const *v, size_t n, uint32_t group)
+{
+	bool outside = false;
+
+	for (size_t i = 0; i < n; i++)
+		outside |= v[i]->shared_id == group && v[i]->ext_peers;
+	for (size_t i = 0; i < n; i++) {
+		bool covers = v[i]->shared_id == group && (!outside || v[i]->ext_peers);
+
+		for (size_t k = 0; covers && k < n; k++)
+			if (v[k]->shared_id == group)
+				covers = v[k]->dev == v[i]->dev && path_under(v[k]->root, v[i]->root);
+		if (covers)
+			return (ssize_t)i;
+	}
+	return -1;
+}
+
+/* A member of group whose root holds e's root (what e is made a slave of); -1 if none. */
+static ssize_t master_source(MntEntry *const *v, size_t n, uint32_t group, const MntEntry *e)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i]->shared_id == group && v[i]->dev == e->dev && path_under(e->root, v[i]->root))
+			return (ssize_t)i;
+	return -1;
+}
+
+static bool is_ancestor(MntEntry *const *v, size_t n, const MntEntry *a, const MntEntry *e)
+{
+	for (uint32_t id = e->parent_id; id;) {
+		const MntEntry *p = NULL;
+
+		for (size_t i = 0; i < n && !p; i++)
+			if (v[i]->id == id)
+				p = v[i];
+		if (!p)
+			return false;
+		if (p == a)
+			return true;
+		id = p->parent_id;
+	}
+	return false;
+}
+
+/* The peer groups of criu's own mount namespace (the tree's groups that reach outside it). */
+static int own_groups(uint32_t **ret, size_t *ret_n)
+{
+	_cleanup_free_ char *text = NULL;
+	MntEntry **v = NULL;
+	size_t n = 0, len = 0;
+	uint32_t *g;
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	int r;
+
+	if (!f)
+		return pr_perror_ret("cannot open /proc/self/mountinfo");
+	r = getdelim(&text, &len, 0, f) < 0 ? -EIO : 0;
+	fclose(f);
+	if (r == 0)
+		r = mnt_parse_mountinfo(text, &v, &n);
+	if (r == -EREMOTE) /* an unbindable mount of criu's: read the groups without it */
+		r = 0, n = 0;
+	if (r < 0)
+		return pr_err_ret(r, "cannot parse /proc/self/mountinfo");
+	g = calloc(n + 1, sizeof(*g));
+	if (!g) {
+		mnt_entries_free(v, n);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++)
+		g[i] = v[i]->shared_id;
+	mnt_entries_free(v, n);
+	*ret = g;
+	*ret_n = n;
+	return 0;
+}
+
+/*
+ * Which propagation the restore can rebuild: peer groups and masters inside
+ * the tree; an external mount's peers outside the tree with
+ * --enable-external-sharing, its master outside with --enable-external-masters.
+ */
+static int check_propagation(pid_t pid, const struct cr_opts *o, MntEntry **v, size_t n)
+{
+	_cleanup_free_ uint32_t *outside = NULL;
+	size_t nr_outside = 0;
+	int r = own_groups(&outside, &nr_outside);
+
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		MntEntry *e = v[i];
+		bool reaches_out = false, master_inside = false;
+
+		for (size_t k = 0; e->shared_id && k < nr_outside; k++)
+			reaches_out |= outside[k] == e->shared_id;
+		for (size_t k = 0; e->master_id && k < n; k++)
+			master_inside |= v[k]->shared_id == e->master_id;
+		if (reaches_out && !(e->external && o->ext_sharing))
+			return pr_err_ret(-EOPNOTSUPP,
+					  "pid %d: not supported yet: mount %u at %s shares peer group %u with mounts "
+					  "outside the tree%s",
+					  pid, e->id, e->mountpoint, e->shared_id,
+					  e->external ? " (--enable-external-sharing allows it for this external mount)"
+						      : "; only an external mount may (--enable-external-sharing)");
+		if (e->master_id && !master_inside && !(e->external && o->ext_masters))
+			return pr_err_ret(-EOPNOTSUPP,
+					  "pid %d: not supported yet: mount %u at %s is a slave of peer group %u outside "
+					  "the tree%s",
+					  pid, e->id, e->mountpoint, e->master_id,
+					  e->external ? " (--enable-external-masters allows it for this external mount)"
+						      : "; only an external mount may (--enable-external-masters)");
+		e->has_ext_peers = e->ext_peers = reaches_out;
+		e->has_ext_master = e->ext_master = e->master_id && !master_inside;
+		if (e->ext_peers && e->master_id && !e->ext_master)
+			return pr_err_ret(-EOPNOTSUPP,
+					  "pid %d: not supported yet: mount %u at %s has peers outside the tree and a "
+					  "master inside it",
+					  pid, e->id, e->mountpoint);
+	}
+	for (size_t i = 0; i < n; i++) {
+		MntEntry *e = v[i];
+		ssize_t l;
+
+		if (!e->shared_id && !e->master_id)
+			continue;
+		/* the restore reaches it by its mountpoint: nothing may hide it */
+		for (size_t k = 0; k < n; k++)
+			if (k != i && path_under(e->mountpoint, v[k]->mountpoint) && !is_ancestor(v, n, v[k], e))
+				return pr_err_ret(-EOPNOTSUPP,
+						  "pid %d: not supported yet: mount %u at %s is shared or a slave and "
+						  "mount %u at %s hides it",
+						  pid, e->id, e->mountpoint, v[k]->id, v[k]->mountpoint);
+		if (e->ext_peers)
+			for (size_t k = 0; k < n; k++)
+				if (v[k]->parent_id == e->id)
+					return pr_err_ret(-EOPNOTSUPP,
+							  "pid %d: not supported yet: mount %u at %s under mount %u "
+							  "at %s, which has peers outside the tree (restoring it would "
+							  "propagate out)",
+							  pid, v[k]->id, v[k]->mountpoint, e->id, e->mountpoint);
+		if (!e->shared_id)
+			continue;
+		l = group_leader(v, n, e->shared_id);
+		if (l < 0)
+			return pr_err_ret(-EOPNOTSUPP,
+					  "pid %d: not supported yet: peer group %u (mount %u at %s...): no member shows "
+					  "the whole of what the others show",
+					  pid, e->shared_id, e->id, e->mountpoint);
+		if (v[l]->master_id != e->master_id)
+			return pr_err_ret(-EBADMSG, "pid %d: mounts %u and %u are peers with different masters", pid,
+					  v[l]->id, e->id);
+		if (e->master_id && !e->ext_master && master_source(v, n, e->master_id, v[l]) < 0)
+			return pr_err_ret(-EOPNOTSUPP,
+					  "pid %d: not supported yet: mount %u at %s is a slave of group %u, none of "
+					  "whose mounts shows its root %s",
+					  pid, v[l]->id, v[l]->mountpoint, e->master_id, v[l]->root);
+	}
+	for (size_t i = 0; i < n; i++)
+		if (v[i]->master_id && !v[i]->shared_id && !v[i]->ext_master &&
+		    master_source(v, n, v[i]->master_id, v[i]) < 0)
+			return pr_err_ret(-EOPNOTSUPP,
+					  "pid %d: not supported yet: mount %u at %s is a slave of group %u, none of whose "
+					  "mounts shows its root %s",
+					  pid, v[i]->id, v[i]->mountpoint, v[i]->master_id, v[i]->root);
 	return 0;
 }
 
@@ -407,7 +605,7 @@ static int classify(pid_t pid, const struct cr_opts *o, MntEntry **v, size_t n, 
 			e->root, src->id, src->mountpoint);
 		return 0;
 	}
-	if (can_mount_anew(e)) {
+	if (can_mount_anew(o, e)) {
 		pr_info("mount %u at %s: %s (%s)\n", e->id, e->mountpoint, e->fstype, e->options);
 		if (strcmp(e->fstype, "tmpfs"))
 			return 0;
@@ -460,7 +658,7 @@ int mnt_ns_dump(pid_t pid, const struct cr_opts *o, struct img_dir *d)
 	if (r == 0)
 		r = mnt_parse_mountinfo(text, &v, &n);
 	if (r == -EREMOTE)
-		return pr_err_ret(-EOPNOTSUPP, "pid %d: not supported yet: shared or slave mounts in %s", pid, path);
+		return pr_err_ret(-EOPNOTSUPP, "pid %d: not supported yet: unbindable mounts in %s", pid, path);
 	if (r < 0)
 		return pr_err_ret(r, "pid %d: cannot parse %s", pid, path);
 	r = order_tree(v, n);
@@ -468,6 +666,8 @@ int mnt_ns_dump(pid_t pid, const struct cr_opts *o, struct img_dir *d)
 		r = pr_err_ret(r, "pid %d: %s is not one tree under a root at /", pid, path);
 	for (size_t i = 1; r >= 0 && i < n; i++)
 		r = classify(pid, o, v, n, i, d);
+	if (r >= 0)
+		r = check_propagation(pid, o, v, n);
 	if (r >= 0)
 		r = img_create(d, IMG_MNTNS, 0, &w);
 	for (size_t i = 0; r >= 0 && i < n; i++)
@@ -488,6 +688,7 @@ struct mnt_restore {
 	MntEntry **v;
 	size_t n;
 	bool *deferred; /* made by the helper in the tree's pid namespace */
+	int *clone_fd;	/* external with peers or a master outside: open_tree clone of its source */
 	char *root;	/* --root */
 	int host_root_fd;
 	bool built;
@@ -657,6 +858,18 @@ static int mount_one(const struct mnt_restore *m, const struct cr_opts *o, struc
 	r = make_target(target, is_file);
 	if (r < 0)
 		return pr_err_ret(r, "mount %u: cannot make its mountpoint %s", e->id, target);
+	if (m->clone_fd[i] >= 0) {
+		/* a copy of the source taken in criu's namespace keeps the source's peers and master */
+		if (syscall(SYS_move_mount, m->clone_fd[i], "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+			return pr_perror_ret("mount %u at %s: cannot attach the copy of %s", e->id, e->mountpoint,
+					     source);
+		if (e->ext_master && mount(NULL, target, NULL, MS_SLAVE, NULL) < 0)
+			return pr_perror_ret("mount %u at %s: cannot make it a slave of %s's peers", e->id,
+					     e->mountpoint, source);
+		pr_info("mount %u at %s: %s%s%s\n", e->id, e->mountpoint, source,
+			e->ext_peers ? ", a peer of its mount" : "", e->ext_master ? ", a slave of its mount" : "");
+		return remount_flags(target, e->flags, e);
+	}
 	if (source[0]) {
 		if (mount(source, target, NULL, MS_BIND, NULL) < 0)
 			return pr_perror_ret("mount %u at %s: cannot bind %s", e->id, e->mountpoint, source);
@@ -730,8 +943,11 @@ int mnt_restore_prepare(struct img_dir *d, const struct cr_opts *o, struct mnt_r
 	}
 	if (r >= 0) {
 		m->deferred = calloc(m->n, sizeof(bool));
-		if (!m->deferred)
+		m->clone_fd = calloc(m->n, sizeof(int));
+		if (!m->deferred || !m->clone_fd)
 			r = -ENOMEM;
+		for (size_t i = 0; m->clone_fd && i < m->n; i++)
+			m->clone_fd[i] = -EBADF;
 	}
 	for (size_t i = 1; r >= 0 && i < m->n; i++) {
 		const MntEntry *e = m->v[i];
@@ -748,6 +964,15 @@ int mnt_restore_prepare(struct img_dir *d, const struct cr_opts *o, struct mnt_r
 				       "mount at %s was external (key %s): --external mnt[%s]:PATH (or --ext-mount-map "
 				       "%s:PATH) is needed",
 				       e->mountpoint, e->external, e->external, e->external);
+		if (r >= 0 && e->external && (e->ext_peers || e->ext_master)) {
+			const char *p = ext_path(o, e->external);
+
+			/* still in criu's namespace: the copy is a peer (or slave) of what p lies on */
+			m->clone_fd[i] = (int)syscall(SYS_open_tree, AT_FDCWD, p, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+			if (m->clone_fd[i] < 0)
+				r = pr_perror_ret("mount at %s (external, key %s): cannot copy %s", e->mountpoint,
+						  e->external, p);
+		}
 	}
 	if (r < 0) {
 		mnt_restore_free(m);
@@ -782,6 +1007,98 @@ int mnt_restore_build(struct mnt_restore *m, const struct cr_opts *o, struct img
 	if (chroot(m->root) < 0 || chdir("/") < 0)
 		return pr_perror_ret("cannot chroot into --root %s", m->root);
 	pr_info("%zu mounts made under %s\n", m->n - 1, m->root);
+	return 0;
+}
+
+static int set_group(const MntEntry *from, const MntEntry *to)
+{
+	if (syscall(SYS_move_mount, AT_FDCWD, from->mountpoint, AT_FDCWD, to->mountpoint, MOVE_MOUNT_SET_GROUP) < 0)
+		return pr_perror_ret("mount %u at %s: cannot join the propagation of mount %u at %s", to->id,
+				     to->mountpoint, from->id, from->mountpoint);
+	return 0;
+}
+
+static int set_propagation(const MntEntry *e, unsigned long flag, const char *what)
+{
+	if (mount(NULL, e->mountpoint, NULL, flag, NULL) < 0)
+		return pr_perror_ret("mount %u at %s: cannot make it %s", e->id, e->mountpoint, what);
+	return 0;
+}
+
+/*
+ * After pivot_root, every mount at its own path: the peer groups and masters
+ * of the dump. A group's leader becomes shared (and first a slave, if the
+ * group had a master); the other members join it with MOVE_MOUNT_SET_GROUP.
+ * A group waits until the group it is a slave of exists.
+ */
+static int restore_propagation(const struct mnt_restore *m)
+{
+	_cleanup_free_ bool *done = calloc(m->n, sizeof(bool));
+	size_t left = 0, nr_groups = 0;
+	int r;
+
+	if (!done)
+		return -ENOMEM;
+	/* binds of a shared source came out shared: only what is set below is */
+	for (size_t i = 1; i < m->n; i++)
+		if (m->clone_fd[i] < 0) {
+			r = set_propagation(m->v[i], MS_PRIVATE, "private");
+			if (r < 0)
+				return r;
+		}
+	for (size_t i = 0; i < m->n; i++)
+		left += !(done[i] = !m->v[i]->shared_id && !m->v[i]->master_id);
+	while (left) {
+		size_t before = left;
+
+		for (size_t i = 0; i < m->n; i++) {
+			const MntEntry *e = m->v[i];
+			ssize_t l = e->shared_id ? group_leader(m->v, m->n, e->shared_id) : (ssize_t)i;
+
+			if (done[i] || l != (ssize_t)i)
+				continue;
+			if (l < 0)
+				return pr_err_ret(-EBADMSG, "mnt.img: peer group %u has no member to rebuild it from",
+						  e->shared_id);
+			if (e->master_id && !e->ext_master) {
+				ssize_t ms = master_source(m->v, m->n, e->master_id, e);
+				ssize_t ml = ms < 0 ? -1 : group_leader(m->v, m->n, e->master_id);
+
+				if (ms < 0 || ml < 0)
+					return pr_err_ret(-EBADMSG, "mnt.img: mount %u: no mount of its master group %u",
+							  e->id, e->master_id);
+				if (!done[ml])
+					continue;
+				r = set_group(m->v[ms], e);
+				if (r == 0)
+					r = set_propagation(e, MS_SLAVE, "a slave");
+				if (r < 0)
+					return r;
+			}
+			/* an external copy is a peer of its source already, if that one was shared */
+			if (e->shared_id) {
+				r = set_propagation(e, MS_SHARED, "shared");
+				if (r < 0)
+					return r;
+			}
+			for (size_t k = 0; k < m->n; k++) {
+				if (k == i || !e->shared_id || m->v[k]->shared_id != e->shared_id)
+					continue;
+				r = set_group(e, m->v[k]);
+				if (r < 0)
+					return r;
+				done[k] = true;
+				left--;
+			}
+			done[i] = true;
+			left--;
+			nr_groups++;
+		}
+		if (left == before)
+			return pr_err_ret(-EBADMSG, "mnt.img: the mounts' masters form a loop");
+	}
+	if (nr_groups)
+		pr_info("%zu peer groups and slaves set up\n", nr_groups);
 	return 0;
 }
 
@@ -830,6 +1147,8 @@ int mnt_restore_finish(struct mnt_restore *m, const struct cr_opts *o, struct im
 	if (r == 0 && (m->v[0]->flags & ~(uint32_t)MS_RELATIME))
 		r = remount_flags("/", m->v[0]->flags, m->v[0]);
 	if (r == 0)
+		r = restore_propagation(m);
+	if (r == 0)
 		pr_info("the tree's root is %s (pivot_root), %zu mounts made in its pid namespace\n", m->root,
 			nr_deferred);
 	return r;
@@ -839,6 +1158,10 @@ void mnt_restore_free(struct mnt_restore *m)
 {
 	if (!m)
 		return;
+	for (size_t i = 0; m->clone_fd && i < m->n; i++)
+		if (m->clone_fd[i] >= 0)
+			close(m->clone_fd[i]);
+	free(m->clone_fd);
 	mnt_entries_free(m->v, m->n);
 	free(m->deferred);
 	free(m->root);

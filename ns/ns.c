@@ -97,6 +97,30 @@ int ns_call_in(pid_t pid, enum ns_kind k, int (*fn)(void *arg), void *arg)
 	return -WEXITSTATUS(st);
 }
 
+/* In the tree's cgroup namespace: whether /proc/PID/cgroup shows "/" in every hierarchy. */
+static pid_t cg_check_pid;
+
+static int cg_at_ns_root(void *arg)
+{
+	char path[64], line[4096];
+	FILE *f;
+	int r = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", cg_check_pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (r == 0 && fgets(line, sizeof(line), f)) {
+		char *p = strchr(line, ':');
+
+		p = p ? strchr(p + 1, ':') : NULL;
+		if (!p || strcmp(p + 1, "/\n"))
+			r = -EXDEV;
+	}
+	fclose(f);
+	return r;
+}
+
 /* --external KIND[INO]:KEY for this namespace: the KEY, or NULL. */
 static const char *external_key(const struct cr_opts *o, enum ns_kind k, uint64_t ino)
 {
@@ -203,6 +227,18 @@ int ns_dump(const struct pstree *t, const struct cr_opts *o, struct img_dir *d)
 						  "it into an existing one",
 						  pid, t->root->vpid, root[k], root[k]);
 			pr_info("pid namespace %" PRIu64 ": the root %d is its init\n", root[k], pid);
+		} else if (k == NS_CGROUP) {
+			/* the restore makes it in the root task, once it is in its cgroups */
+			cg_check_pid = pid;
+			r = ns_call_in(pid, NS_CGROUP, cg_at_ns_root, NULL);
+			if (r == -EXDEV)
+				return pr_err_ret(-EOPNOTSUPP,
+						  "pid %d: not supported yet: a cgroup namespace (%" PRIu64 ") whose "
+						  "root is not the root task's own cgroups",
+						  pid, root[k]);
+			if (r < 0)
+				return pr_err_ret(r, "pid %d: cannot read its cgroups in its cgroup namespace", pid);
+			pr_info("cgroup namespace %" PRIu64 ": rooted at the root task's cgroups\n", root[k]);
 		} else {
 			return pr_err_ret(-EOPNOTSUPP, "pid %d: not supported yet: %s namespace (%" PRIu64 ")", pid,
 					  ns_kinds[k].name, root[k]);
@@ -321,6 +357,7 @@ static int prepare_kind(struct ns_restore *nr, enum ns_kind k)
 	case NS_IPC:
 	case NS_TIME:
 	case NS_PID:
+	case NS_CGROUP:
 		return 0;
 	case NS_MNT:
 		return mnt_restore_prepare(nr->d, o, &nr->mnt);
@@ -492,6 +529,15 @@ int ns_restore_leave(struct ns_restore *nr)
 	if (nr->cwd_fd >= 0 && fchdir(nr->cwd_fd) < 0)
 		pr_warn("cannot go back to criu's cwd\n");
 	return ret;
+}
+
+int ns_restore_root_task(const struct ns_restore *nr)
+{
+	if (!nr || !nr->ent[NS_CGROUP] || nr->target_fd[NS_CGROUP] >= 0)
+		return 0;
+	if (unshare(CLONE_NEWCGROUP) < 0)
+		return pr_perror_ret("cannot create the tree's cgroup namespace");
+	return 0;
 }
 
 uint32_t ns_restore_mask(const struct ns_restore *nr)

@@ -104,7 +104,7 @@ static const struct opt_row table[] = {
 	BOOLS("file-locks", 'l', file_locks, "file_locks", true),
 	BOOL("link-remap", link_remap, "link_remap", true),
 	FUNC("ghost-limit", 0, parse_ghost_limit, ARG_REQ, "ghost_limit", true),
-	BOOL("force-irmap", force_irmap, "force_irmap", false),
+	BOOL("force-irmap", force_irmap, "force_irmap", true),
 	LIST("irmap-scan-path", 0, irmap_scan_paths, "irmap_scan_paths", false),
 	STR("freeze-cgroup", 0, freeze_cgroup, "freeze_cgroup", true),
 	FUNC("manage-cgroups", 0, parse_manage_cgroups, ARG_OPT, "manage_cgroups_mode", true),
@@ -114,8 +114,8 @@ static const struct opt_row table[] = {
 	LIST("cgroup-dump-controller", 0, cgroup_dump_controllers, "cgroup_dump_controller", false),
 	STR("cgroup-yard", 0, cgroup_yard, "cgroup_yard", false),
 	FUNC("ext-mount-map", 'M', parse_ext_mount_map, ARG_REQ, "ext_mnt", true),
-	BOOL("enable-external-sharing", ext_sharing, "ext_sharing", false),
-	BOOL("enable-external-masters", ext_masters, "ext_masters", false),
+	BOOL("enable-external-sharing", ext_sharing, "ext_sharing", true),
+	BOOL("enable-external-masters", ext_masters, "ext_masters", true),
 	/* --external: unix[INO], KIND[INO]:KEY, veth[IN]:OUT (opts_check_supported refuses others) */
 	LIST("external", 0, external, "external", true),
 	FUNCB("ext-unix-sk", 'x', parse_ext_unix_sk, ARG_OPT, ext_unix_sk, "ext_unix_sk", true),
@@ -146,7 +146,7 @@ static const struct opt_row table[] = {
 	STR("tls-cert", 0, tls_cert, "tls_cert", false),
 	STR("tls-key", 0, tls_key, "tls_key", false),
 	BOOL("tls-no-cn-verify", tls_no_cn_verify, "tls_no_cn_verify", false),
-	LIST("enable-fs", 0, enable_fs, "enable_fs", false),
+	LIST("enable-fs", 0, enable_fs, "enable_fs", true),
 	LIST("skip-mnt", 0, skip_mnt, "skip_mnt", false),
 	FUNC("image-io-mode", 0, parse_image_io_mode, ARG_REQ, "image_io_mode", false),
 	LIST("exec-cmd", 0, exec_cmd, "exec_cmd", false),
@@ -921,6 +921,15 @@ int opts_load(struct cr_opts *o, int argc, char **argv)
 	return opts_load_at(o, "/etc/criu/default.conf", argc, argv);
 }
 
+/* tty[RDEV:DEV], both hex: what engine/files/files.c takes */
+static bool external_tty_form(const char *e)
+{
+	unsigned long long rdev, dev;
+	int end = 0;
+
+	return sscanf(e, "tty[%llx:%llx]%n", &rdev, &dev, &end) == 2 && end && !e[end];
+}
+
 int opts_check_supported(const struct cr_opts *o)
 {
 	int err = 0;
@@ -936,7 +945,7 @@ int opts_check_supported(const struct cr_opts *o)
 		    strncmp(o->external.v[i], "pid[", 4) && strncmp(o->external.v[i], "ipc[", 4) &&
 		    strncmp(o->external.v[i], "uts[", 4) && strncmp(o->external.v[i], "time[", 5) &&
 		    strncmp(o->external.v[i], "user[", 5) && strncmp(o->external.v[i], "mnt[", 4) &&
-		    strncmp(o->external.v[i], "veth[", 5)) {
+		    strncmp(o->external.v[i], "veth[", 5) && !external_tty_form(o->external.v[i])) {
 			pr_err("not supported yet: --external %s\n", o->external.v[i]);
 			err = -EOPNOTSUPP;
 		}

@@ -84,6 +84,31 @@ void files_dump_set_link_remap(struct files_dump *fd, bool on)
 	fd->link_remap = on;
 }
 
+void files_dump_set_external(struct files_dump *fd, char *const *external, size_t n)
+{
+	fd->external = external;
+	fd->nr_external = n;
+}
+
+void files_dump_set_force_irmap(struct files_dump *fd, bool on)
+{
+	fd->force_irmap = on;
+}
+
+/* The --external tty[RDEV:DEV] that st is, or NULL. */
+const char *files_external_tty(const struct files_dump *fd, const struct stat *st)
+{
+	for (size_t i = 0; S_ISCHR(st->st_mode) && i < fd->nr_external; i++) {
+		unsigned long long rdev, dev;
+		int end = 0;
+
+		if (sscanf(fd->external[i], "tty[%llx:%llx]%n", &rdev, &dev, &end) == 2 && !fd->external[i][end] &&
+		    rdev == st->st_rdev && dev == st->st_dev)
+			return fd->external[i];
+	}
+	return NULL;
+}
+
 void files_dump_abort(struct files_dump *fd)
 {
 	for (size_t i = 0; fd && i < fd->nr_remaps; i++)
@@ -224,6 +249,14 @@ static int dump_one_fd(struct files_dump *fd, pid_t pid, int pidfd, int n, uint6
 		return pr_perror_ret("pid %d fd %d (%s): pidfd_getfd failed", pid, n, link);
 	if (fstat(a.local, &a.st) < 0) {
 		r = pr_perror_ret("pid %d fd %d (%s): cannot stat", pid, n, link);
+		goto err;
+	}
+	/* a pty slave (a container's console) is pty.c's; other terminals cannot be external yet */
+	if (files_external_tty(fd, &a.st) && !pty_slave_fd_ops.match(&a.st, link)) {
+		r = pr_err_ret(-EOPNOTSUPP,
+			       "pid %d fd %d: %s is the external terminal --external %s: not supported yet (only "
+			       "a pty slave can be external)",
+			       pid, n, link, files_external_tty(fd, &a.st));
 		goto err;
 	}
 	shared = find_shared(fd, a.local, &a.st);

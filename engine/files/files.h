@@ -87,6 +87,15 @@ void files_dump_set_shell_job(struct files_dump *fd, pid_t ext_sid);
  * files_dump_abort() removes those links again when the dump fails.
  */
 void files_dump_set_link_remap(struct files_dump *fd, bool on);
+/*
+ * --external tty[RDEV:DEV] (hex, as stat gives them), among the --external
+ * strings: a file of the tree open on that terminal is refused by name
+ * (restoring it through --inherit-fd is not implemented yet); a terminal
+ * no file of the tree uses needs nothing.
+ */
+void files_dump_set_external(struct files_dump *fd, char *const *external, size_t n);
+/* --force-irmap: every inotify/fanotify inode watch must have a name to keep (fsnotify.c). */
+void files_dump_set_force_irmap(struct files_dump *fd, bool on);
 void files_dump_abort(struct files_dump *fd);
 pid_t files_dump_shell_job_sid(const struct files_dump *fd);
 /*

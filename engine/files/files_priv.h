@@ -37,7 +37,13 @@ struct files_dump {
 	size_t nr_ext_unix;
 	struct sk_net_dump *net; /* network sockets: options, repair mode, the lock (sk_inet.c) */
 	uint64_t rpc_sk_ino; /* a self-dump: the server's end of the RPC connection (sk_unix.c) */
+	bool force_irmap;      /* --force-irmap: a watch's name must be found (fsnotify.c) */
+	char *const *external; /* --external strings (tty[RDEV:DEV]) */
+	size_t nr_external;
 };
+
+/* The --external tty[RDEV:DEV] that st is, or NULL (files.c). */
+const char *files_external_tty(const struct files_dump *fd, const struct stat *st);
 
 struct task_fds {
 	uint64_t task_id;

@@ -3,7 +3,8 @@
  * inotify and fanotify groups, with their watches and marks. A watched
  * inode is kept by file handle (fdinfo gives it) and reopened at restore
  * with open_by_handle_at through a mount of its file system; the path seen
- * at dump is the fallback. inotify watch descriptors are kept exactly
+ * at dump is the fallback (with --force-irmap, a watch without one fails
+ * the dump). inotify watch descriptors are kept exactly
  * (INOTIFY_IOC_SETNEXTWD before each add). fanotify mount and file-system
  * marks are kept by the path of the mount. Events queued but not read yet
  * are not kept; fanotify permission events in flight are refused by the
@@ -131,7 +132,8 @@ static int new_mark(FsnotifyEntry *e, FsnotifyMarkEntry **ret)
 	return 0;
 }
 
-static int dump_inode_mark(const struct fd_dump_arg *a, const struct fdinfo_mark *fm, FsnotifyMarkEntry *m)
+static int dump_inode_mark(const struct files_dump *fd, const struct fd_dump_arg *a, const struct fdinfo_mark *fm,
+			   FsnotifyMarkEntry *m)
 {
 	char self[64], path[PATH_MAX];
 	_cleanup_close_ int f = -EBADF;
@@ -173,10 +175,16 @@ static int dump_inode_mark(const struct fd_dump_arg *a, const struct fdinfo_mark
 		if (!m->path)
 			return -ENOMEM;
 	}
+	/* --force-irmap: the name must be there for a restore that cannot use the handle */
+	if (fd->force_irmap && (n <= 0 || path[0] != '/' || strstr(path, " (deleted)")))
+		return pr_err_ret(-ENOENT,
+				  "pid %d fd %d: the watched inode %" PRIu64 " of device %u:%u has no name to keep "
+				  "(--force-irmap)",
+				  a->pid, a->fd, fm->ino, major(m->dev), minor(m->dev));
 	return 0;
 }
 
-static int dump_marks(const struct fd_dump_arg *a, const char *info, FsnotifyEntry *e)
+static int dump_marks(const struct files_dump *fd, const struct fd_dump_arg *a, const char *info, FsnotifyEntry *e)
 {
 	const char *pos = info;
 	struct fdinfo_mark fm;
@@ -196,7 +204,7 @@ static int dump_marks(const struct fd_dump_arg *a, const char *info, FsnotifyEnt
 		m->ignored_mask = fm.ignored_mask;
 		m->mflags = fm.mflags;
 		if (fm.kind == FDINFO_MARK_INODE) {
-			r = dump_inode_mark(a, &fm, m);
+			r = dump_inode_mark(fd, a, &fm, m);
 			if (r < 0)
 				return r;
 			continue;
@@ -243,7 +251,7 @@ static int fsnotify_dump(struct files_dump *fd, const struct fd_dump_arg *a, Fil
 			return pr_err_ret(r, "pid %d fd %d: cannot parse the fanotify flags", a->pid, a->fd);
 		e->has_fan_flags = e->has_fan_event_flags = true;
 	}
-	return dump_marks(a, info, e);
+	return dump_marks(fd, a, info, e);
 }
 
 /* ---- inotify ---- */

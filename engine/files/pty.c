@@ -9,8 +9,11 @@
  * (TIOCGPKT), lock (TIOCGPTLCK), and the session of the tree it is the
  * controlling terminal of with its foreground group (/proc/PID/stat). A
  * slave's entry names its pty by index, with its exclusive bit (TIOCGEXCL).
- * A slave whose master is outside the tree is refused, except a shell job's
- * terminal (tty.c).
+ * A slave whose master is outside the tree (a container's console) gets a new
+ * pty whose master goes to the RPC client (orphan-pts-master), or criu's own
+ * terminal for a shell job (tty.c), or, if it was marked --external
+ * tty[RDEV:DEV], the terminal given with --inherit-fd fd[N]:tty[RDEV:DEV]
+ * (LXC's console).
  *
  * Restore: criu opens /dev/ptmx, and keeps opening it until the kernel hands
  * out the dumped index (it allocates the lowest free one); when that index is
@@ -162,7 +165,7 @@ static int pty_slave_dump(struct files_dump *fd, const struct fd_dump_arg *a, Fi
 	int v;
 
 	/* a shell job's terminal: its master is outside, criu's terminal replaces it (tty.c) */
-	if (tty_is_shell_job_terminal(fd, a)) {
+	if (!files_external_tty(fd, &a->st) && tty_is_shell_job_terminal(fd, a)) {
 		fe->kind = FILE_KIND__FILE_TTY;
 		return tty_fd_ops.dump(fd, a, fe);
 	}
@@ -182,7 +185,14 @@ static int pty_slave_dump(struct files_dump *fd, const struct fd_dump_arg *a, Fi
 	}
 	fe->has_rdev = true;
 	fe->rdev = a->st.st_rdev;
-	pr_info("pid %d fd %d: slave of pty %u (%s)\n", a->pid, a->fd, index, a->link);
+	if (files_external_tty(fd, &a->st)) {
+		/* its master must be outside the tree: pty_slave_dump_finish checks */
+		p->external = strdup(files_external_tty(fd, &a->st));
+		if (!p->external)
+			return -ENOMEM;
+	}
+	pr_info("pid %d fd %d: slave of pty %u (%s)%s%s\n", a->pid, a->fd, index, a->link,
+		p->external ? ", the external " : "", p->external ? p->external : "");
 	return 0;
 }
 
@@ -266,8 +276,14 @@ static int pty_slave_dump_finish(struct files_dump *fd, FileEntry *fe, int local
 	for (size_t k = 0; k < fd->nr_files; k++) {
 		const FileEntry *m = fd->files[k].fe;
 
-		if (m->kind == FILE_KIND__FILE_PTY_MASTER && m->pty && p && m->pty->index == p->index)
+		if (m->kind == FILE_KIND__FILE_PTY_MASTER && m->pty && p && m->pty->index == p->index) {
+			if (p->external)
+				return pr_err_ret(-EOPNOTSUPP,
+						  "%s: --external %s, but its pty master is in the tree: not supported "
+						  "yet",
+						  fe->path ? fe->path : "?", p->external);
 			return 0;
+		}
 	}
 	if (!p)
 		return pr_err_ret(-EBADMSG, "%s: a pty slave without its pty", fe->path ? fe->path : "/dev/pts/?");
@@ -447,6 +463,52 @@ static int open_slave(int m, int flags)
 	return s;
 }
 
+static const struct cr_inherit_fd *inherit;
+static size_t nr_inherit;
+
+void pty_set_inherit_fds(const struct cr_inherit_fd *v, size_t n)
+{
+	inherit = v;
+	nr_inherit = n;
+}
+
+/*
+ * A slave that was --external tty[RDEV:DEV]: the inherited terminal's own
+ * description (criu may be chrooted into the tree's root, where nothing
+ * reopens it by path), with the dumped O_NONBLOCK and O_APPEND.
+ */
+static int external_slave_open(const FileEntry *fe, int *ret_fd)
+{
+	const char *key = fe->pty->external;
+	int f, fl;
+
+	for (size_t i = 0; i < nr_inherit; i++) {
+		if (strcmp(inherit[i].key, key))
+			continue;
+		if (!isatty(inherit[i].fd))
+			return pr_err_ret(-ENOTTY, "--inherit-fd fd[%d]:%s: fd %d is not a terminal", inherit[i].fd,
+					  key, inherit[i].fd);
+		f = fcntl(inherit[i].fd, F_DUPFD_CLOEXEC, 0);
+		fl = f < 0 ? -1 : fcntl(f, F_GETFL);
+		if (fl >= 0)
+			fl = fcntl(f, F_SETFL, (fl & ~(O_NONBLOCK | O_APPEND)) | (int)(fe->flags & (O_NONBLOCK | O_APPEND)));
+		if (f < 0 || fl < 0) {
+			int e = -errno;
+
+			if (f >= 0)
+				close(f);
+			return pr_err_ret(e, "file %" PRIu64 ": cannot take the inherited terminal %s (fd %d)", fe->id,
+					  key, inherit[i].fd);
+		}
+		pr_info("file %" PRIu64 ": %s (%s) is the inherited fd %d\n", fe->id, fe->path ? fe->path : "?",
+			key, inherit[i].fd);
+		*ret_fd = f;
+		return 0;
+	}
+	return pr_err_ret(-ENOENT, "file %" PRIu64 ": %s was --external %s: --inherit-fd fd[N]:%s is needed",
+			  fe->id, fe->path ? fe->path : "?", key, key);
+}
+
 /* The job asked for orphan-pts-master (RPC): set before files_restore_prepare. */
 static bool orphan_pts_master;
 /* New ptys made for slaves whose master was outside: dumped index -> our master. */
@@ -502,6 +564,8 @@ static int pty_slave_open(struct files_restore *fr, const FileEntry *fe, int *re
 
 	if (!fe->pty)
 		return pr_err_ret(-EBADMSG, "file %" PRIu64 ": a pty slave without its pty", fe->id);
+	if (fe->pty->external_master && fe->pty->external)
+		return external_slave_open(fe, ret_fd);
 	if (fe->pty->external_master) {
 		if (!orphan_pts_master) {
 			if (fr->shell_job)

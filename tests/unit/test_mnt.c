@@ -63,9 +63,26 @@ static void test_broken(void)
 	CHECK_EQ_INT(mnt_parse_mountinfo("64 42 254:0 / / rw\n", &v, &n), -EBADMSG); /* no " - " */
 	CHECK_EQ_INT(mnt_parse_mountinfo("x 42 254:0 / / rw - ext4 /dev/vda rw\n", &v, &n), -EBADMSG);
 	CHECK_EQ_INT(mnt_parse_mountinfo("64 42 254:0 / / rw - ext4\n", &v, &n), -EBADMSG);
-	/* propagation is reported, not ignored */
-	CHECK_EQ_INT(mnt_parse_mountinfo("64 42 254:0 / / rw shared:1 - ext4 /dev/vda rw\n", &v, &n), -EREMOTE);
-	CHECK_EQ_INT(mnt_parse_mountinfo("64 42 254:0 / / rw master:3 - ext4 /dev/vda rw\n", &v, &n), -EREMOTE);
+	/* unbindable mounts are reported, not ignored */
+	CHECK_EQ_INT(mnt_parse_mountinfo("64 42 254:0 / / rw unbindable - ext4 /dev/vda rw\n", &v, &n), -EREMOTE);
+}
+
+static void test_propagation(void)
+{
+	MntEntry **v = NULL;
+	size_t n = 0;
+
+	CHECK_EQ_INT(mnt_parse_mountinfo("64 42 254:0 / / rw shared:1 - ext4 /dev/vda rw\n"
+					 "65 64 0:40 / /a rw shared:7 master:3 propagate_from:2 - tmpfs t rw\n"
+					 "66 64 0:40 / /b rw master:7 - tmpfs t rw\n",
+					 &v, &n),
+		     0);
+	CHECK_EQ_INT((int)n, 3);
+	CHECK(v[0]->has_shared_id && v[0]->shared_id == 1 && !v[0]->has_master_id);
+	CHECK(v[1]->shared_id == 7 && v[1]->has_master_id && v[1]->master_id == 3);
+	CHECK(!v[2]->has_shared_id && v[2]->master_id == 7);
+	CHECK_EQ_STR(v[1]->fstype, "tmpfs");
+	mnt_entries_free(v, n);
 }
 
 /* An images directory holding mnt.img with the given entries; NULL on failure. */
@@ -132,5 +149,6 @@ int main(void)
 	t_run("runc_mountinfo", test_runc);
 	t_run("broken", test_broken);
 	t_run("hostile_images", test_hostile_images);
+	t_run("propagation", test_propagation);
 	return t_done();
 }

@@ -425,7 +425,7 @@ static void remove_tmpdir(void)
 		printf("    could not remove %s\n", tmpdir);
 }
 
-/* --external: unix[INO], namespaces and mnt[] are implemented; tty[] is not yet. */
+/* --external: unix[INO], namespaces, mnt[] and tty[RDEV:DEV] (hex, CRIU's form) are taken. */
 static void test_external_forms(void)
 {
 	struct cr_opts o;
@@ -436,6 +436,13 @@ static void test_external_forms(void)
 	CHECK_EQ_INT(parse(&o, "dump -t 1 --external mnt[/a]:b --ext-mount-map /c:d"), 0);
 	CHECK_EQ_INT(opts_check_supported(&o), 0);
 	CHECK_EQ_STR(o.external.v[o.external.n - 1], "mnt[/c]:d");
+	opts_free(&o);
+	/* what lxc-checkpoint passes */
+	CHECK_EQ_INT(parse(&o, "dump -t 1 --external tty[8800:19] --force-irmap --enable-external-sharing "
+			       "--enable-external-masters --enable-fs hugetlbfs --enable-fs tracefs"),
+		     0);
+	CHECK_EQ_INT(opts_check_supported(&o), 0);
+	CHECK(o.force_irmap && o.ext_sharing && o.ext_masters && o.enable_fs.n == 2);
 	opts_free(&o);
 	CHECK_EQ_INT(parse(&o, "dump -t 1 --external tty[34816:0]:term"), 0);
 	log_reset_first_error();
