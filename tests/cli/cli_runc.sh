@@ -7,7 +7,9 @@
 #  - a container with a bind mount and a tmpfs: the tmpfs files come back,
 #    the bind mount still reaches the host directory;
 #  - a terminal container restored through --console-socket: the new pty
-#    master reaches the console socket and the container writes to it.
+#    master reaches the console socket and the container writes to it;
+#  - two processes sharing anonymous memory (a static C program);
+#  - a mount only a plugin knows (the example plugin's ramfs).
 # The container is in new pid, mnt, ipc, uts and net namespaces (runc's
 # default spec). Skips without root or runc. Cleans its containers up.
 . "$TOP/tests/lib/cli.sh"
@@ -220,6 +222,57 @@ if [ -f "$plugin_dir/example.so" ] && checkpoint runc_plugin_checkpoint "$ctr" "
 fi
 unset CRIU_LIBS_DIR
 runc --root "$root" delete -f "$ctr" >/dev/null 2>&1
+
+# ---- shared anonymous memory between the container's processes ----
+# a static program: its child counts in a MAP_SHARED|MAP_ANONYMOUS page,
+# the parent writes what it sees there to /tmp/count
+if cc -static -O2 -o "$T_TMP/shmcount" -x c - 2>"$T_TMP/cc.out" <<'EOF'
+#include <stdio.h>
+#include <sys/mman.h>
+#include <unistd.h>
+int main(void)
+{
+	volatile long *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return 1;
+	if (fork() == 0)
+		for (;;) {
+			p[0]++;
+			usleep(50000);
+		}
+	for (;;) {
+		FILE *f = fopen("/tmp/count", "w");
+
+		if (f) {
+			fprintf(f, "%ld\n", p[0]);
+			fclose(f);
+		}
+		usleep(50000);
+	}
+}
+EOF
+then
+	b5="$T_TMP/b5"
+	bundle "$b5" '["/bin/shmcount"]' || echo "FAIL runc_shm_bundle"
+	cp "$T_TMP/shmcount" "$b5/rootfs/bin/"
+	ctr=criu-test-$$-f
+	ctrs+=("$ctr")
+	runc --root "$root" run -d --bundle "$b5" "$ctr" </dev/null >/dev/null 2>&1
+	verdict runc_shm_started grows "$b5/rootfs/tmp/count"
+	img="$T_TMP/img-shm"
+	if checkpoint runc_shm_checkpoint "$ctr" "$img"; then
+		stopped=$(counter_of "$b5/rootfs/tmp/count")
+		if restore runc_shm_restore "$ctr" "$img" "$b5"; then
+			# the parent sees the child's counting: the page is shared again
+			verdict runc_shm_shared_carries_on carries_on "$b5/rootfs/tmp/count" "$stopped"
+		fi
+	fi
+	runc --root "$root" delete -f "$ctr" >/dev/null 2>&1
+else
+	sed 's/^/      /' "$T_TMP/cc.out" | head -n 3
+	echo "SKIP runc_shm: no static C toolchain (libc6-dev)"
+fi
 
 # ---- a terminal container through --console-socket ----
 sock="$T_TMP/console.sock"
