@@ -35,6 +35,21 @@
 #include "cleanup.h"
 #include "log.h"
 #include "net_priv.h"
+#include "plugins.h"
+
+/* Links a plugin took at dump (DUMP_EXT_LINK): left out with their addresses and routes. */
+struct ext_links {
+	int *ifindex;
+	size_t n;
+};
+
+static bool is_ext_link(const struct ext_links *x, int ifindex)
+{
+	for (size_t i = 0; i < x->n; i++)
+		if (x->ifindex[i] == ifindex)
+			return true;
+	return false;
+}
 
 #define NET_MAX_LINKS  4096
 #define NET_MAX_ADDRS  65536
@@ -119,14 +134,12 @@ static int cmp_ifindex(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* The kind of link l as the image names it, or a refusal naming it. */
+/* The kind of link l as the image names it; -EOPNOTSUPP (not logged) for a kind criu does not know. */
 static int link_kind(struct rtnl_link *l, const char **ret)
 {
 	const char *type = rtnl_link_get_type(l);
-	const char *name = rtnl_link_get_name(l);
-	int ifindex = rtnl_link_get_ifindex(l);
 
-	if (!type && rtnl_link_get_arptype(l) == ARPHRD_LOOPBACK && ifindex == 1) {
+	if (!type && rtnl_link_get_arptype(l) == ARPHRD_LOOPBACK && rtnl_link_get_ifindex(l) == 1) {
 		*ret = "loopback";
 		return 0;
 	}
@@ -134,6 +147,16 @@ static int link_kind(struct rtnl_link *l, const char **ret)
 		*ret = type;
 		return 0;
 	}
+	return -EOPNOTSUPP;
+}
+
+/* The refusal of a link nobody takes, naming it. */
+static int refuse_link(struct rtnl_link *l)
+{
+	const char *type = rtnl_link_get_type(l);
+	const char *name = rtnl_link_get_name(l);
+	int ifindex = rtnl_link_get_ifindex(l);
+
 	if (type && (!strcmp(type, "macvlan") || !strcmp(type, "macvtap")))
 		return pr_err_ret(-EOPNOTSUPP,
 				  "link %s (ifindex %d): not supported yet: a %s link (its lower link may be "
@@ -143,13 +166,48 @@ static int link_kind(struct rtnl_link *l, const char **ret)
 			  ifindex, type ? type : "none (a physical or unnamed device)");
 }
 
-static int dump_one_link(struct rtnl_link *l, struct img_writer *w)
+/*
+ * A link of a kind criu does not know is offered to the plugins; the one
+ * that takes it owns it (and its addresses and routes): it is left out of
+ * the images, and the plugin or the setup-namespaces hook makes it at
+ * restore. 1: taken; 0: not; -errno.
+ */
+static int offer_to_plugins(struct rtnl_link *l, struct ext_links *x)
+{
+	const char *type = rtnl_link_get_type(l);
+	int ifindex = rtnl_link_get_ifindex(l), *nv;
+	int r = plugins_dump_ext_link(ifindex, (int)rtnl_link_get_arptype(l), (char *)(type ? type : ""));
+
+	if (r == -ENOTSUP)
+		return 0;
+	if (r < 0)
+		return pr_err_ret(r, "link %s (ifindex %d): plugin %s failed", rtnl_link_get_name(l), ifindex,
+				  plugins_last_handler());
+	nv = realloc(x->ifindex, (x->n + 1) * sizeof(*nv));
+	if (!nv)
+		return -ENOMEM;
+	x->ifindex = nv;
+	x->ifindex[x->n++] = ifindex;
+	pr_info("link %s (ifindex %d, kind %s): plugin %s takes it; it, its addresses and its routes are left "
+		"out of the images\n",
+		rtnl_link_get_name(l), ifindex, type ? type : "none", plugins_last_handler());
+	return 1;
+}
+
+static int dump_one_link(struct rtnl_link *l, struct img_writer *w, struct ext_links *x)
 {
 	NetLinkEntry e = NET_LINK_ENTRY__INIT;
 	const char *kind;
 	int32_t nsid;
 	int r = link_kind(l, &kind);
 
+	if (r == -EOPNOTSUPP) {
+		int t = offer_to_plugins(l, x);
+
+		if (t != 0)
+			return t < 0 ? t : 0;
+		return refuse_link(l);
+	}
 	if (r < 0)
 		return r;
 	e.ifindex = (uint32_t)rtnl_link_get_ifindex(l);
@@ -183,7 +241,7 @@ static int dump_one_link(struct rtnl_link *l, struct img_writer *w)
 	return r;
 }
 
-static int dump_links(struct nl_sock *sk, struct img_dir *d)
+static int dump_links(struct nl_sock *sk, struct img_dir *d, struct ext_links *x)
 {
 	struct nl_cache *cache = NULL;
 	struct img_writer *w = NULL;
@@ -203,7 +261,7 @@ static int dump_links(struct nl_sock *sk, struct img_dir *d)
 	qsort(v, n, sizeof(*v), cmp_ifindex);
 	r = img_create(d, IMG_NETLINK, 0, &w);
 	for (size_t i = 0; r >= 0 && i < n; i++)
-		r = dump_one_link(v[i], w);
+		r = dump_one_link(v[i], w, x);
 	nl_cache_free(cache);
 	if (r < 0) {
 		if (w)
@@ -240,7 +298,7 @@ static bool addr_is_kernels(int family, const uint8_t *a, unsigned int prefixlen
 	return family == AF_INET6 && prefixlen == 64 && is_eui64_of(a, l);
 }
 
-static int dump_addrs(struct nl_sock *sk, struct img_dir *d)
+static int dump_addrs(struct nl_sock *sk, struct img_dir *d, const struct ext_links *x)
 {
 	struct nl_cache *cache = NULL, *links = NULL;
 	struct img_writer *w = NULL;
@@ -259,7 +317,11 @@ static int dump_addrs(struct nl_sock *sk, struct img_dir *d)
 		struct nl_addr *local = rtnl_addr_get_local(a);
 		NetAddrEntry e = NET_ADDR_ENTRY__INIT;
 		int family = rtnl_addr_get_family(a), ifindex = rtnl_addr_get_ifindex(a);
-		struct rtnl_link *l = rtnl_link_get(links, ifindex);
+		struct rtnl_link *l;
+
+		if (is_ext_link(x, ifindex))
+			continue; /* the plugin's */
+		l = rtnl_link_get(links, ifindex);
 		char txt[INET6_ADDRSTRLEN] = "?";
 
 		if ((family != AF_INET && family != AF_INET6) || !local ||
@@ -366,7 +428,7 @@ static void route_text(struct rtnl_route *rt, char *buf, size_t size)
 		 rtnl_route_get_protocol(rt));
 }
 
-static int dump_routes(struct nl_sock *sk, struct img_dir *d)
+static int dump_routes(struct nl_sock *sk, struct img_dir *d, const struct ext_links *x)
 {
 	struct nl_cache *cache = NULL;
 	struct img_writer *w = NULL;
@@ -389,6 +451,11 @@ static int dump_routes(struct nl_sock *sk, struct img_dir *d)
 			r = pr_err_ret(-EOPNOTSUPP, "route %s: not supported yet: routes of family %u", txt,
 				       rtnl_route_get_family(rt));
 			break;
+		}
+		if (rtnl_route_get_nnexthops(rt) == 1 &&
+		    is_ext_link(x, rtnl_route_nh_get_ifindex(rtnl_route_nexthop_n(rt, 0)))) {
+			pr_debug("route %s is on a plugin's link: left out\n", txt);
+			continue;
 		}
 		if (rtnl_route_get_table(rt) == RT_TABLE_LOCAL ||
 		    rtnl_route_get_protocol(rt) == RTPROT_KERNEL) {
@@ -440,6 +507,7 @@ static int check_neigh(struct nl_sock *sk)
 
 int net_rtnl_dump(struct img_dir *d)
 {
+	struct ext_links x = { 0 };
 	struct nl_sock *sk = NULL;
 	int r = rtnl_open(&sk);
 
@@ -447,14 +515,15 @@ int net_rtnl_dump(struct img_dir *d)
 		return r;
 	r = check_neigh(sk);
 	if (r == 0)
-		r = dump_links(sk, d);
+		r = dump_links(sk, d, &x);
 	if (r == 0)
-		r = dump_addrs(sk, d);
+		r = dump_addrs(sk, d, &x);
 	if (r == 0)
-		r = dump_routes(sk, d);
+		r = dump_routes(sk, d, &x);
 	if (r == 0)
 		r = net_rule_dump(sk, d);
 	nl_socket_free(sk);
+	free(x.ifindex);
 	return r;
 }
 

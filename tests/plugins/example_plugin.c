@@ -21,6 +21,8 @@
  *    mappings of /dev/zero, as a stand-in for a device whose memory a
  *    plugin owns: criu stores none of their pages, and at restore the
  *    plugin gives the fd they are mapped through (a fresh /dev/zero).
+ *  - with EXAMPLE_PLUGIN_LINKS=1, network links of kind "bridge": they stay
+ *    out of criu's images (a real plugin would save and make them).
  *
  * Its state goes into its own images beside criu's (criu_get_image_dir()),
  * one small text file per object; a real plugin would use protobuf.
@@ -229,6 +231,14 @@ static int example_restore_ext_mount(int id, char *mountpoint, char *old_root, i
 	return 0;
 }
 
+static int example_dump_ext_link(int index, int type, char *kind)
+{
+	if (!getenv("EXAMPLE_PLUGIN_LINKS") || strcmp(kind, "bridge"))
+		return -ENOTSUP;
+	pr_info("link %d (type %d, kind %s): taken\n", index, type, kind);
+	return 0;
+}
+
 static int example_handle_device_vma(int fd, const struct stat *st)
 {
 	if (!getenv("EXAMPLE_PLUGIN_DEVZERO") || st->st_rdev != makedev(1, 5))
@@ -282,6 +292,11 @@ int cr_plugin_restore_unix_sk(int id)
 	return example_restore_unix_sk(id);
 }
 
+int cr_plugin_dump_ext_link(int index, int type, char *kind)
+{
+	return example_dump_ext_link(index, type, kind);
+}
+
 int cr_plugin_handle_device_vma(int fd, const struct stat *st)
 {
 	return example_handle_device_vma(fd, st);
@@ -311,6 +326,7 @@ CR_PLUGIN_REGISTER_HOOK(CR_PLUGIN_HOOK__DUMP_UNIX_SK, example_dump_unix_sk)
 CR_PLUGIN_REGISTER_HOOK(CR_PLUGIN_HOOK__RESTORE_UNIX_SK, example_restore_unix_sk)
 CR_PLUGIN_REGISTER_HOOK(CR_PLUGIN_HOOK__DUMP_EXT_MOUNT, example_dump_ext_mount)
 CR_PLUGIN_REGISTER_HOOK(CR_PLUGIN_HOOK__HANDLE_DEVICE_VMA, example_handle_device_vma)
+CR_PLUGIN_REGISTER_HOOK(CR_PLUGIN_HOOK__DUMP_EXT_LINK, example_dump_ext_link)
 CR_PLUGIN_REGISTER_HOOK(CR_PLUGIN_HOOK__UPDATE_VMA_MAP, example_update_vma_map)
 CR_PLUGIN_REGISTER_HOOK(CR_PLUGIN_HOOK__RESTORE_EXT_MOUNT, example_restore_ext_mount)
 #endif
