@@ -726,11 +726,6 @@ static int check_entries(struct mnt_restore *m)
 	return 0;
 }
 
-static const char *ext_path(const struct cr_opts *o, const char *key)
-{
-	return external_key(o, key);
-}
-
 /* Makes target exist: a directory, or an empty file if what goes there is one. */
 static int make_target(const char *target, bool file)
 {
@@ -837,14 +832,8 @@ static int mount_one(const struct mnt_restore *m, const struct cr_opts *o, struc
 		return 0;
 	}
 	if (e->external) {
-		const char *p = ext_path(o, e->external);
-
-		if (!p)
-			return pr_err_ret(-ENOENT,
-					  "mount at %s was external (key %s): --external mnt[%s]:PATH (or --ext-mount-map "
-					  "%s:PATH) is needed",
-					  e->mountpoint, e->external, e->external, e->external);
-		snprintf(source, sizeof(source), "%s", p);
+		/* mnt_restore_prepare() refused a key without a path */
+		snprintf(source, sizeof(source), "%s", external_key(o, e->external));
 	} else if (e->has_bind_of) {
 		const MntEntry *s = find_id(m, e->bind_of, i);
 		const char *rel = e->root + (strcmp(s->root, "/") ? strlen(s->root) : 0);
@@ -959,13 +948,13 @@ int mnt_restore_prepare(struct img_dir *d, const struct cr_opts *o, struct mnt_r
 		m->deferred[i] |= !e->external && !e->has_bind_of && !strcmp(e->fstype, "proc");
 		/* a pty (runc's /dev/console): it exists once the files are open */
 		m->deferred[i] |= s && !strcmp(s->fstype, "devpts") && strcmp(e->root, s->root);
-		if (e->external && !ext_path(o, e->external))
+		if (e->external && !external_key(o, e->external))
 			r = pr_err_ret(-ENOENT,
 				       "mount at %s was external (key %s): --external mnt[%s]:PATH (or --ext-mount-map "
 				       "%s:PATH) is needed",
 				       e->mountpoint, e->external, e->external, e->external);
 		if (r >= 0 && e->external && (e->ext_peers || e->ext_master)) {
-			const char *p = ext_path(o, e->external);
+			const char *p = external_key(o, e->external);
 
 			/* still in criu's namespace: the copy is a peer (or slave) of what p lies on */
 			m->clone_fd[i] = (int)syscall(SYS_open_tree, AT_FDCWD, p, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);

@@ -132,13 +132,18 @@ pid_t proc_host_tid(pid_t pid, pid_t vtid)
 	char path[64];
 	_cleanup_closedir_ DIR *d = NULL;
 	struct dirent *de;
+	pid_t v;
 
+	/* a tree in criu's pid namespace: the ids are the same, one read says so */
+	snprintf(path, sizeof(path), "/proc/%d/task/%d", pid, vtid);
+	if (access(path, F_OK) == 0 && proc_read_nsids(vtid, &v, NULL, NULL) == 0 && v == vtid)
+		return vtid;
 	snprintf(path, sizeof(path), "/proc/%d/task", pid);
 	d = opendir(path);
 	if (!d)
 		return -errno;
 	while ((de = readdir(d))) {
-		pid_t tid = atoi(de->d_name), v;
+		pid_t tid = atoi(de->d_name);
 
 		if (tid > 0 && proc_read_nsids(tid, &v, NULL, NULL) == 0 && v == vtid)
 			return tid;
