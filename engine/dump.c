@@ -768,12 +768,14 @@ int cr_dump(struct cr_request *req)
 		goto fail;
 	/* sessions and groups outside the tree: refused, or a shell job (session.c) */
 	{
+		bool has_ext_sid = false;
 		pid_t ext_sid = 0;
 
-		r = session_check_dump(&tree, o->shell_job, &ext_sid);
+		r = session_check_dump(&tree, o->shell_job, &has_ext_sid, &ext_sid);
 		if (r < 0)
 			goto fail;
-		files_dump_set_shell_job(ctx.files, ext_sid);
+		if (has_ext_sid)
+			files_dump_set_shell_job(ctx.files, ext_sid);
 	}
 	/* the tree's namespaces: dumped, external, empty, or refused by name (ns/) */
 	r = ns_dump(&tree, o, ctx.dir);

@@ -295,7 +295,8 @@ static int read_images(struct rst_ctx *ctx, const char *dir)
 		err = fault_inject("restore-read");
 		/* a shell job's outside session and group become criu's (session.c) */
 		if (err == 0)
-			err = session_adopt_restore(&ctx->tree, ctx->req->opts.shell_job);
+			err = session_adopt_restore(&ctx->tree, ctx->req->opts.shell_job,
+						    ns_restore_other_pidns(ctx->ns));
 		pty_set_orphan_pts_master(ctx->req->opts.rpc_orphan_pts_master);
 		pty_set_inherit_fds(ctx->req->opts.inherit_fds, ctx->req->opts.nr_inherit_fds);
 		pipes_set_inherit_fds(ctx->req->opts.inherit_fds, ctx->req->opts.nr_inherit_fds);

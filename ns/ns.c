@@ -493,6 +493,11 @@ int ns_restore_after_fork(struct ns_restore *nr)
 	return nr && nr->mnt ? mnt_restore_finish(nr->mnt, nr->o, nr->d) : 0;
 }
 
+bool ns_restore_other_pidns(const struct ns_restore *nr)
+{
+	return nr && (nr->ent[NS_PID] || nr->target_fd[NS_PID] >= 0);
+}
+
 int ns_restore_pid(struct ns_restore *nr)
 {
 	int r;

@@ -36,6 +36,8 @@ int ns_restore_enter(struct ns_restore *nr);
  * every helper criu forks for itself.
  */
 int ns_restore_pid(struct ns_restore *nr);
+/* Whether the tree lives in a pid namespace other than criu's (its own, external or joined). */
+bool ns_restore_other_pidns(const struct ns_restore *nr);
 /* Once the tree exists, before leaving: what needs its pid namespace (proc mounts), pivot_root. */
 int ns_restore_after_fork(struct ns_restore *nr);
 /* Back into criu's own namespaces (the forked tree keeps the new ones). Idempotent. */

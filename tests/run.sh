@@ -71,6 +71,11 @@ done
 for t in tests/cli/*.sh; do
 	[ -f "$t" ] && run_one "$(basename "$t" .sh)" bash "$t"
 done
+# the shell-job checks again from inside a pid namespace whose session leader
+# is outside it, as when the suite itself runs in a container: /proc shows
+# that session as 0 there
+run_one cli_shell_job_in_pidns unshare --pid --fork --mount-proc "$BUILD/tests/subreaper" \
+	bash tests/cli/cli_shell_job.sh
 # feature programs: each one dumped and restored by the real binary
 run_one features bash tests/features/run.sh
 for t in "$BUILD"/tests/client/*; do

@@ -71,12 +71,14 @@ uint64_t files_dump_ghost_limit(const struct files_dump *fd)
 
 void files_dump_set_shell_job(struct files_dump *fd, pid_t ext_sid)
 {
+	fd->shell_job = true;
 	fd->shell_job_sid = ext_sid;
 }
 
-pid_t files_dump_shell_job_sid(const struct files_dump *fd)
+bool files_dump_shell_job_sid(const struct files_dump *fd, pid_t *ret_sid)
 {
-	return fd->shell_job_sid;
+	*ret_sid = fd->shell_job_sid;
+	return fd->shell_job;
 }
 
 void files_dump_set_link_remap(struct files_dump *fd, bool on)

@@ -97,7 +97,8 @@ void files_dump_set_external(struct files_dump *fd, char *const *external, size_
 /* --force-irmap: every inotify/fanotify inode watch must have a name to keep (fsnotify.c). */
 void files_dump_set_force_irmap(struct files_dump *fd, bool on);
 void files_dump_abort(struct files_dump *fd);
-pid_t files_dump_shell_job_sid(const struct files_dump *fd);
+/* Whether the tree is a shell job; *ret_sid gets its external session. */
+bool files_dump_shell_job_sid(const struct files_dump *fd, pid_t *ret_sid);
 /*
  * For mm: the unlinked file behind a mapping, opened through map_path
  * (/proc/PID/map_files/START-END; link is its name in maps). Its contents

@@ -21,7 +21,8 @@ struct dumped_pipe {
 struct files_dump {
 	uint64_t *next_id;
 	uint64_t ghost_limit;
-	pid_t shell_job_sid; /* a shell job's session outside the tree, or 0 */
+	bool shell_job;	     /* the tree's session is outside it (--shell-job) */
+	pid_t shell_job_sid; /* that session (0: its leader is outside our pid ns) */
 	bool link_remap;     /* --link-remap: unlinked files still linked elsewhere get a link */
 	bool file_locks;     /* --file-locks: locks are dumped (locks.c), else refused */
 	char **remaps;	     /* the links made, removed again if the dump fails */

@@ -61,20 +61,20 @@ static int read_session_tty(pid_t pid, pid_t *ret_sid, dev_t *ret_tty)
 
 bool tty_is_shell_job_terminal(struct files_dump *fd, const struct fd_dump_arg *a)
 {
-	pid_t ext_sid = files_dump_shell_job_sid(fd), sid;
+	pid_t ext_sid, sid;
 	dev_t ctty;
 
-	return ext_sid && read_session_tty(a->pid, &sid, &ctty) == 0 && sid == ext_sid && ctty &&
-	       a->st.st_rdev == ctty;
+	return files_dump_shell_job_sid(fd, &ext_sid) && read_session_tty(a->pid, &sid, &ctty) == 0 &&
+	       sid == ext_sid && ctty && a->st.st_rdev == ctty;
 }
 
 static int tty_dump(struct files_dump *fd, const struct fd_dump_arg *a, FileEntry *fe)
 {
-	pid_t ext_sid = files_dump_shell_job_sid(fd), sid;
+	pid_t ext_sid, sid;
 	dev_t ctty;
 	int r;
 
-	if (!ext_sid)
+	if (!files_dump_shell_job_sid(fd, &ext_sid))
 		return pr_err_ret(
 			-EOPNOTSUPP,
 			"pid %d fd %d: %s is a terminal: not supported yet, except the terminal of a shell "

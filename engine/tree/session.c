@@ -7,24 +7,32 @@
 #include "log.h"
 #include "session.h"
 
-static bool in_tree(const struct pstree *t, pid_t id)
+/*
+ * An id is external when no task of the tree has it. 0 is always external:
+ * /proc shows a session or group whose leader lies outside our pid
+ * namespace as 0 (a runner started in a container, say).
+ */
+static bool external(const struct pstree *t, pid_t id)
 {
-	return pstree_find(t, id) != NULL;
+	return id == 0 || pstree_find(t, id) == NULL;
 }
 
-/* Every task's ids are in the tree or are the root's external ones. */
-static int check_members(const struct pstree *t, pid_t ext_sid, pid_t ext_pgid)
+/*
+ * Every task's ids are in the tree or are the root's external ones; an
+ * external id of the root's is passed with its flag set.
+ */
+static int check_members(const struct pstree *t, bool has_sid, pid_t ext_sid, bool has_pgid, pid_t ext_pgid)
 {
 	for (size_t i = 0; i < t->n; i++) {
 		const struct pstree_item *it = t->items[i];
 
-		if (it->sid != ext_sid && !in_tree(t, it->sid))
+		if (!(has_sid && it->sid == ext_sid) && external(t, it->sid))
 			return pr_err_ret(
 				-EOPNOTSUPP,
 				"pid %d: not supported yet: its session %d is led by a process outside the "
 				"dumped tree and is not the session of the root %d",
 				it->pid, it->sid, t->root->pid);
-		if (it->pgid != ext_pgid && !in_tree(t, it->pgid))
+		if (!(has_pgid && it->pgid == ext_pgid) && external(t, it->pgid))
 			return pr_err_ret(
 				-EOPNOTSUPP,
 				"pid %d: not supported yet: its process group %d has no leader in the dumped "
@@ -34,39 +42,45 @@ static int check_members(const struct pstree *t, pid_t ext_sid, pid_t ext_pgid)
 	return 0;
 }
 
-int session_check_dump(const struct pstree *t, bool shell_job, pid_t *ret_ext_sid)
+int session_check_dump(const struct pstree *t, bool shell_job, bool *ret_has_ext_sid, pid_t *ret_ext_sid)
 {
 	const struct pstree_item *root = t->root;
-	pid_t ext_sid = in_tree(t, root->sid) ? 0 : root->sid;
-	pid_t ext_pgid = in_tree(t, root->pgid) ? 0 : root->pgid;
+	bool ext_sid = external(t, root->sid), ext_pgid = external(t, root->pgid);
 	int r;
 
+	if (ext_sid && root->sid == 0 && !shell_job)
+		return pr_err_ret(
+			-EPERM,
+			"pid %d is not a session leader: its session is led by a process outside its pid "
+			"namespace; dump a session leader (setsid) or use --shell-job",
+			root->pid);
 	if ((ext_sid || ext_pgid) && !shell_job)
 		return pr_err_ret(
 			-EPERM,
 			"pid %d is not a session leader: its session %d (process group %d) belongs to a "
 			"process outside the dumped tree; dump a session leader or use --shell-job",
 			root->pid, root->sid, root->pgid);
-	r = check_members(t, ext_sid, ext_pgid);
+	r = check_members(t, ext_sid, root->sid, ext_pgid, root->pgid);
 	if (r < 0)
 		return r;
 	if (ext_sid || ext_pgid)
 		pr_info("shell job: session %d%s, process group %d%s\n", root->sid,
 			ext_sid ? " (external)" : "", root->pgid, ext_pgid ? " (external)" : "");
-	*ret_ext_sid = ext_sid;
+	*ret_has_ext_sid = ext_sid;
+	*ret_ext_sid = root->sid;
 	return 0;
 }
 
-int session_adopt_restore(struct pstree *t, bool shell_job)
+int session_adopt_restore(struct pstree *t, bool shell_job, bool other_pidns)
 {
 	struct pstree_item *root = t->root;
 	pid_t old_sid = root->sid, old_pgid = root->pgid;
-	pid_t ext_sid = in_tree(t, old_sid) ? 0 : old_sid;
-	pid_t ext_pgid = in_tree(t, old_pgid) ? 0 : old_pgid;
-	pid_t my_sid = getsid(0), my_pgid = getpgrp();
+	bool ext_sid = external(t, old_sid), ext_pgid = external(t, old_pgid);
+	/* the ids are the tree's view: criu's are outside its own pid namespace */
+	pid_t my_sid = other_pidns ? 0 : getsid(0), my_pgid = other_pidns ? 0 : getpgrp();
 	int r;
 
-	r = check_members(t, ext_sid, ext_pgid);
+	r = check_members(t, ext_sid, old_sid, ext_pgid, old_pgid);
 	if (r < 0)
 		return r;
 	if (!ext_sid && !ext_pgid)
@@ -80,14 +94,14 @@ int session_adopt_restore(struct pstree *t, bool shell_job)
 	for (size_t i = 0; i < t->n; i++) {
 		struct pstree_item *it = t->items[i];
 
-		if (ext_sid && it->sid == ext_sid)
+		if (ext_sid && it->sid == old_sid)
 			it->sid = my_sid;
-		if (ext_pgid && it->pgid == ext_pgid)
+		if (ext_pgid && it->pgid == old_pgid)
 			it->pgid = my_pgid;
 	}
 	if (ext_sid)
-		pr_info("shell job: session %d -> criu's session %d\n", ext_sid, my_sid);
+		pr_info("shell job: session %d -> criu's session %d\n", old_sid, my_sid);
 	if (ext_pgid)
-		pr_info("shell job: process group %d -> criu's process group %d\n", ext_pgid, my_pgid);
+		pr_info("shell job: process group %d -> criu's process group %d\n", old_pgid, my_pgid);
 	return 0;
 }

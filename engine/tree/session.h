@@ -5,7 +5,9 @@
  * A tree is self-contained when every task's session and process group is
  * led by a task of the tree. A "shell job" is not: it runs in the session of
  * the shell that started it (and, without job control, in the shell's
- * process group). Such ids are "external"; they are not written anywhere,
+ * process group). Such ids are "external", and so is 0, which /proc shows
+ * for a session or group whose leader is outside our pid namespace (a shell
+ * in a container's parent namespace). They are not written anywhere,
  * they are recognised at restore as ids that no task of tree.img has.
  *
  * Dump refuses external ids unless --shell-job; then only the root's session
@@ -26,16 +28,20 @@
 #include "pstree.h"
 
 /*
- * Dump: checks the sessions and groups of a frozen tree. *ret_ext_sid gets
- * the root's external session, 0 if it leads its own. Returns 0 or -errno
- * (logged, naming the pid and the ids).
+ * Dump: checks the sessions and groups of a frozen tree. *ret_has_ext_sid
+ * tells whether the root's session is external, and *ret_ext_sid is that
+ * session (0 when its leader is outside our pid namespace). Returns 0 or
+ * -errno (logged, naming the pid and the ids).
  */
-int session_check_dump(const struct pstree *t, bool shell_job, pid_t *ret_ext_sid);
+int session_check_dump(const struct pstree *t, bool shell_job, bool *ret_has_ext_sid,
+		       pid_t *ret_ext_sid);
 
 /*
  * Restore: moves the external session and group of a loaded tree onto
- * criu's own (needs shell_job). Returns 0 or -errno (logged).
+ * criu's own (needs shell_job). other_pidns: the tree lives in a pid
+ * namespace other than criu's, where criu's session and group show as 0.
+ * Returns 0 or -errno (logged).
  */
-int session_adopt_restore(struct pstree *t, bool shell_job);
+int session_adopt_restore(struct pstree *t, bool shell_job, bool other_pidns);
 
 #endif

@@ -11,7 +11,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 # the namespace's init, outside the dumped tree; it reaps orphans, as a pod's does
-unshare --pid --fork bash -c 'while :; do sleep 0.2; done' </dev/null >/dev/null 2>&1 &
+unshare --pid --fork setsid bash -c 'while :; do sleep 0.2; done' </dev/null >/dev/null 2>&1 &
 holder_parent=$!
 holder=
 for ((i = 0; i < 50; i++)); do
@@ -26,8 +26,9 @@ fi
 ino=$(stat -L -c %i "/proc/$holder/ns/pid")
 
 # the tree: a counter loop born in that namespace (pid 2 or so there)
-spawn nsenter -t "$holder" -p -- bash -c "i=0; while :; do i=\$((i+1)); echo \$i > $T_TMP/count; sleep 0.05; done"
-# nsenter forks: the loop is its child
+spawn nsenter -t "$holder" -p -- setsid bash -c "i=0; while :; do i=\$((i+1)); echo \$i > $T_TMP/count; sleep 0.05; done"
+# nsenter forks: the loop is its child, the leader of its own session (setsid
+# does not fork there: the child leads no process group)
 loop=
 for ((i = 0; i < 50; i++)); do
 	loop=$(pgrep -P "$SPAWNED" bash)

@@ -5,13 +5,15 @@
 #   * with -j it is dumped and restored (restore -d -j): it comes back in the
 #     restoring criu's session and process group;
 #   * restore without -j of such images is refused;
+#   * so is the init of a new pid namespace left in the shell's session,
+#     which its namespace shows as session 0;
 #   * in a pty (script -qc), a job whose stdio is the session's terminal is
 #     dumped with -j and restored onto criu's own terminal, where it can
 #     still write (SKIP without script).
 # Needs root and a child subreaper above it (make check runs it under one).
 . "$TOP/tests/lib/cli.sh"
 
-alive() { [ -d "/proc/$1" ] && ! grep -q '^State:.*[ZX]' "/proc/$1/status" 2>/dev/null; }
+alive() { [ -n "$1" ] && [ -d "/proc/$1" ] && ! grep -q '^State:.*[ZX]' "/proc/$1/status" 2>/dev/null; }
 tracer() { sed -n 's/^TracerPid:\s*//p' "/proc/$1/status" 2>/dev/null; }
 sid_of() { ps -o sid= -p "$1" | tr -d ' '; }
 pgid_of() { ps -o pgid= -p "$1" | tr -d ' '; }
@@ -53,7 +55,7 @@ my_pgid=$(pgid_of $$)
 verdict job_not_session_leader test "$(sid_of "$pid")" = "$my_sid" -a "$my_sid" != "$pid"
 
 mkdir -p "$T_TMP/refused"
-expect dump_refused_without_shell_job 1 "pid $pid is not a session leader: its session $my_sid .*--shell-job" -- \
+expect dump_refused_without_shell_job 1 "pid $pid is not a session leader: its session .*--shell-job" -- \
 	"$CRIU" dump -t "$pid" -D "$T_TMP/refused" -o dump.log
 verdict refused_job_alive alive "$pid"
 verdict refused_job_untraced test "$(tracer "$pid")" = 0
@@ -92,6 +94,40 @@ verdict own_group_session test "$(sid_of "$pid")" = "$my_sid"
 verdict own_group_kept test "$(pgid_of "$pid")" = "$pid"
 killtree "$pid"
 
+# ---- the init of a new pid namespace, left in the shell's session: inside
+# its namespace /proc shows that session as 0 (its leader is outside) ----
+spawn_plain() {
+	(
+		for fd in /proc/$BASHPID/fd/*; do
+			fd=${fd##*/}
+			[ "$fd" -gt 2 ] && eval "exec $fd>&-"
+		done
+		exec "$@" </dev/null >/dev/null 2>&1
+	) &
+	SPAWNED=$!
+	disown "$SPAWNED"
+}
+spawn_plain unshare --pid --fork sleep 1000
+for ((i = 0; i < 100; i++)); do
+	pid=$(pgrep -P "$SPAWNED" sleep) && break
+	sleep 0.05
+done
+verdict nsinit_session_zero test "$(awk '/^NSsid:/ {print $NF}' "/proc/$pid/status")" = 0
+mkdir -p "$T_TMP/nsinit"
+expect nsinit_refused 1 "pid $pid is not a session leader: its session is led by a process outside its pid namespace" -- \
+	"$CRIU" dump -t "$pid" -D "$T_TMP/nsinit" -o d0.log
+verdict nsinit_refused_alive alive "$pid"
+expect nsinit_dump_shell_job 0 '' -- "$CRIU" dump -j -t "$pid" -D "$T_TMP/nsinit" -o dump.log -v4
+reaped "$pid"
+expect nsinit_restore_shell_job 0 '' -- "$CRIU" restore -d -j -D "$T_TMP/nsinit" -o restore.log -v4 \
+	--pidfile "$T_TMP/nsinit.pid"
+pid=$(cat "$T_TMP/nsinit.pid" 2>/dev/null)
+verdict nsinit_restored_alive alive "$pid"
+verdict nsinit_restored_is_init test "$(awk '/^NSpid:/ {print $NF}' "/proc/$pid/status")" = 1
+verdict nsinit_in_criu_session test "$(sid_of "$pid")" = "$my_sid"
+killtree "$pid"
+kill -9 "$SPAWNED" 2>/dev/null
+
 # ---- in a pty: the controlling terminal ----
 if ! command -v script >/dev/null; then
 	echo "SKIP shell_job_tty: script (bsdutils) is not installed"
@@ -101,7 +137,7 @@ cat >"$T_TMP/in_pty.sh" <<EOF
 # runs as the session leader of script's pty; results go to $T_TMP/tty.*
 exec 2>"$T_TMP/tty.err"
 tty >"$T_TMP/tty.name"
-echo \$\$ >"$T_TMP/tty.shell"
+ps -o sid= -p \$\$ | tr -d " " >"$T_TMP/tty.shell" # the session of the pty
 # without job control a background job's stdin is /dev/null unless redirected
 sleep 1000 0<&0 &
 p=\$!

@@ -141,6 +141,9 @@ static inline void feat_enter_pidns(void)
 		if (read(p[0], &c, 1) < 0)
 			feat_die("read the go-ahead");
 		close(p[0]);
+		/* its own session, as a container's init has (runc calls setsid) */
+		if (setsid() < 0)
+			feat_die("setsid in the new pid namespace");
 		return;
 	}
 	snprintf(path, sizeof(path), "%s/pid", feat_dir);
