@@ -200,6 +200,29 @@ static int wait_seize_stop(struct infect_thread *t)
 	}
 }
 
+/*
+ * Whether tid is gone or dead (a zombie, or being reaped): PTRACE_SEIZE
+ * answers EPERM rather than ESRCH for a thread that has just exited.
+ */
+static bool thread_dead(pid_t tid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT || errno == ESRCH;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return true;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X' || p[2] == 'x');
+}
+
 /* Whether this thread of criu is tid's tracer (/proc/TID/status TracerPid). */
 static bool traced_by_us(pid_t tid)
 {
@@ -234,6 +257,8 @@ int infect_seize_thread(pid_t tid, bool trace_clone, struct infect_thread *t)
 		/* seized and interrupted already, while its cgroup was frozen (cgroup/freezer.c) */
 		if (errno == EPERM && traced_by_us(tid))
 			preseized = true;
+		else if (errno == EPERM && thread_dead(tid))
+			return -ESRCH; /* it exited meanwhile: the callers decide */
 		else
 			return pr_perror_ret("tid %d: PTRACE_SEIZE", tid);
 	}

@@ -186,6 +186,21 @@ static void test_stopped_stays_stopped(void)
 	kill_reap(pid);
 }
 
+/* A task that has just exited (a zombie) is reported gone, not refused. */
+static void test_zombie_is_gone(void)
+{
+	struct infect_thread t;
+	pid_t pid = fork();
+	int st;
+
+	if (pid == 0)
+		_exit(7);
+	CHECK(waitid(P_PID, (id_t)pid, &(siginfo_t){ 0 }, WEXITED | WNOWAIT) == 0);
+	CHECK_EQ_INT(infect_seize_thread(pid, false, &t), -ESRCH);
+	CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 7);
+	CHECK_EQ_INT(infect_seize_thread(pid, false, &t), -ESRCH);
+}
+
 int main(void)
 {
 	log_set_level(4);
@@ -193,5 +208,6 @@ int main(void)
 	t_run("freeze_and_remote_calls", test_freeze_and_remote_calls);
 	t_run("sleep_resumes", test_sleep_resumes);
 	t_run("stopped_stays_stopped", test_stopped_stays_stopped);
+	t_run("zombie_is_gone", test_zombie_is_gone);
 	return t_done();
 }
