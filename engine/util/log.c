@@ -21,9 +21,16 @@ static struct {
 	int have_first_error;
 } log_state = { .fd = STDERR_FILENO, .level = DEFAULT_LOGLEVEL };
 
+/*
+ * Wall time, not CLOCK_MONOTONIC: the restored tasks log from inside the
+ * tree's time namespace, whose monotonic clock carries on from the dump and
+ * would put their lines at times before criu started.
+ */
+#define LOG_CLOCK CLOCK_REALTIME
+
 static void log_start_clock(void)
 {
-	clock_gettime(CLOCK_MONOTONIC, &log_state.start);
+	clock_gettime(LOG_CLOCK, &log_state.start);
 }
 
 int log_open(const char *path, int level)
@@ -121,7 +128,7 @@ static void log_emit(unsigned int level, const char *fmt, va_list ap)
 	int saved_errno = errno;
 	int n, m;
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
+	clock_gettime(LOG_CLOCK, &now);
 	if (!log_state.start.tv_sec && !log_state.start.tv_nsec)
 		log_state.start = now;
 	sec = now.tv_sec - log_state.start.tv_sec;
