@@ -77,3 +77,6 @@ before=$(ls -d /tmp/.criu-check.* 2>/dev/null | wc -l)
 sleep 0.2
 verdict no_processes_left bash -c "! pgrep -x criu-leakchk"
 verdict no_temporary_files_left test "$(ls -d /tmp/.criu-check.* 2>/dev/null | wc -l)" = "$before"
+
+# the verdicts above are the result, not the status of the last cleanup
+exit 0

@@ -112,3 +112,6 @@ verdict exec_threads_count test "$(ls /proc/$py/task | wc -l)" = 4
 killtree "$py"
 
 killtree "$pid"
+
+# the verdicts above are the result, not the status of the last cleanup
+exit 0

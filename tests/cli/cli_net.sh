@@ -72,3 +72,6 @@ for spelling in external veth-pair; do
 	for ((i = 0; i < 100; i++)); do ip link show "$o" >/dev/null 2>&1 || break; sleep 0.05; done
 	verdict "net_outside_end_gone_$spelling" sh -c "! ip link show $o >/dev/null 2>&1"
 done
+
+# the verdicts above are the result, not the status of the last cleanup
+exit 0

@@ -310,3 +310,6 @@ if command -v ip >/dev/null && unshare --net ip link add probe0 type bridge 2>/d
 else
 	echo "SKIP extlink: no bridge links in this kernel"
 fi
+
+# the verdicts above are the result, not the status of the last cleanup
+exit 0

@@ -151,3 +151,6 @@ expect redis_failed_restore 1 '' -- env CRIU_FAULT=restore-resume "$CRIU" restor
 verdict redis_failed_restore_no_lock no_lock
 killtree "$redis"
 killtree "$client"
+
+# the verdicts above are the result, not the status of the last cleanup
+exit 0

@@ -182,3 +182,6 @@ verdict tty_write_reaches_terminal grep -q 'marker-from-restored-job' "$T_TMP/tt
 if ! grep -q 'marker-from-restored-job' "$T_TMP/tty.typescript"; then
 	echo "    logs: $T_TMP/tty-img/dump.log $T_TMP/tty-img/restore.log; exec: $(cat "$T_TMP/tty.exec")"
 fi
+
+# the verdicts above are the result, not the status of the last cleanup
+exit 0

@@ -33,3 +33,6 @@ verdict show_dir_without_inventory_shows_files grep -q '"kind": "tree"' "$T_TMP/
 expect show_contents_needs_pages 1 'pages-1.img: cannot open the pages of' -- \
 	"$CRIU" show -c -f "$T_TMP/d/pagemap-1.img"
 verdict show_writes_nothing test "$(ls "$T_TMP/d" | wc -l)" = 2
+
+# the verdicts above are the result, not the status of the last cleanup
+exit 0
