@@ -3,6 +3,7 @@
 #ifndef CR_NET_PRIV_H
 #define CR_NET_PRIV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "image.h"
@@ -42,6 +43,14 @@ struct nl_sock;
 int net_rule_dump(struct nl_sock *sk, struct img_dir *d);
 int net_rule_check(const NetFibRuleEntry *e, size_t i);
 int net_rule_restore(struct nl_sock *sk, const NetFibRuleEntry *e, size_t i);
+
+/*
+ * Called inside the dumped namespace: refuses, by name, state the images do
+ * not carry (qdiscs added with tc, xfrm states and policies, nexthop
+ * objects). skip_link(ifindex, arg) tells links a plugin took (net_refuse.c).
+ */
+int net_refuse_unsupported(struct nl_sock *sk, bool (*skip_link)(int ifindex, const void *arg),
+			   const void *arg);
 
 /* Called inside the dumped namespace: its links, addresses and routes into d. */
 int net_rtnl_dump(struct img_dir *d);

@@ -505,6 +505,11 @@ static int check_neigh(struct nl_sock *sk)
 	return 0;
 }
 
+static bool skip_ext_link(int ifindex, const void *arg)
+{
+	return is_ext_link(arg, ifindex);
+}
+
 int net_rtnl_dump(struct img_dir *d)
 {
 	struct ext_links x = { 0 };
@@ -516,6 +521,9 @@ int net_rtnl_dump(struct img_dir *d)
 	r = check_neigh(sk);
 	if (r == 0)
 		r = dump_links(sk, d, &x);
+	/* qdiscs, xfrm, nexthops: refused by name, never lost (net_refuse.c) */
+	if (r == 0)
+		r = net_refuse_unsupported(sk, skip_ext_link, &x);
 	if (r == 0)
 		r = dump_addrs(sk, d, &x);
 	if (r == 0)

@@ -5,6 +5,8 @@
 # inside with its address, OUT in criu's namespace. Packets go through: a
 # connection from inside to OUT's address gets an answer (refused: nothing
 # listens there, but the RST came back). criu show decodes netlinks.img.
+# A namespace with a qdisc added by tc, an xfrm policy or a nexthop object
+# is refused by name, and its tree runs on.
 # Needs root, ip (iproute2), nsenter and python3; a child subreaper above it.
 . "$TOP/tests/lib/cli.sh"
 
@@ -72,6 +74,32 @@ for spelling in external veth-pair; do
 	for ((i = 0; i < 100; i++)); do ip link show "$o" >/dev/null 2>&1 || break; sleep 0.05; done
 	verdict "net_outside_end_gone_$spelling" sh -c "! ip link show $o >/dev/null 2>&1"
 done
+
+# state the images do not carry is refused by name, and the tree runs on
+refusal() { # NAME PATTERN SETUP-COMMAND...: SETUP runs inside a new net namespace
+	local name=$1 pat=$2 p
+	shift 2
+	spawn unshare -n sleep 1000
+	p=$SPAWNED
+	if ! nsenter -t "$p" -n "$@"; then
+		echo "FAIL ${name}_setup"
+		killtree "$p"
+		return
+	fi
+	mkdir -p "$T_TMP/$name"
+	expect "${name}_refused" 1 "$pat" -- "$CRIU" dump -t "$p" -D "$T_TMP/$name" --log-to-stderr
+	verdict "${name}_runs_on" alive "$p"
+	verdict "${name}_no_inventory" test ! -e "$T_TMP/$name/inventory.img"
+	killtree "$p"
+}
+if command -v tc >/dev/null; then
+	refusal qdisc 'link lo .*not supported yet: qdisc tbf' \
+		tc qdisc add dev lo root tbf rate 1mbit burst 32kbit latency 400ms
+else
+	echo "SKIP qdisc: tc is missing"
+fi
+refusal xfrm 'not supported yet: 1 xfrm \(IPsec\) policies' ip xfrm policy add src 10.1.0.1 dst 10.1.0.2 dir out
+refusal nexthop 'not supported yet: 1 nexthop objects' sh -c 'ip link set lo up && ip nexthop add id 7 blackhole'
 
 # the verdicts above are the result, not the status of the last cleanup
 exit 0

@@ -48,7 +48,7 @@ spawn() {
 	sleep 0.3
 }
 
-alive() { [ -d "/proc/$1" ] && ! grep -q '^State:.*[ZX]' "/proc/$1/status" 2>/dev/null; }
+alive() { [ -n "$1" ] && [ -d "/proc/$1" ] && ! grep -q '^State:.*[ZX]' "/proc/$1/status" 2>/dev/null; }
 state() { sed -n 's/^State:\s*\(.\).*/\1/p' "/proc/$1/status" 2>/dev/null; }
 tracer() { sed -n 's/^TracerPid:\s*//p' "/proc/$1/status" 2>/dev/null; }
 # counter_of FILE: the number in FILE (the writer truncates it first: retry while empty)
