@@ -250,8 +250,12 @@ mkdir -p "$T_TMP/inh"
 	done
 	exec setsid bash -c 'i=0; while :; do i=$((i+1)); echo "line $i"; sleep 0.05; done' </dev/null 2>/dev/null
 ) | cat >"$T_TMP/inh/out1" &
-sleep 0.5
-pid=$(pgrep -f -n 'echo "line')
+pid=
+for ((i = 0; i < 100; i++)); do
+	# found, and past setsid (it leads its session)
+	pid=$(pgrep -f -n 'echo "line') && [ "$(ps -o sid= -p "$pid" | tr -d ' ')" = "$pid" ] && break
+	sleep 0.05
+done
 ino=$(stat -L -c %i "/proc/$pid/fd/1")
 expect external_pipe_dump 0 '' -- "$CRIU" dump -t "$pid" -D "$T_TMP/inh" -o dump.log
 gone "$pid"

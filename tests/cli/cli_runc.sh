@@ -74,27 +74,28 @@ checkpoint() {
 restore() {
 	local name=$1 ctr=$2 img=$3 bundle=$4
 	shift 4
-	runc_ restore -d --image-path "$img" --work-path "$img.rwork" --bundle "$bundle" "$@" "$ctr" \
-		</dev/null 2> >(cat >"$T_TMP/$name.out") | cat >"$T_TMP/$name.stdout" &
-	wait_runc $!
-	if [ -n "$(pid_of "$ctr")" ]; then
+	local i
+	rm -f "$T_TMP/$name.rc"
+	# the reader of the pipe (cat) lives as long as the container: runc's own
+	# end is known by the status it leaves behind
+	{
+		runc_ restore -d --image-path "$img" --work-path "$img.rwork" --bundle "$bundle" "$@" "$ctr" \
+			</dev/null 2> >(cat >"$T_TMP/$name.out")
+		echo $? >"$T_TMP/$name.rc"
+	} | cat >"$T_TMP/$name.stdout" &
+	for ((i = 0; i < 600; i++)); do
+		[ -s "$T_TMP/$name.rc" ] && break
+		sleep 0.1
+	done
+	if [ "$(cat "$T_TMP/$name.rc" 2>/dev/null)" = 0 ] && [ -n "$(pid_of "$ctr")" ]; then
 		echo "PASS $name"
 		return 0
 	fi
-	echo "    runc restore $ctr failed:"
+	echo "    runc restore $ctr failed (status $(cat "$T_TMP/$name.rc" 2>/dev/null || echo "none after 60 s")):"
 	sed 's/^/      /' "$T_TMP/$name.out" | head -n 5
 	grep -h Error "$img.rwork/restore.log" 2>/dev/null | head -n 5 | sed 's/^/      /'
 	echo "FAIL $name"
 	return 1
-}
-
-# wait_runc PID: waits for the runc process of a pipeline (not for its reader)
-wait_runc() {
-	local i
-	for ((i = 0; i < 600; i++)); do
-		pgrep -f "runc --root $root --criu" >/dev/null || return 0
-		sleep 0.1
-	done
 }
 
 # carries_on FILE FROM: the counter in FILE goes on from about FROM (not from 1) and grows
