@@ -36,7 +36,7 @@ pid=$SPAWNED
 if dump_restore sleep "$pid"; then
 	verdict sleep_cmdline bash -c "tr '\\0' ' ' </proc/$pid/cmdline | grep -q '^sleep 1000'"
 	verdict sleep_not_traced test "$(tracer "$pid")" = 0
-	verdict sleep_state_sleeping test "$(state "$pid")" = S
+	verdict sleep_state_sleeping state_becomes "$pid" S
 	verdict stats_dump_written test -s "$T_TMP/sleep/stats-dump"
 	verdict stats_restore_written test -s "$T_TMP/sleep/stats-restore"
 else
@@ -150,8 +150,7 @@ expect leave_stopped_restore 0 '' -- "$CRIU" restore -d -s -D "$T_TMP/ls" -o res
 sleep 0.1
 verdict restore_leave_stopped_is_stopped test "$(state "$pid")" = T
 kill -CONT "$pid"
-sleep 0.1
-verdict restore_continued test "$(state "$pid")" = S
+verdict restore_continued state_becomes "$pid" S
 killtree "$pid"
 
 # ---- fault injection: a failed dump loses nothing ----

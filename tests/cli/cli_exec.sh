@@ -23,7 +23,6 @@ spawn() {
 	sleep 0.3
 }
 alive() { [ -d "/proc/$1" ] && ! grep -q '^State:.*[ZX]' "/proc/$1/status" 2>/dev/null; }
-state() { sed -n 's/^State:\s*\(.\).*/\1/p' "/proc/$1/status" 2>/dev/null; }
 tracer() { sed -n 's/^TracerPid:\s*//p' "/proc/$1/status" 2>/dev/null; }
 sigblk() { sed -n 's/^SigBlk:\s*//p' "/proc/$1/status" 2>/dev/null; }
 maps_count() { wc -l <"/proc/$1/maps"; }
@@ -57,7 +56,7 @@ expect exec_negative_arg 0 '^Result = -2 \(ENOENT' -- "$CRIU" exec -t "$pid" -- 
 
 verdict exec_task_alive alive "$pid"
 verdict exec_not_traced test "$(tracer "$pid")" = 0
-verdict exec_state_unchanged test "$(state "$pid")" = S
+verdict exec_state_unchanged state_becomes "$pid" S
 verdict exec_sigmask_unchanged test "$(sigblk "$pid")" = "$blk_before"
 verdict exec_scratch_unmapped test "$(maps_count "$pid")" = "$maps_before"
 verdict exec_cmdline bash -c "tr '\\0' ' ' </proc/$pid/cmdline | grep -q '^sleep 1000'"
@@ -70,8 +69,7 @@ sleep 0.1
 verdict exec_stopped_stays_stopped test "$(state "$pid")" = T
 verdict exec_stopped_not_traced test "$(tracer "$pid")" = 0
 kill -CONT "$pid"
-sleep 0.1
-verdict exec_continued test "$(state "$pid")" = S
+verdict exec_continued state_becomes "$pid" S
 
 # errors
 expect exec_unknown_syscall 1 'unknown system call: no_such_call' -- "$CRIU" exec -t "$pid" no_such_call

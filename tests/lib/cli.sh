@@ -50,6 +50,17 @@ spawn() {
 
 alive() { [ -n "$1" ] && [ -d "/proc/$1" ] && ! grep -q '^State:.*[ZX]' "/proc/$1/status" 2>/dev/null; }
 state() { sed -n 's/^State:\s*\(.\).*/\1/p' "/proc/$1/status" 2>/dev/null; }
+# state_becomes PID S: the task's state letter is S within 5 s (a resumed
+# task takes a moment to be scheduled and sleep again)
+state_becomes() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[ "$(state "$1")" = "$2" ] && return 0
+		sleep 0.05
+	done
+	echo "    pid $1 is in state $(state "$1"), not $2"
+	return 1
+}
 tracer() { sed -n 's/^TracerPid:\s*//p' "/proc/$1/status" 2>/dev/null; }
 # counter_of FILE: the number in FILE (the writer truncates it first: retry while empty)
 counter_of() {
