@@ -22,8 +22,6 @@ spawn() {
 	disown "$SPAWNED"
 	sleep 0.3
 }
-alive() { [ -d "/proc/$1" ] && ! grep -q '^State:.*[ZX]' "/proc/$1/status" 2>/dev/null; }
-tracer() { sed -n 's/^TracerPid:\s*//p' "/proc/$1/status" 2>/dev/null; }
 sigblk() { sed -n 's/^SigBlk:\s*//p' "/proc/$1/status" 2>/dev/null; }
 maps_count() { wc -l <"/proc/$1/maps"; }
 killtree() {

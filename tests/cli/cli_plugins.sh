@@ -43,7 +43,6 @@ spawn() {
 	SPAWNED=$!
 	disown "$SPAWNED"
 }
-alive() { [ -d "/proc/$1" ] && ! grep -q '^State:.*[ZX]' "/proc/$1/status" 2>/dev/null; }
 wait_file() { # FILE SECONDS
 	local i
 	for ((i = 0; i < $2 * 20; i++)); do

@@ -13,15 +13,8 @@
 # Needs root and a child subreaper above it (make check runs it under one).
 . "$TOP/tests/lib/cli.sh"
 
-alive() { [ -n "$1" ] && [ -d "/proc/$1" ] && ! grep -q '^State:.*[ZX]' "/proc/$1/status" 2>/dev/null; }
-tracer() { sed -n 's/^TracerPid:\s*//p' "/proc/$1/status" 2>/dev/null; }
 sid_of() { ps -o sid= -p "$1" | tr -d ' '; }
 pgid_of() { ps -o pgid= -p "$1" | tr -d ' '; }
-gone() {
-	local i
-	for ((i = 0; i < 100; i++)); do alive "$1" || return 0; sleep 0.05; done
-	return 1
-}
 # reaped PID: waits up to 5 s until the pid is free again
 reaped() {
 	local i
@@ -134,7 +127,7 @@ if ! command -v script >/dev/null; then
 	exit 0
 fi
 cat >"$T_TMP/in_pty.sh" <<EOF
-# runs as the session leader of script's pty; results go to $T_TMP/tty.*
+# runs in the session of script's pty; results go to $T_TMP/tty.*
 exec 2>"$T_TMP/tty.err"
 tty >"$T_TMP/tty.name"
 ps -o sid= -p \$\$ | tr -d " " >"$T_TMP/tty.shell" # the session of the pty
