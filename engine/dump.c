@@ -449,10 +449,7 @@ static int write_mm(struct dump_ctx *ctx, struct pstree_item *it, struct infect_
 			break;
 		r = img_write_msg(w, &e.base);
 	}
-	if (r >= 0)
-		r = img_commit(w);
-	else
-		img_writer_abort(w);
+	r = img_finish(w, r);
 out:
 	free(mm.auxv);
 	free(mm.exe);
@@ -557,10 +554,7 @@ static int dump_one_proc(struct dump_ctx *ctx, struct pstree_item *it)
 	r = img_write_msg(w, &core.base);
 	for (size_t i = 0; r >= 0 && i < p->nth; i++)
 		r = img_write_msg(w, &threads[i]->base);
-	if (r >= 0)
-		r = img_commit(w);
-	else
-		img_writer_abort(w);
+	r = img_finish(w, r);
 out:
 	if (ctl && infect_ctl_fini(&c) < 0 && r >= 0)
 		r = -EIO;

@@ -116,12 +116,7 @@ static int write_sysctls(struct img_dir *d, struct ipc_state *s)
 		e.value = s->value[i];
 		r = img_write_msg(w, &e.base);
 	}
-	if (r < 0) {
-		if (w)
-			img_writer_abort(w);
-		return r;
-	}
-	return img_commit(w);
+	return img_finish(w, r);
 }
 
 /* In the tree's ipc namespace for a moment: SysV calls and mq_open act on the caller's. */

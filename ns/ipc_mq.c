@@ -97,12 +97,7 @@ static int write_messages(struct img_dir *d, uint64_t id, const struct mq_msgs *
 
 	for (size_t i = 0; r >= 0 && i < mm->n; i++)
 		r = img_write_msg(w, &mm->m[i].base);
-	if (r < 0) {
-		if (w)
-			img_writer_abort(w);
-		return r;
-	}
-	return img_commit(w);
+	return img_finish(w, r);
 }
 
 static int dump_one(struct ipc_dump_ctx *c, const struct ipc_mq_name *qn, IpcMqEntry *e)
@@ -168,12 +163,7 @@ int ipc_mq_dump(struct ipc_dump_ctx *c, const struct ipc_mq_name *q, size_t n)
 		if (r >= 0)
 			r = img_write_msg(w, &e.base);
 	}
-	if (r < 0) {
-		if (w)
-			img_writer_abort(w);
-		return r;
-	}
-	return img_commit(w);
+	return img_finish(w, r);
 }
 
 /* ---- restore ---- */

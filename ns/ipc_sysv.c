@@ -57,12 +57,7 @@ static void fill_desc(IpcObjectDesc *o, const struct ipc_perm *p, int id)
 
 static int writer_done(struct img_writer *w, int r)
 {
-	if (r < 0) {
-		if (w)
-			img_writer_abort(w);
-		return r;
-	}
-	return img_commit(w);
+	return img_finish(w, r);
 }
 
 /*

@@ -576,13 +576,9 @@ static int dump_tmpfs(pid_t pid, const MntEntry *e, struct img_dir *d)
 		kill(tar, SIGKILL);
 	if (wait_ok(tar, what) < 0 && r >= 0)
 		r = -EIO;
-	if (r < 0) {
-		if (w)
-			img_writer_abort(w);
-		return r;
-	}
-	pr_info("tmpfs %s: %zu bytes of files\n", e->mountpoint, total);
-	return img_commit(w);
+	if (r >= 0)
+		pr_info("tmpfs %s: %zu bytes of files\n", e->mountpoint, total);
+	return img_finish(w, r);
 }
 
 static int classify(pid_t pid, const struct cr_opts *o, MntEntry **v, size_t n, size_t i, struct img_dir *d)
@@ -672,10 +668,7 @@ int mnt_ns_dump(pid_t pid, const struct cr_opts *o, struct img_dir *d)
 		r = img_create(d, IMG_MNTNS, 0, &w);
 	for (size_t i = 0; r >= 0 && i < n; i++)
 		r = img_write_msg(w, &v[i]->base);
-	if (r >= 0)
-		r = img_commit(w);
-	else if (w)
-		img_writer_abort(w);
+	r = img_finish(w, r);
 	if (r >= 0)
 		pr_info("%zu mounts; the root (%s %s) comes from --root at restore\n", n, v[0]->fstype, v[0]->root);
 	mnt_entries_free(v, n);

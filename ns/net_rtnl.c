@@ -263,12 +263,7 @@ static int dump_links(struct nl_sock *sk, struct img_dir *d, struct ext_links *x
 	for (size_t i = 0; r >= 0 && i < n; i++)
 		r = dump_one_link(v[i], w, x);
 	nl_cache_free(cache);
-	if (r < 0) {
-		if (w)
-			img_writer_abort(w);
-		return r;
-	}
-	return img_commit(w);
+	return img_finish(w, r);
 }
 
 /* The kernel's EUI-64 link-local address of a link with this MAC: fe80::/64 + the MAC with ff:fe inside. */
@@ -360,12 +355,7 @@ static int dump_addrs(struct nl_sock *sk, struct img_dir *d, const struct ext_li
 	}
 	nl_cache_free(links);
 	nl_cache_free(cache);
-	if (r < 0) {
-		if (w)
-			img_writer_abort(w);
-		return r;
-	}
-	return img_commit(w);
+	return img_finish(w, r);
 }
 
 static int route_to_entry(struct rtnl_route *rt, NetRouteEntry *e, NetRouteMetric *m, NetRouteMetric **mp)
@@ -472,12 +462,7 @@ static int dump_routes(struct nl_sock *sk, struct img_dir *d, const struct ext_l
 		r = img_write_msg(w, &e.base);
 	}
 	nl_cache_free(cache);
-	if (r < 0) {
-		if (w)
-			img_writer_abort(w);
-		return r;
-	}
-	return img_commit(w);
+	return img_finish(w, r);
 }
 
 /* Permanent neighbours are not dumped: a namespace that has any is refused. */

@@ -139,12 +139,9 @@ int net_rule_dump(struct nl_sock *sk, struct img_dir *d)
 	nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_DEFAULT, NULL, NULL);
 	if (r < 0 && rd.err == 0)
 		rd.err = pr_err_ret(-EIO, "cannot list the policy routing rules (%s)", nl_geterror(r));
-	if (rd.err < 0) {
-		img_writer_abort(rd.w);
-		return rd.err;
-	}
-	pr_info("%zu policy routing rule(s)\n", rd.n);
-	return img_commit(rd.w);
+	if (rd.err == 0)
+		pr_info("%zu policy routing rule(s)\n", rd.n);
+	return img_finish(rd.w, rd.err);
 }
 
 int net_rule_check(const NetFibRuleEntry *e, size_t i)

@@ -169,12 +169,7 @@ static int write_entries(struct img_dir *d, NsEntry *e, size_t n)
 
 	for (size_t i = 0; r >= 0 && i < n; i++)
 		r = img_write_msg(w, &e[i].base);
-	if (r < 0) {
-		if (w)
-			img_writer_abort(w);
-		return r;
-	}
-	return img_commit(w);
+	return img_finish(w, r);
 }
 
 int ns_dump(const struct pstree *t, const struct cr_opts *o, struct img_dir *d)

@@ -447,11 +447,7 @@ int files_dump_task(struct files_dump *fd, pid_t pid, struct img_dir *d, uint64_
 		e.cloexec = cloexec;
 		r = img_write_msg(w, &e.base);
 	}
-	if (r < 0) {
-		img_writer_abort(w);
-		return r;
-	}
-	return img_commit(w);
+	return img_finish(w, r);
 }
 
 int files_dump_finish(struct files_dump *fd, struct img_dir *d)
@@ -480,20 +476,13 @@ int files_dump_finish(struct files_dump *fd, struct img_dir *d)
 	r = img_create(d, IMG_FILES, 0, &w);
 	for (size_t i = 0; r >= 0 && i < fd->nr_files; i++)
 		r = img_write_msg(w, &fd->files[i].fe->base);
-	if (r >= 0)
-		r = img_commit(w);
-	else
-		img_writer_abort(w);
+	r = img_finish(w, r);
 	if (r < 0 || !fd->nr_pipes)
 		return r;
 	r = img_create(d, IMG_PIPES, 0, &w);
 	for (size_t i = 0; r >= 0 && i < fd->nr_pipes; i++)
 		r = img_write_msg(w, &fd->pipes[i].pe->base);
-	if (r < 0) {
-		img_writer_abort(w);
-		return r;
-	}
-	return img_commit(w);
+	return img_finish(w, r);
 }
 
 /* ---- restore ---- */

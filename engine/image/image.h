@@ -123,6 +123,11 @@ int img_create(struct img_dir *d, enum img_kind kind, uint64_t id, struct img_wr
 int img_write_msg(struct img_writer *w, const ProtobufCMessage *msg);
 int img_write_record(struct img_writer *w, const void *data, size_t len);
 int img_commit(struct img_writer *w);
+/*
+ * The end of a writer whose records were written with result r: commits it
+ * when r >= 0, else removes the partial file (w may be NULL) and returns r.
+ */
+int img_finish(struct img_writer *w, int r);
 /* Writes an image of exactly one record, msg: create, write, commit (or remove). */
 int img_write_one(struct img_dir *d, enum img_kind kind, uint64_t id, const ProtobufCMessage *msg);
 void img_writer_abort(struct img_writer *w);

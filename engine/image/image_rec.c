@@ -205,7 +205,11 @@ int img_write_one(struct img_dir *d, enum img_kind kind, uint64_t id, const Prot
 
 	if (r < 0)
 		return r;
-	r = img_write_msg(w, msg);
+	return img_finish(w, img_write_msg(w, msg));
+}
+
+int img_finish(struct img_writer *w, int r)
+{
 	if (r < 0) {
 		img_writer_abort(w);
 		return r;

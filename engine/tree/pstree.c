@@ -388,11 +388,7 @@ int pstree_write(const struct pstree *t, struct img_dir *d)
 		te.tids = tids;
 		r = img_write_msg(w, &te.base);
 	}
-	if (r < 0) {
-		img_writer_abort(w);
-		return r;
-	}
-	return img_commit(w);
+	return img_finish(w, r);
 }
 
 static int tree_check_entry(const struct pstree *t, const TreeEntry *te, const char *name, size_t i)

@@ -226,11 +226,7 @@ static int write_mm_image(struct img_dir *d, uint64_t id, VmaKind kind, bool wit
 		r = img_write_msg(w, &v1.base);
 	if (r >= 0)
 		r = img_write_msg(w, &v2.base);
-	if (r < 0) {
-		img_writer_abort(w);
-		return r;
-	}
-	return img_commit(w);
+	return img_finish(w, r);
 }
 
 static void test_mm_image_objects(void)
