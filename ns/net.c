@@ -231,12 +231,7 @@ static int dump_sysctls(struct img_dir *d)
 
 	if (r == 0)
 		r = for_each_ns_sysctl(dump_one_sysctl, w);
-	if (r < 0) {
-		if (w)
-			img_writer_abort(w);
-		return r;
-	}
-	return img_commit(w);
+	return img_finish(w, r);
 }
 
 static int match_sysctl(const char *name, void *arg)
@@ -335,6 +330,35 @@ static int run_tool(char *const argv[], const char *input, char **ret_out, char 
 	return WEXITSTATUS(st);
 }
 
+int net_nl_dump(int proto, int type, const void *hdr, size_t len, int (*cb)(struct nl_msg *, void *),
+		void *arg, const char *what)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+	int r;
+
+	if (!sk)
+		return -ENOMEM;
+	r = nl_connect(sk, proto);
+	if (r < 0) {
+		nl_socket_free(sk);
+		pr_info("no netlink protocol %d in this kernel (%s): no %s\n", proto, nl_geterror(r), what);
+		return 0;
+	}
+	r = nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, cb, arg);
+	if (r == 0)
+		r = nl_send_simple(sk, type, NLM_F_DUMP, (void *)hdr, len);
+	if (r >= 0)
+		r = nl_recvmsgs_default(sk);
+	nl_socket_free(sk);
+	if (r == -NLE_OPNOTSUPP || r == -NLE_INVAL || r == -NLE_OBJ_NOTFOUND) {
+		pr_info("netlink request %d not known to this kernel (%s): no %s\n", type, nl_geterror(r), what);
+		return 0;
+	}
+	if (r < 0)
+		return pr_err_ret(-EIO, "cannot list the %s (%s)", what, nl_geterror(r));
+	return 1;
+}
+
 /* The nftables tables of the namespace, "FAMILY NAME\n" each, through nfnetlink: no tool needed. */
 struct nft_tables {
 	char *text;
@@ -367,33 +391,11 @@ static int nft_table_cb(struct nl_msg *msg, void *arg)
 
 static int nft_list_tables(struct nft_tables *t)
 {
-	struct nl_sock *sk = nl_socket_alloc();
 	struct nfgenmsg g = {.nfgen_family = AF_UNSPEC, .version = NFNETLINK_V0};
-	int r;
+	int r = net_nl_dump(NETLINK_NETFILTER, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETTABLE, &g, sizeof(g),
+			    nft_table_cb, t, "nftables tables");
 
-	if (!sk)
-		return -ENOMEM;
-	r = nl_connect(sk, NETLINK_NETFILTER);
-	if (r < 0) {
-		/* no nfnetlink in this kernel: no nftables, no iptables-nft tables either */
-		nl_socket_free(sk);
-		pr_info("no nfnetlink (%s): no nftables tables\n", nl_geterror(r));
-		return 0;
-	}
-	r = nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, nft_table_cb, t);
-	if (r == 0)
-		r = nl_send_simple(sk, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETTABLE, NLM_F_DUMP, &g,
-				   sizeof(g));
-	if (r >= 0)
-		r = nl_recvmsgs_default(sk);
-	nl_socket_free(sk);
-	if (r == -NLE_OPNOTSUPP || r == -NLE_INVAL || r == -NLE_OBJ_NOTFOUND) {
-		pr_info("no nf_tables in this kernel (%s): no nftables tables\n", nl_geterror(r));
-		return 0;
-	}
-	if (r < 0)
-		return pr_err_ret(-EIO, "cannot list the nftables tables (%s)", nl_geterror(r));
-	return 0;
+	return r < 0 ? r : 0;
 }
 
 /* Whether "FAMILY NAME" (AF number) is among the tables; iptables-nft's are ip/ip6 filter, nat, ... */
@@ -569,12 +571,7 @@ static int dump_firewall(struct img_dir *d)
 		}
 	}
 	free(t.text);
-	if (r < 0) {
-		if (w)
-			img_writer_abort(w);
-		return r;
-	}
-	return img_commit(w);
+	return img_finish(w, r);
 }
 
 static int restore_firewall(const struct net_images *ni)

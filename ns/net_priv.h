@@ -39,6 +39,15 @@ struct net_images {
 };
 
 struct nl_sock;
+struct nl_msg;
+/*
+ * A netlink dump request of TYPE (header hdr of len bytes) on a new socket of
+ * PROTO, in criu's current net namespace; cb(msg, arg) sees each answer.
+ * Returns 1 when done, 0 when this kernel has no such protocol or request
+ * (logged: there is nothing to list), -errno on failure (logged, naming what).
+ */
+int net_nl_dump(int proto, int type, const void *hdr, size_t len, int (*cb)(struct nl_msg *, void *),
+		void *arg, const char *what);
 /* Policy routing rules (net_rule.c), on an rtnetlink socket in the namespace. */
 int net_rule_dump(struct nl_sock *sk, struct img_dir *d);
 int net_rule_check(const NetFibRuleEntry *e, size_t i);

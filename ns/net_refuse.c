@@ -31,39 +31,14 @@ static int count_cb(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
-/*
- * How many objects a netlink dump request of TYPE answers with, in *ret_n.
- * A kernel without the protocol or the request has none.
- */
-static int dump_count(int proto, const char *pname, int type, const void *hdr, size_t len, int *ret_n)
+/* How many objects a netlink dump request of TYPE answers with, in *ret_n (0 if the kernel has none). */
+static int dump_count(int proto, int type, const void *hdr, size_t len, const char *what, int *ret_n)
 {
-	struct nl_sock *sk = nl_socket_alloc();
 	int r;
 
 	*ret_n = 0;
-	if (!sk)
-		return -ENOMEM;
-	r = nl_connect(sk, proto);
-	if (r < 0) {
-		nl_socket_free(sk);
-		pr_info("no %s netlink in this kernel (%s): none to check\n", pname, nl_geterror(r));
-		return 0;
-	}
-	r = nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, count_cb, ret_n);
-	if (r == 0)
-		r = nl_send_simple(sk, type, NLM_F_DUMP, (void *)hdr, len);
-	if (r >= 0)
-		r = nl_recvmsgs_default(sk);
-	nl_socket_free(sk);
-	if (r == -NLE_OPNOTSUPP || r == -NLE_INVAL) {
-		pr_info("%s netlink: request %d not known to this kernel (%s): none to check\n", pname, type,
-			nl_geterror(r));
-		*ret_n = 0;
-		return 0;
-	}
-	if (r < 0)
-		return pr_err_ret(-EIO, "cannot list the %s objects of request %d (%s)", pname, type, nl_geterror(r));
-	return 0;
+	r = net_nl_dump(proto, type, hdr, len, count_cb, ret_n, what);
+	return r < 0 ? r : 0;
 }
 
 static int refuse_qdiscs(struct nl_sock *sk, bool (*skip)(int ifindex, const void *arg), const void *arg)
@@ -102,15 +77,15 @@ int net_refuse_unsupported(struct nl_sock *sk, bool (*skip_link)(int ifindex, co
 	r = refuse_qdiscs(sk, skip_link, arg);
 	if (r < 0)
 		return r;
-	r = dump_count(NETLINK_XFRM, "xfrm", XFRM_MSG_GETSA, NULL, 0, &n);
+	r = dump_count(NETLINK_XFRM, XFRM_MSG_GETSA, NULL, 0, "xfrm states", &n);
 	if (r == 0 && n > 0)
 		r = pr_err_ret(-EOPNOTSUPP, "not supported yet: %d xfrm (IPsec) states (ip xfrm state)", n);
 	if (r == 0)
-		r = dump_count(NETLINK_XFRM, "xfrm", XFRM_MSG_GETPOLICY, NULL, 0, &n);
+		r = dump_count(NETLINK_XFRM, XFRM_MSG_GETPOLICY, NULL, 0, "xfrm policies", &n);
 	if (r == 0 && n > 0)
 		r = pr_err_ret(-EOPNOTSUPP, "not supported yet: %d xfrm (IPsec) policies (ip xfrm policy)", n);
 	if (r == 0)
-		r = dump_count(NETLINK_ROUTE, "route", RTM_GETNEXTHOP, &nh, sizeof(nh), &n);
+		r = dump_count(NETLINK_ROUTE, RTM_GETNEXTHOP, &nh, sizeof(nh), "nexthop objects", &n);
 	if (r == 0 && n > 0)
 		r = pr_err_ret(-EOPNOTSUPP, "not supported yet: %d nexthop objects (ip nexthop)", n);
 	return r;
