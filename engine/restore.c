@@ -341,12 +341,23 @@ static int enter_and_open(struct rst_ctx *ctx)
 static int task_setup(struct pstree_item *it, void *arg)
 {
 	struct rst_ctx *ctx = arg;
-	/* into its cgroups first: what it allocates from here on is charged there */
+	/* into its cgroups first (the root did it in root_setup): what it allocates is charged there */
+	int r = it == ctx->tree.root ? 0 : cgroup_restore_task(ctx->cg, it->id);
+
+	return r < 0 ? r : files_restore_task(ctx->files, it->id);
+}
+
+/*
+ * In the root before it forks: into its cgroups, then the tree's new cgroup
+ * namespace rooted there, which every task inherits (unshare does not move
+ * children that exist already).
+ */
+static int root_setup(struct pstree_item *it, void *arg)
+{
+	struct rst_ctx *ctx = arg;
 	int r = cgroup_restore_task(ctx->cg, it->id);
 
-	if (r == 0 && it == ctx->tree.root)
-		r = ns_restore_root_task(ctx->ns);
-	return r < 0 ? r : files_restore_task(ctx->files, it->id);
+	return r < 0 ? r : ns_restore_root_task(ctx->ns);
 }
 
 /* In a session leader before it forks: its controlling terminal, for the children to inherit. */
@@ -940,7 +951,11 @@ int cr_restore(struct cr_request *req)
 	const char *dir = o->images_dir ? o->images_dir : ".";
 	struct rst_ctx ctx = { .req = req };
 	struct fork_result fr = { 0 };
-	struct fork_ops ops = { .task_setup = task_setup, .session_setup = session_setup, .arg = &ctx, .proc_fd = -1 };
+	struct fork_ops ops = { .task_setup = task_setup,
+				.session_setup = session_setup,
+				.root_setup = root_setup,
+				.arg = &ctx,
+				.proc_fd = -1 };
 	bool forked = false;
 	uint64_t t0 = stats_now_us(), t_fork = 0;
 	const char *phase;

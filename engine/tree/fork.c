@@ -195,6 +195,11 @@ static _Noreturn void task_main(struct fork_job *job, struct pstree_item *it)
 		task_fail(sh, it->vpid,
 			  pr_err_ret(-EOPNOTSUPP, "pid %d: not supported yet: session %d (it inherited session %d)",
 				     it->vpid, it->sid, getsid(0)));
+	if (it == job->t->root && job->ops && job->ops->root_setup) {
+		r = job->ops->root_setup(it, job->ops->arg);
+		if (r < 0)
+			task_fail(sh, it->vpid, r);
+	}
 	for (size_t i = 0; i < it->nr_children; i++)
 		if (fork_item(job, it->children[i], false, false) < 0)
 			task_fail(sh, it->children[i]->vpid, -EIO);

@@ -26,6 +26,12 @@ struct fork_ops {
 	 * controlling terminal). Returns 0 or -errno (logged).
 	 */
 	int (*session_setup)(struct pstree_item *it, void *arg);
+	/*
+	 * Optional: runs in the root of the tree before it forks its children,
+	 * after session_setup, so that every task inherits what it sets up
+	 * there (the tree's cgroup namespace). Returns 0 or -errno (logged).
+	 */
+	int (*root_setup)(struct pstree_item *it, void *arg);
 	void *arg;
 	/*
 	 * criu's own /proc (O_PATH), opened before criu entered the tree's

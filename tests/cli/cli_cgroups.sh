@@ -246,6 +246,26 @@ freeze_case() { # NAME CGDIR STATEFILE THAWED
 	fi
 	killtree "$pid"
 }
+# ---- a tree in its own cgroup namespace, rooted at its cgroup: after the
+# restore every task, not only the root, is in the tree's new namespace ----
+mkdir -p "$CG/unified/$N"
+spawn bash -c "echo \$\$ > $CG/unified/$N/cgroup.procs; exec unshare -C bash -c 'sleep 1000 & exec sleep 1001'"
+for ((i = 0; i < 100; i++)); do
+	[ -n "$(child_of "$SPAWNED")" ] && break
+	sleep 0.05
+done
+if dump cgns "$SPAWNED" && gone "$SPAWNED" && restore cgns; then
+	child=$(child_of "$SPAWNED")
+	verdict cgns_child_restored test -n "$child"
+	verdict cgns_root_new_ns test "$(readlink "/proc/$SPAWNED/ns/cgroup")" != "$(readlink /proc/self/ns/cgroup)"
+	verdict cgns_child_shares_it test "$(readlink "/proc/$child/ns/cgroup")" = "$(readlink "/proc/$SPAWNED/ns/cgroup")"
+	verdict cgns_child_in_cgroup is "child's cgroup2 path" "$(cg_of "$child" "")" "/$N"
+	verdict cgns_rooted_at_cgroup is "child's own view" "$(nsenter -t "$child" -C cat "/proc/$child/cgroup" | sed -n 's/^0::\(.*\)/\1/p')" /
+else
+	echo "FAIL cgns_cycle"
+fi
+killtree "$SPAWNED"
+
 freeze_case freeze_v1 "$CG/freezer/$N" freezer.state THAWED
 freeze_case freeze_v2 "$CG/unified/$N" cgroup.freeze 0
 exit 0
