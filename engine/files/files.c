@@ -656,37 +656,31 @@ static int close_others(const struct task_fds *tf)
 	return 0;
 }
 
-int files_restore_keep_fd(struct files_restore *fr, uint64_t task_id, int fd, bool adopt)
+int files_restore_keep_fd(struct files_restore *fr, uint64_t task_id, int fd)
 {
 	struct task_fds *tf = NULL;
-	int *nk;
+	int *na, *nk, moved;
 
 	for (size_t t = 0; t < fr->nr_tasks; t++)
 		if (fr->tasks[t].task_id == task_id)
 			tf = &fr->tasks[t];
+	na = realloc(fr->adopted, (fr->nr_adopted + 1) * sizeof(*na));
+	if (na)
+		fr->adopted = na;
+	nk = tf ? realloc(tf->keep, (tf->nr_keep + 1) * sizeof(*nk)) : NULL;
+	if (nk)
+		tf->keep = nk;
+	moved = tf && na && nk ? fcntl(fd, F_DUPFD_CLOEXEC, fr->fd_floor) : -1;
+	close(fd); /* ours on every path */
 	if (!tf)
 		return pr_err_ret(-ENOENT, "task %" PRIu64 ": no fd table", task_id);
-	if (adopt) {
-		int *na = realloc(fr->adopted, (fr->nr_adopted + 1) * sizeof(*na));
-		int moved = na ? fcntl(fd, F_DUPFD_CLOEXEC, fr->fd_floor) : -1;
-
-		if (!na)
-			return -ENOMEM;
-		fr->adopted = na;
-		if (moved < 0)
-			return pr_perror_ret("task %" PRIu64 ": cannot move fd %d above %d", task_id, fd, fr->fd_floor);
-		close(fd);
-		fr->adopted[fr->nr_adopted++] = fd = moved;
-	}
-	for (size_t i = 0; i < tf->nr_keep; i++)
-		if (tf->keep[i] == fd)
-			return fd;
-	nk = realloc(tf->keep, (tf->nr_keep + 1) * sizeof(*nk));
-	if (!nk)
+	if (!na || !nk)
 		return -ENOMEM;
-	tf->keep = nk;
-	tf->keep[tf->nr_keep++] = fd;
-	return fd;
+	if (moved < 0)
+		return pr_perror_ret("task %" PRIu64 ": cannot move fd %d above %d", task_id, fd, fr->fd_floor);
+	fr->adopted[fr->nr_adopted++] = moved;
+	tf->keep[tf->nr_keep++] = moved;
+	return moved;
 }
 
 bool files_restore_first_holder(const struct files_restore *fr, uint64_t file_id, int fd)

@@ -139,13 +139,13 @@ enum files_restore_flags {
 int files_restore_prepare(struct img_dir *d, const uint64_t *task_ids, size_t nr_tasks, unsigned int flags,
 			  struct files_restore **ret);
 /*
- * Before the fork: the restored task task_id keeps fd (criu's, inherited at
- * the same number) past files_restore_task(), for criu's remote calls
- * (mmap of a deleted file or of a plugin's device). adopt: fd is not one of
- * fr's (a plugin's); it is moved above the tasks' numbers and closed with
- * fr. Returns the number the task has it at, or -errno.
+ * Before the fork: the restored task task_id keeps fd past
+ * files_restore_task(), inherited from criu (its end of the fd channel,
+ * mm_restore.c). fr takes fd over on every path: it is moved above the
+ * tasks' numbers and closed with fr. Returns the number the task has it
+ * at, or -errno.
  */
-int files_restore_keep_fd(struct files_restore *fr, uint64_t task_id, int fd, bool adopt);
+int files_restore_keep_fd(struct files_restore *fr, uint64_t task_id, int fd);
 /* In a restored task: installs its fds and closes everything else. */
 int files_restore_task(struct files_restore *fr, uint64_t task_id);
 /* After a successful restore: removes the --link-remap links. */

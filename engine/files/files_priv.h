@@ -68,7 +68,7 @@ struct files_restore {
 	size_t nr_remaps;
 	bool shell_job;
 	bool evasive_devices; /* --evasive-devices */
-	int *adopted; /* fds handed to files_restore_keep_fd() by others (plugins), closed with fr */
+	int *adopted; /* fds handed to files_restore_keep_fd() (fd channels), closed with fr */
 	size_t nr_adopted;
 	const struct task_fds *cur; /* in a restored task: its own fd table */
 	int *rpc_peers; /* criu's ends of restored RPC sockets, answered after resume (sk_unix.c) */

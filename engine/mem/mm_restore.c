@@ -59,11 +59,9 @@ int mm_prepare_channel(struct mm_image *m, struct files_restore *fr, uint64_t ta
 	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) < 0)
 		return pr_perror_ret("task %" PRIu64 ": cannot make its fd channel", task_id);
 	m->chan_criu = sv[0];
-	r = files_restore_keep_fd(fr, task_id, sv[1], true);
-	if (r < 0) {
-		close(sv[1]);
+	r = files_restore_keep_fd(fr, task_id, sv[1]); /* fr owns sv[1] now */
+	if (r < 0)
 		return r;
-	}
 	m->chan_task = r;
 	return 0;
 }
