@@ -255,6 +255,14 @@ bool plugins_loaded(const char *name)
 	return false;
 }
 
+bool plugins_have_hook(int hook)
+{
+	for (size_t i = 0; hook >= 0 && hook < CR_PLUGIN_HOOK__MAX && i < ps.n; i++)
+		if (ps.v[i].hooks[hook])
+			return true;
+	return false;
+}
+
 const char *plugins_last_handler(void)
 {
 	return ps.last;

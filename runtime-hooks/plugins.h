@@ -52,6 +52,8 @@ int plugins_fill_inventory(struct InventoryEntry *inv);
 int plugins_check_inventory(const struct InventoryEntry *inv);
 /* Whether a plugin of this name is loaded. */
 bool plugins_loaded(const char *name);
+/* Whether some loaded plugin has this hook (CR_PLUGIN_HOOK__*): callers skip work no plugin wants. */
+bool plugins_have_hook(int hook);
 /* The name of the plugin that answered the last hook call, or NULL. */
 const char *plugins_last_handler(void);
 
@@ -60,11 +62,11 @@ int plugins_dump_unix_sk(int fd, int id);
 int plugins_restore_unix_sk(int id);
 int plugins_dump_ext_file(int fd, int id);
 int plugins_restore_ext_file(int id);
-/* Mounts and links: no engine call site yet (mounts and net links, issue 8). */
+/* Mounts (ns/mnt.c) and net links (ns/net_rtnl.c). */
 int plugins_dump_ext_mount(char *mountpoint, int id);
 int plugins_restore_ext_mount(int id, char *mountpoint, char *old_root, int *is_file);
 int plugins_dump_ext_link(int index, int type, char *kind);
-/* Device and file mappings: no engine call site yet (the engine has no device-VMA rule). */
+/* Device mappings (mm_objects.c) and their mapping again at restore (mm_restore.c). */
 int plugins_handle_device_vma(int fd, const struct stat *st);
 int plugins_update_vma_map(const char *path, uint64_t addr, uint64_t old_pgoff, uint64_t *new_pgoff,
 			   int *plugin_fd);

@@ -115,6 +115,9 @@ static int device_vma(pid_t pid, struct vma *v, const char *map_path, VmaEntry *
 	struct stat st;
 	int fd, r;
 
+	/* no stat of every library mapping when no plugin would look at it */
+	if (!plugins_have_hook(CR_PLUGIN_HOOK__HANDLE_DEVICE_VMA))
+		return 0;
 	if (stat(map_path, &st) < 0 || !S_ISCHR(st.st_mode))
 		return 0;
 	fd = open(map_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
