@@ -55,11 +55,6 @@ static void fill_desc(IpcObjectDesc *o, const struct ipc_perm *p, int id)
 	o->mode = p->mode & 0777;
 }
 
-static int writer_done(struct img_writer *w, int r)
-{
-	return img_finish(w, r);
-}
-
 /*
  * kernel/msgmax limits every msgsnd, even root's, and every MSG_COPY: raised for
  * a larger message while criu works on the queue, put back after.
@@ -180,7 +175,7 @@ static int dump_shm_data(struct ipc_dump_ctx *c, int id, size_t size, uint64_t d
 				       (long long)data, (long long)hole);
 		pos = hole;
 	}
-	return writer_done(w, r);
+	return img_finish(w, r);
 }
 
 static int dump_shm(struct ipc_dump_ctx *c)
@@ -228,7 +223,7 @@ static int dump_shm(struct ipc_dump_ctx *c)
 			r = img_write_msg(w, &e.base);
 		pr_info("SysV shm id %d key %#x: %zu bytes\n", id, o.key, (size_t)ds.shm_segsz);
 	}
-	return writer_done(w, r);
+	return img_finish(w, r);
 }
 
 /* ---- dump: semaphores ---- */
@@ -255,8 +250,10 @@ static int dump_sem(struct ipc_dump_ctx *c)
 			continue;
 		vals = calloc(ds.sem_nsems + 1, sizeof(*vals));
 		v32 = calloc(ds.sem_nsems + 1, sizeof(*v32));
-		if (!vals || !v32)
-			return -ENOMEM;
+		if (!vals || !v32) {
+			r = -ENOMEM;
+			break;
+		}
 		if (semctl(id, 0, GETALL, (union semun){.array = vals}) < 0) {
 			r = pr_perror_ret("pid %d: SysV semaphore set id %d: GETALL", c->pid, id);
 			break;
@@ -271,7 +268,7 @@ static int dump_sem(struct ipc_dump_ctx *c)
 		pr_info("SysV semaphore set id %d key %#x: %zu semaphores\n", id, o.key,
 			(size_t)ds.sem_nsems);
 	}
-	return writer_done(w, r);
+	return img_finish(w, r);
 }
 
 /* ---- dump: message queues ---- */
@@ -312,7 +309,7 @@ static int dump_msg_queue(struct ipc_dump_ctx *c, int id, const struct msqid_ds 
 		r = img_write_msg(w, &m.base);
 	}
 	put_back_msgmax(msgmax_fd, old);
-	return writer_done(w, r);
+	return img_finish(w, r);
 }
 
 static int dump_msg(struct ipc_dump_ctx *c)
@@ -347,7 +344,7 @@ static int dump_msg(struct ipc_dump_ctx *c)
 			r = img_write_msg(w, &e.base);
 		pr_info("SysV message queue id %d key %#x: %u messages\n", id, o.key, e.count);
 	}
-	return writer_done(w, r);
+	return img_finish(w, r);
 }
 
 int ipc_sysv_dump(struct ipc_dump_ctx *c)

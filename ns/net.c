@@ -364,6 +364,7 @@ struct nft_tables {
 	char *text;
 	size_t len;
 	int n;
+	int err; /* -ENOMEM: the list is short */
 };
 
 static int nft_table_cb(struct nl_msg *msg, void *arg)
@@ -380,8 +381,10 @@ static int nft_table_cb(struct nl_msg *msg, void *arg)
 		return NL_SKIP;
 	n = snprintf(line, sizeof(line), "%u %.64s\n", g->nfgen_family, nla_get_string(tb[NFTA_TABLE_NAME]));
 	nt = realloc(t->text, t->len + (size_t)n + 1);
-	if (!nt)
+	if (!nt) {
+		t->err = -ENOMEM;
 		return NL_STOP;
+	}
 	memcpy(nt + t->len, line, (size_t)n + 1);
 	t->text = nt;
 	t->len += (size_t)n;
@@ -395,7 +398,7 @@ static int nft_list_tables(struct nft_tables *t)
 	int r = net_nl_dump(NETLINK_NETFILTER, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETTABLE, &g, sizeof(g),
 			    nft_table_cb, t, "nftables tables");
 
-	return r < 0 ? r : 0;
+	return r < 0 ? r : t->err;
 }
 
 /* Whether "FAMILY NAME" (AF number) is among the tables; iptables-nft's are ip/ip6 filter, nat, ... */

@@ -21,7 +21,6 @@
 #include "log.h"
 #include "net_priv.h"
 
-#define NET_MAX_FIB_RULES 65536
 #define NET_MAX_RULE_ATTR 64
 
 /* The attributes kept; FRA_PAD is alignment only. */

@@ -26,7 +26,9 @@ static bool mqueue_match_fd(int local, const struct stat *st, const char *link)
 {
 	struct statfs sfs;
 
-	return S_ISREG(st->st_mode) && fstatfs(local, &sfs) == 0 && sfs.f_type == MQUEUE_MAGIC;
+	/* a queue's link is "/name": no fstatfs for the many fds that cannot be one */
+	return S_ISREG(st->st_mode) && link[0] == '/' && !strchr(link + 1, '/') && fstatfs(local, &sfs) == 0 &&
+	       sfs.f_type == MQUEUE_MAGIC;
 }
 
 /* "/name": one component, as mq_open wants it. */
