@@ -27,6 +27,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -753,6 +754,8 @@ static int restore_tmpfs(struct img_dir *d, const MntEntry *e, const char *targe
 			 NULL };
 	struct img_reader *rd = NULL;
 	ProtobufCMessage *msg;
+	/* a tar that dies early makes our writes fail with EPIPE, not kill criu */
+	struct sigaction ign = {.sa_handler = SIG_IGN}, old_pipe;
 	int p[2], r;
 	pid_t tar;
 
@@ -770,6 +773,7 @@ static int restore_tmpfs(struct img_dir *d, const MntEntry *e, const char *targe
 		img_close(rd);
 		return pr_err_ret(tar, "tmpfs at %s: cannot run tar", e->mountpoint);
 	}
+	sigaction(SIGPIPE, &ign, &old_pipe);
 	while ((r = img_read_msg(rd, &blob_chunk__descriptor, &msg)) > 0) {
 		BlobChunk *c = (BlobChunk *)msg;
 		size_t off = 0;
@@ -786,6 +790,7 @@ static int restore_tmpfs(struct img_dir *d, const MntEntry *e, const char *targe
 			break;
 	}
 	close(p[1]);
+	sigaction(SIGPIPE, &old_pipe, NULL);
 	img_close(rd);
 	if (wait_ok(tar, "tar extraction") < 0 && r >= 0)
 		r = pr_err_ret(-EIO, "tmpfs at %s: tar could not extract its files", e->mountpoint);
@@ -1037,11 +1042,11 @@ static int restore_propagation(const struct mnt_restore *m)
 			const MntEntry *e = m->v[i];
 			ssize_t l = e->shared_id ? group_leader(m->v, m->n, e->shared_id) : (ssize_t)i;
 
-			if (done[i] || l != (ssize_t)i)
-				continue;
 			if (l < 0)
 				return pr_err_ret(-EBADMSG, "mnt.img: peer group %u has no member to rebuild it from",
 						  e->shared_id);
+			if (done[i] || l != (ssize_t)i)
+				continue;
 			if (e->master_id && !e->ext_master) {
 				ssize_t ms = master_source(m->v, m->n, e->master_id, e);
 				ssize_t ml = ms < 0 ? -1 : group_leader(m->v, m->n, e->master_id);

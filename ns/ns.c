@@ -97,16 +97,14 @@ int ns_call_in(pid_t pid, enum ns_kind k, int (*fn)(void *arg), void *arg)
 	return -WEXITSTATUS(st);
 }
 
-/* In the tree's cgroup namespace: whether /proc/PID/cgroup shows "/" in every hierarchy. */
-static pid_t cg_check_pid;
-
+/* In the tree's cgroup namespace: whether /proc/PID/cgroup shows "/" in every hierarchy (arg: &pid). */
 static int cg_at_ns_root(void *arg)
 {
 	char path[64], line[4096];
 	FILE *f;
 	int r = 0;
 
-	snprintf(path, sizeof(path), "/proc/%d/cgroup", cg_check_pid);
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", *(const pid_t *)arg);
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;
@@ -224,8 +222,7 @@ int ns_dump(const struct pstree *t, const struct cr_opts *o, struct img_dir *d)
 			pr_info("pid namespace %" PRIu64 ": the root %d is its init\n", root[k], pid);
 		} else if (k == NS_CGROUP) {
 			/* the restore makes it in the root task, once it is in its cgroups */
-			cg_check_pid = pid;
-			r = ns_call_in(pid, NS_CGROUP, cg_at_ns_root, NULL);
+			r = ns_call_in(pid, NS_CGROUP, cg_at_ns_root, &pid);
 			if (r == -EXDEV)
 				return pr_err_ret(-EOPNOTSUPP,
 						  "pid %d: not supported yet: a cgroup namespace (%" PRIu64 ") whose "

@@ -252,15 +252,17 @@ int infect_seize_thread(pid_t tid, bool trace_clone, struct infect_thread *t)
 	if (trace_clone)
 		opts |= PTRACE_O_TRACECLONE;
 	if (xptrace(PTRACE_SEIZE, tid, 0, opts)) {
-		if (errno == ESRCH)
+		int err = errno; /* the checks below read /proc */
+
+		if (err == ESRCH)
 			return -ESRCH;
 		/* seized and interrupted already, while its cgroup was frozen (cgroup/freezer.c) */
-		if (errno == EPERM && traced_by_us(tid))
+		if (err == EPERM && traced_by_us(tid))
 			preseized = true;
-		else if (errno == EPERM && thread_dead(tid))
+		else if (err == EPERM && thread_dead(tid))
 			return -ESRCH; /* it exited meanwhile: the callers decide */
 		else
-			return pr_perror_ret("tid %d: PTRACE_SEIZE", tid);
+			return pr_err_ret(-err, "tid %d: PTRACE_SEIZE", tid);
 	}
 	if (!preseized && xptrace(PTRACE_INTERRUPT, tid, 0, 0)) {
 		r = -errno;
