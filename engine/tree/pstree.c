@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -66,51 +67,55 @@ int proc_read_stat(pid_t pid, struct proc_stat *st)
 	return 0;
 }
 
-/* The last number on the line of /proc/PID/status that starts with key. */
-static int status_last_field(const char *buf, const char *key, pid_t *ret)
+/* The last number of a /proc/PID/status line "KEY: a b c" (the innermost pid namespace's). */
+static int last_number(const char *line, pid_t *ret)
 {
-	size_t kl = strlen(key);
-	const char *line;
+	long v = -1;
 
-	for (line = buf; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
-		const char *p = line + kl, *end = strchr(line, '\n');
-		long v = -1;
+	for (const char *p = strchr(line, ':'); p && *++p;) {
+		char *e;
+		long x = strtol(p, &e, 10);
 
-		if (strncmp(line, key, kl))
-			continue;
-		while (p && *p && p != end) {
-			char *e;
-			long x = strtol(p, &e, 10);
-
-			if (e == p)
-				break;
-			v = x;
-			p = e;
-		}
-		if (v < 0)
-			return -EIO;
-		*ret = (pid_t)v;
-		return 0;
+		if (e == p)
+			break;
+		v = x;
+		p = e - 1;
 	}
-	return -ENOENT;
+	if (v < 0)
+		return -EIO;
+	*ret = (pid_t)v;
+	return 0;
 }
 
 int proc_read_nsids(pid_t pid, pid_t *ret_vpid, pid_t *ret_pgid, pid_t *ret_sid)
 {
-	char path[64], buf[4096];
+	_cleanup_fclose_ FILE *f = NULL;
+	_cleanup_free_ char *line = NULL;
+	size_t cap = 0;
+	char path[64];
 	pid_t v = 0, g = 0, s = 0;
-	int r;
+	int found = 0, r = 0;
 
+	/* line by line: a long Groups line comes before these */
 	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	r = read_small_file(path, buf, sizeof(buf), NULL);
-	if (r == 0)
-		r = status_last_field(buf, "NSpid:", &v);
-	if (r == 0 && (ret_pgid || ret_sid))
-		r = status_last_field(buf, "NSpgid:", &g);
-	if (r == 0 && ret_sid)
-		r = status_last_field(buf, "NSsid:", &s);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (r == 0 && found < 3 && getline(&line, &cap, f) > 0) {
+		pid_t *dst = !strncmp(line, "NSpid:", 6)    ? &v
+			     : !strncmp(line, "NSpgid:", 7) ? &g
+			     : !strncmp(line, "NSsid:", 6)  ? &s
+							    : NULL;
+
+		if (!dst)
+			continue;
+		r = last_number(line, dst);
+		found++;
+	}
 	if (r < 0)
 		return r;
+	if (found < 3)
+		return -ENOENT;
 	*ret_vpid = v;
 	if (ret_pgid)
 		*ret_pgid = g;
@@ -333,11 +338,28 @@ void pstree_free(struct pstree *t)
 	memset(t, 0, sizeof(*t));
 }
 
+/* Whether pid is in criu's own pid namespace. */
+static bool in_own_pidns(pid_t pid)
+{
+	char path[64];
+	struct stat a, b;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", pid);
+	return stat(path, &a) == 0 && stat("/proc/self/ns/pid", &b) == 0 && a.st_ino == b.st_ino &&
+	       a.st_dev == b.st_dev;
+}
+
 int pstree_read_vpids(struct pstree *t)
 {
+	/*
+	 * A tree in criu's pid namespace (the usual case) sees the ids criu
+	 * read; a task in a nested namespace is refused later (ns_dump).
+	 */
+	bool same = t->n && in_own_pidns(t->root->pid);
+
 	for (size_t i = 0; i < t->n; i++) {
 		struct pstree_item *it = t->items[i];
-		int r = proc_read_nsids(it->pid, &it->vpid, &it->pgid, &it->sid);
+		int r = same ? 0 : proc_read_nsids(it->pid, &it->vpid, &it->pgid, &it->sid);
 
 		if (r < 0)
 			return pr_err_ret(r, "pid %d: cannot read NSpid/NSpgid/NSsid in /proc/%d/status", it->pid,
@@ -346,7 +368,9 @@ int pstree_read_vpids(struct pstree *t)
 		if (!it->vtids)
 			return -ENOMEM;
 		for (size_t k = 0; k < it->nr_threads; k++) {
-			pid_t v = it->tids[k] == it->pid ? it->vpid : proc_ns_pid(it->tids[k]);
+			pid_t v = same			   ? it->tids[k]
+				  : it->tids[k] == it->pid ? it->vpid
+							   : proc_ns_pid(it->tids[k]);
 
 			if (v <= 0)
 				return pr_err_ret(v < 0 ? v : -EIO, "pid %d: thread %d: cannot read its NSpid", it->pid,
