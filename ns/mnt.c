@@ -179,7 +179,7 @@ static int parse_line(char *line, MntEntry **ret)
 	return 0;
 }
 
-int mnt_parse_mountinfo(const char *text, MntEntry ***ret, size_t *ret_n)
+int mnt_parse_mountinfo(const char *text, bool skip_unbindable, MntEntry ***ret, size_t *ret_n)
 {
 	_cleanup_free_ char *copy = strdup(text);
 	MntEntry **v = NULL;
@@ -198,6 +198,10 @@ int mnt_parse_mountinfo(const char *text, MntEntry ***ret, size_t *ret_n)
 		}
 		v = nv;
 		r = parse_line(line, &v[n]);
+		if (r == -EREMOTE && skip_unbindable) {
+			r = 0;
+			continue;
+		}
 		if (r < 0)
 			break;
 		n++;
@@ -377,26 +381,36 @@ static bool is_ancestor(MntEntry *const *v, size_t n, const MntEntry *a, const M
 	return false;
 }
 
-/* The peer groups of criu's own mount namespace (the tree's groups that reach outside it). */
-static int own_groups(uint32_t **ret, size_t *ret_n)
+/* Reads and parses a mountinfo file (mnt_parse_mountinfo); -errno is logged with the path. */
+static int read_mountinfo(const char *path, bool skip_unbindable, MntEntry ***ret, size_t *ret_n)
 {
 	_cleanup_free_ char *text = NULL;
-	MntEntry **v = NULL;
-	size_t n = 0, len = 0;
-	uint32_t *g;
-	FILE *f = fopen("/proc/self/mountinfo", "re");
+	size_t len = 0;
+	FILE *f = fopen(path, "re");
 	int r;
 
 	if (!f)
-		return pr_perror_ret("cannot open /proc/self/mountinfo");
+		return pr_perror_ret("cannot open %s", path);
 	r = getdelim(&text, &len, 0, f) < 0 ? -EIO : 0;
 	fclose(f);
 	if (r == 0)
-		r = mnt_parse_mountinfo(text, &v, &n);
-	if (r == -EREMOTE) /* an unbindable mount of criu's: read the groups without it */
-		r = 0, n = 0;
+		r = mnt_parse_mountinfo(text, skip_unbindable, ret, ret_n);
+	if (r < 0 && r != -EREMOTE)
+		return pr_err_ret(r, "cannot parse %s", path);
+	return r;
+}
+
+/* The peer groups of criu's own mount namespace (the tree's groups that reach outside it). */
+static int own_groups(uint32_t **ret, size_t *ret_n)
+{
+	MntEntry **v = NULL;
+	size_t n = 0;
+	uint32_t *g;
+	/* criu's unbindable mounts are left out: they are in no peer group */
+	int r = read_mountinfo("/proc/self/mountinfo", true, &v, &n);
+
 	if (r < 0)
-		return pr_err_ret(r, "cannot parse /proc/self/mountinfo");
+		return r;
 	g = calloc(n + 1, sizeof(*g));
 	if (!g) {
 		mnt_entries_free(v, n);
@@ -639,25 +653,17 @@ static int classify(pid_t pid, const struct cr_opts *o, MntEntry **v, size_t n, 
 int mnt_ns_dump(pid_t pid, const struct cr_opts *o, struct img_dir *d)
 {
 	char path[64];
-	_cleanup_free_ char *text = NULL;
 	MntEntry **v = NULL;
 	struct img_writer *w = NULL;
-	size_t n = 0, len = 0;
-	FILE *f;
+	size_t n = 0;
 	int r;
 
 	snprintf(path, sizeof(path), "/proc/%d/mountinfo", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return pr_perror_ret("pid %d: cannot open %s", pid, path);
-	r = getdelim(&text, &len, 0, f) < 0 ? -EIO : 0;
-	fclose(f);
-	if (r == 0)
-		r = mnt_parse_mountinfo(text, &v, &n);
+	r = read_mountinfo(path, false, &v, &n);
 	if (r == -EREMOTE)
 		return pr_err_ret(-EOPNOTSUPP, "pid %d: not supported yet: unbindable mounts in %s", pid, path);
 	if (r < 0)
-		return pr_err_ret(r, "pid %d: cannot parse %s", pid, path);
+		return r;
 	r = order_tree(v, n);
 	if (r < 0)
 		r = pr_err_ret(r, "pid %d: %s is not one tree under a root at /", pid, path);

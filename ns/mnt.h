@@ -3,6 +3,7 @@
 #ifndef CR_NS_MNT_H
 #define CR_NS_MNT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -10,8 +11,11 @@
 #include "images/mnt.pb-c.h"
 #include "options.h"
 
-/* Parses /proc/PID/mountinfo text; -EREMOTE if a mount is shared or a slave. */
-int mnt_parse_mountinfo(const char *text, MntEntry ***ret, size_t *ret_n);
+/*
+ * Parses /proc/PID/mountinfo text; -EREMOTE if a mount is unbindable, unless
+ * skip_unbindable: then such mounts are left out.
+ */
+int mnt_parse_mountinfo(const char *text, bool skip_unbindable, MntEntry ***ret, size_t *ret_n);
 void mnt_entries_free(MntEntry **v, size_t n);
 
 /* Writes mnt.img (and tmpfs-ID.img) for the mount namespace of pid; refuses what it cannot restore. */

@@ -28,7 +28,7 @@ static void test_runc(void)
 	MntEntry **v = NULL;
 	size_t n = 0;
 
-	CHECK_EQ_INT(mnt_parse_mountinfo(runc_mountinfo, &v, &n), 0);
+	CHECK_EQ_INT(mnt_parse_mountinfo(runc_mountinfo, false, &v, &n), 0);
 	if (n != 8) {
 		CHECK_EQ_INT((int)n, 8);
 		mnt_entries_free(v, n);
@@ -59,12 +59,20 @@ static void test_broken(void)
 	MntEntry **v = NULL;
 	size_t n = 0;
 
-	CHECK_EQ_INT(mnt_parse_mountinfo("", &v, &n), -EBADMSG);
-	CHECK_EQ_INT(mnt_parse_mountinfo("64 42 254:0 / / rw\n", &v, &n), -EBADMSG); /* no " - " */
-	CHECK_EQ_INT(mnt_parse_mountinfo("x 42 254:0 / / rw - ext4 /dev/vda rw\n", &v, &n), -EBADMSG);
-	CHECK_EQ_INT(mnt_parse_mountinfo("64 42 254:0 / / rw - ext4\n", &v, &n), -EBADMSG);
-	/* unbindable mounts are reported, not ignored */
-	CHECK_EQ_INT(mnt_parse_mountinfo("64 42 254:0 / / rw unbindable - ext4 /dev/vda rw\n", &v, &n), -EREMOTE);
+	CHECK_EQ_INT(mnt_parse_mountinfo("", false, &v, &n), -EBADMSG);
+	CHECK_EQ_INT(mnt_parse_mountinfo("64 42 254:0 / / rw\n", false, &v, &n), -EBADMSG); /* no " - " */
+	CHECK_EQ_INT(mnt_parse_mountinfo("x 42 254:0 / / rw - ext4 /dev/vda rw\n", false, &v, &n), -EBADMSG);
+	CHECK_EQ_INT(mnt_parse_mountinfo("64 42 254:0 / / rw - ext4\n", false, &v, &n), -EBADMSG);
+	/* unbindable mounts are reported, not ignored, unless asked to leave them out */
+	CHECK_EQ_INT(mnt_parse_mountinfo("64 42 254:0 / / rw unbindable - ext4 /dev/vda rw\n", false, &v, &n), -EREMOTE);
+	CHECK_EQ_INT(mnt_parse_mountinfo("64 42 254:0 / / rw shared:3 - ext4 /dev/vda rw\n"
+					 "65 64 0:40 / /u rw unbindable - tmpfs t rw\n",
+					 true, &v, &n),
+		     0);
+	CHECK_EQ_INT((int)n, 1);
+	if (n == 1)
+		CHECK_EQ_INT((int)v[0]->shared_id, 3);
+	mnt_entries_free(v, n);
 }
 
 static void test_propagation(void)
@@ -75,7 +83,7 @@ static void test_propagation(void)
 	CHECK_EQ_INT(mnt_parse_mountinfo("64 42 254:0 / / rw shared:1 - ext4 /dev/vda rw\n"
 					 "65 64 0:40 / /a rw shared:7 master:3 propagate_from:2 - tmpfs t rw\n"
 					 "66 64 0:40 / /b rw master:7 - tmpfs t rw\n",
-					 &v, &n),
+					 false, &v, &n),
 		     0);
 	CHECK_EQ_INT((int)n, 3);
 	CHECK(v[0]->has_shared_id && v[0]->shared_id == 1 && !v[0]->has_master_id);
@@ -128,7 +136,7 @@ static void test_hostile_images(void)
 		struct img_dir *d;
 		struct mnt_restore *m = NULL;
 
-		CHECK_EQ_INT(mnt_parse_mountinfo(bad[k], &v, &n), 0);
+		CHECK_EQ_INT(mnt_parse_mountinfo(bad[k], false, &v, &n), 0);
 		/* as the dump leaves it: the root has no parent */
 		v[0]->parent_id = 0;
 		d = mnt_dir(v, n, path, sizeof(path));
