@@ -298,8 +298,6 @@ static int read_images(struct rst_ctx *ctx, const char *dir)
 			err = session_adopt_restore(&ctx->tree, ctx->req->opts.shell_job,
 						    ns_restore_other_pidns(ctx->ns));
 		pty_set_orphan_pts_master(ctx->req->opts.rpc_orphan_pts_master);
-		pty_set_inherit_fds(ctx->req->opts.inherit_fds, ctx->req->opts.nr_inherit_fds);
-		pipes_set_inherit_fds(ctx->req->opts.inherit_fds, ctx->req->opts.nr_inherit_fds);
 		/*
 		 * cgroups are made and opened from criu's own mount namespace
 		 * (cgroup/). A non-root caller's tasks stay in the cgroups it put
@@ -327,7 +325,7 @@ static int enter_and_open(struct rst_ctx *ctx)
 		err = files_restore_prepare(ctx->dir, ctx->ids, ctx->nids,
 					    (ctx->req->opts.shell_job ? FILES_SHELL_JOB : 0) |
 						    (ctx->req->opts.evasive_devices ? FILES_EVASIVE_DEVICES : 0),
-					    &ctx->files);
+					    ctx->req->opts.inherit_fds, ctx->req->opts.nr_inherit_fds, &ctx->files);
 	ctx->mms.files = ctx->files;
 	/* each live task keeps a channel by which criu hands it the fds its mappings need */
 	for (size_t i = 0; err == 0 && i < ctx->n; i++)

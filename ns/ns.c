@@ -278,14 +278,6 @@ static int open_join_target(const char *kind, const char *file)
 	return fd;
 }
 
-static int inherit_fd_of(const struct cr_opts *o, const char *key)
-{
-	for (size_t i = 0; i < o->nr_inherit_fds; i++)
-		if (!strcmp(o->inherit_fds[i].key, key))
-			return o->inherit_fds[i].fd;
-	return -ENOENT;
-}
-
 static int read_ns_img(struct ns_restore *nr)
 {
 	struct img_reader *r = NULL;
@@ -329,7 +321,7 @@ static int prepare_kind(struct ns_restore *nr, enum ns_kind k)
 	if (!e)
 		return 0;
 	if (e->external_key) {
-		int fd = inherit_fd_of(o, e->external_key);
+		int fd = cr_inherit_fd_find(o->inherit_fds, o->nr_inherit_fds, e->external_key);
 
 		if (fd < 0)
 			return pr_err_ret(-ENOENT,

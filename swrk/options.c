@@ -413,6 +413,14 @@ static int parse_veth_pair(struct cr_opts *o, const char *arg)
 	return add_external(o, "veth[%s]:%s", in, eq + 1);
 }
 
+int cr_inherit_fd_find(const struct cr_inherit_fd *v, size_t n, const char *key)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(v[i].key, key))
+			return v[i].fd;
+	return -ENOENT;
+}
+
 static int parse_inherit_fd(struct cr_opts *o, const char *arg)
 {
 	struct cr_inherit_fd *nv;

@@ -21,6 +21,9 @@ struct cr_inherit_fd {
 	char *key; /* "pipe:[123]", "extRootNetNS", ... */
 };
 
+/* The fd given with --inherit-fd for key among v[0..n), or -ENOENT. */
+int cr_inherit_fd_find(const struct cr_inherit_fd *v, size_t n, const char *key);
+
 struct cr_join_ns {
 	char *ns;	 /* "net", "ipc", ... */
 	char *ns_file;	 /* path or pid */

@@ -18,6 +18,7 @@
 #include "sk_net.h"
 #include "locks.h"
 #include "log.h"
+#include "options.h"
 #include "pty.h"
 #include "plugin_files.h"
 
@@ -536,11 +537,14 @@ static int restore_check(struct files_restore *fr)
 	return 0;
 }
 
-/* Lifts our fd limit so that every description fits above the tasks' numbers. */
+/*
+ * Lifts our fd limit so that every description fits above the tasks' numbers,
+ * with each task's fd channel (two ends, files_restore_keep_fd).
+ */
 static int raise_nofile(struct files_restore *fr)
 {
 	struct rlimit rl;
-	rlim_t need = (rlim_t)fr->fd_floor + fr->nr_files + 2 * fr->nr_pipes + 64;
+	rlim_t need = (rlim_t)fr->fd_floor + fr->nr_files + 2 * fr->nr_pipes + 2 * fr->nr_tasks + 64;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
 		return -errno;
@@ -553,13 +557,18 @@ static int raise_nofile(struct files_restore *fr)
 	return setrlimit(RLIMIT_NOFILE, &rl) < 0 ? -errno : 0;
 }
 
+int files_restore_inherited(const struct files_restore *fr, const char *key)
+{
+	return cr_inherit_fd_find(fr->inherit, fr->nr_inherit, key);
+}
+
 bool files_restore_shell_job(const struct files_restore *fr)
 {
 	return fr->shell_job;
 }
 
 int files_restore_prepare(struct img_dir *d, const uint64_t *task_ids, size_t nr_tasks, unsigned int flags,
-			  struct files_restore **ret)
+			  const struct cr_inherit_fd *inherit, size_t nr_inherit, struct files_restore **ret)
 {
 	struct files_restore *fr = calloc(1, sizeof(*fr));
 	int r;
@@ -567,6 +576,8 @@ int files_restore_prepare(struct img_dir *d, const uint64_t *task_ids, size_t nr
 	if (!fr)
 		return -ENOMEM;
 	fr->shell_job = flags & FILES_SHELL_JOB;
+	fr->inherit = inherit;
+	fr->nr_inherit = nr_inherit;
 	fr->evasive_devices = flags & FILES_EVASIVE_DEVICES;
 	r = load_records(d, IMG_FILES, 0, &file_entry__descriptor, (void ***)&fr->files, &fr->nr_files);
 	if (r >= 0)

@@ -135,8 +135,14 @@ enum files_restore_flags {
 	FILES_EVASIVE_DEVICES = 2, /* a device file whose path is gone is opened through another node */
 };
 
-/* Loads files, pipes and every task's fdtable, and opens every description. */
+struct cr_inherit_fd;
+/*
+ * Loads files, pipes and every task's fdtable, and opens every description.
+ * inherit: the --inherit-fd list (criu's fds standing for a dumped pipe or
+ * an external terminal), kept by reference until files_restore_free().
+ */
 int files_restore_prepare(struct img_dir *d, const uint64_t *task_ids, size_t nr_tasks, unsigned int flags,
+			  const struct cr_inherit_fd *inherit, size_t nr_inherit,
 			  struct files_restore **ret);
 /*
  * Before the fork: the restored task task_id keeps fd past
@@ -154,12 +160,8 @@ void files_restore_free(struct files_restore *fr);
 
 /* For mm: criu's fd of the description file_entry id (a ghost for mappings), or -ENOENT. */
 int files_restore_fd(const struct files_restore *fr, uint64_t id);
-/*
- * --inherit-fd fd[N]:pipe:[INO]: criu's fd N stands for the dumped pipe INO
- * (a runtime's new stdio pipe). Set before files_restore_prepare().
- */
-struct cr_inherit_fd;
-void pipes_set_inherit_fds(const struct cr_inherit_fd *v, size_t n);
+/* For the kinds: criu's fd given with --inherit-fd for key, or -ENOENT. */
+int files_restore_inherited(const struct files_restore *fr, const char *key);
 /* For the kinds: the write or read end of a restored pipe. */
 int pipes_restore_end(struct files_restore *fr, uint64_t pipe_id, bool write_end, int *ret_fd);
 

@@ -21,6 +21,8 @@ struct dumped_pipe {
 struct files_dump {
 	uint64_t *next_id;
 	uint64_t ghost_limit;
+	const struct cr_inherit_fd *inherit; /* --inherit-fd, the options' */
+	size_t nr_inherit;
 	bool shell_job;	     /* the tree's session is outside it (--shell-job) */
 	pid_t shell_job_sid; /* that session (0: its leader is outside our pid ns) */
 	bool link_remap;     /* --link-remap: unlinked files still linked elsewhere get a link */
@@ -66,6 +68,8 @@ struct files_restore {
 	int fd_floor; /* our fds live at or above it, clear of every task's numbers */
 	char **remaps;	/* --link-remap links opened, removed once the restore succeeded */
 	size_t nr_remaps;
+	const struct cr_inherit_fd *inherit; /* --inherit-fd, the options' */
+	size_t nr_inherit;
 	bool shell_job;
 	bool evasive_devices; /* --evasive-devices */
 	int *adopted; /* fds handed to files_restore_keep_fd() (fd channels), closed with fr */

@@ -112,6 +112,7 @@ int file_locks_dump_fd(struct files_dump *fd, pid_t pid, int n, FileEntry *fe)
 	_cleanup_free_ char *line = NULL;
 	size_t cap = 0;
 	char path[64];
+	pid_t vpid = 0; /* pid as the tree sees it, read at the first POSIX lock */
 
 	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", pid, n);
 	f = fopen(path, "re");
@@ -143,10 +144,13 @@ int file_locks_dump_fd(struct files_dump *fd, pid_t pid, int n, FileEntry *fe)
 		e.len = l.len;
 		if (l.kind == FILE_LOCK_KIND__LOCK_POSIX) {
 			/* fdinfo shows only the POSIX locks of this process's fd table */
-			pid_t v = proc_ns_pid(pid);
-
+			if (!vpid)
+				vpid = proc_ns_pid(pid);
+			if (vpid <= 0)
+				return pr_err_ret(vpid < 0 ? vpid : -ESRCH, "pid %d fd %d: cannot read its NSpid for its lock",
+						  pid, n);
 			e.has_pid = true;
-			e.pid = (uint32_t)(v > 0 ? v : pid); /* as the tree sees it */
+			e.pid = (uint32_t)vpid;
 		}
 		r = add_lock(fe, &e);
 		if (r < 0)

@@ -16,7 +16,6 @@
 
 #include "cleanup.h"
 #include "files_priv.h"
-#include "options.h"
 #include "log.h"
 
 static struct dumped_pipe *find_pipe(struct files_dump *fd, uint64_t ino)
@@ -188,31 +187,20 @@ out:
 	return r;
 }
 
-static const struct cr_inherit_fd *inherit;
-static size_t nr_inherit;
-
-void pipes_set_inherit_fds(const struct cr_inherit_fd *v, size_t n)
-{
-	inherit = v;
-	nr_inherit = n;
-}
-
-/* criu's fd given for "pipe:[INO]" with --inherit-fd, or -1. */
-static int inherited_pipe(const PipeEntry *pe)
+/* criu's fd given for "pipe:[INO]" with --inherit-fd (a runtime's new stdio pipe), or -1. */
+static int inherited_pipe(const struct files_restore *fr, const PipeEntry *pe)
 {
 	char key[64];
 	struct stat st;
+	int fd;
 
 	snprintf(key, sizeof(key), "pipe:[%" PRIu64 "]", pe->ino);
-	for (size_t i = 0; i < nr_inherit; i++) {
-		if (strcmp(inherit[i].key, key))
-			continue;
-		if (fstat(inherit[i].fd, &st) < 0 || !S_ISFIFO(st.st_mode))
-			return pr_err_ret(-EBADF, "--inherit-fd fd[%d]:%s: fd %d is not a pipe", inherit[i].fd, key,
-					  inherit[i].fd);
-		return inherit[i].fd;
-	}
-	return -1;
+	fd = files_restore_inherited(fr, key);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode))
+		return pr_err_ret(-EBADF, "--inherit-fd fd[%d]:%s: fd %d is not a pipe", fd, key, fd);
+	return fd;
 }
 
 /* Makes the pipe of pipe_id (once) and fills it with its data. */
@@ -223,7 +211,7 @@ static int make_pipe(struct files_restore *fr, size_t i)
 
 	if (fr->pipe_fds[i][0] >= 0)
 		return 0;
-	inh = inherited_pipe(pe);
+	inh = inherited_pipe(fr, pe);
 	if (inh < -1)
 		return inh;
 	if (inh >= 0) {

@@ -220,16 +220,20 @@ static int read_stat_tty(pid_t pid, pid_t *sid, dev_t *tty, pid_t *tpgid)
 }
 
 /* The session and foreground group, in the tree's pid namespace, into the image. */
-static void tree_ids(PtyEntry *p, pid_t sid, pid_t tpgid)
+static int tree_ids(PtyEntry *p, pid_t sid, pid_t tpgid)
 {
 	pid_t vsid = proc_ns_pid(sid), vpgrp = tpgid > 0 ? proc_ns_pid(tpgid) : 0;
 
+	if (vsid <= 0)
+		return pr_err_ret(vsid < 0 ? vsid : -ESRCH, "session leader %d of a pty: cannot read its NSpid", sid);
 	p->has_ctty_sid = true;
-	p->ctty_sid = (uint32_t)(vsid > 0 ? vsid : sid);
+	p->ctty_sid = (uint32_t)vsid;
+	/* the foreground group may have gone: the terminal then has none to restore */
 	if (vpgrp > 0) {
 		p->has_fg_pgrp = true;
 		p->fg_pgrp = (uint32_t)vpgrp;
 	}
+	return 0;
 }
 
 /* The master: which session leader of the tree has it as controlling terminal. */
@@ -246,7 +250,9 @@ static int pty_master_dump_finish(struct files_dump *fd, FileEntry *fe, int loca
 			return pr_err_ret(r, "pid %d: cannot read its controlling terminal", fd->pids[i]);
 		if (sid != fd->pids[i] || tty != slave_rdev(p->index))
 			continue;
-		tree_ids(p, sid, tpgid);
+		r = tree_ids(p, sid, tpgid);
+		if (r < 0)
+			return r;
 		pr_info("pty %u: controlling terminal of session %d, foreground group %d\n", p->index, sid, tpgid);
 	}
 	return 0;
@@ -300,7 +306,9 @@ static int pty_slave_dump_finish(struct files_dump *fd, FileEntry *fe, int local
 		if (read_stat_tty(fd->pids[i], &sid, &tty, &tpgid) < 0 || sid != fd->pids[i] ||
 		    tty != slave_rdev(p->index))
 			continue;
-		tree_ids(p, sid, tpgid);
+		r = tree_ids(p, sid, tpgid);
+		if (r < 0)
+			return r;
 	}
 	pr_info("%s: pty %u, its master outside the tree%s\n", fe->path ? fe->path : "?", p->index,
 		p->has_ctty_sid ? ", a session's controlling terminal" : "");
@@ -463,50 +471,36 @@ static int open_slave(int m, int flags)
 	return s;
 }
 
-static const struct cr_inherit_fd *inherit;
-static size_t nr_inherit;
-
-void pty_set_inherit_fds(const struct cr_inherit_fd *v, size_t n)
-{
-	inherit = v;
-	nr_inherit = n;
-}
-
 /*
  * A slave that was --external tty[RDEV:DEV]: the inherited terminal's own
  * description (criu may be chrooted into the tree's root, where nothing
  * reopens it by path), with the dumped O_NONBLOCK and O_APPEND.
  */
-static int external_slave_open(const FileEntry *fe, int *ret_fd)
+static int external_slave_open(const struct files_restore *fr, const FileEntry *fe, int *ret_fd)
 {
 	const char *key = fe->pty->external;
-	int f, fl;
+	int in = files_restore_inherited(fr, key), f, fl;
 
-	for (size_t i = 0; i < nr_inherit; i++) {
-		if (strcmp(inherit[i].key, key))
-			continue;
-		if (!isatty(inherit[i].fd))
-			return pr_err_ret(-ENOTTY, "--inherit-fd fd[%d]:%s: fd %d is not a terminal", inherit[i].fd,
-					  key, inherit[i].fd);
-		f = fcntl(inherit[i].fd, F_DUPFD_CLOEXEC, 0);
-		fl = f < 0 ? -1 : fcntl(f, F_GETFL);
-		if (fl >= 0)
-			fl = fcntl(f, F_SETFL, (fl & ~(O_NONBLOCK | O_APPEND)) | (int)(fe->flags & (O_NONBLOCK | O_APPEND)));
-		if (f < 0 || fl < 0) {
-			int e = -errno;
+	if (in < 0)
+		return pr_err_ret(-ENOENT, "file %" PRIu64 ": %s was --external %s: --inherit-fd fd[N]:%s is needed",
+				  fe->id, fe->path ? fe->path : "?", key, key);
+	if (!isatty(in))
+		return pr_err_ret(-ENOTTY, "--inherit-fd fd[%d]:%s: fd %d is not a terminal", in, key, in);
+	f = fcntl(in, F_DUPFD_CLOEXEC, 0);
+	fl = f < 0 ? -1 : fcntl(f, F_GETFL);
+	if (fl >= 0)
+		fl = fcntl(f, F_SETFL, (fl & ~(O_NONBLOCK | O_APPEND)) | (int)(fe->flags & (O_NONBLOCK | O_APPEND)));
+	if (f < 0 || fl < 0) {
+		int e = -errno;
 
-			if (f >= 0)
-				close(f);
-			return pr_err_ret(e, "file %" PRIu64 ": cannot take the inherited terminal %s (fd %d)", fe->id,
-					  key, inherit[i].fd);
-		}
-		pr_info("file %" PRIu64 ": %s (%s) is the inherited fd %d\n", fe->id, fe->path ? fe->path : "?",
-			key, inherit[i].fd);
-		*ret_fd = f;
-		return 0;
+		if (f >= 0)
+			close(f);
+		return pr_err_ret(e, "file %" PRIu64 ": cannot take the inherited terminal %s (fd %d)", fe->id, key,
+				  in);
 	}
-	return pr_err_ret(-ENOENT, "file %" PRIu64 ": %s was --external %s: --inherit-fd fd[N]:%s is needed",
-			  fe->id, fe->path ? fe->path : "?", key, key);
+	pr_info("file %" PRIu64 ": %s (%s) is the inherited fd %d\n", fe->id, fe->path ? fe->path : "?", key, in);
+	*ret_fd = f;
+	return 0;
 }
 
 /* The job asked for orphan-pts-master (RPC): set before files_restore_prepare. */
@@ -565,7 +559,7 @@ static int pty_slave_open(struct files_restore *fr, const FileEntry *fe, int *re
 	if (!fe->pty)
 		return pr_err_ret(-EBADMSG, "file %" PRIu64 ": a pty slave without its pty", fe->id);
 	if (fe->pty->external_master && fe->pty->external)
-		return external_slave_open(fe, ret_fd);
+		return external_slave_open(fr, fe, ret_fd);
 	if (fe->pty->external_master) {
 		if (!orphan_pts_master) {
 			if (fr->shell_job)

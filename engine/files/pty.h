@@ -25,10 +25,5 @@ int pty_restore_ctty(struct files_restore *fr);
  * orphan-pts-master notification. Set before files_restore_prepare().
  */
 void pty_set_orphan_pts_master(bool on);
-/*
- * --inherit-fd: a pty slave dumped as --external tty[RDEV:DEV] is opened
- * anew from the fd given for that key. Set before files_restore_prepare().
- */
-void pty_set_inherit_fds(const struct cr_inherit_fd *v, size_t n);
 
 #endif
