@@ -155,17 +155,22 @@ int net_conf_read(const char *ifname, NetSysctlEntry ***ret, size_t *ret_n)
 			r = add_sysctl(v, &n, net_conf_keys[i], val);
 	}
 	if (r < 0) {
-		for (size_t i = 0; i < n; i++) {
-			free(v[i]->name);
-			free(v[i]->value);
-			free(v[i]);
-		}
-		free(v);
+		net_conf_free(v, n);
 		return r;
 	}
 	*ret = v;
 	*ret_n = n;
 	return 0;
+}
+
+void net_conf_free(NetSysctlEntry **conf, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(conf[i]->name);
+		free(conf[i]->value);
+		free(conf[i]);
+	}
+	free(conf);
 }
 
 static bool sysctl_value_ok(const char *v)
@@ -355,7 +360,7 @@ int net_nl_dump(int proto, int type, const void *hdr, size_t len, int (*cb)(stru
 		return 0;
 	}
 	if (r < 0)
-		return pr_err_ret(-EIO, "cannot list the %s (%s)", what, nl_geterror(r));
+		return pr_err_ret(net_nl_errno(r), "cannot list the %s (%s)", what, nl_geterror(r));
 	return 1;
 }
 

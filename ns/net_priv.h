@@ -19,6 +19,8 @@ int net_sysctl_read(const char *name, char *buf, size_t size);
 int net_sysctl_write(const char *name, const char *value);
 /* A link's conf sysctls, read into entries (name "ipv4/forwarding"); *ret_n of them. */
 int net_conf_read(const char *ifname, NetSysctlEntry ***ret, size_t *ret_n);
+/* Frees what net_conf_read() made. */
+void net_conf_free(NetSysctlEntry **conf, size_t n);
 /* Writes the conf entries of one link back, each checked against net_conf_keys. */
 int net_conf_write(const char *ifname, NetSysctlEntry *const *conf, size_t n);
 
@@ -40,6 +42,8 @@ struct net_images {
 
 struct nl_sock;
 struct nl_msg;
+/* A libnl error code (negative NLE_*) as -errno, for the logs and the callers. */
+int net_nl_errno(int nlerr);
 /*
  * A netlink dump request of TYPE (header hdr of len bytes) on a new socket of
  * PROTO, in criu's current net namespace; cb(msg, arg) sees each answer.

@@ -47,7 +47,7 @@ static int refuse_qdiscs(struct nl_sock *sk, bool (*skip)(int ifindex, const voi
 	int r = rtnl_qdisc_alloc_cache(sk, &cache);
 
 	if (r < 0)
-		return pr_err_ret(-EIO, "cannot list the qdiscs (%s)", nl_geterror(r));
+		return pr_err_ret(net_nl_errno(r), "cannot list the qdiscs (%s)", nl_geterror(r));
 	for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
 		struct rtnl_tc *tc = TC_CAST(o);
 		int ifindex = rtnl_tc_get_ifindex(tc);

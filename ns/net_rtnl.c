@@ -62,7 +62,7 @@ static bool is_ext_link(const struct ext_links *x, int ifindex)
 #define ADDR_REQ_FLAGS                                                                                       \
 	(IFA_F_NODAD | IFA_F_HOMEADDRESS | IFA_F_MANAGETEMPADDR | IFA_F_NOPREFIXROUTE | IFA_F_MCAUTOJOIN)
 
-static int nl_errno(int nlerr)
+int net_nl_errno(int nlerr)
 {
 	switch (-nlerr) {
 	case NLE_EXIST:
@@ -98,7 +98,7 @@ static int rtnl_open(struct nl_sock **ret)
 	r = nl_connect(sk, NETLINK_ROUTE);
 	if (r < 0) {
 		nl_socket_free(sk);
-		return pr_err_ret(nl_errno(r), "cannot open an rtnetlink socket (%s)", nl_geterror(r));
+		return pr_err_ret(net_nl_errno(r), "cannot open an rtnetlink socket (%s)", nl_geterror(r));
 	}
 	*ret = sk;
 	return 0;
@@ -114,16 +114,6 @@ static void addr_to_bin(struct nl_addr *a, ProtobufCBinaryData *b, protobuf_c_bo
 	b->len = nl_addr_get_len(a);
 	if (has)
 		*has = true;
-}
-
-static void free_conf(NetSysctlEntry **conf, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		free(conf[i]->name);
-		free(conf[i]->value);
-		free(conf[i]);
-	}
-	free(conf);
 }
 
 static int cmp_ifindex(const void *a, const void *b)
@@ -237,32 +227,26 @@ static int dump_one_link(struct rtnl_link *l, struct img_writer *w, struct ext_l
 		return pr_err_ret(r, "link %s: cannot read its sysctls", e.name);
 	pr_info("link %s: ifindex %u, %s, mtu %u, flags %#x\n", e.name, e.ifindex, kind, e.mtu, e.flags);
 	r = img_write_msg(w, &e.base);
-	free_conf(e.conf, e.n_conf);
+	net_conf_free(e.conf, e.n_conf);
 	return r;
 }
 
-static int dump_links(struct nl_sock *sk, struct img_dir *d, struct ext_links *x)
+static int dump_links(struct nl_cache *cache, struct img_dir *d, struct ext_links *x)
 {
-	struct nl_cache *cache = NULL;
 	struct img_writer *w = NULL;
 	_cleanup_free_ struct rtnl_link **v = NULL;
 	size_t n = 0;
-	int r = rtnl_link_alloc_cache(sk, AF_UNSPEC, &cache);
+	int r;
 
-	if (r < 0)
-		return pr_err_ret(nl_errno(r), "cannot list the links (%s)", nl_geterror(r));
 	v = calloc((size_t)nl_cache_nitems(cache) + 1, sizeof(*v));
-	if (!v) {
-		nl_cache_free(cache);
+	if (!v)
 		return -ENOMEM;
-	}
 	for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o))
 		v[n++] = (struct rtnl_link *)o;
 	qsort(v, n, sizeof(*v), cmp_ifindex);
 	r = img_create(d, IMG_NETLINK, 0, &w);
 	for (size_t i = 0; r >= 0 && i < n; i++)
 		r = dump_one_link(v[i], w, x);
-	nl_cache_free(cache);
 	return img_finish(w, r);
 }
 
@@ -293,19 +277,14 @@ static bool addr_is_kernels(int family, const uint8_t *a, unsigned int prefixlen
 	return family == AF_INET6 && prefixlen == 64 && is_eui64_of(a, l);
 }
 
-static int dump_addrs(struct nl_sock *sk, struct img_dir *d, const struct ext_links *x)
+static int dump_addrs(struct nl_sock *sk, struct nl_cache *links, struct img_dir *d, const struct ext_links *x)
 {
-	struct nl_cache *cache = NULL, *links = NULL;
+	struct nl_cache *cache = NULL;
 	struct img_writer *w = NULL;
 	int r = rtnl_addr_alloc_cache(sk, &cache);
 
 	if (r < 0)
-		return pr_err_ret(nl_errno(r), "cannot list the addresses (%s)", nl_geterror(r));
-	r = rtnl_link_alloc_cache(sk, AF_UNSPEC, &links);
-	if (r < 0) {
-		nl_cache_free(cache);
-		return pr_err_ret(nl_errno(r), "cannot list the links (%s)", nl_geterror(r));
-	}
+		return pr_err_ret(net_nl_errno(r), "cannot list the addresses (%s)", nl_geterror(r));
 	r = img_create(d, IMG_NETADDR, 0, &w);
 	for (struct nl_object *o = nl_cache_get_first(cache); r >= 0 && o; o = nl_cache_get_next(o)) {
 		struct rtnl_addr *a = (struct rtnl_addr *)o;
@@ -353,7 +332,6 @@ static int dump_addrs(struct nl_sock *sk, struct img_dir *d, const struct ext_li
 			e.scope, e.flags);
 		r = img_write_msg(w, &e.base);
 	}
-	nl_cache_free(links);
 	nl_cache_free(cache);
 	return img_finish(w, r);
 }
@@ -425,7 +403,7 @@ static int dump_routes(struct nl_sock *sk, struct img_dir *d, const struct ext_l
 	int r = rtnl_route_alloc_cache(sk, AF_UNSPEC, 0, &cache);
 
 	if (r < 0)
-		return pr_err_ret(nl_errno(r), "cannot list the routes (%s)", nl_geterror(r));
+		return pr_err_ret(net_nl_errno(r), "cannot list the routes (%s)", nl_geterror(r));
 	r = img_create(d, IMG_NETROUTE, 0, &w);
 	for (struct nl_object *o = nl_cache_get_first(cache); r >= 0 && o; o = nl_cache_get_next(o)) {
 		struct rtnl_route *rt = (struct rtnl_route *)o;
@@ -473,7 +451,7 @@ static int check_neigh(struct nl_sock *sk)
 
 	r = rtnl_neigh_alloc_cache(sk, &cache);
 	if (r < 0)
-		return pr_err_ret(nl_errno(r), "cannot list the neighbours (%s)", nl_geterror(r));
+		return pr_err_ret(net_nl_errno(r), "cannot list the neighbours (%s)", nl_geterror(r));
 	for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
 		struct rtnl_neigh *ne = (struct rtnl_neigh *)o;
 		char dst[64] = "?";
@@ -498,23 +476,31 @@ static bool skip_ext_link(int ifindex, const void *arg)
 int net_rtnl_dump(struct img_dir *d)
 {
 	struct ext_links x = { 0 };
+	struct nl_cache *links = NULL; /* for the links and the addresses (their MACs) */
 	struct nl_sock *sk = NULL;
 	int r = rtnl_open(&sk);
 
 	if (r < 0)
 		return r;
 	r = check_neigh(sk);
+	if (r == 0) {
+		r = rtnl_link_alloc_cache(sk, AF_UNSPEC, &links);
+		if (r < 0)
+			r = pr_err_ret(net_nl_errno(r), "cannot list the links (%s)", nl_geterror(r));
+	}
 	if (r == 0)
-		r = dump_links(sk, d, &x);
+		r = dump_links(links, d, &x);
 	/* qdiscs, xfrm, nexthops: refused by name, never lost (net_refuse.c) */
 	if (r == 0)
 		r = net_refuse_unsupported(sk, skip_ext_link, &x);
 	if (r == 0)
-		r = dump_addrs(sk, d, &x);
+		r = dump_addrs(sk, links, d, &x);
 	if (r == 0)
 		r = dump_routes(sk, d, &x);
 	if (r == 0)
 		r = net_rule_dump(sk, d);
+	if (links)
+		nl_cache_free(links);
 	nl_socket_free(sk);
 	free(x.ifindex);
 	return r;
@@ -718,7 +704,7 @@ static int create_link(struct nl_sock *sk, const struct net_images *ni, const Ne
 	if (r == 0) {
 		r = rtnl_link_add(sk, l, NLM_F_CREATE | NLM_F_EXCL);
 		if (r < 0)
-			r = pr_err_ret(nl_errno(r), "link %s (ifindex %u, %s%s%s): cannot create it (%s)",
+			r = pr_err_ret(net_nl_errno(r), "link %s (ifindex %u, %s%s%s): cannot create it (%s)",
 				       e->name, e->ifindex, e->kind,
 				       pe    ? ", peer "
 				       : out ? ", outside peer "
@@ -750,7 +736,7 @@ static int link_set_flags(struct nl_sock *sk, const NetLinkEntry *e)
 	int r = rtnl_link_get_kernel(sk, (int)e->ifindex, NULL, &cur);
 
 	if (r < 0)
-		return pr_err_ret(nl_errno(r), "link %s (ifindex %u): not found after it was made (%s)",
+		return pr_err_ret(net_nl_errno(r), "link %s (ifindex %u): not found after it was made (%s)",
 				  e->name, e->ifindex, nl_geterror(r));
 	chg = rtnl_link_alloc();
 	if (!chg) {
@@ -763,7 +749,7 @@ static int link_set_flags(struct nl_sock *sk, const NetLinkEntry *e)
 		rtnl_link_set_mtu(chg, e->mtu);
 	r = rtnl_link_change(sk, cur, chg, 0);
 	if (r < 0)
-		r = pr_err_ret(nl_errno(r), "link %s (ifindex %u): cannot set flags %#x, mtu %u (%s)",
+		r = pr_err_ret(net_nl_errno(r), "link %s (ifindex %u): cannot set flags %#x, mtu %u (%s)",
 			       e->name, e->ifindex, e->flags, e->mtu, nl_geterror(r));
 	rtnl_link_put(chg);
 	rtnl_link_put(cur);
@@ -817,7 +803,7 @@ static int restore_addr(struct nl_sock *sk, const struct net_images *ni, const N
 	    addr_is_kernels((int)e->family, e->local.data, e->prefixlen, (int)e->ifindex, NULL))
 		r = 0; /* lo's own: it came back by itself */
 	if (r < 0)
-		r = pr_err_ret(nl_errno(r), "address %s/%u on %s: cannot add it (%s)", txt, e->prefixlen,
+		r = pr_err_ret(net_nl_errno(r), "address %s/%u on %s: cannot add it (%s)", txt, e->prefixlen,
 			       l->name, nl_geterror(r));
 	else
 		pr_info("address %s/%u on %s\n", txt, e->prefixlen, l->name);
@@ -946,7 +932,7 @@ static int restore_routes(struct nl_sock *sk, const struct net_images *ni)
 			route_text(rt, txt, sizeof(txt));
 			rtnl_route_put(rt);
 		}
-		return pr_err_ret(nl_errno(last), "route %s (netroutes.img entry %zu): cannot add it (%s)",
+		return pr_err_ret(net_nl_errno(last), "route %s (netroutes.img entry %zu): cannot add it (%s)",
 				  txt, i, nl_geterror(last));
 	}
 	pr_info("%zu route(s) restored\n", ni->n_routes);

@@ -137,7 +137,7 @@ int net_rule_dump(struct nl_sock *sk, struct img_dir *d)
 		r = nl_recvmsgs_default(sk);
 	nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_DEFAULT, NULL, NULL);
 	if (r < 0 && rd.err == 0)
-		rd.err = pr_err_ret(-EIO, "cannot list the policy routing rules (%s)", nl_geterror(r));
+		rd.err = pr_err_ret(net_nl_errno(r), "cannot list the policy routing rules (%s)", nl_geterror(r));
 	if (rd.err == 0)
 		pr_info("%zu policy routing rule(s)\n", rd.n);
 	return img_finish(rd.w, rd.err);
@@ -187,7 +187,7 @@ int net_rule_restore(struct nl_sock *sk, const NetFibRuleEntry *e, size_t i)
 		r = nl_wait_for_ack(sk);
 	nlmsg_free(msg);
 	if (r < 0)
-		return pr_err_ret(-EIO, "policy routing rule %zu (family %u, table %u): cannot add it (%s)",
+		return pr_err_ret(net_nl_errno(r), "policy routing rule %zu (family %u, table %u): cannot add it (%s)",
 				  i, e->family, e->table, nl_geterror(r));
 	return 0;
 }
