@@ -242,7 +242,9 @@ static int check_inherit_fds(const struct cr_opts *o, const struct ns_restore *n
 		/* an --external tty[RDEV:DEV] at dump: the pty slaves marked so (engine/files/pty.c) */
 		if (!strncmp(key, "tty[", 4))
 			continue;
-		return pr_err_ret(-EOPNOTSUPP, "not supported yet: --inherit-fd fd[%d]:%s (only pipe:[INO] so far)",
+		return pr_err_ret(-EOPNOTSUPP,
+				  "not supported yet: --inherit-fd fd[%d]:%s (pipe:[INO], tty[RDEV:DEV] and the keys of "
+				  "external namespaces are)",
 				  o->inherit_fds[i].fd, key);
 	}
 	return 0;

@@ -424,6 +424,7 @@ static int enter_kind(struct ns_restore *nr, enum ns_kind k)
 		return 0;
 	if (k != NS_NET && k != NS_UTS && k != NS_IPC && k != NS_PID)
 		return 0;
+	/* criu's own, to come back; pid's too: /proc may be the tree's by the time of the fork */
 	r = save_own(nr, k);
 	if (r < 0)
 		return r;
@@ -434,7 +435,7 @@ static int enter_kind(struct ns_restore *nr, enum ns_kind k)
 		else
 			r = net_ns_restore_empty();
 	} else if (k == NS_PID) {
-		return 0; /* ns_restore_pid(), right before the fork */
+		return 0; /* made by ns_restore_pid(), right before the fork */
 	} else {
 		if (unshare(ns_kinds[k].flag) < 0)
 			return pr_perror_ret("cannot create a %s namespace", ns_kinds[k].name);

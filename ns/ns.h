@@ -42,12 +42,13 @@ bool ns_restore_other_pidns(const struct ns_restore *nr);
 int ns_restore_after_fork(struct ns_restore *nr);
 /* Back into criu's own namespaces (the forked tree keeps the new ones). Idempotent. */
 int ns_restore_leave(struct ns_restore *nr);
-/* CLONE_NEW* of the namespaces the tree got that are not criu's: hooks fire only if non-zero. */
 /*
- * In the root task, once it is in its cgroups: a new cgroup namespace rooted
- * there, if the tree had one (its root task sat at the namespace's root).
+ * In the root task, once it is in its cgroups and before it forks: a new
+ * cgroup namespace rooted there, if the tree had one (its root task sat at
+ * the namespace's root), which every task inherits.
  */
 int ns_restore_root_task(const struct ns_restore *nr);
+/* CLONE_NEW* of the namespaces the tree got that are not criu's: hooks fire only if non-zero. */
 uint32_t ns_restore_mask(const struct ns_restore *nr);
 void ns_restore_free(struct ns_restore *nr);
 

@@ -930,12 +930,11 @@ int opts_load(struct cr_opts *o, int argc, char **argv)
 }
 
 /* tty[RDEV:DEV], both hex: what engine/files/files.c takes */
-static bool external_tty_form(const char *e)
+bool cr_external_tty(const char *e, unsigned long long *rdev, unsigned long long *dev)
 {
-	unsigned long long rdev, dev;
 	int end = 0;
 
-	return sscanf(e, "tty[%llx:%llx]%n", &rdev, &dev, &end) == 2 && end && !e[end];
+	return sscanf(e, "tty[%llx:%llx]%n", rdev, dev, &end) == 2 && end && !e[end];
 }
 
 int opts_check_supported(const struct cr_opts *o)
@@ -947,16 +946,19 @@ int opts_check_supported(const struct cr_opts *o)
 			pr_err("not supported yet: --%s\n", table[i].name);
 			err = -EOPNOTSUPP;
 		}
-	for (size_t i = 0; i < o->external.n; i++)
+	for (size_t i = 0; i < o->external.n; i++) {
+		unsigned long long rdev, dev;
+
 		/* KIND[INO]:KEY namespaces are ns/'s (ns_dump); veth[IN]:OUT is ns/net_rtnl.c's (restore) */
 		if (strncmp(o->external.v[i], "unix[", 5) && strncmp(o->external.v[i], "net[", 4) &&
 		    strncmp(o->external.v[i], "pid[", 4) && strncmp(o->external.v[i], "ipc[", 4) &&
 		    strncmp(o->external.v[i], "uts[", 4) && strncmp(o->external.v[i], "time[", 5) &&
 		    strncmp(o->external.v[i], "user[", 5) && strncmp(o->external.v[i], "mnt[", 4) &&
-		    strncmp(o->external.v[i], "veth[", 5) && !external_tty_form(o->external.v[i])) {
+		    strncmp(o->external.v[i], "veth[", 5) && !cr_external_tty(o->external.v[i], &rdev, &dev)) {
 			pr_err("not supported yet: --external %s\n", o->external.v[i]);
 			err = -EOPNOTSUPP;
 		}
+	}
 	return err;
 }
 

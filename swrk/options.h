@@ -21,6 +21,8 @@ struct cr_inherit_fd {
 	char *key; /* "pipe:[123]", "extRootNetNS", ... */
 };
 
+/* Whether e is an --external tty[RDEV:DEV] (both hex), and its numbers. */
+bool cr_external_tty(const char *e, unsigned long long *rdev, unsigned long long *dev);
 /* The fd given with --inherit-fd for key among v[0..n), or -ENOENT. */
 int cr_inherit_fd_find(const struct cr_inherit_fd *v, size_t n, const char *key);
 

@@ -103,10 +103,8 @@ const char *files_external_tty(const struct files_dump *fd, const struct stat *s
 {
 	for (size_t i = 0; S_ISCHR(st->st_mode) && i < fd->nr_external; i++) {
 		unsigned long long rdev, dev;
-		int end = 0;
 
-		if (sscanf(fd->external[i], "tty[%llx:%llx]%n", &rdev, &dev, &end) == 2 && !fd->external[i][end] &&
-		    rdev == st->st_rdev && dev == st->st_dev)
+		if (cr_external_tty(fd->external[i], &rdev, &dev) && rdev == st->st_rdev && dev == st->st_dev)
 			return fd->external[i];
 	}
 	return NULL;
@@ -235,6 +233,7 @@ static int dump_one_fd(struct files_dump *fd, pid_t pid, int pidfd, int n, uint6
 	struct fd_dump_arg a = { .pid = pid, .fd = n, .link = link };
 	const struct fd_ops *ops = NULL;
 	struct dumped_file *shared;
+	const char *ext_tty;
 	ssize_t len;
 	int r;
 
@@ -255,11 +254,12 @@ static int dump_one_fd(struct files_dump *fd, pid_t pid, int pidfd, int n, uint6
 		goto err;
 	}
 	/* a pty slave (a container's console) is pty.c's; other terminals cannot be external yet */
-	if (files_external_tty(fd, &a.st) && !pty_slave_fd_ops.match(&a.st, link)) {
+	ext_tty = files_external_tty(fd, &a.st);
+	if (ext_tty && !pty_slave_fd_ops.match(&a.st, link)) {
 		r = pr_err_ret(-EOPNOTSUPP,
 			       "pid %d fd %d: %s is the external terminal --external %s: not supported yet (only "
 			       "a pty slave can be external)",
-			       pid, n, link, files_external_tty(fd, &a.st));
+			       pid, n, link, ext_tty);
 		goto err;
 	}
 	shared = find_shared(fd, a.local, &a.st);

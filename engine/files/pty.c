@@ -161,11 +161,12 @@ static int pty_master_dump(struct files_dump *fd, const struct fd_dump_arg *a, F
 static int pty_slave_dump(struct files_dump *fd, const struct fd_dump_arg *a, FileEntry *fe)
 {
 	uint32_t index = (major(a->st.st_rdev) - PTY_SLAVE_MAJOR) * 256 + minor(a->st.st_rdev);
+	const char *ext = files_external_tty(fd, &a->st);
 	PtyEntry *p;
 	int v;
 
 	/* a shell job's terminal: its master is outside, criu's terminal replaces it (tty.c) */
-	if (!files_external_tty(fd, &a->st) && tty_is_shell_job_terminal(fd, a)) {
+	if (!ext && tty_is_shell_job_terminal(fd, a)) {
 		fe->kind = FILE_KIND__FILE_TTY;
 		return tty_fd_ops.dump(fd, a, fe);
 	}
@@ -185,9 +186,9 @@ static int pty_slave_dump(struct files_dump *fd, const struct fd_dump_arg *a, Fi
 	}
 	fe->has_rdev = true;
 	fe->rdev = a->st.st_rdev;
-	if (files_external_tty(fd, &a->st)) {
+	if (ext) {
 		/* its master must be outside the tree: pty_slave_dump_finish checks */
-		p->external = strdup(files_external_tty(fd, &a->st));
+		p->external = strdup(ext);
 		if (!p->external)
 			return -ENOMEM;
 	}

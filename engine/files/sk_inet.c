@@ -87,7 +87,7 @@ int sk_diag_query(int sk, const void *req, size_t len, int (*cb)(const struct nl
 	int found = 0;
 
 	if (nl < 0 || !buf)
-		return nl < 0 ? -errno : -ENOMEM;
+		return nl < 0 ? nl : -ENOMEM;
 	if (sendto(nl, req, len, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		return -errno;
 	for (;;) {
