@@ -891,7 +891,7 @@ static int mount_one(const struct mnt_restore *m, const struct cr_opts *o, struc
 		if (ro_later && e->sb_ro && mount(NULL, target, NULL, MS_REMOUNT | MS_RDONLY, data) < 0)
 			return pr_perror_ret("mount %u at %s: cannot make it read-only", e->id, e->mountpoint);
 		if (ro_later)
-			return remount_flags(target, e->flags | (e->flags & MS_RDONLY), e);
+			return remount_flags(target, e->flags, e);
 	}
 	return 0;
 }

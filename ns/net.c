@@ -43,7 +43,7 @@ const char *const net_conf_keys[] = {
 	"ipv4/route_localnet", "ipv4/arp_ignore", "ipv6/disable_ipv6", "ipv6/forwarding",
 	"ipv6/accept_ra",      "ipv6/accept_dad", "ipv6/autoconf",
 };
-const size_t net_nr_conf_keys = sizeof(net_conf_keys) / sizeof(net_conf_keys[0]);
+const size_t net_nr_conf_keys = ARRAY_SIZE(net_conf_keys);
 
 /* The namespace's own; then conf/all and conf/default (set before links are made: they inherit default). */
 static const char *const net_sysctls[] = {
@@ -52,7 +52,7 @@ static const char *const net_sysctls[] = {
 	"net/ipv4/ping_group_range",
 	"net/core/somaxconn",
 };
-#define NR_NET_SYSCTLS (sizeof(net_sysctls) / sizeof(net_sysctls[0]))
+#define NR_NET_SYSCTLS ARRAY_SIZE(net_sysctls)
 #define SYSCTL_MAX     256
 
 /* ---- sysctls ---- */
@@ -311,7 +311,7 @@ static int run_tool(char *const argv[], const char *input, char **ret_out, char 
 		lseek(in, 0, SEEK_SET);
 		if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
 			_exit(126);
-		for (size_t i = 0; i < sizeof(tool_dirs) / sizeof(tool_dirs[0]); i++) {
+		for (size_t i = 0; i < ARRAY_SIZE(tool_dirs); i++) {
 			snprintf(path, sizeof(path), "%s%s", tool_dirs[i], argv[0]);
 			execv(path, argv);
 		}
