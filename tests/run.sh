@@ -76,6 +76,11 @@ done
 # that session as 0 there
 run_one cli_shell_job_in_pidns unshare --pid --fork --mount-proc "$BUILD/tests/subreaper" \
 	bash tests/cli/cli_shell_job.sh
+# the trust suites (make reliability): service privileges, planted symlinks,
+# hostile images, criu killed at random instants
+for t in tests/reliability/rel_*.sh; do
+	[ -f "$t" ] && run_one "$(basename "$t" .sh)" bash "$t"
+done
 # feature programs: each one dumped and restored by the real binary
 run_one features bash tests/features/run.sh
 for t in "$BUILD"/tests/client/*; do

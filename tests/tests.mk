@@ -63,12 +63,18 @@ demo:
 	@$(MAKE) --no-print-directory $(BUILD)/tests/subreaper
 	@BUILD=$(BUILD) $(BUILD)/tests/subreaper ./scripts/demo.sh
 
+# the trust suites alone (tests/reliability/), with their figures; make check runs them too
+reliability:
+	@./scripts/install-deps.sh
+	@$(MAKE) --no-print-directory all tests
+	@BUILD=$(BUILD) $(BUILD)/tests/subreaper tests/reliability/run.sh
+
 bench:
 	@./scripts/install-deps.sh
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory $(BUILD)/tests/subreaper
 	@BUILD=$(BUILD) $(BUILD)/tests/subreaper ./scripts/bench.sh
-.PHONY: check demo bench
+.PHONY: check demo bench reliability
 
 $(BUILD)/tests/bench_image: tests/bench/bench_image.c $(CORE_OBJS)
 	@mkdir -p $(dir $@)
