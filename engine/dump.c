@@ -37,6 +37,7 @@
 #include "cleanup.h"
 #include "engine.h"
 #include "fault.h"
+#include "guard.h"
 #include "hooks.h"
 #include "files.h"
 #include "locks.h"
@@ -98,6 +99,9 @@ static int freeze_cb(pid_t pid, void *arg, pid_t **ret_tids, size_t *ret_n)
 	p = &ctx->procs[ctx->nprocs];
 	memset(p, 0, sizeof(*p));
 	p->pid = pid;
+	r = guard_check("freezing a task");
+	if (r < 0)
+		return r;
 	r = infect_freeze_process(pid, &p->th, &p->nth);
 	if (r < 0)
 		return r; /* -ESRCH: it exited; the tree walk decides */
@@ -538,13 +542,17 @@ static int dump_one_proc(struct dump_ctx *ctx, struct pstree_item *it)
 	if (r < 0)
 		goto out;
 
-	r = write_mm(ctx, it, &c, &vl);
+	r = guard_check("dumping memory");
+	if (r == 0)
+		r = write_mm(ctx, it, &c, &vl);
 	if (r < 0)
 		goto out;
 	r = pages_dump_private(it->pid, &vl, ctx->dir, it->id, &ctx->pst);
 	if (r < 0)
 		goto out;
-	r = files_dump_task(ctx->files, it->pid, ctx->dir, it->id);
+	r = guard_check("dumping files");
+	if (r == 0)
+		r = files_dump_task(ctx->files, it->pid, ctx->dir, it->id);
 	if (r < 0)
 		goto out;
 
@@ -679,8 +687,9 @@ static int check_caller_owns_tree(const struct cr_request *req, const struct pst
 	return 0;
 }
 
-int cr_dump(struct cr_request *req)
+static int dump_job(void *arg)
 {
+	struct cr_request *req = arg;
 	const struct cr_opts *o = &req->opts;
 	const char *dir = o->images_dir ? o->images_dir : ".";
 	struct dump_ctx ctx = { .req = req, .next_id = 1 };
@@ -692,7 +701,7 @@ int cr_dump(struct cr_request *req)
 
 	if (o->pid <= 0)
 		return pr_err_ret(-EINVAL, "a tree to dump is needed: -t PID");
-	if (o->pid == getpid())
+	if (guard_is_self(o->pid))
 		return pr_err_ret(-EINVAL, "pid %d is criu itself", o->pid);
 	if (kill(o->pid, 0) < 0 && errno == ESRCH)
 		return pr_err_ret(-ESRCH, "pid %d does not exist", o->pid);
@@ -751,6 +760,9 @@ int cr_dump(struct cr_request *req)
 	}
 	pr_info("tree of pid %d frozen: %zu process(es) in %" PRIu64 " us\n", o->pid, tree.n, t_frozen - t0);
 	/* the pids the images hold are the tree's own (its pid namespace's) */
+	r = guard_check("reading the tree");
+	if (r < 0)
+		goto fail;
 	r = pstree_read_vpids(&tree);
 	if (r < 0)
 		goto fail;
@@ -790,6 +802,8 @@ int cr_dump(struct cr_request *req)
 			goto fail;
 	}
 	r = fault_inject("dump-frozen");
+	if (r == 0)
+		r = guard_check("dumping the tasks");
 	if (r < 0)
 		goto fail;
 	/* RPC clients may name external files here (PROTOCOL.md §2) */
@@ -804,6 +818,9 @@ int cr_dump(struct cr_request *req)
 	for (size_t i = 0; i < tree.n; i++) {
 		struct pstree_item *it = tree.items[i];
 
+		r = guard_check("dumping a task");
+		if (r < 0)
+			goto fail;
 		if (it->state == PST_ZOMBIE) {
 			TaskCore core = TASK_CORE__INIT;
 			CredsEntry creds = CREDS_ENTRY__INIT;
@@ -839,6 +856,8 @@ int cr_dump(struct cr_request *req)
 	if (r < 0)
 		goto fail;
 	r = fault_inject("dump-before-inventory");
+	if (r == 0)
+		r = guard_check("writing the inventory");
 	if (r < 0)
 		goto fail;
 	t_end = stats_now_us();
@@ -855,7 +874,15 @@ int cr_dump(struct cr_request *req)
 		goto fail;
 	}
 
-	/* The checkpoint is complete: now the tree may go. */
+	/*
+	 * The checkpoint is complete: now the tree may go. A criu that died
+	 * before this point wanted no checkpoint, and its tree goes on.
+	 */
+	r = guard_check("releasing the tree");
+	if (r < 0) {
+		unlinkat(img_dir_fd(ctx.dir), IMG_INVENTORY_NAME, 0);
+		goto fail;
+	}
 	if (o->leave_running || o->leave_stopped) {
 		files_dump_net_resume(ctx.files); /* the connections go on here: unlocked */
 		release_all(&ctx, o->leave_stopped, false);
@@ -884,4 +911,10 @@ fail:
 	plugins_fini(r);
 	img_dir_close(ctx.dir);
 	return r;
+}
+
+/* The dump runs in a tracer child that outlives criu (guard.c). */
+int cr_dump(struct cr_request *req)
+{
+	return guard_run(dump_job, req, "dump");
 }

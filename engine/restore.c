@@ -453,12 +453,6 @@ static int rst_process_state(struct infect_ctl *c, const TaskCore *core)
 		if (r < 0)
 			return pr_err_ret(r, "pid %d: signal %u handler", c->tid, sig);
 	}
-	if (core->has_pdeath_signal && core->pdeath_signal) {
-		r = rsys(c, &ret, "prctl(PR_SET_PDEATHSIG)", SYS_prctl, PR_SET_PDEATHSIG,
-			 (unsigned long)core->pdeath_signal, 0, 0, 0);
-		if (r < 0)
-			return r;
-	}
 	if (core->has_child_subreaper && core->child_subreaper) {
 		r = rsys(c, &ret, "prctl(PR_SET_CHILD_SUBREAPER)", SYS_prctl, PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 		if (r < 0)
@@ -851,6 +845,17 @@ static int rst_one_task(struct rst_ctx *ctx, struct rst_task *t)
 	r = rst_itimers(c, core);
 	if (r < 0)
 		return r;
+	/*
+	 * Until now the task died with its parent, and so with criu
+	 * (engine/tree/fork.c); from here on it has its own setting. Should
+	 * criu die before the resume, the task goes on at our gadget once
+	 * the control region is gone: it faults, with every signal blocked,
+	 * and dies.
+	 */
+	r = rsys(c, &ret, "prctl(PR_SET_PDEATHSIG)", SYS_prctl, PR_SET_PDEATHSIG,
+		 core->has_pdeath_signal ? (unsigned long)core->pdeath_signal : 0, 0, 0, 0);
+	if (r < 0)
+		return r;
 	/* the last remote call of this task */
 	return mm_restore_finish(c, &t->reg);
 }
@@ -878,6 +883,16 @@ static int rst_resume_task(struct rst_task *t, bool leave_stopped)
 		const ThreadCore *th = t->th[i];
 		struct user_regs_struct regs = regs_from(th->regs);
 		pid_t tid = t->ith[i].tid;
+
+		/*
+		 * A syscall interrupted with -ERESTART_RESTARTBLOCK (nanosleep,
+		 * clock_nanosleep, poll, futex with a timeout) would resume
+		 * through restart_syscall(), whose state stayed in the dumped
+		 * kernel: here it returns -EINTR. Run the call again with its
+		 * own arguments instead; its timeout starts anew.
+		 */
+		if ((long)regs.orig_rax >= 0 && (long)regs.rax == -516 /* ERESTART_RESTARTBLOCK */)
+			regs.rax = (unsigned long)-513 /* ERESTARTNOINTR */;
 
 		/*
 		 * From the signal path, not a syscall stop: an interrupted syscall
@@ -945,6 +960,27 @@ static int write_pidfile(struct cr_request *req, pid_t pid)
 	return 0;
 }
 
+/*
+ * While it restores, criu is a child subreaper: the orphans of a tree it
+ * kills after a failure come to it and are reaped, so that no zombie keeps
+ * a pid of the checkpoint taken. was: whether it was one before.
+ */
+static int restore_reaper_on(int *was)
+{
+	*was = 0;
+	if (prctl(PR_GET_CHILD_SUBREAPER, was) < 0)
+		return pr_perror_ret("prctl(PR_GET_CHILD_SUBREAPER)");
+	if (!*was && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+		return pr_perror_ret("cannot become a child subreaper");
+	return 0;
+}
+
+static void restore_reaper_off(int was)
+{
+	if (!was)
+		prctl(PR_SET_CHILD_SUBREAPER, 0);
+}
+
 int cr_restore(struct cr_request *req)
 {
 	const struct cr_opts *o = &req->opts;
@@ -959,11 +995,14 @@ int cr_restore(struct cr_request *req)
 	bool forked = false;
 	uint64_t t0 = stats_now_us(), t_fork = 0;
 	const char *phase;
+	int was_reaper = 1;
 	pid_t root;
 	int r;
 
 	phase = "1 (read images)";
-	r = read_images(&ctx, dir);
+	r = restore_reaper_on(&was_reaper);
+	if (r == 0)
+		r = read_images(&ctx, dir);
 	if (r < 0)
 		goto fail;
 
@@ -1084,6 +1123,7 @@ int cr_restore(struct cr_request *req)
 		ctx.pages, stats_now_us() - t0);
 	plugins_fini(0);
 	free_ctx(&ctx);
+	restore_reaper_off(was_reaper);
 	r = write_pidfile(req, root);
 	if (r < 0)
 		return r;
@@ -1120,5 +1160,6 @@ fail:
 	cgroup_restore_free(ctx.cg, true); /* the cgroups it created go */
 	ctx.cg = NULL;
 	free_ctx(&ctx);
+	restore_reaper_off(was_reaper);
 	return r;
 }

@@ -23,6 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "guard.h"
 #include "images/ns.pb-c.h"
 #include "ipc_objs.h"
 #include "log.h"
@@ -228,11 +229,12 @@ static int restore_sysctls(struct img_dir *d, bool with_next_ids)
 static int restore_objects(struct img_dir *d)
 {
 	int st, r;
-	pid_t child = fork();
+	pid_t parent = getpid(), child = fork();
 
 	if (child < 0)
 		return pr_perror_ret("cannot fork to restore the ipc objects");
 	if (child == 0) {
+		guard_die_with(parent);
 		struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
 
 		if (prctl(PR_SET_SECUREBITS, SECBIT_NO_SETUID_FIXUP) < 0)

@@ -38,6 +38,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "guard.h"
 #include "cleanup.h"
 #include "images/mnt.pb-c.h"
 #include "log.h"
@@ -518,10 +519,11 @@ static int check_propagation(pid_t pid, const struct cr_opts *o, MntEntry **v, s
 /* Runs argv with stdout (out_fd >= 0) or stdin (in_fd >= 0) on a pipe end; returns its pid. */
 static pid_t spawn(char *const argv[], int in_fd, int out_fd)
 {
-	pid_t pid = fork();
+	pid_t parent = getpid(), pid = fork();
 
 	if (pid != 0)
 		return pid < 0 ? -errno : pid;
+	guard_die_with(parent);
 	if (in_fd >= 0 && dup2(in_fd, STDIN_FILENO) < 0)
 		_exit(127);
 	if (out_fd >= 0 && dup2(out_fd, STDOUT_FILENO) < 0)
@@ -1113,11 +1115,12 @@ int mnt_restore_finish(struct mnt_restore *m, const struct cr_opts *o, struct im
 		nr_deferred += m->deferred[i];
 	if (nr_deferred) {
 		/* born in the tree's pid namespace (criu's children are): proc shows the tree's pids */
-		pid_t pid = fork();
+		pid_t parent = getpid(), pid = fork();
 
 		if (pid < 0)
 			return pr_perror_ret("cannot fork the mount helper");
 		if (pid == 0) {
+			guard_die_with(parent);
 			r = back_to_host_root(m);
 			for (size_t i = 1; r == 0 && i < m->n; i++)
 				if (m->deferred[i])

@@ -33,6 +33,7 @@
 #include <netlink/msg.h>
 #include <netlink/netlink.h>
 
+#include "guard.h"
 #include "cleanup.h"
 #include "log.h"
 #include "net_priv.h"
@@ -294,7 +295,7 @@ static int run_tool(char *const argv[], const char *input, char **ret_out, char 
 	_cleanup_close_ int in = memfd_create("net-in", MFD_CLOEXEC);
 	_cleanup_close_ int out = memfd_create("net-out", MFD_CLOEXEC);
 	_cleanup_close_ int err = memfd_create("net-err", MFD_CLOEXEC);
-	pid_t pid;
+	pid_t parent = getpid(), pid;
 	int st;
 
 	if (in < 0 || out < 0 || err < 0)
@@ -307,6 +308,7 @@ static int run_tool(char *const argv[], const char *input, char **ret_out, char 
 	if (pid == 0) {
 		char path[128];
 
+		guard_die_with(parent);
 		signal(SIGPIPE, SIG_DFL);
 		lseek(in, 0, SEEK_SET);
 		if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "guard.h"
 #include "images/ns.pb-c.h"
 #include "log.h"
 #include "ns.h"
@@ -72,7 +73,7 @@ int ns_call_in(pid_t pid, enum ns_kind k, int (*fn)(void *arg), void *arg)
 {
 	char path[64];
 	int fd, st;
-	pid_t child;
+	pid_t parent = getpid(), child;
 
 	snprintf(path, sizeof(path), "/proc/%d/ns/%s", pid, ns_kinds[k].name);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -84,6 +85,7 @@ int ns_call_in(pid_t pid, enum ns_kind k, int (*fn)(void *arg), void *arg)
 		return -errno;
 	}
 	if (child == 0) {
+		guard_die_with(parent);
 		int r = setns(fd, ns_kinds[k].flag) < 0 ? -errno : fn(arg);
 
 		_exit(r < 0 ? (-r & 0xff) : 0);

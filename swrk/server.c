@@ -47,6 +47,8 @@ struct conn {
 	bool dry;  /* server_serve_dry(): options only, no engine, no files */
 	bool fs_as_peer; /* the job's file system ids are the peer's (restrict_fs_ids) */
 	struct peer peer;
+	/* images_dir_fd as action scripts see it: criu's /proc/PID/fd/N (the engine uses /proc/self) */
+	char images_dir_proc[64];
 	int log_level; /* of the process, between requests */
 	int log_fd;    /* the service's own log (-o), or -1 for stderr */
 };
@@ -354,7 +356,9 @@ static int setup_job(struct conn *c, const CriuReq *req, struct cr_request *job,
 		if (fd < 0)
 			return fd;
 		*images_fd = fd;
-		snprintf(path, sizeof(path), "/proc/%d/fd/%d", getpid(), fd);
+		/* /proc/self: a dump runs in a tracer child (engine/guard.c), which has the fd too */
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		snprintf(c->images_dir_proc, sizeof(c->images_dir_proc), "/proc/%d/fd/%d", getpid(), fd);
 		free(o->images_dir);
 		o->images_dir = strdup(path);
 		if (!o->images_dir)
@@ -396,7 +400,8 @@ static int setup_job(struct conn *c, const CriuReq *req, struct cr_request *job,
 	r = opts_check_supported(o);
 	if (r < 0)
 		return r;
-	return hooks_setup(o, o->images_dir, o->rpc_notify_scripts ? rpc_notify : NULL, c);
+	return hooks_setup(o, o->rpc_images_dir_fd >= 0 ? c->images_dir_proc : o->images_dir,
+			   o->rpc_notify_scripts ? rpc_notify : NULL, c);
 }
 
 /* Puts the log back where the process had it between requests. */

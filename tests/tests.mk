@@ -104,3 +104,10 @@ $(BUILD)/tests/plugins/perf_task: tests/plugins/perf_task.c tests/features/featu
 PLUGIN_TEST_BINS := $(BUILD)/tests/plugins/desc/example.so $(BUILD)/tests/plugins/legacy/example.so \
 		    $(BUILD)/tests/plugins/failinit/failing.so $(BUILD)/tests/plugins/perf_task
 tests: $(PLUGIN_TEST_BINS)
+
+# ---- the trust suites (tests/reliability, make reliability) ----
+$(BUILD)/tests/reliability/%: tests/reliability/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS) -lpthread
+RELIABILITY_BINS := $(patsubst tests/reliability/%.c,$(BUILD)/tests/reliability/%,$(wildcard tests/reliability/*.c))
+tests: $(RELIABILITY_BINS)

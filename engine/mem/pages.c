@@ -13,6 +13,7 @@
 #include "compat.h"
 #include "images/pagemap.pb-c.h"
 #include "log.h"
+#include "guard.h"
 #include "pages.h"
 
 #define PAGE_SZ	   4096u
@@ -130,7 +131,10 @@ static int sink_store(struct page_sink *s, uint64_t vaddr, uint64_t len, bool sk
 {
 	for (uint64_t off = 0; off < len; off += CHUNK) {
 		size_t n = len - off < CHUNK ? (size_t)(len - off) : CHUNK, run = 0;
-		int r = fill(s, vaddr + off, n, arg);
+		int r = guard_check("copying pages");
+
+		if (r == 0)
+			r = fill(s, vaddr + off, n, arg);
 
 		if (r < 0)
 			return r;

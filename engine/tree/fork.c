@@ -3,8 +3,10 @@
 #define LOG_PREFIX "fork: "
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <linux/futex.h>
 #include <linux/sched.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -12,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -34,6 +37,14 @@ struct fork_shared {
 	_Atomic uint32_t nr_ready;
 	_Atomic int32_t error_pid; /* the first task that failed */
 	_Atomic int32_t error;
+	/*
+	 * Held by criu for as long as the tasks run its code: a robust mutex,
+	 * so that the kernel marks it when criu dies (even by SIGKILL) and a
+	 * task that waits sees that at once, wherever its parent is (a
+	 * sibling root's parent is criu's caller, not criu).
+	 */
+	pthread_mutex_t criu_alive;
+	pid_t criu_pid;
 	/* by item index: the task's pid as criu sees it, 0 until it exists */
 	_Atomic int32_t host[];
 };
@@ -57,6 +68,19 @@ static void bump(struct fork_shared *sh, _Atomic uint32_t *counter)
 	futex_wake_all(counter);
 }
 
+/* In a task: whether criu is gone (then the task must go too). */
+static bool criu_gone(struct fork_shared *sh)
+{
+	int r = pthread_mutex_trylock(&sh->criu_alive);
+
+	if (r == EBUSY)
+		return false;
+	/* not made consistent again: every other task sees it as well */
+	if (r == 0 || r == EOWNERDEAD)
+		pthread_mutex_unlock(&sh->criu_alive);
+	return true;
+}
+
 static void task_fail(struct fork_shared *sh, pid_t pid, int err)
 {
 	int32_t none = 0;
@@ -74,8 +98,11 @@ static void wait_stage(struct fork_shared *sh, uint32_t want)
 {
 	uint32_t s;
 
-	while ((s = atomic_load(&sh->stage)) < want)
-		futex_wait_ms(&sh->stage, s, 1000);
+	while ((s = atomic_load(&sh->stage)) < want) {
+		futex_wait_ms(&sh->stage, s, 200);
+		if (criu_gone(sh))
+			_exit(1);
+	}
 	if (s == STAGE_ABORT)
 		_exit(1); /* criu gave up: it kills us anyway */
 }
@@ -113,6 +140,7 @@ struct fork_job {
 	const struct fork_ops *ops;
 	int proc_fd; /* criu's /proc: "self" there is a task's pid as criu sees it */
 	bool nested; /* the tree is born in another pid namespace than criu's */
+	bool sibling; /* the root is the child of criu's parent */
 };
 
 static size_t item_index(const struct pstree *t, const struct pstree_item *it)
@@ -172,8 +200,21 @@ static pid_t own_host_pid(int proc_fd)
 static _Noreturn void task_main(struct fork_job *job, struct pstree_item *it)
 {
 	struct fork_shared *sh = job->sh;
-	pid_t host = own_host_pid(job->proc_fd);
+	pid_t host, want_ppid = 0;
 	int r;
+
+	/*
+	 * Until criu has made it into the dumped task, it dies with its
+	 * parent: criu for the root, else a task of the tree (which dies with
+	 * criu). A parent that died before the prctl is noticed here.
+	 */
+	if (it->parent)
+		want_ppid = it->parent->vpid;
+	else if (!job->sibling && !job->nested)
+		want_ppid = sh->criu_pid;
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || (want_ppid && getppid() != want_ppid) || criu_gone(sh))
+		_exit(1);
+	host = own_host_pid(job->proc_fd);
 
 	if (host <= 0)
 		task_fail(sh, it->vpid, pr_err_ret(host < 0 ? host : -EIO, "pid %d: cannot read /proc/self", it->vpid));
@@ -228,8 +269,11 @@ static _Noreturn void task_main(struct fork_job *job, struct pstree_item *it)
 	}
 	bump(sh, &sh->nr_ready);
 	/* criu takes it over from here (ptrace) and never lets this return */
-	for (;;)
-		pause();
+	for (;;) {
+		futex_wait_ms(&sh->stage, STAGE_SETUP, 200);
+		if (criu_gone(sh))
+			_exit(1);
+	}
 }
 
 /* Waits until *counter reaches want, a task fails, or the root dies. */
@@ -277,19 +321,39 @@ size_t fork_tree_live(const struct pstree *t)
 	return n;
 }
 
-/* Whether any task we created still exists (zombies included). */
-static bool any_created_left(const struct pstree *t, const struct fork_shared *sh)
+/* Whether pid still runs: not gone, not a zombie (a pidfd polls readable once it exits). */
+static bool task_running(pid_t pid)
+{
+	struct pollfd p = { .events = POLLIN };
+	bool running;
+
+	p.fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (p.fd < 0)
+		return false;
+	running = poll(&p, 1, 0) == 0;
+	close(p.fd);
+	return running;
+}
+
+static bool any_created_running(const struct pstree *t, const struct fork_shared *sh)
 {
 	for (size_t i = 0; i < t->n; i++)
-		if (atomic_load(&sh->host[i]) > 0 && kill(atomic_load(&sh->host[i]), 0) == 0)
+		if (atomic_load(&sh->host[i]) > 0 && task_running(atomic_load(&sh->host[i])))
 			return true;
 	return false;
+}
+
+static void reap_children(void)
+{
+	int status;
+
+	while (waitpid(-1, &status, WNOHANG | __WALL) > 0)
+		;
 }
 
 void fork_tree_kill(struct pstree *t, const struct fork_result *fr)
 {
 	struct fork_shared *sh = fr->shared;
-	int status;
 
 	if (!sh)
 		return;
@@ -298,20 +362,27 @@ void fork_tree_kill(struct pstree *t, const struct fork_result *fr)
 		if (atomic_load(&sh->host[i]) > 0)
 			kill(atomic_load(&sh->host[i]), SIGKILL);
 	/*
-	 * Reap them: the restore runs as a child subreaper, so orphans of the
-	 * killed tree come to us; left alone they would keep their pids taken.
+	 * Wait until each has exited, then reap what is ours: criu's children
+	 * and, as restore runs as a child subreaper, the orphans of the
+	 * killed tree. A sibling root and its descendants are criu's parent's
+	 * to reap: for them, a zombie is the end.
 	 */
-	for (int waited = 0; waited < 5000 && any_created_left(t, sh); waited += 10) {
-		while (waitpid(-1, &status, WNOHANG | __WALL) > 0)
-			;
-		usleep(10000);
+	for (int waited = 0; waited < 5000 && any_created_running(t, sh); waited += 2) {
+		reap_children();
+		usleep(2000);
 	}
+	reap_children();
 }
 
 void fork_tree_release(struct fork_result *fr)
 {
-	if (fr->shared)
+	if (fr->shared) {
+		struct fork_shared *sh = fr->shared;
+
+		/* off criu's robust list before the memory goes */
+		pthread_mutex_unlock(&sh->criu_alive);
 		munmap(fr->shared, fr->shared_size);
+	}
 	fr->shared = NULL;
 }
 
@@ -332,17 +403,30 @@ int fork_tree(struct pstree *t, bool sibling, const struct fork_ops *ops, struct
 {
 	size_t size = sizeof(struct fork_shared) + t->n * sizeof(int32_t);
 	struct fork_shared *sh = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	struct fork_job job = { t, sh, ops, -EBADF, children_nested() };
+	struct fork_job job = { t, sh, ops, -EBADF, children_nested(), sibling };
 	struct fork_result fr = { .sibling = sibling, .shared = sh, .shared_size = size };
+	pthread_mutexattr_t ma;
 	int r;
 
 	if (sh == MAP_FAILED)
 		return pr_perror_ret("cannot map the fork barrier");
+	pthread_mutexattr_init(&ma);
+	pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
+	pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST);
+	r = -pthread_mutex_init(&sh->criu_alive, &ma);
+	pthread_mutexattr_destroy(&ma);
+	if (r == 0)
+		r = -pthread_mutex_lock(&sh->criu_alive);
+	if (r < 0) {
+		munmap(sh, size);
+		return pr_err_ret(r, "cannot set up the fork barrier's lock");
+	}
+	sh->criu_pid = getpid();
 	job.proc_fd = ops && ops->proc_fd >= 0 ? fcntl(ops->proc_fd, F_DUPFD_CLOEXEC, 0)
 						: open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (job.proc_fd < 0) {
 		r = pr_perror_ret("cannot open /proc");
-		munmap(sh, size);
+		fork_tree_release(&fr);
 		return r;
 	}
 	if (job.nested)

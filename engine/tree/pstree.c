@@ -13,6 +13,7 @@
 #include "cleanup.h"
 #include "images/tree.pb-c.h"
 #include "log.h"
+#include "guard.h"
 #include "pstree.h"
 
 static int read_small_file(const char *path, char *buf, size_t size, size_t *ret_len)
@@ -317,7 +318,7 @@ int pstree_collect(pid_t root, pstree_freeze_fn freeze, void *arg, uint64_t *nex
 			continue;
 		r = read_children(it->pid, it->tids, it->nr_threads, &kids, &nk);
 		for (size_t k = 0; r >= 0 && k < nk; k++)
-			if (kids[k] == getpid()) /* we dump our caller (a self-dump): not us, nor ours */
+			if (guard_is_self(kids[k])) /* we dump our caller (a self-dump): not us, nor ours */
 				pr_info("pid %d: its child %d is criu itself, left out of the tree\n", it->pid, kids[k]);
 			else if (!tree_add(&t, kids[k], it, (*next_id)++))
 				r = pr_err_ret(-ENOMEM, "pid %d: cannot build the tree", kids[k]);

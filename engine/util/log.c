@@ -83,6 +83,12 @@ const char *log_first_error(void)
 	return log_state.have_first_error ? log_state.first_error : NULL;
 }
 
+void log_set_first_error(const char *msg)
+{
+	snprintf(log_state.first_error, sizeof(log_state.first_error), "%s", msg);
+	log_state.have_first_error = 1;
+}
+
 void log_reset_first_error(void)
 {
 	log_state.have_first_error = 0;

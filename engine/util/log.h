@@ -49,6 +49,8 @@ void log_set_level(int level);
 /* The first error message of the job (without decoration), or NULL. */
 const char *log_first_error(void);
 void log_reset_first_error(void);
+/* Takes the first error of a job that another process ran (engine/guard.c). */
+void log_set_first_error(const char *msg);
 /* Whether the log goes to a file rather than to stderr. */
 int log_is_file(void);
 
