@@ -53,6 +53,7 @@
 #include "plugins.h"
 #include "proc_task.h"
 #include "pstree.h"
+#include "sched_attr.h"
 #include "seccomp.h"
 #include "session.h"
 #include "stats.h"
@@ -502,6 +503,8 @@ static int dump_one_proc(struct dump_ctx *ctx, struct pstree_item *it)
 	core.has_files_id = true;
 	core.files_id = it->id;
 	r = proc_task_dump(it->pid, &core);
+	if (r == 0)
+		r = oom_dump(it->pid, &core);
 	if (r < 0)
 		goto out;
 	if (!core.comm && !(core.comm = strdup(it->comm))) {
@@ -531,6 +534,8 @@ static int dump_one_proc(struct dump_ctx *ctx, struct pstree_item *it)
 		}
 		thread_core__init(threads[i]);
 		r = dump_thread(&p->th[i], &c, it->pid, threads[i]);
+		if (r == 0)
+			r = sched_dump_thread(p->th[i].tid, threads[i]);
 		if (r < 0)
 			goto out;
 		/* the tree's own tid: the frozen threads are in the order of it->tids */

@@ -31,6 +31,7 @@
 
 #include "cleanup.h"
 #include "engine.h"
+#include "guard.h"
 #include "infect.h"
 #include "log.h"
 
@@ -218,8 +219,9 @@ static int exec_in_task(pid_t pid, struct exec_call *call, long *ret)
 	return r < 0 ? r : r2;
 }
 
-int cr_exec(struct cr_request *req)
+static int exec_job(void *arg)
 {
+	struct cr_request *req = arg;
 	const struct cr_opts *o = &req->opts;
 	struct exec_call call;
 	char path[32];
@@ -231,16 +233,25 @@ int cr_exec(struct cr_request *req)
 		return r;
 	if (o->pid <= 0)
 		return pr_err_ret(-EINVAL, "a task is needed: criu exec -t PID SYSCALL [ARGS...]");
-	if (o->pid == getpid())
+	if (guard_is_self(o->pid))
 		return pr_err_ret(-EINVAL, "pid %d is criu itself", o->pid);
 	snprintf(path, sizeof(path), "/proc/%d", o->pid);
 	if (access(path, F_OK) < 0 || kill(o->pid, 0) < 0)
 		return pr_err_ret(-ESRCH, "pid %d: no such process", o->pid);
 	pr_info("pid %d: running %s (nr %ld) with %zu argument(s)\n", o->pid, call.name ? call.name : "?",
 		call.nr, call.nargs);
+	r = guard_check("seizing the task");
+	if (r < 0)
+		return r;
 	r = exec_in_task(o->pid, &call, &ret);
 	if (r < 0)
 		return r; /* logged where it failed */
 	print_result(&call, ret);
 	return 0;
+}
+
+/* Like a dump, the task is driven from a tracer child that outlives criu (guard.c). */
+int cr_exec(struct cr_request *req)
+{
+	return guard_run(exec_job, req, "exec");
 }

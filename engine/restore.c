@@ -52,6 +52,7 @@
 #include "ns.h"
 #include "plugins.h"
 #include "pstree.h"
+#include "sched_attr.h"
 #include "seccomp.h"
 #include "session.h"
 #include "stats.h"
@@ -857,7 +858,18 @@ static int rst_one_task(struct rst_ctx *ctx, struct rst_task *t)
 	if (r < 0)
 		return r;
 	/* the last remote call of this task */
-	return mm_restore_finish(c, &t->reg);
+	r = mm_restore_finish(c, &t->reg);
+	if (r < 0)
+		return r;
+	/* from outside: criu may give back what an unprivileged task could not take itself */
+	{
+		bool privileged = !ctx->req->from_rpc || ctx->req->peer_uid == 0;
+
+		r = oom_restore(t->it->pid, core, privileged);
+		for (size_t i = 0; r == 0 && i < t->nth; i++)
+			r = sched_restore_thread(t->ith[i].tid, t->th[i], privileged);
+	}
+	return r;
 }
 
 static struct user_regs_struct regs_from(const X86Gpregs *g)

@@ -38,8 +38,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "guard.h"
 #include "cleanup.h"
+#include "guard.h"
 #include "images/mnt.pb-c.h"
 #include "log.h"
 #include "mnt.h"

@@ -33,8 +33,8 @@
 #include <netlink/msg.h>
 #include <netlink/netlink.h>
 
-#include "guard.h"
 #include "cleanup.h"
+#include "guard.h"
 #include "log.h"
 #include "net_priv.h"
 #include "ns_priv.h"

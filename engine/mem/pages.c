@@ -11,9 +11,9 @@
 
 #include "cleanup.h"
 #include "compat.h"
+#include "guard.h"
 #include "images/pagemap.pb-c.h"
 #include "log.h"
-#include "guard.h"
 #include "pages.h"
 
 #define PAGE_SZ	   4096u

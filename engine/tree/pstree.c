@@ -11,9 +11,9 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "guard.h"
 #include "images/tree.pb-c.h"
 #include "log.h"
-#include "guard.h"
 #include "pstree.h"
 
 static int read_small_file(const char *path, char *buf, size_t size, size_t *ret_len)

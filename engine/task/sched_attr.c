@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Scheduling attributes and the OOM score adjustment (see sched_attr.h). */
+#define LOG_PREFIX "sched: "
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <linux/sched/types.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "sched_attr.h"
+
+/* the flags a task can hold; the others are requests (keep params, util clamps) */
+#define SCHED_KEPT_FLAGS (SCHED_FLAG_RESET_ON_FORK | SCHED_FLAG_RECLAIM | SCHED_FLAG_DL_OVERRUN)
+
+int sched_dump_thread(pid_t tid, ThreadCore *tc)
+{
+	struct sched_attr a;
+	SchedEntry *se;
+
+	memset(&a, 0, sizeof(a));
+	if (syscall(SYS_sched_getattr, tid, &a, sizeof(a), 0) < 0)
+		return pr_perror_ret("tid %d: sched_getattr", tid);
+	se = malloc(sizeof(*se));
+	if (!se)
+		return -ENOMEM;
+	sched_entry__init(se);
+	se->policy = a.sched_policy;
+	se->flags = a.sched_flags & SCHED_KEPT_FLAGS;
+	se->nice = a.sched_nice;
+	se->prio = a.sched_priority;
+	if (a.sched_policy == SCHED_DEADLINE) {
+		se->has_runtime = se->has_deadline = se->has_period = true;
+		se->runtime = a.sched_runtime;
+		se->deadline = a.sched_deadline;
+		se->period = a.sched_period;
+	}
+	tc->sched = se;
+	return 0;
+}
+
+int sched_restore_thread(pid_t tid, const ThreadCore *th, bool privileged)
+{
+	const SchedEntry *se = th->sched;
+	struct sched_attr a;
+
+	if (!se)
+		return 0;
+	if (!privileged && (se->policy == SCHED_FIFO || se->policy == SCHED_RR || se->policy == SCHED_DEADLINE ||
+			    se->nice < 0))
+		return pr_err_ret(-EPERM, "tid %d: the image asks for policy %u, nice %d: not for an unprivileged caller",
+				  tid, se->policy, se->nice);
+	memset(&a, 0, sizeof(a));
+	a.size = SCHED_ATTR_SIZE_VER0;
+	a.sched_policy = se->policy;
+	a.sched_flags = se->flags & SCHED_KEPT_FLAGS;
+	a.sched_nice = se->nice;
+	a.sched_priority = se->prio;
+	a.sched_runtime = se->runtime;
+	a.sched_deadline = se->deadline;
+	a.sched_period = se->period;
+	if (syscall(SYS_sched_setattr, tid, &a, 0) < 0)
+		return pr_perror_ret("tid %d: sched_setattr (policy %u, nice %d, priority %u, flags %#x)", tid,
+				     se->policy, se->nice, se->prio, se->flags);
+	return 0;
+}
+
+int oom_dump(pid_t pid, TaskCore *core)
+{
+	char path[64], buf[32];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return pr_perror_ret("pid %d: cannot open %s", pid, path);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return n < 0 ? pr_perror_ret("pid %d: cannot read %s", pid, path)
+			     : pr_err_ret(-EIO, "pid %d: %s is empty", pid, path);
+	buf[n] = '\0';
+	core->has_oom_score_adj = true;
+	core->oom_score_adj = (int32_t)strtol(buf, NULL, 10);
+	return 0;
+}
+
+int oom_restore(pid_t pid, const TaskCore *core, bool privileged)
+{
+	char path[64], buf[32];
+	int fd, len;
+
+	if (!core->has_oom_score_adj)
+		return 0;
+	if (!privileged && core->oom_score_adj < 0)
+		return pr_err_ret(-EPERM, "pid %d: the image asks for oom_score_adj %d: not for an unprivileged caller",
+				  pid, core->oom_score_adj);
+	if (core->oom_score_adj < -1000 || core->oom_score_adj > 1000)
+		return pr_err_ret(-EINVAL, "pid %d: oom_score_adj %d in the image is out of range", pid,
+				  core->oom_score_adj);
+	snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", pid);
+	len = snprintf(buf, sizeof(buf), "%d", core->oom_score_adj);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return pr_perror_ret("pid %d: cannot open %s", pid, path);
+	if (write(fd, buf, (size_t)len) != len) {
+		int r = pr_perror_ret("pid %d: cannot write %d to %s", pid, core->oom_score_adj, path);
+
+		close(fd);
+		return r;
+	}
+	close(fd);
+	return 0;
+}
