@@ -178,15 +178,15 @@ verdict kill_restore_instants_interrupted [ "$interrupted" -gt 0 ]
 # leaves nothing behind: no zombie for its caller, no pid of the checkpoint
 # taken. Under --restore-sibling the root is the caller's own child, which
 # the caller reaps, but the failure is as quick.
-LEFT="$TOP/${BUILD:-build}/tests/reliability/leftovers"
+LEFT=("$TOP/${BUILD:-build}/tests/subreaper" --leftovers)
 for point in restore-mm restore-resume; do
-	out=$(CRIU_FAULT=$point "$LEFT" "$CRIU" restore -D "$IMG" -d -o restore-fail.log 2>/dev/null)
+	out=$(CRIU_FAULT=$point "${LEFT[@]}" "$CRIU" restore -D "$IMG" -d -o restore-fail.log 2>/dev/null)
 	set -- $out
 	echo "FIGURE kill_failed_restore_${point}: ${3:-?} ms, ${2:-?} left to the caller"
 	verdict "failed_restore_${point}_leaves_nothing" [ "${2:-x}" = 0 ]
 	verdict "failed_restore_${point}_returns_at_once" [ "${3:-99999}" -lt 2000 ]
 	free_pids "$PIDS" >/dev/null || echo "    pids still taken after the failed restore"
-	out=$(CRIU_FAULT=$point "$LEFT" "$CRIU" restore -D "$IMG" -d --restore-sibling -o restore-fail.log 2>/dev/null)
+	out=$(CRIU_FAULT=$point "${LEFT[@]}" "$CRIU" restore -D "$IMG" -d --restore-sibling -o restore-fail.log 2>/dev/null)
 	set -- $out
 	echo "FIGURE kill_failed_restore_sibling_${point}: ${3:-?} ms"
 	verdict "failed_restore_sibling_${point}_returns_at_once" [ "${3:-99999}" -lt 2000 ]
