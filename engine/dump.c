@@ -499,6 +499,10 @@ static int dump_one_proc(struct dump_ctx *ctx, struct pstree_item *it)
 	core.pgid = (uint32_t)it->pgid;
 	core.sid = (uint32_t)it->sid;
 	core.state = (TaskState)it->state;
+	if (it->state == PST_STOPPED && p->th[0].stop_sig) {
+		core.has_stop_signo = true;
+		core.stop_signo = p->th[0].stop_sig;
+	}
 	core.mm_id = it->id;
 	core.has_files_id = true;
 	core.files_id = it->id;

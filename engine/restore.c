@@ -17,6 +17,7 @@
  * phase failed and why, and leaves the images untouched.
  */
 #define LOG_PREFIX "restore: "
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -886,6 +887,44 @@ static struct user_regs_struct regs_from(const X86Gpregs *g)
 	return r;
 }
 
+/*
+ * Whether process group pgid (criu's view) is orphaned: no member has a
+ * parent in another group of the same session. The kernel discards
+ * SIGTSTP, SIGTTIN and SIGTTOU sent to such a group instead of stopping it.
+ */
+static bool pgrp_orphaned(pid_t pgid)
+{
+	_cleanup_closedir_ DIR *d = opendir("/proc");
+	struct dirent *de;
+
+	while (d && (de = readdir(d))) {
+		struct proc_stat me, parent;
+
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		if (proc_read_stat(atoi(de->d_name), &me) < 0 || me.pgid != pgid)
+			continue;
+		if (me.ppid > 0 && proc_read_stat(me.ppid, &parent) == 0 && parent.pgid != pgid && parent.sid == me.sid)
+			return false;
+	}
+	return true;
+}
+
+/* The signal that stops a task dumped as stopped: the one that stopped it, where the kernel lets it. */
+static int stop_signal(const struct rst_task *t)
+{
+	int sig = t->core->has_stop_signo ? t->core->stop_signo : SIGSTOP;
+
+	if (sig != SIGTSTP && sig != SIGTTIN && sig != SIGTTOU)
+		return SIGSTOP;
+	if (pgrp_orphaned(getpgid(t->it->pid))) {
+		pr_warn("pid %d: its process group is orphaned here: stopped by SIGSTOP, not by signal %d\n",
+			t->it->pid, sig);
+		return SIGSTOP;
+	}
+	return sig;
+}
+
 /* Phase 5 for one task: final registers, FPU state and mask; then it goes. */
 static int rst_resume_task(struct rst_task *t, bool leave_stopped)
 {
@@ -919,7 +958,7 @@ static int rst_resume_task(struct rst_task *t, bool leave_stopped)
 	if (r < 0)
 		return pr_err_ret(r, "pid %d: cannot set the final registers", t->it->pid);
 	if (leave_stopped || t->core->state == TASK_STATE__TASK_STOPPED)
-		kill(t->it->pid, SIGSTOP);
+		kill(t->it->pid, leave_stopped ? SIGSTOP : stop_signal(t));
 	for (size_t i = 0; i < t->nith; i++)
 		if (ptrace(PTRACE_DETACH, t->ith[i].tid, NULL, NULL) < 0)
 			r = pr_perror_ret("tid %d: PTRACE_DETACH", t->ith[i].tid);

@@ -189,6 +189,7 @@ static int wait_seize_stop(struct infect_thread *t)
 			int sig = WSTOPSIG(st);
 
 			t->was_stopped = sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+			t->stop_sig = t->was_stopped ? sig : 0;
 			return 0;
 		}
 		/*
@@ -328,8 +329,9 @@ int infect_release_thread(struct infect_thread *t, bool keep_stopped)
 	}
 	if (infect_restore_sigmask(t) < 0)
 		r = -EIO;
+	/* stays stopped after we leave, by the signal that stopped it */
 	if (keep_stopped || t->was_stopped)
-		syscall(SYS_tkill, t->tid, SIGSTOP); /* stays stopped after we leave */
+		syscall(SYS_tkill, t->tid, t->was_stopped ? t->stop_sig : SIGSTOP);
 	if (xptrace(PTRACE_DETACH, t->tid, 0, 0) && errno != ESRCH)
 		r = pr_perror_ret("tid %d: PTRACE_DETACH", t->tid);
 	t->tid = 0;

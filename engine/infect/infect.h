@@ -27,6 +27,7 @@
 struct infect_thread {
 	pid_t tid;
 	bool was_stopped; /* group-stopped when seized (state T) */
+	int stop_sig;	  /* the signal that stopped it (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU) */
 	struct user_regs_struct regs; /* as seized, syscall restart folded in */
 	uint64_t sigmask;	      /* as seized */
 	bool state_saved;
