@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The parent-death signal of a task that runs as another user: a child
+ * becomes uid/gid 1000, then sets PR_SET_PDEATHSIG(SIGUSR2). A change of
+ * credentials clears that setting, so a restore that gives the task its
+ * ids after its parent-death signal would lose it.
+ */
+#include <sys/prctl.h>
+
+#include "feature.h"
+
+static void child(int go_fd, int rep_fd)
+{
+	char c;
+	int s = -1;
+
+	if (setresgid(1000, 1000, 1000) || setresuid(1000, 1000, 1000))
+		_exit(3);
+	if (prctl(PR_SET_PDEATHSIG, SIGUSR2))
+		_exit(4);
+	while (read(go_fd, &c, 1) < 0 && errno == EINTR)
+		;
+	prctl(PR_GET_PDEATHSIG, &s);
+	FEAT_CHECK(s == SIGUSR2, "child: PR_GET_PDEATHSIG %d, expected SIGUSR2 (%d)", s, SIGUSR2);
+	FEAT_CHECK(getuid() == 1000 && geteuid() == 1000 && getgid() == 1000, "child: uid %d euid %d gid %d",
+		   getuid(), geteuid(), getgid());
+	feat_report(rep_fd, "child");
+	_exit(0);
+}
+
+int main(int argc, char **argv)
+{
+	int go[2], rep[2], st;
+	pid_t c;
+
+	feat_init(argc, argv);
+	if (pipe(go) || pipe(rep))
+		feat_die("pipe");
+	c = fork();
+	if (c < 0)
+		feat_die("fork");
+	if (c == 0) {
+		close(go[1]);
+		close(rep[0]);
+		child(go[0], rep[1]);
+	}
+	close(go[0]);
+	close(rep[1]);
+	feat_sleep_ms(100);
+
+	feat_ready();
+	feat_wait_go();
+
+	if (write(go[1], "x", 1) != 1)
+		feat_fail("write go: %s", strerror(errno));
+	if (waitpid(c, &st, 0) != c || !WIFEXITED(st) || WEXITSTATUS(st))
+		feat_fail("child ended with status %#x", st);
+	feat_collect(rep[0]);
+	return feat_done();
+}
