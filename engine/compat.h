@@ -88,4 +88,7 @@ struct pm_scan_arg {
 #define PR_TIMER_CREATE_RESTORE_IDS_GET 2
 #endif
 
+/* ---- membarrier(2) MEMBARRIER_CMD_GET_REGISTRATIONS (Linux 6.3): an enum, so no #ifdef guard ---- */
+#define CR_MEMBARRIER_CMD_GET_REGISTRATIONS (1 << 9)
+
 #endif

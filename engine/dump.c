@@ -35,6 +35,7 @@
 
 #include "cgroup.h"
 #include "cleanup.h"
+#include "compat.h"
 #include "engine.h"
 #include "fault.h"
 #include "guard.h"
@@ -289,6 +290,16 @@ static int dump_proc_remote(struct infect_ctl *c, TaskCore *core)
 		return r;
 	core->has_child_subreaper = true;
 	core->child_subreaper = v != 0;
+	/* the mm's membarrier registrations; a kernel before 6.3 cannot tell (EINVAL) */
+	r = infect_sys(c, &ret, SYS_membarrier, CR_MEMBARRIER_CMD_GET_REGISTRATIONS, 0, 0);
+	if (r < 0)
+		return r;
+	if (ret >= 0) {
+		core->has_membarrier_registrations = true;
+		core->membarrier_registrations = (uint32_t)ret;
+	} else if (ret != -EINVAL) {
+		return pr_err_ret((int)ret, "tid %d: membarrier(GET_REGISTRATIONS)", c->tid);
+	}
 	return 0;
 }
 

@@ -22,6 +22,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <linux/capability.h>
+#include <linux/membarrier.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -459,6 +460,26 @@ static int rst_process_state(struct infect_ctl *c, const TaskCore *core)
 		r = rsys(c, &ret, "prctl(PR_SET_CHILD_SUBREAPER)", SYS_prctl, PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 		if (r < 0)
 			return r;
+	}
+	/* membarrier registrations: each REGISTER_* command is the bit it reports */
+	if (core->has_membarrier_registrations) {
+		static const unsigned int regs[] = { MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED,
+						     MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED,
+						     MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE,
+						     MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ };
+		uint32_t left = core->membarrier_registrations;
+
+		for (size_t i = 0; i < sizeof(regs) / sizeof(regs[0]); i++) {
+			if (!(left & regs[i]))
+				continue;
+			left &= ~regs[i];
+			r = rsys(c, &ret, "membarrier (register)", SYS_membarrier, regs[i], 0, 0, 0, 0);
+			if (r < 0)
+				return r;
+		}
+		if (left)
+			return pr_err_ret(-EINVAL, "pid %d: unknown membarrier registrations %#x in the image", c->tid,
+					  left);
 	}
 	return 0;
 }
