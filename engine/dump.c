@@ -451,6 +451,10 @@ static int write_mm(struct dump_ctx *ctx, struct pstree_item *it, struct infect_
 		e.path = v->path;
 		e.has_deleted = v->deleted;
 		e.deleted = v->deleted;
+		if (v->lock) {
+			e.has_lock = true;
+			e.lock = v->lock;
+		}
 		if (v->madv) {
 			e.has_madv = true;
 			e.madv = v->madv;

@@ -640,6 +640,16 @@ static int protect_and_advise(struct infect_ctl *c, const VmaEntry *v)
 		if (r < 0)
 			return pr_err_ret(r, "pid %d: madvise(%d) on %#" PRIx64, c->tid, adv[i].advice, v->start);
 	}
+	/* while the task is still criu's (root): a task that locked memory and then changed its ids keeps it locked */
+	if (v->has_lock && v->lock) {
+		if (v->lock != VMA_LOCKED && v->lock != VMA_LOCKONFAULT)
+			return pr_err_ret(-EINVAL, "pid %d: VMA %#" PRIx64 ": unknown lock mode %u in the image", c->tid,
+					  v->start, v->lock);
+		r = mm_rsys(c, &ret, "mlock2", SYS_mlock2, v->start, v->end - v->start,
+			    v->lock == VMA_LOCKONFAULT ? 1 /* MLOCK_ONFAULT */ : 0, 0, 0, 0);
+		if (r < 0)
+			return pr_err_ret(r, "pid %d: mlock2 on %#" PRIx64 "-%#" PRIx64, c->tid, v->start, v->end);
+	}
 	return 0;
 }
 

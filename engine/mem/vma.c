@@ -124,8 +124,10 @@ static void parse_vmflags(const char *flags, struct vma *v)
 			v->flags |= MAP_GROWSDOWN;
 		if (p[0] == 'n' && p[1] == 'r') /* VM_NORESERVE: huge sparse reservations, ASan's shadow */
 			v->flags |= MAP_NORESERVE;
-		if (p[0] == 'l' && p[1] == 'o')
-			v->locked = true;
+		if (p[0] == 'l' && p[1] == 'o' && !v->lock)
+			v->lock = VMA_LOCKED;
+		if (p[0] == 'l' && p[1] == 'f') /* VM_LOCKONFAULT, with "lo" */
+			v->lock = VMA_LOCKONFAULT;
 		p += 2;
 	}
 	if (v->kind == VMA_KIND__VMA_ANON_PRIVATE && (v->flags & MAP_GROWSDOWN))

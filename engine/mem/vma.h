@@ -18,6 +18,10 @@
 #define VMA_MADV_MERGEABLE  (1u << 4)
 #define VMA_MADV_DONTDUMP   (1u << 5)
 
+/* mlock state (vma_entry.lock) */
+#define VMA_LOCKED	1u
+#define VMA_LOCKONFAULT 2u
+
 struct vma {
 	uint64_t start, end;
 	uint64_t pgoff;
@@ -26,7 +30,7 @@ struct vma {
 	uint32_t flags; /* MAP_* to recreate it */
 	uint32_t madv;	/* VMA_MADV_* */
 	bool deleted;
-	bool locked;
+	uint32_t lock; /* VMA_LOCKED or VMA_LOCKONFAULT (vma_entry.lock) */
 	bool plugin; /* a device mapping a plugin took: its pages are the plugin's */
 	uint64_t dev, ino;
 	char *path; /* file mappings and special names, or NULL */

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * mlock()ed memory stays locked: one region locked with mlock, one with
+ * mlock2(MLOCK_ONFAULT), by a task that then became uid 1000 (which could
+ * not lock that much again itself under a small RLIMIT_MEMLOCK). After
+ * restore smaps still shows them locked ("lo", and "lf" for on-fault) and
+ * their contents are intact.
+ */
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+
+#include "feature.h"
+
+#define LEN (256 << 10)
+
+/* the VmFlags line of the mapping that starts at addr */
+static int vmflags(void *addr, char *out, size_t len)
+{
+	char line[400], want[32];
+	int found = 0;
+	FILE *f = fopen("/proc/self/smaps", "r");
+
+	if (!f)
+		return -1;
+	snprintf(want, sizeof(want), "%lx-", (unsigned long)addr);
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, want, strlen(want)))
+			found = 1;
+		else if (found && !strncmp(line, "VmFlags:", 8)) {
+			snprintf(out, len, "%s", line + 8);
+			fclose(f);
+			return 0;
+		}
+	}
+	fclose(f);
+	return -1;
+}
+
+static void child(int go_fd, int rep_fd)
+{
+	struct rlimit rl = { 64 << 10, 64 << 10 };
+	char *a, *b, flags[512], c;
+
+	a = mmap(NULL, LEN, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	b = mmap(NULL, LEN, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (a == MAP_FAILED || b == MAP_FAILED)
+		_exit(3);
+	memset(a, 0x5a, LEN);
+	if (mlock(a, LEN) || syscall(SYS_mlock2, b, LEN, 1 /* MLOCK_ONFAULT */))
+		_exit(4);
+	b[0] = 0x33;
+	if (setrlimit(RLIMIT_MEMLOCK, &rl) || setresgid(1000, 1000, 1000) || setresuid(1000, 1000, 1000))
+		_exit(5);
+	while (read(go_fd, &c, 1) < 0 && errno == EINTR)
+		;
+	if (vmflags(a, flags, sizeof(flags)))
+		feat_fail("no smaps entry at %p", (void *)a);
+	else
+		FEAT_CHECK(strstr(flags, " lo") != NULL, "mlock()ed region not locked after restore: VmFlags%s", flags);
+	if (vmflags(b, flags, sizeof(flags)))
+		feat_fail("no smaps entry at %p", (void *)b);
+	else
+		FEAT_CHECK(strstr(flags, " lo") && strstr(flags, " lf"),
+			   "mlock2(ONFAULT)ed region not locked on fault after restore: VmFlags%s", flags);
+	for (size_t i = 0; i < LEN; i += 4096)
+		if (a[i] != 0x5a) {
+			feat_fail("locked memory differs at %zu", i);
+			break;
+		}
+	FEAT_CHECK(b[0] == 0x33, "on-fault region's first byte %#x", b[0]);
+	FEAT_CHECK(getuid() == 1000, "uid %d", getuid());
+	feat_report(rep_fd, "child");
+	_exit(0);
+}
+
+int main(int argc, char **argv)
+{
+	int go[2], rep[2], st;
+	pid_t c;
+
+	feat_init(argc, argv);
+	if (pipe(go) || pipe(rep))
+		feat_die("pipe");
+	c = fork();
+	if (c < 0)
+		feat_die("fork");
+	if (c == 0) {
+		close(go[1]);
+		close(rep[0]);
+		child(go[0], rep[1]);
+	}
+	close(go[0]);
+	close(rep[1]);
+	feat_sleep_ms(200);
+
+	feat_ready();
+	feat_wait_go();
+
+	if (write(go[1], "x", 1) != 1)
+		feat_fail("write go: %s", strerror(errno));
+	if (waitpid(c, &st, 0) != c || !WIFEXITED(st) || WEXITSTATUS(st))
+		feat_fail("child ended with status %#x", st);
+	feat_collect(rep[0]);
+	return feat_done();
+}
