@@ -455,6 +455,11 @@ static int write_mm(struct dump_ctx *ctx, struct pstree_item *it, struct infect_
 			e.has_lock = true;
 			e.lock = v->lock;
 		}
+		/* a private mapping may always be made writable; a shared one only from a writable file */
+		if (v->kind == VMA_KIND__VMA_FILE_SHARED && v->may_write) {
+			e.has_may_write = true;
+			e.may_write = true;
+		}
 		if (v->madv) {
 			e.has_madv = true;
 			e.madv = v->madv;

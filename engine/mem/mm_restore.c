@@ -367,6 +367,15 @@ static int remap_specials(struct infect_ctl *c, const struct range *cur, size_t 
 }
 
 /* The unlinked file of a mapping: its ghost, which criu holds open, handed to the task. */
+/*
+ * Whether a shared file mapping needs its file open for writing: it is
+ * writable, or may become so by mprotect (the file was opened read-write).
+ */
+static bool mapping_writable(const VmaEntry *v)
+{
+	return (v->prot & PROT_WRITE) || (v->has_may_write && v->may_write);
+}
+
 static int ghost_fd(struct infect_ctl *c, struct mm_shared *s, const struct mm_image *m, const VmaEntry *v,
 		    long *ret_fd)
 {
@@ -377,7 +386,7 @@ static int ghost_fd(struct infect_ctl *c, struct mm_shared *s, const struct mm_i
 		return pr_err_ret(-EBADMSG, "pid %d: mapping %#" PRIx64 " names unknown file %" PRIu64, c->tid,
 				  v->start, v->file_id);
 	/* criu's description has the file's own access mode; the mapping needs its own */
-	mode = (v->kind == VMA_KIND__VMA_FILE_SHARED && (v->prot & PROT_WRITE)) ? O_RDWR : O_RDONLY;
+	mode = (v->kind == VMA_KIND__VMA_FILE_SHARED && mapping_writable(v)) ? O_RDWR : O_RDONLY;
 	snprintf(self, sizeof(self), "/proc/self/fd/%d", f);
 	f = open(self, mode | O_CLOEXEC);
 	if (f < 0)
@@ -424,7 +433,7 @@ static int open_by_path(struct infect_ctl *c, const VmaEntry *v, bool shared, lo
 		return pr_err_ret(-ESTALE, "pid %d: mapped file %s is another file than at dump (inode %" PRIu64
 					   ", now %lu)",
 				  c->tid, v->path, v->ino, (unsigned long)st.st_ino);
-	return mm_remote_open(c, v->path, (shared && (v->prot & PROT_WRITE)) ? O_RDWR : O_RDONLY, ret_fd);
+	return mm_remote_open(c, v->path, (shared && mapping_writable(v)) ? O_RDWR : O_RDONLY, ret_fd);
 }
 
 static int map_one(struct infect_ctl *c, struct img_dir *d, struct mm_shared *s, const struct mm_image *m,

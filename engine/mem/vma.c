@@ -128,6 +128,8 @@ static void parse_vmflags(const char *flags, struct vma *v)
 			v->lock = VMA_LOCKED;
 		if (p[0] == 'l' && p[1] == 'f') /* VM_LOCKONFAULT, with "lo" */
 			v->lock = VMA_LOCKONFAULT;
+		if (p[0] == 'm' && p[1] == 'w')
+			v->may_write = true;
 		p += 2;
 	}
 	if (v->kind == VMA_KIND__VMA_ANON_PRIVATE && (v->flags & MAP_GROWSDOWN))

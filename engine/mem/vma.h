@@ -30,6 +30,7 @@ struct vma {
 	uint32_t flags; /* MAP_* to recreate it */
 	uint32_t madv;	/* VMA_MADV_* */
 	bool deleted;
+	bool may_write; /* VM_MAYWRITE: the file was opened for writing */
 	uint32_t lock; /* VMA_LOCKED or VMA_LOCKONFAULT (vma_entry.lock) */
 	bool plugin; /* a device mapping a plugin took: its pages are the plugin's */
 	uint64_t dev, ino;
