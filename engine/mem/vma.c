@@ -110,7 +110,8 @@ static void parse_vmflags(const char *flags, struct vma *v)
 		char code[3];
 		uint32_t madv;
 	} map[] = { { "dc", VMA_MADV_DONTFORK },  { "wf", VMA_MADV_WIPEONFORK }, { "hg", VMA_MADV_HUGEPAGE },
-		    { "nh", VMA_MADV_NOHUGEPAGE }, { "mg", VMA_MADV_MERGEABLE },	 { "dd", VMA_MADV_DONTDUMP } };
+		    { "nh", VMA_MADV_NOHUGEPAGE }, { "mg", VMA_MADV_MERGEABLE },	 { "dd", VMA_MADV_DONTDUMP },
+		    { "rr", VMA_MADV_RANDOM },	   { "sr", VMA_MADV_SEQUENTIAL } };
 
 	for (const char *p = flags; *p && *p != '\n';) {
 		while (*p == ' ')

@@ -17,6 +17,8 @@
 #define VMA_MADV_NOHUGEPAGE (1u << 3)
 #define VMA_MADV_MERGEABLE  (1u << 4)
 #define VMA_MADV_DONTDUMP   (1u << 5)
+#define VMA_MADV_RANDOM	    (1u << 6)
+#define VMA_MADV_SEQUENTIAL (1u << 7)
 
 /* mlock state (vma_entry.lock) */
 #define VMA_LOCKED	1u

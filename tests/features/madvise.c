@@ -3,7 +3,8 @@
  * madvise flags, checked in /proc/self/smaps VmFlags and by behaviour:
  * MADV_DONTFORK (dc: absent in a child), MADV_WIPEONFORK (wf: zero in a
  * child), MADV_HUGEPAGE (hg), MADV_NOHUGEPAGE (nh), MADV_DONTDUMP (dd),
- * and a plain region that must have none of them.
+ * MADV_RANDOM (rr), MADV_SEQUENTIAL (sr), and a plain region that must have
+ * none of them.
  */
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -23,11 +24,12 @@ struct region {
 static struct region regions[] = {
 	{ "DONTFORK", MADV_DONTFORK, "dc", NULL, 0 },	  { "WIPEONFORK", MADV_WIPEONFORK, "wf", NULL, 0 },
 	{ "HUGEPAGE", MADV_HUGEPAGE, "hg", NULL, 0 },	  { "NOHUGEPAGE", MADV_NOHUGEPAGE, "nh", NULL, 0 },
-	{ "DONTDUMP", MADV_DONTDUMP, "dd", NULL, 0 },	  { "plain", -1, NULL, NULL, 0 },
+	{ "DONTDUMP", MADV_DONTDUMP, "dd", NULL, 0 },	  { "RANDOM", MADV_RANDOM, "rr", NULL, 0 },
+	{ "SEQUENTIAL", MADV_SEQUENTIAL, "sr", NULL, 0 }, { "plain", -1, NULL, NULL, 0 },
 };
 
 #define NR (sizeof(regions) / sizeof(regions[0]))
-static const char *all_flags[] = { "dc", "wf", "hg", "nh", "dd" };
+static const char *all_flags[] = { "dc", "wf", "hg", "nh", "dd", "rr", "sr" };
 
 int main(int argc, char **argv)
 {
