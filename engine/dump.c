@@ -650,6 +650,9 @@ static int write_stats(struct dump_ctx *ctx, uint64_t freeze_us, uint64_t frozen
 	ds.pages_scanned = ctx->pst.pages_scanned;
 	ds.pages_skipped_parent = 0;
 	ds.pages_written = ctx->pst.pages_written;
+	ds.has_shpages_scanned = ds.has_shpages_skipped_parent = ds.has_shpages_written = true;
+	ds.shpages_scanned = ctx->pst.shpages_scanned;
+	ds.shpages_written = ctx->pst.shpages_written;
 	se.dump = &ds;
 	if (ctx->req->opts.display_stats)
 		stats_display(&se);

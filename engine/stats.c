@@ -78,6 +78,9 @@ void stats_display(const StatsEntry *se)
 		printf("Memory pages skipped from parent: %" PRIu64 " (0x%" PRIx64 ")\n", d->pages_skipped_parent,
 		       d->pages_skipped_parent);
 		printf("Memory pages written: %" PRIu64 " (0x%" PRIx64 ")\n", d->pages_written, d->pages_written);
+		if (d->has_shpages_written)
+			printf("Shared memory pages written: %" PRIu64 " (0x%" PRIx64 ")\n", d->shpages_written,
+			       d->shpages_written);
 		printf("Lazy memory pages: %" PRIu64 " (0x%" PRIx64 ")\n", d->pages_lazy, d->pages_lazy);
 	}
 	if (se->restore) {

@@ -28,6 +28,7 @@ struct page_sink {
 	struct img_writer *iw;
 	unsigned char *buf;
 	struct page_stats *st;
+	bool shared; /* a shared memory object: counted as shpages */
 };
 
 static int sink_open(struct page_sink *s, pid_t pid, struct img_dir *d, uint64_t id, struct page_stats *st)
@@ -115,7 +116,10 @@ static int sink_append(struct page_sink *s, uint64_t vaddr, size_t buf_off, size
 	r = img_pages_append(s->pw, &iov, 1, &pe.offset, &pe.crc32c);
 	if (r < 0)
 		return r;
-	s->st->pages_written += pe.nr_pages;
+	if (s->shared)
+		s->st->shpages_written += pe.nr_pages;
+	else
+		s->st->pages_written += pe.nr_pages;
 	return img_write_msg(s->iw, &pe.base);
 }
 
@@ -266,6 +270,7 @@ int pages_dump_shmem(pid_t pid, const struct vma *v, struct img_dir *d, uint64_t
 	if (fd < 0 || fstat(fd, &sb) < 0)
 		return pr_perror_ret("pid %d: cannot open shared mapping %s", pid, path);
 	r = sink_open(&s, pid, d, id, st);
+	s.shared = true;
 	/* SEEK_DATA/SEEK_HOLE find every populated range of the object */
 	while (r >= 0 && pos < sb.st_size) {
 		off_t data = lseek(fd, pos, SEEK_DATA), hole;
@@ -285,7 +290,7 @@ int pages_dump_shmem(pid_t pid, const struct vma *v, struct img_dir *d, uint64_t
 		r = sink_store(&s, (uint64_t)data, (uint64_t)(hole - data), true, fill_from_fd, &fd);
 		pos = hole;
 	}
-	st->pages_scanned += (uint64_t)sb.st_size / PAGE_SZ;
+	st->shpages_scanned += (uint64_t)sb.st_size / PAGE_SZ;
 	return sink_close(&s, r < 0 ? r : 0);
 }
 

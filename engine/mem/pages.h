@@ -13,6 +13,9 @@ struct page_stats {
 	uint64_t pages_scanned;	 /* pages in the dumpable mappings */
 	uint64_t pages_skipped;	 /* never touched, zero pages, unmodified file pages */
 	uint64_t pages_written;	 /* stored in the pages image */
+	/* the same for shared memory objects (stats-dump's shpages_*) */
+	uint64_t shpages_scanned;
+	uint64_t shpages_written;
 };
 
 /*

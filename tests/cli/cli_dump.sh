@@ -44,6 +44,14 @@ else
 fi
 killtree "$pid"
 
+# ---- stats: shared memory pages are counted apart (stats-dump shpages_written, as zdtm reads it) ----
+spawn python3 -c "import mmap, time; m = mmap.mmap(-1, 1 << 20); m.write(b'x' * (1 << 20)); time.sleep(1000)"
+pid=$SPAWNED
+mkdir -p "$T_TMP/shstats"
+expect stats_shared_pages 0 'Shared memory pages written: 256 ' -- \
+	"$CRIU" dump -t "$pid" -D "$T_TMP/shstats" -R --display-stats -o dump.log
+killtree "$pid"
+
 # ---- a bash loop, three cycles ----
 spawn bash -c "i=0; while :; do i=\$((i+1)); echo \$i > $T_TMP/bash.count; sleep 0.02; done"
 pid=$SPAWNED
