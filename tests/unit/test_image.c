@@ -18,6 +18,7 @@
 #include "images/pagemap.pb-c.h"
 #include "images/tree.pb-c.h"
 #include "log.h"
+#include "safe_open.h"
 #include "show.h"
 #include "t.h"
 
@@ -829,6 +830,172 @@ static void test_show_json_bytes_and_garbage(void)
 	CHECK(j == NULL);
 }
 
+/* ---- planted links and FIFOs (issue 12): cr_create_at, cr_open_regular_at ---- */
+
+static const char victim_text[] = "victim: must never change\n";
+
+/* A fresh directory with mode; its O_PATH-free fd. */
+static int make_dir(const char *sub, mode_t mode)
+{
+	mkdir(tpath(sub), 0700);
+	chmod(tpath(sub), mode);
+	return open(tpath(sub), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+/* A victim file outside the planted directories, with known contents; its path goes to buf. */
+static const char *make_victim(const char *name, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s", tpath(name));
+	write_all_file(buf, victim_text, strlen(victim_text));
+	return buf;
+}
+
+static int victim_intact(const char *path)
+{
+	size_t len = 0;
+	_cleanup_free_ unsigned char *b = read_all(path, &len);
+	int ok = b && len == strlen(victim_text) && !memcmp(b, victim_text, len);
+
+	if (!ok)
+		printf("    victim %s was changed (%zu bytes)\n", path, len);
+	return ok;
+}
+
+static int is_regular_nolink(int dfd, const char *name)
+{
+	struct stat st;
+
+	return fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
+}
+
+static int write_str(int fd, const char *s)
+{
+	return write(fd, s, strlen(s)) == (ssize_t)strlen(s) ? 0 : -1;
+}
+
+static void test_create_planted_symlink(void)
+{
+	_cleanup_close_ int shared = make_dir("plant-sym", 0777), own = make_dir("own-sym", 0700);
+	char vbuf[512];
+	const char *victim = make_victim("victim-sym", vbuf, sizeof(vbuf));
+	char why[160];
+	int fd;
+
+	/* in a directory others may write to: the link is removed, never followed */
+	CHECK_EQ_INT(symlinkat(victim, shared, "x.log"), 0);
+	CHECK_EQ_INT(cr_dir_shared(shared, NULL, 0), 1);
+	fd = cr_create_at(shared, "x.log", O_WRONLY | O_TRUNC, 0600);
+	CHECK(fd >= 0);
+	CHECK_EQ_INT(write_str(fd, "mine\n"), 0);
+	close(fd);
+	CHECK(victim_intact(victim));
+	CHECK(is_regular_nolink(shared, "x.log"));
+	/* appending (a service's log) does not follow one either */
+	CHECK_EQ_INT(symlinkat(victim, shared, "svc.log"), 0);
+	fd = cr_create_at(shared, "svc.log", O_WRONLY | O_APPEND, 0600);
+	CHECK(fd >= 0);
+	CHECK_EQ_INT(write_str(fd, "mine\n"), 0);
+	close(fd);
+	CHECK(victim_intact(victim));
+	CHECK(is_regular_nolink(shared, "svc.log"));
+	/* through a path with a directory part, relative to the fd */
+	CHECK_EQ_INT(symlinkat(victim, shared, "p"), 0);
+	fd = cr_create_at(AT_FDCWD, tpath("plant-sym/p"), O_WRONLY | O_TRUNC, 0600);
+	CHECK(fd >= 0);
+	close(fd);
+	CHECK(victim_intact(victim));
+
+	/* in our own directory someone trusted put it: neither followed nor removed */
+	CHECK_EQ_INT(cr_dir_shared(own, NULL, 0), 0);
+	CHECK_EQ_INT(symlinkat(victim, own, "x.log"), 0);
+	fd = cr_create_at(own, "x.log", O_WRONLY | O_TRUNC, 0600);
+	CHECK_EQ_INT(fd, -ELOOP);
+	CHECK(strstr(cr_create_strerror(fd, own, "x.log", why, sizeof(why)), "symbolic link is in the way"));
+	CHECK(victim_intact(victim));
+	CHECK_EQ_INT(faccessat(own, "x.log", F_OK, AT_SYMLINK_NOFOLLOW), 0);
+}
+
+static void test_create_and_open_planted_fifo(void)
+{
+	_cleanup_close_ int dfd = make_dir("plant-fifo", 0777);
+	struct stat st;
+	char why[160];
+	int fd;
+
+	alarm(20); /* a blocking open would hang here: die loudly instead */
+	CHECK_EQ_INT(mkfifoat(dfd, "core-1.img", 0666), 0);
+	CHECK_EQ_INT(symlinkat(tpath("plant-fifo/core-1.img"), dfd, "link.img"), 0);
+	fd = cr_create_at(dfd, "core-1.img", O_WRONLY | O_TRUNC, 0600);
+	CHECK_EQ_INT(fd, -EEXIST);
+	CHECK(strstr(cr_create_strerror(fd, dfd, "core-1.img", why, sizeof(why)), "fifo is in the way"));
+
+	fd = cr_open_regular_at(dfd, "core-1.img", O_NOFOLLOW, &st);
+	CHECK_EQ_INT(fd, -EINVAL);
+	CHECK(S_ISFIFO(st.st_mode));
+	fd = cr_open_regular_at(dfd, "link.img", O_NOFOLLOW, &st);
+	CHECK_EQ_INT(fd, -ELOOP);
+	CHECK(S_ISLNK(st.st_mode));
+	/* followed on purpose (show -f): still refused, still not blocking */
+	fd = cr_open_regular_at(dfd, "link.img", 0, &st);
+	CHECK_EQ_INT(fd, -EINVAL);
+	CHECK(S_ISFIFO(st.st_mode));
+	CHECK_EQ_STR(cr_file_type_name(st.st_mode), "fifo");
+	/* a character device is never opened for reading an image */
+	fd = cr_open_regular_at(AT_FDCWD, "/dev/null", 0, &st);
+	CHECK_EQ_INT(fd, -EINVAL);
+	alarm(0);
+}
+
+static void test_create_planted_hard_link(void)
+{
+	_cleanup_close_ int dfd = make_dir("plant-hard", 0777);
+	char vbuf[512];
+	const char *victim = make_victim("victim-hard", vbuf, sizeof(vbuf));
+	struct stat st;
+	int fd;
+
+	CHECK_EQ_INT(linkat(AT_FDCWD, victim, dfd, "core-1.img", 0), 0);
+	fd = cr_create_at(dfd, "core-1.img", O_WRONLY | O_TRUNC, 0600);
+	CHECK(fd >= 0);
+	CHECK_EQ_INT(write_str(fd, "image\n"), 0);
+	close(fd);
+	CHECK(victim_intact(victim));
+	CHECK_EQ_INT(stat(victim, &st), 0);
+	CHECK_EQ_INT(st.st_nlink, 1); /* only the planted name went */
+
+	/* appending to a file with another link is not appending to our own log */
+	CHECK_EQ_INT(linkat(AT_FDCWD, victim, dfd, "svc.log", 0), 0);
+	fd = cr_create_at(dfd, "svc.log", O_WRONLY | O_APPEND, 0600);
+	CHECK(fd >= 0);
+	CHECK_EQ_INT(write_str(fd, "log\n"), 0);
+	close(fd);
+	CHECK(victim_intact(victim));
+}
+
+static void test_create_appends_to_own_file(void)
+{
+	_cleanup_close_ int dfd = make_dir("own-append", 0700);
+	_cleanup_free_ unsigned char *b = NULL;
+	size_t len = 0;
+	int fd;
+
+	write_all_file(tpath("own-append/svc.log"), "old\n", 4);
+	fd = cr_create_at(dfd, "svc.log", O_WRONLY | O_APPEND, 0600);
+	CHECK(fd >= 0);
+	CHECK_EQ_INT(write_str(fd, "new\n"), 0);
+	close(fd);
+	b = read_all(tpath("own-append/svc.log"), &len);
+	CHECK(b && len == 8 && !memcmp(b, "old\nnew\n", 8));
+	/* a character device the caller names in a trusted directory: -o /dev/null */
+	fd = cr_create_at(AT_FDCWD, "/dev/null", O_WRONLY | O_TRUNC | O_APPEND, 0600);
+	CHECK(fd >= 0);
+	if (fd >= 0)
+		close(fd);
+	CHECK_EQ_INT(access("/dev/null", F_OK), 0);
+}
+
+
+
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	return remove(path);
@@ -861,6 +1028,10 @@ int main(void)
 	t_run("pages_header_check", test_pages_header_check);
 	t_run("show_json", test_show_json);
 	t_run("show_json_bytes_and_garbage", test_show_json_bytes_and_garbage);
+	t_run("create_planted_symlink", test_create_planted_symlink);
+	t_run("create_and_open_planted_fifo", test_create_and_open_planted_fifo);
+	t_run("create_planted_hard_link", test_create_planted_hard_link);
+	t_run("create_appends_to_own_file", test_create_appends_to_own_file);
 	nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	return t_done();
 }
