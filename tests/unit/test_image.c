@@ -830,7 +830,7 @@ static void test_show_json_bytes_and_garbage(void)
 	CHECK(j == NULL);
 }
 
-/* ---- planted links and FIFOs (issue 12): cr_create_at, cr_open_regular_at ---- */
+/* ---- planted links and FIFOs (issue 12): cr_create_at, cr_open_regular_at, the image layer ---- */
 
 static const char victim_text[] = "victim: must never change\n";
 
@@ -994,7 +994,71 @@ static void test_create_appends_to_own_file(void)
 	CHECK_EQ_INT(access("/dev/null", F_OK), 0);
 }
 
+static void test_image_dir_planted_links(void)
+{
+	InventoryEntry inv = INVENTORY_ENTRY__INIT;
+	char vbuf[512];
+	const char *victim = make_victim("victim-img", vbuf, sizeof(vbuf));
+	_cleanup_close_ int dfd = make_dir("plant-img", 0777);
+	struct img_writer *w = NULL;
+	struct img_dir *d = NULL;
 
+	CHECK_EQ_INT(symlinkat(victim, dfd, "tree.img"), 0);
+	CHECK_EQ_INT(symlinkat(victim, dfd, "inventory.img.tmp"), 0);
+	CHECK_EQ_INT(symlinkat(victim, dfd, "inventory.img"), 0);
+	CHECK_EQ_INT(linkat(AT_FDCWD, victim, dfd, "pagemap-1.img", 0), 0);
+	CHECK_EQ_INT(img_dir_open_write(tpath("plant-img"), &d), 0);
+	if (!d)
+		return;
+	CHECK_EQ_INT(write_pagemap(d, 1, 3), 0);
+	CHECK_EQ_INT(img_create(d, IMG_TREE, 0, &w), 0);
+	if (w)
+		CHECK_EQ_INT(img_commit(w), 0);
+	CHECK_EQ_INT(img_write_inventory(d, &inv), 0);
+	img_dir_close(d);
+	CHECK(victim_intact(victim));
+	CHECK(is_regular_nolink(dfd, "inventory.img"));
+	CHECK(is_regular_nolink(dfd, "tree.img"));
+	CHECK_EQ_INT(dir_open_read_err(tpath("plant-img")), 0);
+	log_reset_first_error();
+}
+
+static void test_image_dir_inventory_fifo(void)
+{
+	_cleanup_close_ int dfd = -EBADF;
+
+	alarm(20);
+	CHECK_EQ_INT(make_checkpoint(tpath("inv-fifo")), 0);
+	dfd = open(tpath("inv-fifo"), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	CHECK_EQ_INT(unlinkat(dfd, "inventory.img", 0), 0);
+	CHECK_EQ_INT(mkfifoat(dfd, "inventory.img", 0600), 0);
+	CHECK_EQ_INT(dir_open_read_err(tpath("inv-fifo")), -EBADMSG);
+	CHECK(error_mentions("inventory.img: not a regular file (fifo)"));
+
+	/* a symlink to a FIFO outside */
+	CHECK_EQ_INT(unlinkat(dfd, "inventory.img", 0), 0);
+	CHECK_EQ_INT(mkfifo(tpath("outside.fifo"), 0600), 0);
+	CHECK_EQ_INT(symlinkat(tpath("outside.fifo"), dfd, "inventory.img"), 0);
+	CHECK_EQ_INT(dir_open_read_err(tpath("inv-fifo")), -EBADMSG);
+	CHECK(error_mentions("inventory.img: not a regular file (symbolic link)"));
+
+	/* a listed image replaced by a FIFO after the inventory check: refused when opened */
+	CHECK_EQ_INT(make_checkpoint(tpath("img-fifo")), 0);
+	{
+		struct img_reader *r = NULL;
+		struct img_dir *d = NULL;
+
+		CHECK_EQ_INT(img_dir_open_read(tpath("img-fifo"), &d), 0);
+		CHECK_EQ_INT(unlink(tpath("img-fifo/tree.img")), 0);
+		CHECK_EQ_INT(mkfifo(tpath("img-fifo/tree.img"), 0600), 0);
+		if (d)
+			CHECK_EQ_INT(img_open(d, IMG_TREE, 0, &r), -EBADMSG);
+		CHECK(error_mentions("tree.img: not a regular file (fifo)"));
+		img_close(r);
+		img_dir_close(d);
+	}
+	alarm(0);
+}
 
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
@@ -1032,6 +1096,8 @@ int main(void)
 	t_run("create_and_open_planted_fifo", test_create_and_open_planted_fifo);
 	t_run("create_planted_hard_link", test_create_planted_hard_link);
 	t_run("create_appends_to_own_file", test_create_appends_to_own_file);
+	t_run("image_dir_planted_links", test_image_dir_planted_links);
+	t_run("image_dir_inventory_fifo", test_image_dir_inventory_fifo);
 	nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	return t_done();
 }
