@@ -811,6 +811,7 @@ int server_service(const struct cr_opts *o)
 		if (r < 0)
 			return r;
 	}
+	close(TAKE_FD(wdfd)); /* the workers, and the trees they restore, need no copy */
 	sa.sa_handler = on_term;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
