@@ -41,7 +41,12 @@ static int dir_check_inventory(struct img_dir *d)
 		if (fstatat(d->dfd, f->name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			return pr_perror_ret("%s/%s: listed in the inventory but cannot be found", d->path,
 					     f->name);
-		if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size != f->size) {
+		if (!S_ISREG(st.st_mode)) {
+			pr_err("%s/%s: not a regular file (%s)\n", d->path, f->name,
+			       cr_file_type_name(st.st_mode));
+			return -EBADMSG;
+		}
+		if ((uint64_t)st.st_size != f->size) {
 			pr_err("%s/%s: %lld bytes, the inventory says %llu (truncated or replaced)\n", d->path,
 			       f->name, (long long)st.st_size, (unsigned long long)f->size);
 			return -EBADMSG;

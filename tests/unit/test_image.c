@@ -1057,6 +1057,12 @@ static void test_image_dir_inventory_fifo(void)
 		img_close(r);
 		img_dir_close(d);
 	}
+	/* a listed image that is a link when the directory is opened: refused by name */
+	CHECK_EQ_INT(make_checkpoint(tpath("img-link")), 0);
+	CHECK_EQ_INT(unlink(tpath("img-link/tree.img")), 0);
+	CHECK_EQ_INT(symlink(tpath("outside.fifo"), tpath("img-link/tree.img")), 0);
+	CHECK_EQ_INT(dir_open_read_err(tpath("img-link")), -EBADMSG);
+	CHECK(error_mentions("tree.img: not a regular file (symbolic link)"));
 	alarm(0);
 }
 
