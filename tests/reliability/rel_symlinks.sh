@@ -5,7 +5,8 @@
 # second round, a hard link) under every name criu will create there, each
 # pointing at a root-owned victim file outside the directory. Every victim
 # must come out unchanged, inventory.img must be a regular file, and each
-# command must either succeed or refuse naming the file. Then inventory.img
+# command must either succeed or refuse naming the file (an RPC dump through
+# libcriu too, when python3 is there to drive it). Then inventory.img
 # is replaced by a FIFO and by a symlink to one: restore and show must end
 # within seconds with a clear error.
 #
@@ -36,7 +37,8 @@ if [ "$learn_rc" != 0 ]; then
 	exit 1
 fi
 mapfile -t IMAGES < <(cd "$learn" && ls -1 -- *.img)
-NAMES=("${IMAGES[@]}" inventory.img.tmp stats-dump stats-restore dump.log restore.log pid x.log svc.log svc.pid)
+NAMES=("${IMAGES[@]}" inventory.img.tmp stats-dump stats-restore dump.log restore.log pid x.log svc.log svc.pid
+	rpc.log)
 echo "    names planted: ${NAMES[*]}"
 
 # ---- victims: root-owned files outside the directory, with known contents ----
@@ -124,6 +126,37 @@ run_all() {
 	fi
 }
 
+# an RPC job (libcriu -> criu swrk): its log is opened by the RPC front door, in the images dir
+LIBCRIU=$(dirname "$CRIU")/libcriu.so.2
+[ -f "$LIBCRIU" ] || LIBCRIU=$TOP/build/libcriu.so.2
+cat >"$T_TMP/rpc_dump.py" <<'EOF'
+import ctypes, os, sys
+lib = ctypes.CDLL(sys.argv[1])
+if lib.criu_init_opts() < 0:
+    sys.exit("criu_init_opts failed")
+lib.criu_set_service_binary(sys.argv[2].encode())
+lib.criu_set_images_dir_fd(os.open(sys.argv[3], os.O_RDONLY | os.O_DIRECTORY))
+lib.criu_set_log_file(b"rpc.log")
+lib.criu_set_log_level(4)
+lib.criu_set_pid(int(sys.argv[4]))
+lib.criu_set_leave_running(True)
+r = lib.criu_dump()
+print("criu_dump returned", r, "(log rpc.log)")
+sys.exit(0 if r == 0 else 1)
+EOF
+rpc_dump() { # ROUND DIR
+	local pid
+	if ! command -v python3 >/dev/null || [ ! -f "$LIBCRIU" ]; then
+		echo "SKIP ${1}_rpc_dump_safe: needs python3 and $LIBCRIU"
+		return
+	fi
+	spawn sleep 1000
+	pid=$SPAWNED
+	python3 "$T_TMP/rpc_dump.py" "$LIBCRIU" "$CRIU" "$2" "$pid" >"$T_TMP/$1-rpc.out" 2>&1
+	succeeded_or_refused "${1}_rpc_dump_safe" "$?" "$T_TMP/$1-rpc.out"
+	killtree "$pid"
+}
+
 # ---- round 1: symlinks ----
 sym=$T_TMP/owned-sym
 mkdir -m 0755 "$sym"
@@ -134,6 +167,7 @@ for n in "${NAMES[@]}"; do
 	chown -h "$OWNER:$OWNER" "$sym/$n"
 done
 run_all sym "$sym"
+rpc_dump sym "$sym"
 bad=$(count_clobbered sym)
 echo "FIGURE symlink_victims_clobbered: $bad of ${#NAMES[@]}"
 verdict symlink_victims_unchanged test "$bad" = 0
@@ -147,6 +181,7 @@ for n in "${NAMES[@]}"; do
 	ln "$victims/hard-$n" "$hard/$n" # criu may remove this name; the victim's contents must stay
 done
 run_all hard "$hard"
+rpc_dump hard "$hard"
 bad=$(count_clobbered hard)
 echo "FIGURE hardlink_victims_clobbered: $bad of ${#NAMES[@]}"
 verdict hardlink_victims_unchanged test "$bad" = 0
