@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/fsuid.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -36,6 +37,16 @@ const char *cr_file_type_name(mode_t mode)
 	return "file of unknown type";
 }
 
+/*
+ * The uid files are created and checked with: the euid, or the client's uid
+ * while a service job runs with its fs ids. setfsuid() of an invalid id
+ * changes nothing and returns the current one.
+ */
+static uid_t current_fsuid(void)
+{
+	return (uid_t)setfsuid((uid_t)-1);
+}
+
 int cr_dir_shared(int dfd, char *who, size_t size)
 {
 	struct stat st;
@@ -45,7 +56,7 @@ int cr_dir_shared(int dfd, char *who, size_t size)
 		return -errno;
 	if (!S_ISDIR(st.st_mode))
 		return -ENOTDIR;
-	if (st.st_uid != 0 && st.st_uid != geteuid())
+	if (st.st_uid != 0 && st.st_uid != current_fsuid())
 		snprintf(buf, sizeof(buf), "its owner uid %u", (unsigned int)st.st_uid);
 	else if (st.st_mode & S_IWOTH)
 		snprintf(buf, sizeof(buf), "everyone (mode %04o)", (unsigned int)(st.st_mode & 07777));
@@ -122,7 +133,7 @@ static int open_own_file(int pfd, const char *base, int flags, const struct stat
 {
 	int fd, fl;
 
-	if (was->st_uid != geteuid() || was->st_nlink != 1)
+	if (was->st_uid != current_fsuid() || was->st_nlink != 1)
 		return -EAGAIN;
 	fd = open_existing(pfd, base, (flags & ~O_TRUNC) | O_NONBLOCK, was);
 	if (fd < 0)

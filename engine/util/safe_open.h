@@ -18,7 +18,8 @@
  * Directories above the last component are taken as the caller named them:
  * they are the caller's choice, not a planter's.
  *
- * A directory is "shared" when someone other than root and the caller may
+ * A directory is "shared" when someone other than root and the caller (the
+ * fsuid: the client's uid while a service job runs with its fs ids) may
  * create names in it: it is owned by another uid, or its group or others may
  * write to it. The sticky bit does not count: it stops others from removing
  * criu's files, not from planting names before criu creates them.
@@ -39,7 +40,7 @@
  *   nothing            created with O_EXCL;
  *   a regular file     with O_TRUNC: unlinked, then created with O_EXCL;
  *                      without O_TRUNC (appending, a service's log): opened
- *                      if it is the caller's own (owned by the euid, one
+ *                      if it is the caller's own (owned by the fsuid, one
  *                      link), else replaced like with O_TRUNC;
  *   a symlink          in a shared directory: unlinked (a planted link) and
  *                      the file created; elsewhere -ELOOP (someone trusted

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <stdint.h>
+#include <sys/fsuid.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -994,6 +995,29 @@ static void test_create_appends_to_own_file(void)
 	CHECK_EQ_INT(access("/dev/null", F_OK), 0);
 }
 
+static void test_dir_shared_by_owner_and_mode(void)
+{
+	_cleanup_close_ int dfd = make_dir("shared-owner", 0755), sticky = make_dir("shared-sticky", 01777);
+	char who[64] = "";
+
+	CHECK_EQ_INT(cr_dir_shared(dfd, who, sizeof(who)), 0);
+	/* the sticky bit does not stop anyone from planting a name first */
+	CHECK_EQ_INT(cr_dir_shared(sticky, who, sizeof(who)), 1);
+	CHECK(strstr(who, "everyone") != NULL);
+	if (geteuid() != 0) {
+		T_SKIP("the owner cases need root (chown, setfsuid)");
+		return;
+	}
+	CHECK_EQ_INT(fchown(dfd, 65534, 65534), 0);
+	CHECK_EQ_INT(cr_dir_shared(dfd, who, sizeof(who)), 1);
+	CHECK_EQ_STR(who, "its owner uid 65534");
+	/* a service job running with the client's fs ids: the client's own dir is not shared */
+	setfsuid(65534);
+	CHECK_EQ_INT(cr_dir_shared(dfd, NULL, 0), 0);
+	setfsuid(0);
+	CHECK_EQ_INT(cr_dir_shared(dfd, NULL, 0), 1);
+}
+
 static void test_image_dir_planted_links(void)
 {
 	InventoryEntry inv = INVENTORY_ENTRY__INIT;
@@ -1102,6 +1126,7 @@ int main(void)
 	t_run("create_and_open_planted_fifo", test_create_and_open_planted_fifo);
 	t_run("create_planted_hard_link", test_create_planted_hard_link);
 	t_run("create_appends_to_own_file", test_create_appends_to_own_file);
+	t_run("dir_shared_by_owner_and_mode", test_dir_shared_by_owner_and_mode);
 	t_run("image_dir_planted_links", test_image_dir_planted_links);
 	t_run("image_dir_inventory_fifo", test_image_dir_inventory_fifo);
 	nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
