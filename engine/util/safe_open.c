@@ -148,6 +148,22 @@ static int open_own_file(int pfd, const char *base, int flags, const struct stat
 	return fd;
 }
 
+/* Our own file, emptied if flags have O_TRUNC; -EACCES if it is not ours. */
+static int reuse_own_file(int pfd, const char *base, int flags, const struct stat *was)
+{
+	int fd = open_own_file(pfd, base, flags, was);
+
+	if (fd == -EAGAIN)
+		return -EACCES;
+	if (fd >= 0 && (flags & O_TRUNC) && ftruncate(fd, 0) < 0) {
+		int r = -errno;
+
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
 int cr_create_at(int dirfd, const char *name, int flags, mode_t mode)
 {
 	int create = (flags & ~(O_TRUNC | O_CREAT | O_EXCL)) | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
@@ -191,8 +207,12 @@ int cr_create_at(int dirfd, const char *name, int flags, mode_t mode)
 			return -EEXIST;
 		}
 		/* Removes the name only: a link's target, or a hard link's other names, stay as they are. */
-		if (unlinkat(pfd, base, 0) < 0 && errno != ENOENT)
+		if (unlinkat(pfd, base, 0) == 0 || errno == ENOENT)
+			continue;
+		if ((errno != EACCES && errno != EPERM) || !S_ISREG(st.st_mode))
 			return -errno;
+		/* a directory we may not write to, holding our own file: truncated in place */
+		return reuse_own_file(pfd, base, flags, &st);
 	}
 	return -EEXIST;
 }

@@ -38,7 +38,10 @@
  * What is at the name now decides:
  *
  *   nothing            created with O_EXCL;
- *   a regular file     with O_TRUNC: unlinked, then created with O_EXCL;
+ *   a regular file     with O_TRUNC: unlinked, then created with O_EXCL
+ *                      (in a directory the caller may not write to, where
+ *                      it cannot unlink, only its own file with one link
+ *                      is reused, truncated; anything else is -EACCES);
  *                      without O_TRUNC (appending, a service's log): opened
  *                      if it is the caller's own (owned by the fsuid, one
  *                      link), else replaced like with O_TRUNC;

@@ -1018,6 +1018,33 @@ static void test_dir_shared_by_owner_and_mode(void)
 	CHECK_EQ_INT(cr_dir_shared(dfd, NULL, 0), 1);
 }
 
+static void test_create_in_dir_we_cannot_write(void)
+{
+	_cleanup_close_ int dfd = make_dir("ro-dir", 0755);
+	_cleanup_free_ unsigned char *b = NULL;
+	size_t len = 0;
+	int fd;
+
+	if (geteuid() != 0) {
+		T_SKIP("needs root (chown, setfsuid)");
+		return;
+	}
+	write_all_file(tpath("ro-dir/own.log"), "old contents\n", 13);
+	write_all_file(tpath("ro-dir/root.log"), "root's\n", 7);
+	CHECK_EQ_INT(fchownat(dfd, "own.log", 65534, 65534, 0), 0);
+	setfsuid(65534); /* drops the fs capabilities: the directory is not ours to write */
+	fd = cr_create_at(dfd, "own.log", O_WRONLY | O_TRUNC, 0600);
+	CHECK(fd >= 0);
+	if (fd >= 0) {
+		CHECK_EQ_INT(write_str(fd, "new\n"), 0);
+		close(fd);
+	}
+	CHECK_EQ_INT(cr_create_at(dfd, "root.log", O_WRONLY | O_TRUNC, 0600), -EACCES);
+	setfsuid(0);
+	b = read_all(tpath("ro-dir/own.log"), &len);
+	CHECK(b && len == 4 && !memcmp(b, "new\n", 4));
+}
+
 static void test_image_dir_planted_links(void)
 {
 	InventoryEntry inv = INVENTORY_ENTRY__INIT;
@@ -1127,6 +1154,7 @@ int main(void)
 	t_run("create_planted_hard_link", test_create_planted_hard_link);
 	t_run("create_appends_to_own_file", test_create_appends_to_own_file);
 	t_run("dir_shared_by_owner_and_mode", test_dir_shared_by_owner_and_mode);
+	t_run("create_in_dir_we_cannot_write", test_create_in_dir_we_cannot_write);
 	t_run("image_dir_planted_links", test_image_dir_planted_links);
 	t_run("image_dir_inventory_fifo", test_image_dir_inventory_fifo);
 	nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
