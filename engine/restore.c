@@ -54,6 +54,7 @@
 #include "ns.h"
 #include "plugins.h"
 #include "pstree.h"
+#include "safe_open.h"
 #include "sched_attr.h"
 #include "seccomp.h"
 #include "session.h"
@@ -1013,14 +1014,18 @@ static void free_ctx(struct rst_ctx *ctx)
 
 static int write_pidfile(struct cr_request *req, pid_t pid)
 {
-	char buf[32];
+	char buf[32], why[160];
 	int fd, len;
 
 	if (!req->opts.pidfile)
 		return 0;
-	fd = openat(req->work_dir_fd, req->opts.pidfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return pr_perror_ret("cannot create the pid file %s", req->opts.pidfile);
+	/* the work dir may be another user's: never through a planted link */
+	fd = cr_create_at(req->work_dir_fd, req->opts.pidfile, O_WRONLY | O_TRUNC, 0644);
+	if (fd < 0) {
+		pr_err("cannot create the pid file %s: %s\n", req->opts.pidfile,
+		       cr_create_strerror(fd, req->work_dir_fd, req->opts.pidfile, why, sizeof(why)));
+		return fd;
+	}
 	len = snprintf(buf, sizeof(buf), "%d", pid);
 	if (write(fd, buf, (size_t)len) != len) {
 		int e = pr_perror_ret("cannot write the pid file %s", req->opts.pidfile);

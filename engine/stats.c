@@ -11,6 +11,7 @@
 
 #include "cleanup.h"
 #include "log.h"
+#include "safe_open.h"
 #include "stats.h"
 
 #define STATS_MAX 4096
@@ -34,9 +35,14 @@ int stats_write(int work_dir_fd, const char *name, const StatsEntry *se)
 		return pr_err_ret(-EFBIG, "%s: %zu bytes of statistics", name, len);
 	memcpy(buf, words, sizeof(words));
 	stats_entry__pack(se, buf + sizeof(words));
-	fd = openat(work_dir_fd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return pr_perror_ret("%s: cannot create", name);
+	fd = cr_create_at(work_dir_fd, name, O_WRONLY | O_TRUNC, 0600);
+	if (fd < 0) {
+		char why[160];
+
+		pr_err("%s: cannot create: %s\n", name,
+		       cr_create_strerror(fd, work_dir_fd, name, why, sizeof(why)));
+		return fd;
+	}
 	if (write(fd, buf, len + sizeof(words)) != (ssize_t)(len + sizeof(words)))
 		return pr_perror_ret("%s: cannot write", name);
 	return 0;
@@ -45,12 +51,17 @@ int stats_write(int work_dir_fd, const char *name, const StatsEntry *se)
 int stats_read(int dir_fd, const char *name, StatsEntry **ret)
 {
 	unsigned char buf[STATS_MAX];
-	_cleanup_close_ int fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC);
+	_cleanup_close_ int fd = -EBADF;
 	uint32_t words[3];
+	struct stat st;
 	ssize_t n;
 
+	fd = cr_open_regular_at(dir_fd, name, O_NOFOLLOW, &st);
+	if (fd == -ELOOP || fd == -EINVAL)
+		return pr_err_ret(-EBADMSG, "%s: not a regular file (%s)", name,
+				  cr_file_type_name(st.st_mode));
 	if (fd < 0)
-		return pr_perror_ret("%s: cannot open", name);
+		return pr_err_ret(fd, "%s: cannot open", name);
 	n = read(fd, buf, sizeof(buf));
 	if (n < (ssize_t)sizeof(words))
 		return pr_err_ret(-EBADMSG, "%s: too short for a statistics file", name);

@@ -14,6 +14,7 @@
 #include "hooks.h"
 #include "log.h"
 #include "options.h"
+#include "safe_open.h"
 #include "server.h"
 #include "version.h"
 
@@ -22,7 +23,8 @@ static int open_work_dir_and_log(struct cr_request *req)
 {
 	struct cr_opts *o = &req->opts;
 	const char *wd = o->work_dir ? o->work_dir : o->images_dir ? o->images_dir : ".";
-	int fd, err;
+	char why[160];
+	int err;
 
 	if (o->command == CMD_DUMP || o->command == CMD_PRE_DUMP) {
 		/* the images dir may not exist yet; the work dir defaults to it */
@@ -34,14 +36,17 @@ static int open_work_dir_and_log(struct cr_request *req)
 		return pr_perror_ret("%s: cannot open %s directory", wd, o->work_dir ? "work" : "images");
 	if (o->log_to_stderr || !o->log_file || !strcmp(o->log_file, "-")) {
 		log_set_level(o->log_level);
-		return 0;
+	} else {
+		err = log_open_at(req->work_dir_fd, o->log_file, o->log_level, false);
+		if (err < 0) {
+			pr_err("%s/%s: cannot open log file: %s\n", wd, o->log_file,
+			       cr_create_strerror(err, req->work_dir_fd, o->log_file, why, sizeof(why)));
+			return err;
+		}
 	}
-	fd = openat(req->work_dir_fd, o->log_file, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		err = pr_perror_ret("%s/%s: cannot open log file", wd, o->log_file);
-		return err;
-	}
-	log_use_fd(fd, o->log_level);
+	/* a dump's images dir is the work dir unless -W: the image layer warns about that one */
+	if (o->work_dir || (o->command != CMD_DUMP && o->command != CMD_PRE_DUMP))
+		cr_warn_shared_dir(req->work_dir_fd, "work directory", wd);
 	return 0;
 }
 

@@ -30,6 +30,7 @@
 #include "hooks.h"
 #include "kerndat.h"
 #include "log.h"
+#include "safe_open.h"
 #include "options.h"
 #include "rpc.h"
 #include "server.h"
@@ -389,11 +390,17 @@ static int setup_job(struct conn *c, const CriuReq *req, struct cr_request *job,
 	 */
 	if (!o->log_to_stderr && (o->log_file || have_dir) && !(o->log_file && !strcmp(o->log_file, "-"))) {
 		const char *log_name = o->log_file ? o->log_file : "criu.log";
+		char why[160];
 
-		fd = openat(job->work_dir_fd, log_name, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
-		if (fd < 0)
-			return pr_perror_ret("cannot open the log file %s", log_name);
-		log_use_fd(fd, o->log_level);
+		/* the work dir may be another user's: never through a planted link */
+		r = log_open_at(job->work_dir_fd, log_name, o->log_level, false);
+		if (r < 0) {
+			pr_err("cannot open the log file %s: %s\n", log_name,
+			       cr_create_strerror(r, job->work_dir_fd, log_name, why, sizeof(why)));
+			return r;
+		}
+		cr_warn_shared_dir(job->work_dir_fd, "work directory",
+				   o->work_dir ? o->work_dir : o->images_dir ? o->images_dir : ".");
 	} else {
 		log_set_level(o->log_level);
 	}
@@ -740,31 +747,58 @@ static int listen_socket(const struct cr_opts *o, bool *activated)
 	return s;
 }
 
-/* The service's own log (-o, relative to the cwd): an fd to hand to each worker, or -1 for stderr. */
-static int open_service_log(const struct cr_opts *o)
+/*
+ * The service's own log (-o, relative to the work dir -W as for every
+ * command, appended to): an fd to hand to each worker, or -1 for stderr.
+ */
+static int open_service_log(const struct cr_opts *o, int wdfd, const char *wd)
 {
+	char why[160];
 	int fd;
 
 	if (o->log_to_stderr || !o->log_file || !strcmp(o->log_file, "-"))
 		return -1;
-	fd = open(o->log_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	fd = cr_create_at(wdfd, o->log_file, O_WRONLY | O_APPEND, 0600);
 	if (fd < 0) {
-		pr_perror("service: cannot open the log %s; logging to stderr", o->log_file);
+		pr_err("service: cannot open the log %s/%s; logging to stderr: %s\n", wd, o->log_file,
+		       cr_create_strerror(fd, wdfd, o->log_file, why, sizeof(why)));
 		return -1;
 	}
 	return fd;
+}
+
+/* The pid file (--pidfile, relative to the work dir), created afresh. */
+static int write_service_pidfile(const struct cr_opts *o, int wdfd)
+{
+	_cleanup_close_ int fd = -EBADF;
+	char why[160];
+
+	fd = cr_create_at(wdfd, o->pidfile, O_WRONLY | O_TRUNC, 0644);
+	if (fd < 0) {
+		pr_err("service: cannot create the pid file %s: %s\n", o->pidfile,
+		       cr_create_strerror(fd, wdfd, o->pidfile, why, sizeof(why)));
+		return fd;
+	}
+	if (dprintf(fd, "%d", getpid()) < 0)
+		return pr_perror_ret("service: cannot write the pid file %s", o->pidfile);
+	return 0;
 }
 
 int server_service(const struct cr_opts *o)
 {
 	bool activated = false;
 	struct sigaction sa = { 0 };
-	int ls, log_fd;
+	const char *wd = o->work_dir ? o->work_dir : o->images_dir ? o->images_dir : ".";
+	_cleanup_close_ int wdfd = -EBADF;
+	int ls, log_fd, r;
 
 	/* checked before we open anything that could take its number */
 	if (o->status_fd >= 0 && fcntl(o->status_fd, F_GETFD) < 0)
 		return pr_perror_ret("service: --status-fd %d is not an open fd", o->status_fd);
-	log_fd = open_service_log(o);
+	wdfd = open(wd, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (wdfd < 0)
+		return pr_perror_ret("service: cannot open the work directory %s", wd);
+	log_fd = open_service_log(o, wdfd, wd);
 	if (log_fd >= 0) {
 		int fd = fcntl(log_fd, F_DUPFD_CLOEXEC, 3);
 
@@ -776,16 +810,13 @@ int server_service(const struct cr_opts *o)
 		return ls;
 	if (o->daemon && daemon(1, 0) < 0)
 		return pr_perror_ret("service: cannot become a daemon");
+	cr_warn_shared_dir(wdfd, "work directory", wd);
 	if (o->pidfile) {
-		FILE *f = fopen(o->pidfile, "we");
-
-		if (!f || fprintf(f, "%d", getpid()) < 0) {
-			if (f)
-				fclose(f);
-			return pr_perror_ret("service: cannot write the pid file %s", o->pidfile);
-		}
-		fclose(f);
+		r = write_service_pidfile(o, wdfd);
+		if (r < 0)
+			return r;
 	}
+	close(TAKE_FD(wdfd)); /* the workers, and the trees they restore, need no copy */
 	sa.sa_handler = on_term;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);

@@ -9,6 +9,7 @@
 #include "cleanup.h"
 #include "image_priv.h"
 #include "log.h"
+#include "safe_open.h"
 
 static int dir_check_inventory(struct img_dir *d)
 {
@@ -40,7 +41,12 @@ static int dir_check_inventory(struct img_dir *d)
 		if (fstatat(d->dfd, f->name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			return pr_perror_ret("%s/%s: listed in the inventory but cannot be found", d->path,
 					     f->name);
-		if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size != f->size) {
+		if (!S_ISREG(st.st_mode)) {
+			pr_err("%s/%s: not a regular file (%s)\n", d->path, f->name,
+			       cr_file_type_name(st.st_mode));
+			return -EBADMSG;
+		}
+		if ((uint64_t)st.st_size != f->size) {
 			pr_err("%s/%s: %lld bytes, the inventory says %llu (truncated or replaced)\n", d->path,
 			       f->name, (long long)st.st_size, (unsigned long long)f->size);
 			return -EBADMSG;
@@ -49,21 +55,47 @@ static int dir_check_inventory(struct img_dir *d)
 	return 0;
 }
 
+int img_dir_open_file(const struct img_dir *d, const char *name)
+{
+	struct stat st;
+	int fd = cr_open_regular_at(d->dfd, name, O_NOFOLLOW, &st);
+
+	if (fd == -ELOOP || fd == -EINVAL || fd == -ESTALE) {
+		pr_err("%s/%s: not a regular file (%s)\n", d->path, name,
+		       fd == -ESTALE ? "replaced while being opened" : cr_file_type_name(st.st_mode));
+		return -EBADMSG;
+	}
+	if (fd < 0)
+		return pr_err_ret(fd, "%s/%s: cannot open", d->path, name);
+	return fd;
+}
+
+int img_dir_create_file(const struct img_dir *d, const char *name, int flags)
+{
+	int fd = cr_create_at(d->dfd, name, O_WRONLY | O_TRUNC | flags, 0600);
+	char why[160];
+
+	if (fd < 0)
+		pr_err("%s/%s: cannot create: %s\n", d->path, name,
+		       cr_create_strerror(fd, d->dfd, name, why, sizeof(why)));
+	return fd;
+}
+
 static int dir_load_inventory(struct img_dir *d)
 {
 	_cleanup_close_ int fd = -EBADF;
 	struct img_reader *r = NULL;
 	ProtobufCMessage *m = NULL;
+	struct stat st;
 	int err;
 
-	fd = openat(d->dfd, IMG_INVENTORY_NAME, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno == ENOENT) {
-			pr_err("%s: no %s: not a complete checkpoint\n", d->path, IMG_INVENTORY_NAME);
-			return -ENOENT;
-		}
-		return pr_perror_ret("%s/%s: cannot open", d->path, IMG_INVENTORY_NAME);
+	if (fstatat(d->dfd, IMG_INVENTORY_NAME, &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT) {
+		pr_err("%s: no %s: not a complete checkpoint\n", d->path, IMG_INVENTORY_NAME);
+		return -ENOENT;
 	}
+	fd = img_dir_open_file(d, IMG_INVENTORY_NAME);
+	if (fd < 0)
+		return fd;
 	err = img_open_fd(fd, IMG_INVENTORY_NAME, &r);
 	if (err < 0)
 		return err;
@@ -94,6 +126,7 @@ int img_dir_open_fd(int dfd, const char *name, bool for_write, struct img_dir **
 	d->dfd = dfd;
 	d->for_write = for_write;
 	if (for_write) {
+		cr_warn_shared_dir(dfd, "images directory", name);
 		/* An old inventory would make a half-written directory look complete. */
 		if (unlinkat(dfd, IMG_INVENTORY_NAME, 0) < 0 && errno != ENOENT)
 			err = pr_perror_ret("%s/%s: cannot remove the old inventory", name, IMG_INVENTORY_NAME);

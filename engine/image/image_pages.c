@@ -35,9 +35,9 @@ int img_pages_create(struct img_dir *d, uint64_t id, struct img_pages_writer **r
 	w->d = d;
 	w->id = id;
 	img_file_name(w->name, sizeof(w->name), IMG_PAGES, id);
-	w->fd = openat(d->dfd, w->name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	w->fd = img_dir_create_file(d, w->name, 0);
 	if (w->fd < 0) {
-		int r = pr_perror_ret("%s/%s: cannot create", d->path, w->name);
+		int r = w->fd;
 
 		free(w);
 		return r;
@@ -180,9 +180,9 @@ int img_pages_open(struct img_dir *d, uint64_t id, int *ret_fd)
 	img_file_name(name, sizeof(name), IMG_PAGES, id);
 	if (d->inv && !img_dir_find(d, IMG_PAGES, id))
 		return -ENOENT;
-	fd = openat(d->dfd, name, O_RDONLY | O_CLOEXEC);
+	fd = img_dir_open_file(d, name);
 	if (fd < 0)
-		return pr_perror_ret("%s/%s: cannot open", d->path, name);
+		return fd;
 	r = img_pages_check_header(fd, name, &hid);
 	if (r < 0)
 		return r;

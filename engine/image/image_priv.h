@@ -32,6 +32,19 @@ int img_dir_note(struct img_dir *d, const char *name, enum img_kind kind, uint64
 /* Finds the inventory's entry for (kind, id), or NULL. */
 const ImageFileEntry *img_dir_find(const struct img_dir *d, enum img_kind kind, uint64_t id);
 
+/*
+ * Opens image file name of the directory for reading: only a regular file,
+ * never through a symlink, never blocking on a FIFO. An fd, or -errno
+ * (logged, naming the file; -EBADMSG when it is not a regular file).
+ */
+int img_dir_open_file(const struct img_dir *d, const char *name);
+/*
+ * Creates image file name afresh for writing (cr_create_at(): an old file or
+ * a planted link of that name is unlinked first, never written through);
+ * flags are added to O_WRONLY. An fd, or -errno (logged, naming the file).
+ */
+int img_dir_create_file(const struct img_dir *d, const char *name, int flags);
+
 /* Fills a 16-byte header. */
 static inline void img_header_fill(unsigned char *h, enum img_kind kind, uint64_t id)
 {

@@ -117,9 +117,9 @@ int img_create(struct img_dir *d, enum img_kind kind, uint64_t id, struct img_wr
 	if (!k || k->raw || kind == IMG_INVENTORY)
 		return pr_err_ret(-EINVAL, "cannot create an image of kind %u as records", kind);
 	img_file_name(name, sizeof(name), kind, id);
-	fd = openat(d->dfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	fd = img_dir_create_file(d, name, 0);
 	if (fd < 0)
-		return pr_perror_ret("%s/%s: cannot create", d->path, name);
+		return fd;
 	r = writer_start(d, fd, name, kind, id, ret);
 	if (r < 0) {
 		close(fd);
@@ -259,13 +259,13 @@ int img_write_inventory(struct img_dir *d, InventoryEntry *inv)
 		files[i].size = d->notes[i].size;
 		ptrs[i] = &files[i];
 	}
+	/* a stale or planted tmp is unlinked, not written through; the rename then replaces a name */
+	fd = img_dir_create_file(d, tmp, 0);
+	if (fd < 0)
+		return fd;
 	inv->format_version = IMG_FORMAT_VERSION;
 	inv->n_files = d->nr_notes;
 	inv->files = ptrs;
-
-	fd = openat(d->dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return pr_perror_ret("%s/%s: cannot create", d->path, tmp);
 	r = writer_start(NULL, fd, tmp, IMG_INVENTORY, 0, &w);
 	if (r < 0) {
 		close(fd);
@@ -445,9 +445,9 @@ int img_open(struct img_dir *d, enum img_kind kind, uint64_t id, struct img_read
 	img_file_name(name, sizeof(name), kind, id);
 	if (d->inv && !img_dir_find(d, kind, id))
 		return -ENOENT; /* absent by the inventory: the caller decides */
-	fd = openat(d->dfd, name, O_RDONLY | O_CLOEXEC);
+	fd = img_dir_open_file(d, name);
 	if (fd < 0)
-		return pr_perror_ret("%s/%s: cannot open", d->path, name);
+		return fd;
 	err = img_open_fd(fd, name, &r);
 	if (err < 0)
 		return err;

@@ -31,6 +31,7 @@
 #include "images/inventory.pb-c.h"
 #include "images/pagemap.pb-c.h"
 #include "log.h"
+#include "safe_open.h"
 #include "show.h"
 
 /*
@@ -356,6 +357,20 @@ static int show_raw(struct show_ctx *ctx, int fd, const char *path, enum img_kin
 	return 0;
 }
 
+/* Logs why path could not be opened (cr_open_regular_at() returned err, st what it found). */
+static int show_open_error(int err, const char *path, const struct stat *st)
+{
+	if (err == -ELOOP || err == -EINVAL) {
+		pr_err("%s: not an image: not a regular file (%s)\n", path, cr_file_type_name(st->st_mode));
+		return -EBADMSG;
+	}
+	if (err == -ESTALE) {
+		pr_err("%s: not an image: replaced while being opened\n", path);
+		return -EBADMSG;
+	}
+	return pr_err_ret(err, "%s: cannot open", path);
+}
+
 static int pages_src_open(struct show_ctx *ctx, struct pages_src *ps, const char *path, const PagemapHead *h)
 {
 	char name[IMG_NAME_MAX];
@@ -369,15 +384,11 @@ static int pages_src_open(struct show_ctx *ctx, struct pages_src *ps, const char
 	}
 	img_file_name(name, sizeof(name), IMG_PAGES, h->pages_id);
 	snprintf(ps->path, sizeof(ps->path), "%s/%s", ctx->dir, name);
-	ps->fd = openat(ctx->dfd, name, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	ps->fd = cr_open_regular_at(ctx->dfd, name, O_NOFOLLOW, &st);
+	if (ps->fd == -ENOENT || ps->fd == -EACCES)
+		return pr_err_ret(ps->fd, "%s: cannot open the pages of %s", ps->path, path);
 	if (ps->fd < 0)
-		return pr_perror_ret("%s: cannot open the pages of %s", ps->path, path);
-	if (fstat(ps->fd, &st) < 0)
-		return pr_perror_ret("%s: cannot stat", ps->path);
-	if (!S_ISREG(st.st_mode)) {
-		pr_err("%s: not a regular file\n", ps->path);
-		return -EBADMSG;
-	}
+		return show_open_error(ps->fd, ps->path, &st);
 	err = img_pages_check_header(ps->fd, ps->path, &id);
 	if (err < 0)
 		return err;
@@ -528,16 +539,13 @@ static int show_file(struct show_ctx *ctx, int dfd, const char *name, const char
 	ssize_t n;
 	int err;
 
-	/* O_NONBLOCK: a FIFO must not hang us; it is refused just below */
-	fd = openat(dfd, name, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	/*
+	 * Never a FIFO (it would block) nor a device. A file of a directory
+	 * is never followed as a link; a -f FILE the user named may be one.
+	 */
+	fd = cr_open_regular_at(dfd, name, dfd == AT_FDCWD ? 0 : O_NOFOLLOW, &st);
 	if (fd < 0)
-		return pr_perror_ret("%s: cannot open", path);
-	if (fstat(fd, &st) < 0)
-		return pr_perror_ret("%s: cannot stat", path);
-	if (!S_ISREG(st.st_mode)) {
-		pr_err("%s: not an image: not a regular file\n", path);
-		return -EBADMSG;
-	}
+		return show_open_error(fd, path, &st);
 	n = pread(fd, hdr, sizeof(hdr), 0);
 	if (n < 0)
 		return pr_perror_ret("%s: cannot read", path);

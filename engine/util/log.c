@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "safe_open.h"
 
 #define EXPORT __attribute__((visibility("default")))
 
@@ -35,6 +36,11 @@ static void log_start_clock(void)
 
 int log_open(const char *path, int level)
 {
+	return log_open_at(AT_FDCWD, path, level, false);
+}
+
+int log_open_at(int dirfd, const char *path, int level, bool append)
+{
 	int fd;
 
 	log_set_level(level);
@@ -43,9 +49,10 @@ int log_open(const char *path, int level)
 		log_close();
 		return 0;
 	}
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+	/* the work dir may be another user's: never through a planted link */
+	fd = cr_create_at(dirfd, path, O_WRONLY | O_APPEND | (append ? 0 : O_TRUNC), 0600);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	log_close();
 	log_state.fd = fd;
 	log_state.is_file = 1;

@@ -11,6 +11,7 @@
 #define CR_UTIL_LOG_H
 
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "criu-log.h"
@@ -42,6 +43,13 @@
  * relative to the current directory (the job's work dir). Returns 0 or -errno.
  */
 int log_open(const char *path, int level);
+/*
+ * The same relative to the directory dirfd (the work dir), created with
+ * cr_create_at(): afresh, or with append an earlier log of ours is kept and
+ * appended to. Returns 0 or -errno, quietly (the caller says why, see
+ * cr_create_strerror()); the log stays where it was on failure.
+ */
+int log_open_at(int dirfd, const char *path, int level, bool append);
 /* Sends the log to an already open fd (taken over, closed by log_close). */
 void log_use_fd(int fd, int level);
 void log_close(void);

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <stdint.h>
+#include <sys/fsuid.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,6 +19,7 @@
 #include "images/pagemap.pb-c.h"
 #include "images/tree.pb-c.h"
 #include "log.h"
+#include "safe_open.h"
 #include "show.h"
 #include "t.h"
 
@@ -829,6 +831,292 @@ static void test_show_json_bytes_and_garbage(void)
 	CHECK(j == NULL);
 }
 
+/* ---- planted links and FIFOs (issue 12): cr_create_at, cr_open_regular_at, the image layer ---- */
+
+static const char victim_text[] = "victim: must never change\n";
+
+/* A fresh directory with mode; its O_PATH-free fd. */
+static int make_dir(const char *sub, mode_t mode)
+{
+	mkdir(tpath(sub), 0700);
+	chmod(tpath(sub), mode);
+	return open(tpath(sub), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+/* A victim file outside the planted directories, with known contents; its path goes to buf. */
+static const char *make_victim(const char *name, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s", tpath(name));
+	write_all_file(buf, victim_text, strlen(victim_text));
+	return buf;
+}
+
+static int victim_intact(const char *path)
+{
+	size_t len = 0;
+	_cleanup_free_ unsigned char *b = read_all(path, &len);
+	int ok = b && len == strlen(victim_text) && !memcmp(b, victim_text, len);
+
+	if (!ok)
+		printf("    victim %s was changed (%zu bytes)\n", path, len);
+	return ok;
+}
+
+static int is_regular_nolink(int dfd, const char *name)
+{
+	struct stat st;
+
+	return fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
+}
+
+static int write_str(int fd, const char *s)
+{
+	return write(fd, s, strlen(s)) == (ssize_t)strlen(s) ? 0 : -1;
+}
+
+static void test_create_planted_symlink(void)
+{
+	_cleanup_close_ int shared = make_dir("plant-sym", 0777), own = make_dir("own-sym", 0700);
+	char vbuf[512];
+	const char *victim = make_victim("victim-sym", vbuf, sizeof(vbuf));
+	char why[160];
+	int fd;
+
+	/* in a directory others may write to: the link is removed, never followed */
+	CHECK_EQ_INT(symlinkat(victim, shared, "x.log"), 0);
+	CHECK_EQ_INT(cr_dir_shared(shared, NULL, 0), 1);
+	fd = cr_create_at(shared, "x.log", O_WRONLY | O_TRUNC, 0600);
+	CHECK(fd >= 0);
+	CHECK_EQ_INT(write_str(fd, "mine\n"), 0);
+	close(fd);
+	CHECK(victim_intact(victim));
+	CHECK(is_regular_nolink(shared, "x.log"));
+	/* appending (a service's log) does not follow one either */
+	CHECK_EQ_INT(symlinkat(victim, shared, "svc.log"), 0);
+	fd = cr_create_at(shared, "svc.log", O_WRONLY | O_APPEND, 0600);
+	CHECK(fd >= 0);
+	CHECK_EQ_INT(write_str(fd, "mine\n"), 0);
+	close(fd);
+	CHECK(victim_intact(victim));
+	CHECK(is_regular_nolink(shared, "svc.log"));
+	/* through a path with a directory part, relative to the fd */
+	CHECK_EQ_INT(symlinkat(victim, shared, "p"), 0);
+	fd = cr_create_at(AT_FDCWD, tpath("plant-sym/p"), O_WRONLY | O_TRUNC, 0600);
+	CHECK(fd >= 0);
+	close(fd);
+	CHECK(victim_intact(victim));
+
+	/* in our own directory someone trusted put it: neither followed nor removed */
+	CHECK_EQ_INT(cr_dir_shared(own, NULL, 0), 0);
+	CHECK_EQ_INT(symlinkat(victim, own, "x.log"), 0);
+	fd = cr_create_at(own, "x.log", O_WRONLY | O_TRUNC, 0600);
+	CHECK_EQ_INT(fd, -ELOOP);
+	CHECK(strstr(cr_create_strerror(fd, own, "x.log", why, sizeof(why)), "symbolic link is in the way"));
+	CHECK(victim_intact(victim));
+	CHECK_EQ_INT(faccessat(own, "x.log", F_OK, AT_SYMLINK_NOFOLLOW), 0);
+}
+
+static void test_create_and_open_planted_fifo(void)
+{
+	_cleanup_close_ int dfd = make_dir("plant-fifo", 0777);
+	struct stat st;
+	char why[160];
+	int fd;
+
+	alarm(20); /* a blocking open would hang here: die loudly instead */
+	CHECK_EQ_INT(mkfifoat(dfd, "core-1.img", 0666), 0);
+	CHECK_EQ_INT(symlinkat(tpath("plant-fifo/core-1.img"), dfd, "link.img"), 0);
+	fd = cr_create_at(dfd, "core-1.img", O_WRONLY | O_TRUNC, 0600);
+	CHECK_EQ_INT(fd, -EEXIST);
+	CHECK(strstr(cr_create_strerror(fd, dfd, "core-1.img", why, sizeof(why)), "fifo is in the way"));
+
+	fd = cr_open_regular_at(dfd, "core-1.img", O_NOFOLLOW, &st);
+	CHECK_EQ_INT(fd, -EINVAL);
+	CHECK(S_ISFIFO(st.st_mode));
+	fd = cr_open_regular_at(dfd, "link.img", O_NOFOLLOW, &st);
+	CHECK_EQ_INT(fd, -ELOOP);
+	CHECK(S_ISLNK(st.st_mode));
+	/* followed on purpose (show -f): still refused, still not blocking */
+	fd = cr_open_regular_at(dfd, "link.img", 0, &st);
+	CHECK_EQ_INT(fd, -EINVAL);
+	CHECK(S_ISFIFO(st.st_mode));
+	CHECK_EQ_STR(cr_file_type_name(st.st_mode), "fifo");
+	/* a character device is never opened for reading an image */
+	fd = cr_open_regular_at(AT_FDCWD, "/dev/null", 0, &st);
+	CHECK_EQ_INT(fd, -EINVAL);
+	alarm(0);
+}
+
+static void test_create_planted_hard_link(void)
+{
+	_cleanup_close_ int dfd = make_dir("plant-hard", 0777);
+	char vbuf[512];
+	const char *victim = make_victim("victim-hard", vbuf, sizeof(vbuf));
+	struct stat st;
+	int fd;
+
+	CHECK_EQ_INT(linkat(AT_FDCWD, victim, dfd, "core-1.img", 0), 0);
+	fd = cr_create_at(dfd, "core-1.img", O_WRONLY | O_TRUNC, 0600);
+	CHECK(fd >= 0);
+	CHECK_EQ_INT(write_str(fd, "image\n"), 0);
+	close(fd);
+	CHECK(victim_intact(victim));
+	CHECK_EQ_INT(stat(victim, &st), 0);
+	CHECK_EQ_INT(st.st_nlink, 1); /* only the planted name went */
+
+	/* appending to a file with another link is not appending to our own log */
+	CHECK_EQ_INT(linkat(AT_FDCWD, victim, dfd, "svc.log", 0), 0);
+	fd = cr_create_at(dfd, "svc.log", O_WRONLY | O_APPEND, 0600);
+	CHECK(fd >= 0);
+	CHECK_EQ_INT(write_str(fd, "log\n"), 0);
+	close(fd);
+	CHECK(victim_intact(victim));
+}
+
+static void test_create_appends_to_own_file(void)
+{
+	_cleanup_close_ int dfd = make_dir("own-append", 0700);
+	_cleanup_free_ unsigned char *b = NULL;
+	size_t len = 0;
+	int fd;
+
+	write_all_file(tpath("own-append/svc.log"), "old\n", 4);
+	fd = cr_create_at(dfd, "svc.log", O_WRONLY | O_APPEND, 0600);
+	CHECK(fd >= 0);
+	CHECK_EQ_INT(write_str(fd, "new\n"), 0);
+	close(fd);
+	b = read_all(tpath("own-append/svc.log"), &len);
+	CHECK(b && len == 8 && !memcmp(b, "old\nnew\n", 8));
+	/* a character device the caller names in a trusted directory: -o /dev/null */
+	fd = cr_create_at(AT_FDCWD, "/dev/null", O_WRONLY | O_TRUNC | O_APPEND, 0600);
+	CHECK(fd >= 0);
+	if (fd >= 0)
+		close(fd);
+	CHECK_EQ_INT(access("/dev/null", F_OK), 0);
+}
+
+static void test_dir_shared_by_owner_and_mode(void)
+{
+	_cleanup_close_ int dfd = make_dir("shared-owner", 0755), sticky = make_dir("shared-sticky", 01777);
+	char who[64] = "";
+
+	CHECK_EQ_INT(cr_dir_shared(dfd, who, sizeof(who)), 0);
+	/* the sticky bit does not stop anyone from planting a name first */
+	CHECK_EQ_INT(cr_dir_shared(sticky, who, sizeof(who)), 1);
+	CHECK(strstr(who, "everyone") != NULL);
+	if (geteuid() != 0) {
+		T_SKIP("the owner cases need root (chown, setfsuid)");
+		return;
+	}
+	CHECK_EQ_INT(fchown(dfd, 65534, 65534), 0);
+	CHECK_EQ_INT(cr_dir_shared(dfd, who, sizeof(who)), 1);
+	CHECK_EQ_STR(who, "its owner uid 65534");
+	/* a service job running with the client's fs ids: the client's own dir is not shared */
+	setfsuid(65534);
+	CHECK_EQ_INT(cr_dir_shared(dfd, NULL, 0), 0);
+	setfsuid(0);
+	CHECK_EQ_INT(cr_dir_shared(dfd, NULL, 0), 1);
+}
+
+static void test_create_in_dir_we_cannot_write(void)
+{
+	_cleanup_close_ int dfd = make_dir("ro-dir", 0755);
+	_cleanup_free_ unsigned char *b = NULL;
+	size_t len = 0;
+	int fd;
+
+	if (geteuid() != 0) {
+		T_SKIP("needs root (chown, setfsuid)");
+		return;
+	}
+	write_all_file(tpath("ro-dir/own.log"), "old contents\n", 13);
+	write_all_file(tpath("ro-dir/root.log"), "root's\n", 7);
+	CHECK_EQ_INT(fchownat(dfd, "own.log", 65534, 65534, 0), 0);
+	setfsuid(65534); /* drops the fs capabilities: the directory is not ours to write */
+	fd = cr_create_at(dfd, "own.log", O_WRONLY | O_TRUNC, 0600);
+	CHECK(fd >= 0);
+	if (fd >= 0) {
+		CHECK_EQ_INT(write_str(fd, "new\n"), 0);
+		close(fd);
+	}
+	CHECK_EQ_INT(cr_create_at(dfd, "root.log", O_WRONLY | O_TRUNC, 0600), -EACCES);
+	setfsuid(0);
+	b = read_all(tpath("ro-dir/own.log"), &len);
+	CHECK(b && len == 4 && !memcmp(b, "new\n", 4));
+}
+
+static void test_image_dir_planted_links(void)
+{
+	InventoryEntry inv = INVENTORY_ENTRY__INIT;
+	char vbuf[512];
+	const char *victim = make_victim("victim-img", vbuf, sizeof(vbuf));
+	_cleanup_close_ int dfd = make_dir("plant-img", 0777);
+	struct img_writer *w = NULL;
+	struct img_dir *d = NULL;
+
+	CHECK_EQ_INT(symlinkat(victim, dfd, "tree.img"), 0);
+	CHECK_EQ_INT(symlinkat(victim, dfd, "inventory.img.tmp"), 0);
+	CHECK_EQ_INT(symlinkat(victim, dfd, "inventory.img"), 0);
+	CHECK_EQ_INT(linkat(AT_FDCWD, victim, dfd, "pagemap-1.img", 0), 0);
+	CHECK_EQ_INT(img_dir_open_write(tpath("plant-img"), &d), 0);
+	if (!d)
+		return;
+	CHECK_EQ_INT(write_pagemap(d, 1, 3), 0);
+	CHECK_EQ_INT(img_create(d, IMG_TREE, 0, &w), 0);
+	if (w)
+		CHECK_EQ_INT(img_commit(w), 0);
+	CHECK_EQ_INT(img_write_inventory(d, &inv), 0);
+	img_dir_close(d);
+	CHECK(victim_intact(victim));
+	CHECK(is_regular_nolink(dfd, "inventory.img"));
+	CHECK(is_regular_nolink(dfd, "tree.img"));
+	CHECK_EQ_INT(dir_open_read_err(tpath("plant-img")), 0);
+	log_reset_first_error();
+}
+
+static void test_image_dir_inventory_fifo(void)
+{
+	_cleanup_close_ int dfd = -EBADF;
+
+	alarm(20);
+	CHECK_EQ_INT(make_checkpoint(tpath("inv-fifo")), 0);
+	dfd = open(tpath("inv-fifo"), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	CHECK_EQ_INT(unlinkat(dfd, "inventory.img", 0), 0);
+	CHECK_EQ_INT(mkfifoat(dfd, "inventory.img", 0600), 0);
+	CHECK_EQ_INT(dir_open_read_err(tpath("inv-fifo")), -EBADMSG);
+	CHECK(error_mentions("inventory.img: not a regular file (fifo)"));
+
+	/* a symlink to a FIFO outside */
+	CHECK_EQ_INT(unlinkat(dfd, "inventory.img", 0), 0);
+	CHECK_EQ_INT(mkfifo(tpath("outside.fifo"), 0600), 0);
+	CHECK_EQ_INT(symlinkat(tpath("outside.fifo"), dfd, "inventory.img"), 0);
+	CHECK_EQ_INT(dir_open_read_err(tpath("inv-fifo")), -EBADMSG);
+	CHECK(error_mentions("inventory.img: not a regular file (symbolic link)"));
+
+	/* a listed image replaced by a FIFO after the inventory check: refused when opened */
+	CHECK_EQ_INT(make_checkpoint(tpath("img-fifo")), 0);
+	{
+		struct img_reader *r = NULL;
+		struct img_dir *d = NULL;
+
+		CHECK_EQ_INT(img_dir_open_read(tpath("img-fifo"), &d), 0);
+		CHECK_EQ_INT(unlink(tpath("img-fifo/tree.img")), 0);
+		CHECK_EQ_INT(mkfifo(tpath("img-fifo/tree.img"), 0600), 0);
+		if (d)
+			CHECK_EQ_INT(img_open(d, IMG_TREE, 0, &r), -EBADMSG);
+		CHECK(error_mentions("tree.img: not a regular file (fifo)"));
+		img_close(r);
+		img_dir_close(d);
+	}
+	/* a listed image that is a link when the directory is opened: refused by name */
+	CHECK_EQ_INT(make_checkpoint(tpath("img-link")), 0);
+	CHECK_EQ_INT(unlink(tpath("img-link/tree.img")), 0);
+	CHECK_EQ_INT(symlink(tpath("outside.fifo"), tpath("img-link/tree.img")), 0);
+	CHECK_EQ_INT(dir_open_read_err(tpath("img-link")), -EBADMSG);
+	CHECK(error_mentions("tree.img: not a regular file (symbolic link)"));
+	alarm(0);
+}
+
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	return remove(path);
@@ -861,6 +1149,14 @@ int main(void)
 	t_run("pages_header_check", test_pages_header_check);
 	t_run("show_json", test_show_json);
 	t_run("show_json_bytes_and_garbage", test_show_json_bytes_and_garbage);
+	t_run("create_planted_symlink", test_create_planted_symlink);
+	t_run("create_and_open_planted_fifo", test_create_and_open_planted_fifo);
+	t_run("create_planted_hard_link", test_create_planted_hard_link);
+	t_run("create_appends_to_own_file", test_create_appends_to_own_file);
+	t_run("dir_shared_by_owner_and_mode", test_dir_shared_by_owner_and_mode);
+	t_run("create_in_dir_we_cannot_write", test_create_in_dir_we_cannot_write);
+	t_run("image_dir_planted_links", test_image_dir_planted_links);
+	t_run("image_dir_inventory_fifo", test_image_dir_inventory_fifo);
 	nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	return t_done();
 }
