@@ -1247,12 +1247,19 @@ bool kerndat_absent_ok(size_t i)
 	return i < ARRAY_SIZE(kd_probes) && kd_probes[i].absent_ok;
 }
 
+/*
+ * What this binary can do here, not only what the kernel offers: callers
+ * (runc --pre-dump, Podman) go ahead on a yes. Pre-dump with memory
+ * tracking and lazy pages are not built yet ("not supported yet"), so
+ * they are no, whatever the kernel has (criu check --feature still
+ * reports the kernel's side).
+ */
 int cr_feature_check(bool *ret_mem_track, bool *ret_lazy_pages, bool *ret_pidfd_store)
 {
 	if (ret_mem_track)
-		*ret_mem_track = kerndat_probe("mem_dirty_track") == 1;
+		*ret_mem_track = false;
 	if (ret_lazy_pages)
-		*ret_lazy_pages = kerndat_probe("uffd") == 1 && kerndat_probe("uffd-noncoop") == 1;
+		*ret_lazy_pages = false;
 	if (ret_pidfd_store)
 		*ret_pidfd_store = kerndat_probe("pidfd_store") == 1;
 	return 0;

@@ -45,10 +45,11 @@ enum kerndat_class kerndat_class_of(size_t i);
 bool kerndat_absent_ok(size_t i);
 
 /*
- * The RPC FEATURE_CHECK answer. Each non-NULL ret_* is set:
- *   mem_track:   PAGEMAP_SCAN sees writes in a range write-protected with
- *                userfaultfd WP_ASYNC (there is no soft-dirty on current kernels);
- *   lazy_pages:  userfaultfd with the non-cooperative events (fork/remap/unmap);
+ * The RPC FEATURE_CHECK answer: what this binary can do on this kernel.
+ * Each non-NULL ret_* is set:
+ *   mem_track:   false: pre-dump with memory tracking is not built yet (the
+ *                kernel side is probe "mem_dirty_track");
+ *   lazy_pages:  false: lazy pages are not built yet (probes "uffd", "uffd-noncoop");
  *   pidfd_store: pidfd_open + pidfd_getfd.
  * Returns 0; a probe that fails only makes its answer false.
  */
