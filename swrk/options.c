@@ -190,6 +190,11 @@ const char *opts_table_rpc(size_t i)
 	return i < ARRAY_SIZE(table) ? table[i].rpc : NULL;
 }
 
+bool opts_table_is_switch(size_t i)
+{
+	return i < ARRAY_SIZE(table) && table[i].type == T_BOOL;
+}
+
 int opts_find(const char *name)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(table); i++)
@@ -635,6 +640,8 @@ static int apply_row(struct cr_opts *o, size_t i, const char *arg, bool negate)
 	if (err < 0)
 		return err;
 	o->given[i] = !negate;
+	if (o->input != OPT_BY_OPERATOR)
+		o->by_caller[i] = o->input;
 	return 0;
 }
 

@@ -177,6 +177,20 @@ struct cr_opts {
 
 	/* which table rows were given a value that is not their default */
 	unsigned char given[160];
+	/*
+	 * Who set each row (enum opt_input): the operator (command line, the
+	 * global config files) or the RPC caller (its criu_opts fields, its
+	 * config_file). apply stamps rows with o->input while it is not
+	 * OPT_BY_OPERATOR; swrk/caller_policy.c judges the caller's rows.
+	 */
+	unsigned char input;
+	unsigned char by_caller[160];
+};
+
+enum opt_input {
+	OPT_BY_OPERATOR = 0,
+	OPT_BY_RPC_FIELD = 1,  /* a criu_opts field */
+	OPT_BY_RPC_CONFIG = 2, /* a line of criu_opts.config_file */
 };
 
 /* Fills the defaults: log level 2, ghost limit 1 MiB, timeout 10 s, ... */
@@ -231,6 +245,8 @@ size_t opts_table_size(void);
 const char *opts_table_name(size_t i);
 /* The RPC field a row is fed from ("tcp_established", "ps.port"), or NULL. */
 const char *opts_table_rpc(size_t i);
+/* Whether a row takes no argument (a switch); its --no- form is then allowed too. */
+bool opts_table_is_switch(size_t i);
 /* The row index of a long option name (without dashes), or -1. */
 int opts_find(const char *name);
 

@@ -25,6 +25,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "caller_policy.h"
 #include "cleanup.h"
 #include "engine.h"
 #include "hooks.h"
@@ -46,6 +47,8 @@ struct conn {
 	bool swrk; /* criu swrk: rst_sibling, inherit_fd and ps.fd are allowed */
 	bool dry;  /* server_serve_dry(): options only, no engine, no files */
 	bool fs_as_peer; /* the job's file system ids are the peer's (restrict_fs_ids) */
+	bool restricted; /* the peer is held to swrk/caller_policy.c (not root, criu holds more) */
+	bool self_caps;	 /* this process holds capabilities (read once) */
 	struct peer peer;
 	int log_level; /* of the process, between requests */
 	int log_fd;    /* the service's own log (-o), or -1 for stderr */
@@ -272,7 +275,9 @@ static int build_job_opts(struct conn *c, const CriuReq *req, struct cr_opts *o)
 		return r;
 	o->origin = "RPC";
 	if (req->opts) {
+		o->input = OPT_BY_RPC_FIELD;
 		r = rpc_opts_apply(req->opts, o);
+		o->input = OPT_BY_OPERATOR;
 		if (r < 0)
 			return r;
 	}
@@ -325,6 +330,7 @@ static void unrestrict_fs_ids(struct conn *c)
 static int setup_job(struct conn *c, const CriuReq *req, struct cr_request *job, int *images_fd)
 {
 	struct cr_opts *o = &job->opts;
+	_cleanup_free_ char *config = NULL;
 	bool have_dir;
 	int r, fd;
 
@@ -333,8 +339,14 @@ static int setup_job(struct conn *c, const CriuReq *req, struct cr_request *job,
 		return r;
 	restrict_fs_ids(c);
 	if (o->config_file) {
+		/* the caller's: caller_policy.c judges each line it sets and names the file */
+		config = strdup(o->config_file);
+		if (!config)
+			return -ENOMEM;
 		/* applied after the RPC fields, and a missing file is no error (PROTOCOL.md §1.3) */
-		r = opts_apply_config_file(o, o->config_file, false);
+		o->input = OPT_BY_RPC_CONFIG;
+		r = opts_apply_config_file(o, config, false);
+		o->input = OPT_BY_OPERATOR;
 		if (r < 0)
 			return r;
 		r = check_job_opts(c, req, o);
@@ -392,6 +404,12 @@ static int setup_job(struct conn *c, const CriuReq *req, struct cr_request *job,
 		log_use_fd(fd, o->log_level);
 	} else {
 		log_set_level(o->log_level);
+	}
+	/* after the log is open, so that a refusal is in the job's log as well as in cr_errmsg */
+	if (c->restricted) {
+		r = policy_check_caller_opts(o, c->peer.uid, config);
+		if (r < 0)
+			return r;
 	}
 	r = opts_check_supported(o);
 	if (r < 0)
@@ -452,6 +470,8 @@ static int do_job(struct conn *c, const CriuReq *req, CriuResp *resp)
 	if (c->dry) {
 		/* options built and checked, nothing run */
 		r = build_job_opts(c, req, &job.opts);
+		if (r >= 0 && c->restricted)
+			r = policy_check_caller_opts(&job.opts, c->peer.uid, NULL);
 		if (r < 0)
 			fill_error(resp, -EBADRQC);
 		else
@@ -542,6 +562,7 @@ static int serve(struct conn *c)
 {
 	int ret = 0;
 
+	c->self_caps = policy_self_holds_caps();
 	for (;;) {
 		_cleanup_pb_(criu_req) CriuReq *req = NULL;
 		CriuResp resp = CRIU_RESP__INIT;
@@ -549,6 +570,7 @@ static int serve(struct conn *c)
 
 		if (r < 0)
 			return r;
+		c->restricted = policy_caller_restricted(c->peer.uid, geteuid(), c->self_caps);
 		r = recv_req(c->sk, &req);
 		if (r == 0)
 			return ret; /* the client is done */
