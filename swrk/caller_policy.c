@@ -13,6 +13,7 @@
 
 #define RUNS	"name programs criu runs"
 #define CGROUPS "have criu write cgroups on its behalf"
+#define SERVICE "change the settings of the service (the operator's)"
 
 /* A value check: the refusal for this value, or NULL when it is harmless. */
 typedef const char *(*value_check_fn)(const struct cr_opts *o);
@@ -123,6 +124,10 @@ static const struct rule rules[] = {
 	{"restore-detached", NULL, NULL},
 	{"restore-sibling", NULL, NULL},
 	{"daemon", NULL, NULL},
+	{"address-mode", SERVICE, NULL},
+	{"max-workers", SERVICE, NULL},
+	{"max-workers-per-uid", SERVICE, NULL},
+	{"idle-timeout", SERVICE, NULL},
 	{"lsm-profile", "choose an LSM profile", NULL},
 	{"lsm-mount-context", "choose an LSM mount context", NULL},
 	{"shell-job", NULL, check_shell_job},

@@ -149,6 +149,12 @@ struct cr_opts {
 	int image_io_mode; /* 0 writeback, 1 direct */
 	struct cr_strv exec_cmd;
 
+	/* criu service (the operator's: a caller may not set them, swrk/caller_policy.c) */
+	int address_mode;		  /* of the socket it binds; -1: not given (0600) */
+	unsigned int max_workers;	  /* connections served at once; more wait in the backlog */
+	unsigned int max_workers_per_uid; /* of one non-root uid; more are refused */
+	unsigned int idle_timeout;	  /* seconds a connection may send nothing; 0: forever */
+
 	/* check */
 	bool check_all;
 	bool check_extra;

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +51,8 @@ struct conn {
 	bool restricted; /* the peer is held to swrk/caller_policy.c (not root, criu holds more) */
 	bool self_caps;	 /* this process holds capabilities (read once) */
 	struct peer peer;
+	int idle_ms;	     /* criu service: close a connection that sends nothing for this long; 0: wait */
+	const char *refusal; /* criu service: over a limit, every request is answered with this */
 	int log_level; /* of the process, between requests */
 	int log_fd;    /* the service's own log (-o), or -1 for stderr */
 };
@@ -557,6 +560,38 @@ static bool keep_open_allowed(int type)
 	       type == CRIU_REQ_TYPE__FEATURE_CHECK || type == CRIU_REQ_TYPE__VERSION;
 }
 
+/*
+ * criu service: waits up to c->idle_ms for the next request. 1 when one is
+ * there (or the client hung up), 0 when the connection stayed silent.
+ */
+static int wait_for_request(const struct conn *c)
+{
+	struct pollfd p = {.fd = c->sk, .events = POLLIN};
+	int r;
+
+	if (c->idle_ms <= 0)
+		return 1;
+	do
+		r = poll(&p, 1, c->idle_ms);
+	while (r < 0 && errno == EINTR);
+	return r != 0;
+}
+
+/* Over a limit of the service: the request is answered, not served. */
+static int refuse_request(const struct conn *c, const CriuReq *req)
+{
+	CriuResp resp = CRIU_RESP__INIT;
+
+	pr_err("%s request from pid %d (uid %u) refused: %s\n", rpc_req_type_name(req->type), c->peer.pid,
+	       c->peer.uid, c->refusal);
+	resp.type = req->type;
+	resp.success = false;
+	resp.has_cr_errno = true;
+	resp.cr_errno = EAGAIN;
+	resp.cr_errmsg = (char *)c->refusal;
+	return send_resp(c->sk, &resp, -1);
+}
+
 /* Serves requests on sk until one without keep_open; 0, or -errno for a failed request. */
 static int serve(struct conn *c)
 {
@@ -571,6 +606,11 @@ static int serve(struct conn *c)
 		if (r < 0)
 			return r;
 		c->restricted = policy_caller_restricted(c->peer.uid, geteuid(), c->self_caps);
+		if (!wait_for_request(c)) {
+			pr_warn("service: pid %d (uid %u) sent no request for %d s: closing the connection\n",
+				c->peer.pid, c->peer.uid, c->idle_ms / 1000);
+			return -ETIMEDOUT;
+		}
 		r = recv_req(c->sk, &req);
 		if (r == 0)
 			return ret; /* the client is done */
@@ -584,6 +624,10 @@ static int serve(struct conn *c)
 			resp.cr_errmsg = "Invalid req: the request does not decode";
 			send_resp(c->sk, &resp, -1);
 			return r;
+		}
+		if (c->refusal) {
+			refuse_request(c, req);
+			return -EAGAIN;
 		}
 		resp.type = req->type;
 		switch (req->type) {
@@ -716,45 +760,68 @@ static void notify_ready(const struct cr_opts *o)
 	}
 }
 
+/*
+ * Binds addr with the operator's mode (--address-mode, default 0600: root
+ * only). The socket is bound with no permissions and chmod'ed before it
+ * listens, so that nobody connects while it has any other mode.
+ */
+static int bind_service_socket(const char *addr, mode_t mode)
+{
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	_cleanup_close_ int s = -EBADF;
+	struct stat st;
+	mode_t old_umask;
+	int r;
+
+	if (strlen(addr) >= sizeof(a.sun_path))
+		return pr_err_ret(-ENAMETOOLONG, "service: address %s is too long", addr);
+	strcpy(a.sun_path, addr);
+	if (lstat(addr, &st) == 0) {
+		/* a stale socket of ours is replaced; anything else is not ours to delete */
+		if (!S_ISSOCK(st.st_mode))
+			return pr_err_ret(-EEXIST, "service: %s exists and is not a socket", addr);
+		if (unlink(addr) < 0)
+			return pr_perror_ret("service: cannot remove the old socket %s", addr);
+	}
+	s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (s < 0)
+		return pr_perror_ret("service: socket");
+	old_umask = umask(0777);
+	r = bind(s, (struct sockaddr *)&a, sizeof(a));
+	umask(old_umask);
+	if (r < 0)
+		return pr_perror_ret("service: cannot bind %s", addr);
+	if (chmod(addr, mode) < 0)
+		return pr_perror_ret("service: cannot set mode %04o on %s", (unsigned int)mode, addr);
+	/* the kernel caps it at net.core.somaxconn: a burst of clients waits there, it is not refused */
+	if (listen(s, SOMAXCONN) < 0)
+		return pr_perror_ret("service: cannot listen on %s", addr);
+	pr_info("service: listening on %s (mode %04o)\n", addr, (unsigned int)mode);
+	return TAKE_FD(s);
+}
+
 static int listen_socket(const struct cr_opts *o, bool *activated)
 {
 	const char *lpid = getenv("LISTEN_PID"), *lfds = getenv("LISTEN_FDS");
 	const char *addr = o->address ? o->address : "criu_service.socket";
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	int s;
 
-	/* systemd socket activation: our socket is fd 3 */
+	/* systemd socket activation: our socket is fd 3, its mode is the unit's SocketMode */
 	if (lpid && lfds && atoi(lpid) == getpid() && atoi(lfds) >= 1) {
 		unsetenv("LISTEN_PID");
 		unsetenv("LISTEN_FDS");
 		unsetenv("LISTEN_FDNAMES");
 		*activated = true;
 		fcntl(3, F_SETFD, FD_CLOEXEC);
+		if (fcntl(3, F_SETFL, fcntl(3, F_GETFL) | O_NONBLOCK) < 0)
+			return pr_perror_ret("service: the activated socket (fd 3)");
+		if (o->address_mode >= 0)
+			pr_warn("service: --address-mode %04o ignored: the socket unit's SocketMode "
+				"applies\n",
+				(unsigned int)o->address_mode);
 		pr_info("service: socket activation, listening on fd 3\n");
 		return 3;
 	}
-	if (strlen(addr) >= sizeof(a.sun_path))
-		return pr_err_ret(-ENAMETOOLONG, "service: address %s is too long", addr);
-	strcpy(a.sun_path, addr);
-	s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (s < 0)
-		return pr_perror_ret("service: socket");
-	unlink(addr);
-	if (bind(s, (struct sockaddr *)&a, sizeof(a)) < 0) {
-		int r = pr_perror_ret("service: cannot bind %s", addr);
-
-		close(s);
-		return r;
-	}
-	chmod(addr, 0666);
-	if (listen(s, 16) < 0) {
-		int r = pr_perror_ret("service: cannot listen on %s", addr);
-
-		close(s);
-		return r;
-	}
-	pr_info("service: listening on %s\n", addr);
-	return s;
+	return bind_service_socket(addr, o->address_mode >= 0 ? (mode_t)o->address_mode : 0600);
 }
 
 /* The service's own log (-o, relative to the cwd): an fd to hand to each worker, or -1 for stderr. */
@@ -772,12 +839,146 @@ static int open_service_log(const struct cr_opts *o)
 	return fd;
 }
 
+/* The service's workers: one per connection, counted per uid for the limits. */
+struct worker {
+	pid_t pid;
+	uid_t uid;
+	bool refusal; /* answers one request with a refusal: counts in the total only */
+};
+
+struct workers {
+	struct worker *v;
+	unsigned int n, max;
+};
+
+static void workers_reap(struct workers *w)
+{
+	pid_t p;
+
+	while ((p = waitpid(-1, NULL, WNOHANG)) > 0)
+		for (unsigned int i = 0; i < w->n; i++)
+			if (w->v[i].pid == p) {
+				w->v[i] = w->v[--w->n];
+				break;
+			}
+}
+
+static unsigned int workers_of(const struct workers *w, uid_t uid)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < w->n; i++)
+		n += w->v[i].uid == uid && !w->v[i].refusal;
+	return n;
+}
+
+static void on_child(int sig)
+{
+	(void)sig; /* only interrupts ppoll(): a worker slot may be free */
+}
+
+/*
+ * One accepted connection: a worker serves it, or, when its uid is at
+ * --max-workers-per-uid (root is not limited per uid), answers its request
+ * with a refusal. 0, or -errno when no worker could be started.
+ */
+static int start_worker(const struct cr_opts *o, struct workers *w, int sk, int log_fd, const sigset_t *mask)
+{
+	char refusal[160] = "";
+	struct peer p;
+	pid_t pid;
+
+	if (get_peer(sk, &p) < 0)
+		return -ENOTCONN;
+	if (p.uid != 0 && workers_of(w, p.uid) >= o->max_workers_per_uid)
+		snprintf(refusal, sizeof(refusal),
+			 "service: uid %u already has %u connections (--max-workers-per-uid %u); try again "
+			 "later",
+			 p.uid, workers_of(w, p.uid), o->max_workers_per_uid);
+	pid = fork();
+	if (pid < 0)
+		return pr_perror_ret("service: cannot fork a worker for pid %d", p.pid);
+	if (pid == 0) {
+		struct conn c = {.sk = sk, .swrk = false, .log_level = o->log_level, .log_fd = log_fd};
+
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGCHLD, SIG_DFL);
+		sigprocmask(SIG_SETMASK, mask, NULL);
+		c.idle_ms = (int)(o->idle_timeout > 86400 ? 86400 : o->idle_timeout) * 1000;
+		if (refusal[0]) {
+			c.refusal = refusal;
+			/* a refusal does not wait long for the request it answers */
+			if (c.idle_ms == 0 || c.idle_ms > 2000)
+				c.idle_ms = 2000;
+		}
+		_exit(serve(&c) < 0 ? 1 : 0);
+	}
+	w->v[w->n++] = (struct worker){.pid = pid, .uid = p.uid, .refusal = refusal[0] != 0};
+	return 0;
+}
+
+/*
+ * Accepts while fewer than --max-workers workers run; at the limit new
+ * connections wait in the listen backlog until one ends. SIGCHLD and SIGTERM
+ * are blocked but inside ppoll(), so that neither is missed between the
+ * check and the wait.
+ */
+static int service_loop(const struct cr_opts *o, int ls, int log_fd)
+{
+	struct workers w = {.max = o->max_workers};
+	struct sigaction sa = {0};
+	sigset_t block, orig;
+	int ret = 0;
+
+	w.v = calloc(w.max, sizeof(*w.v));
+	if (!w.v)
+		return -ENOMEM;
+	sigemptyset(&block);
+	sigaddset(&block, SIGCHLD);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigprocmask(SIG_BLOCK, &block, &orig);
+	sa.sa_handler = on_term;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_child;
+	sigaction(SIGCHLD, &sa, NULL);
+	while (!stop_service) {
+		struct pollfd p = {.fd = ls, .events = POLLIN};
+		bool full;
+		int sk;
+
+		workers_reap(&w);
+		full = w.n >= w.max;
+		if (ppoll(full ? NULL : &p, full ? 0 : 1, NULL, &orig) < 0) {
+			if (errno == EINTR)
+				continue;
+			ret = pr_perror_ret("service: poll");
+			break;
+		}
+		sk = accept4(ls, NULL, NULL, SOCK_CLOEXEC);
+		if (sk < 0) {
+			if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED)
+				continue;
+			ret = pr_perror_ret("service: accept");
+			break;
+		}
+		start_worker(o, &w, sk, log_fd, &orig);
+		close(sk);
+	}
+	sigprocmask(SIG_SETMASK, &orig, NULL);
+	free(w.v);
+	return ret;
+}
+
 int server_service(const struct cr_opts *o)
 {
 	bool activated = false;
-	struct sigaction sa = { 0 };
-	int ls, log_fd;
+	int ls, log_fd, r;
 
+	if (o->max_workers == 0)
+		return pr_err_ret(-EINVAL, "service: --max-workers 0: at least one worker is needed");
 	/* checked before we open anything that could take its number */
 	if (o->status_fd >= 0 && fcntl(o->status_fd, F_GETFD) < 0)
 		return pr_perror_ret("service: --status-fd %d is not an open fd", o->status_fd);
@@ -803,39 +1004,12 @@ int server_service(const struct cr_opts *o)
 		}
 		fclose(f);
 	}
-	sa.sa_handler = on_term;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
+	pr_info("service: at most %u workers, %u per non-root uid; idle connections closed after %u s\n",
+		o->max_workers, o->max_workers_per_uid, o->idle_timeout);
 	notify_ready(o);
-	while (!stop_service) {
-		int sk = accept4(ls, NULL, NULL, SOCK_CLOEXEC), err = errno;
-		pid_t w;
-
-		while (waitpid(-1, NULL, WNOHANG) > 0)
-			; /* workers that are done */
-		if (sk < 0) {
-			if (err == EINTR || err == ECONNABORTED)
-				continue;
-			return pr_err_ret(-err, "service: accept");
-		}
-		w = fork();
-		if (w < 0) {
-			pr_perror("service: cannot fork a worker");
-			close(sk);
-			continue;
-		}
-		if (w == 0) {
-			struct conn c = { .sk = sk, .swrk = false, .log_level = o->log_level, .log_fd = log_fd };
-
-			close(ls);
-			signal(SIGTERM, SIG_DFL);
-			signal(SIGINT, SIG_DFL);
-			_exit(serve(&c) < 0 ? 1 : 0);
-		}
-		close(sk);
-	}
+	r = service_loop(o, ls, log_fd);
 	pr_info("service: stopped\n");
 	if (!activated && o->address)
 		unlink(o->address);
-	return 0;
+	return r;
 }

@@ -452,6 +452,33 @@ static void test_external_forms(void)
 	opts_free(&o);
 }
 
+/* criu service: the socket's mode is octal and the operator's; the limits have defaults. */
+static void test_service_options(void)
+{
+	struct cr_opts o;
+
+	CHECK_EQ_INT(parse(&o, "service --address /run/criu.sock"), 0);
+	CHECK_EQ_INT(o.address_mode, -1); /* not given: the service binds with 0600 */
+	CHECK_EQ_INT(o.max_workers, 64);
+	CHECK_EQ_INT(o.max_workers_per_uid, 16);
+	CHECK_EQ_INT(o.idle_timeout, 30);
+	opts_free(&o);
+	CHECK_EQ_INT(
+		parse(&o,
+		      "service --address-mode 0660 --max-workers 8 --max-workers-per-uid 2 --idle-timeout 5"),
+		0);
+	CHECK_EQ_INT(o.address_mode, 0660);
+	CHECK(o.max_workers == 8 && o.max_workers_per_uid == 2 && o.idle_timeout == 5);
+	opts_free(&o);
+	CHECK_EQ_INT(parse(&o, "service --address-mode 666"), 0);
+	CHECK_EQ_INT(o.address_mode, 0666);
+	opts_free(&o);
+	expect_error("service --address-mode 0999", "option --address-mode: bad value '0999'");
+	expect_error("service --address-mode 01777", "option --address-mode: bad value '01777'");
+	expect_error("service --address-mode -600", "option --address-mode: bad value '-600'");
+	expect_error("service --idle-timeout -1", "option --idle-timeout: '-1' is not a number");
+}
+
 /* ---- the non-root caller's rules (swrk/caller_policy.c) ---- */
 
 /* Every row of the option table has a verdict: a new option cannot slip through unjudged. */
@@ -603,6 +630,7 @@ int main(void)
 	t_run("options_config_syntax", test_config_syntax);
 	t_run("options_config_errors", test_config_errors);
 	t_run("options_config_order", test_config_order);
+	t_run("options_service", test_service_options);
 	t_run("policy_every_row", test_policy_every_row);
 	t_run("policy_who_is_restricted", test_policy_who_is_restricted);
 	t_run("policy_config_file", test_policy_config_file);
