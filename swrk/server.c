@@ -41,6 +41,8 @@ struct peer {
 	pid_t pid;
 	uid_t uid;
 	gid_t gid;
+	gid_t *groups; /* supplementary (SO_PEERGROUPS) */
+	size_t nr_groups;
 };
 
 struct conn {
@@ -145,6 +147,26 @@ static int recv_req(int sk, CriuReq **ret)
 	if (rpc_decode_req(buf, (size_t)n, ret) < 0)
 		return -EBADMSG;
 	return 1;
+}
+
+/* The peer's supplementary groups as of connect() (SO_PEERGROUPS), into p->groups. */
+static int get_peer_groups(int sk, struct peer *p)
+{
+	socklen_t len = 64 * sizeof(gid_t);
+
+	for (;;) {
+		gid_t *g = realloc(p->groups, len ? len : sizeof(gid_t));
+
+		if (!g)
+			return -ENOMEM;
+		p->groups = g;
+		if (getsockopt(sk, SOL_SOCKET, SO_PEERGROUPS, g, &len) == 0)
+			break;
+		if (errno != ERANGE)
+			return pr_perror_ret("cannot read the peer's groups (SO_PEERGROUPS)");
+	}
+	p->nr_groups = len / sizeof(gid_t);
+	return 0;
 }
 
 static int get_peer(int sk, struct peer *p)
@@ -360,6 +382,8 @@ static int setup_job(struct conn *c, const CriuReq *req, struct cr_request *job,
 	job->peer_pid = c->peer.pid;
 	job->peer_uid = c->peer.uid;
 	job->peer_gid = c->peer.gid;
+	job->peer_groups = c->peer.groups;
+	job->nr_peer_groups = c->peer.nr_groups;
 
 	/* the images dir: the client's fd, else a path */
 	if (o->rpc_images_dir_fd >= 0) {
@@ -603,6 +627,8 @@ static int serve(struct conn *c)
 		CriuResp resp = CRIU_RESP__INIT;
 		int r = get_peer(c->sk, &c->peer);
 
+		if (r >= 0 && !c->dry)
+			r = get_peer_groups(c->sk, &c->peer);
 		if (r < 0)
 			return r;
 		c->restricted = policy_caller_restricted(c->peer.uid, geteuid(), c->self_caps);
@@ -713,13 +739,15 @@ int server_serve_dry(int sk, bool swrk)
 int server_swrk(int fd, int log_level)
 {
 	struct conn c = { .sk = fd, .swrk = true, .log_level = log_level, .log_fd = -1 };
-	int type = 0;
+	int type = 0, r;
 	socklen_t tl = sizeof(type);
 
 	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) < 0 || type != SOCK_SEQPACKET)
 		return pr_err_ret(-EBADF, "swrk: fd %d is not a SOCK_SEQPACKET socket", fd);
 	fcntl(fd, F_SETFD, FD_CLOEXEC);
-	return serve(&c);
+	r = serve(&c);
+	free(c.peer.groups);
+	return r;
 }
 
 /* ---- criu service ---- */
