@@ -13,6 +13,7 @@
 #define LOG_PREFIX "rpc: "
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -49,7 +50,9 @@ struct conn {
 	int sk;
 	bool swrk; /* criu swrk: rst_sibling, inherit_fd and ps.fd are allowed */
 	bool dry;  /* server_serve_dry(): options only, no engine, no files */
-	bool fs_as_peer; /* the job's file system ids are the peer's (restrict_fs_ids) */
+	bool fs_as_peer;   /* the job's file system ids and groups are the peer's (restrict_fs_ids) */
+	gid_t *own_groups; /* criu's supplementary groups, taken back after the job */
+	size_t nr_own_groups;
 	bool restricted; /* the peer is held to swrk/caller_policy.c (not root, criu holds more) */
 	bool self_caps;	 /* this process holds capabilities (read once) */
 	struct peer peer;
@@ -329,17 +332,44 @@ static int absolute_images_dir(struct cr_opts *o)
  * A non-root client's job touches the file system with the client's ids, as
  * criu's service does: otherwise its config_file, images_dir, work dir and
  * log would be opened and written by root (and a config_file's first line
- * would come back in cr_errmsg). Only the fs ids change, so ptrace and /proc
- * keep working; the fs capabilities drop while fsuid is not 0.
+ * would come back in cr_errmsg). Only the fs ids and the supplementary
+ * groups change (criu's own, root's group 0, would open group-root files),
+ * so ptrace and /proc keep working; the fs capabilities drop while fsuid is
+ * not 0. Every request takes them anew and end_job() gives them back.
  */
-static void restrict_fs_ids(struct conn *c)
+static void unrestrict_fs_ids(struct conn *c);
+
+static int restrict_fs_ids(struct conn *c)
 {
+	int n;
+
 	if (c->peer.uid == 0 || geteuid() != 0)
-		return;
+		return 0;
+	/* criu's own supplementary groups (root's group 0) would still open group-root files */
+	n = getgroups(0, NULL);
+	free(c->own_groups);
+	c->own_groups = n > 0 ? calloc((size_t)n, sizeof(gid_t)) : NULL;
+	if (n < 0 || (n > 0 && (!c->own_groups || getgroups(n, c->own_groups) != n)))
+		return pr_perror_ret("cannot read criu's own groups");
+	c->nr_own_groups = (size_t)n;
+	c->fs_as_peer = true;
+	if (setgroups(c->peer.nr_groups, c->peer.groups) < 0) {
+		int r = pr_perror_ret("cannot take the groups of the client (uid %u)", c->peer.uid);
+
+		unrestrict_fs_ids(c);
+		return r;
+	}
 	setfsgid(c->peer.gid);
 	setfsuid(c->peer.uid);
-	c->fs_as_peer = true;
-	pr_info("files of this job are opened as uid %u gid %u (the client)\n", c->peer.uid, c->peer.gid);
+	/* setfs*id() report no error: the value they return on a second call is the one in force */
+	if ((uid_t)setfsuid((uid_t)-1) != c->peer.uid || (gid_t)setfsgid((gid_t)-1) != c->peer.gid) {
+		unrestrict_fs_ids(c);
+		return pr_err_ret(-EPERM, "cannot take the file system ids of the client (uid %u gid %u)",
+				  c->peer.uid, c->peer.gid);
+	}
+	pr_info("files of this job are opened as uid %u gid %u and its %zu groups (the client)\n",
+		c->peer.uid, c->peer.gid, c->peer.nr_groups);
+	return 0;
 }
 
 static void unrestrict_fs_ids(struct conn *c)
@@ -348,6 +378,8 @@ static void unrestrict_fs_ids(struct conn *c)
 		return;
 	setfsuid(0);
 	setfsgid(0);
+	if (setgroups(c->nr_own_groups, c->own_groups) < 0)
+		pr_perror("cannot take criu's own groups back");
 	c->fs_as_peer = false;
 }
 
@@ -362,7 +394,9 @@ static int setup_job(struct conn *c, const CriuReq *req, struct cr_request *job,
 	r = build_job_opts(c, req, o);
 	if (r < 0)
 		return r;
-	restrict_fs_ids(c);
+	r = restrict_fs_ids(c);
+	if (r < 0)
+		return r;
 	if (o->config_file) {
 		/* the caller's: caller_policy.c judges each line it sets and names the file */
 		config = strdup(o->config_file);
@@ -747,6 +781,7 @@ int server_swrk(int fd, int log_level)
 	fcntl(fd, F_SETFD, FD_CLOEXEC);
 	r = serve(&c);
 	free(c.peer.groups);
+	free(c.own_groups);
 	return r;
 }
 
