@@ -104,3 +104,11 @@ $(BUILD)/tests/plugins/perf_task: tests/plugins/perf_task.c tests/features/featu
 PLUGIN_TEST_BINS := $(BUILD)/tests/plugins/desc/example.so $(BUILD)/tests/plugins/legacy/example.so \
 		    $(BUILD)/tests/plugins/failinit/failing.so $(BUILD)/tests/plugins/perf_task
 tests: $(PLUGIN_TEST_BINS)
+
+# ---- the client of tests/reliability/rel_service.sh (raw RPC, bursts, idle connections) ----
+$(BUILD)/tests/reliability/rel_service_client: tests/reliability/rel_service_client.c tests/client/rpc_client.h \
+					       $(PB)/rpc.pb-c.o | $(PROTO_H)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(DEPS_CFLAGS) $(INCLUDES) -Itests/client -o $@ $< $(PB)/rpc.pb-c.o $(LDFLAGS) $(DEPS_LIBS) \
+		-lpthread
+tests: $(BUILD)/tests/reliability/rel_service_client
