@@ -112,3 +112,8 @@ $(BUILD)/tests/reliability/rel_service_client: tests/reliability/rel_service_cli
 	$(CC) $(CFLAGS) $(DEPS_CFLAGS) $(INCLUDES) -Itests/client -o $@ $< $(PB)/rpc.pb-c.o $(LDFLAGS) $(DEPS_LIBS) \
 		-lpthread
 tests: $(BUILD)/tests/reliability/rel_service_client
+# ... and its forger: a checkpoint copied through the image API with one credential, root or namespace changed
+$(BUILD)/tests/reliability/rel_forge: tests/reliability/rel_forge.c $(CORE_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(DEPS_CFLAGS) $(INCLUDES) -o $@ $< $(CORE_OBJS) $(LDFLAGS) $(DEPS_LIBS) -ldl -lpthread
+tests: $(BUILD)/tests/reliability/rel_forge

@@ -186,6 +186,36 @@ if [ -e "/proc/$OWN/ns/time" ]; then
 fi
 killtree "$OWN"
 
+# its own checkpoint, forged (tests/reliability/rel_forge): what the images would give it as root
+FORGE="$TOP/$BUILD/tests/reliability/rel_forge"
+spawn setpriv --reuid="$RUID" --regid="$RGID" --clear-groups -- sleep 1000
+OWN=$SPAWNED
+as_user mkdir -p "$U/img-forge"
+out=$(ask "$S" dump pid="$OWN" images_dir="$U/img-forge" log_file=dump.log)
+gone "$OWN" || say "pid $OWN was not dumped: $out"
+# forged NAME WANT FORGERY...: restoring the forged copy is refused with WANT, and nothing runs at its pid
+forged() {
+	local name=$1 want=$2 dir="$U/img-forged-$1"
+	shift 2
+	if ! "$FORGE" "$U/img-forge" "$dir" "$@" >"$T_TMP/forge-$name.out" 2>&1; then
+		say "rel_forge $*: $(cat "$T_TMP/forge-$name.out")"
+		echo "FAIL forged_${name}_refused"
+		return
+	fi
+	chown -R "$RUID:$RGID" "$dir"
+	out=$(ask "$S" restore images_dir="$dir" log_file=restore.log)
+	say "$out"
+	verdict "forged_${name}_refused" grep -q "success=0 .*$want" <<<"$out"
+	if alive "$OWN"; then
+		say "restored anyway: $(grep -E '^(Uid|Gid|Groups):' "/proc/$OWN/status" | tr '\n\t' '  ')hostname $(nsenter -t "$OWN" -u hostname 2>/dev/null), root $(readlink "/proc/$OWN/root")"
+		killtree "$OWN"
+	fi
+}
+forged fsuid "its credentials (uid $RUID/$RUID/$RUID/0, gid" fsuid 0
+forged groups "supplementary group 0 is not one of the caller's" groups 0
+forged root "its root is /.: a non-root caller (uid $RUID) may not have criu chroot it" root /.
+forged ns_uts "the tree has its own uts namespace: a non-root caller (uid $RUID) may not restore namespaces" ns-uts
+
 # root's checkpoint restored by the user: credentials that are not its own
 spawn sleep 1000
 ROOTS=$SPAWNED
