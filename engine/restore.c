@@ -224,7 +224,8 @@ static bool caller_has_group(const struct cr_request *req, uint32_t g)
  * caller's images: every uid and gid (real, effective, saved, fs) the
  * caller's, supplementary groups among its own, no capability at all.
  */
-static int check_caller_creds(const struct cr_request *req, pid_t pid, uint32_t tid, const CredsEntry *c)
+static int check_caller_creds(const struct cr_request *req, pid_t pid, const char *img, uint32_t tid,
+			      const CredsEntry *c)
 {
 	uint64_t caps = c->cap_prm | c->cap_eff | c->cap_inh | c->cap_amb;
 
@@ -233,22 +234,21 @@ static int check_caller_creds(const struct cr_request *req, pid_t pid, uint32_t 
 	    c->sgid != req->peer_gid || c->fsgid != req->peer_gid)
 		return pr_err_ret(
 			-EPERM,
-			"pid %d (core image): thread %u: its credentials (uid %u/%u/%u/%u, gid %u/%u/%u/%u) "
+			"pid %d (%s): thread %u: its credentials (uid %u/%u/%u/%u, gid %u/%u/%u/%u) "
 			"are not the caller's (uid %u, gid %u)",
-			pid, tid, c->uid, c->euid, c->suid, c->fsuid, c->gid, c->egid, c->sgid, c->fsgid,
+			pid, img, tid, c->uid, c->euid, c->suid, c->fsuid, c->gid, c->egid, c->sgid, c->fsgid,
 			req->peer_uid, req->peer_gid);
 	if (caps)
 		return pr_err_ret(-EPERM,
-				  "pid %d (core image): thread %u holds capabilities (%#" PRIx64
+				  "pid %d (%s): thread %u holds capabilities (%#" PRIx64
 				  "); a non-root caller may not restore it",
-				  pid, tid, caps);
+				  pid, img, tid, caps);
 	for (size_t i = 0; i < c->n_groups; i++)
 		if (!caller_has_group(req, c->groups[i]))
-			return pr_err_ret(
-				-EPERM,
-				"pid %d (core image): thread %u: supplementary group %u is not one of the "
-				"caller's (uid %u)",
-				pid, tid, c->groups[i], req->peer_uid);
+			return pr_err_ret(-EPERM,
+					  "pid %d (%s): thread %u: supplementary group %u is not one of the "
+					  "caller's (uid %u)",
+					  pid, img, tid, c->groups[i], req->peer_uid);
 	return 0;
 }
 
@@ -281,7 +281,8 @@ static int read_caller_hard_limits(pid_t pid, uint64_t hard[RLIM_NLIMITS])
 }
 
 /* Hard limits no higher than the caller's own: raising one needs CAP_SYS_RESOURCE. */
-static int check_caller_rlimits(const struct cr_request *req, pid_t pid, const TaskCore *core)
+static int check_caller_rlimits(const struct cr_request *req, pid_t pid, const char *img,
+				const TaskCore *core)
 {
 	uint64_t hard[RLIM_NLIMITS];
 	int r = read_caller_hard_limits(req->peer_pid, hard);
@@ -293,10 +294,10 @@ static int check_caller_rlimits(const struct cr_request *req, pid_t pid, const T
 
 		if (hard[res] != (uint64_t)RLIM_INFINITY && core->rlimits[i]->max > hard[res])
 			return pr_err_ret(-EPERM,
-					  "pid %d (core image): rlimit %u: hard limit %" PRIu64
+					  "pid %d (%s): rlimit %u: hard limit %" PRIu64
 					  " is above the caller's own (%" PRIu64
 					  "); a non-root caller may not raise it",
-					  pid, res, core->rlimits[i]->max, hard[res]);
+					  pid, img, res, core->rlimits[i]->max, hard[res]);
 	}
 	return 0;
 }
@@ -308,23 +309,24 @@ static int check_caller_rlimits(const struct cr_request *req, pid_t pid, const T
  */
 static int check_caller_may_restore(const struct cr_request *req, const struct rst_task *t)
 {
+	char img[64]; /* "core-ID.img" (img_file_name) */
 	int r;
 
 	if (!caller_is_restricted(req) || t->core->state == TASK_STATE__TASK_ZOMBIE)
 		return 0;
-	r = check_caller_creds(req, t->it->pid, (uint32_t)t->it->vpid, t->core->creds);
+	img_file_name(img, sizeof(img), IMG_CORE, t->it->id);
+	r = check_caller_creds(req, t->it->pid, img, (uint32_t)t->it->vpid, t->core->creds);
 	for (size_t i = 0; r == 0 && i < t->nth; i++)
 		if (t->th[i]->creds)
-			r = check_caller_creds(req, t->it->pid, t->th[i]->tid, t->th[i]->creds);
+			r = check_caller_creds(req, t->it->pid, img, t->th[i]->tid, t->th[i]->creds);
 	if (r < 0)
 		return r;
 	if (t->core->root && strcmp(t->core->root, "/"))
-		return pr_err_ret(
-			-EPERM,
-			"pid %d (core image): its root is %s: a non-root caller (uid %u) may not have criu "
-			"chroot it",
-			t->it->pid, t->core->root, req->peer_uid);
-	return check_caller_rlimits(req, t->it->pid, t->core);
+		return pr_err_ret(-EPERM,
+				  "pid %d (%s): its root is %s: a non-root caller (uid %u) may not have criu "
+				  "chroot it",
+				  t->it->pid, img, t->core->root, req->peer_uid);
+	return check_caller_rlimits(req, t->it->pid, img, t->core);
 }
 
 /*
