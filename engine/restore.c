@@ -441,16 +441,64 @@ static int read_images(struct rst_ctx *ctx, const char *dir)
 
 /* ---- phase 2: the tree's namespaces, then its files, opened from inside them ---- */
 
+/*
+ * Sets this thread's effective capabilities to eff (within its permitted
+ * set, so they can be raised again); the old ones in *ret_old. 0 or -errno.
+ */
+static int set_effective_caps(const uint64_t eff, uint64_t *ret_old)
+{
+	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct data[2];
+
+	if (syscall(SYS_capget, &hdr, data) < 0)
+		return -errno;
+	if (ret_old)
+		*ret_old = data[0].effective | (uint64_t)data[1].effective << 32;
+	data[0].effective = (uint32_t)eff;
+	data[1].effective = (uint32_t)(eff >> 32);
+	return syscall(SYS_capset, &hdr, data) < 0 ? -errno : 0;
+}
+
+/*
+ * criu opens every file description of the tree. For a non-root caller it
+ * does so with no effective capability (and the caller's fs ids, set by the
+ * front door): a description the caller could not open itself, such as a
+ * packet socket, a port below 1024 or a file it may not read, is not opened
+ * for it.
+ */
+static int open_files(struct rst_ctx *ctx)
+{
+	const struct cr_opts *o = &ctx->req->opts;
+	unsigned int flags =
+		(o->shell_job ? FILES_SHELL_JOB : 0) | (o->evasive_devices ? FILES_EVASIVE_DEVICES : 0);
+	uint64_t caps = 0;
+	int err, r;
+
+	if (caller_is_restricted(ctx->req)) {
+		err = set_effective_caps(0, &caps);
+		if (err < 0)
+			return pr_err_ret(err, "cannot drop capabilities to open the files of uid %u",
+					  ctx->req->peer_uid);
+		pr_info("files of a non-root caller (uid %u) are opened without capabilities\n",
+			ctx->req->peer_uid);
+	}
+	err = files_restore_prepare(ctx->dir, ctx->ids, ctx->nids, flags, o->inherit_fds, o->nr_inherit_fds,
+				    &ctx->files);
+	if (caller_is_restricted(ctx->req)) {
+		r = set_effective_caps(caps, NULL);
+		if (r < 0)
+			return pr_err_ret(r, "cannot take criu's capabilities back");
+	}
+	return err;
+}
+
 static int enter_and_open(struct rst_ctx *ctx)
 {
 	/* criu enters the tree's namespaces: the files it opens and the tasks it forks are in them */
 	int err = ns_restore_enter(ctx->ns);
 
 	if (err == 0)
-		err = files_restore_prepare(ctx->dir, ctx->ids, ctx->nids,
-					    (ctx->req->opts.shell_job ? FILES_SHELL_JOB : 0) |
-						    (ctx->req->opts.evasive_devices ? FILES_EVASIVE_DEVICES : 0),
-					    ctx->req->opts.inherit_fds, ctx->req->opts.nr_inherit_fds, &ctx->files);
+		err = open_files(ctx);
 	ctx->mms.files = ctx->files;
 	/* each live task keeps a channel by which criu hands it the fds its mappings need */
 	for (size_t i = 0; err == 0 && i < ctx->n; i++)

@@ -216,6 +216,42 @@ forged groups "supplementary group 0 is not one of the caller's" groups 0
 forged root "its root is /.: a non-root caller (uid $RUID) may not have criu chroot it" root /.
 forged ns_uts "the tree has its own uts namespace: a non-root caller (uid $RUID) may not restore namespaces" ns-uts
 
+# a packet socket that root opened and passed to the user's process: dumped as its own, it is
+# not made again for the user (criu opens its files without capabilities; CAP_NET_RAW)
+cat >"$T_TMP/packet.py" <<EOF
+import ctypes, os, socket, time
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
+os.setgroups([])
+os.setresgid($RGID, $RGID, $RGID)
+os.setresuid($RUID, $RUID, $RUID)
+ctypes.CDLL(None).prctl(4, 1, 0, 0, 0)  # PR_SET_DUMPABLE: /proc/PID is its own again
+while True:
+    time.sleep(1000)
+EOF
+# the system's python: the user must be able to map its binary again at restore
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=$(command -v python3)
+spawn "$PY" "$T_TMP/packet.py"
+PKT=$SPAWNED
+sleep 0.3
+if ls -l "/proc/$PKT/fd" 2>/dev/null | grep -q socket; then
+	as_user mkdir -p "$U/img-packet"
+	out=$(ask "$S" dump pid="$PKT" images_dir="$U/img-packet" log_file=dump.log)
+	say "$out"
+	if grep -q 'success=1' <<<"$out" && gone "$PKT"; then
+		out=$(ask "$S" restore images_dir="$U/img-packet" log_file=restore.log)
+		say "$out"
+		verdict packet_socket_not_made_for_user grep -q 'success=0' <<<"$out"
+		alive "$PKT" && { say "restored with: $(ls -l "/proc/$PKT/fd" | grep socket)"; killtree "$PKT"; }
+	else
+		echo "SKIP packet_socket_not_made_for_user: the user's dump of its packet socket failed"
+		killtree "$PKT"
+	fi
+else
+	echo "SKIP packet_socket_not_made_for_user: no packet socket in pid $PKT"
+	killtree "$PKT"
+fi
+
 # root's checkpoint restored by the user: credentials that are not its own
 spawn sleep 1000
 ROOTS=$SPAWNED
