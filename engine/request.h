@@ -18,6 +18,9 @@ struct cr_request {
 	pid_t peer_pid;
 	uid_t peer_uid;
 	gid_t peer_gid;
+	/* its supplementary groups (SO_PEERGROUPS; the front door owns them), for the RPC checks */
+	const gid_t *peer_groups;
+	size_t nr_peer_groups;
 	bool from_rpc;
 	/* the job's work dir (logs, stats, pidfiles), opened by the front door */
 	int work_dir_fd;

@@ -207,31 +207,151 @@ out:
 	return err;
 }
 
+/* A non-root RPC caller: the images must give it nothing it could not have made itself. */
+static bool caller_is_restricted(const struct cr_request *req)
+{
+	return req->from_rpc && req->peer_uid != 0;
+}
+
+static bool caller_has_group(const struct cr_request *req, uint32_t g)
+{
+	if (g == req->peer_gid)
+		return true;
+	for (size_t i = 0; i < req->nr_peer_groups; i++)
+		if (req->peer_groups[i] == g)
+			return true;
+	return false;
+}
+
 /*
- * A non-root RPC caller may restore only tasks of its own uid and gid (real,
- * effective, saved) holding no capabilities.
+ * One set of credentials (a task's, or a thread's own) of a non-root
+ * caller's images: every uid and gid (real, effective, saved, fs) the
+ * caller's, supplementary groups among its own, no capability at all.
+ */
+static int check_caller_creds(const struct cr_request *req, pid_t pid, const char *img, uint32_t tid,
+			      const CredsEntry *c)
+{
+	uint64_t caps = c->cap_prm | c->cap_eff | c->cap_inh | c->cap_amb;
+
+	if (c->uid != req->peer_uid || c->euid != req->peer_uid || c->suid != req->peer_uid ||
+	    c->fsuid != req->peer_uid || c->gid != req->peer_gid || c->egid != req->peer_gid ||
+	    c->sgid != req->peer_gid || c->fsgid != req->peer_gid)
+		return pr_err_ret(
+			-EPERM,
+			"pid %d (%s): thread %u: its credentials (uid %u/%u/%u/%u, gid %u/%u/%u/%u) "
+			"are not the caller's (uid %u, gid %u)",
+			pid, img, tid, c->uid, c->euid, c->suid, c->fsuid, c->gid, c->egid, c->sgid, c->fsgid,
+			req->peer_uid, req->peer_gid);
+	if (caps)
+		return pr_err_ret(-EPERM,
+				  "pid %d (%s): thread %u holds capabilities (%#" PRIx64
+				  "); a non-root caller may not restore it",
+				  pid, img, tid, caps);
+	for (size_t i = 0; i < c->n_groups; i++)
+		if (!caller_has_group(req, c->groups[i]))
+			return pr_err_ret(-EPERM,
+					  "pid %d (%s): thread %u: supplementary group %u is not one of the "
+					  "caller's (uid %u)",
+					  pid, img, tid, c->groups[i], req->peer_uid);
+	return 0;
+}
+
+/*
+ * The caller's hard limits, from /proc/PID/limits (prlimit() on another uid's
+ * task needs CAP_SYS_RESOURCE): one line per resource, in RLIMIT_* order,
+ * the hard limit in the third column. RLIM_INFINITY for "unlimited".
+ */
+static int read_caller_hard_limits(pid_t pid, uint64_t hard[RLIM_NLIMITS])
+{
+	_cleanup_fclose_ FILE *f = NULL;
+	char path[64], line[256];
+	unsigned int res = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/limits", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	if (!fgets(line, sizeof(line), f)) /* the header */
+		return -EIO;
+	while (res < RLIM_NLIMITS && fgets(line, sizeof(line), f)) {
+		char word[32];
+
+		/* "%-25s %-20s %-20s %-10s": the hard limit starts at column 46 */
+		if (strlen(line) < 47 || sscanf(line + 46, "%31s", word) != 1)
+			return -EIO;
+		hard[res++] = strcmp(word, "unlimited") ? strtoull(word, NULL, 10) : (uint64_t)RLIM_INFINITY;
+	}
+	return res == RLIM_NLIMITS ? 0 : -EIO;
+}
+
+/* Hard limits no higher than the caller's own: raising one needs CAP_SYS_RESOURCE. */
+static int check_caller_rlimits(const struct cr_request *req, pid_t pid, const char *img,
+				const TaskCore *core)
+{
+	uint64_t hard[RLIM_NLIMITS];
+	int r = read_caller_hard_limits(req->peer_pid, hard);
+
+	if (r < 0)
+		return pr_err_ret(r, "pid %d: cannot read the caller's (pid %d) limits", pid, req->peer_pid);
+	for (size_t i = 0; i < core->n_rlimits; i++) {
+		uint32_t res = core->rlimits[i]->resource; /* < RLIM_NLIMITS: check_core() */
+
+		if (hard[res] != (uint64_t)RLIM_INFINITY && core->rlimits[i]->max > hard[res])
+			return pr_err_ret(-EPERM,
+					  "pid %d (%s): rlimit %u: hard limit %" PRIu64
+					  " is above the caller's own (%" PRIu64
+					  "); a non-root caller may not raise it",
+					  pid, img, res, core->rlimits[i]->max, hard[res]);
+	}
+	return 0;
+}
+
+/*
+ * A non-root RPC caller may restore only what it could have made itself:
+ * tasks of its own ids and groups with no capabilities, no chroot, no hard
+ * limit above its own.
  */
 static int check_caller_may_restore(const struct cr_request *req, const struct rst_task *t)
 {
-	const CredsEntry *c = t->core->creds;
+	char img[64]; /* "core-ID.img" (img_file_name) */
+	int r;
 
-	if (!req->from_rpc || req->peer_uid == 0 || t->core->state == TASK_STATE__TASK_ZOMBIE)
+	if (!caller_is_restricted(req) || t->core->state == TASK_STATE__TASK_ZOMBIE)
 		return 0;
-	if (c->uid != req->peer_uid || c->euid != req->peer_uid || c->suid != req->peer_uid ||
-	    c->gid != req->peer_gid || c->egid != req->peer_gid || c->sgid != req->peer_gid)
-		return pr_err_ret(-EPERM, "pid %d: its credentials (uid %u, gid %u) are not the caller's (uid %u, gid %u)",
-				  t->it->pid, c->uid, c->gid, req->peer_uid, req->peer_gid);
-	if (c->cap_prm || c->cap_eff || c->cap_amb)
-		return pr_err_ret(-EPERM, "pid %d holds capabilities (%#" PRIx64 "); a non-root caller may not restore it",
-				  t->it->pid, c->cap_prm | c->cap_eff | c->cap_amb);
-	for (size_t i = 0; i < t->nth; i++) {
-		const CredsEntry *tc = t->th[i]->creds;
+	img_file_name(img, sizeof(img), IMG_CORE, t->it->id);
+	r = check_caller_creds(req, t->it->pid, img, (uint32_t)t->it->vpid, t->core->creds);
+	for (size_t i = 0; r == 0 && i < t->nth; i++)
+		if (t->th[i]->creds)
+			r = check_caller_creds(req, t->it->pid, img, t->th[i]->tid, t->th[i]->creds);
+	if (r < 0)
+		return r;
+	if (t->core->root && strcmp(t->core->root, "/"))
+		return pr_err_ret(-EPERM,
+				  "pid %d (%s): its root is %s: a non-root caller (uid %u) may not have criu "
+				  "chroot it",
+				  t->it->pid, img, t->core->root, req->peer_uid);
+	return check_caller_rlimits(req, t->it->pid, img, t->core);
+}
 
-		if (tc && (tc->uid != c->uid || tc->euid != c->euid || tc->suid != c->suid || tc->gid != c->gid ||
-			   tc->egid != c->egid || tc->sgid != c->sgid || tc->cap_prm || tc->cap_eff))
-			return pr_err_ret(-EPERM, "pid %d: thread %u has other credentials; a non-root caller may not restore it",
-					  t->it->pid, t->th[i]->tid);
-	}
+/*
+ * A non-root RPC caller's images may hold no namespace: creating or joining
+ * one needs CAP_SYS_ADMIN. Its tree runs on criu's clocks, not in a time
+ * namespace with the offsets of its timens.img.
+ */
+static int check_caller_namespaces(const struct cr_request *req, struct ns_restore *ns)
+{
+	uint32_t mask = ns_restore_image_mask(ns);
+
+	if (!caller_is_restricted(req))
+		return 0;
+	for (uint32_t bit = 1; bit; bit <<= 1)
+		if (mask & bit)
+			return pr_err_ret(
+				-EPERM,
+				"ns.img: the tree has its own %s namespace: a non-root caller (uid %u) may "
+				"not restore namespaces (CAP_SYS_ADMIN)",
+				ns_flag_name(bit), req->peer_uid);
+	ns_restore_keep_time_ns(ns);
 	return 0;
 }
 
@@ -264,6 +384,9 @@ static int read_images(struct rst_ctx *ctx, const char *dir)
 	if (err < 0)
 		return err;
 	err = ns_restore_prepare(ctx->dir, &ctx->req->opts, &ctx->ns);
+	if (err < 0)
+		return err;
+	err = check_caller_namespaces(ctx->req, ctx->ns);
 	if (err < 0)
 		return err;
 	err = check_inherit_fds(&ctx->req->opts, ctx->ns);
@@ -322,16 +445,64 @@ static int read_images(struct rst_ctx *ctx, const char *dir)
 
 /* ---- phase 2: the tree's namespaces, then its files, opened from inside them ---- */
 
+/*
+ * Sets this thread's effective capabilities to eff (within its permitted
+ * set, so they can be raised again); the old ones in *ret_old. 0 or -errno.
+ */
+static int set_effective_caps(const uint64_t eff, uint64_t *ret_old)
+{
+	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct data[2];
+
+	if (syscall(SYS_capget, &hdr, data) < 0)
+		return -errno;
+	if (ret_old)
+		*ret_old = data[0].effective | (uint64_t)data[1].effective << 32;
+	data[0].effective = (uint32_t)eff;
+	data[1].effective = (uint32_t)(eff >> 32);
+	return syscall(SYS_capset, &hdr, data) < 0 ? -errno : 0;
+}
+
+/*
+ * criu opens every file description of the tree. For a non-root caller it
+ * does so with no effective capability (and the caller's fs ids, set by the
+ * front door): a description the caller could not open itself, such as a
+ * packet socket, a port below 1024 or a file it may not read, is not opened
+ * for it.
+ */
+static int open_files(struct rst_ctx *ctx)
+{
+	const struct cr_opts *o = &ctx->req->opts;
+	unsigned int flags =
+		(o->shell_job ? FILES_SHELL_JOB : 0) | (o->evasive_devices ? FILES_EVASIVE_DEVICES : 0);
+	uint64_t caps = 0;
+	int err, r;
+
+	if (caller_is_restricted(ctx->req)) {
+		err = set_effective_caps(0, &caps);
+		if (err < 0)
+			return pr_err_ret(err, "cannot drop capabilities to open the files of uid %u",
+					  ctx->req->peer_uid);
+		pr_info("files of a non-root caller (uid %u) are opened without capabilities\n",
+			ctx->req->peer_uid);
+	}
+	err = files_restore_prepare(ctx->dir, ctx->ids, ctx->nids, flags, o->inherit_fds, o->nr_inherit_fds,
+				    &ctx->files);
+	if (caller_is_restricted(ctx->req)) {
+		r = set_effective_caps(caps, NULL);
+		if (r < 0)
+			return pr_err_ret(r, "cannot take criu's capabilities back");
+	}
+	return err;
+}
+
 static int enter_and_open(struct rst_ctx *ctx)
 {
 	/* criu enters the tree's namespaces: the files it opens and the tasks it forks are in them */
 	int err = ns_restore_enter(ctx->ns);
 
 	if (err == 0)
-		err = files_restore_prepare(ctx->dir, ctx->ids, ctx->nids,
-					    (ctx->req->opts.shell_job ? FILES_SHELL_JOB : 0) |
-						    (ctx->req->opts.evasive_devices ? FILES_EVASIVE_DEVICES : 0),
-					    ctx->req->opts.inherit_fds, ctx->req->opts.nr_inherit_fds, &ctx->files);
+		err = open_files(ctx);
 	ctx->mms.files = ctx->files;
 	/* each live task keeps a channel by which criu hands it the fds its mappings need */
 	for (size_t i = 0; err == 0 && i < ctx->n; i++)

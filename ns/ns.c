@@ -537,6 +537,31 @@ uint32_t ns_restore_mask(const struct ns_restore *nr)
 	return nr ? nr->mask : 0;
 }
 
+uint32_t ns_restore_image_mask(const struct ns_restore *nr)
+{
+	uint32_t mask = 0;
+
+	for (int k = 0; nr && k < NS_NR; k++)
+		if (nr->ent[k])
+			mask |= (uint32_t)ns_kinds[k].flag;
+	return mask;
+}
+
+const char *ns_flag_name(uint32_t flag)
+{
+	int k = kind_of_flag(flag);
+
+	return k < 0 ? "?" : ns_kinds[k].name;
+}
+
+void ns_restore_keep_time_ns(struct ns_restore *nr)
+{
+	if (nr && nr->new_time) {
+		nr->new_time = false;
+		pr_info("timens.img is not applied: the tree runs on criu's clocks\n");
+	}
+}
+
 void ns_restore_free(struct ns_restore *nr)
 {
 	if (!nr)

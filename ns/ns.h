@@ -50,6 +50,16 @@ int ns_restore_leave(struct ns_restore *nr);
 int ns_restore_root_task(const struct ns_restore *nr);
 /* CLONE_NEW* of the namespaces the tree got that are not criu's: hooks fire only if non-zero. */
 uint32_t ns_restore_mask(const struct ns_restore *nr);
+/* CLONE_NEW* of the namespaces ns.img gives the tree (its own, external or empty ones), before any is
+ * entered. */
+uint32_t ns_restore_image_mask(const struct ns_restore *nr);
+/* The name of one CLONE_NEW* flag ("net", "time"), or "?". */
+const char *ns_flag_name(uint32_t flag);
+/*
+ * No new time namespace from timens.img: the tree runs on criu's clocks (a
+ * non-root caller's restore, whose timens.img offsets are its own choice).
+ */
+void ns_restore_keep_time_ns(struct ns_restore *nr);
 void ns_restore_free(struct ns_restore *nr);
 
 #endif

@@ -61,6 +61,7 @@ static int parse_file_validation(struct cr_opts *o, const char *arg);
 static int parse_version(struct cr_opts *o, const char *arg);
 static int parse_help(struct cr_opts *o, const char *arg);
 static int parse_restore_detached(struct cr_opts *o, const char *arg);
+static int parse_address_mode(struct cr_opts *o, const char *arg);
 
 /*
  * One row per option. "impl" is true where the behaviour behind the option
@@ -126,6 +127,11 @@ static const struct opt_row table[] = {
 	FUNC("restore-detached", 'd', parse_restore_detached, ARG_NONE, NULL, true),
 	BOOLS("restore-sibling", 'S', restore_sibling, "rst_sibling", true),
 	BOOL("daemon", daemon, NULL, true),
+	/* criu service: the socket's mode and the limits on its workers (docs/service.md) */
+	FUNC("address-mode", 0, parse_address_mode, ARG_REQ, NULL, true),
+	UINT("max-workers", max_workers, NULL, true),
+	UINT("max-workers-per-uid", max_workers_per_uid, NULL, true),
+	UINT("idle-timeout", idle_timeout, NULL, true),
 	FUNC("lsm-profile", 0, parse_lsm_profile, ARG_REQ, "lsm_profile", false),
 	STR("lsm-mount-context", 0, lsm_mount_context, "lsm_mount_context", false),
 	BOOLS("shell-job", 'j', shell_job, "shell_job", true),
@@ -190,6 +196,11 @@ const char *opts_table_rpc(size_t i)
 	return i < ARRAY_SIZE(table) ? table[i].rpc : NULL;
 }
 
+bool opts_table_is_switch(size_t i)
+{
+	return i < ARRAY_SIZE(table) && table[i].type == T_BOOL;
+}
+
 int opts_find(const char *name)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(table); i++)
@@ -221,6 +232,10 @@ void opts_init(struct cr_opts *o)
 	o->rpc_status_fd = -1;
 	o->rpc_pidfd_store_sk = -1;
 	o->rpc_ps_fd = -1;
+	o->address_mode = -1;
+	o->max_workers = 64;
+	o->max_workers_per_uid = 16;
+	o->idle_timeout = 30;
 }
 
 static void strv_free(struct cr_strv *s)
@@ -580,6 +595,21 @@ static int parse_restore_detached(struct cr_opts *o, const char *arg)
 	return 0;
 }
 
+/* An octal permission mode for the service socket: 0600, 660, 0666 (no type or special bits). */
+static int parse_address_mode(struct cr_opts *o, const char *arg)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(arg, &end, 8);
+	if (errno || end == arg || *end || !isdigit((unsigned char)arg[0]) || v > 0777)
+		return bad_value(o, "address-mode", arg,
+				 "an octal mode from 0000 to 0777, such as 0600 or 0660");
+	o->address_mode = (int)v;
+	return 0;
+}
+
 static bool row_takes_arg(const struct opt_row *r, enum opt_arg *ret)
 {
 	switch (r->type) {
@@ -635,6 +665,8 @@ static int apply_row(struct cr_opts *o, size_t i, const char *arg, bool negate)
 	if (err < 0)
 		return err;
 	o->given[i] = !negate;
+	if (o->input != OPT_BY_OPERATOR)
+		o->by_caller[i] = o->input;
 	return 0;
 }
 

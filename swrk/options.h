@@ -149,6 +149,12 @@ struct cr_opts {
 	int image_io_mode; /* 0 writeback, 1 direct */
 	struct cr_strv exec_cmd;
 
+	/* criu service (the operator's: a caller may not set them, swrk/caller_policy.c) */
+	int address_mode;		  /* of the socket it binds; -1: not given (0600) */
+	unsigned int max_workers;	  /* connections served at once; more wait in the backlog */
+	unsigned int max_workers_per_uid; /* of one non-root uid; more are refused */
+	unsigned int idle_timeout;	  /* seconds a connection may send nothing; 0: forever */
+
 	/* check */
 	bool check_all;
 	bool check_extra;
@@ -177,6 +183,20 @@ struct cr_opts {
 
 	/* which table rows were given a value that is not their default */
 	unsigned char given[160];
+	/*
+	 * Who set each row (enum opt_input): the operator (command line, the
+	 * global config files) or the RPC caller (its criu_opts fields, its
+	 * config_file). apply stamps rows with o->input while it is not
+	 * OPT_BY_OPERATOR; swrk/caller_policy.c judges the caller's rows.
+	 */
+	unsigned char input;
+	unsigned char by_caller[160];
+};
+
+enum opt_input {
+	OPT_BY_OPERATOR = 0,
+	OPT_BY_RPC_FIELD = 1,  /* a criu_opts field */
+	OPT_BY_RPC_CONFIG = 2, /* a line of criu_opts.config_file */
 };
 
 /* Fills the defaults: log level 2, ghost limit 1 MiB, timeout 10 s, ... */
@@ -231,6 +251,8 @@ size_t opts_table_size(void);
 const char *opts_table_name(size_t i);
 /* The RPC field a row is fed from ("tcp_established", "ps.port"), or NULL. */
 const char *opts_table_rpc(size_t i);
+/* Whether a row takes no argument (a switch); its --no- form is then allowed too. */
+bool opts_table_is_switch(size_t i);
 /* The row index of a long option name (without dashes), or -1. */
 int opts_find(const char *name);
 

@@ -13,7 +13,9 @@
 #define LOG_PREFIX "rpc: "
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +27,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "caller_policy.h"
 #include "cleanup.h"
 #include "engine.h"
 #include "hooks.h"
@@ -40,16 +43,24 @@ struct peer {
 	pid_t pid;
 	uid_t uid;
 	gid_t gid;
+	gid_t *groups; /* supplementary (SO_PEERGROUPS) */
+	size_t nr_groups;
 };
 
 struct conn {
 	int sk;
 	bool swrk; /* criu swrk: rst_sibling, inherit_fd and ps.fd are allowed */
 	bool dry;  /* server_serve_dry(): options only, no engine, no files */
-	bool fs_as_peer; /* the job's file system ids are the peer's (restrict_fs_ids) */
+	bool fs_as_peer;   /* the job's file system ids and groups are the peer's (restrict_fs_ids) */
+	gid_t *own_groups; /* criu's supplementary groups, taken back after the job */
+	size_t nr_own_groups;
+	bool restricted; /* the peer is held to swrk/caller_policy.c (not root, criu holds more) */
+	bool self_caps;	 /* this process holds capabilities (read once) */
 	struct peer peer;
 	/* images_dir_fd as action scripts see it: criu's /proc/PID/fd/N (the engine uses /proc/self) */
 	char images_dir_proc[64];
+	int idle_ms;	     /* criu service: close a connection that sends nothing for this long; 0: wait */
+	const char *refusal; /* criu service: over a limit, every request is answered with this */
 	int log_level; /* of the process, between requests */
 	int log_fd;    /* the service's own log (-o), or -1 for stderr */
 };
@@ -142,6 +153,26 @@ static int recv_req(int sk, CriuReq **ret)
 	if (rpc_decode_req(buf, (size_t)n, ret) < 0)
 		return -EBADMSG;
 	return 1;
+}
+
+/* The peer's supplementary groups as of connect() (SO_PEERGROUPS), into p->groups. */
+static int get_peer_groups(int sk, struct peer *p)
+{
+	socklen_t len = 64 * sizeof(gid_t);
+
+	for (;;) {
+		gid_t *g = realloc(p->groups, len ? len : sizeof(gid_t));
+
+		if (!g)
+			return -ENOMEM;
+		p->groups = g;
+		if (getsockopt(sk, SOL_SOCKET, SO_PEERGROUPS, g, &len) == 0)
+			break;
+		if (errno != ERANGE)
+			return pr_perror_ret("cannot read the peer's groups (SO_PEERGROUPS)");
+	}
+	p->nr_groups = len / sizeof(gid_t);
+	return 0;
 }
 
 static int get_peer(int sk, struct peer *p)
@@ -275,7 +306,9 @@ static int build_job_opts(struct conn *c, const CriuReq *req, struct cr_opts *o)
 		return r;
 	o->origin = "RPC";
 	if (req->opts) {
+		o->input = OPT_BY_RPC_FIELD;
 		r = rpc_opts_apply(req->opts, o);
+		o->input = OPT_BY_OPERATOR;
 		if (r < 0)
 			return r;
 	}
@@ -302,17 +335,44 @@ static int absolute_images_dir(struct cr_opts *o)
  * A non-root client's job touches the file system with the client's ids, as
  * criu's service does: otherwise its config_file, images_dir, work dir and
  * log would be opened and written by root (and a config_file's first line
- * would come back in cr_errmsg). Only the fs ids change, so ptrace and /proc
- * keep working; the fs capabilities drop while fsuid is not 0.
+ * would come back in cr_errmsg). Only the fs ids and the supplementary
+ * groups change (criu's own, root's group 0, would open group-root files),
+ * so ptrace and /proc keep working; the fs capabilities drop while fsuid is
+ * not 0. Every request takes them anew and end_job() gives them back.
  */
-static void restrict_fs_ids(struct conn *c)
+static void unrestrict_fs_ids(struct conn *c);
+
+static int restrict_fs_ids(struct conn *c)
 {
+	int n;
+
 	if (c->peer.uid == 0 || geteuid() != 0)
-		return;
+		return 0;
+	/* criu's own supplementary groups (root's group 0) would still open group-root files */
+	n = getgroups(0, NULL);
+	free(c->own_groups);
+	c->own_groups = n > 0 ? calloc((size_t)n, sizeof(gid_t)) : NULL;
+	if (n < 0 || (n > 0 && (!c->own_groups || getgroups(n, c->own_groups) != n)))
+		return pr_perror_ret("cannot read criu's own groups");
+	c->nr_own_groups = (size_t)n;
+	c->fs_as_peer = true;
+	if (setgroups(c->peer.nr_groups, c->peer.groups) < 0) {
+		int r = pr_perror_ret("cannot take the groups of the client (uid %u)", c->peer.uid);
+
+		unrestrict_fs_ids(c);
+		return r;
+	}
 	setfsgid(c->peer.gid);
 	setfsuid(c->peer.uid);
-	c->fs_as_peer = true;
-	pr_info("files of this job are opened as uid %u gid %u (the client)\n", c->peer.uid, c->peer.gid);
+	/* setfs*id() report no error: the value they return on a second call is the one in force */
+	if ((uid_t)setfsuid((uid_t)-1) != c->peer.uid || (gid_t)setfsgid((gid_t)-1) != c->peer.gid) {
+		unrestrict_fs_ids(c);
+		return pr_err_ret(-EPERM, "cannot take the file system ids of the client (uid %u gid %u)",
+				  c->peer.uid, c->peer.gid);
+	}
+	pr_info("files of this job are opened as uid %u gid %u and its %zu groups (the client)\n",
+		c->peer.uid, c->peer.gid, c->peer.nr_groups);
+	return 0;
 }
 
 static void unrestrict_fs_ids(struct conn *c)
@@ -321,6 +381,8 @@ static void unrestrict_fs_ids(struct conn *c)
 		return;
 	setfsuid(0);
 	setfsgid(0);
+	if (setgroups(c->nr_own_groups, c->own_groups) < 0)
+		pr_perror("cannot take criu's own groups back");
 	c->fs_as_peer = false;
 }
 
@@ -328,16 +390,25 @@ static void unrestrict_fs_ids(struct conn *c)
 static int setup_job(struct conn *c, const CriuReq *req, struct cr_request *job, int *images_fd)
 {
 	struct cr_opts *o = &job->opts;
+	_cleanup_free_ char *config = NULL;
 	bool have_dir;
 	int r, fd;
 
 	r = build_job_opts(c, req, o);
 	if (r < 0)
 		return r;
-	restrict_fs_ids(c);
+	r = restrict_fs_ids(c);
+	if (r < 0)
+		return r;
 	if (o->config_file) {
+		/* the caller's: caller_policy.c judges each line it sets and names the file */
+		config = strdup(o->config_file);
+		if (!config)
+			return -ENOMEM;
 		/* applied after the RPC fields, and a missing file is no error (PROTOCOL.md §1.3) */
-		r = opts_apply_config_file(o, o->config_file, false);
+		o->input = OPT_BY_RPC_CONFIG;
+		r = opts_apply_config_file(o, config, false);
+		o->input = OPT_BY_OPERATOR;
 		if (r < 0)
 			return r;
 		r = check_job_opts(c, req, o);
@@ -348,6 +419,8 @@ static int setup_job(struct conn *c, const CriuReq *req, struct cr_request *job,
 	job->peer_pid = c->peer.pid;
 	job->peer_uid = c->peer.uid;
 	job->peer_gid = c->peer.gid;
+	job->peer_groups = c->peer.groups;
+	job->nr_peer_groups = c->peer.nr_groups;
 
 	/* the images dir: the client's fd, else a path */
 	if (o->rpc_images_dir_fd >= 0) {
@@ -403,6 +476,12 @@ static int setup_job(struct conn *c, const CriuReq *req, struct cr_request *job,
 				   o->work_dir ? o->work_dir : o->images_dir ? o->images_dir : ".");
 	} else {
 		log_set_level(o->log_level);
+	}
+	/* after the log is open, so that a refusal is in the job's log as well as in cr_errmsg */
+	if (c->restricted) {
+		r = policy_check_caller_opts(o, c->peer.uid, config);
+		if (r < 0)
+			return r;
 	}
 	r = opts_check_supported(o);
 	if (r < 0)
@@ -464,6 +543,8 @@ static int do_job(struct conn *c, const CriuReq *req, CriuResp *resp)
 	if (c->dry) {
 		/* options built and checked, nothing run */
 		r = build_job_opts(c, req, &job.opts);
+		if (r >= 0 && c->restricted)
+			r = policy_check_caller_opts(&job.opts, c->peer.uid, NULL);
 		if (r < 0)
 			fill_error(resp, -EBADRQC);
 		else
@@ -549,18 +630,59 @@ static bool keep_open_allowed(int type)
 	       type == CRIU_REQ_TYPE__FEATURE_CHECK || type == CRIU_REQ_TYPE__VERSION;
 }
 
+/*
+ * criu service: waits up to c->idle_ms for the next request. 1 when one is
+ * there (or the client hung up), 0 when the connection stayed silent.
+ */
+static int wait_for_request(const struct conn *c)
+{
+	struct pollfd p = {.fd = c->sk, .events = POLLIN};
+	int r;
+
+	if (c->idle_ms <= 0)
+		return 1;
+	do
+		r = poll(&p, 1, c->idle_ms);
+	while (r < 0 && errno == EINTR);
+	return r != 0;
+}
+
+/* Over a limit of the service: the request is answered, not served. */
+static int refuse_request(const struct conn *c, const CriuReq *req)
+{
+	CriuResp resp = CRIU_RESP__INIT;
+
+	pr_err("%s request from pid %d (uid %u) refused: %s\n", rpc_req_type_name(req->type), c->peer.pid,
+	       c->peer.uid, c->refusal);
+	resp.type = req->type;
+	resp.success = false;
+	resp.has_cr_errno = true;
+	resp.cr_errno = EAGAIN;
+	resp.cr_errmsg = (char *)c->refusal;
+	return send_resp(c->sk, &resp, -1);
+}
+
 /* Serves requests on sk until one without keep_open; 0, or -errno for a failed request. */
 static int serve(struct conn *c)
 {
 	int ret = 0;
 
+	c->self_caps = policy_self_holds_caps();
 	for (;;) {
 		_cleanup_pb_(criu_req) CriuReq *req = NULL;
 		CriuResp resp = CRIU_RESP__INIT;
 		int r = get_peer(c->sk, &c->peer);
 
+		if (r >= 0 && !c->dry)
+			r = get_peer_groups(c->sk, &c->peer);
 		if (r < 0)
 			return r;
+		c->restricted = policy_caller_restricted(c->peer.uid, geteuid(), c->self_caps);
+		if (!wait_for_request(c)) {
+			pr_warn("service: pid %d (uid %u) sent no request for %d s: closing the connection\n",
+				c->peer.pid, c->peer.uid, c->idle_ms / 1000);
+			return -ETIMEDOUT;
+		}
 		r = recv_req(c->sk, &req);
 		if (r == 0)
 			return ret; /* the client is done */
@@ -574,6 +696,10 @@ static int serve(struct conn *c)
 			resp.cr_errmsg = "Invalid req: the request does not decode";
 			send_resp(c->sk, &resp, -1);
 			return r;
+		}
+		if (c->refusal) {
+			refuse_request(c, req);
+			return -EAGAIN;
 		}
 		resp.type = req->type;
 		switch (req->type) {
@@ -659,13 +785,16 @@ int server_serve_dry(int sk, bool swrk)
 int server_swrk(int fd, int log_level)
 {
 	struct conn c = { .sk = fd, .swrk = true, .log_level = log_level, .log_fd = -1 };
-	int type = 0;
+	int type = 0, r;
 	socklen_t tl = sizeof(type);
 
 	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) < 0 || type != SOCK_SEQPACKET)
 		return pr_err_ret(-EBADF, "swrk: fd %d is not a SOCK_SEQPACKET socket", fd);
 	fcntl(fd, F_SETFD, FD_CLOEXEC);
-	return serve(&c);
+	r = serve(&c);
+	free(c.peer.groups);
+	free(c.own_groups);
+	return r;
 }
 
 /* ---- criu service ---- */
@@ -706,45 +835,68 @@ static void notify_ready(const struct cr_opts *o)
 	}
 }
 
+/*
+ * Binds addr with the operator's mode (--address-mode, default 0600: root
+ * only). The socket is bound with no permissions and chmod'ed before it
+ * listens, so that nobody connects while it has any other mode.
+ */
+static int bind_service_socket(const char *addr, mode_t mode)
+{
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	_cleanup_close_ int s = -EBADF;
+	struct stat st;
+	mode_t old_umask;
+	int r;
+
+	if (strlen(addr) >= sizeof(a.sun_path))
+		return pr_err_ret(-ENAMETOOLONG, "service: address %s is too long", addr);
+	strcpy(a.sun_path, addr);
+	if (lstat(addr, &st) == 0) {
+		/* a stale socket of ours is replaced; anything else is not ours to delete */
+		if (!S_ISSOCK(st.st_mode))
+			return pr_err_ret(-EEXIST, "service: %s exists and is not a socket", addr);
+		if (unlink(addr) < 0)
+			return pr_perror_ret("service: cannot remove the old socket %s", addr);
+	}
+	s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (s < 0)
+		return pr_perror_ret("service: socket");
+	old_umask = umask(0777);
+	r = bind(s, (struct sockaddr *)&a, sizeof(a));
+	umask(old_umask);
+	if (r < 0)
+		return pr_perror_ret("service: cannot bind %s", addr);
+	if (chmod(addr, mode) < 0)
+		return pr_perror_ret("service: cannot set mode %04o on %s", (unsigned int)mode, addr);
+	/* the kernel caps it at net.core.somaxconn: a burst of clients waits there, it is not refused */
+	if (listen(s, SOMAXCONN) < 0)
+		return pr_perror_ret("service: cannot listen on %s", addr);
+	pr_info("service: listening on %s (mode %04o)\n", addr, (unsigned int)mode);
+	return TAKE_FD(s);
+}
+
 static int listen_socket(const struct cr_opts *o, bool *activated)
 {
 	const char *lpid = getenv("LISTEN_PID"), *lfds = getenv("LISTEN_FDS");
 	const char *addr = o->address ? o->address : "criu_service.socket";
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	int s;
 
-	/* systemd socket activation: our socket is fd 3 */
+	/* systemd socket activation: our socket is fd 3, its mode is the unit's SocketMode */
 	if (lpid && lfds && atoi(lpid) == getpid() && atoi(lfds) >= 1) {
 		unsetenv("LISTEN_PID");
 		unsetenv("LISTEN_FDS");
 		unsetenv("LISTEN_FDNAMES");
 		*activated = true;
 		fcntl(3, F_SETFD, FD_CLOEXEC);
+		if (fcntl(3, F_SETFL, fcntl(3, F_GETFL) | O_NONBLOCK) < 0)
+			return pr_perror_ret("service: the activated socket (fd 3)");
+		if (o->address_mode >= 0)
+			pr_warn("service: --address-mode %04o ignored: the socket unit's SocketMode "
+				"applies\n",
+				(unsigned int)o->address_mode);
 		pr_info("service: socket activation, listening on fd 3\n");
 		return 3;
 	}
-	if (strlen(addr) >= sizeof(a.sun_path))
-		return pr_err_ret(-ENAMETOOLONG, "service: address %s is too long", addr);
-	strcpy(a.sun_path, addr);
-	s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (s < 0)
-		return pr_perror_ret("service: socket");
-	unlink(addr);
-	if (bind(s, (struct sockaddr *)&a, sizeof(a)) < 0) {
-		int r = pr_perror_ret("service: cannot bind %s", addr);
-
-		close(s);
-		return r;
-	}
-	chmod(addr, 0666);
-	if (listen(s, 16) < 0) {
-		int r = pr_perror_ret("service: cannot listen on %s", addr);
-
-		close(s);
-		return r;
-	}
-	pr_info("service: listening on %s\n", addr);
-	return s;
+	return bind_service_socket(addr, o->address_mode >= 0 ? (mode_t)o->address_mode : 0600);
 }
 
 /*
@@ -784,14 +936,148 @@ static int write_service_pidfile(const struct cr_opts *o, int wdfd)
 	return 0;
 }
 
+/* The service's workers: one per connection, counted per uid for the limits. */
+struct worker {
+	pid_t pid;
+	uid_t uid;
+	bool refusal; /* answers one request with a refusal: counts in the total only */
+};
+
+struct workers {
+	struct worker *v;
+	unsigned int n, max;
+};
+
+static void workers_reap(struct workers *w)
+{
+	pid_t p;
+
+	while ((p = waitpid(-1, NULL, WNOHANG)) > 0)
+		for (unsigned int i = 0; i < w->n; i++)
+			if (w->v[i].pid == p) {
+				w->v[i] = w->v[--w->n];
+				break;
+			}
+}
+
+static unsigned int workers_of(const struct workers *w, uid_t uid)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < w->n; i++)
+		n += w->v[i].uid == uid && !w->v[i].refusal;
+	return n;
+}
+
+static void on_child(int sig)
+{
+	(void)sig; /* only interrupts ppoll(): a worker slot may be free */
+}
+
+/*
+ * One accepted connection: a worker serves it, or, when its uid is at
+ * --max-workers-per-uid (root is not limited per uid), answers its request
+ * with a refusal. 0, or -errno when no worker could be started.
+ */
+static int start_worker(const struct cr_opts *o, struct workers *w, int sk, int log_fd, const sigset_t *mask)
+{
+	char refusal[160] = "";
+	struct peer p;
+	pid_t pid;
+
+	if (get_peer(sk, &p) < 0)
+		return -ENOTCONN;
+	if (p.uid != 0 && workers_of(w, p.uid) >= o->max_workers_per_uid)
+		snprintf(refusal, sizeof(refusal),
+			 "service: uid %u already has %u connections (--max-workers-per-uid %u); try again "
+			 "later",
+			 p.uid, workers_of(w, p.uid), o->max_workers_per_uid);
+	pid = fork();
+	if (pid < 0)
+		return pr_perror_ret("service: cannot fork a worker for pid %d", p.pid);
+	if (pid == 0) {
+		struct conn c = {.sk = sk, .swrk = false, .log_level = o->log_level, .log_fd = log_fd};
+
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGCHLD, SIG_DFL);
+		sigprocmask(SIG_SETMASK, mask, NULL);
+		c.idle_ms = (int)(o->idle_timeout > 86400 ? 86400 : o->idle_timeout) * 1000;
+		if (refusal[0]) {
+			c.refusal = refusal;
+			/* a refusal does not wait long for the request it answers */
+			if (c.idle_ms == 0 || c.idle_ms > 2000)
+				c.idle_ms = 2000;
+		}
+		_exit(serve(&c) < 0 ? 1 : 0);
+	}
+	w->v[w->n++] = (struct worker){.pid = pid, .uid = p.uid, .refusal = refusal[0] != 0};
+	return 0;
+}
+
+/*
+ * Accepts while fewer than --max-workers workers run; at the limit new
+ * connections wait in the listen backlog until one ends. SIGCHLD and SIGTERM
+ * are blocked but inside ppoll(), so that neither is missed between the
+ * check and the wait.
+ */
+static int service_loop(const struct cr_opts *o, int ls, int log_fd)
+{
+	struct workers w = {.max = o->max_workers};
+	struct sigaction sa = {0};
+	sigset_t block, orig;
+	int ret = 0;
+
+	w.v = calloc(w.max, sizeof(*w.v));
+	if (!w.v)
+		return -ENOMEM;
+	sigemptyset(&block);
+	sigaddset(&block, SIGCHLD);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigprocmask(SIG_BLOCK, &block, &orig);
+	sa.sa_handler = on_term;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_child;
+	sigaction(SIGCHLD, &sa, NULL);
+	while (!stop_service) {
+		struct pollfd p = {.fd = ls, .events = POLLIN};
+		bool full;
+		int sk;
+
+		workers_reap(&w);
+		full = w.n >= w.max;
+		if (ppoll(full ? NULL : &p, full ? 0 : 1, NULL, &orig) < 0) {
+			if (errno == EINTR)
+				continue;
+			ret = pr_perror_ret("service: poll");
+			break;
+		}
+		sk = accept4(ls, NULL, NULL, SOCK_CLOEXEC);
+		if (sk < 0) {
+			if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED)
+				continue;
+			ret = pr_perror_ret("service: accept");
+			break;
+		}
+		start_worker(o, &w, sk, log_fd, &orig);
+		close(sk);
+	}
+	sigprocmask(SIG_SETMASK, &orig, NULL);
+	free(w.v);
+	return ret;
+}
+
 int server_service(const struct cr_opts *o)
 {
 	bool activated = false;
-	struct sigaction sa = { 0 };
 	const char *wd = o->work_dir ? o->work_dir : o->images_dir ? o->images_dir : ".";
 	_cleanup_close_ int wdfd = -EBADF;
 	int ls, log_fd, r;
 
+	if (o->max_workers == 0)
+		return pr_err_ret(-EINVAL, "service: --max-workers 0: at least one worker is needed");
 	/* checked before we open anything that could take its number */
 	if (o->status_fd >= 0 && fcntl(o->status_fd, F_GETFD) < 0)
 		return pr_perror_ret("service: --status-fd %d is not an open fd", o->status_fd);
@@ -817,39 +1103,12 @@ int server_service(const struct cr_opts *o)
 			return r;
 	}
 	close(TAKE_FD(wdfd)); /* the workers, and the trees they restore, need no copy */
-	sa.sa_handler = on_term;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
+	pr_info("service: at most %u workers, %u per non-root uid; idle connections closed after %u s\n",
+		o->max_workers, o->max_workers_per_uid, o->idle_timeout);
 	notify_ready(o);
-	while (!stop_service) {
-		int sk = accept4(ls, NULL, NULL, SOCK_CLOEXEC), err = errno;
-		pid_t w;
-
-		while (waitpid(-1, NULL, WNOHANG) > 0)
-			; /* workers that are done */
-		if (sk < 0) {
-			if (err == EINTR || err == ECONNABORTED)
-				continue;
-			return pr_err_ret(-err, "service: accept");
-		}
-		w = fork();
-		if (w < 0) {
-			pr_perror("service: cannot fork a worker");
-			close(sk);
-			continue;
-		}
-		if (w == 0) {
-			struct conn c = { .sk = sk, .swrk = false, .log_level = o->log_level, .log_fd = log_fd };
-
-			close(ls);
-			signal(SIGTERM, SIG_DFL);
-			signal(SIGINT, SIG_DFL);
-			_exit(serve(&c) < 0 ? 1 : 0);
-		}
-		close(sk);
-	}
+	r = service_loop(o, ls, log_fd);
 	pr_info("service: stopped\n");
 	if (!activated && o->address)
 		unlink(o->address);
-	return 0;
+	return r;
 }

@@ -110,3 +110,15 @@ $(BUILD)/tests/reliability/kill_target: tests/reliability/kill_target.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS) -lpthread
 tests: $(BUILD)/tests/reliability/kill_target
+# ---- the client of tests/reliability/rel_service.sh (raw RPC, bursts, idle connections) ----
+$(BUILD)/tests/reliability/rel_service_client: tests/reliability/rel_service_client.c tests/client/rpc_client.h \
+					       $(PB)/rpc.pb-c.o | $(PROTO_H)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(DEPS_CFLAGS) $(INCLUDES) -Itests/client -o $@ $< $(PB)/rpc.pb-c.o $(LDFLAGS) $(DEPS_LIBS) \
+		-lpthread
+tests: $(BUILD)/tests/reliability/rel_service_client
+# ... and its forger: a checkpoint copied through the image API with one credential, root or namespace changed
+$(BUILD)/tests/reliability/rel_forge: tests/reliability/rel_forge.c $(CORE_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(DEPS_CFLAGS) $(INCLUDES) -o $@ $< $(CORE_OBJS) $(LDFLAGS) $(DEPS_LIBS) -ldl -lpthread
+tests: $(BUILD)/tests/reliability/rel_forge

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * `criu service` as libcriu (CRIU_COMM_SK) and systemd use it: started by
- * this test with --address and --pidfile, readiness through NOTIFY_SOCKET
+ * this test with --address, --address-mode 0666 and --pidfile, readiness through NOTIFY_SOCKET
  * and --status-fd, one worker per connection, the peer checks for non-root
  * clients (refused for root's process, allowed for their own), the fields
  * refused in service mode, and socket activation with LISTEN_FDS.
@@ -90,8 +90,9 @@ static void start_service(void)
 		else
 			dup2(st[1], 5);
 		setenv("NOTIFY_SOCKET", notify_path, 1);
-		execl(rc_criu(), "criu", "service", "--address", sock_path, "--pidfile", pid_path,
-		      "--status-fd", "5", "-v4", "-o", log, (char *)NULL);
+		/* the non-root clients below connect: the operator opens the socket to them */
+		execl(rc_criu(), "criu", "service", "--address", sock_path, "--address-mode", "0666",
+		      "--pidfile", pid_path, "--status-fd", "5", "-v4", "-o", log, (char *)NULL);
 		_exit(127);
 	}
 	close(st[1]);
@@ -133,8 +134,14 @@ static void test_service_ready(void)
 		fclose(f);
 		CHECK_EQ_INT(atoi(pidbuf), service);
 	}
-	/* bound and listening */
+	/* bound and listening, with the mode the operator asked for */
 	CHECK(access(sock_path, F_OK) == 0);
+	{
+		struct stat st;
+
+		CHECK(stat(sock_path, &st) == 0 && S_ISSOCK(st.st_mode));
+		CHECK_EQ_INT(st.st_mode & 07777, 0666);
+	}
 }
 
 static void test_version_check(void)

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "caller_policy.h"
 #include "log.h"
 #include "options.h"
 #include "t.h"
@@ -451,6 +452,163 @@ static void test_external_forms(void)
 	opts_free(&o);
 }
 
+/* criu service: the socket's mode is octal and the operator's; the limits have defaults. */
+static void test_service_options(void)
+{
+	struct cr_opts o;
+
+	CHECK_EQ_INT(parse(&o, "service --address /run/criu.sock"), 0);
+	CHECK_EQ_INT(o.address_mode, -1); /* not given: the service binds with 0600 */
+	CHECK_EQ_INT(o.max_workers, 64);
+	CHECK_EQ_INT(o.max_workers_per_uid, 16);
+	CHECK_EQ_INT(o.idle_timeout, 30);
+	opts_free(&o);
+	CHECK_EQ_INT(
+		parse(&o,
+		      "service --address-mode 0660 --max-workers 8 --max-workers-per-uid 2 --idle-timeout 5"),
+		0);
+	CHECK_EQ_INT(o.address_mode, 0660);
+	CHECK(o.max_workers == 8 && o.max_workers_per_uid == 2 && o.idle_timeout == 5);
+	opts_free(&o);
+	CHECK_EQ_INT(parse(&o, "service --address-mode 666"), 0);
+	CHECK_EQ_INT(o.address_mode, 0666);
+	opts_free(&o);
+	expect_error("service --address-mode 0999", "option --address-mode: bad value '0999'");
+	expect_error("service --address-mode 01777", "option --address-mode: bad value '01777'");
+	expect_error("service --address-mode -600", "option --address-mode: bad value '-600'");
+	expect_error("service --idle-timeout -1", "option --idle-timeout: '-1' is not a number");
+}
+
+/* ---- the non-root caller's rules (swrk/caller_policy.c) ---- */
+
+/* Every row of the option table has a verdict: a new option cannot slip through unjudged. */
+static void test_policy_every_row(void)
+{
+	for (size_t i = 0; i < opts_table_size(); i++)
+		if (!policy_row_classified(opts_table_name(i)))
+			T_FAILF("option --%s has no rule in swrk/caller_policy.c", opts_table_name(i));
+	CHECK(!policy_row_classified("no-such-option"));
+}
+
+static void test_policy_who_is_restricted(void)
+{
+	CHECK(!policy_caller_restricted(0, 0, true));	     /* root */
+	CHECK(policy_caller_restricted(1000, 0, true));	     /* a user of a root service */
+	CHECK(policy_caller_restricted(1000, 2000, false));  /* another user's criu */
+	CHECK(policy_caller_restricted(1000, 1000, true));   /* its own uid, but criu has capabilities */
+	CHECK(!policy_caller_restricted(1000, 1000, false)); /* its own criu swrk: nothing more */
+}
+
+/* A config file of the caller's with `line`: policy_check_caller_opts's result; *ret_o kept for checks. */
+static int caller_config(struct cr_opts *o, const char *line)
+{
+	char text[256];
+	const char *path;
+	int err;
+
+	snprintf(text, sizeof(text), "images-dir /tmp/x\n%s\n", line);
+	path = write_file("caller.conf", text);
+	opts_init(o);
+	o->input = OPT_BY_RPC_CONFIG;
+	err = opts_apply_config_file(o, path, true);
+	o->input = OPT_BY_OPERATOR;
+	if (err < 0) {
+		T_FAILF("'%s' does not parse: %d", line, err);
+		return err;
+	}
+	log_reset_first_error();
+	return policy_check_caller_opts(o, 1000, path);
+}
+
+static void expect_config_refused(const char *line, const char *key, const char *why)
+{
+	char want[512];
+	struct cr_opts o;
+
+	if (caller_config(&o, line) != -EPERM) {
+		T_FAILF("config line '%s' was not refused", line);
+	} else {
+		snprintf(want, sizeof(want),
+			 "config_file %s/caller.conf sets %s: a non-root caller (uid 1000) may not ", tmpdir,
+			 key);
+		CHECK_ERR_MENTIONS(want);
+		CHECK_ERR_MENTIONS(why);
+	}
+	opts_free(&o);
+}
+
+static void expect_config_allowed(const char *line)
+{
+	struct cr_opts o;
+
+	if (caller_config(&o, line) != 0)
+		T_FAILF("config line '%s' was refused: %s", line, log_first_error());
+	opts_free(&o);
+}
+
+static void test_policy_config_file(void)
+{
+	struct cr_opts o;
+
+	/* what criu would execute or load, as root */
+	expect_config_refused("action-script /home/u/x.sh", "action-script", "name programs criu runs");
+	expect_config_refused("hooks /home/u/hooks.json", "hooks", "name programs criu runs");
+	expect_config_refused("libdir /home/u/plugins", "libdir", "load plugins");
+	expect_config_refused("exec-cmd /bin/sh", "exec-cmd", "name programs criu runs");
+	/* root power */
+	expect_config_refused("root /home/u/fakeroot", "root", "choose the root");
+	expect_config_refused("freeze-cgroup /sys/fs/cgroup/x", "freeze-cgroup", "freeze a cgroup");
+	expect_config_refused("manage-cgroups=full", "manage-cgroups", "write cgroups");
+	expect_config_refused("cgroup-root /x", "cgroup-root", "write cgroups");
+	expect_config_refused("ext-mount-map /a:/b", "ext-mount-map", "name external mounts");
+	expect_config_refused("external mnt[/a]:b", "external", "name external mounts");
+	expect_config_refused("external veth[a]:b", "external", "network devices");
+	expect_config_refused("join-ns net:/proc/1/ns/net", "join-ns", "join namespaces");
+	expect_config_refused("veth-pair a=b", "veth-pair", "create network devices");
+	expect_config_refused("tcp-established", "tcp-established", "repair mode");
+	expect_config_refused("shell-job", "shell-job", "session");
+	expect_config_refused("status-fd 5", "status-fd", "file descriptor of criu's own");
+	/* harmless: files opened as the caller, switches turned off, its own sockets */
+	expect_config_allowed("log-file x.log");
+	expect_config_allowed("no-shell-job");
+	expect_config_allowed("manage-cgroups=ignore");
+	expect_config_allowed("external unix[123]");
+	expect_config_allowed("tcp-close");
+	expect_config_allowed("leave-running");
+	/* the operator's own settings are not the caller's: nothing to judge */
+	opts_init(&o);
+	CHECK_EQ_INT(opts_apply_config_file(
+			     &o, write_file("op.conf", "action-script /usr/lib/x.sh\nroot /r\n"), true),
+		     0);
+	CHECK_EQ_INT(policy_check_caller_opts(&o, 1000, NULL), 0);
+	opts_free(&o);
+}
+
+/* An RPC field is named as criu_opts.FIELD. */
+static void test_policy_rpc_field(void)
+{
+	struct cr_opts o;
+
+	opts_init(&o);
+	o.input = OPT_BY_RPC_FIELD;
+	CHECK_EQ_INT(opts_apply_named(&o, "root", "/home/u/r", false), 0);
+	o.input = OPT_BY_OPERATOR;
+	log_reset_first_error();
+	CHECK_EQ_INT(policy_check_caller_opts(&o, 1000, NULL), -EPERM);
+	CHECK_ERR_MENTIONS("criu_opts.root: a non-root caller (uid 1000) may not choose the root (chroot)");
+	opts_free(&o);
+	opts_init(&o);
+	o.input = OPT_BY_RPC_FIELD;
+	CHECK_EQ_INT(opts_apply_named(&o, "exec-cmd", "/bin/true", false), 0);
+	CHECK_EQ_INT(opts_apply_named(&o, "tcp-established", NULL, true), 0); /* tcp_established = false */
+	o.input = OPT_BY_OPERATOR;
+	log_reset_first_error();
+	CHECK_EQ_INT(policy_check_caller_opts(&o, 1000, NULL), -EPERM);
+	CHECK_ERR_MENTIONS(
+		"criu_opts.exec_cmd: a non-root caller (uid 1000) may not name programs criu runs");
+	opts_free(&o);
+}
+
 int main(void)
 {
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_options.XXXXXX");
@@ -472,6 +630,11 @@ int main(void)
 	t_run("options_config_syntax", test_config_syntax);
 	t_run("options_config_errors", test_config_errors);
 	t_run("options_config_order", test_config_order);
+	t_run("options_service", test_service_options);
+	t_run("policy_every_row", test_policy_every_row);
+	t_run("policy_who_is_restricted", test_policy_who_is_restricted);
+	t_run("policy_config_file", test_policy_config_file);
+	t_run("policy_rpc_field", test_policy_rpc_field);
 	remove_tmpdir();
 	return t_done();
 }
