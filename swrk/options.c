@@ -92,7 +92,8 @@ static const struct opt_row table[] = {
 	BOOLS("leave-running", 'R', leave_running, "leave_running", true),
 	BOOLS("leave-stopped", 's', leave_stopped, "leave_stopped", true),
 	BOOL("track-mem", track_mem, "track_mem", false),
-	FUNC("pre-dump-mode", 0, parse_pre_dump_mode, ARG_REQ, "pre_dump_mode", false),
+	/* checked; only a pre-dump (not built yet, refused by itself) would use it: criu takes it on every dump */
+	FUNC("pre-dump-mode", 0, parse_pre_dump_mode, ARG_REQ, "pre_dump_mode", true),
 	/* RPC criu_opts.ps{address, port} (swrk/rpc.c feeds them by these names) */
 	BOOL("page-server", page_server, "ps", false),
 	STR("address", 0, address, "ps.address", true),
@@ -145,7 +146,8 @@ static const struct opt_row table[] = {
 	UINT("timeout", timeout, "timeout", true),
 	BOOL("auto-dedup", auto_dedup, "auto_dedup", false),
 	INT("status-fd", 0, status_fd, NULL, true), /* RPC status_fd is the peer's: rpc.c */
-	BOOL("mntns-compat-mode", mntns_compat_mode, "mntns_compat_mode", false),
+	/* criu's switch to its older mount engine; there is one mount engine here, used either way */
+	BOOL("mntns-compat-mode", mntns_compat_mode, "mntns_compat_mode", true),
 	BOOL("tls", tls, "tls", false),
 	STR("tls-cacert", 0, tls_cacert, "tls_cacert", false),
 	STR("tls-cacrl", 0, tls_cacrl, "tls_cacrl", false),

@@ -89,7 +89,7 @@ struct cr_opts {
 	bool leave_running;
 	bool leave_stopped;
 	bool track_mem;
-	int pre_dump_mode; /* 1 splice, 2 read */
+	int pre_dump_mode; /* 1 splice, 2 read: how a pre-dump copies pages; a dump has no use for it */
 	bool page_server;
 	char *address;
 	int port;

@@ -44,12 +44,15 @@ else
 fi
 killtree "$pid"
 
-# ---- stats: shared memory pages are counted apart (stats-dump shpages_written, as zdtm reads it) ----
+# ---- stats: shared memory pages are counted apart (stats-dump shpages_written, as zdtm reads it);
+# the dump takes --pre-dump-mode and --mntns-compat-mode, as zdtm passes them on every dump ----
 spawn python3 -c "import mmap, time; m = mmap.mmap(-1, 1 << 20); m.write(b'x' * (1 << 20)); time.sleep(1000)"
 pid=$SPAWNED
 mkdir -p "$T_TMP/shstats"
 expect stats_shared_pages 0 'Shared memory pages written: 256 ' -- \
-	"$CRIU" dump -t "$pid" -D "$T_TMP/shstats" -R --display-stats -o dump.log
+	"$CRIU" dump -t "$pid" -D "$T_TMP/shstats" -R --display-stats -o dump.log --pre-dump-mode splice \
+	--mntns-compat-mode
+expect pre_dump_mode_checked 1 'splice or read' -- "$CRIU" dump -t "$pid" -D "$T_TMP/shstats" --pre-dump-mode fast
 killtree "$pid"
 
 # ---- a bash loop, three cycles ----
