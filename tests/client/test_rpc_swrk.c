@@ -166,6 +166,31 @@ static void test_feature_check(void)
 	}
 	criu_resp__free_unpacked(resp, NULL);
 	check_exited(st, 0);
+
+	/* an answer does not depend on what else is asked with it */
+	{
+		bool alone = false, with_others = false;
+
+		want.has_mem_track = want.mem_track = false;
+		want.has_pidfd_store = want.pidfd_store = true;
+		resp = swrk_once(&req, NULL, NULL, &st);
+		if (!resp)
+			return;
+		alone = resp->features && resp->features->pidfd_store;
+		criu_resp__free_unpacked(resp, NULL);
+		check_exited(st, 0);
+		want.has_mem_track = want.mem_track = true;
+		want.has_lazy_pages = want.lazy_pages = true;
+		resp = swrk_once(&req, NULL, NULL, &st);
+		if (!resp)
+			return;
+		with_others = resp->features && resp->features->pidfd_store;
+		CHECK(resp->features && !resp->features->mem_track && !resp->features->lazy_pages);
+		criu_resp__free_unpacked(resp, NULL);
+		check_exited(st, 0);
+		CHECK_EQ_INT(alone, with_others);
+		CHECK(alone); /* pidfd_open and pidfd_getfd are on this kernel */
+	}
 }
 
 static void test_wait_pid(void)
