@@ -604,6 +604,15 @@ static int do_job(struct conn *c, const CriuReq *req, CriuResp *resp)
 		}
 		break;
 	}
+	case CRIU_REQ_TYPE__PRE_DUMP:
+	case CRIU_REQ_TYPE__SINGLE_PRE_DUMP:
+	case CRIU_REQ_TYPE__PAGE_SERVER:
+	case CRIU_REQ_TYPE__PAGE_SERVER_CHLD:
+	case CRIU_REQ_TYPE__CPUINFO_DUMP:
+	case CRIU_REQ_TYPE__CPUINFO_CHECK:
+		/* refused once the job's log is open: runc and Podman show that log, not our stderr */
+		r = pr_err_ret(-EOPNOTSUPP, "not supported yet: %s requests", rpc_req_type_name(req->type));
+		break;
 	default:
 		r = -EINVAL;
 		break;
@@ -739,25 +748,14 @@ static int serve(struct conn *c)
 		case CRIU_REQ_TYPE__RESTORE:
 		case CRIU_REQ_TYPE__CHECK:
 		case CRIU_REQ_TYPE__FEATURE_CHECK:
-			r = do_job(c, req, &resp);
-			break;
 		case CRIU_REQ_TYPE__PRE_DUMP:
 		case CRIU_REQ_TYPE__SINGLE_PRE_DUMP:
 		case CRIU_REQ_TYPE__PAGE_SERVER:
 		case CRIU_REQ_TYPE__PAGE_SERVER_CHLD:
 		case CRIU_REQ_TYPE__CPUINFO_DUMP:
-		case CRIU_REQ_TYPE__CPUINFO_CHECK: {
-			char msg[128];
-
-			snprintf(msg, sizeof(msg), "not supported yet: %s requests", rpc_req_type_name(req->type));
-			pr_err("%s\n", msg);
-			resp.success = false;
-			resp.has_cr_errno = true;
-			resp.cr_errno = EOPNOTSUPP;
-			resp.cr_errmsg = msg;
-			r = send_resp(c->sk, &resp, -1);
+		case CRIU_REQ_TYPE__CPUINFO_CHECK:
+			r = do_job(c, req, &resp);
 			break;
-		}
 		default: /* NOTIFY as a request, or a type we do not know */
 			pr_err("Invalid req: type %d (%s)\n", req->type, rpc_req_type_name(req->type));
 			resp.type = CRIU_REQ_TYPE__EMPTY;
