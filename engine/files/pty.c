@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <termios.h>
 #include <unistd.h>
@@ -152,6 +153,22 @@ static int pty_master_dump(struct files_dump *fd, const struct fd_dump_arg *a, F
 		p->out_queued = (uint32_t)v;
 		pr_warn("pid %d fd %d: pty %u: %d byte(s) written by the slave side and not read yet are lost\n",
 			a->pid, a->fd, index, v);
+	}
+	{
+		/* the slave's owner and mode (grantpt sets them): in the tree's own devpts */
+		char path[96];
+		struct stat st;
+
+		snprintf(path, sizeof(path), "/proc/%d/root/dev/pts/%u", a->pid, index);
+		if (stat(path, &st) == 0 && S_ISCHR(st.st_mode)) {
+			p->has_slave_uid = p->has_slave_gid = p->has_slave_mode = true;
+			p->slave_uid = st.st_uid;
+			p->slave_gid = st.st_gid;
+			p->slave_mode = st.st_mode & 07777;
+		} else {
+			pr_info("pid %d fd %d: pty %u: no %s: its slave keeps the owner it gets at restore\n", a->pid,
+				a->fd, index, path);
+		}
 	}
 	pr_info("pid %d fd %d: master of pty %u%s%s\n", a->pid, a->fd, index, p->locked ? ", locked" : "",
 		p->packet ? ", packet mode" : "");
@@ -392,6 +409,22 @@ static int apply_state(int m, const PtyEntry *p)
 	return 0;
 }
 
+/* /dev/pts/N gets the owner and mode it had (the opener of ptmx, criu, owns it now). */
+static int restore_slave_owner(const PtyEntry *p)
+{
+	char path[48];
+
+	if (!p->has_slave_uid || !p->has_slave_gid || !p->has_slave_mode)
+		return 0;
+	snprintf(path, sizeof(path), "/dev/pts/%u", p->index);
+	if (chown(path, p->slave_uid, p->slave_gid) < 0)
+		return pr_perror_ret("pty %u: cannot give %s to uid %u gid %u", p->index, path, p->slave_uid,
+				     p->slave_gid);
+	if (chmod(path, p->slave_mode & 0777) < 0)
+		return pr_perror_ret("pty %u: cannot set the mode of %s to %o", p->index, path, p->slave_mode & 0777);
+	return 0;
+}
+
 static int master_flags(const FileEntry *fe)
 {
 	return (int)(fe->flags & (O_ACCMODE | O_NONBLOCK | O_APPEND));
@@ -407,6 +440,8 @@ static int create_pty(const FileEntry *fe, int *ret_fd)
 	if (r < 0)
 		return r;
 	r = apply_state(m, fe->pty);
+	if (r == 0)
+		r = restore_slave_owner(fe->pty);
 	if (r < 0) {
 		close(m);
 		return r;
