@@ -31,6 +31,7 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <netinet/udp.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -482,6 +483,24 @@ static void dump_tcp_opts(int local, SkOptsEntry *o)
 #undef TOPT
 }
 
+/*
+ * UDP_CORK: a corked socket is kept corked; data it holds back (not sent
+ * yet, not a datagram of its own yet) cannot be put back, so it is refused.
+ */
+static int dump_udp_cork(const struct fd_dump_arg *a, SkOptsEntry *o)
+{
+	int v = 0, q = 0;
+
+	if (get_int(a->local, SOL_UDP, UDP_CORK, &v) < 0 || !v)
+		return 0;
+	if (ioctl(a->local, SIOCOUTQ, &q) == 0 && q > 0)
+		return pr_err_ret(-EOPNOTSUPP, "pid %d fd %d: not supported yet: a corked UDP socket with data not sent (%d bytes queued)",
+				  a->pid, a->fd, q);
+	o->has_cork = true;
+	o->cork = true;
+	return 0;
+}
+
 /* Which state the socket is dumped in, or a refusal that says what to do. */
 static int pick_state(struct sk_net_dump *net, const struct fd_dump_arg *a, InetSkEntry *e,
 		      const struct diag_want *w)
@@ -574,6 +593,11 @@ static int inet_dump(struct files_dump *fd, const struct fd_dump_arg *a, FileEnt
 		return r;
 	if (proto == IPPROTO_TCP)
 		dump_tcp_opts(a->local, e->opts);
+	if (proto == IPPROTO_UDP) {
+		r = dump_udp_cork(a, e->opts);
+		if (r < 0)
+			return r;
+	}
 	if (family == AF_INET6 && get_int(a->local, SOL_IPV6, IPV6_V6ONLY, &r) == 0) {
 		e->opts->has_v6only = true;
 		e->opts->v6only = r != 0;
@@ -758,6 +782,8 @@ static int restore_inet(int sk, const FileEntry *fe)
 		r = set_int(sk, SOL_SOCKET, SO_REUSEADDR, 1);
 	if (r == 0 && tcp)
 		r = set_tcp_opts(sk, e->opts);
+	if (r == 0 && !tcp && e->opts && e->opts->has_cork && e->opts->cork)
+		r = set_int(sk, SOL_UDP, UDP_CORK, 1);
 	if (r < 0)
 		return pr_err_ret(r, "cannot set the socket options");
 	if (repair) {
