@@ -322,12 +322,23 @@ static int enter_and_open(struct rst_ctx *ctx)
 {
 	/* criu enters the tree's namespaces: the files it opens and the tasks it forks are in them */
 	int err = ns_restore_enter(ctx->ns);
+	/* the paths of the images resolve in the tree's root: criu's "/" once in its mount namespace */
+	const char *root = ns_restore_mask(ctx->ns) & CLONE_NEWNS ? NULL : ctx->req->opts.root;
+	_cleanup_free_ const CredsEntry **creds = calloc(ctx->nids + 1, sizeof(*creds));
 
+	if (!creds)
+		return -ENOMEM;
+	/* ids are the live tasks in tree order: their files open with their rights */
+	for (size_t i = 0, k = 0; i < ctx->n && k < ctx->nids; i++)
+		if (ctx->tasks[i].core->state != TASK_STATE__TASK_ZOMBIE)
+			creds[k++] = ctx->tasks[i].core->creds;
 	if (err == 0)
-		err = files_restore_prepare(ctx->dir, ctx->ids, ctx->nids,
-					    (ctx->req->opts.shell_job ? FILES_SHELL_JOB : 0) |
-						    (ctx->req->opts.evasive_devices ? FILES_EVASIVE_DEVICES : 0),
-					    ctx->req->opts.inherit_fds, ctx->req->opts.nr_inherit_fds, &ctx->files);
+		err = files_restore_prepare(
+			ctx->dir, ctx->ids, ctx->nids,
+			(ctx->req->opts.shell_job ? FILES_SHELL_JOB : 0) |
+				(ctx->req->opts.evasive_devices ? FILES_EVASIVE_DEVICES : 0),
+			ctx->req->opts.inherit_fds, ctx->req->opts.nr_inherit_fds, root,
+			(const CredsEntry *const *)creds, &ctx->files);
 	ctx->mms.files = ctx->files;
 	/* each live task keeps a channel by which criu hands it the fds its mappings need */
 	for (size_t i = 0; err == 0 && i < ctx->n; i++)

@@ -163,7 +163,7 @@ static void test_roundtrip(void)
 
 	snprintf(dir, sizeof(dir), "%s/img", tmpdir);
 	CHECK_EQ_INT(img_dir_open_read(dir, &d), 0);
-	CHECK_EQ_INT(files_restore_prepare(d, &task_id, 1, 0, NULL, 0, &fr), 0);
+	CHECK_EQ_INT(files_restore_prepare(d, &task_id, 1, 0, NULL, 0, NULL, NULL, &fr), 0);
 	if (!fr)
 		return;
 	check = fork();
