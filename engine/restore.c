@@ -213,8 +213,10 @@ static int check_caller_may_restore(const struct cr_request *req, const struct r
 
 	if (!req->from_rpc || req->peer_uid == 0 || t->core->state == TASK_STATE__TASK_ZOMBIE)
 		return 0;
+	/* the fs ids too: the tree's files are opened with them (engine/files/in_root.c) */
 	if (c->uid != req->peer_uid || c->euid != req->peer_uid || c->suid != req->peer_uid ||
-	    c->gid != req->peer_gid || c->egid != req->peer_gid || c->sgid != req->peer_gid)
+	    c->fsuid != req->peer_uid || c->gid != req->peer_gid || c->egid != req->peer_gid ||
+	    c->sgid != req->peer_gid || c->fsgid != req->peer_gid)
 		return pr_err_ret(-EPERM, "pid %d: its credentials (uid %u, gid %u) are not the caller's (uid %u, gid %u)",
 				  t->it->pid, c->uid, c->gid, req->peer_uid, req->peer_gid);
 	if (c->cap_prm || c->cap_eff || c->cap_amb)
