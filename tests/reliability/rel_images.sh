@@ -188,6 +188,15 @@ fresh() { # TEMPLATE DIR
 	cp -a "$W/tpl/$1" "$2"
 	rm -f "$2"/*.log
 }
+# victims back as they were (after a check that changed them, so the next is judged alone)
+reset_victims() {
+	rm -rf "$V/victim-1" "$W/victim-2"
+	echo "victim one" >"$V/victim-1"
+	echo "victim two" >"$W/victim-2"
+	[ -p "$V/fifo" ] || { rm -rf "$V/fifo"; mkfifo "$V/fifo"; }
+	touch -d '2001-02-03 04:05:06' "$V/victim-1" "$W/victim-2"
+	victims0=$(victim_state)
+}
 untouched() {
 	local now
 	now=$(victim_state)
@@ -218,9 +227,11 @@ hostile() { # NAME TEMPLATE WANT(refused|ok) MUTATE-ARGS...
 	elif ! untouched; then
 		echo "    restore of $tpl with $* changed files outside"
 		echo "FAIL $name"
+		reset_victims
 	elif [ "$(cg_state)" != "$cg_state0" ]; then
 		echo "    restore of $tpl with $* left cgroups outside its root: $(cg_state | tr '\n' ' ')"
 		echo "FAIL $name"
+		for x in $(cg_state | sort -r); do rmdir "$x" 2>/dev/null; done
 	else
 		echo "PASS $name"
 	fi
@@ -305,9 +316,7 @@ worker() { # W_ID: writes its counts to $W/count-W_ID, a line per notable set to
 		if [ "$(victim_state)" != "$victims0" ]; then
 			effects=$((effects + 1))
 			echo "outside effect (files) $tpl #$i: $desc" >>"$W/notes-$id"
-			echo "victim one" >"$V/victim-1"; echo "victim two" >"$W/victim-2"
-			[ -p "$V/fifo" ] || { rm -rf "$V/fifo"; mkfifo "$V/fifo"; }
-			touch -d '2001-02-03 04:05:06' "$V/victim-1" "$W/victim-2"
+			reset_victims
 		fi
 		if [ "$(cg_state)" != "$cg_state0" ]; then
 			effects=$((effects + 1))
