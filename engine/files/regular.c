@@ -286,8 +286,9 @@ static int ghost_made(const struct files_restore *fr, const FileEntry *fe)
 
 /*
  * A ghost's owner and mode come from the image: a set-user-ID or
- * set-group-ID file of an owner other than its holders' would hand them
- * that owner's rights through exec, so it is refused.
+ * set-group-ID file of an owner other than a task's would hand that task the
+ * owner's rights through exec. Any task of the tree may get an fd passed on,
+ * so one such task that is not root is enough to refuse it.
  */
 static int check_ghost_owner(const struct files_restore *fr, const FileEntry *fe)
 {
@@ -301,7 +302,7 @@ static int check_ghost_owner(const struct files_restore *fr, const FileEntry *fe
 			return pr_err_ret(-EPERM,
 					  "file %" PRIu64
 					  ": unlinked %s is set-ID (mode %o) of owner %u:%u, not of "
-					  "the tasks that would hold it (fsuid %u)",
+					  "a task of the tree (fsuid %u)",
 					  fe->id, fe->path, fe->mode & 07777, fe->uid, fe->gid, c->fsuid);
 	}
 	return 0;
