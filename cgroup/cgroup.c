@@ -22,6 +22,15 @@
  * criu opens each set's cgroup.procs files before the tree is forked (in its
  * own mount namespace); each task writes "0" (itself) into them before its
  * fds are installed, so that everything it allocates is charged right.
+ *
+ * The paths of cgroup.img are untrusted. Each is a plain absolute path (no
+ * empty, "." or ".." component) and is resolved beneath its hierarchy's
+ * mount with openat2(RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS|RESOLVE_NO_XDEV),
+ * one component at a time where cgroups are made. The restore's cgroup root
+ * of a hierarchy is --cgroup-root (the operator's) or else the dumped root
+ * task's cgroup: cgroups are made only at or below it or on the way to it,
+ * tasks join only cgroups at or below it, and anything else is refused by
+ * name. A failed restore removes the cgroups it made, children first.
  */
 #define LOG_PREFIX "cgroup: "
 #include <errno.h>
@@ -31,7 +40,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "cgroup.h"
@@ -612,40 +623,87 @@ static int note_created(struct cg_restore *cr, const char *full)
 	return 0;
 }
 
-/* mkdir -p below mnt; *ret_created: the last component was made here. */
-static int make_dir(struct cg_restore *cr, const char *mnt, const char *full, const CgDirEntry *de,
+/*
+ * A cgroup path of an image: absolute, no empty, "." or ".." component, so
+ * that joined to its hierarchy's mount it names what it says.
+ */
+static bool cg_path_sane(const char *p)
+{
+	size_t len = strlen(p);
+
+	if (p[0] != '/' || len >= PATH_MAX / 2)
+		return false;
+	if (len == 1)
+		return true;
+	for (const char *c = p; c; c = strchr(c + 1, '/')) {
+		const char *n = c + 1, *e = strchr(n, '/');
+		size_t l = e ? (size_t)(e - n) : strlen(n);
+
+		if (!l || (l == 1 && n[0] == '.') || (l == 2 && n[0] == '.' && n[1] == '.'))
+			return false;
+	}
+	return true;
+}
+
+#define CG_RESOLVE (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV)
+
+/* name right in dirfd (never above it, never through a link, never off its mount): the fd or -errno. */
+static int cg_openat(int dirfd, const char *name, int flags)
+{
+	struct open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC), .resolve = CG_RESOLVE};
+	int f;
+
+	while (*name == '/')
+		name++;
+	f = (int)syscall(SYS_openat2, dirfd, *name ? name : ".", &how, sizeof(how));
+	return f < 0 ? -errno : f;
+}
+
+/*
+ * mkdir -p of path below the hierarchy mounted at mnt, one component at a
+ * time, each resolved beneath the last; every cgroup made is noted, for a
+ * failed restore to remove. *ret_created: the last component was made here.
+ */
+static int make_dir(struct cg_restore *cr, const char *mnt, const char *path, const CgDirEntry *de,
 		    bool *ret_created)
 {
-	_cleanup_free_ char *p = strdup(full);
-	size_t ml = strlen(mnt);
+	_cleanup_free_ char *p = strdup(path);
+	_cleanup_close_ int cur = -EBADF;
+	char *save = NULL, *comp, full[PATH_MAX];
+	size_t done = 0;
 
 	*ret_created = false;
 	if (!p)
 		return -ENOMEM;
-	for (size_t i = ml + 1;; i++) {
-		char saved = p[i];
-		bool last = saved == 0;
-		int r;
+	cur = open(mnt, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (cur < 0)
+		return pr_perror_ret("cannot open the cgroup hierarchy %s", mnt);
+	for (comp = strtok_r(p, "/", &save); comp; comp = strtok_r(NULL, "/", &save)) {
+		bool last = path[done + 1 + strlen(comp)] == 0; /* a sane path: one '/' between components */
+		int next, r;
 
-		if (saved != '/' && saved != 0)
-			continue;
-		p[i] = 0;
-		if (mkdir(p, last && de->has_mode ? de->mode : 0755) == 0) {
-			r = note_created(cr, p);
+		done += 1 + strlen(comp);
+		snprintf(full, sizeof(full), "%s%.*s", mnt, (int)done, path);
+		next = cg_openat(cur, comp, O_PATH | O_DIRECTORY);
+		if (next == -ENOENT) {
+			if (mkdirat(cur, comp, last && de->has_mode ? de->mode & 07777 : 0755) < 0)
+				return pr_perror_ret("cannot create the cgroup %s", full);
+			r = note_created(cr, full);
 			if (r < 0)
 				return r;
-			if (last) {
+			if (last)
 				*ret_created = true;
-				if (de->has_uid && chown(p, de->uid, de->gid) < 0)
-					pr_warn("cannot chown %s to %u:%u: %m\n", p, de->uid, de->gid);
-			}
-		} else if (errno != EEXIST) {
-			return pr_perror_ret("cannot create the cgroup %s", p);
+			if (last && de->has_uid &&
+			    fchownat(cur, comp, de->uid, de->gid, AT_SYMLINK_NOFOLLOW) < 0)
+				pr_warn("cannot chown %s to %u:%u: %m\n", full, de->uid, de->gid);
+			next = cg_openat(cur, comp, O_PATH | O_DIRECTORY);
 		}
-		p[i] = saved;
-		if (last)
-			return 0;
+		if (next < 0)
+			return pr_err_ret(next, "cgroup %s: cannot open it beneath %s", full, mnt);
+		close(cur);
+		cur = next;
 	}
+	return 0;
 }
 
 static int set_prop(const char *dir, const CgPropEntry *p)
@@ -673,14 +731,37 @@ static int set_prop(const char *dir, const CgPropEntry *p)
 	return cg_write_file(dir, p->name, val ? val : p->value);
 }
 
+/*
+ * The cgroup root of the restore in hierarchy ctrl: --cgroup-root if given
+ * for it (the operator's), else the dumped root task's cgroup, else the
+ * hierarchy's root. Cgroups are made only at or below it, or on the way to
+ * it; a task joins only a cgroup at or below it.
+ */
+static const char *restore_root(const struct cg_rst_ctx *c, const char *ctrl)
+{
+	const char *nr = cg_root_for(c->o, ctrl), *rp = root_path(c->root, ctrl);
+
+	if (nr && rp) {
+		while (*nr == '/' && nr[1] == '/')
+			nr++;
+		return nr;
+	}
+	return rp ? rp : "/";
+}
+
 static int restore_dir(struct cg_rst_ctx *c, const CgDirEntry *de)
 {
 	const char *mnt = hier_mnt(&c->hs, de->ctrl), *rp = root_path(c->root, de->ctrl);
+	const char *root = restore_root(c, de->ctrl);
 	char path[PATH_MAX], full[PATH_MAX];
 	bool exists, created = false, own = rp && path_within(de->path, rp), props;
-	struct stat st;
+	_cleanup_close_ int mfd = -EBADF, dfd = -EBADF;
 	int r;
 
+	if (!cg_path_sane(de->path))
+		return pr_err_ret(-EBADMSG,
+				  "cgroup.img: cgroup path %s (\"%s\") is not a plain absolute path",
+				  de->path, de->ctrl);
 	if (!mnt) {
 		pr_warn("hierarchy \"%s\" is not mounted: %s is not restored\n", de->ctrl, de->path);
 		return 0;
@@ -688,7 +769,22 @@ static int restore_dir(struct cg_rst_ctx *c, const CgDirEntry *de)
 	r = remap(c, de->ctrl, de->path, path, sizeof(path));
 	if (r < 0 || (size_t)snprintf(full, sizeof(full), "%s%s", mnt, path) >= sizeof(full))
 		return pr_err_ret(-ENAMETOOLONG, "cgroup path %s%s is too long", mnt, de->path);
-	exists = stat(full, &st) == 0;
+	/* above the dumped root and relocated by --cgroup-root: not the tree's, nothing to do */
+	if (rp && strcmp(path, de->path) == 0 && path_within(rp, de->path) && strcmp(rp, de->path) &&
+	    !path_within(path, root) && !path_within(root, path))
+		return 0;
+	if (!cg_path_sane(path) || (!path_within(path, root) && !path_within(root, path)))
+		return pr_err_ret(
+			-EPERM,
+			"cgroup.img: cgroup %s (\"%s\") is outside the restore's cgroup root %s: refused",
+			path, de->ctrl, root);
+	mfd = open(mnt, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (mfd < 0)
+		return pr_perror_ret("cannot open the cgroup hierarchy %s", mnt);
+	dfd = cg_openat(mfd, path, O_PATH | O_DIRECTORY);
+	if (dfd < 0 && dfd != -ENOENT)
+		return pr_err_ret(dfd, "cgroup %s: cannot open it beneath %s", full, mnt);
+	exists = dfd >= 0;
 	if (!exists && (c->mode == CR_CG_NONE || c->mode == CR_CG_PROPS))
 		return pr_err_ret(-ENOENT,
 				  "cgroup %s does not exist (--manage-cgroups %s does not create cgroups)",
@@ -696,7 +792,7 @@ static int restore_dir(struct cg_rst_ctx *c, const CgDirEntry *de)
 	if (exists && c->mode == CR_CG_STRICT && own && strcmp(de->path, rp))
 		return pr_err_ret(-EEXIST, "cgroup %s exists already (--manage-cgroups strict)", full);
 	if (!exists) {
-		r = make_dir(c->cr, mnt, full, de, &created);
+		r = make_dir(c->cr, mnt, path, de, &created);
 		if (r < 0)
 			return r;
 		pr_info("created cgroup %s\n", full);
@@ -740,9 +836,20 @@ static int open_set(struct cg_rst_ctx *c, const CgSetEntry *s, struct cg_rst_set
 		if (r < 0 || (size_t)snprintf(full, sizeof(full), "%s%s%scgroup.procs", mnt, path,
 					      strcmp(path, "/") ? "/" : "") >= sizeof(full))
 			return pr_err_ret(-ENAMETOOLONG, "cgroup path %s%s is too long", mnt, m->path);
-		fd = open(full, O_WRONLY | O_CLOEXEC);
+		if (!cg_path_sane(m->path) || !cg_path_sane(path) ||
+		    !path_within(path, restore_root(c, m->ctrl)))
+			return pr_err_ret(-EPERM,
+					  "cgroup.img: set %" PRIu64
+					  " puts tasks into %s (\"%s\"), outside the "
+					  "restore's cgroup root %s: refused",
+					  (uint64_t)s->id, path, m->ctrl, restore_root(c, m->ctrl));
+		{
+			_cleanup_close_ int mfd = open(mnt, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+			fd = mfd < 0 ? -errno : cg_openat(mfd, full + strlen(mnt), O_WRONLY);
+		}
 		if (fd < 0)
-			return pr_perror_ret("cannot open %s", full);
+			return pr_err_ret(fd, "cannot open %s beneath %s", full, mnt);
 		rs->fds[rs->n] = fd;
 		rs->names[rs->n] = strdup(full);
 		rs->n++;

@@ -470,7 +470,8 @@ static int set_effective_caps(const uint64_t eff, uint64_t *ret_old)
  * packet socket, a port below 1024 or a file it may not read, is not opened
  * for it.
  */
-static int open_files(struct rst_ctx *ctx)
+/* root: where the images' paths resolve (NULL: criu's "/"); creds: each id's task's, for its files' rights */
+static int open_files(struct rst_ctx *ctx, const char *root, const CredsEntry *const *creds)
 {
 	const struct cr_opts *o = &ctx->req->opts;
 	unsigned int flags =
@@ -486,8 +487,8 @@ static int open_files(struct rst_ctx *ctx)
 		pr_info("files of a non-root caller (uid %u) are opened without capabilities\n",
 			ctx->req->peer_uid);
 	}
-	err = files_restore_prepare(ctx->dir, ctx->ids, ctx->nids, flags, o->inherit_fds, o->nr_inherit_fds,
-				    &ctx->files);
+	err = files_restore_prepare(ctx->dir, ctx->ids, ctx->nids, flags, o->inherit_fds, o->nr_inherit_fds, root,
+				    creds, &ctx->files);
 	if (caller_is_restricted(ctx->req)) {
 		r = set_effective_caps(caps, NULL);
 		if (r < 0)
@@ -500,9 +501,18 @@ static int enter_and_open(struct rst_ctx *ctx)
 {
 	/* criu enters the tree's namespaces: the files it opens and the tasks it forks are in them */
 	int err = ns_restore_enter(ctx->ns);
+	/* the paths of the images resolve in the tree's root: criu's "/" once in its mount namespace */
+	const char *root = ns_restore_mask(ctx->ns) & CLONE_NEWNS ? NULL : ctx->req->opts.root;
+	_cleanup_free_ const CredsEntry **creds = calloc(ctx->nids + 1, sizeof(*creds));
 
+	if (!creds)
+		return -ENOMEM;
+	/* ids are the live tasks in tree order: their files open with their rights */
+	for (size_t i = 0, k = 0; i < ctx->n && k < ctx->nids; i++)
+		if (ctx->tasks[i].core->state != TASK_STATE__TASK_ZOMBIE)
+			creds[k++] = ctx->tasks[i].core->creds;
 	if (err == 0)
-		err = open_files(ctx);
+		err = open_files(ctx, root, (const CredsEntry *const *)creds);
 	ctx->mms.files = ctx->files;
 	/* each live task keeps a channel by which criu hands it the fds its mappings need */
 	for (size_t i = 0; err == 0 && i < ctx->n; i++)

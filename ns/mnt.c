@@ -21,11 +21,17 @@
  * that proc shows its pids. So do binds of a pty (runc's /dev/console),
  * which exists once criu has opened the files. Then --root becomes the namespace's root
  * (pivot_root) and the old one goes.
+ *
+ * The mountpoints and bind sources of mnt.img are resolved inside --root
+ * (openat2 RESOLVE_IN_ROOT from its fd): a symlink of the root's own files,
+ * absolute or with "..", never puts a mount, or a directory made for one,
+ * outside it.
  */
 #define LOG_PREFIX "mnt: "
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <linux/openat2.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -728,32 +734,94 @@ static int check_entries(struct mnt_restore *m)
 	return 0;
 }
 
-/* Makes target exist: a directory, or an empty file if what goes there is one. */
-static int make_target(const char *target, bool file)
+static int openat2_in_root(int rfd, const char *path, int flags)
 {
-	struct stat st;
-	char *slash;
-	_cleanup_free_ char *dir = strdup(target);
+	struct open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC),
+			       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+	int f;
 
-	if (!dir)
+	while (*path == '/')
+		path++;
+	f = (int)syscall(SYS_openat2, rfd, *path ? path : ".", &how, sizeof(how));
+	return f < 0 ? -errno : f;
+}
+
+/* Makes path exist in the root rfd: each missing component right in its parent, found in the root. */
+static int make_in_root(int rfd, const char *path, bool file)
+{
+	_cleanup_free_ char *p = strdup(path);
+	char *slash = NULL;
+
+	if (!p)
 		return -ENOMEM;
-	if (stat(target, &st) == 0)
-		return 0;
-	for (slash = strchr(dir + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
-		*slash = 0;
-		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-			return -errno;
+	for (char *c = p + 1;; c = slash + 1) {
+		_cleanup_close_ int parent = -EBADF, here = -EBADF;
+		bool last;
+
+		slash = strchr(c, '/');
+		last = !slash;
+		if (slash)
+			*slash = 0;
+		here = openat2_in_root(rfd, p, O_PATH);
+		if (here == -ENOENT && *c) {
+			char *up = strrchr(p, '/');
+
+			*up = 0;
+			parent = openat2_in_root(rfd, *p ? p : "/", O_PATH | O_DIRECTORY);
+			*up = '/';
+			if (parent < 0)
+				return parent;
+			if (last && file) {
+				here = openat(parent, c, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC,
+					      0644);
+				if (here < 0)
+					return -errno;
+			} else if (mkdirat(parent, c, 0755) < 0 && errno != EEXIST) {
+				return -errno;
+			}
+		} else if (here < 0 && here != -ENOENT) {
+			return here;
+		}
+		if (last)
+			return 0;
 		*slash = '/';
 	}
-	if (file) {
-		int fd = open(target, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+}
 
-		if (fd < 0)
-			return -errno;
-		close(fd);
-		return 0;
+/*
+ * root + path, resolved inside root with openat2(RESOLVE_IN_ROOT): ".." and
+ * the absolute symlinks of the root's own files stop at it, so that neither
+ * a mountpoint nor a bind source of mnt.img leads out of it. With create, a
+ * missing mountpoint is made (a directory, or an empty file). ret: the path
+ * the kernel found, for mount(2).
+ */
+static int path_in_root(const char *root, const char *path, bool create, bool file, char *ret, size_t size)
+{
+	_cleanup_close_ int rfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC), f = -EBADF;
+	char self[64];
+	ssize_t n;
+	int r;
+
+	if (rfd < 0)
+		return -errno;
+	f = openat2_in_root(rfd, path, O_PATH);
+	if (f == -ENOENT && create) {
+		r = make_in_root(rfd, path, file);
+		if (r < 0)
+			return r;
+		f = openat2_in_root(rfd, path, O_PATH);
 	}
-	return mkdir(target, 0755) < 0 && errno != EEXIST ? -errno : 0;
+	if (f < 0)
+		return f;
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", f);
+	n = readlink(self, ret, size - 1);
+	if (n < 0)
+		return -errno;
+	ret[n] = 0;
+	if ((size_t)n == size - 1 || strncmp(ret, root, strlen(root)) ||
+	    (ret[strlen(root)] != '/' && ret[strlen(root)] != 0 && strcmp(root, "/")))
+		return -EXDEV;
+	return 0;
 }
 
 static int restore_tmpfs(struct img_dir *d, const MntEntry *e, const char *target)
@@ -844,15 +912,22 @@ static int mount_one(const struct mnt_restore *m, const struct cr_opts *o, struc
 		const MntEntry *s = find_id(m, e->bind_of, i);
 		const char *rel = e->root + (strcmp(s->root, "/") ? strlen(s->root) : 0);
 
-		snprintf(source, sizeof(source), "%s%s%s", m->root, s == m->v[0] ? "" : s->mountpoint, rel);
+		char in_root[PATH_MAX];
+
+		snprintf(in_root, sizeof(in_root), "%s%s", s == m->v[0] ? "" : s->mountpoint, rel);
+		r = path_in_root(m->root, *in_root ? in_root : "/", false, false, source, sizeof(source));
+		if (r < 0)
+			return pr_err_ret(r, "mount %u at %s: its source %s is not in --root %s", e->id,
+					  e->mountpoint, in_root, m->root);
 	} else {
 		source[0] = 0;
 	}
 	if (source[0] && stat(source, &st) == 0)
 		is_file = !S_ISDIR(st.st_mode);
-	r = make_target(target, is_file);
+	r = path_in_root(m->root, e->mountpoint, true, is_file, target, sizeof(target));
 	if (r < 0)
-		return pr_err_ret(r, "mount %u: cannot make its mountpoint %s", e->id, target);
+		return pr_err_ret(r, "mount %u: cannot make its mountpoint %s in --root %s", e->id,
+				  e->mountpoint, m->root);
 	if (m->clone_fd[i] >= 0) {
 		/* a copy of the source taken in criu's namespace keeps the source's peers and master */
 		if (syscall(SYS_move_mount, m->clone_fd[i], "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0)

@@ -47,7 +47,12 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJS)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer $(DEPS_CFLAGS) $(INCLUDES) -o $@ $< $(FUZZ_OBJS) $(DEPS_LIBS) -ldl
 
-TEST_BINS := $(UNIT_BINS) $(FEATURE_BINS) $(CLIENT_BINS) $(BUILD)/tests/subreaper
+# the image mutator of tests/reliability/rel_images.sh (hostile and damaged image sets)
+$(BUILD)/tests/img_mutate: tests/reliability/img_mutate.c $(CORE_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(DEPS_CFLAGS) $(INCLUDES) -o $@ $< $(CORE_OBJS) $(LDFLAGS) $(DEPS_LIBS) -ldl -lpthread
+
+TEST_BINS := $(UNIT_BINS) $(FEATURE_BINS) $(CLIENT_BINS) $(BUILD)/tests/subreaper $(BUILD)/tests/img_mutate
 tests: all $(TEST_BINS)
 fuzzers: $(FUZZ_BINS)
 .PHONY: tests fuzzers

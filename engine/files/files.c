@@ -568,13 +568,20 @@ bool files_restore_shell_job(const struct files_restore *fr)
 }
 
 int files_restore_prepare(struct img_dir *d, const uint64_t *task_ids, size_t nr_tasks, unsigned int flags,
-			  const struct cr_inherit_fd *inherit, size_t nr_inherit, struct files_restore **ret)
+			  const struct cr_inherit_fd *inherit, size_t nr_inherit, const char *root,
+			  const CredsEntry *const *creds, struct files_restore **ret)
 {
 	struct files_restore *fr = calloc(1, sizeof(*fr));
-	int r;
+	int r = 0;
 
 	if (!fr)
 		return -ENOMEM;
+	fr->root_fd = open(root ? root : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fr->root_fd < 0) {
+		r = pr_perror_ret("cannot open the tree's root %s", root ? root : "/");
+		free(fr);
+		return r;
+	}
 	fr->shell_job = flags & FILES_SHELL_JOB;
 	fr->inherit = inherit;
 	fr->nr_inherit = nr_inherit;
@@ -589,6 +596,7 @@ int files_restore_prepare(struct img_dir *d, const uint64_t *task_ids, size_t nr
 		r = -ENOMEM;
 	for (size_t i = 0; r >= 0 && i < nr_tasks; i++) {
 		fr->tasks[i].task_id = task_ids[i];
+		fr->tasks[i].creds = creds ? creds[i] : NULL;
 		fr->nr_tasks++;
 		r = load_records(d, IMG_FDTABLE, task_ids[i], &fd_entry__descriptor, (void ***)&fr->tasks[i].fds,
 				 &fr->tasks[i].n);
@@ -762,20 +770,39 @@ int files_restore_task(struct files_restore *fr, uint64_t task_id)
 	return close_others(tf);
 }
 
+/* Only the links it opened, and only while the name still is that inode. */
 void files_restore_finish(struct files_restore *fr)
 {
-	for (size_t i = 0; fr && i < fr->nr_remaps; i++)
-		if (unlink(fr->remaps[i]) < 0 && errno != ENOENT)
-			pr_warn("cannot remove the --link-remap link %s: %s\n", fr->remaps[i], strerror(errno));
+	for (size_t i = 0; fr && i < fr->nr_remaps; i++) {
+		const struct restored_remap *m = &fr->remaps[i];
+		struct stat st;
+
+		if (fstatat(m->dirfd, m->name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno != ENOENT)
+				pr_warn("cannot stat the --link-remap link %s: %m\n", m->name);
+			continue;
+		}
+		if (st.st_dev != m->dev || st.st_ino != m->ino) {
+			pr_warn("the --link-remap link %s is no longer the restored file: left in place\n",
+				m->name);
+			continue;
+		}
+		if (unlinkat(m->dirfd, m->name, 0) < 0 && errno != ENOENT)
+			pr_warn("cannot remove the --link-remap link %s: %m\n", m->name);
+	}
 }
 
 void files_restore_free(struct files_restore *fr)
 {
 	if (!fr)
 		return;
-	for (size_t i = 0; i < fr->nr_remaps; i++)
-		free(fr->remaps[i]);
+	for (size_t i = 0; i < fr->nr_remaps; i++) {
+		close(fr->remaps[i].dirfd);
+		free(fr->remaps[i].name);
+	}
 	free(fr->remaps);
+	if (fr->root_fd >= 0)
+		close(fr->root_fd);
 	for (size_t i = 0; i < fr->nr_rpc_peers; i++)
 		close(fr->rpc_peers[i]);
 	free(fr->rpc_peers);

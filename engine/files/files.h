@@ -20,6 +20,7 @@
 #include <sys/types.h>
 
 #include "image.h"
+#include "images/core.pb-c.h"
 #include "images/files.pb-c.h"
 
 struct files_dump;
@@ -140,10 +141,13 @@ struct cr_inherit_fd;
  * Loads files, pipes and every task's fdtable, and opens every description.
  * inherit: the --inherit-fd list (criu's fds standing for a dumped pipe or
  * an external terminal), kept by reference until files_restore_free().
+ * Every path of the images is resolved under root (NULL: criu's "/") and
+ * opened with the file-system creds of the task that holds it: creds[i] are
+ * task_ids[i]'s as dumped (creds NULL: criu's own rights, for unit tests).
  */
 int files_restore_prepare(struct img_dir *d, const uint64_t *task_ids, size_t nr_tasks, unsigned int flags,
-			  const struct cr_inherit_fd *inherit, size_t nr_inherit,
-			  struct files_restore **ret);
+			  const struct cr_inherit_fd *inherit, size_t nr_inherit, const char *root,
+			  const CredsEntry *const *creds, struct files_restore **ret);
 /*
  * Before the fork: the restored task task_id keeps fd past
  * files_restore_task(), inherited from criu (its end of the fd channel,

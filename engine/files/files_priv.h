@@ -54,6 +54,15 @@ struct task_fds {
 	size_t n;
 	int *keep; /* criu's fds the task keeps for criu's later remote calls (mappings) */
 	size_t nr_keep;
+	const CredsEntry *creds; /* the task's, as dumped: its files are opened with them (in_root.c) */
+};
+
+/* A --link-remap link opened at restore: removed at the end if it still is that inode. */
+struct restored_remap {
+	int dirfd; /* its directory, resolved in the tree's root */
+	char *name;
+	dev_t dev;
+	ino_t ino;
 };
 
 struct files_restore {
@@ -66,8 +75,9 @@ struct files_restore {
 	struct task_fds *tasks;
 	size_t nr_tasks;
 	int fd_floor; /* our fds live at or above it, clear of every task's numbers */
-	char **remaps;	/* --link-remap links opened, removed once the restore succeeded */
+	struct restored_remap *remaps; /* --link-remap links opened, removed once the restore succeeded */
 	size_t nr_remaps;
+	int root_fd; /* the tree's root: every image path is resolved in it (in_root.c) */
 	const struct cr_inherit_fd *inherit; /* --inherit-fd, the options' */
 	size_t nr_inherit;
 	bool shell_job;
@@ -81,5 +91,21 @@ struct files_restore {
 
 /* The entry of the unlinked inode dev:ino that holds its contents, if dumped already. */
 struct dumped_file *files_find_ghost(struct files_dump *fd, uint64_t dev, uint64_t ino);
+
+/*
+ * in_root.c: opens path (absolute, from an image) for file file_id, resolved
+ * in the tree's root (dirfd < 0; resolve 0: RESOLVE_IN_ROOT) or relative to
+ * dirfd with resolve, with the file-system creds of the tasks that hold the
+ * file. Returns the fd or -errno, quietly; on EACCES/EPERM *ret_denied_uid
+ * (if given) is the fsuid that was refused.
+ */
+int files_open_in_root(struct files_restore *fr, uint64_t file_id, int dirfd, const char *path, int flags,
+		       uint64_t resolve, uid_t *ret_denied_uid);
+/* An O_PATH fd of directory path, resolved in the tree's root, as criu. 0 or -errno. */
+int files_open_dir_in_root(const struct files_restore *fr, const char *path, int *ret_fd);
+/* Creates or opens name right in dirfd (no symlink, no ".."), as criu: the fd or -errno. */
+int files_create_beneath(int dirfd, const char *name, int flags, mode_t mode);
+/* The open flags an image may ask for: no creation, no O_TMPFILE, nothing openat2 refuses. */
+int files_sane_open_flags(uint32_t flags);
 
 #endif

@@ -99,13 +99,14 @@ static int open_handle(const FsnotifyMarkEntry *m)
 	return -ENOENT;
 }
 
-static int open_mark_target(const FileEntry *fe, const FsnotifyMarkEntry *m)
+/* The watched inode: by its handle, else by its path resolved in the tree's root (in_root.c). */
+static int open_mark_target(struct files_restore *fr, const FileEntry *fe, const FsnotifyMarkEntry *m)
 {
 	int f = open_handle(m);
 
-	if (f >= 0 || !m->path)
+	if (f >= 0 || !m->path || m->path[0] != '/')
 		return f;
-	f = open(m->path, O_PATH | O_CLOEXEC);
+	f = files_open_in_root(fr, fe->id, -1, m->path, O_PATH, 0, NULL);
 	if (f >= 0) {
 		struct stat st;
 
@@ -268,7 +269,7 @@ static int cmp_wd(const void *a, const void *b)
 	return x->wd < y->wd ? -1 : x->wd > y->wd;
 }
 
-static int add_watch(const FileEntry *fe, int ifd, const FsnotifyMarkEntry *m)
+static int add_watch(struct files_restore *fr, const FileEntry *fe, int ifd, const FsnotifyMarkEntry *m)
 {
 	_cleanup_close_ int t = -EBADF;
 	char self[64];
@@ -276,7 +277,7 @@ static int add_watch(const FileEntry *fe, int ifd, const FsnotifyMarkEntry *m)
 
 	if (m->kind != FSNOTIFY_MARK_KIND__FSN_INODE || !m->has_wd || m->wd < 1 || m->wd > INT_MAX)
 		return pr_err_ret(-EBADMSG, "file %" PRIu64 ": bad inotify watch", fe->id);
-	t = open_mark_target(fe, m);
+	t = open_mark_target(fr, fe, m);
 	if (t < 0)
 		return pr_err_ret(-ENOENT, "file %" PRIu64 ": cannot find the watched %s (inode %" PRIu64 ")",
 				  fe->id, m->path ? m->path : "file", m->ino);
@@ -312,7 +313,7 @@ static int inotify_open(struct files_restore *fr, const FileEntry *fe, int *ret_
 	if (f < 0)
 		return pr_perror_ret("file %" PRIu64 ": inotify_init1 failed", fe->id);
 	for (size_t i = 0; i < n; i++) {
-		int r = add_watch(fe, f, marks[i]);
+		int r = add_watch(fr, fe, f, marks[i]);
 
 		if (r < 0)
 			return r;
@@ -336,7 +337,7 @@ static bool fanotify_match(const struct stat *st, const char *link)
 	return !strcmp(link, "anon_inode:[fanotify]");
 }
 
-static int add_mark(const FileEntry *fe, int ffd, const FsnotifyMarkEntry *m)
+static int add_mark(struct files_restore *fr, const FileEntry *fe, int ffd, const FsnotifyMarkEntry *m)
 {
 	unsigned int flags = FAN_MARK_ADD | (m->mflags & FAN_MARK_EVICTABLE);
 	_cleanup_close_ int t = -EBADF;
@@ -344,15 +345,22 @@ static int add_mark(const FileEntry *fe, int ffd, const FsnotifyMarkEntry *m)
 	const char *path = m->path;
 
 	if (m->kind == FSNOTIFY_MARK_KIND__FSN_INODE) {
-		t = open_mark_target(fe, m);
+		t = open_mark_target(fr, fe, m);
 		if (t < 0)
 			return pr_err_ret(-ENOENT,
 					  "file %" PRIu64 ": cannot find the marked %s (inode %" PRIu64 ")",
 					  fe->id, m->path ? m->path : "file", m->ino);
 		snprintf(self, sizeof(self), "/proc/self/fd/%d", t);
 		path = self;
-	} else {
+	} else if (m->path) {
+		/* a mount or file system: its path from the image, resolved in the tree's root too */
 		flags |= m->kind == FSNOTIFY_MARK_KIND__FSN_MOUNT ? FAN_MARK_MOUNT : FAN_MARK_FILESYSTEM;
+		t = m->path[0] == '/' ? files_open_in_root(fr, fe->id, -1, m->path, O_PATH, 0, NULL)
+				      : -EBADMSG;
+		if (t < 0)
+			return pr_err_ret(t, "file %" PRIu64 ": cannot open the marked %s", fe->id, m->path);
+		snprintf(self, sizeof(self), "/proc/self/fd/%d", t);
+		path = self;
 	}
 	if (!path)
 		return pr_err_ret(-EBADMSG, "file %" PRIu64 ": fanotify mark without a path", fe->id);
@@ -382,7 +390,7 @@ static int fanotify_open(struct files_restore *fr, const FileEntry *fe, int *ret
 		return pr_perror_ret("file %" PRIu64 ": fanotify_init(%#x, %#x) failed", fe->id, flags,
 				     e->fan_event_flags);
 	for (size_t i = 0; i < e->n_marks; i++) {
-		int r = add_mark(fe, f, e->marks[i]);
+		int r = add_mark(fr, fe, f, e->marks[i]);
 
 		if (r < 0)
 			return r;

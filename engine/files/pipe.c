@@ -285,21 +285,38 @@ static int pipe_open(struct files_restore *fr, const FileEntry *fe, int *ret_fd)
 	return 0;
 }
 
-/* A FIFO is reopened by path through a pipe end we hold, so open never blocks. */
+/*
+ * A FIFO is reopened by path through a pipe end we hold, so open never blocks.
+ * The path comes from the image: resolved in the tree's root, opened with the
+ * rights of the tasks that hold it (in_root.c), and it must still be a FIFO.
+ */
 static int fifo_open(struct files_restore *fr, const FileEntry *fe, int *ret_fd)
 {
 	_cleanup_close_ int rw = -EBADF;
-	int flags = (int)(fe->flags & ~(O_CREAT | O_EXCL | O_TRUNC));
+	int flags = files_sane_open_flags(fe->flags) & ~O_PATH;
+	uid_t denied = 0;
+	struct stat st;
 	int f;
 
-	if (!fe->path)
-		return pr_err_ret(-EBADMSG, "file %" PRIu64 ": a FIFO without a path", fe->id);
-	rw = open(fe->path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (!fe->path || fe->path[0] != '/')
+		return pr_err_ret(-EBADMSG, "files.img: file %" PRIu64 ": a FIFO without an absolute path",
+				  fe->id);
+	rw = files_open_in_root(fr, fe->id, -1, fe->path, O_RDWR | O_NONBLOCK, 0, &denied);
+	if (rw == -EACCES || rw == -EPERM)
+		return pr_err_ret(
+			rw, "file %" PRIu64 ": FIFO %s: the task that holds it (fsuid %u) may not open it",
+			fe->id, fe->path, denied);
 	if (rw < 0)
-		return pr_perror_ret("file %" PRIu64 ": cannot open FIFO %s", fe->id, fe->path);
-	f = open(fe->path, flags | O_NONBLOCK);
+		return pr_err_ret(rw, "file %" PRIu64 ": cannot open FIFO %s", fe->id, fe->path);
+	if (fstat(rw, &st) < 0 || !S_ISFIFO(st.st_mode))
+		return pr_err_ret(-ENXIO, "file %" PRIu64 ": %s is not a FIFO any more", fe->id, fe->path);
+	f = files_open_in_root(fr, fe->id, -1, fe->path, flags | O_NONBLOCK, 0, NULL);
 	if (f < 0)
-		return pr_perror_ret("file %" PRIu64 ": cannot open FIFO %s", fe->id, fe->path);
+		return pr_err_ret(f, "file %" PRIu64 ": cannot open FIFO %s", fe->id, fe->path);
+	if (fstat(f, &st) < 0 || !S_ISFIFO(st.st_mode)) {
+		close(f);
+		return pr_err_ret(-ENXIO, "file %" PRIu64 ": %s is not a FIFO any more", fe->id, fe->path);
+	}
 	if (fcntl(f, F_SETFL, fe->flags & O_NONBLOCK) < 0) {
 		close(f);
 		return pr_perror_ret("file %" PRIu64 ": cannot set FIFO flags", fe->id);

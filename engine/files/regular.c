@@ -2,11 +2,21 @@
 /*
  * Files reopened by path: regular files (unlinked ones with their contents,
  * up to --ghost-limit), directories and character devices.
+ *
+ * At restore every path of files.img is untrusted (in_root.c): it is
+ * resolved in the tree's root, opened with the rights of the tasks that
+ * hold it, and must still be the kind of file it was (a regular file's path
+ * that now names a FIFO, a device or a directory is refused; the open never
+ * blocks). Ghosts (unlinked files) get their contents from the images only
+ * and a new nameless inode in their old directory. A --link-remap link must
+ * be the name the dump made, link_remap.<file id> beside the removed path,
+ * and the same inode; only such a link is removed after the restore.
  */
 #define LOG_PREFIX "files: "
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,24 +150,87 @@ static int regular_dump(struct files_dump *fd, const struct fd_dump_arg *a, File
 	return 0;
 }
 
-/* Reopens with the dumped flags; creation flags are meaningless now. */
-static int reopen(const FileEntry *fe, const char *path, int *ret_fd)
+static const char *type_name(mode_t m)
 {
-	int flags = (int)(fe->flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY)) | O_NOCTTY;
-	int f = open(path, flags);
+	return S_ISREG(m)    ? "a regular file"
+	       : S_ISDIR(m)  ? "a directory"
+	       : S_ISCHR(m)  ? "a character device"
+	       : S_ISFIFO(m) ? "a FIFO"
+	       : S_ISSOCK(m) ? "a socket"
+	       : S_ISBLK(m)  ? "a block device"
+			     : "a symlink";
+}
 
-	if (f < 0)
-		return pr_perror_ret("file %" PRIu64 ": cannot open %s", fe->id, path);
+/* The dumped position, and the dumped O_NONBLOCK (the open itself never blocks). */
+static int finish_open(const FileEntry *fe, const char *path, int f)
+{
+	int flags = files_sane_open_flags(fe->flags);
+
+	if (!(flags & O_PATH) &&
+	    fcntl(f, F_SETFL, flags & (O_NONBLOCK | O_APPEND | O_ASYNC | O_DIRECT | O_NOATIME)) < 0)
+		return pr_perror_ret("file %" PRIu64 ": cannot set the flags of %s", fe->id, path);
 	/* a directory's position is a cookie of its file system; lseek takes it back */
 	if (fe->has_pos && fe->pos && !(flags & O_PATH) &&
 	    (fe->kind == FILE_KIND__FILE_REGULAR || fe->kind == FILE_KIND__FILE_DIRECTORY) &&
-	    lseek(f, (off_t)fe->pos, SEEK_SET) < 0) {
-		int r = pr_perror_ret("file %" PRIu64 ": cannot seek %s to %" PRIu64, fe->id, path, fe->pos);
+	    lseek(f, (off_t)fe->pos, SEEK_SET) < 0)
+		return pr_perror_ret("file %" PRIu64 ": cannot seek %s to %" PRIu64, fe->id, path, fe->pos);
+	return 0;
+}
 
-		close(f);
+/*
+ * Reopens path (from the image) with the dumped flags, resolved in the
+ * tree's root (dirfd < 0) or right in dirfd (resolve), with the rights of the
+ * tasks that hold it (in_root.c). It must be the kind of file it was: a
+ * regular file's path that now names a FIFO or a device is refused before
+ * anything reads or writes it.
+ */
+static int reopen(struct files_restore *fr, const FileEntry *fe, int dirfd, const char *path,
+		  uint64_t resolve, int *ret_fd)
+{
+	int flags = files_sane_open_flags(fe->flags) | O_NOCTTY | O_NONBLOCK;
+	_cleanup_close_ int f = -EBADF;
+	uid_t denied = 0;
+	struct stat st;
+	int r;
+
+	f = files_open_in_root(fr, fe->id, dirfd, path, flags, resolve, &denied);
+	if (f == -EACCES || f == -EPERM)
+		return pr_err_ret(f,
+				  "file %" PRIu64 ": %s: the task that holds it (fsuid %u) may not open it",
+				  fe->id, path, denied);
+	if (f == -EXDEV || f == -ELOOP)
+		return pr_err_ret(f,
+				  "file %" PRIu64 ": %s leads out of the tree's root or through a magic link",
+				  fe->id, path);
+	if (f < 0)
+		return pr_err_ret(f, "file %" PRIu64 ": cannot open %s", fe->id, path);
+	if (fstat(f, &st) < 0)
+		return pr_perror_ret("file %" PRIu64 ": cannot stat %s", fe->id, path);
+	if (fe->has_mode && (st.st_mode & S_IFMT) != (fe->mode & S_IFMT))
+		return pr_err_ret(-ENXIO, "file %" PRIu64 ": %s is %s, not %s as dumped", fe->id, path,
+				  type_name(st.st_mode), type_name(fe->mode));
+	r = finish_open(fe, path, f);
+	if (r < 0)
 		return r;
-	}
-	*ret_fd = f;
+	*ret_fd = TAKE_FD(f);
+	return 0;
+}
+
+/* Reopens a file criu made itself (a ghost) through its fd, with the dumped flags. */
+static int reopen_own(const FileEntry *fe, int own, const char *what, int *ret_fd)
+{
+	char self[64];
+	_cleanup_close_ int f = -EBADF;
+	int r;
+
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", own);
+	f = open(self, files_sane_open_flags(fe->flags) | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (f < 0)
+		return pr_perror_ret("file %" PRIu64 ": cannot reopen %s", fe->id, what);
+	r = finish_open(fe, what, f);
+	if (r < 0)
+		return r;
+	*ret_fd = TAKE_FD(f);
 	return 0;
 }
 
@@ -167,7 +240,6 @@ static int reopen(const FileEntry *fe, const char *path, int *ret_fd)
  */
 static int create_memfd_ghost(const FileEntry *fe, const FileEntry *data, int *ret_fd)
 {
-	char self[64];
 	_cleanup_close_ int w = -EBADF;
 
 	w = (int)memfd_create(fe->path + strlen(MEMFD_PREFIX),
@@ -181,8 +253,7 @@ static int create_memfd_ghost(const FileEntry *fe, const FileEntry *data, int *r
 		return pr_perror_ret("file %" PRIu64 ": cannot set owner and mode of %s", fe->id, fe->path);
 	if (fe->has_memfd_seals && fe->memfd_seals && fcntl(w, F_ADD_SEALS, (int)fe->memfd_seals) < 0)
 		return pr_perror_ret("file %" PRIu64 ": cannot seal %s with %#x", fe->id, fe->path, fe->memfd_seals);
-	snprintf(self, sizeof(self), "/proc/self/fd/%d", w);
-	return reopen(fe, self, ret_fd);
+	return reopen_own(fe, w, fe->path, ret_fd);
 }
 
 /* The entry of the same unlinked inode that carries its contents, if any. */
@@ -214,45 +285,164 @@ static int ghost_made(const struct files_restore *fr, const FileEntry *fe)
 }
 
 /*
+ * A ghost's owner and mode come from the image: a set-user-ID or
+ * set-group-ID file of an owner other than a task's would hand that task the
+ * owner's rights through exec. Any task of the tree may get an fd passed on,
+ * so one such task that is not root is enough to refuse it.
+ */
+static int check_ghost_owner(const struct files_restore *fr, const FileEntry *fe)
+{
+	if (!(fe->mode & (S_ISUID | S_ISGID)))
+		return 0;
+	for (size_t t = 0; t < fr->nr_tasks; t++) {
+		const CredsEntry *c = fr->tasks[t].creds;
+
+		if (c && c->fsuid != 0 &&
+		    (fe->uid != c->fsuid || ((fe->mode & S_ISGID) && fe->gid != c->fsgid)))
+			return pr_err_ret(-EPERM,
+					  "file %" PRIu64
+					  ": unlinked %s is set-ID (mode %o) of owner %u:%u, not of "
+					  "a task of the tree (fsuid %u)",
+					  fe->id, fe->path, fe->mode & 07777, fe->uid, fe->gid, c->fsuid);
+	}
+	return 0;
+}
+
+/*
+ * The new inode of a ghost, in the directory the file was in, resolved in
+ * the tree's root: a name made with O_EXCL right in that directory (no
+ * symlink followed) and removed at once; the name keeps the old one as its
+ * prefix so that the mappings of it read alike in /proc/PID/maps.
+ */
+static int make_ghost_inode(const struct files_restore *fr, const FileEntry *fe, int *ret_fd)
+{
+	const char *slash = strrchr(fe->path, '/');
+	_cleanup_free_ char *dir = strndup(fe->path, slash ? (size_t)(slash - fe->path) : 0);
+	_cleanup_close_ int dfd = -EBADF;
+	char name[NAME_MAX + 1];
+	int w, r;
+
+	if (!dir)
+		return -ENOMEM;
+	if (!slash || !slash[1] || strlen(slash + 1) > NAME_MAX - 24)
+		return pr_err_ret(-EBADMSG, "files.img: file %" PRIu64 ": unlinked file with a bad path %s",
+				  fe->id, fe->path);
+	r = files_open_dir_in_root(fr, *dir ? dir : "/", &dfd);
+	if (r < 0)
+		return pr_err_ret(r, "file %" PRIu64 ": cannot open the directory of unlinked %s", fe->id,
+				  fe->path);
+	snprintf(name, sizeof(name), "%s.criu-ghost.%d", slash + 1, getpid());
+	w = files_create_beneath(dfd, name, O_CREAT | O_EXCL | O_RDWR | O_NOFOLLOW, 0600);
+	if (w < 0)
+		return pr_err_ret(w, "file %" PRIu64 ": cannot recreate unlinked %s in %s", fe->id, fe->path,
+				  *dir ? dir : "/");
+	if (unlinkat(dfd, name, 0) < 0) {
+		r = pr_perror_ret("file %" PRIu64 ": cannot remove %s/%s", fe->id, dir, name);
+		close(w);
+		return r;
+	}
+	*ret_fd = w;
+	return 0;
+}
+
+/*
  * An unlinked file comes back as a new file with the same contents, mode and
- * owner, created next to where it was and unlinked once open. Every entry of
- * one dumped inode (fds opened apart, mappings) gets the same new inode.
+ * owner (its contents from the images only), made next to where it was
+ * and unlinked before anything is written to it.
+ * Every entry of one dumped inode (fds opened apart, mappings) gets the same
+ * new inode.
  */
 static int open_ghost(const struct files_restore *fr, const FileEntry *fe, int *ret_fd)
 {
-	char tmp[PATH_MAX];
 	_cleanup_close_ int w = -EBADF;
 	const FileEntry *data;
 	int r, made = ghost_made(fr, fe);
 
-	if (made >= 0) {
-		snprintf(tmp, sizeof(tmp), "/proc/self/fd/%d", made);
-		return reopen(fe, tmp, ret_fd);
-	}
+	if (made >= 0)
+		return reopen_own(fe, made, fe->path, ret_fd);
 	data = ghost_data_of(fr, fe);
 	if (!data)
 		return pr_err_ret(-EBADMSG, "file %" PRIu64 ": unlinked %s without its contents", fe->id, fe->path);
+	r = check_ghost_owner(fr, fe);
+	if (r < 0)
+		return r;
 	if (!strncmp(fe->path, MEMFD_PREFIX, strlen(MEMFD_PREFIX)))
 		return create_memfd_ghost(fe, data, ret_fd);
-	if (snprintf(tmp, sizeof(tmp), "%s.criu-ghost.%d", fe->path, getpid()) >= (int)sizeof(tmp))
-		return pr_err_ret(-ENAMETOOLONG, "file %" PRIu64 ": path too long", fe->id);
-	w = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, fe->mode & 07777);
-	if (w < 0)
-		return pr_perror_ret("file %" PRIu64 ": cannot recreate unlinked %s as %s", fe->id, fe->path, tmp);
+	r = make_ghost_inode(fr, fe, &w);
+	if (r < 0)
+		return r;
 	if (data->ghost_data.len &&
-	    write(w, data->ghost_data.data, data->ghost_data.len) != (ssize_t)data->ghost_data.len) {
-		r = pr_perror_ret("file %" PRIu64 ": cannot write %s", fe->id, tmp);
-		unlink(tmp);
+	    write(w, data->ghost_data.data, data->ghost_data.len) != (ssize_t)data->ghost_data.len)
+		return pr_perror_ret("file %" PRIu64 ": cannot write the contents of unlinked %s", fe->id,
+				     fe->path);
+	if (fchown(w, fe->uid, fe->gid) < 0 || fchmod(w, fe->mode & 07777) < 0)
+		return pr_perror_ret("file %" PRIu64 ": cannot set owner and mode of unlinked %s", fe->id,
+				     fe->path);
+	return reopen_own(fe, w, fe->path, ret_fd);
+}
+
+/*
+ * A --link-remap link is a name criu made at dump: "link_remap.<file id>" in
+ * the directory of the removed path (link_remap() above). Anything else in
+ * an image is refused by name and never opened or unlinked.
+ */
+static int check_remap_name(const FileEntry *fe, const char **ret_base)
+{
+	const char *ps = strrchr(fe->path, '/'), *rs = strrchr(fe->link_remap, '/');
+	char want[64];
+
+	snprintf(want, sizeof(want), "link_remap.%" PRIu64, fe->id);
+	if (!ps || !rs || ps - fe->path != rs - fe->link_remap ||
+	    strncmp(fe->path, fe->link_remap, (size_t)(ps - fe->path)) || strcmp(rs + 1, want))
+		return pr_err_ret(-EBADMSG,
+				  "files.img: file %" PRIu64
+				  ": link_remap %s is not %s beside %s, the only name "
+				  "--link-remap makes: refused",
+				  fe->id, fe->link_remap, want, fe->path);
+	*ret_base = rs + 1;
+	return 0;
+}
+
+static int open_remap(struct files_restore *fr, const FileEntry *fe, int *ret_fd)
+{
+	const char *base, *slash = strrchr(fe->path, '/');
+	_cleanup_free_ char *dir = NULL;
+	_cleanup_close_ int dfd = -EBADF, f = -EBADF;
+	struct restored_remap *tmp;
+	struct stat st;
+	int r = check_remap_name(fe, &base);
+
+	if (r < 0)
 		return r;
-	}
-	if (fchown(w, fe->uid, fe->gid) < 0 || fchmod(w, fe->mode & 07777) < 0) {
-		r = pr_perror_ret("file %" PRIu64 ": cannot set owner and mode of %s", fe->id, tmp);
-		unlink(tmp);
+	dir = strndup(fe->path, (size_t)(slash - fe->path));
+	if (!dir)
+		return -ENOMEM;
+	r = files_open_dir_in_root(fr, *dir ? dir : "/", &dfd);
+	if (r < 0)
+		return pr_err_ret(r, "file %" PRIu64 ": cannot open the directory of link %s", fe->id,
+				  fe->link_remap);
+	r = reopen(fr, fe, dfd, base, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS, &f);
+	if (r < 0)
 		return r;
-	}
-	r = reopen(fe, tmp, ret_fd);
-	unlink(tmp);
-	return r;
+	if (fstat(f, &st) < 0)
+		return pr_perror_ret("file %" PRIu64 ": cannot stat %s", fe->id, fe->link_remap);
+	if (fe->has_ino && st.st_ino != fe->ino)
+		return pr_err_ret(-ESTALE, "file %" PRIu64 ": link %s is inode %lu, not the dumped %" PRIu64,
+				  fe->id, fe->link_remap, (unsigned long)st.st_ino, fe->ino);
+	tmp = realloc(fr->remaps, (fr->nr_remaps + 1) * sizeof(*tmp));
+	if (!tmp)
+		return -ENOMEM;
+	fr->remaps = tmp;
+	tmp[fr->nr_remaps].name = strdup(base);
+	if (!tmp[fr->nr_remaps].name)
+		return -ENOMEM;
+	/* the link goes once the whole restore has succeeded, if it still is this inode */
+	tmp[fr->nr_remaps].dirfd = TAKE_FD(dfd);
+	tmp[fr->nr_remaps].dev = st.st_dev;
+	tmp[fr->nr_remaps].ino = st.st_ino;
+	fr->nr_remaps++;
+	*ret_fd = TAKE_FD(f);
+	return 0;
 }
 
 static int regular_open(struct files_restore *fr, const FileEntry *fe, int *ret_fd)
@@ -260,26 +450,13 @@ static int regular_open(struct files_restore *fr, const FileEntry *fe, int *ret_
 	struct stat st;
 	int r;
 
-	if (!fe->path)
-		return pr_err_ret(-EBADMSG, "file %" PRIu64 ": no path", fe->id);
-	if (fe->link_remap) {
-		char **tmp = realloc(fr->remaps, (fr->nr_remaps + 1) * sizeof(*tmp));
-
-		if (!tmp)
-			return -ENOMEM;
-		fr->remaps = tmp;
-		r = reopen(fe, fe->link_remap, ret_fd);
-		if (r < 0)
-			return r;
-		/* the link goes once the whole restore has succeeded */
-		fr->remaps[fr->nr_remaps] = strdup(fe->link_remap);
-		if (fr->remaps[fr->nr_remaps])
-			fr->nr_remaps++;
-		return 0;
-	}
+	if (!fe->path || fe->path[0] != '/')
+		return pr_err_ret(-EBADMSG, "files.img: file %" PRIu64 ": no absolute path", fe->id);
+	if (fe->link_remap)
+		return open_remap(fr, fe, ret_fd);
 	if (fe->deleted)
 		return open_ghost(fr, fe, ret_fd);
-	r = reopen(fe, fe->path, ret_fd);
+	r = reopen(fr, fe, -1, fe->path, 0, ret_fd);
 	if (r < 0)
 		return r;
 	if (fstat(*ret_fd, &st) == 0 && fe->has_size && (uint64_t)st.st_size < fe->size)
@@ -349,13 +526,17 @@ static int path_open(struct files_restore *fr, const FileEntry *fe, int *ret_fd)
 	char other[PATH_MAX];
 	int r;
 
-	if (!fe->path)
-		return pr_err_ret(-EBADMSG, "file %" PRIu64 ": no path", fe->id);
+	if (!fe->path || fe->path[0] != '/')
+		return pr_err_ret(-EBADMSG, "files.img: file %" PRIu64 ": no absolute path", fe->id);
+	if (!fe->has_mode || (fe->kind == FILE_KIND__FILE_DIRECTORY) != S_ISDIR(fe->mode) ||
+	    (fe->kind == FILE_KIND__FILE_CHARDEV) != S_ISCHR(fe->mode))
+		return pr_err_ret(-EBADMSG, "files.img: file %" PRIu64 ": %s has mode %o, not its kind's",
+				  fe->id, fe->path, fe->has_mode ? fe->mode : 0);
 	if (fe->kind == FILE_KIND__FILE_CHARDEV && fr->evasive_devices) {
 		/* the dumped path if it still is the device, else any node of it under /dev */
-		int f = open(fe->path, (int)(fe->flags & ~(O_CREAT | O_EXCL | O_TRUNC)) | O_NOCTTY);
+		int f = -1;
 
-		if (f >= 0 && same_kind(f, fe)) {
+		if (reopen(fr, fe, -1, fe->path, 0, &f) == 0 && same_kind(f, fe)) {
 			*ret_fd = f;
 			return 0;
 		}
@@ -365,9 +546,9 @@ static int path_open(struct files_restore *fr, const FileEntry *fe, int *ret_fd)
 			return pr_err_ret(-ENOENT, "file %" PRIu64 ": %s (device %u:%u) is gone and no other node of it is under /dev",
 					  fe->id, fe->path, major(fe->rdev), minor(fe->rdev));
 		pr_info("file %" PRIu64 ": %s is gone; --evasive-devices: %s instead\n", fe->id, fe->path, other);
-		return reopen(fe, other, ret_fd);
+		return reopen(fr, fe, -1, other, 0, ret_fd);
 	}
-	r = reopen(fe, fe->path, ret_fd);
+	r = reopen(fr, fe, -1, fe->path, 0, ret_fd);
 	if (r < 0)
 		return r;
 	if (!same_kind(*ret_fd, fe)) {

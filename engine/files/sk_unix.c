@@ -670,6 +670,24 @@ static bool is_path(const UnixSkEntry *u)
 	return u->has_name && u->name.len && u->name.data[0];
 }
 
+/*
+ * A socket file that nobody listens on any more (a connect is refused): the
+ * only kind a bind replaces. The name comes from the image: a live socket of
+ * another program there (a daemon's) is never removed.
+ */
+static bool stale_socket(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (fd < 0 || strlen(path) >= sizeof(sa.sun_path))
+		return false;
+	memcpy(sa.sun_path, path, strlen(path));
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+		return false;
+	return errno == ECONNREFUSED;
+}
+
 static int bind_name(struct usk *s)
 {
 	const UnixSkEntry *u = s->u;
@@ -682,7 +700,7 @@ static int bind_name(struct usk *s)
 		memcpy(path, u->name.data, u->name.len);
 		path[u->name.len] = '\0';
 		/* a stale socket file from before is replaced; anything else stays */
-		if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode) && unlink(path) < 0)
+		if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode) && stale_socket(path) && unlink(path) < 0)
 			return pr_perror_ret("socket %" PRIu64 ": cannot remove the stale socket file %s",
 					     u->ino, path);
 	}

@@ -8,7 +8,11 @@
  *
  *   gen_image_seeds /tmp/ckpt tests/fuzz/corpus/fuzz_image
  *
- * /tmp/ckpt is left as a complete checkpoint for trying criu show on.
+ * /tmp/ckpt is left as a complete checkpoint for trying criu show on; its
+ * subdirectory hostile/ holds the hostile images that become hostile-*.img
+ * seeds: paths that leave the tree's root, a link_remap naming any file,
+ * FIFOs where files were, very long names, cgroup paths with "..", and an
+ * inventory that lists names outside the directory.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -17,6 +21,7 @@
 #include <unistd.h>
 
 #include "image.h"
+#include "images/cgroup.pb-c.h"
 #include "images/core.pb-c.h"
 #include "images/files.pb-c.h"
 #include "images/inventory.pb-c.h"
@@ -169,11 +174,113 @@ static void copy(const char *dir, const char *name, const char *out, const char 
 	close(fd);
 }
 
+/* What a hostile image carries: every path the restore must refuse or confine. */
+static void write_hostile(struct img_dir *d)
+{
+	static char long_name[3001]; /* a seed stays under 4 KiB */
+	FileEntry f[7] = {FILE_ENTRY__INIT, FILE_ENTRY__INIT, FILE_ENTRY__INIT, FILE_ENTRY__INIT,
+			  FILE_ENTRY__INIT, FILE_ENTRY__INIT, FILE_ENTRY__INIT};
+	ProtobufCMessage *f_msgs[7];
+	CgroupEntry cg = CGROUP_ENTRY__INIT;
+	CgDirEntry dirs[3] = {CG_DIR_ENTRY__INIT, CG_DIR_ENTRY__INIT, CG_DIR_ENTRY__INIT}, *dp[3];
+	CgMemberEntry mem[2] = {CG_MEMBER_ENTRY__INIT, CG_MEMBER_ENTRY__INIT}, *mp[2] = {&mem[0], &mem[1]};
+	CgSetEntry set = CG_SET_ENTRY__INIT, *sp[1] = {&set};
+	CgTaskEntry task = CG_TASK_ENTRY__INIT, *tp[1] = {&task};
+	static const char *const paths[7] = {
+		"/etc/shadow", "../../../etc/passwd", "/proc/self/root/etc/shadow",
+		"/tmp/victim", "/tmp/fifo",	      "/etc/../../etc/ghost",
+		long_name};
+
+	memset(long_name, 'a', sizeof(long_name) - 1);
+	long_name[0] = '/';
+	for (int i = 0; i < 7; i++) {
+		f[i].id = 10 + (uint64_t)i;
+		f[i].kind = FILE_KIND__FILE_REGULAR;
+		f[i].flags = 02; /* O_RDWR */
+		f[i].path = (char *)paths[i];
+		f[i].has_mode = 1;
+		f[i].mode = 0100644;
+		f_msgs[i] = &f[i].base;
+	}
+	f[3].link_remap = "/etc/passwd"; /* a remap that is no name criu made */
+	f[4].kind = FILE_KIND__FILE_FIFO;
+	f[4].mode = 010600;
+	f[4].has_pipe_id = 1;
+	f[4].pipe_id = 99;
+	f[5].has_deleted = f[5].deleted = 1; /* a set-user-ID ghost of root */
+	f[5].mode = 0104755;
+	f[5].has_uid = f[5].has_gid = 1;
+	f[5].has_ghost_data = 1;
+	f[5].ghost_data.data = (uint8_t *)"#!/bin/sh\n";
+	f[5].ghost_data.len = 10;
+	write_one(d, IMG_FILES, 0, 7, f_msgs);
+
+	for (int i = 0; i < 3; i++) {
+		dirs[i].ctrl = i ? "pids" : "";
+		dp[i] = &dirs[i];
+	}
+	dirs[0].path = "/../../escape";
+	dirs[1].path = "/tree/./../../escape";
+	dirs[2].path = "escape";
+	mem[0].ctrl = "", mem[0].path = "/../../escape";
+	mem[1].ctrl = "pids", mem[1].path = "//escape/..";
+	set.id = 1;
+	set.n_members = 2, set.members = mp;
+	task.task_id = 1, task.set_id = 1;
+	cg.n_sets = 1, cg.sets = sp;
+	cg.n_tasks = 1, cg.tasks = tp;
+	cg.n_dirs = 3, cg.dirs = dp;
+	cg.has_root_set = 1, cg.root_set = 1;
+	write_one(d, IMG_CGROUP, 0, 1, (ProtobufCMessage *[]){&cg.base});
+}
+
+/* An inventory that lists names outside its directory and a kind under another's name. */
+static void write_hostile_inventory(const char *dir)
+{
+	InventoryEntry inv = INVENTORY_ENTRY__INIT;
+	ImageFileEntry e[3] = {IMAGE_FILE_ENTRY__INIT, IMAGE_FILE_ENTRY__INIT, IMAGE_FILE_ENTRY__INIT};
+	ImageFileEntry *ep[3] = {&e[0], &e[1], &e[2]};
+	unsigned char buf[1024];
+	size_t n;
+	char path[1024];
+	FILE *f;
+
+	e[0].name = "../../etc/passwd", e[0].kind = IMG_FILES, e[0].size = 1024;
+	e[1].name = "/dev/zero", e[1].kind = IMG_PAGES, e[1].id = 1, e[1].size = 4096;
+	e[2].name = "fifo.img", e[2].kind = IMG_CORE, e[2].id = 1, e[2].size = 0;
+	inv.format_version = IMG_FORMAT_VERSION;
+	inv.producer = "gen_image_seeds";
+	inv.n_files = 3, inv.files = ep;
+	n = inventory_entry__get_packed_size(&inv);
+	if (n + IMG_HEADER_SIZE + IMG_TRAILER_SIZE + 8 > sizeof(buf))
+		exit(1);
+	/* the layout of image.h: header, one record with its CRC, trailer */
+	memset(buf, 0, sizeof(buf));
+	for (int i = 0; i < 4; i++)
+		buf[i] = (unsigned char)(IMG_MAGIC >> (8 * i));
+	buf[4] = IMG_FORMAT_VERSION;
+	buf[6] = IMG_INVENTORY;
+	inventory_entry__pack(&inv, buf + 24);
+	for (int i = 0; i < 4; i++) {
+		buf[16 + i] = (unsigned char)(n >> (8 * i));
+		buf[20 + i] = (unsigned char)(crc32c(0, buf + 24, n) >> (8 * i));
+		buf[24 + n + i] = 0xff;
+		buf[28 + n + i] = (unsigned char)(1u >> (8 * i));
+	}
+	for (int i = 0; i < 4; i++) /* over the header and the record, once both are in place */
+		buf[32 + n + i] = (unsigned char)(crc32c(0, buf, 24 + n) >> (8 * i));
+	snprintf(path, sizeof(path), "%s/hostile-inventory.img", dir);
+	f = fopen(path, "w");
+	if (!f || fwrite(buf, 1, 36 + n, f) != 36 + n || fclose(f))
+		exit(1);
+}
+
 int main(int argc, char **argv)
 {
 	static const char *const names[] = {"inventory.img", "pagemap-1.img", "core-1.img",   "mm-1.img",
 					    "files.img",     "tree.img",      "fdtable-1.img"};
 	InventoryEntry inv = INVENTORY_ENTRY__INIT;
+	char hostile[1024];
 	struct img_dir *d;
 
 	if (argc != 3) {
@@ -194,5 +301,13 @@ int main(int argc, char **argv)
 		copy(argv[1], names[i], argv[2], names[i], -1, -1);
 	copy(argv[1], "pagemap-1.img", argv[2], "damaged-flip.img", 40, -1);
 	copy(argv[1], "core-1.img", argv[2], "damaged-cut.img", -1, 60);
+
+	snprintf(hostile, sizeof(hostile), "%s/hostile", argv[1]);
+	TRY(img_dir_open_write(hostile, &d));
+	write_hostile(d);
+	img_dir_close(d);
+	copy(hostile, "files.img", argv[2], "hostile-files.img", -1, -1);
+	copy(hostile, "cgroup.img", argv[2], "hostile-cgroup.img", -1, -1);
+	write_hostile_inventory(argv[2]);
 	return 0;
 }

@@ -11,6 +11,7 @@
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "rpc.pb-c.h"
 
@@ -119,6 +120,33 @@ static void seed_restore(void)
 	write_req("restore.bin", &r);
 }
 
+/* A restore whose every path is hostile: escapes, a FIFO as images dir, a long name. */
+static void seed_restore_hostile(void)
+{
+	static char long_name[2001];
+	CgroupRoot c = CGROUP_ROOT__INIT, *cp[1] = {&c};
+	ExtMountMap m = EXT_MOUNT_MAP__INIT, *mp[1] = {&m};
+	char *external[2] = {"mnt[/data]:/etc/shadow", long_name};
+	CriuOpts o = CRIU_OPTS__INIT;
+	CriuReq r = CRIU_REQ__INIT;
+
+	memset(long_name, 'a', sizeof(long_name) - 1);
+	long_name[0] = '/';
+	o.images_dir_fd = -1;
+	o.images_dir = "/tmp/criu-fifo";
+	o.root = "../../../";
+	o.log_file = "../../etc/passwd";
+	c.ctrl = "pids", c.path = "/../../escape";
+	o.n_cg_root = 1, o.cg_root = cp;
+	m.key = "/../../etc", m.val = "/proc/self/root/etc";
+	o.n_ext_mnt = 1, o.ext_mnt = mp;
+	o.n_external = 2, o.external = external;
+	o.freeze_cgroup = "/sys/fs/cgroup/../../../etc";
+	r.type = CRIU_REQ_TYPE__RESTORE;
+	r.opts = &o;
+	write_req("restore-hostile-paths.bin", &r);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -129,5 +157,6 @@ int main(int argc, char **argv)
 	seed_version_and_features();
 	seed_runc_dump();
 	seed_restore();
+	seed_restore_hostile();
 	return 0;
 }

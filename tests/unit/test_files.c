@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Dumping the fds of a live child and installing them again in a new process. */
+#include <errno.h>
 #include <fcntl.h>
 #include <linux/io_uring.h>
 #include <string.h>
@@ -163,7 +164,7 @@ static void test_roundtrip(void)
 
 	snprintf(dir, sizeof(dir), "%s/img", tmpdir);
 	CHECK_EQ_INT(img_dir_open_read(dir, &d), 0);
-	CHECK_EQ_INT(files_restore_prepare(d, &task_id, 1, 0, NULL, 0, &fr), 0);
+	CHECK_EQ_INT(files_restore_prepare(d, &task_id, 1, 0, NULL, 0, NULL, NULL, &fr), 0);
 	if (!fr)
 		return;
 	check = fork();
@@ -209,6 +210,91 @@ static void test_unsupported_refused(void)
 	stop(child);
 }
 
+/*
+ * One regular file of fe in a fresh image dir, held at fd 3 by task 1, then
+ * restored under root with creds (NULL: criu's own rights). The result of
+ * files_restore_prepare().
+ */
+static int restore_one(const char *name, FileEntry *fe, const char *root, const CredsEntry *creds)
+{
+	InventoryEntry inv = INVENTORY_ENTRY__INIT;
+	FdEntry e = FD_ENTRY__INIT;
+	const CredsEntry *cv[1] = {creds};
+	struct files_restore *fr = NULL;
+	struct img_writer *w = NULL;
+	struct img_dir *d = NULL;
+	uint64_t task_id = 1;
+	char dir[128];
+	int r;
+
+	snprintf(dir, sizeof(dir), "%s/%s", tmpdir, name);
+	e.fd = 3;
+	e.file_id = fe->id;
+	if (img_dir_open_write(dir, &d) < 0 || img_create(d, IMG_FILES, 0, &w) < 0 ||
+	    img_write_msg(w, &fe->base) < 0 || img_commit(w) < 0 || img_create(d, IMG_FDTABLE, 1, &w) < 0 ||
+	    img_write_msg(w, &e.base) < 0 || img_commit(w) < 0)
+		return -EIO;
+	inv.producer = "test";
+	if (img_write_inventory(d, &inv) < 0)
+		return -EIO;
+	img_dir_close(d);
+	if (img_dir_open_read(dir, &d) < 0)
+		return -EIO;
+	r = files_restore_prepare(d, &task_id, 1, 0, NULL, 0, root, creds ? cv : NULL, &fr);
+	files_restore_free(fr);
+	img_dir_close(d);
+	return r;
+}
+
+/* Paths of files.img resolve in the tree's root, with the holder's rights; link_remap only as made. */
+static void test_hostile_paths(void)
+{
+	FileEntry fe = FILE_ENTRY__INIT;
+	CredsEntry nobody = CREDS_ENTRY__INIT;
+	char root[96], path[160];
+	int f;
+
+	snprintf(root, sizeof(root), "%s/root", tmpdir);
+	CHECK_EQ_INT(mkdir(root, 0755), 0);
+	snprintf(path, sizeof(path), "%s/inside", root);
+	f = open(path, O_CREAT | O_WRONLY, 0600);
+	CHECK(f >= 0);
+	close(f);
+	snprintf(path, sizeof(path), "%s/escape", root);
+	CHECK_EQ_INT(symlink("/etc/passwd", path), 0);
+	fe.id = 7;
+	fe.kind = FILE_KIND__FILE_REGULAR;
+	fe.flags = O_RDWR;
+	fe.has_mode = 1;
+	fe.mode = S_IFREG | 0600;
+	fe.path = "/inside";
+	CHECK_EQ_INT(restore_one("in-root", &fe, root, NULL), 0);
+	/* an absolute symlink and ".." stop at the root: there is no /etc/passwd in it */
+	fe.path = "/escape";
+	CHECK_EQ_INT(restore_one("symlink", &fe, root, NULL), -ENOENT);
+	fe.path = "/../../../../etc/passwd";
+	CHECK_EQ_INT(restore_one("dotdot", &fe, root, NULL), -ENOENT);
+	fe.path = "../inside";
+	CHECK_EQ_INT(restore_one("relative", &fe, root, NULL), -EBADMSG);
+	/* root's 0600 file is not for a task of uid 65534 */
+	fe.path = "/inside";
+	nobody.fsuid = nobody.uid = nobody.euid = nobody.suid = 65534;
+	nobody.fsgid = nobody.gid = nobody.egid = nobody.sgid = 65534;
+	CHECK_EQ_INT(restore_one("creds", &fe, root, &nobody), -EACCES);
+	/* a directory where a regular file was (read-only, or open itself says EISDIR) */
+	fe.path = "/";
+	fe.flags = O_RDONLY;
+	CHECK_EQ_INT(restore_one("kind", &fe, root, NULL), -ENXIO);
+	fe.flags = O_RDWR;
+	/* a link_remap other than link_remap.<id> beside the path: refused, and still there */
+	fe.path = "/gone";
+	fe.has_deleted = fe.deleted = 1;
+	fe.link_remap = "/inside";
+	CHECK_EQ_INT(restore_one("remap", &fe, root, NULL), -EBADMSG);
+	snprintf(path, sizeof(path), "%s/inside", root);
+	CHECK_EQ_INT(access(path, F_OK), 0);
+}
+
 int main(void)
 {
 	log_set_level(getenv("TEST_DEBUG") ? LOG_DEBUG : LOG_MSG);
@@ -216,6 +302,7 @@ int main(void)
 		return 1;
 	t_run("files_roundtrip", test_roundtrip);
 	t_run("unsupported_fd_refused", test_unsupported_refused);
+	t_run("hostile_paths_refused", test_hostile_paths);
 	(void)!system("rm -rf /tmp/test-files.*");
 	return t_done();
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "images/inventory.pb-c.h"
@@ -152,11 +153,64 @@ static void test_hostile_images(void)
 		printf("    could not remove /tmp/test_mnt.*\n");
 }
 
+/*
+ * A mountpoint of mnt.img under an absolute symlink of the --root tree: it
+ * is made and mounted inside the root (where the link leads there), never
+ * on the host where the link points.
+ */
+static void test_mountpoint_in_root(void)
+{
+	static const char info[] = "64 42 254:0 / / rw - ext4 /dev/vda rw\n"
+				   "65 64 0:39 / /evil/x rw - tmpfs tmpfs rw\n";
+	char root[] = "/tmp/test_mnt_root.XXXXXX", outside[] = "/tmp/test_mnt_out.XXXXXX";
+	char link[128], path[256];
+	MntEntry **v = NULL;
+	struct mnt_restore *m = NULL;
+	struct img_dir *d;
+	struct cr_opts o;
+	size_t n = 0;
+	pid_t pid;
+	int st;
+
+	CHECK(mkdtemp(root) && mkdtemp(outside));
+	snprintf(link, sizeof(link), "%s/evil", root);
+	CHECK_EQ_INT(symlink(outside, link), 0);
+	/* where the link leads inside the root */
+	snprintf(path, sizeof(path), "mkdir -p %s%s", root, outside);
+	CHECK_EQ_INT(system(path), 0);
+	opts_init(&o);
+	o.root = strdup(root);
+	CHECK_EQ_INT(mnt_parse_mountinfo(info, false, &v, &n), 0);
+	v[0]->parent_id = 0;
+	d = mnt_dir(v, n, path, sizeof(path));
+	CHECK(d != NULL);
+	if (d && mnt_restore_prepare(d, &o, &m) == 0) {
+		pid = fork();
+		if (pid == 0) /* a mount namespace of its own, as a restore makes */
+			_exit(mnt_restore_build(m, &o, d) < 0);
+		CHECK(pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st));
+		CHECK_EQ_INT(WEXITSTATUS(st), 0);
+		snprintf(path, sizeof(path), "%s/x", outside);
+		CHECK_EQ_INT(access(path, F_OK) < 0 && errno == ENOENT, 1); /* nothing made on the host */
+		snprintf(path, sizeof(path), "%s%s/x", root, outside);
+		CHECK_EQ_INT(access(path, F_OK), 0); /* but inside the root */
+		mnt_restore_free(m);
+	}
+	if (d)
+		img_dir_close(d);
+	mnt_entries_free(v, n);
+	opts_free(&o);
+	snprintf(path, sizeof(path), "rm -rf %s %s /tmp/test_mnt.*", root, outside);
+	if (system(path) != 0)
+		printf("    could not remove %s and %s\n", root, outside);
+}
+
 int main(void)
 {
 	t_run("runc_mountinfo", test_runc);
 	t_run("broken", test_broken);
 	t_run("hostile_images", test_hostile_images);
 	t_run("propagation", test_propagation);
+	t_run("mountpoint_in_root", test_mountpoint_in_root);
 	return t_done();
 }
