@@ -1067,7 +1067,7 @@ static int rst_one_task(struct rst_ctx *ctx, struct rst_task *t)
 		return r;
 	/* from outside: criu may give back what an unprivileged task could not take itself */
 	{
-		bool privileged = !ctx->req->from_rpc || ctx->req->peer_uid == 0;
+		bool privileged = !caller_is_restricted(ctx->req);
 
 		r = oom_restore(t->it->pid, core, privileged);
 		for (size_t i = 0; r == 0 && i < t->nth; i++)
