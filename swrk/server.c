@@ -528,7 +528,7 @@ static void fill_error(CriuResp *resp, int err)
 	resp->cr_errmsg = (char *)(msg ? msg : strerror(err < 0 ? -err : EIO));
 }
 
-/* Serves one request that needs a job (dump, restore, check, feature check). */
+/* Serves one request that needs a job (dump, restore, check, feature check; the rest are refused here). */
 static int do_job(struct conn *c, const CriuReq *req, CriuResp *resp)
 {
 	struct cr_request job = { .work_dir_fd = -1 };
@@ -604,17 +604,9 @@ static int do_job(struct conn *c, const CriuReq *req, CriuResp *resp)
 		}
 		break;
 	}
-	case CRIU_REQ_TYPE__PRE_DUMP:
-	case CRIU_REQ_TYPE__SINGLE_PRE_DUMP:
-	case CRIU_REQ_TYPE__PAGE_SERVER:
-	case CRIU_REQ_TYPE__PAGE_SERVER_CHLD:
-	case CRIU_REQ_TYPE__CPUINFO_DUMP:
-	case CRIU_REQ_TYPE__CPUINFO_CHECK:
+	default:
 		/* refused once the job's log is open: runc and Podman show that log, not our stderr */
 		r = pr_err_ret(-EOPNOTSUPP, "not supported yet: %s requests", rpc_req_type_name(req->type));
-		break;
-	default:
-		r = -EINVAL;
 		break;
 	}
 	if (r < 0)
@@ -748,6 +740,7 @@ static int serve(struct conn *c)
 		case CRIU_REQ_TYPE__RESTORE:
 		case CRIU_REQ_TYPE__CHECK:
 		case CRIU_REQ_TYPE__FEATURE_CHECK:
+		/* not supported yet: do_job() refuses them once their log is open */
 		case CRIU_REQ_TYPE__PRE_DUMP:
 		case CRIU_REQ_TYPE__SINGLE_PRE_DUMP:
 		case CRIU_REQ_TYPE__PAGE_SERVER:

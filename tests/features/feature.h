@@ -466,6 +466,49 @@ static inline void feat_collect(int fd)
 	}
 }
 
+/*
+ * A child that checks itself after restore: fn(go_fd, report_fd) runs in it,
+ * waits for a byte on go_fd, checks, reports with feat_report() and _exits.
+ * The root calls feat_child_check() after feat_wait_go().
+ */
+struct feat_child {
+	pid_t pid;
+	int go, report;
+};
+
+static inline void feat_child_start(struct feat_child *c, void (*fn)(int go_fd, int report_fd))
+{
+	int go[2], rep[2];
+
+	if (pipe(go) || pipe(rep))
+		feat_die("pipe");
+	c->pid = fork();
+	if (c->pid < 0)
+		feat_die("fork");
+	if (c->pid == 0) {
+		close(go[1]);
+		close(rep[0]);
+		fn(go[0], rep[1]);
+		_exit(0);
+	}
+	close(go[0]);
+	close(rep[1]);
+	c->go = go[1];
+	c->report = rep[0];
+}
+
+/* Lets the child check itself, waits for its exit 0 and merges its differences. */
+static inline void feat_child_check(struct feat_child *c)
+{
+	int st = 0;
+
+	if (write(c->go, "x", 1) != 1)
+		feat_fail("write go: %s", strerror(errno));
+	if (waitpid(c->pid, &st, 0) != c->pid || !WIFEXITED(st) || WEXITSTATUS(st))
+		feat_fail("child ended with status %#x", st);
+	feat_collect(c->report);
+}
+
 /* Monotonic milliseconds. */
 static inline long long feat_now_ms(void)
 {

@@ -30,31 +30,15 @@ static void child(int go_fd, int rep_fd)
 
 int main(int argc, char **argv)
 {
-	int go[2], rep[2], st;
-	pid_t c;
+	struct feat_child c;
 
 	feat_init(argc, argv);
-	if (pipe(go) || pipe(rep))
-		feat_die("pipe");
-	c = fork();
-	if (c < 0)
-		feat_die("fork");
-	if (c == 0) {
-		close(go[1]);
-		close(rep[0]);
-		child(go[0], rep[1]);
-	}
-	close(go[0]);
-	close(rep[1]);
-	feat_sleep_ms(100);
+	feat_child_start(&c, child);
+	feat_sleep_ms(200);
 
 	feat_ready();
 	feat_wait_go();
 
-	if (write(go[1], "x", 1) != 1)
-		feat_fail("write go: %s", strerror(errno));
-	if (waitpid(c, &st, 0) != c || !WIFEXITED(st) || WEXITSTATUS(st))
-		feat_fail("child ended with status %#x", st);
-	feat_collect(rep[0]);
+	feat_child_check(&c);
 	return feat_done();
 }
