@@ -111,11 +111,28 @@ static int fs_ids_set(uid_t fsuid, gid_t fsgid, const gid_t *groups, size_t ngro
  * The task's rights: its fs ids, and of criu's capabilities only those the
  * task has in effect (one that kept CAP_DAC_OVERRIDE may open what it likes).
  */
+/*
+ * setgroups and setfs[ug]id need CAP_SETGID and CAP_SETUID in effect, which
+ * criu may have put aside (a non-root caller's files: engine/restore.c):
+ * everything it is permitted, for the switch only.
+ */
+static int caps_raise(const struct fs_ids *s)
+{
+	struct __user_cap_data_struct caps[2];
+
+	memcpy(caps, s->caps, sizeof(caps));
+	caps[0].effective = caps[0].permitted;
+	caps[1].effective = caps[1].permitted;
+	return caps_set(caps);
+}
+
 static int fs_ids_become(const struct fs_ids *s, const CredsEntry *c)
 {
 	struct __user_cap_data_struct caps[2];
-	int r = fs_ids_set(c->fsuid, c->fsgid, c->groups, c->n_groups);
+	int r = caps_raise(s);
 
+	if (r == 0)
+		r = fs_ids_set(c->fsuid, c->fsgid, c->groups, c->n_groups);
 	if (r < 0)
 		return r;
 	memcpy(caps, s->caps, sizeof(caps));
@@ -124,14 +141,14 @@ static int fs_ids_become(const struct fs_ids *s, const CredsEntry *c)
 	return caps_set(caps);
 }
 
-/* Back to criu's: its capabilities first, which setgroups needs. */
+/* Back to criu's: its capabilities raised first, which setgroups needs. */
 static int fs_ids_restore(struct fs_ids *s)
 {
-	int r = caps_set(s->caps);
+	int r = caps_raise(s);
 
 	if (r == 0)
 		r = fs_ids_set(s->fsuid, s->fsgid, s->groups, (size_t)s->ngroups);
-	/* a fsuid back to 0 raised the file capabilities: criu's exact set again */
+	/* raised for the switch, and a fsuid back to 0 raises the file capabilities: criu's exact set again */
 	if (r == 0)
 		r = caps_set(s->caps);
 	if (r < 0)
