@@ -68,17 +68,45 @@ static void bump(struct fork_shared *sh, _Atomic uint32_t *counter)
 	futex_wake_all(counter);
 }
 
-/* In a task: whether criu is gone (then the task must go too). */
+/*
+ * The word of criu_alive the kernel handles (glibc keeps the owner's tid in
+ * __lock): the tasks only read it and wait on it, they never take the lock.
+ */
+static _Atomic uint32_t *criu_alive_word(struct fork_shared *sh)
+{
+	return (_Atomic uint32_t *)&sh->criu_alive.__data.__lock;
+}
+
+/* In a task: whether criu is gone (dead, or the lock let go): then the task must go too. */
 static bool criu_gone(struct fork_shared *sh)
 {
-	int r = pthread_mutex_trylock(&sh->criu_alive);
+	uint32_t w = atomic_load(criu_alive_word(sh));
 
-	if (r == EBUSY)
-		return false;
-	/* not made consistent again: every other task sees it as well */
-	if (r == 0 || r == EOWNERDEAD)
-		pthread_mutex_unlock(&sh->criu_alive);
-	return true;
+	return (w & FUTEX_OWNER_DIED) || !(w & FUTEX_TID_MASK);
+}
+
+/*
+ * The last wait of a task, until criu takes it over: on the lock's word,
+ * with no timeout. A timed wait interrupted by criu's seize would leave
+ * its restart block (futex_wait_restart) in the task, and the restored
+ * program's own restart_syscall would run it. When criu dies the kernel
+ * marks the word and wakes one waiter (FUTEX_WAITERS), which wakes the rest.
+ */
+static _Noreturn void wait_for_criu(struct fork_shared *sh)
+{
+	_Atomic uint32_t *word = criu_alive_word(sh);
+
+	for (;;) {
+		uint32_t w = atomic_load(word);
+
+		if ((w & FUTEX_OWNER_DIED) || !(w & FUTEX_TID_MASK)) {
+			syscall(SYS_futex, word, FUTEX_WAKE, INT32_MAX, NULL, NULL, 0);
+			_exit(1);
+		}
+		if (!(w & FUTEX_WAITERS) && !atomic_compare_exchange_strong(word, &w, w | FUTEX_WAITERS))
+			continue;
+		syscall(SYS_futex, word, FUTEX_WAIT, w | FUTEX_WAITERS, NULL, NULL, 0);
+	}
 }
 
 static void task_fail(struct fork_shared *sh, pid_t pid, int err)
@@ -269,11 +297,7 @@ static _Noreturn void task_main(struct fork_job *job, struct pstree_item *it)
 	}
 	bump(sh, &sh->nr_ready);
 	/* criu takes it over from here (ptrace) and never lets this return */
-	for (;;) {
-		futex_wait_ms(&sh->stage, STAGE_SETUP, 200);
-		if (criu_gone(sh))
-			_exit(1);
-	}
+	wait_for_criu(sh);
 }
 
 /* Waits until *counter reaches want, a task fails, or the root dies. */
