@@ -19,6 +19,7 @@
 #include "locks.h"
 #include "log.h"
 #include "options.h"
+#include "pstree.h"
 #include "pty.h"
 #include "plugin_files.h"
 
@@ -197,6 +198,70 @@ static int add_file(struct files_dump *fd, FileEntry *fe, int local)
 	return 0;
 }
 
+/* Whether host pid is a process of the tree, or a thread of one. */
+static bool in_tree(const struct files_dump *fd, pid_t pid, int type)
+{
+	pid_t tgid = pid;
+
+	if (type == F_OWNER_TID) {
+		char path[64], line[128];
+		_cleanup_fclose_ FILE *f = NULL;
+
+		snprintf(path, sizeof(path), "/proc/%d/status", pid);
+		f = fopen(path, "re");
+		while (f && fgets(line, sizeof(line), f))
+			if (sscanf(line, "Tgid: %d", &tgid) == 1)
+				break;
+	}
+	for (size_t i = 0; i < fd->nr_pids; i++)
+		if (fd->pids[i] == tgid)
+			return true;
+	return false;
+}
+
+/*
+ * The description's owner for SIGIO and its signal. An owner in the tree is
+ * kept by its pid there; one outside it cannot be restored: refused.
+ */
+static int dump_fown(const struct files_dump *fd, const struct fd_dump_arg *a, FileEntry *fe)
+{
+	struct f_owner_ex own = { 0 };
+	int sig = fcntl(a->local, F_GETSIG);
+	FownEntry *fo;
+	pid_t v = 0;
+
+	if (sig < 0 || fcntl(a->local, F_GETOWN_EX, &own) < 0)
+		return 0; /* a kind without an owner (the kernel answers for every file, but be lenient) */
+	if (!own.pid && !sig)
+		return 0;
+	if (own.pid) {
+		bool grp = own.type == F_OWNER_PGRP;
+
+		if (!grp && !in_tree(fd, own.pid, own.type))
+			return pr_err_ret(-EOPNOTSUPP,
+					  "pid %d fd %d: not supported yet: its SIGIO owner %d is outside the tree",
+					  a->pid, a->fd, own.pid);
+		/* set by the task before its other threads exist again */
+		if (own.type == F_OWNER_TID && !in_tree(fd, own.pid, F_OWNER_PID))
+			return pr_err_ret(-EOPNOTSUPP,
+					  "pid %d fd %d: not supported yet: its SIGIO owner is thread %d, not a main thread",
+					  a->pid, a->fd, own.pid);
+		v = proc_ns_pid(own.pid);
+		if (v <= 0)
+			return pr_err_ret(v < 0 ? v : -ESRCH, "pid %d fd %d: the SIGIO owner %s %d has no pid in the tree",
+					  a->pid, a->fd, grp ? "process group" : "task", own.pid);
+	}
+	fo = malloc(sizeof(*fo));
+	if (!fo)
+		return -ENOMEM;
+	fown_entry__init(fo);
+	fo->type = (uint32_t)own.type;
+	fo->pid = v;
+	fo->signum = (uint32_t)sig;
+	fe->fown = fo;
+	return 0;
+}
+
 /* A new file_entry for a (not yet seen) description; on success fd owns a->local. */
 static int new_entry(struct files_dump *fd, const struct fd_ops *ops, const struct fd_dump_arg *a, uint64_t *ret_id)
 {
@@ -216,6 +281,8 @@ static int new_entry(struct files_dump *fd, const struct fd_ops *ops, const stru
 	fe->has_dev = true;
 	fe->dev = a->st.st_dev;
 	r = ops->dump(fd, a, fe);
+	if (r >= 0)
+		r = dump_fown(fd, a, fe);
 	if (r >= 0)
 		r = add_file(fd, fe, a->local);
 	if (r < 0) {
@@ -734,6 +801,15 @@ static int post_install(struct files_restore *fr, const struct task_fds *tf)
 		for (size_t k = 0; k < fr->nr_files && !fe; k++)
 			if (fr->files[k]->id == e->file_id)
 				fe = fr->files[k];
+		/* inside the task, once every task exists: the owner's pid is the tree's */
+		if (fe && fe->fown) {
+			struct f_owner_ex own = { .type = (int)fe->fown->type, .pid = fe->fown->pid };
+
+			if ((own.pid && fcntl((int)e->fd, F_SETOWN_EX, &own) < 0) ||
+			    fcntl((int)e->fd, F_SETSIG, (int)fe->fown->signum) < 0)
+				return pr_perror_ret("fd %u: cannot give it SIGIO owner %d (type %d) and signal %u", e->fd,
+						     own.pid, own.type, fe->fown->signum);
+		}
 		ops = fe ? ops_by_kind(fe->kind) : NULL;
 		if (!ops || !ops->post_install)
 			continue;
