@@ -706,6 +706,29 @@ static int make_dir(struct cg_restore *cr, const char *mnt, const char *path, co
 	return 0;
 }
 
+/*
+ * Whether name is a property criu dumps for the hierarchy of controllers
+ * ctrls ("cpu,cpuacct", or "" for cgroup2): a hostile image names any file.
+ */
+static bool known_prop(const char *ctrls, const char *name)
+{
+	const char *t = ctrls;
+
+	do {
+		size_t n = strcspn(t, ",");
+		char tok[64];
+		const char *const *pl;
+
+		snprintf(tok, sizeof(tok), "%.*s", (int)n, t);
+		pl = props_of(tok);
+		for (size_t i = 0; pl && pl[i]; i++)
+			if (!strcmp(pl[i], name))
+				return true;
+		t += n;
+	} while (*t++ == ',');
+	return false;
+}
+
 static int set_prop(const char *dir, const CgPropEntry *p)
 {
 	_cleanup_free_ char *cur = NULL;
@@ -741,7 +764,8 @@ static const char *restore_root(const struct cg_rst_ctx *c, const char *ctrl)
 {
 	const char *nr = cg_root_for(c->o, ctrl), *rp = root_path(c->root, ctrl);
 
-	if (nr && rp) {
+	/* the operator's, whatever the image says (or leaves out) */
+	if (nr) {
 		while (*nr == '/' && nr[1] == '/')
 			nr++;
 		return nr;
@@ -800,6 +824,9 @@ static int restore_dir(struct cg_rst_ctx *c, const CgDirEntry *de)
 	props = c->mode == CR_CG_FULL || c->mode == CR_CG_STRICT || c->mode == CR_CG_PROPS ||
 		(c->mode == CR_CG_SOFT && created);
 	for (size_t i = 0; props && i < de->n_props; i++) {
+		if (!known_prop(de->ctrl, de->props[i]->name))
+			return pr_err_ret(-EBADMSG, "cgroup.img: %s (\"%s\"): \"%s\" is not a cgroup property criu restores",
+					  de->path, de->ctrl, de->props[i]->name);
 		r = set_prop(full, de->props[i]);
 		if (r == 0) {
 			pr_debug("%s/%s = %s\n", full, de->props[i]->name, de->props[i]->value);

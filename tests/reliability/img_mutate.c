@@ -5,6 +5,7 @@
  *   img_mutate TEMPLATE OUT N VICTIM_DIR    (OUT: a copy of TEMPLATE, edited in place)
  *   img_mutate set-path OUT PATH            (every regular file's path)
  *   img_mutate set-remap OUT NAME           (every --link-remap name)
+ *   img_mutate add-cgprop OUT CTRL NAME VALUE (a property of CTRL's deepest dir named NAME)
  *   img_mutate set-cgroup OUT CTRL PATH HOW (0: the deepest dir of CTRL, 1: the members of
  *                                            CTRL of all sets but the root's, 2: all of them,
  *                                            3: the tree's cgroups moved there together)
@@ -239,6 +240,35 @@ static int move_tree(const char *dir, const unsigned char *hdr, ProtobufCMessage
  * 1 its members in every set but the root task's, 2 both and the root's,
  * 3 the root task's cgroup and all below it, moved there consistently.
  */
+/* Adds a property named name (a hostile name: a path) with value to the deepest dir of ctrl. */
+static int add_cgprop(const char *dir, const char *ctrl, const char *name, const char *value)
+{
+	unsigned char hdr[IMG_HEADER_SIZE];
+	ProtobufCMessage **v;
+	CgroupEntry *e;
+	CgDirEntry *deep = NULL;
+	CgPropEntry *p, **np;
+
+	if (!read_records(dir, "cgroup.img", NULL, &cgroup_entry__descriptor, &v, hdr))
+		return 1;
+	e = (CgroupEntry *)v[0];
+	for (size_t i = 0; i < e->n_dirs; i++)
+		if (!strcmp(e->dirs[i]->ctrl, ctrl) && (!deep || strlen(e->dirs[i]->path) >= strlen(deep->path)))
+			deep = e->dirs[i];
+	p = malloc(sizeof(*p));
+	np = deep ? realloc(deep->props, (deep->n_props + 1) * sizeof(*np)) : NULL;
+	if (!p || !np)
+		return 1;
+	cg_prop_entry__init(p);
+	p->name = (char *)name;
+	p->value = (char *)value;
+	deep->props = np;
+	deep->props[deep->n_props++] = p;
+	write_records(dir, "cgroup.img", hdr, v, 1);
+	fix_inventory(dir);
+	return 0;
+}
+
 static int set_cgroup(const char *dir, const char *ctrl, const char *path, int how)
 {
 	unsigned char hdr[IMG_HEADER_SIZE];
@@ -403,8 +433,10 @@ int main(int argc, char **argv)
 		return set_path(argv[2], argv[3], true);
 	if (argc == 6 && !strcmp(argv[1], "set-cgroup"))
 		return set_cgroup(argv[2], argv[3], argv[4], atoi(argv[5]));
+	if (argc == 6 && !strcmp(argv[1], "add-cgprop"))
+		return add_cgprop(argv[2], argv[3], argv[4], argv[5]);
 	if (argc != 5) {
-		fprintf(stderr, "usage: img_mutate TEMPLATE OUT N VICTIM_DIR | set-path|set-remap|set-cgroup "
+		fprintf(stderr, "usage: img_mutate TEMPLATE OUT N VICTIM_DIR | set-path|set-remap|set-cgroup|add-cgprop "
 				"OUT VALUE\n");
 		return 2;
 	}

@@ -260,6 +260,9 @@ hostile rel_images_path_devzero file refused set-path @ /dev/zero
 hostile rel_images_remap_victim remap refused set-remap @ "$V/victim-1"
 hostile rel_images_remap_victim_up remap refused set-remap @ "$V/../victim-2"
 hostile rel_images_remap_other_dir remap refused set-remap @ "$V/${remap_link:-link_remap.1}"
+# a property whose name is a path: criu would write the value there as root
+hostile rel_images_cgroup_prop_path cg refused add-cgprop @ pids "../../../../../../../..$V/victim-1" pwned
+hostile rel_images_cgroup_prop_unknown cg refused add-cgprop @ pids cgroup.procs 1
 hostile rel_images_cgroup_dotdot cg refused set-cgroup @ pids /../../rel-escape 0
 hostile rel_images_cgroup_outside cg refused set-cgroup @ pids /rel-escape 0
 hostile rel_images_cgroup_outside_set cg refused set-cgroup @ pids /rel-escape 1
