@@ -720,16 +720,40 @@ static bool path_sane(const char *p)
 	return !(len >= 3 && !strcmp(p + len - 3, "/.."));
 }
 
+/* The per-mount flags a dump records (mnt_flags); anything else (MS_BIND, MS_MOVE, ...) is hostile. */
+static uint32_t dumped_flags_mask(void)
+{
+	uint32_t mask = 0;
+
+	for (size_t i = 0; i < sizeof(mnt_flags) / sizeof(mnt_flags[0]); i++)
+		mask |= (uint32_t)mnt_flags[i].flag;
+	return mask;
+}
+
+/* Whether path is root or below it ("/a" is within "/", "/a/b" within "/a", "/ab" not). */
+static bool root_within(const char *path, const char *root)
+{
+	size_t n = strlen(root);
+
+	if (!strcmp(root, "/"))
+		return true;
+	return !strncmp(path, root, n) && (path[n] == '\0' || path[n] == '/');
+}
+
 static int check_entries(struct mnt_restore *m)
 {
 	for (size_t i = 0; i < m->n; i++) {
 		const MntEntry *e = m->v[i];
+		const MntEntry *src = e->has_bind_of ? find_id(m, e->bind_of, i) : NULL;
 
 		if (!path_sane(e->mountpoint) || !path_sane(e->root) || (i == 0) != (e->parent_id == 0) ||
 		    (i == 0 && strcmp(e->mountpoint, "/")) || (i && !find_id(m, e->parent_id, i)) ||
-		    (e->has_bind_of && !find_id(m, e->bind_of, i)) || find_id(m, e->id, i))
+		    (e->has_bind_of && (!src || !root_within(e->root, src->root))) || find_id(m, e->id, i))
 			return pr_err_ret(-EBADMSG, "mnt.img: mount %zu (id %u at %s) is malformed", i + 1, e->id,
 					  e->mountpoint);
+		if (e->flags & ~dumped_flags_mask())
+			return pr_err_ret(-EBADMSG, "mnt.img: mount %u at %s: flags %#x are not mount flags a dump records",
+					  e->id, e->mountpoint, e->flags & ~dumped_flags_mask());
 	}
 	return 0;
 }

@@ -125,6 +125,7 @@ static void test_hostile_images(void)
 		"64 42 254:0 / / rw - ext4 /dev/vda rw\n65 99 0:39 / /proc rw - proc proc rw\n",     /* no parent */
 		"64 42 254:0 / /x rw - ext4 /dev/vda rw\n",					       /* no root */
 		"64 42 254:0 / / rw - ext4 /dev/vda rw\n64 64 0:39 / /proc rw - proc proc rw\n",     /* id twice */
+		"64 42 254:0 / / rw - ext4 /dev/vda rw\n65 64 0:39 / /proc rw - proc proc rw\n",     /* MS_BIND (below) */
 	};
 	struct cr_opts o;
 	char path[128];
@@ -140,6 +141,9 @@ static void test_hostile_images(void)
 		CHECK_EQ_INT(mnt_parse_mountinfo(bad[k], false, &v, &n), 0);
 		/* as the dump leaves it: the root has no parent */
 		v[0]->parent_id = 0;
+		/* the last case: flags no dump records (a bind of the host's / into the tree) */
+		if (k == sizeof(bad) / sizeof(bad[0]) - 1)
+			v[n - 1]->flags |= MS_BIND | MS_REC;
 		d = mnt_dir(v, n, path, sizeof(path));
 		CHECK(d != NULL);
 		if (d) {
