@@ -91,6 +91,14 @@ static _Noreturn void tracer_main(int (*fn)(void *), void *arg, pid_t parent, in
 	memset(&res, 0, sizeof(res));
 	sigemptyset(&sa.sa_mask);
 	sigaction(GUARD_SIGNAL, &sa, NULL);
+	/*
+	 * Ctrl-C, or a SIGTERM/SIGHUP sent to criu's whole process group or
+	 * cgroup, reaches the tracer too: it must not die of it mid-job, but
+	 * stop as when criu dies (criu itself dies of it as before).
+	 */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	sigemptyset(&set);
 	sigaddset(&set, GUARD_SIGNAL);
 	sigprocmask(SIG_UNBLOCK, &set, NULL);

@@ -23,6 +23,7 @@
 #include <inttypes.h>
 #include <linux/capability.h>
 #include <linux/membarrier.h>
+#include <linux/securebits.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -223,6 +224,8 @@ static bool caller_has_group(const struct cr_request *req, uint32_t g)
 	return false;
 }
 
+static uint64_t caller_cap_bnd(const struct cr_request *req);
+
 /*
  * One set of credentials (a task's, or a thread's own) of a non-root
  * caller's images: every uid and gid (real, effective, saved, fs) the
@@ -253,7 +256,36 @@ static int check_caller_creds(const struct cr_request *req, pid_t pid, const cha
 					  "pid %d (%s): thread %u: supplementary group %u is not one of the "
 					  "caller's (uid %u)",
 					  pid, img, tid, c->groups[i], req->peer_uid);
+	/*
+	 * Set while the task is still criu's (root): securebits other than
+	 * keep-caps and a narrower bounding set need CAP_SETPCAP, and would
+	 * break the privilege drop of a setuid program the task runs later.
+	 */
+	if (c->securebits & ~(uint32_t)SECBIT_KEEP_CAPS)
+		return pr_err_ret(-EPERM,
+				  "pid %d (%s): thread %u: securebits %#x: a non-root caller (uid %u) may not set them",
+				  pid, img, tid, c->securebits, req->peer_uid);
+	if (!c->no_new_privs && (caller_cap_bnd(req) & ~c->cap_bnd))
+		return pr_err_ret(-EPERM,
+				  "pid %d (%s): thread %u: its bounding set %#" PRIx64
+				  " lacks the caller's capabilities %#" PRIx64 " (and no_new_privs is off)",
+				  pid, img, tid, c->cap_bnd, caller_cap_bnd(req) & ~c->cap_bnd);
 	return 0;
+}
+
+/* The caller's capability bounding set (/proc/PID/status CapBnd), or all bits when unreadable. */
+static uint64_t caller_cap_bnd(const struct cr_request *req)
+{
+	char path[64], line[256];
+	unsigned long long v = ~0ULL;
+	_cleanup_fclose_ FILE *f = NULL;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", req->peer_pid);
+	f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapBnd: %llx", &v) == 1)
+			break;
+	return v;
 }
 
 /*
@@ -325,6 +357,17 @@ static int check_caller_may_restore(const struct cr_request *req, const struct r
 			r = check_caller_creds(req, t->it->pid, img, t->th[i]->tid, t->th[i]->creds);
 	if (r < 0)
 		return r;
+	/* filters are installed while the task is root: without no_new_privs they could fake a setuid() */
+	if (t->core->n_seccomp || (t->core->has_seccomp_mode && t->core->seccomp_mode))
+		for (size_t i = 0; i < t->nth; i++) {
+			const CredsEntry *c = t->th[i]->creds ? t->th[i]->creds : t->core->creds;
+
+			if (!c->no_new_privs)
+				return pr_err_ret(-EPERM,
+						  "pid %d (%s): seccomp without no_new_privs (thread %u): a non-root "
+						  "caller (uid %u) may not restore it",
+						  t->it->pid, img, t->th[i]->tid, req->peer_uid);
+		}
 	if (t->core->root && strcmp(t->core->root, "/"))
 		return pr_err_ret(-EPERM,
 				  "pid %d (%s): its root is %s: a non-root caller (uid %u) may not have criu "

@@ -8,6 +8,8 @@
  *
  *   rel_forge SRC DST fsuid UID      every credential set's fsuid
  *   rel_forge SRC DST groups GID     supplementary groups [GID]
+ *   rel_forge SRC DST securebits N   every credential set's securebits
+ *   rel_forge SRC DST capbnd MASK    every credential set's bounding set
  *   rel_forge SRC DST root PATH      the root task's root (criu would chroot)
  *   rel_forge SRC DST ns-uts         ns.img and utsns.img: a uts namespace of the tree's own
  *                                    (SRC must be a tree in criu's namespaces)
@@ -44,6 +46,10 @@ static void forge_creds(const struct forge *f, CredsEntry *c, uint32_t *group)
 		*group = (uint32_t)strtoul(f->arg, NULL, 10);
 		c->n_groups = 1;
 		c->groups = group;
+	} else if (!strcmp(f->what, "securebits")) {
+		c->securebits = (uint32_t)strtoul(f->arg, NULL, 0);
+	} else if (!strcmp(f->what, "capbnd")) {
+		c->cap_bnd = strtoull(f->arg, NULL, 0);
 	}
 }
 
@@ -174,7 +180,7 @@ int main(int argc, char **argv)
 	int err = 0;
 
 	if (argc < 4 || (strcmp(argv[3], "ns-uts") && argc < 5)) {
-		fprintf(stderr, "usage: rel_forge SRC DST fsuid UID|groups GID|root PATH|ns-uts\n");
+		fprintf(stderr, "usage: rel_forge SRC DST fsuid UID|groups GID|securebits N|capbnd MASK|root PATH|ns-uts\n");
 		return 2;
 	}
 	f.what = argv[3];

@@ -213,6 +213,8 @@ forged() {
 }
 forged fsuid "its credentials (uid $RUID/$RUID/$RUID/0, gid" fsuid 0
 forged groups "supplementary group 0 is not one of the caller's" groups 0
+forged securebits "securebits 0x1: a non-root caller (uid $RUID) may not set them" securebits 1
+forged capbnd "bounding set 0xffffffffffffff7f lacks the caller's capabilities 0x80" capbnd 0xffffffffffffff7f
 forged root "its root is /.: a non-root caller (uid $RUID) may not have criu chroot it" root /.
 forged ns_uts "the tree has its own uts namespace: a non-root caller (uid $RUID) may not restore namespaces" ns-uts
 
