@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/fsuid.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
@@ -522,20 +523,44 @@ static int open_files(struct rst_ctx *ctx, const char *root, const CredsEntry *c
 	uint64_t caps = 0;
 	int err, r;
 
+	uid_t fsuid = 0;
+	gid_t fsgid = 0;
+
 	if (caller_is_restricted(ctx->req)) {
+		/*
+		 * The caller's effective ids too, not only its fs ids: a socket
+		 * records its creator's euid and egid (SO_PEERCRED), and a
+		 * connection or listener made as root would speak as root.
+		 */
+		fsuid = (uid_t)setfsuid((uid_t)-1);
+		fsgid = (gid_t)setfsgid((gid_t)-1);
+		if (setresgid((gid_t)-1, ctx->req->peer_gid, (gid_t)-1) < 0 ||
+		    setresuid((uid_t)-1, ctx->req->peer_uid, (uid_t)-1) < 0) {
+			err = pr_perror_ret("cannot take the effective ids of uid %u to open its files",
+					    ctx->req->peer_uid);
+			goto back;
+		}
 		err = set_effective_caps(0, &caps);
-		if (err < 0)
-			return pr_err_ret(err, "cannot drop capabilities to open the files of uid %u",
-					  ctx->req->peer_uid);
-		pr_info("files of a non-root caller (uid %u) are opened without capabilities\n",
+		if (err < 0) {
+			pr_err("cannot drop capabilities to open the files of uid %u: %s\n", ctx->req->peer_uid,
+			       strerror(-err));
+			goto back;
+		}
+		pr_info("files of a non-root caller (uid %u) are opened with its ids, without capabilities\n",
 			ctx->req->peer_uid);
 	}
 	err = files_restore_prepare(ctx->dir, ctx->ids, ctx->nids, flags, o->inherit_fds, o->nr_inherit_fds, root,
 				    creds, &ctx->files);
+back:
 	if (caller_is_restricted(ctx->req)) {
-		r = set_effective_caps(caps, NULL);
+		/* root again (the saved uid is 0), then the job's fs ids, which an euid change resets */
+		if (setresuid((uid_t)-1, 0, (uid_t)-1) < 0 || setresgid((gid_t)-1, 0, (gid_t)-1) < 0)
+			return pr_perror_ret("cannot take criu's effective ids back");
+		r = caps ? set_effective_caps(caps, NULL) : 0;
 		if (r < 0)
 			return pr_err_ret(r, "cannot take criu's capabilities back");
+		setfsgid(fsgid);
+		setfsuid(fsuid);
 	}
 	return err;
 }

@@ -186,6 +186,26 @@ if [ -e "/proc/$OWN/ns/time" ]; then
 fi
 killtree "$OWN"
 
+# ---- its own unix listener: restored made by the user, so a client sees the user, not root ----
+LSN="relsvc-$$"
+SYSPY=/usr/bin/python3 # Debian's: the user can run it (a python under /root it could not)
+[ -x "$SYSPY" ] || SYSPY=$(command -v python3)
+spawn setpriv --reuid="$RUID" --regid="$RGID" --clear-groups -- "$SYSPY" -c "import socket, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.bind('\0$LSN'); s.listen(8); time.sleep(1000)"
+OWN=$SPAWNED
+as_user mkdir -p "$U/img-listen"
+out=$(ask "$S" dump pid="$OWN" images_dir="$U/img-listen" log_file=dump.log)
+say "$out"
+gone "$OWN"
+out=$(ask "$S" restore images_dir="$U/img-listen" log_file=restore.log)
+say "$out"
+peer=$("$SYSPY" -c "import socket, struct
+c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); c.connect('\0$LSN')
+print(struct.unpack('3i', c.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))[1])" 2>&1)
+say "the restored listener's peer uid: $peer"
+verdict own_listener_speaks_as_the_user test "$peer" = "$RUID"
+killtree "$OWN"
+
 # its own checkpoint, forged (tests/reliability/rel_forge): what the images would give it as root
 FORGE="$TOP/$BUILD/tests/reliability/rel_forge"
 spawn setpriv --reuid="$RUID" --regid="$RGID" --clear-groups -- sleep 1000
