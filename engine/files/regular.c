@@ -193,6 +193,14 @@ static int reopen(struct files_restore *fr, const FileEntry *fe, int dirfd, cons
 	struct stat st;
 	int r;
 
+	/* looked at first without opening it: a device swapped in for a file is never opened */
+	if (fe->has_mode && !S_ISCHR(fe->mode) && !S_ISBLK(fe->mode) && !(flags & O_PATH)) {
+		_cleanup_close_ int p = files_open_in_root(fr, fe->id, dirfd, path, O_PATH, resolve, &denied);
+
+		if (p >= 0 && fstat(p, &st) == 0 && (st.st_mode & S_IFMT) != (fe->mode & S_IFMT))
+			return pr_err_ret(-ENXIO, "file %" PRIu64 ": %s is %s, not %s as dumped", fe->id, path,
+					  type_name(st.st_mode), type_name(fe->mode));
+	}
 	f = files_open_in_root(fr, fe->id, dirfd, path, flags, resolve, &denied);
 	if (f == -EACCES || f == -EPERM)
 		return pr_err_ret(f,
@@ -452,6 +460,10 @@ static int regular_open(struct files_restore *fr, const FileEntry *fe, int *ret_
 
 	if (!fe->path || fe->path[0] != '/')
 		return pr_err_ret(-EBADMSG, "files.img: file %" PRIu64 ": no absolute path", fe->id);
+	/* a regular file says so: without its mode nothing would stop a FIFO or a device */
+	if (!fe->has_mode || !S_ISREG(fe->mode))
+		return pr_err_ret(-EBADMSG, "files.img: file %" PRIu64 " (%s): a regular file without a regular mode",
+				  fe->id, fe->path);
 	if (fe->link_remap)
 		return open_remap(fr, fe, ret_fd);
 	if (fe->deleted)
