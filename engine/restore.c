@@ -326,9 +326,12 @@ static int check_caller_rlimits(const struct cr_request *req, pid_t pid, const c
 
 	if (r < 0)
 		return pr_err_ret(r, "pid %d: cannot read the caller's (pid %d) limits", pid, req->peer_pid);
+	uint64_t seen = 0;
+
 	for (size_t i = 0; i < core->n_rlimits; i++) {
 		uint32_t res = core->rlimits[i]->resource; /* < RLIM_NLIMITS: check_core() */
 
+		seen |= 1ULL << res;
 		if (hard[res] != (uint64_t)RLIM_INFINITY && core->rlimits[i]->max > hard[res])
 			return pr_err_ret(-EPERM,
 					  "pid %d (%s): rlimit %u: hard limit %" PRIu64
@@ -336,6 +339,12 @@ static int check_caller_rlimits(const struct cr_request *req, pid_t pid, const c
 					  "); a non-root caller may not raise it",
 					  pid, img, res, core->rlimits[i]->max, hard[res]);
 	}
+	/* a limit the image leaves out would stay criu's (root's) */
+	if (seen != (1ULL << RLIM_NLIMITS) - 1)
+		return pr_err_ret(-EPERM,
+				  "pid %d (%s): the image leaves rlimits out (%#" PRIx64
+				  " of them given): they would stay criu's",
+				  pid, img, seen);
 	return 0;
 }
 
@@ -1135,11 +1144,18 @@ static int rst_one_task(struct rst_ctx *ctx, struct rst_task *t)
 		return r;
 	/* from outside: criu may give back what an unprivileged task could not take itself */
 	{
-		bool privileged = !caller_is_restricted(ctx->req);
+		struct sched_floor floor;
+		const struct sched_floor *f = NULL;
 
-		r = oom_restore(t->it->pid, core, privileged);
+		if (caller_is_restricted(ctx->req)) {
+			r = sched_floor_read(ctx->req->peer_pid, &floor);
+			if (r < 0)
+				return r;
+			f = &floor;
+		}
+		r = oom_restore(t->it->pid, core, f);
 		for (size_t i = 0; r == 0 && i < t->nth; i++)
-			r = sched_restore_thread(t->ith[i].tid, t->th[i], privileged);
+			r = sched_restore_thread(t->ith[i].tid, t->th[i], f);
 	}
 	return r;
 }

@@ -13,18 +13,31 @@
 
 #include "images/core.pb-c.h"
 
+/*
+ * What an unprivileged caller has, below which its images may not go: the
+ * nice of its task and its oom_score_adj (a restored task would otherwise
+ * keep criu's, or take the image's lower ones).
+ */
+struct sched_floor {
+	int nice;
+	int oom_score_adj;
+};
+
+/* Reads the floor of the caller's task pid. 0 or -errno (logged). */
+int sched_floor_read(pid_t pid, struct sched_floor *ret);
+
 /* Fills tc->sched for thread tid. 0 or -errno (logged). */
 int sched_dump_thread(pid_t tid, ThreadCore *tc);
 /*
- * Gives thread tid the attributes of th (nothing if the image has none).
- * An unprivileged caller's image may not ask for what its owner could not
- * set itself (a real-time policy, a negative nice). 0 or -errno (logged).
+ * Gives thread tid the attributes of th. With a floor (an unprivileged
+ * caller's image): no real-time policy, no nice below the caller's, and
+ * the caller's nice where the image has none. 0 or -errno (logged).
  */
-int sched_restore_thread(pid_t tid, const ThreadCore *th, bool privileged);
+int sched_restore_thread(pid_t tid, const ThreadCore *th, const struct sched_floor *floor);
 
 /* Fills core->oom_score_adj for process pid. 0 or -errno (logged). */
 int oom_dump(pid_t pid, TaskCore *core);
-/* Gives process pid the image's oom_score_adj (below 0 only for a privileged caller). 0 or -errno (logged). */
-int oom_restore(pid_t pid, const TaskCore *core, bool privileged);
+/* Gives process pid the image's oom_score_adj; with a floor, never below it (the floor where none). */
+int oom_restore(pid_t pid, const TaskCore *core, const struct sched_floor *floor);
 
 #endif
