@@ -541,6 +541,12 @@ static int dump_one_proc(struct dump_ctx *ctx, struct pstree_item *it)
 	r = dump_proc_remote(&c, &core);
 	if (r < 0)
 		goto out;
+	/* a task that made itself non-dumpable (a setuid program's secrets) is not its user's to read */
+	if (ctx->req->from_rpc && ctx->req->peer_uid != 0 && core.has_dumpable && !core.dumpable) {
+		r = pr_err_ret(-EPERM, "pid %d is not dumpable (PR_SET_DUMPABLE 0): a non-root caller (uid %u) may not dump it",
+			       it->pid, ctx->req->peer_uid);
+		goto out;
+	}
 	r = add_siginfos(it->pid, true, &core.shared_pending, &core.n_shared_pending);
 	if (r < 0)
 		goto out;

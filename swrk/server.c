@@ -970,7 +970,8 @@ static void on_child(int sig)
  * --max-workers-per-uid (root is not limited per uid), answers its request
  * with a refusal. 0, or -errno when no worker could be started.
  */
-static int start_worker(const struct cr_opts *o, struct workers *w, int sk, int log_fd, const sigset_t *mask)
+static int start_worker(const struct cr_opts *o, struct workers *w, int ls, int sk, int log_fd,
+			const sigset_t *mask)
 {
 	char refusal[160] = "";
 	struct peer p;
@@ -989,6 +990,7 @@ static int start_worker(const struct cr_opts *o, struct workers *w, int sk, int 
 	if (pid == 0) {
 		struct conn c = {.sk = sk, .swrk = false, .log_level = o->log_level, .log_fd = log_fd};
 
+		close(ls); /* a worker accepts nothing, and must not keep the socket once the service stops */
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGINT, SIG_DFL);
 		signal(SIGCHLD, SIG_DFL);
@@ -1052,7 +1054,7 @@ static int service_loop(const struct cr_opts *o, int ls, int log_fd)
 			ret = pr_perror_ret("service: accept");
 			break;
 		}
-		start_worker(o, &w, sk, log_fd, &orig);
+		start_worker(o, &w, ls, sk, log_fd, &orig);
 		close(sk);
 	}
 	sigprocmask(SIG_SETMASK, &orig, NULL);

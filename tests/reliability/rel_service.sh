@@ -206,6 +206,17 @@ say "the restored listener's peer uid: $peer"
 verdict own_listener_speaks_as_the_user test "$peer" = "$RUID"
 killtree "$OWN"
 
+# ---- its own task that made itself non-dumpable (a setuid program's secrets): not its to read ----
+spawn setpriv --reuid="$RUID" --regid="$RGID" --clear-groups -- "$SYSPY" -c "import ctypes, time
+ctypes.CDLL(None).prctl(4, 0, 0, 0, 0); time.sleep(1000)"
+OWN=$SPAWNED
+as_user mkdir -p "$U/img-nodump"
+out=$(ask "$S" dump pid="$OWN" images_dir="$U/img-nodump" log_file=dump.log)
+say "$out"
+verdict nondumpable_refused grep -q "success=0 .*is not dumpable" <<<"$out"
+verdict nondumpable_runs alive "$OWN"
+killtree "$OWN"
+
 # its own checkpoint, forged (tests/reliability/rel_forge): what the images would give it as root
 FORGE="$TOP/$BUILD/tests/reliability/rel_forge"
 spawn setpriv --reuid="$RUID" --regid="$RGID" --clear-groups -- sleep 1000
