@@ -44,16 +44,13 @@ int sched_dump_thread(pid_t tid, ThreadCore *tc)
 	return 0;
 }
 
-int sched_floor_read(pid_t pid, struct sched_floor *ret)
+/* /proc/PID/oom_score_adj of pid into *ret. 0 or -errno (logged). */
+static int read_oom_score_adj(pid_t pid, int *ret)
 {
 	char path[64], buf[32];
 	ssize_t n;
 	int fd;
 
-	errno = 0;
-	ret->nice = getpriority(PRIO_PROCESS, (id_t)pid);
-	if (ret->nice == -1 && errno)
-		return pr_perror_ret("pid %d: cannot read the caller's nice", pid);
 	snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -61,10 +58,20 @@ int sched_floor_read(pid_t pid, struct sched_floor *ret)
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (n <= 0)
-		return pr_err_ret(n < 0 ? -errno : -EIO, "pid %d: cannot read %s", pid, path);
+		return n < 0 ? pr_perror_ret("pid %d: cannot read %s", pid, path)
+			     : pr_err_ret(-EIO, "pid %d: %s is empty", pid, path);
 	buf[n] = '\0';
-	ret->oom_score_adj = (int)strtol(buf, NULL, 10);
+	*ret = (int)strtol(buf, NULL, 10);
 	return 0;
+}
+
+int sched_floor_read(pid_t pid, struct sched_floor *ret)
+{
+	errno = 0;
+	ret->nice = getpriority(PRIO_PROCESS, (id_t)pid);
+	if (ret->nice == -1 && errno)
+		return pr_perror_ret("pid %d: cannot read the caller's nice", pid);
+	return read_oom_score_adj(pid, &ret->oom_score_adj);
 }
 
 int sched_restore_thread(pid_t tid, const ThreadCore *th, const struct sched_floor *floor)
@@ -103,22 +110,12 @@ int sched_restore_thread(pid_t tid, const ThreadCore *th, const struct sched_flo
 
 int oom_dump(pid_t pid, TaskCore *core)
 {
-	char path[64], buf[32];
-	ssize_t n;
-	int fd;
+	int v, r = read_oom_score_adj(pid, &v);
 
-	snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return pr_perror_ret("pid %d: cannot open %s", pid, path);
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return n < 0 ? pr_perror_ret("pid %d: cannot read %s", pid, path)
-			     : pr_err_ret(-EIO, "pid %d: %s is empty", pid, path);
-	buf[n] = '\0';
+	if (r < 0)
+		return r;
 	core->has_oom_score_adj = true;
-	core->oom_score_adj = (int32_t)strtol(buf, NULL, 10);
+	core->oom_score_adj = v;
 	return 0;
 }
 
