@@ -951,12 +951,13 @@ static void workers_reap(struct workers *w)
 			}
 }
 
-static unsigned int workers_of(const struct workers *w, uid_t uid)
+/* The workers of uid: serving ones (refusals false), or those answering with a refusal. */
+static unsigned int workers_of(const struct workers *w, uid_t uid, bool refusals)
 {
 	unsigned int n = 0;
 
 	for (unsigned int i = 0; i < w->n; i++)
-		n += w->v[i].uid == uid && !w->v[i].refusal;
+		n += w->v[i].uid == uid && w->v[i].refusal == refusals;
 	return n;
 }
 
@@ -979,11 +980,20 @@ static int start_worker(const struct cr_opts *o, struct workers *w, int ls, int 
 
 	if (get_peer(sk, &p) < 0)
 		return -ENOTCONN;
-	if (p.uid != 0 && workers_of(w, p.uid) >= o->max_workers_per_uid)
+	if (p.uid != 0 && workers_of(w, p.uid, false) >= o->max_workers_per_uid) {
+		/*
+		 * One refusal at a time per uid: a uid that keeps connecting
+		 * past its limit must not fill the service's slots with them.
+		 */
+		if (workers_of(w, p.uid, true))
+			return pr_err_ret(-EAGAIN, "service: uid %u (pid %d) is over its limit and being refused "
+					  "already: connection closed",
+					  p.uid, p.pid);
 		snprintf(refusal, sizeof(refusal),
 			 "service: uid %u already has %u connections (--max-workers-per-uid %u); try again "
 			 "later",
-			 p.uid, workers_of(w, p.uid), o->max_workers_per_uid);
+			 p.uid, workers_of(w, p.uid, false), o->max_workers_per_uid);
+	}
 	pid = fork();
 	if (pid < 0)
 		return pr_perror_ret("service: cannot fork a worker for pid %d", p.pid);

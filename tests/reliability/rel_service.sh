@@ -302,6 +302,18 @@ out=$(as_user "$CLIENT" limit "$S" 4 2>&1)
 say "$out"
 verdict worker_limit_per_uid grep -q "over the limit: success=0 cr_errno=11 msg=service: uid $RUID already has 4 connections" <<<"$out"
 verdict worker_limit_per_uid_frees grep -q "after release: success=1" <<<"$out"
+# a user far over its limit (80 silent connections) does not fill the service: root is answered at once
+as_user "$CLIENT" flood "$S" 80 4 >"$T_TMP/flood.out" 2>&1 &
+FLOOD=$!
+sleep 0.5 # its connections are open, and would each hold a refusal worker for 2 s
+t0=$(date +%s%N)
+out=$("$CLIENT" req "$S" version 2>&1)
+ms=$((($(date +%s%N) - t0) / 1000000))
+say "while uid $RUID floods: $out (${ms} ms); $(cat "$T_TMP/flood.out")"
+verdict flood_root_answered grep -q "success=1" <<<"$out"
+verdict flood_root_answered_at_once test "$ms" -lt 1000
+echo "FIGURE service_answer_during_flood_ms: $ms (80 silent connections of one uid)"
+wait "$FLOOD"
 out=$(as_user "$CLIENT" idle "$S" 6 2>&1)
 say "$out"
 verdict idle_connection_closed grep -q '^closed after' <<<"$out"

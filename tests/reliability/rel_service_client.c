@@ -13,6 +13,7 @@
  *   idle SOCK SECONDS  connects, sends nothing; prints "closed after MS ms"
  *       (exit 0) or "open after SECONDS s" (exit 1).
  *   limit SOCK N  holds N silent connections, then asks VERSION on one
+ *   flood SOCK N S opens N silent connections and holds them S seconds
  *       more; prints that answer, then frees them and asks again.
  */
 #include <pthread.h>
@@ -21,7 +22,7 @@
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: rel_service_client req|burst|idle|limit SOCK ...\n");
+	fprintf(stderr, "usage: rel_service_client req|burst|idle|limit|flood SOCK ...\n");
 	return 2;
 }
 
@@ -287,6 +288,21 @@ static int cmd_limit(const char *sock, int argc, char **argv)
 	return 0;
 }
 
+/* flood SOCK N SECONDS: opens N connections that send nothing and holds them SECONDS. */
+static int cmd_flood(const char *sock, int argc, char **argv)
+{
+	int n = argc >= 1 ? atoi(argv[0]) : 0, secs = argc >= 2 ? atoi(argv[1]) : 3, opened = 0;
+
+	if (n <= 0)
+		return usage();
+	for (int i = 0; i < n; i++)
+		opened += rc_connect(sock) >= 0;
+	printf("flood: %d/%d connections open\n", opened, n);
+	fflush(stdout);
+	sleep((unsigned int)secs);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -298,6 +314,8 @@ int main(int argc, char **argv)
 		return cmd_burst(argv[2], argc - 3, argv + 3);
 	if (!strcmp(argv[1], "idle"))
 		return cmd_idle(argv[2], argc - 3, argv + 3);
+	if (!strcmp(argv[1], "flood"))
+		return cmd_flood(argv[2], argc - 3, argv + 3);
 	if (!strcmp(argv[1], "limit"))
 		return cmd_limit(argv[2], argc - 3, argv + 3);
 	return usage();
