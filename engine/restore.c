@@ -23,13 +23,11 @@
 #include <inttypes.h>
 #include <linux/capability.h>
 #include <linux/membarrier.h>
-#include <linux/securebits.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/fsuid.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
@@ -56,6 +54,7 @@
 #include "ns.h"
 #include "plugins.h"
 #include "pstree.h"
+#include "restore_caller.h"
 #include "safe_open.h"
 #include "sched_attr.h"
 #include "seccomp.h"
@@ -209,205 +208,6 @@ out:
 	return err;
 }
 
-/* A non-root RPC caller: the images must give it nothing it could not have made itself. */
-static bool caller_is_restricted(const struct cr_request *req)
-{
-	return req->from_rpc && req->peer_uid != 0;
-}
-
-static bool caller_has_group(const struct cr_request *req, uint32_t g)
-{
-	if (g == req->peer_gid)
-		return true;
-	for (size_t i = 0; i < req->nr_peer_groups; i++)
-		if (req->peer_groups[i] == g)
-			return true;
-	return false;
-}
-
-static uint64_t caller_cap_bnd(const struct cr_request *req);
-
-/*
- * One set of credentials (a task's, or a thread's own) of a non-root
- * caller's images: every uid and gid (real, effective, saved, fs) the
- * caller's, supplementary groups among its own, no capability at all.
- */
-static int check_caller_creds(const struct cr_request *req, pid_t pid, const char *img, uint32_t tid,
-			      const CredsEntry *c)
-{
-	uint64_t caps = c->cap_prm | c->cap_eff | c->cap_inh | c->cap_amb;
-
-	if (c->uid != req->peer_uid || c->euid != req->peer_uid || c->suid != req->peer_uid ||
-	    c->fsuid != req->peer_uid || c->gid != req->peer_gid || c->egid != req->peer_gid ||
-	    c->sgid != req->peer_gid || c->fsgid != req->peer_gid)
-		return pr_err_ret(
-			-EPERM,
-			"pid %d (%s): thread %u: its credentials (uid %u/%u/%u/%u, gid %u/%u/%u/%u) "
-			"are not the caller's (uid %u, gid %u)",
-			pid, img, tid, c->uid, c->euid, c->suid, c->fsuid, c->gid, c->egid, c->sgid, c->fsgid,
-			req->peer_uid, req->peer_gid);
-	if (caps)
-		return pr_err_ret(-EPERM,
-				  "pid %d (%s): thread %u holds capabilities (%#" PRIx64
-				  "); a non-root caller may not restore it",
-				  pid, img, tid, caps);
-	for (size_t i = 0; i < c->n_groups; i++)
-		if (!caller_has_group(req, c->groups[i]))
-			return pr_err_ret(-EPERM,
-					  "pid %d (%s): thread %u: supplementary group %u is not one of the "
-					  "caller's (uid %u)",
-					  pid, img, tid, c->groups[i], req->peer_uid);
-	/*
-	 * Set while the task is still criu's (root): securebits other than
-	 * keep-caps and a narrower bounding set need CAP_SETPCAP, and would
-	 * break the privilege drop of a setuid program the task runs later.
-	 */
-	if (c->securebits & ~(uint32_t)SECBIT_KEEP_CAPS)
-		return pr_err_ret(-EPERM,
-				  "pid %d (%s): thread %u: securebits %#x: a non-root caller (uid %u) may not set them",
-				  pid, img, tid, c->securebits, req->peer_uid);
-	if (!c->no_new_privs && (caller_cap_bnd(req) & ~c->cap_bnd))
-		return pr_err_ret(-EPERM,
-				  "pid %d (%s): thread %u: its bounding set %#" PRIx64
-				  " lacks the caller's capabilities %#" PRIx64 " (and no_new_privs is off)",
-				  pid, img, tid, c->cap_bnd, caller_cap_bnd(req) & ~c->cap_bnd);
-	return 0;
-}
-
-/* The caller's capability bounding set (/proc/PID/status CapBnd), or all bits when unreadable. */
-static uint64_t caller_cap_bnd(const struct cr_request *req)
-{
-	char path[64], line[256];
-	unsigned long long v = ~0ULL;
-	_cleanup_fclose_ FILE *f = NULL;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", req->peer_pid);
-	f = fopen(path, "re");
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "CapBnd: %llx", &v) == 1)
-			break;
-	return v;
-}
-
-/*
- * The caller's hard limits, from /proc/PID/limits (prlimit() on another uid's
- * task needs CAP_SYS_RESOURCE): one line per resource, in RLIMIT_* order,
- * the hard limit in the third column. RLIM_INFINITY for "unlimited".
- */
-static int read_caller_hard_limits(pid_t pid, uint64_t hard[RLIM_NLIMITS])
-{
-	_cleanup_fclose_ FILE *f = NULL;
-	char path[64], line[256];
-	unsigned int res = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/limits", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	if (!fgets(line, sizeof(line), f)) /* the header */
-		return -EIO;
-	while (res < RLIM_NLIMITS && fgets(line, sizeof(line), f)) {
-		char word[32];
-
-		/* "%-25s %-20s %-20s %-10s": the hard limit starts at column 46 */
-		if (strlen(line) < 47 || sscanf(line + 46, "%31s", word) != 1)
-			return -EIO;
-		hard[res++] = strcmp(word, "unlimited") ? strtoull(word, NULL, 10) : (uint64_t)RLIM_INFINITY;
-	}
-	return res == RLIM_NLIMITS ? 0 : -EIO;
-}
-
-/* Hard limits no higher than the caller's own: raising one needs CAP_SYS_RESOURCE. */
-static int check_caller_rlimits(const struct cr_request *req, pid_t pid, const char *img,
-				const TaskCore *core)
-{
-	uint64_t hard[RLIM_NLIMITS];
-	int r = read_caller_hard_limits(req->peer_pid, hard);
-
-	if (r < 0)
-		return pr_err_ret(r, "pid %d: cannot read the caller's (pid %d) limits", pid, req->peer_pid);
-	uint64_t seen = 0;
-
-	for (size_t i = 0; i < core->n_rlimits; i++) {
-		uint32_t res = core->rlimits[i]->resource; /* < RLIM_NLIMITS: check_core() */
-
-		seen |= 1ULL << res;
-		if (hard[res] != (uint64_t)RLIM_INFINITY && core->rlimits[i]->max > hard[res])
-			return pr_err_ret(-EPERM,
-					  "pid %d (%s): rlimit %u: hard limit %" PRIu64
-					  " is above the caller's own (%" PRIu64
-					  "); a non-root caller may not raise it",
-					  pid, img, res, core->rlimits[i]->max, hard[res]);
-	}
-	/* a limit the image leaves out would stay criu's (root's) */
-	if (seen != (1ULL << RLIM_NLIMITS) - 1)
-		return pr_err_ret(-EPERM,
-				  "pid %d (%s): the image leaves rlimits out (%#" PRIx64
-				  " of them given): they would stay criu's",
-				  pid, img, seen);
-	return 0;
-}
-
-/*
- * A non-root RPC caller may restore only what it could have made itself:
- * tasks of its own ids and groups with no capabilities, no chroot, no hard
- * limit above its own.
- */
-static int check_caller_may_restore(const struct cr_request *req, const struct rst_task *t)
-{
-	char img[64]; /* "core-ID.img" (img_file_name) */
-	int r;
-
-	if (!caller_is_restricted(req) || t->core->state == TASK_STATE__TASK_ZOMBIE)
-		return 0;
-	img_file_name(img, sizeof(img), IMG_CORE, t->it->id);
-	r = check_caller_creds(req, t->it->pid, img, (uint32_t)t->it->vpid, t->core->creds);
-	for (size_t i = 0; r == 0 && i < t->nth; i++)
-		if (t->th[i]->creds)
-			r = check_caller_creds(req, t->it->pid, img, t->th[i]->tid, t->th[i]->creds);
-	if (r < 0)
-		return r;
-	/* filters are installed while the task is root: without no_new_privs they could fake a setuid() */
-	if (t->core->n_seccomp || (t->core->has_seccomp_mode && t->core->seccomp_mode))
-		for (size_t i = 0; i < t->nth; i++) {
-			const CredsEntry *c = t->th[i]->creds ? t->th[i]->creds : t->core->creds;
-
-			if (!c->no_new_privs)
-				return pr_err_ret(-EPERM,
-						  "pid %d (%s): seccomp without no_new_privs (thread %u): a non-root "
-						  "caller (uid %u) may not restore it",
-						  t->it->pid, img, t->th[i]->tid, req->peer_uid);
-		}
-	if (t->core->root && strcmp(t->core->root, "/"))
-		return pr_err_ret(-EPERM,
-				  "pid %d (%s): its root is %s: a non-root caller (uid %u) may not have criu "
-				  "chroot it",
-				  t->it->pid, img, t->core->root, req->peer_uid);
-	return check_caller_rlimits(req, t->it->pid, img, t->core);
-}
-
-/*
- * A non-root RPC caller's images may hold no namespace: creating or joining
- * one needs CAP_SYS_ADMIN. Its tree runs on criu's clocks, not in a time
- * namespace with the offsets of its timens.img.
- */
-static int check_caller_namespaces(const struct cr_request *req, struct ns_restore *ns)
-{
-	uint32_t mask = ns_restore_image_mask(ns);
-
-	if (!caller_is_restricted(req))
-		return 0;
-	for (uint32_t bit = 1; bit; bit <<= 1)
-		if (mask & bit)
-			return pr_err_ret(
-				-EPERM,
-				"ns.img: the tree has its own %s namespace: a non-root caller (uid %u) may "
-				"not restore namespaces (CAP_SYS_ADMIN)",
-				ns_flag_name(bit), req->peer_uid);
-	ns_restore_keep_time_ns(ns);
-	return 0;
-}
-
 /* The --inherit-fd resources the restore knows how to use; others fail loudly. */
 static int check_inherit_fds(const struct cr_opts *o, const struct ns_restore *ns)
 {
@@ -439,7 +239,7 @@ static int read_images(struct rst_ctx *ctx, const char *dir)
 	err = ns_restore_prepare(ctx->dir, &ctx->req->opts, &ctx->ns);
 	if (err < 0)
 		return err;
-	err = check_caller_namespaces(ctx->req, ctx->ns);
+	err = restore_caller_check_namespaces(ctx->req, ctx->ns);
 	if (err < 0)
 		return err;
 	err = check_inherit_fds(&ctx->req->opts, ctx->ns);
@@ -469,7 +269,9 @@ static int read_images(struct rst_ctx *ctx, const char *dir)
 			break;
 		if (ctx->tasks[i].core->state != TASK_STATE__TASK_ZOMBIE)
 			ids[nids++] = ctx->tasks[i].it->id;
-		err = check_caller_may_restore(ctx->req, &ctx->tasks[i]);
+		err = restore_caller_check_task(ctx->req, ctx->tasks[i].it->pid, (uint32_t)ctx->tasks[i].it->vpid,
+						ctx->tasks[i].it->id, ctx->tasks[i].core, ctx->tasks[i].th,
+						ctx->tasks[i].nth);
 		if (err < 0)
 			break;
 	}
@@ -499,79 +301,26 @@ static int read_images(struct rst_ctx *ctx, const char *dir)
 /* ---- phase 2: the tree's namespaces, then its files, opened from inside them ---- */
 
 /*
- * Sets this thread's effective capabilities to eff (within its permitted
- * set, so they can be raised again); the old ones in *ret_old. 0 or -errno.
- */
-static int set_effective_caps(const uint64_t eff, uint64_t *ret_old)
-{
-	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
-	struct __user_cap_data_struct data[2];
-
-	if (syscall(SYS_capget, &hdr, data) < 0)
-		return -errno;
-	if (ret_old)
-		*ret_old = data[0].effective | (uint64_t)data[1].effective << 32;
-	data[0].effective = (uint32_t)eff;
-	data[1].effective = (uint32_t)(eff >> 32);
-	return syscall(SYS_capset, &hdr, data) < 0 ? -errno : 0;
-}
-
-/*
  * criu opens every file description of the tree. For a non-root caller it
- * does so with no effective capability (and the caller's fs ids, set by the
- * front door): a description the caller could not open itself, such as a
- * packet socket, a port below 1024 or a file it may not read, is not opened
- * for it.
+ * does so with its ids and no effective capability (restore_caller.c): a
+ * description the caller could not open itself, such as a packet socket, a
+ * port below 1024 or a file it may not read, is not opened for it. root:
+ * where the images' paths resolve (NULL: criu's "/"); creds: each id's
+ * task's, for its files' rights.
  */
-/* root: where the images' paths resolve (NULL: criu's "/"); creds: each id's task's, for its files' rights */
 static int open_files(struct rst_ctx *ctx, const char *root, const CredsEntry *const *creds)
 {
 	const struct cr_opts *o = &ctx->req->opts;
 	unsigned int flags =
 		(o->shell_job ? FILES_SHELL_JOB : 0) | (o->evasive_devices ? FILES_EVASIVE_DEVICES : 0);
-	uint64_t caps = 0;
-	int err, r;
+	struct restore_caller_ids saved;
+	int err = restore_caller_take_ids(ctx->req, &saved), r;
 
-	uid_t fsuid = 0;
-	gid_t fsgid = 0;
-
-	if (caller_is_restricted(ctx->req)) {
-		/*
-		 * The caller's effective ids too, not only its fs ids: a socket
-		 * records its creator's euid and egid (SO_PEERCRED), and a
-		 * connection or listener made as root would speak as root.
-		 */
-		fsuid = (uid_t)setfsuid((uid_t)-1);
-		fsgid = (gid_t)setfsgid((gid_t)-1);
-		if (setresgid((gid_t)-1, ctx->req->peer_gid, (gid_t)-1) < 0 ||
-		    setresuid((uid_t)-1, ctx->req->peer_uid, (uid_t)-1) < 0) {
-			err = pr_perror_ret("cannot take the effective ids of uid %u to open its files",
-					    ctx->req->peer_uid);
-			goto back;
-		}
-		err = set_effective_caps(0, &caps);
-		if (err < 0) {
-			pr_err("cannot drop capabilities to open the files of uid %u: %s\n", ctx->req->peer_uid,
-			       strerror(-err));
-			goto back;
-		}
-		pr_info("files of a non-root caller (uid %u) are opened with its ids, without capabilities\n",
-			ctx->req->peer_uid);
-	}
-	err = files_restore_prepare(ctx->dir, ctx->ids, ctx->nids, flags, o->inherit_fds, o->nr_inherit_fds, root,
-				    creds, &ctx->files);
-back:
-	if (caller_is_restricted(ctx->req)) {
-		/* root again (the saved uid is 0), then the job's fs ids, which an euid change resets */
-		if (setresuid((uid_t)-1, 0, (uid_t)-1) < 0 || setresgid((gid_t)-1, 0, (gid_t)-1) < 0)
-			return pr_perror_ret("cannot take criu's effective ids back");
-		r = caps ? set_effective_caps(caps, NULL) : 0;
-		if (r < 0)
-			return pr_err_ret(r, "cannot take criu's capabilities back");
-		setfsgid(fsgid);
-		setfsuid(fsuid);
-	}
-	return err;
+	if (err == 0)
+		err = files_restore_prepare(ctx->dir, ctx->ids, ctx->nids, flags, o->inherit_fds, o->nr_inherit_fds,
+					    root, creds, &ctx->files);
+	r = restore_caller_give_back_ids(&saved);
+	return r < 0 ? r : err;
 }
 
 static int enter_and_open(struct rst_ctx *ctx)
@@ -1147,7 +896,7 @@ static int rst_one_task(struct rst_ctx *ctx, struct rst_task *t)
 		struct sched_floor floor;
 		const struct sched_floor *f = NULL;
 
-		if (caller_is_restricted(ctx->req)) {
+		if (restore_caller_restricted(ctx->req)) {
 			r = sched_floor_read(ctx->req->peer_pid, &floor);
 			if (r < 0)
 				return r;
