@@ -467,16 +467,26 @@ static inline void feat_collect(int fd)
 }
 
 /*
- * A child that checks itself after restore: fn(go_fd, report_fd) runs in it,
- * waits for a byte on go_fd, checks, reports with feat_report() and _exits.
- * The root calls feat_child_check() after feat_wait_go().
+ * A child that checks itself after restore: fn(go_fd) runs in it, sets its
+ * state up, waits for a byte on go_fd (feat_child_wait_go) and checks with
+ * FEAT_CHECK; its differences go to the root when it returns. The root
+ * calls feat_child_check() after feat_wait_go(); feat_run_child() is the
+ * whole of such a program's main.
  */
 struct feat_child {
 	pid_t pid;
 	int go, report;
 };
 
-static inline void feat_child_start(struct feat_child *c, void (*fn)(int go_fd, int report_fd))
+static inline void feat_child_wait_go(int go_fd)
+{
+	char x;
+
+	while (read(go_fd, &x, 1) < 0 && errno == EINTR)
+		;
+}
+
+static inline void feat_child_start(struct feat_child *c, void (*fn)(int go_fd))
 {
 	int go[2], rep[2];
 
@@ -488,7 +498,8 @@ static inline void feat_child_start(struct feat_child *c, void (*fn)(int go_fd, 
 	if (c->pid == 0) {
 		close(go[1]);
 		close(rep[0]);
-		fn(go[0], rep[1]);
+		fn(go[0]);
+		feat_report(rep[1], "child");
 		_exit(0);
 	}
 	close(go[0]);
@@ -524,6 +535,22 @@ static inline void feat_sleep_ms(long ms)
 
 	while (nanosleep(&ts, &ts) && errno == EINTR)
 		;
+}
+
+/* main() of a program whose state is all in one child (fn, as for feat_child_start). */
+static inline int feat_run_child(int argc, char **argv, void (*fn)(int go_fd))
+{
+	struct feat_child c;
+
+	feat_init(argc, argv);
+	feat_child_start(&c, fn);
+	feat_sleep_ms(200);
+
+	feat_ready();
+	feat_wait_go();
+
+	feat_child_check(&c);
+	return feat_done();
 }
 
 /*

@@ -37,10 +37,10 @@ static int vmflags(void *addr, char *out, size_t len)
 	return -1;
 }
 
-static void child(int go_fd, int rep_fd)
+static void child(int go_fd)
 {
 	struct rlimit rl = { 64 << 10, 64 << 10 };
-	char *a, *b, flags[512], c;
+	char *a, *b, flags[512];
 
 	a = mmap(NULL, LEN, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	b = mmap(NULL, LEN, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -52,8 +52,7 @@ static void child(int go_fd, int rep_fd)
 	b[0] = 0x33;
 	if (setrlimit(RLIMIT_MEMLOCK, &rl) || setresgid(1000, 1000, 1000) || setresuid(1000, 1000, 1000))
 		_exit(5);
-	while (read(go_fd, &c, 1) < 0 && errno == EINTR)
-		;
+	feat_child_wait_go(go_fd);
 	if (vmflags(a, flags, sizeof(flags)))
 		feat_fail("no smaps entry at %p", (void *)a);
 	else
@@ -70,21 +69,9 @@ static void child(int go_fd, int rep_fd)
 		}
 	FEAT_CHECK(b[0] == 0x33, "on-fault region's first byte %#x", b[0]);
 	FEAT_CHECK(getuid() == 1000, "uid %d", getuid());
-	feat_report(rep_fd, "child");
-	_exit(0);
 }
 
 int main(int argc, char **argv)
 {
-	struct feat_child c;
-
-	feat_init(argc, argv);
-	feat_child_start(&c, child);
-	feat_sleep_ms(200);
-
-	feat_ready();
-	feat_wait_go();
-
-	feat_child_check(&c);
-	return feat_done();
+	return feat_run_child(argc, argv, child);
 }

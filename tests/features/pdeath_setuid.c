@@ -9,36 +9,22 @@
 
 #include "feature.h"
 
-static void child(int go_fd, int rep_fd)
+static void child(int go_fd)
 {
-	char c;
 	int s = -1;
 
 	if (setresgid(1000, 1000, 1000) || setresuid(1000, 1000, 1000))
 		_exit(3);
 	if (prctl(PR_SET_PDEATHSIG, SIGUSR2))
 		_exit(4);
-	while (read(go_fd, &c, 1) < 0 && errno == EINTR)
-		;
+	feat_child_wait_go(go_fd);
 	prctl(PR_GET_PDEATHSIG, &s);
 	FEAT_CHECK(s == SIGUSR2, "child: PR_GET_PDEATHSIG %d, expected SIGUSR2 (%d)", s, SIGUSR2);
 	FEAT_CHECK(getuid() == 1000 && geteuid() == 1000 && getgid() == 1000, "child: uid %d euid %d gid %d",
 		   getuid(), geteuid(), getgid());
-	feat_report(rep_fd, "child");
-	_exit(0);
 }
 
 int main(int argc, char **argv)
 {
-	struct feat_child c;
-
-	feat_init(argc, argv);
-	feat_child_start(&c, child);
-	feat_sleep_ms(200);
-
-	feat_ready();
-	feat_wait_go();
-
-	feat_child_check(&c);
-	return feat_done();
+	return feat_run_child(argc, argv, child);
 }
