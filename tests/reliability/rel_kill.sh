@@ -46,6 +46,25 @@ settled() {
 	return 1
 }
 now_us() { echo $(($(date +%s%N) / 1000)); }
+# timed CMD...: runs CMD; its status in $rc, its duration in $took_us
+timed() {
+	local t0
+	t0=$(now_us)
+	"$@" >/dev/null 2>&1
+	rc=$?
+	took_us=$(($(now_us) - t0))
+}
+# killed_at US CMD...: runs CMD, SIGKILLs it US microseconds in; its status in $rc
+killed_at() {
+	local us=$1 cp
+	shift
+	"$@" >/dev/null 2>&1 &
+	cp=$!
+	sleep_us "$us"
+	kill -9 "$cp" 2>/dev/null
+	wait "$cp" 2>/dev/null
+	rc=$?
+}
 sleep_us() { sleep "$(printf '%d.%06d' $(($1 / 1000000)) $(($1 % 1000000)))"; }
 
 # ---------------- dump ----------------
@@ -59,10 +78,8 @@ start_target() {
 	wait_file "$W/ready" || echo "    the target did not get ready"
 }
 start_target
-t0=$(now_us)
-"$CRIU" dump -t "$TPID" -D "$IMG" -R -o dump.log -v4 >/dev/null 2>&1
-rc=$?
-dump_us=$(($(now_us) - t0))
+timed "$CRIU" dump -t "$TPID" -D "$IMG" -R -o dump.log -v4
+dump_us=$took_us
 check_target "$W"
 if [ "$rc" != 0 ] || [ "${v%% *}" != ok ]; then
 	echo "    a whole dump: status $rc, target: $v (log $IMG/dump.log)"
@@ -76,11 +93,7 @@ damaged=0 interrupted=0 unsettled=0
 for ((i = 0; i < N; i++)); do
 	delay=$((dump_us * (2 * i + 1) / (2 * N)))
 	rm -rf "$IMG" && mkdir -p "$IMG"
-	"$CRIU" dump -t "$TPID" -D "$IMG" -R -o dump.log -v4 >/dev/null 2>&1 &
-	cp=$!
-	sleep_us "$delay"
-	kill -9 "$cp" 2>/dev/null
-	wait "$cp" 2>/dev/null
+	killed_at "$delay" "$CRIU" dump -t "$TPID" -D "$IMG" -R -o dump.log -v4
 	[ -e "$IMG/inventory.img" ] || interrupted=$((interrupted + 1))
 	if ! settled "$IMG" "$TPID"; then
 		unsettled=$((unsettled + 1))
@@ -130,10 +143,8 @@ free_pids() {
 	return 1
 }
 free_pids "$PIDS" >/dev/null
-t0=$(now_us)
-"$CRIU" restore -D "$IMG" -d -o restore.log -v4 >/dev/null 2>&1
-rc=$?
-rst_us=$(($(now_us) - t0))
+timed "$CRIU" restore -D "$IMG" -d -o restore.log -v4
+rst_us=$took_us
 SEQ=0
 check_target "$W"
 if [ "$rc" != 0 ] || [ "${v%% *}" != ok ]; then
@@ -149,12 +160,7 @@ free_pids "$PIDS" >/dev/null
 stuck=0 interrupted=0
 for ((i = 0; i < N; i++)); do
 	delay=$((rst_us * (2 * i + 1) / (2 * N)))
-	"$CRIU" restore -D "$IMG" -d -o restore.log -v4 >/dev/null 2>&1 &
-	cp=$!
-	sleep_us "$delay"
-	kill -9 "$cp" 2>/dev/null
-	wait "$cp" 2>/dev/null
-	rc=$?
+	killed_at "$delay" "$CRIU" restore -D "$IMG" -d -o restore.log -v4
 	if [ "$rc" = 0 ]; then
 		# it finished first: the tree runs; take it down
 		killtree "$TPID"
