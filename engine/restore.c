@@ -103,6 +103,9 @@ struct rst_ctx {
 	uint64_t pages;
 	uint64_t *ids; /* the core ids of the live tasks, whose fds are restored */
 	size_t nids;
+	/* a non-root caller's nice and oom_score_adj, its tasks' floor; NULL for root */
+	struct sched_floor floor;
+	const struct sched_floor *caller_floor;
 };
 
 /* ---- phase 1: images ---- */
@@ -242,6 +245,12 @@ static int read_images(struct rst_ctx *ctx, const char *dir)
 	err = restore_caller_check_namespaces(ctx->req, ctx->ns);
 	if (err < 0)
 		return err;
+	if (restore_caller_restricted(ctx->req)) {
+		err = sched_floor_read(ctx->req->peer_pid, &ctx->floor);
+		if (err < 0)
+			return err;
+		ctx->caller_floor = &ctx->floor;
+	}
 	err = check_inherit_fds(&ctx->req->opts, ctx->ns);
 	if (err < 0)
 		return err;
@@ -892,20 +901,9 @@ static int rst_one_task(struct rst_ctx *ctx, struct rst_task *t)
 	if (r < 0)
 		return r;
 	/* from outside: criu may give back what an unprivileged task could not take itself */
-	{
-		struct sched_floor floor;
-		const struct sched_floor *f = NULL;
-
-		if (restore_caller_restricted(ctx->req)) {
-			r = sched_floor_read(ctx->req->peer_pid, &floor);
-			if (r < 0)
-				return r;
-			f = &floor;
-		}
-		r = oom_restore(t->it->pid, core, f);
-		for (size_t i = 0; r == 0 && i < t->nth; i++)
-			r = sched_restore_thread(t->ith[i].tid, t->th[i], f);
-	}
+	r = oom_restore(t->it->pid, core, ctx->caller_floor);
+	for (size_t i = 0; r == 0 && i < t->nth; i++)
+		r = sched_restore_thread(t->ith[i].tid, t->th[i], ctx->caller_floor);
 	return r;
 }
 
