@@ -77,12 +77,16 @@ static _Atomic uint32_t *criu_alive_word(struct fork_shared *sh)
 	return (_Atomic uint32_t *)&sh->criu_alive.__data.__lock;
 }
 
-/* In a task: whether criu is gone (dead, or the lock let go): then the task must go too. */
+/* Whether the lock's word says criu is gone (dead, or the lock let go). */
+static bool word_says_gone(uint32_t w)
+{
+	return (w & FUTEX_OWNER_DIED) || !(w & FUTEX_TID_MASK);
+}
+
+/* In a task: whether criu is gone: then the task must go too. */
 static bool criu_gone(struct fork_shared *sh)
 {
-	uint32_t w = atomic_load(criu_alive_word(sh));
-
-	return (w & FUTEX_OWNER_DIED) || !(w & FUTEX_TID_MASK);
+	return word_says_gone(atomic_load(criu_alive_word(sh)));
 }
 
 /*
@@ -99,7 +103,7 @@ static _Noreturn void wait_for_criu(struct fork_shared *sh)
 	for (;;) {
 		uint32_t w = atomic_load(word);
 
-		if ((w & FUTEX_OWNER_DIED) || !(w & FUTEX_TID_MASK)) {
+		if (word_says_gone(w)) {
 			syscall(SYS_futex, word, FUTEX_WAKE, INT32_MAX, NULL, NULL, 0);
 			_exit(1);
 		}
