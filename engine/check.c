@@ -9,6 +9,9 @@
  *                            missing ..." and, as with criu, exit 1;
  *   criu check --feature X   only probe X: "X is supported" (exit 0) or
  *                            "X is NOT supported" (exit 1); "list" lists them.
+ *                            A kernel feature this binary does not use yet
+ *                            (dirty tracking, userfaultfd) is NOT supported:
+ *                            callers ask to learn whether criu can use it.
  *
  * Verdicts go to stdout, where criu prints them and scripts grep for them;
  * the reasons go to the log.
@@ -76,6 +79,28 @@ static char *check_feature_names(const char *indent, size_t width)
 	return buf;
 }
 
+/*
+ * Kernel features this binary has no user of yet: the kernel may have them,
+ * but a runtime that asks wants to know whether criu can pre-dump or restore
+ * lazily, and it cannot (issue: live migration).
+ */
+static const struct {
+	const char *name;
+	const char *user;
+} unbuilt[] = {
+	{"mem_dirty_track", "pre-dump and --track-mem"},
+	{"uffd", "lazy-pages"},
+	{"uffd-noncoop", "lazy-pages"},
+};
+
+static const char *unbuilt_user(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(unbuilt); i++)
+		if (!strcmp(unbuilt[i].name, name))
+			return unbuilt[i].user;
+	return NULL;
+}
+
 static int check_one_feature(const char *name)
 {
 	_cleanup_free_ char *names = NULL;
@@ -96,6 +121,11 @@ static int check_one_feature(const char *name)
 	}
 	if (r == 0) {
 		pr_warn("%s: %s: %s\n", name, kerndat_why(name), strerror(-kerndat_error(name)));
+		check_say("%s is NOT supported", name);
+		return -ENOTSUP;
+	}
+	if (unbuilt_user(name)) {
+		pr_warn("%s: the kernel has it, but this criu has no %s yet\n", name, unbuilt_user(name));
 		check_say("%s is NOT supported", name);
 		return -ENOTSUP;
 	}
