@@ -140,90 +140,6 @@ static int set_int(int sk, int level, int opt, int v)
 	return setsockopt(sk, level, opt, &v, sizeof(v)) < 0 ? -errno : 0;
 }
 
-int sk_opts_dump(int local, SkOptsEntry **ret)
-{
-	SkOptsEntry *o = calloc(1, sizeof(*o));
-	struct linger lg = {0};
-	socklen_t len = sizeof(lg);
-	char dev[IFNAMSIZ + 1] = {0};
-	int v;
-
-	if (!o)
-		return -ENOMEM;
-	sk_opts_entry__init(o);
-#define OPT_BOOL(name, opt)                                                                                  \
-	if (get_int(local, SOL_SOCKET, opt, &v) == 0) {                                                      \
-		o->has_##name = true;                                                                        \
-		o->name = v != 0;                                                                            \
-	}
-#define OPT_U32(name, opt)                                                                                   \
-	if (get_int(local, SOL_SOCKET, opt, &v) == 0) {                                                      \
-		o->has_##name = true;                                                                        \
-		o->name = (uint32_t)v;                                                                       \
-	}
-	OPT_BOOL(reuseaddr, SO_REUSEADDR);
-	OPT_BOOL(reuseport, SO_REUSEPORT);
-	OPT_BOOL(keepalive, SO_KEEPALIVE);
-	OPT_BOOL(broadcast, SO_BROADCAST);
-	OPT_U32(buf_lock, SO_BUF_LOCK);
-	OPT_U32(sndbuf, SO_SNDBUF);
-	OPT_U32(rcvbuf, SO_RCVBUF);
-	OPT_U32(priority, SO_PRIORITY);
-	OPT_U32(mark, SO_MARK);
-#undef OPT_BOOL
-#undef OPT_U32
-	if (getsockopt(local, SOL_SOCKET, SO_LINGER, &lg, &len) == 0 && lg.l_onoff) {
-		o->has_linger_on = o->has_linger_secs = true;
-		o->linger_on = true;
-		o->linger_secs = (uint32_t)lg.l_linger;
-	}
-	len = sizeof(dev) - 1;
-	if (getsockopt(local, SOL_SOCKET, SO_BINDTODEVICE, dev, &len) == 0 && len > 0 && dev[0]) {
-		o->bound_dev = strdup(dev);
-		if (!o->bound_dev) {
-			sk_opts_entry__free_unpacked(o, NULL);
-			return -ENOMEM;
-		}
-	}
-	*ret = o;
-	return 0;
-}
-
-int sk_opts_restore(int sk, const SkOptsEntry *o)
-{
-	int r = 0;
-
-	if (!o)
-		return 0;
-	if (o->has_reuseport && o->reuseport)
-		r = r ?: set_int(sk, SOL_SOCKET, SO_REUSEPORT, 1);
-	if (o->has_keepalive && o->keepalive)
-		r = r ?: set_int(sk, SOL_SOCKET, SO_KEEPALIVE, 1);
-	if (o->has_broadcast && o->broadcast)
-		r = r ?: set_int(sk, SOL_SOCKET, SO_BROADCAST, 1);
-	/* only the sizes the user set: the others the kernel tunes itself */
-	if (o->has_sndbuf && (!o->has_buf_lock || o->buf_lock & 1))
-		r = r ?: set_int(sk, SOL_SOCKET, SO_SNDBUFFORCE, (int)(o->sndbuf / 2));
-	if (o->has_rcvbuf && (!o->has_buf_lock || o->buf_lock & 2))
-		r = r ?: set_int(sk, SOL_SOCKET, SO_RCVBUFFORCE, (int)(o->rcvbuf / 2));
-	if (o->has_buf_lock)
-		r = r ?: set_int(sk, SOL_SOCKET, SO_BUF_LOCK, (int)o->buf_lock);
-	if (o->has_priority && o->priority)
-		r = r ?: set_int(sk, SOL_SOCKET, SO_PRIORITY, (int)o->priority);
-	if (o->has_mark && o->mark)
-		r = r ?: set_int(sk, SOL_SOCKET, SO_MARK, (int)o->mark);
-	if (o->has_linger_on && o->linger_on) {
-		struct linger lg = {.l_onoff = 1, .l_linger = (int)o->linger_secs};
-
-		if (!r && setsockopt(sk, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) < 0)
-			r = -errno;
-	}
-	if (o->bound_dev && !r &&
-	    setsockopt(sk, SOL_SOCKET, SO_BINDTODEVICE, o->bound_dev, strlen(o->bound_dev)) < 0)
-		r = -errno;
-	return r;
-}
-
 void sk_net_dump_free(struct sk_net_dump *net)
 {
 	if (!net)
@@ -588,7 +504,7 @@ static int inet_dump(struct files_dump *fd, const struct fd_dump_arg *a, FileEnt
 	e->family = (uint32_t)family;
 	e->type = (uint32_t)type;
 	e->protocol = (uint32_t)proto;
-	r = sk_opts_dump(a->local, &e->opts);
+	r = sk_opts_dump(a, &e->opts);
 	if (r < 0)
 		return r;
 	if (proto == IPPROTO_TCP)

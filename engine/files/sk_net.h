@@ -35,10 +35,15 @@ int sk_diag_socket_for(int sk);
  */
 int sk_diag_query(int sk, const void *req, size_t len, int (*cb)(const struct nlmsghdr *h, void *arg), void *arg);
 
-/* The SOL_SOCKET options of local; *ret is a new entry. */
-int sk_opts_dump(int local, SkOptsEntry **ret);
-/* Sets them on a new socket (SO_REUSEADDR aside: the caller's business). */
+/* sk_opts.c: the SOL_SOCKET options of a->local; *ret is a new entry. */
+int sk_opts_dump(const struct fd_dump_arg *a, SkOptsEntry **ret);
+/* Only the low-water mark, timeouts, flags and filter (unix sockets keep their buffers themselves). */
+int sk_opts_dump_more(const struct fd_dump_arg *a, SkOptsEntry *o);
+/* Sets them on a new socket (SO_REUSEADDR aside: the caller's business), filter last. */
 int sk_opts_restore(int sk, const SkOptsEntry *o);
+/* What sk_opts_dump_more dumped, the filter aside; and the filter (then SO_LOCK_FILTER). */
+int sk_opts_restore_more(int sk, const SkOptsEntry *o);
+int sk_filter_restore(int sk, const SkOptsEntry *o);
 /* files.c: frees the dump's state; writes netlock.img. */
 void sk_net_dump_free(struct sk_net_dump *net);
 int sk_net_dump_write(struct files_dump *fd, struct img_dir *d);

@@ -76,7 +76,7 @@ static int netlink_dump(struct files_dump *fd, const struct fd_dump_arg *a, File
 		e->dst_portid = peer.nl_pid;
 		e->dst_group = peer.nl_groups;
 	}
-	r = sk_opts_dump(a->local, &e->opts);
+	r = sk_opts_dump(a, &e->opts);
 	if (r < 0)
 		return r;
 	if (ioctl(a->local, FIONREAD, &r) == 0 && r > 0)

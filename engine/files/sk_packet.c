@@ -2,7 +2,8 @@
 /*
  * Packet sockets (AF_PACKET): type, protocol and the interface bound to.
  * Rings (PACKET_RX_RING/TX_RING), fanout groups and multicast memberships
- * are refused by name: sock_diag (PACKET_DIAG) shows them.
+ * are refused by name: sock_diag (PACKET_DIAG) shows them. A classic filter
+ * is kept with the other socket options (sk_opts.c).
  */
 #define LOG_PREFIX "files: "
 #include <arpa/inet.h>
@@ -52,8 +53,6 @@ static int packet_diag_cb(const struct nlmsghdr *h, void *arg)
 			w->refused = "a fanout group (PACKET_FANOUT)";
 		else if (a->rta_type == PACKET_DIAG_MCLIST && RTA_PAYLOAD(a) > 0)
 			w->refused = "multicast memberships (PACKET_ADD_MEMBERSHIP)";
-		else if (a->rta_type == PACKET_DIAG_FILTER && RTA_PAYLOAD(a) > 0)
-			w->refused = "a socket filter (SO_ATTACH_FILTER)";
 	}
 	return 1;
 }
@@ -72,8 +71,7 @@ static int packet_dump(struct files_dump *fd, const struct fd_dump_arg *a, FileE
 			.nlmsg_type = SOCK_DIAG_BY_FAMILY,
 			.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP},
 		.r = {.sdiag_family = AF_PACKET,
-		      .pdiag_show = PACKET_SHOW_MCLIST | PACKET_SHOW_RING_CFG | PACKET_SHOW_FANOUT |
-				    PACKET_SHOW_FILTER},
+		      .pdiag_show = PACKET_SHOW_MCLIST | PACKET_SHOW_RING_CFG | PACKET_SHOW_FANOUT},
 	};
 	int type = 0, r;
 
@@ -98,7 +96,7 @@ static int packet_dump(struct files_dump *fd, const struct fd_dump_arg *a, FileE
 		e->has_ifindex = true;
 		e->ifindex = (uint32_t)sll.sll_ifindex;
 	}
-	return sk_opts_dump(a->local, &e->opts);
+	return sk_opts_dump(a, &e->opts);
 }
 
 static int packet_open(struct files_restore *fr, const FileEntry *fe, int *ret_fd)

@@ -389,7 +389,11 @@ static int fill_entry(const struct fd_dump_arg *a, UnixSkEntry *u, const struct 
 		u->has_passcred = true, u->passcred = v != 0;
 	if (get_int_opt(a->local, SO_PEEK_OFF, &v) == 0)
 		u->has_peek_off = true, u->peek_off = v;
-	return 0;
+	u->opts = calloc(1, sizeof(*u->opts));
+	if (!u->opts)
+		return -ENOMEM;
+	sk_opts_entry__init(u->opts);
+	return sk_opts_dump_more(a, u->opts);
 }
 
 static int unix_dump(struct files_dump *fd, const struct fd_dump_arg *a, FileEntry *fe)
@@ -1056,6 +1060,12 @@ static int finish_socket(struct usk *s)
 	v = u->peek_off;
 	if (u->has_peek_off && v >= 0 && setsockopt(s->fd, SOL_SOCKET, SO_PEEK_OFF, &v, sizeof(v)) < 0)
 		return pr_perror_ret("socket %" PRIu64 ": cannot set SO_PEEK_OFF", u->ino);
+	v = sk_opts_restore_more(s->fd, u->opts);
+	if (v < 0)
+		return pr_err_ret(v, "socket %" PRIu64 ": cannot set its socket options", u->ino);
+	v = sk_filter_restore(s->fd, u->opts); /* after queue_data: the queue passed it at dump */
+	if (v < 0)
+		return pr_err_ret(v, "socket %" PRIu64 ": cannot attach its filter (SO_ATTACH_FILTER)", u->ino);
 	if (fcntl(s->fd, F_SETFL, s->fe->flags & O_NONBLOCK) < 0)
 		return pr_perror_ret("socket %" PRIu64 ": cannot set its flags", u->ino);
 	if (u->name_deleted && s->bound) {
