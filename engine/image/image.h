@@ -36,7 +36,7 @@
 #define IMG_HEADER_SIZE	   16
 #define IMG_TRAILER_MARK   0xffffffffu
 #define IMG_TRAILER_SIZE   12
-#define IMG_PAGES_HDR_SIZE 4096
+#define IMG_PAGES_HDR_SIZE 4096 /* pages images before pagemap_head.data_start */
 /* The largest record a reader accepts; larger data goes into raw images. */
 #define IMG_RECORD_MAX	   (64u << 20)
 /* The largest record image a reader loads. */
@@ -173,11 +173,13 @@ int img_pages_append(struct img_pages_writer *w, const struct iovec *iov, int io
 int img_pages_commit(struct img_pages_writer *w);
 void img_pages_abort(struct img_pages_writer *w);
 /*
- * Opens a pages image for reading: checks its header and returns an fd
- * (O_CLOEXEC) positioned nowhere in particular; data offsets are absolute.
+ * Opens a pages image for reading and returns an fd (O_CLOEXEC) positioned
+ * nowhere in particular; data offsets are absolute. A pages image is page
+ * data only; with legacy_header (pagemap_head without data_start) it is an
+ * older one behind a 4096-byte header, which is checked.
  */
-int img_pages_open(struct img_dir *d, uint64_t id, int *ret_fd);
-/* Checks a pages image header read from fd; name is for messages. */
+int img_pages_open(struct img_dir *d, uint64_t id, bool legacy_header, int *ret_fd);
+/* Checks an older pages image's header read from fd; name is for messages. */
 int img_pages_check_header(int fd, const char *name, uint64_t *ret_id);
 
 /* CRC32C (Castagnoli), hardware accelerated where the CPU has SSE4.2. */

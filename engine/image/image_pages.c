@@ -1,5 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Pages images: raw page data at page-aligned offsets behind a 4 KiB header. */
+/*
+ * Pages images: raw page data at page-aligned offsets, nothing else, so that
+ * the file's size is the pages it holds. The pagemap image names it and
+ * holds each run's CRC; the inventory lists it with its size. Images written
+ * before pagemap_head.data_start had a 4 KiB header first: still read.
+ */
 #define LOG_PREFIX "image: "
 #include <errno.h>
 #include <fcntl.h>
@@ -25,10 +30,7 @@ struct img_pages_writer {
 
 int img_pages_create(struct img_dir *d, uint64_t id, struct img_pages_writer **ret)
 {
-	static const unsigned char zero[IMG_PAGES_HDR_SIZE];
-	unsigned char hdr[IMG_HEADER_SIZE];
 	struct img_pages_writer *w = calloc(1, sizeof(*w));
-	struct iovec iov[2] = { { hdr, sizeof(hdr) }, { (void *)zero, sizeof(zero) - sizeof(hdr) } };
 
 	if (!w)
 		return pr_err_ret(-ENOMEM, "%s: cannot create a pages image", d->path);
@@ -42,14 +44,7 @@ int img_pages_create(struct img_dir *d, uint64_t id, struct img_pages_writer **r
 		free(w);
 		return r;
 	}
-	img_header_fill(hdr, IMG_PAGES, id);
-	if (pwritev(w->fd, iov, 2, 0) != IMG_PAGES_HDR_SIZE) {
-		int r = pr_perror_ret("%s/%s: cannot write the header", d->path, w->name);
-
-		img_pages_abort(w);
-		return r;
-	}
-	w->off = IMG_PAGES_HDR_SIZE;
+	w->off = 0;
 	/*
 	 * Page data is written once and read back once: O_DIRECT spares the
 	 * copy into the page cache, which costs more than the disk here. Not
@@ -170,7 +165,7 @@ int img_pages_check_header(int fd, const char *name, uint64_t *ret_id)
 	return 0;
 }
 
-int img_pages_open(struct img_dir *d, uint64_t id, int *ret_fd)
+int img_pages_open(struct img_dir *d, uint64_t id, bool legacy_header, int *ret_fd)
 {
 	char name[IMG_NAME_MAX];
 	_cleanup_close_ int fd = -EBADF;
@@ -183,6 +178,10 @@ int img_pages_open(struct img_dir *d, uint64_t id, int *ret_fd)
 	fd = img_dir_open_file(d, name);
 	if (fd < 0)
 		return fd;
+	if (!legacy_header) {
+		*ret_fd = TAKE_FD(fd);
+		return 0;
+	}
 	r = img_pages_check_header(fd, name, &hid);
 	if (r < 0)
 		return r;

@@ -299,6 +299,7 @@ struct show_ctx {
 struct pages_src {
 	int fd;
 	uint64_t size;
+	uint64_t data_start; /* 0; an older image's header: IMG_PAGES_HDR_SIZE */
 	uint32_t page_size;
 	char path[PATH_MAX];
 };
@@ -337,24 +338,49 @@ static int print_header(struct show_ctx *ctx, const char *path, enum img_kind ki
 	return 0;
 }
 
-static int show_raw(struct show_ctx *ctx, int fd, const char *path, enum img_kind kind, uint64_t id)
+/* A pages image: page data only, or (legacy) behind a header page. */
+static int show_raw(struct show_ctx *ctx, int fd, const char *path, uint64_t id, bool legacy)
 {
+	long long hdr = legacy ? IMG_PAGES_HDR_SIZE : 0;
 	struct stat st;
 	int err;
 
 	if (fstat(fd, &st) < 0)
 		return pr_perror_ret("%s: cannot stat", path);
-	if (st.st_size < IMG_PAGES_HDR_SIZE) {
-		pr_err("%s: truncated: %lld bytes, shorter than its %u-byte header\n", path,
-		       (long long)st.st_size, IMG_PAGES_HDR_SIZE);
+	if (st.st_size < hdr) {
+		pr_err("%s: truncated: %lld bytes, shorter than its %lld-byte header\n", path,
+		       (long long)st.st_size, hdr);
 		return -EBADMSG;
 	}
-	err = print_header(ctx, path, kind, id);
+	err = print_header(ctx, path, IMG_PAGES, id);
 	if (err < 0)
 		return err;
 	fprintf(ctx->out, ", \"size\": %lld, \"data_size\": %lld}", (long long)st.st_size,
-		(long long)st.st_size - IMG_PAGES_HDR_SIZE);
+		(long long)st.st_size - hdr);
 	return 0;
+}
+
+/*
+ * A file named pages-ID.img is a pages image; *ret_legacy when it opens
+ * with the header older images had. Returns false for any other name.
+ */
+static bool pages_file(const char *path, const unsigned char *hdr, ssize_t n, uint64_t *ret_id,
+		       bool *ret_legacy)
+{
+	const char *base = strrchr(path, '/');
+	uint64_t id;
+	int end = 0;
+
+	base = base ? base + 1 : path;
+	if (sscanf(base, "pages-%" SCNu64 ".img%n", &id, &end) != 1 || base[end] || base[6] < '0' ||
+	    base[6] > '9')
+		return false;
+	*ret_id = id;
+	/* checked quietly: page data is no header, and says nothing wrong */
+	*ret_legacy = n == IMG_HEADER_SIZE && img_get32(hdr) == IMG_MAGIC &&
+		      img_get16(hdr + 4) == IMG_FORMAT_VERSION && img_get16(hdr + 6) == IMG_PAGES &&
+		      img_get64(hdr + 8) == id;
+	return true;
 }
 
 /* Logs why path could not be opened (cr_open_regular_at() returned err, st what it found). */
@@ -389,10 +415,15 @@ static int pages_src_open(struct show_ctx *ctx, struct pages_src *ps, const char
 		return pr_err_ret(ps->fd, "%s: cannot open the pages of %s", ps->path, path);
 	if (ps->fd < 0)
 		return show_open_error(ps->fd, ps->path, &st);
-	err = img_pages_check_header(ps->fd, ps->path, &id);
+	ps->data_start = h->has_data_start ? 0 : IMG_PAGES_HDR_SIZE;
+	if (h->has_data_start && h->data_start) {
+		pr_err("%s: record 1: data start %" PRIu64 ", expected 0\n", path, h->data_start);
+		return -EBADMSG;
+	}
+	err = h->has_data_start ? 0 : img_pages_check_header(ps->fd, ps->path, &id);
 	if (err < 0)
 		return err;
-	if (id != h->pages_id) {
+	if (!h->has_data_start && id != h->pages_id) {
 		pr_err("%s: holds pages %" PRIu64 ", %s wants %" PRIu64 "\n", ps->path, id, path,
 		       h->pages_id);
 		return -EBADMSG;
@@ -428,7 +459,7 @@ static int add_page_data(struct pages_src *ps, const char *path, size_t rec, con
 	_cleanup_free_ unsigned char *buf = NULL;
 	int err;
 
-	if (pe->offset < IMG_PAGES_HDR_SIZE || pe->offset > ps->size || len > ps->size - pe->offset) {
+	if (pe->offset < ps->data_start || pe->offset > ps->size || len > ps->size - pe->offset) {
 		pr_err("%s: record %zu: %" PRIu64 " bytes at offset %" PRIu64
 		       " lie outside the data of %s (%" PRIu64 " bytes)\n",
 		       path, rec, len, pe->offset, ps->path, ps->size);
@@ -536,6 +567,7 @@ static int show_file(struct show_ctx *ctx, int dfd, const char *name, const char
 	enum img_kind kind;
 	struct stat st;
 	uint64_t id;
+	bool legacy;
 	ssize_t n;
 	int err;
 
@@ -549,6 +581,13 @@ static int show_file(struct show_ctx *ctx, int dfd, const char *name, const char
 	n = pread(fd, hdr, sizeof(hdr), 0);
 	if (n < 0)
 		return pr_perror_ret("%s: cannot read", path);
+	if (pages_file(path, hdr, n, &id, &legacy)) {
+		if (want && (want->kind != IMG_PAGES || want->id != id)) {
+			pr_err("%s: the inventory lists it as kind %u id %" PRIu64 "\n", path, want->kind, want->id);
+			return -EBADMSG;
+		}
+		return show_raw(ctx, fd, path, id, legacy);
+	}
 	err = img_header_check(hdr, (size_t)n, path, &kind, &id);
 	if (err < 0)
 		return err;
@@ -557,8 +596,10 @@ static int show_file(struct show_ctx *ctx, int dfd, const char *name, const char
 		       img_kind_info(kind)->name, id, want->kind, want->id);
 		return -EBADMSG;
 	}
-	if (img_kind_info(kind)->raw)
-		return show_raw(ctx, fd, path, kind, id);
+	if (img_kind_info(kind)->raw) {
+		pr_err("%s: a %s image under another name\n", path, img_kind_info(kind)->name);
+		return -EBADMSG;
+	}
 	err = img_open_fd(fd, path, &r);
 	if (err < 0)
 		return err;

@@ -50,6 +50,8 @@ static int sink_open(struct page_sink *s, pid_t pid, struct img_dir *d, uint64_t
 		return r;
 	head.pages_id = id;
 	head.page_size = PAGE_SZ;
+	head.has_data_start = true;
+	head.data_start = 0;
 	return img_write_msg(s->iw, &head.base);
 }
 
@@ -299,7 +301,7 @@ static int index_check_run(const struct page_index *pi, const PagemapEntry *pe, 
 	uint64_t len = (uint64_t)pe->nr_pages * PAGE_SZ;
 
 	if (pe->nr_pages == 0 || pe->vaddr % PAGE_SZ || pe->offset % PAGE_SZ ||
-	    pe->offset < IMG_PAGES_HDR_SIZE || pe->offset > pi->pages_size || len > pi->pages_size - pe->offset ||
+	    pe->offset < pi->data_start || pe->offset > pi->pages_size || len > pi->pages_size - pe->offset ||
 	    pe->vaddr + len < pe->vaddr) {
 		pr_err("%s: run %zu (0x%" PRIx64 ", %u pages at offset %" PRIu64 ") is outside the pages image\n",
 		       name, i + 1, pe->vaddr, pe->nr_pages, pe->offset);
@@ -343,29 +345,33 @@ int page_index_load(struct img_dir *d, uint64_t id, struct page_index *ret)
 	struct page_index pi = { .pages_fd = -1 };
 	struct img_reader *r = NULL;
 	ProtobufCMessage *m = NULL;
+	const PagemapHead *h;
 	struct stat sb;
 	int err;
 
-	err = img_pages_open(d, id, &pi.pages_fd);
-	if (err < 0)
-		return err;
-	if (fstat(pi.pages_fd, &sb) < 0) {
-		err = pr_perror_ret("pages-%" PRIu64 ".img: cannot stat", id);
-		goto out;
-	}
-	pi.pages_size = (uint64_t)sb.st_size;
 	err = img_open(d, IMG_PAGEMAP, id, &r);
 	if (err < 0)
 		goto out;
 	err = img_read_one(r, &pagemap_head__descriptor, &m);
 	if (err < 0)
 		goto out;
-	if (((PagemapHead *)m)->page_size != PAGE_SZ || ((PagemapHead *)m)->pages_id != id) {
-		pr_err("%s: page size %u / pages id %" PRIu64 ", expected %u / %" PRIu64 "\n", img_reader_name(r),
-		       ((PagemapHead *)m)->page_size, ((PagemapHead *)m)->pages_id, PAGE_SZ, id);
+	h = (const PagemapHead *)m;
+	if (h->page_size != PAGE_SZ || h->pages_id != id || (h->has_data_start && h->data_start)) {
+		pr_err("%s: page size %u / pages id %" PRIu64 " / data start %" PRIu64 ", expected %u / %" PRIu64
+		       " / 0\n",
+		       img_reader_name(r), h->page_size, h->pages_id, h->data_start, PAGE_SZ, id);
 		err = -EBADMSG;
 		goto out;
 	}
+	pi.data_start = h->has_data_start ? 0 : IMG_PAGES_HDR_SIZE;
+	err = img_pages_open(d, id, !h->has_data_start, &pi.pages_fd);
+	if (err < 0)
+		goto out;
+	if (fstat(pi.pages_fd, &sb) < 0) {
+		err = pr_perror_ret("pages-%" PRIu64 ".img: cannot stat", id);
+		goto out;
+	}
+	pi.pages_size = (uint64_t)sb.st_size;
 	err = index_read_runs(r, &pi);
 out:
 	if (m)

@@ -47,6 +47,7 @@ struct page_index {
 	size_t n;
 	int pages_fd; /* the pages image, opened for reading */
 	uint64_t pages_size;
+	uint64_t data_start; /* 0; older images: IMG_PAGES_HDR_SIZE */
 };
 
 /* Loads and checks pagemap-ID (every run inside the pages image, in order). */

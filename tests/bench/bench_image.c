@@ -67,11 +67,11 @@ int main(int argc, char **argv)
 	t_write = now() - t0;
 
 	t0 = now();
-	if (img_dir_open_read(argv[1], &d) < 0 || img_pages_open(d, 1, &fd) < 0)
+	if (img_dir_open_read(argv[1], &d) < 0 || img_pages_open(d, 1, false, &fd) < 0)
 		return 1;
 	rcrc = 0;
 	for (size_t o = 0; o < size; o += CHUNK) {
-		if (pread(fd, buf, CHUNK, (off_t)(IMG_PAGES_HDR_SIZE + o)) != CHUNK)
+		if (pread(fd, buf, CHUNK, (off_t)o) != CHUNK)
 			return 1;
 		rcrc = crc32c(0, buf, CHUNK);
 		if (memcmp(buf, mem + o, 64))

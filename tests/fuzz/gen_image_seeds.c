@@ -71,6 +71,7 @@ static void write_pages(struct img_dir *d)
 	TRY(img_pages_commit(pw));
 	h.pages_id = 1;
 	h.page_size = 4096;
+	h.has_data_start = 1;
 	write_one(d, IMG_PAGEMAP, 1, 3, msgs);
 }
 

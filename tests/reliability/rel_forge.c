@@ -126,23 +126,23 @@ static int copy_pages(struct img_dir *src, struct img_dir *dst, const ImageFileE
 	struct stat st;
 	void *buf = NULL;
 	size_t len;
-	int fd, err = img_pages_open(src, e->id, &fd);
+	int fd, err = img_pages_open(src, e->id, false, &fd);
 
 	if (err < 0)
 		return err;
-	if (fstat(fd, &st) < 0 || st.st_size < IMG_PAGES_HDR_SIZE) {
+	if (fstat(fd, &st) < 0) {
 		close(fd);
 		return -EBADMSG;
 	}
-	len = (size_t)st.st_size - IMG_PAGES_HDR_SIZE;
+	len = (size_t)st.st_size;
 	err = posix_memalign(&buf, 4096, len ? len : 4096) ? -ENOMEM : 0;
-	if (!err && pread(fd, buf, len, IMG_PAGES_HDR_SIZE) != (ssize_t)len)
+	if (!err && pread(fd, buf, len, 0) != (ssize_t)len)
 		err = -EIO;
 	close(fd);
 	if (!err)
 		err = img_pages_create(dst, e->id, &w);
 	if (!err) {
-		/* one piece from the first data offset: every pagemap offset stays what it was */
+		/* one piece from offset 0: every pagemap offset stays what it was */
 		struct iovec iov = {buf, len};
 		uint64_t off;
 		uint32_t crc;
