@@ -91,4 +91,9 @@ struct pm_scan_arg {
 /* ---- membarrier(2) MEMBARRIER_CMD_GET_REGISTRATIONS (Linux 6.3): an enum, so no #ifdef guard ---- */
 #define CR_MEMBARRIER_CMD_GET_REGISTRATIONS (1 << 9)
 
+/* ---- MAP_DROPPABLE (Linux 6.11, mmap(2)): a mapping type, as MAP_PRIVATE is ---- */
+#ifndef MAP_DROPPABLE
+#define MAP_DROPPABLE 0x08
+#endif
+
 #endif

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "compat.h"
 #include "image.h"
 #include "files.h"
 #include "log.h"
@@ -449,7 +450,9 @@ static int map_one(struct infect_ctl *c, struct img_dir *d, struct mm_shared *s,
 	case VMA_KIND__VMA_ANON_PRIVATE:
 	case VMA_KIND__VMA_STACK:
 	case VMA_KIND__VMA_HEAP:
-		flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | (v->flags & (MAP_GROWSDOWN | MAP_NORESERVE));
+		/* MAP_DROPPABLE is a mapping type of its own, in place of MAP_PRIVATE */
+		flags = (v->flags & MAP_DROPPABLE ? MAP_DROPPABLE : MAP_PRIVATE) | MAP_ANONYMOUS | MAP_FIXED |
+			(v->flags & (MAP_GROWSDOWN | MAP_NORESERVE));
 		prot |= PROT_READ | PROT_WRITE;
 		break;
 	case VMA_KIND__VMA_ANON_SHARED:

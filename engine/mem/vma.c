@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "compat.h"
 #include "log.h"
 #include "vma.h"
 
@@ -125,6 +126,8 @@ static void parse_vmflags(const char *flags, struct vma *v)
 			v->flags |= MAP_GROWSDOWN;
 		if (p[0] == 'n' && p[1] == 'r') /* VM_NORESERVE: huge sparse reservations, ASan's shadow */
 			v->flags |= MAP_NORESERVE;
+		if (p[0] == 'd' && p[1] == 'p') /* VM_DROPPABLE: the kernel may drop its pages */
+			v->flags |= MAP_DROPPABLE;
 		if (p[0] == 'l' && p[1] == 'o' && !v->lock)
 			v->lock = VMA_LOCKED;
 		if (p[0] == 'l' && p[1] == 'f') /* VM_LOCKONFAULT, with "lo" */

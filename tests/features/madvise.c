@@ -3,13 +3,17 @@
  * madvise flags, checked in /proc/self/smaps VmFlags and by behaviour:
  * MADV_DONTFORK (dc: absent in a child), MADV_WIPEONFORK (wf: zero in a
  * child), MADV_HUGEPAGE (hg), MADV_NOHUGEPAGE (nh), MADV_DONTDUMP (dd),
- * MADV_RANDOM (rr), MADV_SEQUENTIAL (sr), and a plain region that must have
- * none of them.
+ * MADV_RANDOM (rr), MADV_SEQUENTIAL (sr), a MAP_DROPPABLE mapping (dp, Linux
+ * 6.11), and a plain region that must have none of them.
  */
 #include <sys/mman.h>
 #include <sys/wait.h>
 
 #include "feature.h"
+
+#ifndef MAP_DROPPABLE
+#define MAP_DROPPABLE 0x08
+#endif
 
 #define SZ (4 << 20)
 
@@ -26,10 +30,12 @@ static struct region regions[] = {
 	{ "HUGEPAGE", MADV_HUGEPAGE, "hg", NULL, 0 },	  { "NOHUGEPAGE", MADV_NOHUGEPAGE, "nh", NULL, 0 },
 	{ "DONTDUMP", MADV_DONTDUMP, "dd", NULL, 0 },	  { "RANDOM", MADV_RANDOM, "rr", NULL, 0 },
 	{ "SEQUENTIAL", MADV_SEQUENTIAL, "sr", NULL, 0 }, { "plain", -1, NULL, NULL, 0 },
+	/* -2: mapped MAP_DROPPABLE, no advice; the kernel adds wipe-on-fork and dont-dump */
+	{ "DROPPABLE", -2, "dp wf dd", NULL, 0 },
 };
 
 #define NR (sizeof(regions) / sizeof(regions[0]))
-static const char *all_flags[] = { "dc", "wf", "hg", "nh", "dd", "rr", "sr" };
+static const char *all_flags[] = { "dc", "wf", "hg", "nh", "dd", "rr", "sr", "dp" };
 
 int main(int argc, char **argv)
 {
@@ -45,7 +51,12 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < NR; i++) {
 		struct region *r = &regions[i];
 
-		r->p = mmap(area + i * 2 * SZ, SZ, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+		r->p = mmap(area + i * 2 * SZ, SZ, PROT_READ | PROT_WRITE,
+			    (r->advice == -2 ? MAP_DROPPABLE : MAP_PRIVATE) | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+		if (r->p == MAP_FAILED && r->advice == -2) {
+			printf("MAP_DROPPABLE: %s: not checked\n", strerror(errno));
+			continue;
+		}
 		if (r->p == MAP_FAILED)
 			feat_die("mmap region");
 		r->ok = r->advice < 0 || madvise(r->p, SZ, r->advice) == 0;
@@ -64,7 +75,7 @@ int main(int argc, char **argv)
 		if (!r->ok)
 			continue;
 		for (size_t f = 0; f < sizeof(all_flags) / sizeof(all_flags[0]); f++) {
-			int want = r->flag && !strcmp(r->flag, all_flags[f]);
+			int want = r->flag && strstr(r->flag, all_flags[f]);
 			int got = feat_vmflag(r->p, all_flags[f]);
 
 			FEAT_CHECK(got == want, "%s region: VmFlags '%s' is %d, expected %d", r->name, all_flags[f], got, want);
