@@ -659,7 +659,8 @@ int files_restore_prepare(struct img_dir *d, const uint64_t *task_ids, size_t nr
 	fr->tasks = calloc(nr_tasks + 1, sizeof(*fr->tasks));
 	fr->file_fds = calloc(fr->nr_files + 1, sizeof(int));
 	fr->pipe_fds = calloc(fr->nr_pipes + 1, sizeof(*fr->pipe_fds));
-	if (r >= 0 && (!fr->tasks || !fr->file_fds || !fr->pipe_fds))
+	fr->pipe_given = calloc(fr->nr_pipes + 1, 1);
+	if (r >= 0 && (!fr->tasks || !fr->file_fds || !fr->pipe_fds || !fr->pipe_given))
 		r = -ENOMEM;
 	for (size_t i = 0; r >= 0 && i < nr_tasks; i++) {
 		fr->tasks[i].task_id = task_ids[i];
@@ -810,6 +811,13 @@ static int post_install(struct files_restore *fr, const struct task_fds *tf)
 				return pr_perror_ret("fd %u: cannot give it SIGIO owner %d (type %d) and signal %u", e->fd,
 						     own.pid, own.type, fe->fown->signum);
 		}
+		/* O_ASYNC here, by the task: the kernel's fasync entry keeps the fd number for si_fd */
+		if (fe && fe->flags & O_ASYNC) {
+			int fl = fcntl((int)e->fd, F_GETFL);
+
+			if (fl < 0 || (!(fl & O_ASYNC) && fcntl((int)e->fd, F_SETFL, fl | O_ASYNC) < 0))
+				return pr_perror_ret("fd %u: cannot set O_ASYNC", e->fd);
+		}
 		ops = fe ? ops_by_kind(fe->kind) : NULL;
 		if (!ops || !ops->post_install)
 			continue;
@@ -904,6 +912,7 @@ void files_restore_free(struct files_restore *fr)
 	free(fr->file_fds);
 	free(fr->pipes);
 	free(fr->pipe_fds);
+	free(fr->pipe_given);
 	for (size_t i = 0; i < fr->nr_adopted; i++)
 		close(fr->adopted[i]);
 	free(fr->adopted);

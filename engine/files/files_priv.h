@@ -72,6 +72,7 @@ struct files_restore {
 	PipeEntry **pipes;
 	size_t nr_pipes;
 	int (*pipe_fds)[2]; /* ours, by index in pipes; -1 until made */
+	uint8_t *pipe_given; /* bit 0 (read end), bit 1 (write end): handed out once already */
 	struct task_fds *tasks;
 	size_t nr_tasks;
 	int fd_floor; /* our fds live at or above it, clear of every task's numbers */

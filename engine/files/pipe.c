@@ -262,6 +262,22 @@ int pipes_restore_end(struct files_restore *fr, uint64_t pipe_id, bool write_end
 		r = make_pipe(fr, i);
 		if (r < 0)
 			return r;
+		if (fr->pipe_given[i] & (1u << write_end)) {
+			/*
+			 * Another open file description of the same end (the task
+			 * reopened it through /proc): its flags are its own, so it
+			 * is a new open of the pipe, not a dup of the first.
+			 */
+			char path[64];
+
+			snprintf(path, sizeof(path), "/proc/self/fd/%d", fr->pipe_fds[i][write_end]);
+			*ret_fd = open(path, (write_end ? O_WRONLY : O_RDONLY) | O_NONBLOCK | O_CLOEXEC);
+			if (*ret_fd < 0)
+				return pr_perror_ret("pipe %" PRIu64 ": cannot open another description of its %s end",
+						     pipe_id, write_end ? "write" : "read");
+			return 0;
+		}
+		fr->pipe_given[i] |= (uint8_t)(1u << write_end);
 		*ret_fd = dup(fr->pipe_fds[i][write_end]);
 		return *ret_fd < 0 ? -errno : 0;
 	}

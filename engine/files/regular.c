@@ -167,7 +167,7 @@ static int finish_open(const FileEntry *fe, const char *path, int f)
 	int flags = files_sane_open_flags(fe->flags);
 
 	if (!(flags & O_PATH) &&
-	    fcntl(f, F_SETFL, flags & (O_NONBLOCK | O_APPEND | O_ASYNC | O_DIRECT | O_NOATIME)) < 0)
+	    fcntl(f, F_SETFL, flags & (O_NONBLOCK | O_APPEND | O_DIRECT | O_NOATIME)) < 0) /* O_ASYNC: in the task */
 		return pr_perror_ret("file %" PRIu64 ": cannot set the flags of %s", fe->id, path);
 	/* a directory's position is a cookie of its file system; lseek takes it back */
 	if (fe->has_pos && fe->pos && !(flags & O_PATH) &&
