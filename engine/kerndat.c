@@ -1166,6 +1166,7 @@ static const struct kd_probe kd_probes[] = {
 	{"nsid", kd_probe_nsid, KD_EXTRA, false},
 	{"ns_pid", probe_ns_pid, KD_EXTRA, false},
 	{"sockopt_buf_lock", kd_probe_sockopt_buf_lock, KD_EXTRA, false},
+	{"ipv6_freebind", kd_probe_ipv6_freebind, KD_EXTRA, false},
 	{"memfd_hugetlb", probe_memfd_hugetlb, KD_EXTRA, false},
 	{"move_mount_set_group", probe_move_mount_set_group, KD_EXTRA, false},
 	{"openat2", probe_openat2, KD_EXTRA, false},

@@ -275,6 +275,22 @@ int kd_probe_sockopt_buf_lock(struct kd_why *w)
 	return got == v ? 0 : kd_fail(w, -EPROTO, "SO_BUF_LOCK: %d read back, %d set", got, v);
 }
 
+/* IPV6_FREEBIND (Linux 4.15): a socket binds an address no interface has; sk_inet.c keeps the flag */
+int kd_probe_ipv6_freebind(struct kd_why *w)
+{
+	_cleanup_close_ int sk = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int v = 1, got = 0;
+	socklen_t len = sizeof(got);
+
+	if (sk < 0)
+		return kd_errno(w, "socket(AF_INET6, SOCK_DGRAM)");
+	if (setsockopt(sk, SOL_IPV6, IPV6_FREEBIND, &v, sizeof(v)) < 0)
+		return kd_errno(w, "setsockopt(IPV6_FREEBIND)");
+	if (getsockopt(sk, SOL_IP, IP_FREEBIND, &got, &len) < 0)
+		return kd_errno(w, "getsockopt(IP_FREEBIND)");
+	return got ? 0 : kd_fail(w, -EPROTO, "IPV6_FREEBIND set, IP_FREEBIND reads %d", got);
+}
+
 int kd_probe_sk_ns(struct kd_why *w)
 {
 	_cleanup_close_ int sk = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0), ns = -EBADF;

@@ -32,6 +32,7 @@ int kd_probe_netlink_diag(struct kd_why *w);
 int kd_probe_tcp_repair(struct kd_why *w);
 int kd_probe_so_peek_off(struct kd_why *w);
 int kd_probe_sockopt_buf_lock(struct kd_why *w);
+int kd_probe_ipv6_freebind(struct kd_why *w);
 int kd_probe_sk_ns(struct kd_why *w);
 int kd_probe_sk_unix_file(struct kd_why *w);
 int kd_probe_tun(struct kd_why *w);

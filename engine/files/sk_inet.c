@@ -518,6 +518,11 @@ static int inet_dump(struct files_dump *fd, const struct fd_dump_arg *a, FileEnt
 		e->opts->has_v6only = true;
 		e->opts->v6only = r != 0;
 	}
+	/* one flag each, set through either level: SOL_IP reads it for both families */
+	if (get_int(a->local, SOL_IP, IP_FREEBIND, &r) == 0 && r)
+		e->opts->has_freebind = e->opts->freebind = true;
+	if (get_int(a->local, SOL_IP, IP_TRANSPARENT, &r) == 0 && r)
+		e->opts->has_transparent = e->opts->transparent = true;
 	if (getsockname(a->local, (struct sockaddr *)&src, &slen) < 0)
 		return pr_perror_ret("pid %d fd %d: getsockname", a->pid, a->fd);
 	r = inet_diag_find(a->local, family, proto, (uint32_t)a->st.st_ino, &w);
@@ -693,6 +698,12 @@ static int restore_inet(int sk, const FileEntry *fe)
 	if (e->opts && e->opts->has_v6only && e->family == AF_INET6 &&
 	    set_int(sk, SOL_IPV6, IPV6_V6ONLY, e->opts->v6only) < 0)
 		return pr_perror_ret("IPV6_V6ONLY");
+	/* before bind: an address not (yet) on this host's interfaces */
+	if (e->opts && e->opts->has_freebind && e->opts->freebind && set_int(sk, SOL_IP, IP_FREEBIND, 1) < 0)
+		return pr_perror_ret("IP_FREEBIND");
+	if (e->opts && e->opts->has_transparent && e->opts->transparent &&
+	    set_int(sk, SOL_IP, IP_TRANSPARENT, 1) < 0)
+		return pr_perror_ret("IP_TRANSPARENT");
 	r = sk_opts_restore(sk, e->opts);
 	if (r == 0 && !tcp && e->opts && e->opts->reuseaddr)
 		r = set_int(sk, SOL_SOCKET, SO_REUSEADDR, 1);
@@ -723,8 +734,12 @@ static int restore_inet(int sk, const FileEntry *fe)
 	if (e->state != ST_CLOSE || (e->has_src_addr && (!e->has_dump_state || e->dump_state == ST_CLOSE))) {
 		if (e->has_src_addr) {
 			len = make_addr(e, &e->src_addr, e->src_port, &ss);
-			if (bind(sk, (struct sockaddr *)&ss, len) < 0)
-				return pr_perror_ret("cannot bind");
+			if (bind(sk, (struct sockaddr *)&ss, len) < 0) {
+				char a[INET6_ADDRSTRLEN] = "?";
+
+				inet_ntop(e->family == AF_INET6 ? AF_INET6 : AF_INET, e->src_addr.data, a, sizeof(a));
+				return pr_perror_ret("cannot bind to %s port %u", a, e->src_port);
+			}
 		}
 		if (tcp && set_int(sk, SOL_TCP, TCP_REPAIR, TCP_REPAIR_OFF_NO_WP) < 0)
 			return pr_perror_ret("TCP_REPAIR off");
