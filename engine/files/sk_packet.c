@@ -3,7 +3,9 @@
  * Packet sockets (AF_PACKET): type, protocol and the interface bound to.
  * Rings (PACKET_RX_RING/TX_RING), fanout groups and multicast memberships
  * are refused by name: sock_diag (PACKET_DIAG) shows them. A classic filter
- * is kept with the other socket options (sk_opts.c).
+ * is kept with the other socket options (sk_opts.c). An old-style
+ * SOCK_PACKET socket is bound by device name (struct sockaddr_pkt), and its
+ * protocol comes from sock_diag, as getsockname does not give it.
  */
 #define LOG_PREFIX "files: "
 #include <arpa/inet.h>
@@ -32,6 +34,7 @@ static bool packet_match(int local, const struct stat *st, const char *link)
 
 struct pdiag_want {
 	uint32_t ino;
+	uint16_t num;	     /* the protocol, host order */
 	const char *refused; /* what the socket has that we cannot restore */
 };
 
@@ -45,6 +48,7 @@ static int packet_diag_cb(const struct nlmsghdr *h, void *arg)
 	if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY || h->nlmsg_len < NLMSG_LENGTH(sizeof(*m)) ||
 	    m->pdiag_ino != w->ino)
 		return 0;
+	w->num = m->pdiag_num;
 	len = (int)(h->nlmsg_len - NLMSG_LENGTH(sizeof(*m)));
 	for (a = (const struct rtattr *)(m + 1); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
 		if (a->rta_type == PACKET_DIAG_RX_RING || a->rta_type == PACKET_DIAG_TX_RING)
@@ -92,6 +96,18 @@ static int packet_dump(struct files_dump *fd, const struct fd_dump_arg *a, FileE
 	e->ino = (uint64_t)a->st.st_ino;
 	e->type = (uint32_t)type;
 	e->protocol = sll.sll_protocol; /* network order, as socket(2) and bind take it */
+	if (type == SOCK_PACKET) {
+		/* getsockname gave a struct sockaddr: the device's name in sa_data */
+		const struct sockaddr *sa = (const struct sockaddr *)&sll;
+
+		e->protocol = htons(w.num);
+		if (sa->sa_data[0]) {
+			e->spkt_device = strndup(sa->sa_data, sizeof(sa->sa_data));
+			if (!e->spkt_device)
+				return -ENOMEM;
+		}
+		return sk_opts_dump(a, &e->opts);
+	}
 	if (sll.sll_ifindex) {
 		e->has_ifindex = true;
 		e->ifindex = (uint32_t)sll.sll_ifindex;
@@ -113,7 +129,16 @@ static int packet_open(struct files_restore *fr, const FileEntry *fe, int *ret_f
 	r = sk_opts_restore(sk, e->opts);
 	if (r < 0)
 		return pr_err_ret(r, "file %" PRIu64 ": packet socket options", fe->id);
-	if (e->has_ifindex && e->ifindex) {
+	if (e->spkt_device) {
+		struct sockaddr spkt = {.sa_family = AF_PACKET};
+
+		if (e->type != SOCK_PACKET || strlen(e->spkt_device) >= sizeof(spkt.sa_data))
+			return pr_err_ret(-EBADMSG, "files.img: file %" PRIu64 ": malformed SOCK_PACKET device", fe->id);
+		memcpy(spkt.sa_data, e->spkt_device, strlen(e->spkt_device));
+		if (bind(sk, &spkt, sizeof(spkt)) < 0)
+			return pr_perror_ret("file %" PRIu64 ": cannot bind the SOCK_PACKET socket to %s", fe->id,
+					     e->spkt_device);
+	} else if (e->has_ifindex && e->ifindex) {
 		struct sockaddr_ll sll = {.sll_family = AF_PACKET,
 					  .sll_protocol = (uint16_t)e->protocol,
 					  .sll_ifindex = (int)e->ifindex};

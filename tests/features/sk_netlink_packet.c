@@ -2,8 +2,9 @@
 /*
  * A NETLINK_ROUTE socket bound to a port id with multicast groups, an
  * unbound NETLINK_GENERIC one, and AF_PACKET sockets (SOCK_DGRAM bound to
- * lo, SOCK_RAW unbound): after restore the same protocol, port id, groups,
- * type, protocol and interface, and the route socket still answers.
+ * lo, SOCK_RAW unbound, old-style SOCK_PACKET bound to lo by name and one
+ * unbound): after restore the same protocol, port id, groups, type,
+ * protocol and interface, and the route socket still answers.
  */
 #include <arpa/inet.h>
 #include <linux/if_ether.h>
@@ -12,6 +13,7 @@
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include "feature.h"
 
@@ -28,12 +30,33 @@ static int geti(int sk, int lvl, int opt)
 	return v;
 }
 
+/* The protocol of packet socket sk in /proc/net/packet (SO_PROTOCOL says 0 for SOCK_PACKET). */
+static int packet_proto(int sk)
+{
+	unsigned long ino, want;
+	unsigned int proto;
+	struct stat st;
+	char line[256];
+	int found = -1;
+	FILE *f;
+
+	if (fstat(sk, &st) || !(f = fopen("/proc/net/packet", "r")))
+		return -1;
+	want = st.st_ino;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%*x %*d %*d %x %*d %*d %*d %*d %lu", &proto, &ino) == 2 && ino == want)
+			found = (int)proto;
+	fclose(f);
+	return found;
+}
+
 int main(int argc, char **argv)
 {
 	struct sockaddr_nl sa = {.nl_family = AF_NETLINK, .nl_pid = 0x4c0ffee, .nl_groups = RTMGRP_LINK};
 	struct sockaddr_ll ll = {.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_IP)};
 	socklen_t l;
-	int nl, ng, pk, praw, g = RTNLGRP_IPV6_ROUTE, lo;
+	struct sockaddr sp;
+	int nl, ng, pk, praw, spkt, spkt2, g = RTNLGRP_IPV6_ROUTE, lo;
 	uint32_t groups[4];
 
 	feat_init(argc, argv);
@@ -50,6 +73,13 @@ int main(int argc, char **argv)
 	praw = socket(AF_PACKET, SOCK_RAW, 0);
 	if (praw < 0)
 		feat_die("packet raw");
+	spkt = socket(AF_PACKET, SOCK_PACKET, htons(ETH_P_ARP));
+	spkt2 = socket(AF_PACKET, SOCK_PACKET, htons(ETH_P_ALL));
+	memset(&sp, 0, sizeof(sp));
+	sp.sa_family = AF_PACKET;
+	strcpy(sp.sa_data, "lo");
+	if (spkt < 0 || spkt2 < 0 || bind(spkt, &sp, sizeof(sp)))
+		feat_die("SOCK_PACKET");
 	feat_ready();
 	feat_wait_go();
 
@@ -86,5 +116,16 @@ int main(int argc, char **argv)
 	FEAT_CHECK(geti(praw, SOL_SOCKET, SO_TYPE) == SOCK_RAW &&
 			   geti(praw, SOL_SOCKET, SO_DOMAIN) == AF_PACKET,
 		   "raw packet socket");
+	memset(&sp, 0, sizeof(sp));
+	l = sizeof(sp);
+	FEAT_CHECK(getsockname(spkt, &sp, &l) == 0 && sp.sa_family == AF_PACKET && !strcmp(sp.sa_data, "lo"),
+		   "SOCK_PACKET socket bound to '%.14s', not lo", sp.sa_data);
+	FEAT_CHECK(packet_proto(spkt) == ETH_P_ARP, "SOCK_PACKET protocol %#x in /proc/net/packet, not %#x",
+		   packet_proto(spkt), ETH_P_ARP);
+	memset(&sp, 0, sizeof(sp));
+	l = sizeof(sp);
+	FEAT_CHECK(getsockname(spkt2, &sp, &l) == 0 && sp.sa_data[0] == 0, "unbound SOCK_PACKET bound to '%.14s'",
+		   sp.sa_data);
+	FEAT_CHECK(geti(spkt2, SOL_SOCKET, SO_TYPE) == SOCK_PACKET, "unbound SOCK_PACKET socket type");
 	return feat_done();
 }
