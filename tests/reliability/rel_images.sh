@@ -41,7 +41,14 @@ cleanup() {
 	local p d
 	for p in $(pgrep -f 'sleep 1000[0-9][0-9]'); do kill -9 "$p" 2>/dev/null; done
 	for d in $(find "$CG/$CGN" -depth -type d 2>/dev/null); do
-		for p in $(cat "$d/cgroup.procs" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+		# only the templates' tasks: a task that a broken restore moved in here is not ours to kill
+		for p in $(cat "$d/cgroup.procs" 2>/dev/null); do
+			if [[ $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null) == "sleep 1000"[0-9][0-9]* ]]; then
+				kill -9 "$p" 2>/dev/null
+			else
+				echo "    cleanup: pid $p ($(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)) is in $d, not ours: left alone" >&2
+			fi
+		done
 		for _ in 1 2 3 4 5 6 7 8 9 10; do rmdir "$d" 2>/dev/null && break; sleep 0.05; done
 	done
 	rm -rf "$T_TMP"
@@ -262,7 +269,16 @@ hostile rel_images_remap_victim_up remap refused set-remap @ "$V/../victim-2"
 hostile rel_images_remap_other_dir remap refused set-remap @ "$V/${remap_link:-link_remap.1}"
 # a property whose name is a path: criu would write the value there as root
 hostile rel_images_cgroup_prop_path cg refused add-cgprop @ pids "../../../../../../../..$V/victim-1" pwned
-hostile rel_images_cgroup_prop_unknown cg refused add-cgprop @ pids cgroup.procs 1
+# (the pid written is a bystander of ours, never 1: a criu that writes it moves that task,
+# not the machine's init and with it everything forked afterwards)
+spawn sleep 100019
+bystander=$SPAWNED
+hostile rel_images_cgroup_prop_unknown cg refused add-cgprop @ pids cgroup.procs "$bystander"
+if grep -q ":pids:/$CGN/" "/proc/$bystander/cgroup"; then
+	echo "    the bystander $bystander was moved into $(sed -n 's/^[0-9]*:pids://p' "/proc/$bystander/cgroup")"
+	echo "FAIL rel_images_cgroup_prop_unknown_bystander"
+fi
+kill -9 "$bystander"
 hostile rel_images_cgroup_dotdot cg refused set-cgroup @ pids /../../rel-escape 0
 hostile rel_images_cgroup_outside cg refused set-cgroup @ pids /rel-escape 0
 hostile rel_images_cgroup_outside_set cg refused set-cgroup @ pids /rel-escape 1
