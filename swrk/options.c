@@ -106,6 +106,7 @@ static const struct opt_row table[] = {
 	BOOLS("file-locks", 'l', file_locks, "file_locks", true),
 	BOOL("link-remap", link_remap, "link_remap", true),
 	FUNC("ghost-limit", 0, parse_ghost_limit, ARG_REQ, "ghost_limit", true),
+	BOOL("ghost-fiemap", ghost_fiemap, NULL, true),
 	BOOL("force-irmap", force_irmap, "force_irmap", true),
 	LIST("irmap-scan-path", 0, irmap_scan_paths, "irmap_scan_paths", false),
 	STR("freeze-cgroup", 0, freeze_cgroup, "freeze_cgroup", true),
@@ -224,6 +225,7 @@ void opts_init(struct cr_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->log_level = DEFAULT_LOGLEVEL;
 	o->ghost_limit = 1 << 20;
+	o->ghost_fiemap = true;
 	o->timeout = 10;
 	o->status_fd = -1;
 	o->pre_dump_mode = 1;

@@ -100,6 +100,7 @@ struct cr_opts {
 	bool file_locks;
 	bool link_remap;
 	uint64_t ghost_limit;
+	bool ghost_fiemap; /* on unless --no-ghost-fiemap */
 	bool force_irmap;
 	struct cr_strv irmap_scan_paths;
 	char *freeze_cgroup;

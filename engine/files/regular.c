@@ -44,39 +44,6 @@ static int set_path(FileEntry *fe, const char *link)
 	return fe->path ? 0 : -ENOMEM;
 }
 
-static int read_ghost(const struct fd_dump_arg *a, FileEntry *fe, uint64_t limit)
-{
-	uint8_t *buf;
-	size_t done = 0, size = (size_t)a->st.st_size;
-
-	if ((uint64_t)a->st.st_size > limit && a->fd < 0)
-		return pr_err_ret(-EFBIG, "pid %d: mapped unlinked file %s has %lld bytes, more than --ghost-limit %" PRIu64,
-				  a->pid, fe->path, (long long)a->st.st_size, limit);
-	if ((uint64_t)a->st.st_size > limit)
-		return pr_err_ret(-EFBIG,
-				  "pid %d fd %d: unlinked file %s has %lld bytes, more than --ghost-limit %" PRIu64,
-				  a->pid, a->fd, fe->path, (long long)a->st.st_size, limit);
-	buf = malloc(size ? size : 1);
-	if (!buf)
-		return -ENOMEM;
-	while (done < size) {
-		ssize_t n = pread(a->local, buf + done, size - done, (off_t)done);
-
-		if (n <= 0) {
-			free(buf);
-			if (n == 0)
-				return pr_err_ret(-EIO, "pid %d fd %d: unlinked file %s shrank while read", a->pid,
-						  a->fd, fe->path);
-			return pr_perror_ret("pid %d fd %d: cannot read unlinked file %s", a->pid, a->fd, fe->path);
-		}
-		done += (size_t)n;
-	}
-	fe->has_ghost_data = true;
-	fe->ghost_data.data = buf;
-	fe->ghost_data.len = size;
-	return 0;
-}
-
 /* Makes a hard link beside the removed path to reopen the file by at restore. */
 static int link_remap(struct files_dump *fd, const struct fd_dump_arg *a, FileEntry *fe)
 {
@@ -146,7 +113,7 @@ static int regular_dump(struct files_dump *fd, const struct fd_dump_arg *a, File
 		return link_remap(fd, a, fe);
 	/* one inode, one ghost: other descriptions and mappings of it share the contents */
 	if (fe->deleted && !files_find_ghost(fd, fe->dev, fe->ino))
-		return read_ghost(a, fe, files_dump_ghost_limit(fd));
+		return ghost_dump(a, fe, files_dump_ghost_limit(fd), !fd->ghost_whole);
 	return 0;
 }
 
@@ -249,16 +216,20 @@ static int reopen_own(const FileEntry *fe, int own, const char *what, int *ret_f
 static int create_memfd_ghost(const FileEntry *fe, const FileEntry *data, int *ret_fd)
 {
 	_cleanup_close_ int w = -EBADF;
+	int r;
 
 	w = (int)memfd_create(fe->path + strlen(MEMFD_PREFIX),
 			      MFD_CLOEXEC | (fe->has_memfd_seals ? MFD_ALLOW_SEALING : 0));
 	if (w < 0)
 		return pr_perror_ret("file %" PRIu64 ": cannot recreate %s", fe->id, fe->path);
-	if (data->ghost_data.len &&
-	    write(w, data->ghost_data.data, data->ghost_data.len) != (ssize_t)data->ghost_data.len)
-		return pr_perror_ret("file %" PRIu64 ": cannot write %s", fe->id, fe->path);
+	r = ghost_fill(w, fe, data);
+	if (r < 0)
+		return r;
 	if (fchown(w, fe->uid, fe->gid) < 0 || fchmod(w, fe->mode & 07777) < 0)
 		return pr_perror_ret("file %" PRIu64 ": cannot set owner and mode of %s", fe->id, fe->path);
+	r = ghost_set_times(w, fe, data);
+	if (r < 0)
+		return r;
 	if (fe->has_memfd_seals && fe->memfd_seals && fcntl(w, F_ADD_SEALS, (int)fe->memfd_seals) < 0)
 		return pr_perror_ret("file %" PRIu64 ": cannot seal %s with %#x", fe->id, fe->path, fe->memfd_seals);
 	return reopen_own(fe, w, fe->path, ret_fd);
@@ -379,13 +350,15 @@ static int open_ghost(const struct files_restore *fr, const FileEntry *fe, int *
 	r = make_ghost_inode(fr, fe, &w);
 	if (r < 0)
 		return r;
-	if (data->ghost_data.len &&
-	    write(w, data->ghost_data.data, data->ghost_data.len) != (ssize_t)data->ghost_data.len)
-		return pr_perror_ret("file %" PRIu64 ": cannot write the contents of unlinked %s", fe->id,
-				     fe->path);
+	r = ghost_fill(w, fe, data);
+	if (r < 0)
+		return r;
 	if (fchown(w, fe->uid, fe->gid) < 0 || fchmod(w, fe->mode & 07777) < 0)
 		return pr_perror_ret("file %" PRIu64 ": cannot set owner and mode of unlinked %s", fe->id,
 				     fe->path);
+	r = ghost_set_times(w, fe, data);
+	if (r < 0)
+		return r;
 	return reopen_own(fe, w, fe->path, ret_fd);
 }
 

@@ -298,5 +298,18 @@ expect inherit_fd_unknown_key 1 'not supported yet: --inherit-fd fd\[0\]:nonsens
 	"$CRIU" restore -d -D "$T_TMP/inh" -o restore2.log --inherit-fd 'fd[0]:nonsense'
 killtree "$pid"
 
+# ---- --ghost-limit counts a sparse unlinked file's data; --no-ghost-fiemap counts its size ----
+mkdir -p "$T_TMP/gh" "$T_TMP/gh2"
+spawn bash -c "exec 3<>$T_TMP/gh/sparse; printf data >&3; truncate -s 8M $T_TMP/gh/sparse; rm $T_TMP/gh/sparse; exec sleep 1000"
+pid=$SPAWNED
+expect ghost_whole_over_limit 1 'unlinked file .*sparse has 8388608 bytes, more than --ghost-limit 1048576' -- \
+	"$CRIU" dump -t "$pid" -D "$T_TMP/gh2" -o dump.log --no-ghost-fiemap
+verdict ghost_whole_refusal_leaves_it_running kill -0 "$pid"
+expect ghost_sparse_under_limit 0 '' -- "$CRIU" dump -t "$pid" -D "$T_TMP/gh" -o dump.log
+gone "$pid"
+expect ghost_sparse_restore 0 '' -- "$CRIU" restore -d -D "$T_TMP/gh" -o restore.log
+verdict ghost_sparse_size_and_blocks bash -c "[ \"\$(stat -L -c '%s %b' /proc/$pid/fd/3)\" = '8388608 8' ]"
+killtree "$pid"
+
 # the verdicts above are the result, not the status of the last cleanup
 exit 0
