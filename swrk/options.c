@@ -137,7 +137,7 @@ static const struct opt_row table[] = {
 	STR("lsm-mount-context", 0, lsm_mount_context, "lsm_mount_context", false),
 	BOOLS("shell-job", 'j', shell_job, "shell_job", true),
 	BOOL("evasive-devices", evasive_devices, "evasive_devices", true),
-	FUNC("cpu-cap", 0, parse_cpu_cap, ARG_OPT, "cpu_cap", false),
+	FUNC("cpu-cap", 0, parse_cpu_cap, ARG_OPT, "cpu_cap", true),
 	BOOL("weak-sysctls", weak_sysctls, "weak_sysctls", false),
 	BOOL("skip-file-rwx-check", skip_file_rwx_check, "skip_file_rwx_check", false),
 	FUNC("file-validation", 0, parse_file_validation, ARG_REQ, NULL, false),

@@ -284,6 +284,7 @@ static void test_cpu_cap(void)
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
 		if (parse(&o, ok[i].cmd) < 0 || o.cpu_cap != ok[i].caps)
 			T_FAILF("'%s': caps 0x%x, expected 0x%x", ok[i].cmd, o.cpu_cap, ok[i].caps);
+		CHECK_EQ_INT(opts_check_supported(&o), 0);
 		opts_free(&o);
 	}
 	expect_error("restore --cpu-cap=avx", "--cpu-cap: unknown capability 'avx'");
