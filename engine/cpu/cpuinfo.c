@@ -56,14 +56,14 @@ static uint64_t read_xcr0(void)
 	return ((uint64_t)hi << 32) | lo;
 }
 
-/* Whether CPUID(leaf) exists on this CPU. */
+/* Whether CPUID(leaf) exists on this CPU: up to the highest basic, or extended, leaf. */
 static bool have_leaf(uint32_t leaf)
 {
 	uint32_t max = cpuid_reg(leaf & 0x80000000u, 0, CPU_EAX);
 
-	if (leaf == 0x7 || leaf == 0xd || leaf < 0x80000000u)
+	if (leaf < 0x80000000u)
 		return leaf <= max;
-	return leaf <= max && max >= 0x80000000u;
+	return max >= 0x80000000u && leaf <= max;
 }
 
 static void probe_identity(struct cpu_desc *c)
