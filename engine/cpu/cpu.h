@@ -54,6 +54,7 @@ struct cpu_desc {
 	char vendor[13];
 	uint32_t family, model, stepping;
 	uint32_t words[CPU_NR_WORDS];
+	uint32_t recorded;	 /* bit i: words[i] was recorded (an older image may lack some) */
 	uint64_t xfeatures;	 /* XCR0 */
 	uint32_t xsave_size;	 /* CPUID 0xd.0 ebx */
 	uint32_t xsave_size_max; /* CPUID 0xd.0 ecx; 0: not known */

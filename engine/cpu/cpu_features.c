@@ -19,6 +19,8 @@
 #include "cleanup.h"
 #include "cpu.h"
 
+_Static_assert(CPU_NR_WORDS <= 32, "cpu_desc.recorded has a bit per word");
+
 static const struct cpu_word words[CPU_NR_WORDS] = {
 	{0x1, 0, CPU_ECX},	  {0x1, 0, CPU_EDX},	    {0x7, 0, CPU_EBX},	      {0x7, 0, CPU_ECX},
 	{0x7, 0, CPU_EDX},	  {0x7, 1, CPU_EAX},	    {0x7, 1, CPU_EDX},	      {0xd, 1, CPU_EAX},
@@ -263,7 +265,7 @@ static void compare_cpu(FILE *f, const struct cpu_desc *img, const struct cpu_de
 	for (size_t w = 0; w < CPU_NR_WORDS; w++) {
 		uint32_t d = img->words[w] ^ now->words[w];
 
-		if (!d)
+		if (!d || !(img->recorded & (1u << w)))
 			continue;
 		fprintf(f,
 			"cpuid 0x%" PRIx32 ".%" PRIu32 " %s differs (image 0x%08" PRIx32

@@ -114,6 +114,7 @@ int cpu_this(const struct cpu_desc **ret)
 			return pr_err_ret(-EOPNOTSUPP, "this CPU has no CPUID leaf 1");
 		probe_identity(&here);
 		probe_words(&here);
+		here.recorded = (1u << CPU_NR_WORDS) - 1;
 		if (!(here.words[1] & (1u << 24))) /* CPUID 1 edx: fxsr */
 			return pr_err_ret(-EOPNOTSUPP, "this CPU has no FXSAVE/FXRSTOR");
 		done = true;
@@ -221,6 +222,9 @@ int cpu_desc_from_entry(const CpuinfoEntry *e, const char *name, struct cpu_desc
 	if (strlen(e->vendor) > 12)
 		return pr_err_ret(-EBADMSG, "%s: vendor '%.16s...' is longer than 12 characters", name,
 				  e->vendor);
+	for (const char *p = e->vendor; *p; p++)
+		if (*p < 0x20 || *p > 0x7e) /* it goes into messages */
+			return pr_err_ret(-EBADMSG, "%s: vendor has a byte 0x%02x", name, (unsigned char)*p);
 	snprintf(c.vendor, sizeof(c.vendor), "%s", e->vendor);
 	c.family = e->family, c.model = e->model, c.stepping = e->stepping;
 	for (size_t i = 0; i < e->n_words; i++) {
@@ -241,6 +245,7 @@ int cpu_desc_from_entry(const CpuinfoEntry *e, const char *name, struct cpu_desc
 					  w->subleaf, w->reg);
 		seen[k] = true;
 		c.words[k] = w->value;
+		c.recorded |= 1u << k;
 	}
 	if (e->xsave_size > XSAVE_MAX || (e->has_xsave_size_max && e->xsave_size_max > XSAVE_MAX))
 		return pr_err_ret(-EBADMSG, "%s: an xsave frame of %u bytes", name, e->xsave_size);

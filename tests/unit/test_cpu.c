@@ -40,6 +40,7 @@ static struct cpu_desc base_cpu(void)
 	c.words[word(1, 0, CPU_EDX)] = 1u << 26;	    /* sse2 */
 	c.words[word(1, 0, CPU_ECX)] = 1u << 28 | 1u << 31; /* avx, hypervisor */
 	c.words[word(7, 0, CPU_EBX)] = 1u << 5 | 1u << 29;  /* avx2, sha_ni */
+	c.recorded = (1u << CPU_NR_WORDS) - 1;
 	c.xfeatures = 0x7;
 	c.xsave_size = 832;
 	c.xsave_size_max = 832;
@@ -141,6 +142,11 @@ static void test_compare_ins(void)
 	img.words[word(7, 0, CPU_ECX)] |= 1u << 15;
 	expect_compare(&img, &now, CR_CPU_CAP_DEFAULT, 0, NULL);
 	expect_compare(&img, &now, CR_CPU_CAP_CPU, -EOPNOTSUPP, unnamed);
+	/* a word an older image did not record is not compared */
+	now = base_cpu();
+	img.recorded &= ~(1u << word(7, 0, CPU_ECX));
+	img.words[word(7, 0, CPU_ECX)] = 0;
+	expect_compare(&img, &now, CR_CPU_CAP_ALL, 0, NULL);
 }
 
 static void test_compare_fpu_cpu(void)
@@ -189,7 +195,11 @@ static void test_entry_checks(void)
 	CHECK_EQ_INT(c.words[word(1, 0, CPU_EDX)], 1u << 26);
 	CHECK_EQ_INT(c.xfeatures, 0x2e7);
 
+	CHECK_EQ_INT(c.recorded, 1u << word(7, 0, CPU_EBX) | 1u << word(1, 0, CPU_EDX));
+
 	e.vendor = "GenuineIntelAndMore";
+	CHECK_EQ_INT(cpu_desc_from_entry(&e, "t.img", &c), -EBADMSG);
+	e.vendor = "Genuine\nError";
 	CHECK_EQ_INT(cpu_desc_from_entry(&e, "t.img", &c), -EBADMSG);
 	e.vendor = "GenuineIntel";
 	w[1].leaf = 7; /* cpuid 7.0 ebx twice */
