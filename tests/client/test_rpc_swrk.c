@@ -341,6 +341,70 @@ static void test_cpuinfo(void)
 	close(dirfd);
 }
 
+/* libcriu's restore of dirfd with criu_set_cpu_cap(cap): the restored pid, or < 0 */
+static int restore_with_cap(int dirfd, unsigned int cap)
+{
+	CHECK_EQ_INT(criu_init_opts(), 0);
+	CHECK_EQ_INT(criu_set_service_binary(rc_criu()), 0);
+	criu_set_images_dir_fd(dirfd);
+	criu_set_log_level(4);
+	criu_set_log_file("restore.log");
+	criu_set_cpu_cap(cap);
+	return criu_restore_child();
+}
+
+/*
+ * A restore over RPC checks the image's CPU as criu_opts.cpu_cap says: a
+ * checkpoint whose cpuinfo.img says the CPU had avx512f is refused with
+ * fpu|ins (5) and restored with fpu (1).
+ */
+static void test_restore_cpu_cap(void)
+{
+	char dir[300], forged[300], cmd[1024], forge[300];
+	int dirfd = images_dir("cpu-cap", dir, sizeof(dir)), fdirfd, r, ws;
+	pid_t pid;
+
+	if (system("grep -q avx512f /proc/cpuinfo") == 0) {
+		T_SKIP("this CPU has avx512f");
+		return;
+	}
+	pid = rc_spawn_sleeper();
+	if (dirfd < 0 || pid < 0 || !strchr(rc_criu(), '/')) {
+		T_FAILF("setup failed");
+		return;
+	}
+	CHECK_EQ_INT(criu_init_opts(), 0);
+	CHECK_EQ_INT(criu_set_service_binary(rc_criu()), 0);
+	criu_set_images_dir_fd(dirfd);
+	criu_set_log_file("dump.log");
+	criu_set_pid(pid);
+	r = criu_dump();
+	CHECK_EQ_INT(r, 0);
+	if (r != 0) {
+		rc_kill_wait(pid);
+		return;
+	}
+	CHECK_EQ_INT(waitpid(pid, &ws, 0), pid);
+	snprintf(forge, sizeof(forge), "%s", rc_criu());
+	*strrchr(forge, '/') = '\0';
+	snprintf(forged, sizeof(forged), "%s/cpu-cap-avx512", tmpdir);
+	snprintf(cmd, sizeof(cmd), "%s/tests/reliability/rel_forge %s %s cpu-feature avx512f", forge, dir, forged);
+	CHECK_EQ_INT(system(cmd), 0);
+	fdirfd = open(forged, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	r = restore_with_cap(fdirfd, 1 | 4);
+	CHECK(r < 0);
+	CHECK(has(rc_log_error(forged, "restore.log"), "missing on this CPU: avx512f"));
+	CHECK(!rc_alive(pid));
+	r = restore_with_cap(fdirfd, 1);
+	CHECK_EQ_INT(r, pid);
+	if (r != pid)
+		printf("    restore: %s (log %s/restore.log)\n", rc_log_error(forged, "restore.log"), forged);
+	else
+		rc_kill_wait(pid);
+	close(fdirfd);
+	close(dirfd);
+}
+
 /* NOTIFY sent as a request, and a type criu does not know: EMPTY, success=false. */
 static void test_invalid_types(void)
 {
@@ -835,6 +899,7 @@ int main(void)
 	t_run("dump_restore_notifications", test_dump_restore_notifications);
 	t_run("post_dump_refused", test_post_dump_refused);
 	t_run("restore_child", test_restore_child);
+	t_run("restore_cpu_cap", test_restore_cpu_cap);
 	if (t_failures)
 		printf("    images and logs kept in %s\n", tmpdir);
 	else
