@@ -129,15 +129,17 @@ int cpu_this(const struct cpu_desc **ret)
 /* The brand string, CPUID 0x80000002..4, trimmed; buf is 49 bytes. */
 static void probe_model_name(char *buf)
 {
-	uint32_t *v = (uint32_t *)buf;
 	char *p = buf;
 
 	buf[0] = '\0';
 	if (!have_leaf(0x80000004u))
 		return;
 	for (uint32_t l = 0; l < 3; l++)
-		for (int r = 0; r < 4; r++)
-			v[l * 4 + r] = cpuid_reg(0x80000002u + l, 0, (enum cpu_reg)r);
+		for (int r = 0; r < 4; r++) {
+			uint32_t v = cpuid_reg(0x80000002u + l, 0, (enum cpu_reg)r);
+
+			memcpy(buf + (l * 4 + (uint32_t)r) * 4, &v, 4);
+		}
 	buf[48] = '\0';
 	while (*p == ' ')
 		p++;
@@ -208,10 +210,7 @@ int cpuinfo_dump_image(struct img_dir *d, uint32_t caps)
 	}
 	e.n_flags = read_kernel_flags(&flag_line, &flags);
 	e.flags = flags;
-	r = img_write_one(d, IMG_CPUINFO, 0, &e.base);
-	if (r < 0)
-		return pr_err_ret(r, "%s: cannot write cpuinfo.img", img_dir_path(d));
-	return 0;
+	return img_write_one(d, IMG_CPUINFO, 0, &e.base); /* the image layer says what failed */
 }
 
 int cpu_desc_from_entry(const CpuinfoEntry *e, const char *name, struct cpu_desc *ret)
@@ -278,8 +277,9 @@ static int read_entry(struct img_reader *r, struct cpu_desc *ret)
 	return cpu_desc_from_entry(e, img_reader_name(r), ret);
 }
 
-/* Compares and logs each reason as an error; 0 or -EOPNOTSUPP. */
-static int compare_and_say(const struct cpu_desc *img, uint32_t caps, const char *what)
+/* Compares, logging each reason as an error and then the verdict for a restore or a check; 0 or -EOPNOTSUPP.
+ */
+static int compare_and_say(const struct cpu_desc *img, uint32_t caps, bool restore)
 {
 	_cleanup_free_ char *reasons = NULL;
 	const struct cpu_desc *now;
@@ -293,12 +293,18 @@ static int compare_and_say(const struct cpu_desc *img, uint32_t caps, const char
 		return pr_err_ret(r, "cannot compare the CPUs");
 	cpu_caps_words(caps, words, sizeof(words));
 	if (r == 0) {
-		pr_info("this CPU can run %s (--cpu-cap=%s)\n", what, words);
+		pr_info("this CPU can run %s (--cpu-cap=%s)\n",
+			restore ? "the image's tree" : "a tree of that CPU", words);
 		return 0;
 	}
 	for (char *save = NULL, *l = strtok_r(reasons, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
 		pr_err("%s\n", l);
-	pr_err("this CPU cannot run %s (--cpu-cap=%s; --cpu-cap=none restores anyway)\n", what, words);
+	if (restore)
+		pr_err("this CPU cannot run the image's tree (--cpu-cap=%s; --cpu-cap=none restores "
+		       "anyway)\n",
+		       words);
+	else
+		pr_err("this CPU cannot run a tree of that CPU (--cpu-cap=%s)\n", words);
 	return r;
 }
 
@@ -324,7 +330,7 @@ int cpuinfo_check_image(struct img_dir *d, uint32_t caps)
 	img_close(r);
 	if (err < 0)
 		return err;
-	return compare_and_say(&img, caps, "the image's tree");
+	return compare_and_say(&img, caps, true);
 }
 
 static uint64_t xsave_bv(const void *xsave)
@@ -469,5 +475,5 @@ int cr_cpuinfo_check(struct cr_request *req)
 	img_close(r);
 	if (err < 0)
 		return err;
-	return compare_and_say(&img, caps, "the tree of that CPU");
+	return compare_and_say(&img, caps, false);
 }
