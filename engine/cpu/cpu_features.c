@@ -253,7 +253,8 @@ static void compare_ins(FILE *f, const struct cpu_desc *img, const struct cpu_de
 		fputc('\n', f);
 }
 
-static void compare_cpu(FILE *f, const struct cpu_desc *img, const struct cpu_desc *now)
+/* fpu_said: compare_fpu() ran, and has named the components this CPU lacks */
+static void compare_cpu(FILE *f, const struct cpu_desc *img, const struct cpu_desc *now, bool fpu_said)
 {
 	if (strcmp(img->vendor, now->vendor) || img->family != now->family || img->model != now->model ||
 	    img->stepping != now->stepping)
@@ -277,7 +278,7 @@ static void compare_cpu(FILE *f, const struct cpu_desc *img, const struct cpu_de
 				put_bit(f, w, b, img->words[w] & (1u << b) ? "-" : "+");
 		fputc('\n', f);
 	}
-	if (img->xfeatures != now->xfeatures)
+	if (img->xfeatures != now->xfeatures && !(fpu_said && (img->xfeatures & ~now->xfeatures)))
 		fprintf(f, "the image's xsave components are 0x%" PRIx64 ", this CPU's 0x%" PRIx64 "\n",
 			img->xfeatures, now->xfeatures);
 }
@@ -295,7 +296,7 @@ int cpu_compare(const struct cpu_desc *img, const struct cpu_desc *now, uint32_t
 	if (caps & CR_CPU_CAP_INS)
 		compare_ins(f, img, now);
 	if (caps & CR_CPU_CAP_CPU)
-		compare_cpu(f, img, now);
+		compare_cpu(f, img, now, caps & CR_CPU_CAP_FPU);
 	if (fclose(f) != 0)
 		return -ENOMEM;
 	if (!len)

@@ -160,8 +160,18 @@ static void test_compare_fpu_cpu(void)
 	const char *const model[] = {"the image's CPU is GenuineIntel family 6 model 85",
 				     "this one AuthenticAMD family 25 model 1", NULL};
 
+	char *reasons = NULL;
+
 	img.xfeatures = 0x2e7;
 	expect_compare(&img, &now, CR_CPU_CAP_FPU, -EOPNOTSUPP, xsave);
+	/* said once with all: fpu names the components, cpu does not repeat it */
+	CHECK_EQ_INT(cpu_compare(&img, &now, CR_CPU_CAP_ALL, &reasons), -EOPNOTSUPP);
+	CHECK(reasons && !strstr(reasons, "xsave components are"));
+	free(reasons);
+	/* this CPU has more: fpu is content, cpu is not */
+	img.xfeatures = 0x3;
+	expect_compare(&img, &now, CR_CPU_CAP_FPU, 0, NULL);
+	expect_compare(&img, &now, CR_CPU_CAP_CPU, -EOPNOTSUPP, NULL);
 	expect_compare(&img, &now, CR_CPU_CAP_INS, 0, NULL);
 	img = base_cpu();
 	img.xsave_size = 2696;
