@@ -19,7 +19,7 @@ LIBS_PC	:= libprotobuf-c libnl-3.0 libnl-route-3.0 libcap libseccomp jansson
 DEPS_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(LIBS_PC) 2>/dev/null)
 DEPS_LIBS = $(shell $(PKG_CONFIG) --libs $(LIBS_PC) 2>/dev/null)
 
-SRC_DIRS := swrk engine engine/util engine/image engine/infect engine/tree engine/task engine/mem \
+SRC_DIRS := swrk engine engine/util engine/image engine/infect engine/tree engine/task engine/cpu engine/mem \
 	    engine/files ns cgroup runtime-hooks
 INCLUDES := -Iinclude $(addprefix -I,$(SRC_DIRS)) -I$(PB) -I$(BUILD)/gen
 

@@ -36,6 +36,7 @@
 #include "cgroup.h"
 #include "cleanup.h"
 #include "compat.h"
+#include "cpu.h"
 #include "engine.h"
 #include "fault.h"
 #include "guard.h"
@@ -758,7 +759,10 @@ static int dump_job(void *arg)
 	r = img_dir_open_write(dir, &ctx.dir);
 	if (r < 0)
 		return pr_err_ret(r, "cannot open the images directory %s", dir);
-	r = plugins_init(o->libdir, CR_PLUGIN_STAGE__DUMP, img_dir_fd(ctx.dir));
+	/* the CPU the tree runs on, for the restore's --cpu-cap checks (engine/cpu/) */
+	r = cpuinfo_dump_image(ctx.dir, o->cpu_cap);
+	if (r == 0)
+		r = plugins_init(o->libdir, CR_PLUGIN_STAGE__DUMP, img_dir_fd(ctx.dir));
 	if (r < 0) {
 		img_dir_close(ctx.dir);
 		return r;

@@ -41,6 +41,7 @@
 #include "fault.h"
 #include "hooks.h"
 #include "cgroup.h"
+#include "cpu.h"
 #include "files.h"
 #include "locks.h"
 #include "pty.h"
@@ -189,6 +190,11 @@ static int load_task(struct rst_ctx *ctx, struct rst_task *t)
 	if (err < 0)
 		goto out;
 	err = check_core(img_reader_name(r), t->it, t->core, t->th, t->nth);
+	/* --cpu-cap fpu: each thread's saved xsave state must fit this CPU (engine/cpu/) */
+	for (size_t i = 0; i < t->nth && err == 0; i++)
+		if (t->th[i]->has_xsave)
+			err = cpu_check_thread_xsave(img_reader_name(r), t->th[i]->tid, t->th[i]->xsave.data,
+						     t->th[i]->xsave.len, ctx->req->opts.cpu_cap);
 	if (err < 0)
 		goto out;
 	t->it->pgid = (pid_t)t->core->pgid;
@@ -237,6 +243,8 @@ static int read_images(struct rst_ctx *ctx, const char *dir)
 	int err;
 
 	err = img_dir_open_read(dir, &ctx->dir);
+	if (err == 0)
+		err = cpuinfo_check_image(ctx->dir, ctx->req->opts.cpu_cap);
 	if (err < 0)
 		return err;
 	err = ns_restore_prepare(ctx->dir, &ctx->req->opts, &ctx->ns);
@@ -985,7 +993,7 @@ static int rst_resume_task(struct rst_task *t, bool leave_stopped)
 		 * -EINTR if a signal handler runs first, as it would have.
 		 */
 		if (infect_to_signal_stop(tid) < 0 || infect_set_regs(tid, &regs) < 0 ||
-		    (th->has_xsave && infect_set_xstate(tid, th->xsave.data, th->xsave.len) < 0) ||
+		    (th->has_xsave && cpu_set_thread_xstate(tid, th->xsave.data, th->xsave.len) < 0) ||
 		    infect_set_sigmask(tid, th->blocked) < 0)
 			r = -EIO;
 	}

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "cpu.h"
 #include "engine.h"
 #include "hooks.h"
 #include "log.h"
@@ -17,6 +18,23 @@
 #include "safe_open.h"
 #include "server.h"
 #include "version.h"
+
+static bool is_cpuinfo_dump(const struct cr_opts *o)
+{
+	return o->command == CMD_CPUINFO && o->args.n == 1 && !strcmp(o->args.v[0], "dump");
+}
+
+/* criu cpuinfo dump|check */
+static int run_cpuinfo(struct cr_request *req)
+{
+	const struct cr_strv *a = &req->opts.args;
+
+	if (a->n == 1 && !strcmp(a->v[0], "dump"))
+		return cr_cpuinfo_dump(req);
+	if (a->n == 1 && !strcmp(a->v[0], "check"))
+		return cr_cpuinfo_check(req);
+	return pr_err_ret(-EINVAL, "usage: criu cpuinfo dump|check [-D DIR] [--cpu-cap CAPS]");
+}
 
 /* Opens the work dir (-W, else the images dir) and the log inside it. */
 static int open_work_dir_and_log(struct cr_request *req)
@@ -26,7 +44,7 @@ static int open_work_dir_and_log(struct cr_request *req)
 	char why[160];
 	int err;
 
-	if (o->command == CMD_DUMP || o->command == CMD_PRE_DUMP) {
+	if (o->command == CMD_DUMP || o->command == CMD_PRE_DUMP || is_cpuinfo_dump(o)) {
 		/* the images dir may not exist yet; the work dir defaults to it */
 		if (o->images_dir && mkdir(o->images_dir, 0700) < 0 && errno != EEXIST)
 			return pr_perror_ret("%s: cannot create images directory", o->images_dir);
@@ -45,7 +63,7 @@ static int open_work_dir_and_log(struct cr_request *req)
 		}
 	}
 	/* a dump's images dir is the work dir unless -W: the image layer warns about that one */
-	if (o->work_dir || (o->command != CMD_DUMP && o->command != CMD_PRE_DUMP))
+	if (o->work_dir || (o->command != CMD_DUMP && o->command != CMD_PRE_DUMP && !is_cpuinfo_dump(o)))
 		cr_warn_shared_dir(req->work_dir_fd, "work directory", wd);
 	return 0;
 }
@@ -66,6 +84,8 @@ static int run_command(struct cr_request *req)
 		return cr_dump(req);
 	case CMD_EXEC:
 		return cr_exec(req);
+	case CMD_CPUINFO:
+		return run_cpuinfo(req);
 	default:
 		pr_err("not supported yet: %s\n", opts_command_name(o->command));
 		return -EOPNOTSUPP;

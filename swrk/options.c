@@ -138,7 +138,7 @@ static const struct opt_row table[] = {
 	STR("lsm-mount-context", 0, lsm_mount_context, "lsm_mount_context", false),
 	BOOLS("shell-job", 'j', shell_job, "shell_job", true),
 	BOOL("evasive-devices", evasive_devices, "evasive_devices", true),
-	FUNC("cpu-cap", 0, parse_cpu_cap, ARG_OPT, "cpu_cap", false),
+	FUNC("cpu-cap", 0, parse_cpu_cap, ARG_OPT, "cpu_cap", true),
 	BOOL("weak-sysctls", weak_sysctls, "weak_sysctls", false),
 	BOOL("skip-file-rwx-check", skip_file_rwx_check, "skip_file_rwx_check", false),
 	FUNC("file-validation", 0, parse_file_validation, ARG_REQ, NULL, false),
@@ -240,6 +240,7 @@ void opts_init(struct cr_opts *o)
 	o->max_workers = 64;
 	o->max_workers_per_uid = 16;
 	o->idle_timeout = 30;
+	o->cpu_cap = CR_CPU_CAP_DEFAULT;
 }
 
 static void strv_free(struct cr_strv *s)
@@ -277,7 +278,6 @@ void opts_free(struct cr_opts *o)
 	}
 	/* strings that FUNC rows fill */
 	free(o->lsm_profile);
-	free(o->cpu_cap);
 	free(o->file_validation);
 	strv_free(&o->args);
 	strv_free(&o->unix_sk_inodes);
@@ -572,9 +572,50 @@ static int parse_ext_unix_sk(struct cr_opts *o, const char *arg)
 	return strv_add(&o->unix_sk_inodes, arg);
 }
 
+/*
+ * --cpu-cap, as criu reads it: the words add to what is set (the default
+ * fpu,ins), "^word" takes one away, "none" clears them all ("^none" sets
+ * them all), and no argument means all. A comma ends a "^".
+ */
 static int parse_cpu_cap(struct cr_opts *o, const char *arg)
 {
-	return replace_str(&o->cpu_cap, arg ? arg : "default");
+	static const struct {
+		const char *word;
+		uint32_t caps;
+	} words[] = {
+		{ "fpu", CR_CPU_CAP_FPU }, { "ins", CR_CPU_CAP_INS }, { "cpu", CR_CPU_CAP_CPU },
+		{ "all", CR_CPU_CAP_ALL }, { "none", CR_CPU_CAP_NONE },
+	};
+	bool inverse = false;
+
+	if (!arg) {
+		o->cpu_cap |= CR_CPU_CAP_ALL;
+		return 0;
+	}
+	while (*arg) {
+		size_t i;
+
+		if (*arg == '^' || *arg == ',') {
+			inverse = *arg == '^' ? !inverse : false;
+			arg++;
+			continue;
+		}
+		for (i = 0; i < ARRAY_SIZE(words); i++)
+			if (!strncmp(arg, words[i].word, strlen(words[i].word)))
+				break;
+		if (i == ARRAY_SIZE(words)) {
+			opt_err(o, "--cpu-cap: unknown capability '%s' (fpu, ins, cpu, all, none)\n", arg);
+			return -EINVAL;
+		}
+		if (words[i].caps == CR_CPU_CAP_NONE)
+			o->cpu_cap = inverse ? CR_CPU_CAP_ALL : CR_CPU_CAP_NONE;
+		else if (inverse)
+			o->cpu_cap &= ~words[i].caps;
+		else
+			o->cpu_cap |= words[i].caps;
+		arg += strlen(words[i].word);
+	}
+	return 0;
 }
 
 static int parse_version(struct cr_opts *o, const char *arg)

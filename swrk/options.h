@@ -43,6 +43,18 @@ enum cr_cg_mode {
 	CR_CG_DEFAULT = 6,
 };
 
+/*
+ * --cpu-cap: what a restore requires of this CPU against the dump's
+ * cpuinfo.img. The values of the RPC's criu_opts.cpu_cap bits.
+ */
+#define CR_CPU_CAP_NONE	   0u
+#define CR_CPU_CAP_FPU	   (1u << 0) /* the xsave components and frame size */
+#define CR_CPU_CAP_CPU	   (1u << 1) /* every CPUID word, vendor, family, model */
+#define CR_CPU_CAP_INS	   (1u << 2) /* every instruction-set feature */
+#define CR_CPU_CAP_IMAGE   (1u << 3) /* criu's "write/read cpuinfo.img": implied here unless none */
+#define CR_CPU_CAP_ALL	   (CR_CPU_CAP_FPU | CR_CPU_CAP_CPU | CR_CPU_CAP_INS)
+#define CR_CPU_CAP_DEFAULT (CR_CPU_CAP_FPU | CR_CPU_CAP_INS)
+
 enum cr_command {
 	CMD_NONE = 0,
 	CMD_CHECK,
@@ -129,7 +141,7 @@ struct cr_opts {
 	char *lsm_mount_context;
 	bool shell_job;
 	bool evasive_devices;
-	char *cpu_cap;
+	uint32_t cpu_cap; /* CR_CPU_CAP_*: what restore checks of the CPU (engine/cpu/) */
 	bool weak_sysctls;
 	bool skip_file_rwx_check;
 	char *file_validation;

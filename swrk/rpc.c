@@ -532,6 +532,24 @@ static int apply_empty_ns(struct cr_opts *o, const CriuOpts *m, const ProtobufCF
 	return opts_apply_named(o, "empty-ns", "net", false);
 }
 
+/*
+ * criu_opts.cpu_cap: criu's bit mask (CR_CPU_CAP_*), which replaces the
+ * default rather than adding to it as the CLI words do. The image bit
+ * means nothing more here: cpuinfo.img is written and read unless none.
+ */
+static int apply_cpu_cap(struct cr_opts *o, const CriuOpts *m, const ProtobufCFieldDescriptor *f, size_t off)
+{
+	char words[32] = "none";
+
+	if (m->cpu_cap & CR_CPU_CAP_FPU)
+		strcat(words, ",fpu");
+	if (m->cpu_cap & CR_CPU_CAP_INS)
+		strcat(words, ",ins");
+	if (m->cpu_cap & CR_CPU_CAP_CPU)
+		strcat(words, ",cpu");
+	return opts_apply_named(o, "cpu-cap", words, false);
+}
+
 struct rpc_field {
 	const char *name;
 	field_fn apply;
@@ -571,6 +589,7 @@ static const struct rpc_field rpc_fields[] = {
 	     "--manage-cgroups soft|ignore unless manage_cgroups_mode"),
 	CONV("auto_ext_mnt", apply_auto_ext_mnt, "--ext-mount-map auto"),
 	CONV("empty_ns", apply_empty_ns, "--empty-ns net (CLONE_NEWNET only)"),
+	CONV("cpu_cap", apply_cpu_cap, "--cpu-cap none[,fpu][,ins][,cpu] from criu's bit mask"),
 };
 
 static const struct rpc_field *find_rpc_field(const char *name)

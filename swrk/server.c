@@ -29,6 +29,7 @@
 
 #include "caller_policy.h"
 #include "cleanup.h"
+#include "cpu.h"
 #include "engine.h"
 #include "hooks.h"
 #include "kerndat.h"
@@ -591,6 +592,12 @@ static int do_job(struct conn *c, const CriuReq *req, CriuResp *resp)
 	case CRIU_REQ_TYPE__CHECK:
 		r = cr_check(&job);
 		break;
+	case CRIU_REQ_TYPE__CPUINFO_DUMP:
+		r = cr_cpuinfo_dump(&job);
+		break;
+	case CRIU_REQ_TYPE__CPUINFO_CHECK:
+		r = cr_cpuinfo_check(&job);
+		break;
 	case CRIU_REQ_TYPE__FEATURE_CHECK: {
 		bool mem = false, lazy = false, pidfd = false;
 
@@ -740,7 +747,7 @@ static int serve(struct conn *c)
 		case CRIU_REQ_TYPE__RESTORE:
 		case CRIU_REQ_TYPE__CHECK:
 		case CRIU_REQ_TYPE__FEATURE_CHECK:
-		/* not supported yet: do_job() refuses them once their log is open */
+		/* do_job() refuses those not supported yet once their log is open */
 		case CRIU_REQ_TYPE__PRE_DUMP:
 		case CRIU_REQ_TYPE__SINGLE_PRE_DUMP:
 		case CRIU_REQ_TYPE__PAGE_SERVER:

@@ -54,6 +54,7 @@ enum img_kind {
 	IMG_FILES = 7,	 /* files.img: open file descriptions */
 	IMG_FDTABLE = 8, /* fdtable-ID.img: one process's fds */
 	IMG_PIPES = 9,	 /* pipes.img: pipe buffers */
+	IMG_CPUINFO = 20, /* cpuinfo.img: the CPU the dump ran on (engine/cpu/) */
 	IMG_NETLOCK = 40, /* netlock.img: the network lock a dump left for its restore */
 	IMG_NS = 70,	  /* ns.img: the tree's own namespaces (ns/) */
 	IMG_UTSNS = 71,	  /* uts.img: hostname, domainname */

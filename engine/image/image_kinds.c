@@ -5,6 +5,7 @@
 #include "image.h"
 #include "images/cgroup.pb-c.h"
 #include "images/core.pb-c.h"
+#include "images/cpuinfo.pb-c.h"
 #include "images/files.pb-c.h"
 #include "images/inventory.pb-c.h"
 #include "images/ipc.pb-c.h"
@@ -31,6 +32,7 @@ static const struct img_kind_info kinds[IMG_KIND_MAX] = {
 	[IMG_FILES] = { .name = "files", .desc = &file_entry__descriptor },
 	[IMG_FDTABLE] = { .name = "fdtable", .per_id = true, .desc = &fd_entry__descriptor },
 	[IMG_PIPES] = { .name = "pipes", .desc = &pipe_entry__descriptor },
+	[IMG_CPUINFO] = { .name = "cpuinfo", .desc = &cpuinfo_entry__descriptor },
 	[IMG_NETLOCK] = { .name = "netlock", .desc = &netlock_entry__descriptor },
 	[IMG_NS] = { .name = "ns", .desc = &ns_entry__descriptor },
 	[IMG_UTSNS] = { .name = "utsns", .desc = &uts_entry__descriptor },

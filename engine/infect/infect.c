@@ -80,6 +80,17 @@ int infect_set_xstate(pid_t tid, const void *buf, size_t len)
 	return 0;
 }
 
+int infect_set_fxstate(pid_t tid, const void *buf512)
+{
+	struct user_fpregs_struct fx;
+
+	_Static_assert(sizeof(fx) == 512, "the FXSAVE area is 512 bytes");
+	memcpy(&fx, buf512, sizeof(fx));
+	if (xptrace(PTRACE_SETFPREGS, tid, 0, (unsigned long)&fx))
+		return pr_perror_ret("tid %d: PTRACE_SETFPREGS", tid);
+	return 0;
+}
+
 int infect_get_sigmask(pid_t tid, uint64_t *mask)
 {
 	if (xptrace(PTRACE_GETSIGMASK, tid, sizeof(*mask), (unsigned long)mask))

@@ -60,6 +60,8 @@ int infect_set_regs(pid_t tid, const struct user_regs_struct *regs);
 /* The XSAVE area (NT_X86_XSTATE): *ret malloc'ed, *ret_len its size. */
 int infect_get_xstate(pid_t tid, void **ret, size_t *ret_len);
 int infect_set_xstate(pid_t tid, const void *buf, size_t len);
+/* The legacy FXSAVE area alone (x87, MMX, SSE: 512 bytes), PTRACE_SETFPREGS. */
+int infect_set_fxstate(pid_t tid, const void *buf512);
 int infect_get_sigmask(pid_t tid, uint64_t *mask);
 int infect_set_sigmask(pid_t tid, uint64_t mask);
 /* Pending signals of the thread (shared=false) or of its process (shared=true). */

@@ -229,7 +229,7 @@ static void test_not_supported_yet(void)
 {
 	static const CriuReqType types[] = {
 		CRIU_REQ_TYPE__PRE_DUMP,	 CRIU_REQ_TYPE__SINGLE_PRE_DUMP, CRIU_REQ_TYPE__PAGE_SERVER,
-		CRIU_REQ_TYPE__PAGE_SERVER_CHLD, CRIU_REQ_TYPE__CPUINFO_DUMP,	 CRIU_REQ_TYPE__CPUINFO_CHECK,
+		CRIU_REQ_TYPE__PAGE_SERVER_CHLD,
 	};
 
 	char dir[] = "/tmp/criu-rpc-nsy.XXXXXX";
@@ -272,6 +272,137 @@ static void test_not_supported_yet(void)
 	}
 	close(dirfd);
 	rmdir(dir);
+}
+
+/* One CPUINFO_DUMP or CPUINFO_CHECK of dirfd with criu_opts.cpu_cap (has_cap false: not given). */
+static CriuResp *cpuinfo_req(CriuReqType type, int dirfd, bool has_cap, uint32_t cap)
+{
+	CriuReq req = CRIU_REQ__INIT;
+	CriuOpts o;
+	int st;
+	CriuResp *resp;
+
+	opts_for(&o, dirfd, "cpuinfo.log");
+	o.has_cpu_cap = has_cap;
+	o.cpu_cap = cap;
+	req.type = type;
+	req.opts = &o;
+	resp = swrk_once(&req, NULL, NULL, &st);
+	if (resp && resp->type != type)
+		T_FAILF("a %d request answered with type %d", type, resp->type);
+	return resp;
+}
+
+/*
+ * CPUINFO_DUMP writes cpuinfo.img, CPUINFO_CHECK passes on this CPU; a copy
+ * that says the CPU had avx512f fails with ENOTSUP naming it, unless
+ * criu_opts.cpu_cap leaves out ins (criu's mask: 1 fpu, 2 cpu, 4 ins).
+ */
+static void test_cpuinfo(void)
+{
+	char dir[300], forged[300], cmd[1024], forge[300];
+	int dirfd = images_dir("cpuinfo", dir, sizeof(dir)), fdirfd;
+	CriuResp *resp = cpuinfo_req(CRIU_REQ_TYPE__CPUINFO_DUMP, dirfd, false, 0);
+
+	CHECK(resp && resp->success);
+	CHECK(rc_file_exists(dir, "cpuinfo.img"));
+	if (resp)
+		criu_resp__free_unpacked(resp, NULL);
+	resp = cpuinfo_req(CRIU_REQ_TYPE__CPUINFO_CHECK, dirfd, false, 0);
+	CHECK(resp && resp->success);
+	if (resp && !resp->success)
+		printf("    cr_errmsg: %s\n", resp->cr_errmsg ? resp->cr_errmsg : "(none)");
+	if (resp)
+		criu_resp__free_unpacked(resp, NULL);
+
+	/* the forger is built beside criu: $BUILD/criu, $BUILD/tests/reliability/rel_forge */
+	snprintf(forge, sizeof(forge), "%s", rc_criu());
+	*strrchr(forge, '/') = '\0';
+	snprintf(forged, sizeof(forged), "%s/cpuinfo-avx512", tmpdir);
+	snprintf(cmd, sizeof(cmd), "%s/tests/reliability/rel_forge %s %s cpu-feature avx512f", forge, dir, forged);
+	if (!strchr(rc_criu(), '/') || system(cmd) != 0) {
+		T_FAILF("cannot forge a cpuinfo.img: %s", cmd);
+		close(dirfd);
+		return;
+	}
+	fdirfd = open(forged, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	resp = cpuinfo_req(CRIU_REQ_TYPE__CPUINFO_CHECK, fdirfd, true, 1 | 4);
+	CHECK(resp && !resp->success && resp->has_cr_errno && resp->cr_errno == ENOTSUP);
+	CHECK(resp && has(resp->cr_errmsg, "avx512f"));
+	if (resp)
+		printf("    cr_errmsg: %s\n", resp->cr_errmsg ? resp->cr_errmsg : "(none)");
+	if (resp)
+		criu_resp__free_unpacked(resp, NULL);
+	resp = cpuinfo_req(CRIU_REQ_TYPE__CPUINFO_CHECK, fdirfd, true, 1);
+	CHECK(resp && resp->success);
+	if (resp)
+		criu_resp__free_unpacked(resp, NULL);
+	close(fdirfd);
+	close(dirfd);
+}
+
+/* libcriu's restore of dirfd with criu_set_cpu_cap(cap): the restored pid, or < 0 */
+static int restore_with_cap(int dirfd, unsigned int cap)
+{
+	CHECK_EQ_INT(criu_init_opts(), 0);
+	CHECK_EQ_INT(criu_set_service_binary(rc_criu()), 0);
+	criu_set_images_dir_fd(dirfd);
+	criu_set_log_level(4);
+	criu_set_log_file("restore.log");
+	criu_set_cpu_cap(cap);
+	return criu_restore_child();
+}
+
+/*
+ * A restore over RPC checks the image's CPU as criu_opts.cpu_cap says: a
+ * checkpoint whose cpuinfo.img says the CPU had avx512f is refused with
+ * fpu|ins (5) and restored with fpu (1).
+ */
+static void test_restore_cpu_cap(void)
+{
+	char dir[300], forged[300], cmd[1024], forge[300];
+	int dirfd = images_dir("cpu-cap", dir, sizeof(dir)), fdirfd, r, ws;
+	pid_t pid;
+
+	if (system("grep -q avx512f /proc/cpuinfo") == 0) {
+		T_SKIP("this CPU has avx512f");
+		return;
+	}
+	pid = rc_spawn_sleeper();
+	if (dirfd < 0 || pid < 0 || !strchr(rc_criu(), '/')) {
+		T_FAILF("setup failed");
+		return;
+	}
+	CHECK_EQ_INT(criu_init_opts(), 0);
+	CHECK_EQ_INT(criu_set_service_binary(rc_criu()), 0);
+	criu_set_images_dir_fd(dirfd);
+	criu_set_log_file("dump.log");
+	criu_set_pid(pid);
+	r = criu_dump();
+	CHECK_EQ_INT(r, 0);
+	if (r != 0) {
+		rc_kill_wait(pid);
+		return;
+	}
+	CHECK_EQ_INT(waitpid(pid, &ws, 0), pid);
+	snprintf(forge, sizeof(forge), "%s", rc_criu());
+	*strrchr(forge, '/') = '\0';
+	snprintf(forged, sizeof(forged), "%s/cpu-cap-avx512", tmpdir);
+	snprintf(cmd, sizeof(cmd), "%s/tests/reliability/rel_forge %s %s cpu-feature avx512f", forge, dir, forged);
+	CHECK_EQ_INT(system(cmd), 0);
+	fdirfd = open(forged, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	r = restore_with_cap(fdirfd, 1 | 4);
+	CHECK(r < 0);
+	CHECK(has(rc_log_error(forged, "restore.log"), "missing on this CPU: avx512f"));
+	CHECK(!rc_alive(pid));
+	r = restore_with_cap(fdirfd, 1);
+	CHECK_EQ_INT(r, pid);
+	if (r != pid)
+		printf("    restore: %s (log %s/restore.log)\n", rc_log_error(forged, "restore.log"), forged);
+	else
+		rc_kill_wait(pid);
+	close(fdirfd);
+	close(dirfd);
 }
 
 /* NOTIFY sent as a request, and a type criu does not know: EMPTY, success=false. */
@@ -757,6 +888,7 @@ int main(void)
 	t_run("feature_check", test_feature_check);
 	t_run("wait_pid", test_wait_pid);
 	t_run("not_supported_yet", test_not_supported_yet);
+	t_run("cpuinfo", test_cpuinfo);
 	t_run("invalid_types", test_invalid_types);
 	t_run("garbage", test_garbage);
 	t_run("keep_open", test_keep_open);
@@ -767,6 +899,7 @@ int main(void)
 	t_run("dump_restore_notifications", test_dump_restore_notifications);
 	t_run("post_dump_refused", test_post_dump_refused);
 	t_run("restore_child", test_restore_child);
+	t_run("restore_cpu_cap", test_restore_cpu_cap);
 	if (t_failures)
 		printf("    images and logs kept in %s\n", tmpdir);
 	else

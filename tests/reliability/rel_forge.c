@@ -14,6 +14,15 @@
  *   rel_forge SRC DST ns-uts         ns.img and utsns.img: a uts namespace of the tree's own
  *                                    (SRC must be a tree in criu's namespaces)
  *
+ * and, for tests/cli/cli_cpuinfo.sh, a checkpoint that another CPU made:
+ *
+ *   rel_forge SRC DST cpu-feature NAME  cpuinfo.img: the feature bit NAME (avx512f) set
+ *   rel_forge SRC DST cpu-xfeatures M   cpuinfo.img: xsave components M (0x2e7)
+ *   rel_forge SRC DST cpu-model N       cpuinfo.img: model N
+ *   rel_forge SRC DST cpu-vendor S      cpuinfo.img: vendor S (a long one is malformed)
+ *   rel_forge SRC DST no-cpuinfo        no cpuinfo.img, as an older dump
+ *   rel_forge SRC DST xstate-bv M       every thread's xsave header: components M added
+ *
  * Exits 0 when DST was written.
  */
 #include <errno.h>
@@ -25,8 +34,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cpu.h"
 #include "image.h"
 #include "images/core.pb-c.h"
+#include "images/cpuinfo.pb-c.h"
 #include "images/inventory.pb-c.h"
 #include "images/ns.pb-c.h"
 #include "log.h"
@@ -53,13 +64,69 @@ static void forge_creds(const struct forge *f, CredsEntry *c, uint32_t *group)
 	}
 }
 
+/* cpuinfo.img as another CPU would have written it. */
+static int forge_cpuinfo(const struct forge *f, CpuinfoEntry *e)
+{
+	if (!strcmp(f->what, "cpu-xfeatures")) {
+		e->xfeatures = strtoull(f->arg, NULL, 0);
+	} else if (!strcmp(f->what, "cpu-model")) {
+		e->model = (uint32_t)strtoul(f->arg, NULL, 0);
+	} else if (!strcmp(f->what, "cpu-vendor")) {
+		e->vendor = (char *)f->arg; /* not the message's: the caller drops it before freeing */
+	} else if (!strcmp(f->what, "cpu-feature")) {
+		for (size_t i = 0; i < e->n_words; i++) {
+			int w = cpu_word_index(e->words[i]->leaf, e->words[i]->subleaf, e->words[i]->reg);
+
+			for (unsigned int b = 0; w >= 0 && b < 32; b++) {
+				const char *n = cpu_feature_name((size_t)w, b, NULL);
+
+				if (n && !strcmp(n, f->arg)) {
+					e->words[i]->value |= 1u << b;
+					return 0;
+				}
+			}
+		}
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static int copy_cpuinfo(struct img_reader *r, struct img_writer *w, const struct forge *f)
+{
+	ProtobufCMessage *m;
+	char *vendor;
+	int err = img_read_one(r, &cpuinfo_entry__descriptor, &m);
+
+	if (err < 0)
+		return err;
+	vendor = ((CpuinfoEntry *)m)->vendor;
+	err = forge_cpuinfo(f, (CpuinfoEntry *)m);
+	if (err >= 0)
+		err = img_write_msg(w, m);
+	((CpuinfoEntry *)m)->vendor = vendor;
+	protobuf_c_message_free_unpacked(m, NULL);
+	return err;
+}
+
+/* xstate-bv: the thread's xsave header says components M hold state too */
+static void forge_xsave(const struct forge *f, ThreadCore *th)
+{
+	uint64_t bv;
+
+	if (strcmp(f->what, "xstate-bv") || !th->has_xsave || th->xsave.len < 576)
+		return;
+	memcpy(&bv, th->xsave.data + 512, sizeof(bv));
+	bv |= strtoull(f->arg, NULL, 0);
+	memcpy(th->xsave.data + 512, &bv, sizeof(bv));
+}
+
 /* One record image, message by message, with the forgery applied to core images. */
 static int copy_records(struct img_dir *src, struct img_dir *dst, const ImageFileEntry *e,
 			const struct forge *f, uint64_t root_id)
 {
 	struct img_reader *r = NULL;
 	struct img_writer *w = NULL;
-	bool core = e->kind == IMG_CORE;
+	bool core = e->kind == IMG_CORE, cpuinfo = e->kind == IMG_CPUINFO;
 	uint32_t group;
 	int err;
 
@@ -67,8 +134,10 @@ static int copy_records(struct img_dir *src, struct img_dir *dst, const ImageFil
 	if (err < 0)
 		return err;
 	err = img_create(dst, e->kind, e->id, &w);
+	if (err >= 0 && cpuinfo)
+		err = copy_cpuinfo(r, w, f);
 	/* other kinds hold records of several types (mm: the mm, then its vmas): copied as they are */
-	while (!core && err >= 0) {
+	while (!core && !cpuinfo && err >= 0) {
 		const void *data;
 		size_t len;
 
@@ -100,6 +169,7 @@ static int copy_records(struct img_dir *src, struct img_dir *dst, const ImageFil
 				tc->root = (char *)f->arg;
 		} else {
 			forge_creds(f, ((ThreadCore *)m)->creds, &group);
+			forge_xsave(f, (ThreadCore *)m);
 		}
 		err = img_write_msg(w, m);
 		/* the forged pointers are not the message's: drop them before freeing it */
@@ -179,8 +249,10 @@ int main(int argc, char **argv)
 	bool had_ns = false;
 	int err = 0;
 
-	if (argc < 4 || (strcmp(argv[3], "ns-uts") && argc < 5)) {
-		fprintf(stderr, "usage: rel_forge SRC DST fsuid UID|groups GID|securebits N|capbnd MASK|root PATH|ns-uts\n");
+	if (argc < 4 || (strcmp(argv[3], "ns-uts") && strcmp(argv[3], "no-cpuinfo") && argc < 5)) {
+		fprintf(stderr, "usage: rel_forge SRC DST fsuid UID|groups GID|securebits N|capbnd MASK|root PATH|ns-uts\n"
+				"       rel_forge SRC DST cpu-feature NAME|cpu-xfeatures M|cpu-model N|cpu-vendor S|"
+				"no-cpuinfo|xstate-bv M\n");
 		return 2;
 	}
 	f.what = argv[3];
@@ -199,6 +271,8 @@ int main(int argc, char **argv)
 		had_ns |= e->kind == IMG_NS;
 		if (!k)
 			err = -EBADMSG;
+		else if (e->kind == IMG_CPUINFO && !strcmp(f.what, "no-cpuinfo"))
+			continue;
 		else if (e->kind == IMG_PAGES)
 			err = copy_pages(src, dst, e);
 		else if (!k->raw)

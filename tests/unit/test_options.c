@@ -260,6 +260,37 @@ static void test_inherit_join_empty(void)
 	expect_error("restore --empty-ns pid", "option --empty-ns: bad value 'pid'");
 }
 
+/* --cpu-cap as criu reads it: words add to the default fpu,ins; ^ takes away; none clears */
+static void test_cpu_cap(void)
+{
+	static const struct {
+		const char *cmd;
+		uint32_t caps;
+	} ok[] = {
+		{ "restore", CR_CPU_CAP_DEFAULT },
+		{ "restore --cpu-cap", CR_CPU_CAP_ALL },
+		{ "restore --cpu-cap=cpu", CR_CPU_CAP_ALL },
+		{ "restore --cpu-cap=fpu", CR_CPU_CAP_DEFAULT },
+		{ "restore --cpu-cap=none", CR_CPU_CAP_NONE },
+		{ "restore --cpu-cap=none,fpu", CR_CPU_CAP_FPU },
+		{ "restore --cpu-cap=^ins", CR_CPU_CAP_FPU },
+		{ "restore --cpu-cap=^fpu,cpu", CR_CPU_CAP_INS | CR_CPU_CAP_CPU },
+		{ "restore --cpu-cap=^none", CR_CPU_CAP_ALL },
+		{ "restore --cpu-cap=all,^cpu", CR_CPU_CAP_DEFAULT },
+		{ "restore --cpu-cap=none --cpu-cap=ins", CR_CPU_CAP_INS },
+	};
+	struct cr_opts o;
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		if (parse(&o, ok[i].cmd) < 0 || o.cpu_cap != ok[i].caps)
+			T_FAILF("'%s': caps 0x%x, expected 0x%x", ok[i].cmd, o.cpu_cap, ok[i].caps);
+		CHECK_EQ_INT(opts_check_supported(&o), 0);
+		opts_free(&o);
+	}
+	expect_error("restore --cpu-cap=avx", "--cpu-cap: unknown capability 'avx'");
+	expect_error("restore --cpu-cap=fpu,sse", "unknown capability 'sse'");
+}
+
 static void test_not_supported_yet(void)
 {
 	struct cr_opts o;
@@ -625,6 +656,7 @@ int main(void)
 	t_run("options_ghost_limit", test_ghost_limit);
 	t_run("options_manage_cgroups", test_manage_cgroups);
 	t_run("options_inherit_join_empty", test_inherit_join_empty);
+	t_run("options_cpu_cap", test_cpu_cap);
 	t_run("options_not_supported_yet", test_not_supported_yet);
 	t_run("options_external_forms", test_external_forms);
 	t_run("options_config_syntax", test_config_syntax);

@@ -494,7 +494,17 @@ static void test_masks_and_numbers(void)
 	m.has_timeout = true, m.timeout = 30;
 	CHECK_EQ_INT(apply(&m, &o), 0);
 	CHECK(o.empty_ns == 0 && o.log_level == 4 && o.ghost_limit == 65536 && o.timeout == 30);
-	CHECK_EQ_STR(o.cpu_cap, "4294967295");
+	CHECK_EQ_INT(o.cpu_cap, CR_CPU_CAP_ALL);
+	opts_free(&o);
+	/* criu's mask replaces the default: fpu alone, and none */
+	criu_opts__init(&m);
+	m.has_cpu_cap = true, m.cpu_cap = CR_CPU_CAP_FPU | CR_CPU_CAP_IMAGE;
+	CHECK_EQ_INT(apply(&m, &o), 0);
+	CHECK_EQ_INT(o.cpu_cap, CR_CPU_CAP_FPU);
+	opts_free(&o);
+	m.cpu_cap = 0;
+	CHECK_EQ_INT(apply(&m, &o), 0);
+	CHECK_EQ_INT(o.cpu_cap, CR_CPU_CAP_NONE);
 	opts_free(&o);
 	criu_opts__init(&m);
 	m.log_file = "../escape.log";
