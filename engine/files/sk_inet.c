@@ -684,6 +684,25 @@ static int restore_tcp_stream(int sk, const InetSkEntry *e)
 	return set_int(sk, SOL_TCP, TCP_REPAIR_QUEUE, TCP_NO_QUEUE);
 }
 
+/*
+ * A TCP socket that was connected and comes back closed: TCP_CLOSE with both
+ * directions shut, so that a read gives end of file (not ENOTCONN), a write
+ * EPIPE and poll POLLHUP, as after a connection's end. shutdown() says
+ * ENOTCONN for a closed socket, and sets the shut directions all the same.
+ */
+static int tcp_closed(int sk)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	/* an error left by the disconnect would be read first: take it */
+	if (getsockopt(sk, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		return -errno;
+	if (shutdown(sk, SHUT_RDWR) < 0 && errno != ENOTCONN)
+		return -errno;
+	return 0;
+}
+
 static int restore_inet(int sk, const FileEntry *fe)
 {
 	const InetSkEntry *e = fe->inet_sk;
@@ -761,6 +780,9 @@ static int restore_inet(int sk, const FileEntry *fe)
 		return pr_perror_ret("SO_REUSEADDR");
 	if (!tcp && e->has_shutdown && e->shutdown)
 		shutdown(sk, (e->shutdown & 3) == 3 ? SHUT_RDWR : (e->shutdown & 1) ? SHUT_RD : SHUT_WR);
+	/* a connection restored closed (--tcp-close, in flight) reads as one that was closed */
+	if (tcp && e->state == ST_CLOSE && e->has_dump_state && e->dump_state != ST_CLOSE)
+		return tcp_closed(sk);
 	return 0;
 }
 
@@ -800,7 +822,9 @@ static int tcp_ready(int sk, const FileEntry *fe, bool tcp_close)
 		if (connect(sk, &sa, sizeof(sa)) < 0 ||
 		    set_int(sk, SOL_TCP, TCP_REPAIR, TCP_REPAIR_OFF_NO_WP) < 0)
 			return -errno;
-		return set_int(sk, SOL_SOCKET, SO_REUSEADDR, e->opts && e->opts->reuseaddr);
+		if (set_int(sk, SOL_SOCKET, SO_REUSEADDR, e->opts && e->opts->reuseaddr) < 0)
+			return -errno;
+		return tcp_closed(sk);
 	}
 	if (set_int(sk, SOL_TCP, TCP_REPAIR, TCP_REPAIR_OFF) < 0)
 		return -errno;

@@ -101,5 +101,21 @@ fi
 refusal xfrm 'not supported yet: 1 xfrm \(IPsec\) policies' ip xfrm policy add src 10.1.0.1 dst 10.1.0.2 dir out
 refusal nexthop 'not supported yet: 1 nexthop objects' sh -c 'ip link set lo up && ip nexthop add id 7 blackhole'
 
+# ---- dumped with --tcp-established, restored with --tcp-close: the connection reads as ended ----
+# (the sk_tcp_close feature program checks TCP_CLOSE, end of file, POLLHUP and EPIPE on both ends)
+F=$T_TMP/tcpclose
+mkdir -p "$F/img"
+setsid "$TOP/$BUILD/tests/features/sk_tcp_close" "$F" </dev/null >/dev/null 2>&1 &
+for ((i = 0; i < 100; i++)); do [ -e "$F/ready" ] && break; sleep 0.05; done
+pid=$(cat "$F/pid")
+expect tcp_established_dump 0 '' -- "$CRIU" dump -t "$pid" -D "$F/img" -o dump.log --tcp-established
+gone "$pid"
+expect tcp_close_restore 0 '' -- "$CRIU" restore -d -D "$F/img" -o restore.log --tcp-close --pidfile "$F/rpid"
+kill -USR1 "$(cat "$F/rpid" 2>/dev/null)" 2>/dev/null
+for ((i = 0; i < 100; i++)); do [ -e "$F/result" ] && break; sleep 0.05; done
+verdict tcp_established_restored_closed grep -qx PASS "$F/result"
+[ -e "$F/result" ] && ! grep -qx PASS "$F/result" && echo "    $(cat "$F/result")"
+kill -9 "$(cat "$F/rpid" 2>/dev/null)" 2>/dev/null
+
 # the verdicts above are the result, not the status of the last cleanup
 exit 0
