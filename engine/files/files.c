@@ -665,7 +665,8 @@ int files_restore_prepare(struct img_dir *d, const uint64_t *task_ids, size_t nr
 	fr->file_fds = calloc(fr->nr_files + 1, sizeof(int));
 	fr->pipe_fds = calloc(fr->nr_pipes + 1, sizeof(*fr->pipe_fds));
 	fr->pipe_given = calloc(fr->nr_pipes + 1, 1);
-	if (r >= 0 && (!fr->tasks || !fr->file_fds || !fr->pipe_fds || !fr->pipe_given))
+	fr->memfd_origin = calloc(fr->nr_files + 1, sizeof(int));
+	if (r >= 0 && (!fr->tasks || !fr->file_fds || !fr->pipe_fds || !fr->pipe_given || !fr->memfd_origin))
 		r = -ENOMEM;
 	for (size_t i = 0; r >= 0 && i < nr_tasks; i++) {
 		fr->tasks[i].task_id = task_ids[i];
@@ -676,6 +677,8 @@ int files_restore_prepare(struct img_dir *d, const uint64_t *task_ids, size_t nr
 	}
 	for (size_t i = 0; fr->file_fds && i < fr->nr_files; i++)
 		fr->file_fds[i] = -1;
+	for (size_t i = 0; fr->memfd_origin && i < fr->nr_files; i++)
+		fr->memfd_origin[i] = -1;
 	for (size_t i = 0; fr->pipe_fds && i < fr->nr_pipes; i++)
 		fr->pipe_fds[i][0] = fr->pipe_fds[i][1] = -1;
 	if (r >= 0)
@@ -708,6 +711,38 @@ static int file_fd(const struct files_restore *fr, uint64_t id)
 		if (fr->files[k]->id == id)
 			return fr->file_fds[k];
 	return -1;
+}
+
+int files_restore_memfd_origin(const struct files_restore *fr, const FileEntry *fe)
+{
+	for (size_t k = 0; fr->memfd_origin && k < fr->nr_files; k++) {
+		const FileEntry *o = fr->files[k];
+
+		if (fr->memfd_origin[k] >= 0 && o->deleted && o->dev == fe->dev && o->ino == fe->ino)
+			return fr->memfd_origin[k];
+	}
+	return -1;
+}
+
+void files_restore_set_memfd_origin(struct files_restore *fr, const FileEntry *fe, int fd)
+{
+	for (size_t k = 0; k < fr->nr_files; k++)
+		if (fr->files[k] == fe) {
+			fr->memfd_origin[k] = fd;
+			return;
+		}
+	close(fd);
+}
+
+int files_restore_memfd_fd(const struct files_restore *fr, uint64_t id)
+{
+	for (size_t k = 0; fr && k < fr->nr_files; k++)
+		if (fr->files[k]->id == id) {
+			int f = files_restore_memfd_origin(fr, fr->files[k]);
+
+			return f >= 0 ? f : -ENOENT;
+		}
+	return -ENOENT;
 }
 
 int files_restore_fd(const struct files_restore *fr, uint64_t id)
@@ -898,6 +933,8 @@ void files_restore_free(struct files_restore *fr)
 	for (size_t i = 0; i < fr->nr_files; i++) {
 		if (fr->file_fds && fr->file_fds[i] >= 0)
 			close(fr->file_fds[i]);
+		if (fr->memfd_origin && fr->memfd_origin[i] >= 0)
+			close(fr->memfd_origin[i]);
 		file_entry__free_unpacked(fr->files[i], NULL);
 	}
 	for (size_t i = 0; i < fr->nr_pipes; i++) {
@@ -918,6 +955,7 @@ void files_restore_free(struct files_restore *fr)
 	free(fr->pipes);
 	free(fr->pipe_fds);
 	free(fr->pipe_given);
+	free(fr->memfd_origin);
 	for (size_t i = 0; i < fr->nr_adopted; i++)
 		close(fr->adopted[i]);
 	free(fr->adopted);

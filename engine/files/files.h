@@ -164,6 +164,12 @@ int files_restore_task(struct files_restore *fr, uint64_t task_id);
 void files_restore_finish(struct files_restore *fr);
 void files_restore_free(struct files_restore *fr);
 
+/*
+ * For mm: memfd_create's own description of the memfd that file_entry id is
+ * (a shared mapping through it counts no writer, so the task may still
+ * execveat the memfd), or -ENOENT.
+ */
+int files_restore_memfd_fd(const struct files_restore *fr, uint64_t id);
 /* For mm: criu's fd of the description file_entry id (a ghost for mappings), or -ENOENT. */
 int files_restore_fd(const struct files_restore *fr, uint64_t id);
 /* For the kinds: criu's fd given with --inherit-fd for key, or -ENOENT. */

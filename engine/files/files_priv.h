@@ -74,6 +74,7 @@ struct files_restore {
 	size_t nr_pipes;
 	int (*pipe_fds)[2]; /* ours, by index in pipes; -1 until made */
 	uint8_t *pipe_given; /* bit 0 (read end), bit 1 (write end): handed out once already */
+	int *memfd_origin;   /* by index in files: memfd_create's own description of a memfd ghost, or -1 */
 	struct task_fds *tasks;
 	size_t nr_tasks;
 	int fd_floor; /* our fds live at or above it, clear of every task's numbers */
@@ -96,6 +97,10 @@ int ghost_dump(const struct fd_dump_arg *a, FileEntry *fe, uint64_t limit, bool 
 /* Writes d's contents (checked first) into the new inode w; then, after owner and mode, its times. */
 int ghost_fill(int w, const FileEntry *fe, const FileEntry *d);
 int ghost_set_times(int w, const FileEntry *fe, const FileEntry *d);
+
+/* memfd_create's own description of fe's memfd (kept by fr), or -1; keeping one takes fd. */
+int files_restore_memfd_origin(const struct files_restore *fr, const FileEntry *fe);
+void files_restore_set_memfd_origin(struct files_restore *fr, const FileEntry *fe, int fd);
 
 /* The entry of the unlinked inode dev:ino that holds its contents, if dumped already. */
 struct dumped_file *files_find_ghost(struct files_dump *fd, uint64_t dev, uint64_t ino);

@@ -17,10 +17,12 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <linux/openat2.h>
+#include <linux/kcmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -213,7 +215,7 @@ static int reopen_own(const FileEntry *fe, int own, const char *what, int *ret_f
  * A memfd comes back as a memfd of the same name, filled, then sealed as it
  * was (a memfd made without MFD_ALLOW_SEALING reads as sealed with F_SEAL_SEAL).
  */
-static int create_memfd_ghost(const FileEntry *fe, const FileEntry *data, int *ret_fd)
+static int create_memfd_ghost(struct files_restore *fr, const FileEntry *fe, const FileEntry *data, int *ret_fd)
 {
 	_cleanup_close_ int w = -EBADF;
 	int r;
@@ -232,6 +234,23 @@ static int create_memfd_ghost(const FileEntry *fe, const FileEntry *data, int *r
 		return r;
 	if (fe->has_memfd_seals && fe->memfd_seals && fcntl(w, F_ADD_SEALS, (int)fe->memfd_seals) < 0)
 		return pr_perror_ret("file %" PRIu64 ": cannot seal %s with %#x", fe->id, fe->path, fe->memfd_seals);
+	/*
+	 * memfd_create's own description counts as no writer of the inode, so
+	 * the task may execveat() it; a reopen for writing would make that
+	 * ETXTBSY. It is kept for the shared mappings and the other
+	 * descriptions, and a read-write description is taken to be that one.
+	 */
+	r = fcntl(w, F_DUPFD_CLOEXEC, fr->fd_floor);
+	if (r < 0)
+		return pr_perror_ret("file %" PRIu64 ": cannot keep %s", fe->id, fe->path);
+	files_restore_set_memfd_origin(fr, fe, r);
+	if ((fe->flags & O_ACCMODE) == O_RDWR) {
+		r = finish_open(fe, fe->path, w);
+		if (r < 0)
+			return r;
+		*ret_fd = TAKE_FD(w);
+		return 0;
+	}
 	return reopen_own(fe, w, fe->path, ret_fd);
 }
 
@@ -331,12 +350,44 @@ static int make_ghost_inode(const struct files_restore *fr, const FileEntry *fe,
  * Every entry of one dumped inode (fds opened apart, mappings) gets the same
  * new inode.
  */
-static int open_ghost(const struct files_restore *fr, const FileEntry *fe, int *ret_fd)
+/* Whether another entry of fe's memfd holds memfd_create's own description already. */
+static bool memfd_origin_given(const struct files_restore *fr, const FileEntry *fe, int origin)
+{
+	pid_t me = getpid();
+
+	for (size_t k = 0; k < fr->nr_files; k++) {
+		const FileEntry *o = fr->files[k];
+
+		if (o != fe && o->deleted && o->dev == fe->dev && o->ino == fe->ino && fr->file_fds[k] >= 0 &&
+		    syscall(SYS_kcmp, me, me, KCMP_FILE, fr->file_fds[k], origin) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* The first read-write description of a memfd is memfd_create's own (see create_memfd_ghost). */
+static int give_memfd_origin(const FileEntry *fe, int origin, int *ret_fd)
+{
+	_cleanup_close_ int f = fcntl(origin, F_DUPFD_CLOEXEC, 0);
+	int r;
+
+	if (f < 0)
+		return pr_perror_ret("file %" PRIu64 ": cannot share %s", fe->id, fe->path);
+	r = finish_open(fe, fe->path, f);
+	if (r < 0)
+		return r;
+	*ret_fd = TAKE_FD(f);
+	return 0;
+}
+
+static int open_ghost(struct files_restore *fr, const FileEntry *fe, int *ret_fd)
 {
 	_cleanup_close_ int w = -EBADF;
 	const FileEntry *data;
-	int r, made = ghost_made(fr, fe);
+	int r, origin = files_restore_memfd_origin(fr, fe), made = origin >= 0 ? origin : ghost_made(fr, fe);
 
+	if (origin >= 0 && (fe->flags & O_ACCMODE) == O_RDWR && !memfd_origin_given(fr, fe, origin))
+		return give_memfd_origin(fe, origin, ret_fd);
 	if (made >= 0)
 		return reopen_own(fe, made, fe->path, ret_fd);
 	data = ghost_data_of(fr, fe);
@@ -346,7 +397,7 @@ static int open_ghost(const struct files_restore *fr, const FileEntry *fe, int *
 	if (r < 0)
 		return r;
 	if (!strncmp(fe->path, MEMFD_PREFIX, strlen(MEMFD_PREFIX)))
-		return create_memfd_ghost(fe, data, ret_fd);
+		return create_memfd_ghost(fr, fe, data, ret_fd);
 	r = make_ghost_inode(fr, fe, &w);
 	if (r < 0)
 		return r;

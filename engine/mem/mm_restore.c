@@ -380,9 +380,13 @@ static bool mapping_writable(const VmaEntry *v)
 static int ghost_fd(struct infect_ctl *c, struct mm_shared *s, const struct mm_image *m, const VmaEntry *v,
 		    long *ret_fd)
 {
-	int f = files_restore_fd(s->files, v->file_id), mode, r;
+	int f = files_restore_memfd_fd(s->files, v->file_id), mode, r;
 	char self[64];
 
+	/* a memfd: memfd_create's own description, which counts no writer (files_restore_memfd_fd) */
+	if (f >= 0)
+		return mm_send_fd(c, m, f, ret_fd);
+	f = files_restore_fd(s->files, v->file_id);
 	if (f < 0)
 		return pr_err_ret(-EBADMSG, "pid %d: mapping %#" PRIx64 " names unknown file %" PRIu64, c->tid,
 				  v->start, v->file_id);
