@@ -214,7 +214,12 @@ int vma_collect(pid_t pid, struct vma_list *list)
 
 bool vma_has_dumpable_pages(const struct vma *v)
 {
-	if (v->plugin)
+	/*
+	 * A MAP_DROPPABLE mapping's pages are the kernel's to drop at any time
+	 * and its owner reads zero then: they are not kept (as criu does), and
+	 * it comes back empty.
+	 */
+	if (v->plugin || v->flags & MAP_DROPPABLE)
 		return false;
 	switch (v->kind) {
 	case VMA_KIND__VMA_ANON_PRIVATE:
