@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cleanup.h"
 #include "files_priv.h"
 #include "log.h"
 
@@ -134,13 +135,32 @@ static int64_t ns_of(const struct timespec *t)
 	return (int64_t)t->tv_sec * 1000000000 + t->tv_nsec;
 }
 
+/* a->local, or a read-only reopen of it when the task's description is write-only */
+static int readable(const struct fd_dump_arg *a, int *ret_own)
+{
+	char path[64];
+	int fl = fcntl(a->local, F_GETFL);
+
+	if (fl < 0 || (fl & O_ACCMODE) != O_WRONLY || a->fd < 0)
+		return a->local;
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", a->pid, a->fd);
+	*ret_own = open(path, O_RDONLY | O_CLOEXEC);
+	return *ret_own < 0 ? -errno : *ret_own;
+}
+
 int ghost_dump(const struct fd_dump_arg *a, FileEntry *fe, uint64_t limit, bool sparse)
 {
-	uint64_t size = (uint64_t)a->st.st_size, counted = sparse ? data_bytes(a->local, size) : size;
+	_cleanup_close_ int own = -EBADF;
+	int fd = readable(a, &own);
+	uint64_t size = (uint64_t)a->st.st_size, counted;
 	struct ghost_buf b = {0};
 	char where[48];
 	int r;
 
+	if (fd < 0)
+		return pr_err_ret(fd, "pid %d fd %d: cannot open write-only unlinked file %s for reading", a->pid,
+				  a->fd, fe->path);
+	counted = sparse ? data_bytes(fd, size) : size;
 	if (a->fd >= 0)
 		snprintf(where, sizeof(where), "pid %d fd %d", a->pid, a->fd);
 	else
@@ -148,7 +168,7 @@ int ghost_dump(const struct fd_dump_arg *a, FileEntry *fe, uint64_t limit, bool 
 	if (counted > limit)
 		return pr_err_ret(-EFBIG, "%s: unlinked file %s has %" PRIu64 " bytes%s, more than --ghost-limit %" PRIu64,
 				  where, fe->path, counted, sparse ? " of data" : "", limit);
-	r = read_extents(a->local, size, sparse, &b);
+	r = read_extents(fd, size, sparse, &b);
 	if (r < 0) {
 		ghost_buf_free(&b);
 		if (r == -ENODATA)

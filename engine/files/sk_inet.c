@@ -753,11 +753,20 @@ static int restore_inet(int sk, const FileEntry *fe)
 	if (e->state != ST_CLOSE || (e->has_src_addr && (!e->has_dump_state || e->dump_state == ST_CLOSE))) {
 		if (e->has_src_addr) {
 			len = make_addr(e, &e->src_addr, e->src_port, &ss);
-			if (bind(sk, (struct sockaddr *)&ss, len) < 0) {
+			r = bind(sk, (struct sockaddr *)&ss, len) < 0 ? -errno : 0;
+			/* bound under IP_FREEBIND that was then turned off: bound again the same way */
+			if (r == -EADDRNOTAVAIL && !(e->opts && e->opts->has_freebind && e->opts->freebind)) {
+				r = set_int(sk, SOL_IP, IP_FREEBIND, 1);
+				if (!r)
+					r = bind(sk, (struct sockaddr *)&ss, len) < 0 ? -errno : 0;
+				if (!r)
+					r = set_int(sk, SOL_IP, IP_FREEBIND, 0);
+			}
+			if (r < 0) {
 				char a[INET6_ADDRSTRLEN] = "?";
 
 				inet_ntop(e->family == AF_INET6 ? AF_INET6 : AF_INET, e->src_addr.data, a, sizeof(a));
-				return pr_perror_ret("cannot bind to %s port %u", a, e->src_port);
+				return pr_err_ret(r, "cannot bind to %s port %u", a, e->src_port);
 			}
 		}
 		if (tcp && set_int(sk, SOL_TCP, TCP_REPAIR, TCP_REPAIR_OFF_NO_WP) < 0)

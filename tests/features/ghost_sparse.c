@@ -4,7 +4,8 @@
  * 64 KiB hole to the end, with access and modification times of its own.
  * After restore: the same size, the same data and hole layout (SEEK_DATA /
  * SEEK_HOLE), few blocks, the times to the nanosecond, and no name again.
- * Its data (8 KiB) is far under --ghost-limit, its size far over it.
+ * Its data (8 KiB) is far under --ghost-limit, its size far over it. The
+ * task holds it write-only.
  */
 #include <sys/stat.h>
 
@@ -29,7 +30,7 @@ int main(int argc, char **argv)
 
 	feat_init(argc, argv);
 	snprintf(path, sizeof(path), "%s/ghost-sparse", feat_dir);
-	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0640);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0640);
 	fill(a, 'a');
 	fill(b, 'K');
 	if (fd < 0 || pwrite(fd, a, 4096, 0) != 4096 || pwrite(fd, b, 4096, OFF2) != 4096 || ftruncate(fd, SIZE) ||
@@ -51,6 +52,9 @@ int main(int argc, char **argv)
 	FEAT_CHECK(lseek(fd, 4096, SEEK_DATA) == OFF2 && lseek(fd, OFF2, SEEK_HOLE) == OFF2 + 4096,
 		   "second extent at %lld, not %lld", (long long)lseek(fd, 4096, SEEK_DATA), OFF2);
 	FEAT_CHECK(lseek(fd, OFF2 + 4096, SEEK_DATA) < 0 && errno == ENXIO, "data after the second extent");
+	FEAT_CHECK((fcntl(fd, F_GETFL) & O_ACCMODE) == O_WRONLY, "the fd is not write-only any more");
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	fd = open(path, O_RDONLY);
 	FEAT_CHECK(pread(fd, got, 4096, 0) == 4096 && !memcmp(got, a, 4096), "first extent's data");
 	FEAT_CHECK(pread(fd, got, 4096, OFF2) == 4096 && !memcmp(got, b, 4096), "second extent's data");
 	return feat_done();

@@ -2,7 +2,9 @@
 /*
  * Sockets bound to addresses no interface has, through IP_FREEBIND (a UDP
  * socket on 192.0.2.77) and IPV6_FREEBIND (a TCP listener on 2001:db8::77):
- * after restore they are bound there again and keep the flag.
+ * after restore they are bound there again and keep the flag. A third
+ * (UDP on 192.0.2.78) was bound under IP_FREEBIND that was then turned off:
+ * it is bound there again, with the flag off.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -38,7 +40,8 @@ int main(int argc, char **argv)
 {
 	struct sockaddr_in s4 = {.sin_family = AF_INET, .sin_port = htons(40177)};
 	struct sockaddr_in6 s6 = {.sin6_family = AF_INET6, .sin6_port = htons(40178)};
-	int u, t, one = 1;
+	struct sockaddr_in s4off = {.sin_family = AF_INET, .sin_port = htons(40179)};
+	int u, t, off, one = 1, zero = 0;
 
 	feat_init(argc, argv);
 	inet_pton(AF_INET, "192.0.2.77", &s4.sin_addr);
@@ -51,6 +54,12 @@ int main(int argc, char **argv)
 	if (bind(u, (struct sockaddr *)&s4, sizeof(s4)) || bind(t, (struct sockaddr *)&s6, sizeof(s6)) ||
 	    listen(t, 4))
 		feat_die("bind to an address of no interface");
+	inet_pton(AF_INET, "192.0.2.78", &s4off.sin_addr);
+	off = socket(AF_INET, SOCK_DGRAM, 0);
+	if (off < 0 || setsockopt(off, SOL_IP, IP_FREEBIND, &one, sizeof(one)) ||
+	    bind(off, (struct sockaddr *)&s4off, sizeof(s4off)) ||
+	    setsockopt(off, SOL_IP, IP_FREEBIND, &zero, sizeof(zero)))
+		feat_die("bind, then IP_FREEBIND off");
 
 	feat_ready();
 	feat_wait_go();
@@ -59,5 +68,7 @@ int main(int argc, char **argv)
 	FEAT_CHECK(bound_to(t, AF_INET6, "2001:db8::77", 40178), "the listener is not bound to [2001:db8::77]:40178");
 	FEAT_CHECK(flag(u) == 1, "the UDP socket's IP_FREEBIND is %d", flag(u));
 	FEAT_CHECK(flag(t) == 1, "the listener's IPV6_FREEBIND is %d", flag(t));
+	FEAT_CHECK(bound_to(off, AF_INET, "192.0.2.78", 40179), "the third socket is not bound to 192.0.2.78:40179");
+	FEAT_CHECK(flag(off) == 0, "the third socket's IP_FREEBIND is %d, it was turned off", flag(off));
 	return feat_done();
 }
