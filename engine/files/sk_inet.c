@@ -32,6 +32,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <netinet/udp.h>
+#include <poll.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -417,6 +418,14 @@ static int dump_udp_cork(const struct fd_dump_arg *a, SkOptsEntry *o)
 	return 0;
 }
 
+/* A closed TCP socket whose receiving side is shut: what is left of a connection that ended. */
+static bool tcp_ended(int sk)
+{
+	struct pollfd p = {.fd = sk, .events = POLLRDHUP};
+
+	return poll(&p, 1, 0) == 1 && p.revents & POLLRDHUP;
+}
+
 /* Which state the socket is dumped in, or a refusal that says what to do. */
 static int pick_state(struct sk_net_dump *net, const struct fd_dump_arg *a, InetSkEntry *e,
 		      const struct diag_want *w)
@@ -533,6 +542,11 @@ static int inet_dump(struct files_dump *fd, const struct fd_dump_arg *a, FileEnt
 	if (r && w.shutdown) {
 		e->has_shutdown = true;
 		e->shutdown = w.shutdown;
+	}
+	/* not listed and its reading side shut: a connection that ended (its socket is unhashed) */
+	if (!r && proto == IPPROTO_TCP && tcp_ended(a->local)) {
+		e->has_shutdown = true;
+		e->shutdown = 3;
 	}
 	if (port_of(&src)) {
 		r = set_addr(&e->src_addr, &e->has_src_addr, family, &src);
@@ -690,6 +704,15 @@ static int restore_tcp_stream(int sk, const InetSkEntry *e)
  * EPIPE and poll POLLHUP, as after a connection's end. shutdown() says
  * ENOTCONN for a closed socket, and sets the shut directions all the same.
  */
+/* A TCP socket restored closed that was a connection: --tcp-close, in flight, or ended before the dump. */
+static bool tcp_was_connected(const InetSkEntry *e)
+{
+	if (e->protocol != IPPROTO_TCP || e->state != ST_CLOSE)
+		return false;
+	return (e->has_dump_state && e->dump_state != ST_CLOSE) ||
+	       (e->has_shutdown && (e->shutdown & 3) == 3 && (!e->has_dump_state || e->dump_state == ST_CLOSE));
+}
+
 static int tcp_closed(int sk)
 {
 	int err = 0;
@@ -749,8 +772,9 @@ static int restore_inet(int sk, const FileEntry *fe)
 			return pr_perror_ret("cannot size the socket buffers");
 		return restore_tcp_stream(sk, e);
 	}
-	/* a connection restored closed (--tcp-close, in flight) keeps no address */
-	if (e->state != ST_CLOSE || (e->has_src_addr && (!e->has_dump_state || e->dump_state == ST_CLOSE))) {
+	/* a connection restored closed (--tcp-close, in flight) or that had ended keeps no address */
+	if (!tcp_was_connected(e) &&
+	    (e->state != ST_CLOSE || (e->has_src_addr && (!e->has_dump_state || e->dump_state == ST_CLOSE)))) {
 		if (e->has_src_addr) {
 			len = make_addr(e, &e->src_addr, e->src_port, &ss);
 			r = bind(sk, (struct sockaddr *)&ss, len) < 0 ? -errno : 0;
@@ -789,8 +813,8 @@ static int restore_inet(int sk, const FileEntry *fe)
 		return pr_perror_ret("SO_REUSEADDR");
 	if (!tcp && e->has_shutdown && e->shutdown)
 		shutdown(sk, (e->shutdown & 3) == 3 ? SHUT_RDWR : (e->shutdown & 1) ? SHUT_RD : SHUT_WR);
-	/* a connection restored closed (--tcp-close, in flight) reads as one that was closed */
-	if (tcp && e->state == ST_CLOSE && e->has_dump_state && e->dump_state != ST_CLOSE)
+	/* a connection restored closed (--tcp-close, in flight, ended) reads as one that was closed */
+	if (tcp_was_connected(e))
 		return tcp_closed(sk);
 	return 0;
 }
