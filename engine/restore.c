@@ -430,18 +430,40 @@ static int rst_path_call(struct infect_ctl *c, long nr, const char *what, const 
 	return r < 0 ? pr_err_ret(r, "pid %d: %s %s", c->tid, what, path) : 0;
 }
 
+/*
+ * The cwd or root of a task is a directory known by its path: it must exist
+ * there and be a directory, whatever its inode (another host, a copied root).
+ */
+static int rst_check_dir(struct infect_ctl *c, const char *what, const char *path)
+{
+	char in_root[PATH_MAX + 32];
+	struct stat st;
+
+	snprintf(in_root, sizeof(in_root), "/proc/%d/root%s", c->tid, path);
+	if (stat(in_root, &st) < 0)
+		return pr_perror_ret("pid %d: %s %s", c->tid, what, path);
+	if (!S_ISDIR(st.st_mode))
+		return pr_err_ret(-ENOTDIR, "pid %d: %s %s", c->tid, what, path);
+	return 0;
+}
+
 static int rst_process_state(struct infect_ctl *c, const TaskCore *core)
 {
 	long ret;
 	int r;
 
 	if (core->root && strcmp(core->root, "/")) {
-		r = rst_path_call(c, SYS_chroot, "chroot", core->root);
+		r = rst_check_dir(c, "root", core->root);
+		if (r == 0)
+			r = rst_path_call(c, SYS_chroot, "chroot", core->root);
 		if (r < 0)
 			return r;
 	}
 	if (core->cwd) {
-		r = rst_path_call(c, SYS_chdir, "chdir", core->cwd);
+		/* in the root just set, as chdir resolves it */
+		r = rst_check_dir(c, "cwd", core->cwd);
+		if (r == 0)
+			r = rst_path_call(c, SYS_chdir, "chdir", core->cwd);
 		if (r < 0)
 			return r;
 	}
