@@ -41,6 +41,7 @@
 #include "fault.h"
 #include "hooks.h"
 #include "cgroup.h"
+#include "file_check.h"
 #include "files.h"
 #include "locks.h"
 #include "pty.h"
@@ -436,14 +437,11 @@ static int rst_path_call(struct infect_ctl *c, long nr, const char *what, const 
  */
 static int rst_check_dir(struct infect_ctl *c, const char *what, const char *path)
 {
-	char in_root[PATH_MAX + 32];
-	struct stat st;
+	int fd = file_open_in_task_root(c->tid, path, O_PATH | O_DIRECTORY);
 
-	snprintf(in_root, sizeof(in_root), "/proc/%d/root%s", c->tid, path);
-	if (stat(in_root, &st) < 0)
-		return pr_perror_ret("pid %d: %s %s", c->tid, what, path);
-	if (!S_ISDIR(st.st_mode))
-		return pr_err_ret(-ENOTDIR, "pid %d: %s %s", c->tid, what, path);
+	if (fd < 0)
+		return pr_err_ret(fd, "pid %d: %s %s", c->tid, what, path);
+	close(fd);
 	return 0;
 }
 

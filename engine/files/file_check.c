@@ -3,8 +3,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -110,4 +112,22 @@ int file_check(const struct file_check_opts *o, int fd, const struct file_ident 
 		return -ESTALE;
 	}
 	return 0;
+}
+
+int file_open_in_task_root(pid_t pid, const char *path, int flags)
+{
+	struct open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC),
+			       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+	_cleanup_close_ int root = -EBADF;
+	char proc[64];
+	int f;
+
+	snprintf(proc, sizeof(proc), "/proc/%d/root", pid);
+	root = open(proc, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return -errno;
+	while (*path == '/')
+		path++;
+	f = (int)syscall(SYS_openat2, root, *path ? path : ".", &how, sizeof(how));
+	return f < 0 ? -errno : f;
 }

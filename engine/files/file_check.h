@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 
 #include "elf_buildid.h"
 
@@ -59,5 +60,13 @@ void file_ident_read(int fd, const struct stat *st, uint8_t *id, struct file_ide
  */
 int file_check(const struct file_check_opts *o, int fd, const struct file_ident *want, char *why,
 	       size_t why_size);
+
+/*
+ * Opens path (absolute, from an image) as task pid sees it: resolved inside
+ * its root with RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS, so ".." and
+ * absolute symlinks stop at that root. flags: O_PATH or O_RDONLY with
+ * O_NONBLOCK/O_NOCTTY/O_DIRECTORY. Returns the fd or -errno, quietly.
+ */
+int file_open_in_task_root(pid_t pid, const char *path, int flags);
 
 #endif

@@ -434,25 +434,24 @@ static int open_by_path(struct infect_ctl *c, const VmaEntry *v, bool shared, lo
 static int check_path(struct infect_ctl *c, const struct file_check_opts *o, const char *what,
 		      const char *path, const struct file_ident *want)
 {
-	char in_root[PATH_MAX + 32], why[320];
 	_cleanup_close_ int fd = -EBADF;
+	char why[320];
 	int r;
 
 	if (!path || path[0] != '/')
 		return pr_err_ret(-EBADMSG, "pid %d: %s without an absolute path", c->tid, what);
-	snprintf(in_root, sizeof(in_root), "/proc/%d/root%s", c->tid, path);
 	/* O_PATH first: a device put in its place is not opened */
-	fd = open(in_root, O_PATH | O_CLOEXEC);
+	fd = file_open_in_task_root(c->tid, path, O_PATH);
 	if (fd < 0)
-		return pr_perror_ret("pid %d: %s %s", c->tid, what, path);
+		return pr_err_ret(fd, "pid %d: %s %s", c->tid, what, path);
 	if (want->has_mode && S_ISREG(want->mode)) {
 		struct stat st;
 
 		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
 			close(fd);
-			fd = open(in_root, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+			fd = file_open_in_task_root(c->tid, path, O_RDONLY | O_NOCTTY | O_NONBLOCK);
 			if (fd < 0)
-				return pr_perror_ret("pid %d: %s %s", c->tid, what, path);
+				return pr_err_ret(fd, "pid %d: %s %s", c->tid, what, path);
 		}
 	}
 	r = file_check(o, fd, want, why, sizeof(why));
