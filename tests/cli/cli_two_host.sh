@@ -6,10 +6,11 @@
 # of one small root filesystem: the same files at the same paths, other
 # inodes, another device. A dynamically linked program runs in a mount
 # namespace whose only mount is A (pivot_root): it maps a shared library
-# built with a build-id, keeps a file open at an offset, has a cwd and a
-# unix socket bound to a path. It is dumped, its images copied, and restored
-# with --root on a copy of A; it then checks its state and writes
-# /result ("OK foo=N", N from the library it calls now).
+# built with a build-id, keeps a file open at an offset with a flock(2) on
+# it (--file-locks), has a cwd and a unix socket bound to a path. It is
+# dumped, its images copied, and restored with --root on a copy of A; it
+# then checks its state and writes /result ("OK foo=N", N from the library
+# it calls now).
 #
 # On copies that differ, the restore is refused and names the file:
 #  - the library rebuilt with another build-id and the same size: refused by
@@ -46,10 +47,11 @@ trap cleanup EXIT
 src="$T_TMP/src"
 mkdir -p "$src"
 cat >"$src/twohost.c" <<'EOF'
-/* The tree: a file at an offset, a cwd, a bound unix socket, a library call. */
+/* The tree: a file at an offset with a lock, a cwd, a bound unix socket, a library call. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -80,7 +82,7 @@ int main(void)
 	int fd = open("/data/file.txt", O_RDONLY), sk = socket(AF_UNIX, SOCK_STREAM, 0);
 
 	strcpy(sa.sun_path, "/run/sock");
-	if (fd < 0 || read(fd, buf, 6) != 6 || chdir("/work") || sk < 0 ||
+	if (fd < 0 || read(fd, buf, 6) != 6 || flock(fd, LOCK_SH) || chdir("/work") || sk < 0 ||
 	    bind(sk, (struct sockaddr *)&sa, sizeof(sa)) || listen(sk, 1))
 		return result("FAIL setup", "", -1);
 	close(open("/ready", O_CREAT | O_WRONLY | O_CLOEXEC, 0644));
@@ -88,6 +90,9 @@ int main(void)
 		usleep(20000);
 	if (read(fd, buf, 5) != 5 || memcmp(buf, "world", 5))
 		return result("FAIL file offset: read ", buf, -1);
+	/* the shared lock came back with its description: another one cannot take it exclusively */
+	if (flock(open("/data/file.txt", O_RDONLY), LOCK_EX | LOCK_NB) == 0)
+		return result("FAIL lock ", "not restored", -1);
 	if (!getcwd(cwd, sizeof(cwd)) || strcmp(cwd, "/work"))
 		return result("FAIL cwd ", cwd, -1);
 	if (getsockname(sk, (struct sockaddr *)&got, &len) || strcmp(got.sun_path, "/run/sock"))
@@ -185,7 +190,7 @@ ran() {
 rst() {
 	local dir=$1
 	shift
-	"$CRIU" restore -D "$img" -W "$T_TMP" -o "restore-${dir##*/}.log" --root "$dir" -d "$@"
+	"$CRIU" restore -D "$img" -W "$T_TMP" -o "restore-${dir##*/}.log" --root "$dir" -d --file-locks "$@"
 }
 
 spawn "$src/launch" "$A"
@@ -193,7 +198,7 @@ pid=$SPAWNED
 for ((i = 0; i < 100; i++)); do [ -e "$A/ready" ] && break; sleep 0.05; done
 verdict two_host_started test -e "$A/ready"
 mkdir -p "$T_TMP/img-a"
-expect two_host_dump 0 '' -- "$CRIU" dump -t "$pid" -D "$T_TMP/img-a" -o dump.log
+expect two_host_dump 0 '' -- "$CRIU" dump -t "$pid" -D "$T_TMP/img-a" -o dump.log --file-locks
 verdict two_host_dump_killed gone "$pid"
 # the images travel to host B
 img="$T_TMP/img"
@@ -265,7 +270,7 @@ EOF
 rrestore() {
 	local name=$1 ctr=$2 b=$3
 	ctrs+=("$ctr")
-	timeout 60 runc --root "$runc_root" --criu "$CRIU" restore -d --image-path "$rimg" --work-path "$T_TMP/$name.work" --bundle "$b" "$ctr" \
+	timeout 60 runc --root "$runc_root" --criu "$CRIU" restore -d --file-locks --image-path "$rimg" --work-path "$T_TMP/$name.work" --bundle "$b" "$ctr" \
 		</dev/null >"$T_TMP/$name.out" 2>&1
 }
 
@@ -284,7 +289,7 @@ if [ ! -e "$ba/b/rootfs/ready" ]; then
 	echo "SKIP two_host_runc: runc cannot start a container on this machine"
 	exit 0
 fi
-if ! runc_ checkpoint --image-path "$T_TMP/rimg-a" --work-path "$T_TMP/rimg.work" "$ctr" >"$T_TMP/ck.out" 2>&1; then
+if ! runc_ checkpoint --file-locks --image-path "$T_TMP/rimg-a" --work-path "$T_TMP/rimg.work" "$ctr" >"$T_TMP/ck.out" 2>&1; then
 	sed 's/^/      /' "$T_TMP/ck.out" | head -n 5
 	grep -h Error "$T_TMP/rimg.work/dump.log" 2>/dev/null | head -n 5 | sed 's/^/      /'
 	echo "FAIL two_host_runc_checkpoint"
