@@ -15,6 +15,7 @@
  */
 #define LOG_PREFIX "dump: "
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <linux/capability.h>
 #include <signal.h>
@@ -39,6 +40,7 @@
 #include "cpu.h"
 #include "engine.h"
 #include "fault.h"
+#include "file_check.h"
 #include "guard.h"
 #include "hooks.h"
 #include "files.h"
@@ -414,9 +416,35 @@ static int dump_thread(struct infect_thread *t, struct infect_ctl *lc, pid_t pid
 	return tc->comm ? 0 : -ENOMEM;
 }
 
+/* What the restore checks the executable by (file_check.h); id holds its build-id. */
+static void exe_ident(pid_t pid, MmEntry *mm, uint8_t *id)
+{
+	_cleanup_close_ int fd = -EBADF;
+	struct file_ident fi;
+	struct stat st;
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		pr_debug("pid %d: cannot open %s: %m; its executable is not checked at restore\n", pid, path);
+		return;
+	}
+	file_ident_read(fd, &st, id, &fi);
+	mm->has_exe_mode = mm->has_exe_size = true;
+	mm->exe_mode = fi.mode;
+	mm->exe_size = fi.size;
+	if (fi.build_id) {
+		mm->has_exe_build_id = true;
+		mm->exe_build_id.data = id;
+		mm->exe_build_id.len = fi.build_id_len;
+	}
+}
+
 static int write_mm(struct dump_ctx *ctx, struct pstree_item *it, struct infect_ctl *c, struct vma_list *vl)
 {
 	MmEntry mm = MM_ENTRY__INIT;
+	uint8_t exe_id[ELF_BUILD_ID_MAX];
 	struct img_writer *w = NULL;
 	long ret;
 	int r;
@@ -424,6 +452,7 @@ static int write_mm(struct dump_ctx *ctx, struct pstree_item *it, struct infect_
 	r = proc_mm_dump(it->pid, &mm);
 	if (r < 0)
 		goto out;
+	exe_ident(it->pid, &mm, exe_id);
 	r = rcall(c, &ret, "brk(0)", SYS_brk, 0, 0, 0, 0);
 	if (r < 0)
 		goto out;

@@ -42,6 +42,7 @@
 #include "hooks.h"
 #include "cgroup.h"
 #include "cpu.h"
+#include "file_check.h"
 #include "files.h"
 #include "locks.h"
 #include "pty.h"
@@ -317,6 +318,12 @@ static int read_images(struct rst_ctx *ctx, const char *dir)
 
 /* ---- phase 2: the tree's namespaces, then its files, opened from inside them ---- */
 
+/* --file-validation: buildid (the default, as criu's) or filesize (file_check.h) */
+static bool file_check_by_size(const struct cr_opts *o)
+{
+	return o->file_validation && !strcmp(o->file_validation, "filesize");
+}
+
 /*
  * criu opens every file description of the tree. For a non-root caller it
  * does so with its ids and no effective capability (restore_caller.c): a
@@ -328,8 +335,10 @@ static int read_images(struct rst_ctx *ctx, const char *dir)
 static int open_files(struct rst_ctx *ctx, const char *root, const CredsEntry *const *creds)
 {
 	const struct cr_opts *o = &ctx->req->opts;
-	unsigned int flags =
-		(o->shell_job ? FILES_SHELL_JOB : 0) | (o->evasive_devices ? FILES_EVASIVE_DEVICES : 0);
+	unsigned int flags = (o->shell_job ? FILES_SHELL_JOB : 0) |
+			     (o->evasive_devices ? FILES_EVASIVE_DEVICES : 0) |
+			     (file_check_by_size(o) ? FILES_VALIDATE_SIZE : 0) |
+			     (o->skip_file_rwx_check ? FILES_SKIP_RWX_CHECK : 0);
 	struct restore_caller_ids saved;
 	int err = restore_caller_take_ids(ctx->req, &saved), r;
 
@@ -357,6 +366,8 @@ static int enter_and_open(struct rst_ctx *ctx)
 	if (err == 0)
 		err = open_files(ctx, root, (const CredsEntry *const *)creds);
 	ctx->mms.files = ctx->files;
+	ctx->mms.check = (struct file_check_opts){.by_size = file_check_by_size(&ctx->req->opts),
+						  .skip_rwx = ctx->req->opts.skip_file_rwx_check};
 	/* each live task keeps a channel by which criu hands it the fds its mappings need */
 	for (size_t i = 0; err == 0 && i < ctx->n; i++)
 		if (ctx->tasks[i].core->state != TASK_STATE__TASK_ZOMBIE)
@@ -428,18 +439,37 @@ static int rst_path_call(struct infect_ctl *c, long nr, const char *what, const 
 	return r < 0 ? pr_err_ret(r, "pid %d: %s %s", c->tid, what, path) : 0;
 }
 
+/*
+ * The cwd or root of a task is a directory known by its path: it must exist
+ * there and be a directory, whatever its inode (another host, a copied root).
+ */
+static int rst_check_dir(struct infect_ctl *c, const char *what, const char *path)
+{
+	int fd = file_open_in_task_root(c->tid, path, O_PATH | O_DIRECTORY);
+
+	if (fd < 0)
+		return pr_err_ret(fd, "pid %d: %s %s", c->tid, what, path);
+	close(fd);
+	return 0;
+}
+
 static int rst_process_state(struct infect_ctl *c, const TaskCore *core)
 {
 	long ret;
 	int r;
 
 	if (core->root && strcmp(core->root, "/")) {
-		r = rst_path_call(c, SYS_chroot, "chroot", core->root);
+		r = rst_check_dir(c, "root", core->root);
+		if (r == 0)
+			r = rst_path_call(c, SYS_chroot, "chroot", core->root);
 		if (r < 0)
 			return r;
 	}
 	if (core->cwd) {
-		r = rst_path_call(c, SYS_chdir, "chdir", core->cwd);
+		/* in the root just set, as chdir resolves it */
+		r = rst_check_dir(c, "cwd", core->cwd);
+		if (r == 0)
+			r = rst_path_call(c, SYS_chdir, "chdir", core->cwd);
 		if (r < 0)
 			return r;
 	}

@@ -103,6 +103,7 @@ static const struct rule rules[] = {
 	{"file-locks", NULL, NULL},
 	{"link-remap", NULL, NULL}, /* links made with the caller's fs ids */
 	{"ghost-limit", NULL, NULL},
+	{"ghost-fiemap", NULL, NULL},
 	{"force-irmap", NULL, NULL},
 	{"irmap-scan-path", NULL, NULL},
 	{"freeze-cgroup", "have criu freeze a cgroup of its choosing", NULL},

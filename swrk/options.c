@@ -140,8 +140,9 @@ static const struct opt_row table[] = {
 	BOOL("evasive-devices", evasive_devices, "evasive_devices", true),
 	FUNC("cpu-cap", 0, parse_cpu_cap, ARG_OPT, "cpu_cap", true),
 	BOOL("weak-sysctls", weak_sysctls, "weak_sysctls", false),
-	BOOL("skip-file-rwx-check", skip_file_rwx_check, "skip_file_rwx_check", false),
-	FUNC("file-validation", 0, parse_file_validation, ARG_REQ, NULL, false),
+	/* restore: how files found by path are checked against the dump (engine/files/file_check.h) */
+	BOOL("skip-file-rwx-check", skip_file_rwx_check, "skip_file_rwx_check", true),
+	FUNC("file-validation", 0, parse_file_validation, ARG_REQ, NULL, true),
 	BOOL("allow-uprobes", allow_uprobes, NULL, false),
 	FUNC("network-lock", 0, parse_network_lock, ARG_REQ, "network_lock", true),
 	UINT("timeout", timeout, "timeout", true),

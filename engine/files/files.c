@@ -658,6 +658,8 @@ int files_restore_prepare(struct img_dir *d, const uint64_t *task_ids, size_t nr
 	fr->inherit = inherit;
 	fr->nr_inherit = nr_inherit;
 	fr->evasive_devices = flags & FILES_EVASIVE_DEVICES;
+	fr->check.by_size = flags & FILES_VALIDATE_SIZE;
+	fr->check.skip_rwx = flags & FILES_SKIP_RWX_CHECK;
 	r = load_records(d, IMG_FILES, 0, &file_entry__descriptor, (void ***)&fr->files, &fr->nr_files);
 	if (r >= 0)
 		r = load_records(d, IMG_PIPES, 0, &pipe_entry__descriptor, (void ***)&fr->pipes, &fr->nr_pipes);

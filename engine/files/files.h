@@ -136,6 +136,8 @@ void files_dump_set_rpc_sk(struct files_dump *fd, uint64_t ino);
 enum files_restore_flags {
 	FILES_SHELL_JOB = 1,	    /* a shell job's terminal is given criu's own terminal */
 	FILES_EVASIVE_DEVICES = 2, /* a device file whose path is gone is opened through another node */
+	FILES_VALIDATE_SIZE = 4,    /* --file-validation filesize (file_check.h); else buildid */
+	FILES_SKIP_RWX_CHECK = 8,   /* --skip-file-rwx-check */
 };
 
 struct cr_inherit_fd;

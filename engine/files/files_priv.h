@@ -4,6 +4,7 @@
 #define CR_FILES_PRIV_H
 
 #include "files.h"
+#include "file_check.h"
 
 struct dumped_file {
 	FileEntry *fe;
@@ -85,6 +86,7 @@ struct files_restore {
 	size_t nr_inherit;
 	bool shell_job;
 	bool evasive_devices; /* --evasive-devices */
+	struct file_check_opts check; /* how reopened regular files are compared with the dumped ones */
 	int *adopted; /* fds handed to files_restore_keep_fd() (fd channels), closed with fr */
 	size_t nr_adopted;
 	const struct task_fds *cur; /* in a restored task: its own fd table */

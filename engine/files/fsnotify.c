@@ -99,22 +99,18 @@ static int open_handle(const FsnotifyMarkEntry *m)
 	return -ENOENT;
 }
 
-/* The watched inode: by its handle, else by its path resolved in the tree's root (in_root.c). */
+/*
+ * The watched inode: by its path resolved in the tree's root (in_root.c),
+ * whatever its inode number now (another host, a copied root: files are
+ * known by path, file_check.h); by its handle only when the path is gone.
+ */
 static int open_mark_target(struct files_restore *fr, const FileEntry *fe, const FsnotifyMarkEntry *m)
 {
-	int f = open_handle(m);
+	int f = -ENOENT;
 
-	if (f >= 0 || !m->path || m->path[0] != '/')
-		return f;
-	f = files_open_in_root(fr, fe->id, -1, m->path, O_PATH, 0, NULL);
-	if (f >= 0) {
-		struct stat st;
-
-		if (fstat(f, &st) == 0 && st.st_ino == m->ino && st.st_dev == (dev_t)m->dev)
-			return f;
-		close(f);
-	}
-	return -ENOENT;
+	if (m->path && m->path[0] == '/')
+		f = files_open_in_root(fr, fe->id, -1, m->path, O_PATH, 0, NULL);
+	return f >= 0 ? f : open_handle(m);
 }
 
 static int new_mark(FsnotifyEntry *e, FsnotifyMarkEntry **ret)

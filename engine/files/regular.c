@@ -7,10 +7,13 @@
  * resolved in the tree's root, opened with the rights of the tasks that
  * hold it, and must still be the kind of file it was (a regular file's path
  * that now names a FIFO, a device or a directory is refused; the open never
- * blocks). Ghosts (unlinked files) get their contents from the images only
- * and a new nameless inode in their old directory. A --link-remap link must
- * be the name the dump made, link_remap.<file id> beside the removed path,
- * and the same inode; only such a link is removed after the restore.
+ * blocks). A regular file is then checked by content, never by inode
+ * (file_check.h: mode, build-id or size). Ghosts (unlinked files) get their
+ * contents from the images only and a new nameless inode in their old
+ * directory. A --link-remap link must be the name the dump made,
+ * link_remap.<file id> beside the removed path, and pass the same check;
+ * only such a link is removed after the restore, if it still is the inode
+ * criu opened.
  */
 #define LOG_PREFIX "files: "
 #include <fcntl.h>
@@ -27,6 +30,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "file_check.h"
 #include "files_priv.h"
 #include "log.h"
 
@@ -81,6 +85,24 @@ static int link_remap(struct files_dump *fd, const struct fd_dump_arg *a, FileEn
 	return 0;
 }
 
+/* An ELF file's build-id, which the restore checks it by (file_check.h). */
+static int dump_build_id(const struct fd_dump_arg *a, FileEntry *fe)
+{
+	uint8_t id[ELF_BUILD_ID_MAX];
+	struct file_ident fi;
+
+	file_ident_read(a->local, &a->st, id, &fi);
+	if (!fi.build_id)
+		return 0;
+	fe->build_id.data = malloc(fi.build_id_len);
+	if (!fe->build_id.data)
+		return -ENOMEM;
+	memcpy(fe->build_id.data, fi.build_id, fi.build_id_len);
+	fe->build_id.len = fi.build_id_len;
+	fe->has_build_id = true;
+	return 0;
+}
+
 static bool regular_match(const struct stat *st, const char *link)
 {
 	return S_ISREG(st->st_mode) && link[0] == '/';
@@ -109,6 +131,11 @@ static int regular_dump(struct files_dump *fd, const struct fd_dump_arg *a, File
 			return pr_perror_ret("pid %d fd %d: cannot read the seals of %s", a->pid, a->fd, fe->path);
 		fe->has_memfd_seals = seals >= 0;
 		fe->memfd_seals = seals >= 0 ? (uint32_t)seals : 0;
+	}
+	if (!fe->deleted) {
+		r = dump_build_id(a, fe);
+		if (r < 0)
+			return r;
 	}
 	/* removed from its place but linked elsewhere: a copy would not be that file */
 	if (fe->deleted && a->st.st_nlink > 0 && a->fd >= 0)
@@ -414,6 +441,30 @@ static int open_ghost(struct files_restore *fr, const FileEntry *fe, int *ret_fd
 }
 
 /*
+ * The file reopened by path against what it was at dump (file_check.h);
+ * never by inode. A description open for writing is checked by type and
+ * mode only: the tree writes to it, and may have gone on writing after a
+ * --leave-running dump (a log, a counter), so its size and contents say
+ * nothing about which file it is. (CRIU skips only write-only O_APPEND.)
+ */
+static int check_content(const struct files_restore *fr, const FileEntry *fe, int fd, const char *path)
+{
+	bool ro = (fe->flags & O_ACCMODE) == O_RDONLY;
+	struct file_ident want = {
+		.has_mode = fe->has_mode,
+		.mode = fe->mode,
+		.has_size = fe->has_size && ro,
+		.size = fe->size,
+		.build_id = fe->has_build_id && ro ? fe->build_id.data : NULL,
+		.build_id_len = fe->has_build_id && ro ? fe->build_id.len : 0,
+	};
+	char why[320];
+	int r = file_check(&fr->check, fd, &want, why, sizeof(why));
+
+	return r < 0 ? pr_err_ret(r, "file %" PRIu64 ": %s: %s", fe->id, path, why) : 0;
+}
+
+/*
  * A --link-remap link is a name criu made at dump: "link_remap.<file id>" in
  * the directory of the removed path (link_remap() above). Anything else in
  * an image is refused by name and never opened or unlinked.
@@ -458,9 +509,9 @@ static int open_remap(struct files_restore *fr, const FileEntry *fe, int *ret_fd
 		return r;
 	if (fstat(f, &st) < 0)
 		return pr_perror_ret("file %" PRIu64 ": cannot stat %s", fe->id, fe->link_remap);
-	if (fe->has_ino && st.st_ino != fe->ino)
-		return pr_err_ret(-ESTALE, "file %" PRIu64 ": link %s is inode %lu, not the dumped %" PRIu64,
-				  fe->id, fe->link_remap, (unsigned long)st.st_ino, fe->ino);
+	r = check_content(fr, fe, f, fe->link_remap);
+	if (r < 0)
+		return r;
 	tmp = realloc(fr->remaps, (fr->nr_remaps + 1) * sizeof(*tmp));
 	if (!tmp)
 		return -ENOMEM;
@@ -479,7 +530,7 @@ static int open_remap(struct files_restore *fr, const FileEntry *fe, int *ret_fd
 
 static int regular_open(struct files_restore *fr, const FileEntry *fe, int *ret_fd)
 {
-	struct stat st;
+	_cleanup_close_ int f = -EBADF;
 	int r;
 
 	if (!fe->path || fe->path[0] != '/')
@@ -492,13 +543,12 @@ static int regular_open(struct files_restore *fr, const FileEntry *fe, int *ret_
 		return open_remap(fr, fe, ret_fd);
 	if (fe->deleted)
 		return open_ghost(fr, fe, ret_fd);
-	r = reopen(fr, fe, -1, fe->path, 0, ret_fd);
-	if (r < 0)
-		return r;
-	if (fstat(*ret_fd, &st) == 0 && fe->has_size && (uint64_t)st.st_size < fe->size)
-		pr_warn("file %" PRIu64 ": %s is smaller than at dump time (%lld < %" PRIu64 " bytes)\n", fe->id,
-			fe->path, (long long)st.st_size, fe->size);
-	return 0;
+	r = reopen(fr, fe, -1, fe->path, 0, &f);
+	if (r >= 0)
+		r = check_content(fr, fe, f, fe->path);
+	if (r >= 0)
+		*ret_fd = TAKE_FD(f);
+	return r;
 }
 
 static bool directory_match(const struct stat *st, const char *link)

@@ -12,6 +12,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "cleanup.h"
+#include "file_check.h"
 #include "log.h"
 #include "mm_objects.h"
 #include "mm_priv.h"
@@ -33,6 +35,10 @@ struct mm_objects_dump {
 	struct page_stats *st;
 	struct shmem_seen *seen;
 	size_t n, cap;
+	/* the identity of the last mapped file (a library has several mappings in a row) */
+	uint64_t last_dev, last_ino;
+	struct file_ident last;
+	uint8_t last_id[ELF_BUILD_ID_MAX];
 };
 
 int mm_objects_dump_init(uint64_t *next_id, struct files_dump *files, struct img_dir *d,
@@ -140,6 +146,43 @@ static int device_vma(pid_t pid, struct vma *v, const char *map_path, VmaEntry *
 	return 0;
 }
 
+/*
+ * What the restore checks a mapped file by (file_check.h): its size, mode
+ * and build-id. Only a regular file is opened (a device's open may act).
+ * A file criu may not reach through map_files is recorded without them.
+ */
+static void file_vma_ident(struct mm_objects_dump *o, pid_t pid, const struct vma *v, const char *map_path,
+			   VmaEntry *e)
+{
+	_cleanup_close_ int fd = -EBADF;
+	struct stat st;
+
+	if (!o->last.has_mode || o->last_dev != v->dev || o->last_ino != v->ino) {
+		o->last.has_mode = false;
+		if (stat(map_path, &st) < 0) {
+			pr_debug("pid %d: cannot stat %s (%s): %m; not checked at restore\n", pid, map_path,
+				 v->path ? v->path : "?");
+			return;
+		}
+		fd = S_ISREG(st.st_mode) ? open(map_path, O_RDONLY | O_CLOEXEC | O_NOCTTY) : -EBADF;
+		if (fd >= 0)
+			file_ident_read(fd, &st, o->last_id, &o->last);
+		else
+			o->last = (struct file_ident){.has_mode = true, .mode = st.st_mode};
+		o->last_dev = v->dev;
+		o->last_ino = v->ino;
+	}
+	e->has_file_mode = true;
+	e->file_mode = o->last.mode;
+	e->has_file_size = o->last.has_size;
+	e->file_size = o->last.size;
+	if (o->last.build_id) {
+		e->has_build_id = true;
+		e->build_id.data = o->last_id;
+		e->build_id.len = o->last.build_id_len;
+	}
+}
+
 int mm_objects_dump_vma(struct mm_objects_dump *o, pid_t pid, struct vma *v, VmaEntry *e)
 {
 	char map_path[96];
@@ -149,8 +192,10 @@ int mm_objects_dump_vma(struct mm_objects_dump *o, pid_t pid, struct vma *v, Vma
 		 v->end);
 	if (v->kind == VMA_KIND__VMA_ANON_SHARED)
 		return dump_shmem(o, pid, v, map_path, e);
-	if ((v->kind == VMA_KIND__VMA_FILE_PRIVATE || v->kind == VMA_KIND__VMA_FILE_SHARED) && !v->deleted)
+	if ((v->kind == VMA_KIND__VMA_FILE_PRIVATE || v->kind == VMA_KIND__VMA_FILE_SHARED) && !v->deleted) {
+		file_vma_ident(o, pid, v, map_path, e);
 		return device_vma(pid, v, map_path, e);
+	}
 	if ((v->kind != VMA_KIND__VMA_FILE_PRIVATE && v->kind != VMA_KIND__VMA_FILE_SHARED) || !v->deleted)
 		return 0;
 	if (v->path && !strncmp(v->path, "/anon_hugepage", 14))

@@ -22,6 +22,7 @@
 #include "cleanup.h"
 #include "compat.h"
 #include "image.h"
+#include "file_check.h"
 #include "files.h"
 #include "log.h"
 #include "mm_priv.h"
@@ -424,21 +425,83 @@ static int plugin_fd(struct infect_ctl *c, const struct mm_image *m, const VmaEn
 	return r;
 }
 
-/* The mapped file, opened by the task by its path, checked to be the dumped one. */
+/* The mapped file, opened by the task by its path (mm_check_files checked what it names). */
 static int open_by_path(struct infect_ctl *c, const VmaEntry *v, bool shared, long *ret_fd)
 {
-	/* through the task's root: a container's paths are not criu's */
-	char in_root[PATH_MAX + 32];
-	struct stat st;
-
-	snprintf(in_root, sizeof(in_root), "/proc/%d/root%s", c->tid, v->path);
-	if (stat(in_root, &st) < 0)
-		return pr_perror_ret("pid %d: mapped file %s", c->tid, v->path);
-	if (v->has_ino && (st.st_ino != v->ino || st.st_dev != v->dev))
-		return pr_err_ret(-ESTALE, "pid %d: mapped file %s is another file than at dump (inode %" PRIu64
-					   ", now %lu)",
-				  c->tid, v->path, v->ino, (unsigned long)st.st_ino);
 	return mm_remote_open(c, v->path, (shared && mapping_writable(v)) ? O_RDWR : O_RDONLY, ret_fd);
+}
+
+/*
+ * A file the task maps or executes, found by its path in the task's root
+ * (a container's paths are not criu's) and compared with what the dump
+ * recorded of it: by content, never by inode (file_check.h).
+ */
+static int check_path(struct infect_ctl *c, const struct file_check_opts *o, const char *what,
+		      const char *path, const struct file_ident *want)
+{
+	_cleanup_close_ int fd = -EBADF;
+	char why[320];
+	int r;
+
+	if (!path || path[0] != '/')
+		return pr_err_ret(-EBADMSG, "pid %d: %s without an absolute path", c->tid, what);
+	/* O_PATH first: a device put in its place is not opened */
+	fd = file_open_in_task_root(c->tid, path, O_PATH);
+	if (fd < 0)
+		return pr_err_ret(fd, "pid %d: %s %s", c->tid, what, path);
+	if (want->has_mode && S_ISREG(want->mode)) {
+		struct stat st;
+
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+			close(fd);
+			fd = file_open_in_task_root(c->tid, path, O_RDONLY | O_NOCTTY | O_NONBLOCK);
+			if (fd < 0)
+				return pr_err_ret(fd, "pid %d: %s %s", c->tid, what, path);
+		}
+	}
+	r = file_check(o, fd, want, why, sizeof(why));
+	return r < 0 ? pr_err_ret(r, "pid %d: %s %s: %s", c->tid, what, path, why) : 0;
+}
+
+/* Before anything is mapped: the executable and each file mapped by path are the dumped ones. */
+static int mm_check_files(struct infect_ctl *c, const struct mm_shared *s, const struct mm_image *m)
+{
+	const MmEntry *mm = m->mm;
+	const char *last = NULL;
+	int r = 0;
+
+	if (mm->exe && (mm->has_exe_mode || mm->has_exe_size || mm->has_exe_build_id)) {
+		struct file_ident want = {.has_mode = mm->has_exe_mode,
+					  .mode = mm->exe_mode,
+					  .has_size = mm->has_exe_size,
+					  .size = mm->exe_size,
+					  .build_id = mm->has_exe_build_id ? mm->exe_build_id.data : NULL,
+					  .build_id_len = mm->has_exe_build_id ? mm->exe_build_id.len : 0};
+
+		r = check_path(c, &s->check, "executable", mm->exe, &want);
+	}
+	for (size_t i = 0; r == 0 && i < m->n; i++) {
+		const VmaEntry *v = m->vmas[i];
+		/* a file the tree may write through a shared mapping: by type and mode, as a writable fd */
+		bool ro = v->kind != VMA_KIND__VMA_FILE_SHARED || !v->has_may_write || !v->may_write;
+		struct file_ident want = {.has_mode = v->has_file_mode,
+					  .mode = v->file_mode,
+					  .has_size = v->has_file_size && ro,
+					  .size = v->file_size,
+					  .build_id = v->has_build_id && ro ? v->build_id.data : NULL,
+					  .build_id_len = v->has_build_id && ro ? v->build_id.len : 0};
+
+		/* unlinked files and memfds come from the images; plugins' devices are theirs */
+		if ((v->kind != VMA_KIND__VMA_FILE_PRIVATE && v->kind != VMA_KIND__VMA_FILE_SHARED) ||
+		    v->deleted || (v->has_plugin && v->plugin))
+			continue;
+		/* a library's mappings come in a row: one check for them all */
+		if (last && v->path && !strcmp(last, v->path))
+			continue;
+		last = v->path;
+		r = check_path(c, &s->check, "mapped file", v->path, &want);
+	}
+	return r;
 }
 
 static int map_one(struct infect_ctl *c, struct img_dir *d, struct mm_shared *s, const struct mm_image *m,
@@ -727,6 +790,9 @@ int mm_restore(struct infect_ctl *c, struct img_dir *d, uint64_t id, const struc
 	long ret;
 	int r, have;
 
+	r = mm_check_files(c, s, m);
+	if (r < 0)
+		return r;
 	r = read_maps(c->tid, &cur, &nc);
 	if (r < 0)
 		return r;

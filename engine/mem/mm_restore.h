@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "file_check.h"
 #include "image.h"
 #include "images/mm.pb-c.h"
 #include "infect.h"
@@ -68,6 +69,7 @@ struct mm_shared {
 	struct files_restore *files;
 	struct shmem_obj *shmem;
 	size_t nr_shmem, cap_shmem;
+	struct file_check_opts check; /* --file-validation, --skip-file-rwx-check */
 };
 
 /* Phase 1: notes the shared objects m maps and checks their images (once each). */

@@ -305,6 +305,23 @@ static void test_not_supported_yet(void)
 	opts_free(&o);
 }
 
+/* --file-validation and --skip-file-rwx-check: implemented (engine/files/file_check.h), values checked */
+static void test_file_validation(void)
+{
+	struct cr_opts o;
+
+	CHECK_EQ_INT(parse(&o, "restore --file-validation filesize --skip-file-rwx-check"), 0);
+	CHECK_EQ_STR(o.file_validation, "filesize");
+	CHECK(o.skip_file_rwx_check);
+	CHECK_EQ_INT(opts_check_supported(&o), 0);
+	opts_free(&o);
+	CHECK_EQ_INT(parse(&o, "restore --file-validation=buildid"), 0);
+	CHECK_EQ_STR(o.file_validation, "buildid");
+	CHECK_EQ_INT(opts_check_supported(&o), 0);
+	opts_free(&o);
+	expect_error("restore --file-validation inode", "option --file-validation: bad value 'inode'");
+}
+
 /* ---- config files ---- */
 
 static char tmpdir[64];
@@ -658,6 +675,7 @@ int main(void)
 	t_run("options_inherit_join_empty", test_inherit_join_empty);
 	t_run("options_cpu_cap", test_cpu_cap);
 	t_run("options_not_supported_yet", test_not_supported_yet);
+	t_run("options_file_validation", test_file_validation);
 	t_run("options_external_forms", test_external_forms);
 	t_run("options_config_syntax", test_config_syntax);
 	t_run("options_config_errors", test_config_errors);
