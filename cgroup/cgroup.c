@@ -33,6 +33,7 @@
  * name. A failed restore removes the cgroups it made, children first.
  */
 #define LOG_PREFIX "cgroup: "
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -41,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/openat2.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -99,21 +101,39 @@ int cg_write_file(const char *dir, const char *name, const char *value)
 struct cg_hier {
 	char *mnt;
 	char *opts; /* v1: ",rw,cpu,cpuacct," (the super options); v2: NULL */
+	bool ours;  /* mounted by criu in its yard, detached again when done */
 };
 
+/*
+ * The hierarchies criu sees, and its "yard": a hierarchy the tree uses that
+ * is not mounted here (a named one such as name=systemd, or one unmounted
+ * since the dump) is mounted in a private directory while criu needs it,
+ * then detached; open fds and the cgroups made stay. --cgroup-yard says the
+ * operator mounted them all: criu mounts nothing.
+ */
 struct cg_hiers {
 	struct cg_hier *h;
 	size_t n;
+	char *yard;
+	bool no_yard;
 };
 
 static void hiers_free(struct cg_hiers *hs)
 {
 	for (size_t i = 0; i < hs->n; i++) {
+		if (hs->h[i].ours && hs->h[i].mnt) {
+			if (umount2(hs->h[i].mnt, MNT_DETACH) < 0 || rmdir(hs->h[i].mnt) < 0)
+				pr_warn("cgroup yard: cannot remove %s: %s\n", hs->h[i].mnt, strerror(errno));
+		}
 		free(hs->h[i].mnt);
 		free(hs->h[i].opts);
 	}
+	if (hs->yard && rmdir(hs->yard) < 0)
+		pr_warn("cgroup yard: cannot remove %s: %s\n", hs->yard, strerror(errno));
+	free(hs->yard);
 	free(hs->h);
 	hs->h = NULL;
+	hs->yard = NULL;
 	hs->n = 0;
 }
 
@@ -143,6 +163,7 @@ static int hiers_collect(struct cg_hiers *hs)
 		nh = &hs->h[hs->n];
 		nh->mnt = strdup(mnt);
 		nh->opts = NULL;
+		nh->ours = false;
 		if (!strcmp(fstype, "cgroup") && asprintf(&nh->opts, ",%s,", super) < 0)
 			nh->opts = NULL, free(nh->mnt), nh->mnt = NULL;
 		if (!nh->mnt)
@@ -179,6 +200,112 @@ static const char *hier_mnt(const struct cg_hiers *hs, const char *ctrl)
 			return h->mnt;
 	}
 	return NULL;
+}
+
+/* ctrl holds only name=NAME parts: a named hierarchy without controllers */
+static bool named_only(const char *ctrl)
+{
+	for (const char *t = ctrl; *t; t += strcspn(t, ","), t += *t == ',')
+		if (strncmp(t, "name=", 5))
+			return false;
+	return *ctrl != 0;
+}
+
+/* tok (n bytes) is a controller of /proc/cgroups */
+static bool known_controller(const char *tok, size_t n)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/cgroups", "re");
+	char name[64];
+
+	while (f && fscanf(f, "%63s %*[^\n]", name) == 1)
+		if (name[0] != '#' && strlen(name) == n && !strncmp(name, tok, n))
+			return true;
+	return false;
+}
+
+/*
+ * ctrl comes from an image and becomes mount options: only controllers the
+ * kernel has and name=NAME of plain characters, never another option
+ * (release_agent=, for one, would have root run a program).
+ */
+static bool ctrl_mountable(const char *ctrl)
+{
+	for (const char *t = ctrl; *t;) {
+		size_t n = strcspn(t, ",");
+
+		if (!strncmp(t, "name=", 5)) {
+			if (n == 5 || n > 64)
+				return false;
+			for (size_t i = 5; i < n; i++)
+				if (!(isalnum((unsigned char)t[i]) || strchr("_.-", t[i])))
+					return false;
+		} else if (!known_controller(t, n)) {
+			return false;
+		}
+		t += n;
+		if (*t == ',' && !*++t)
+			return false;
+	}
+	return true;
+}
+
+/* Mounts hierarchy ctrl in the yard; its mount point, or NULL (logged). */
+static const char *hier_mount(struct cg_hiers *hs, const char *ctrl)
+{
+	_cleanup_free_ char *dir = NULL, *data = NULL, *opts = NULL;
+	struct cg_hier *nh;
+	int r;
+
+	if (hs->no_yard)
+		return NULL;
+	if (*ctrl && !ctrl_mountable(ctrl)) {
+		pr_warn("cgroup yard: \"%s\" is not a hierarchy of this kernel's controllers: not mounted\n", ctrl);
+		return NULL;
+	}
+	if (!hs->yard) {
+		char tmpl[] = "/tmp/.criu-cgyard.XXXXXX";
+
+		if (!mkdtemp(tmpl)) {
+			pr_perror("cgroup yard: cannot make %s", tmpl);
+			return NULL;
+		}
+		hs->yard = strdup(tmpl);
+		if (!hs->yard)
+			return NULL;
+	}
+	if (asprintf(&dir, "%s/%zu", hs->yard, hs->n) < 0 ||
+	    asprintf(&data, "%s%s", named_only(ctrl) ? "none," : "", ctrl) < 0 ||
+	    (*ctrl && asprintf(&opts, ",rw,%s,", data) < 0))
+		return NULL;
+	if (mkdir(dir, 0700) < 0) {
+		pr_perror("cgroup yard: cannot make %s", dir);
+		return NULL;
+	}
+	r = *ctrl ? mount("cgroup", dir, "cgroup", MS_NOSUID | MS_NODEV | MS_NOEXEC, data)
+		  : mount("cgroup2", dir, "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	if (r < 0) {
+		pr_warn("cgroup yard: cannot mount hierarchy \"%s\" at %s: %s\n", ctrl, dir, strerror(errno));
+		rmdir(dir);
+		return NULL;
+	}
+	nh = realloc(hs->h, (hs->n + 1) * sizeof(*nh));
+	if (!nh) {
+		umount2(dir, MNT_DETACH);
+		rmdir(dir);
+		return NULL;
+	}
+	hs->h = nh;
+	hs->h[hs->n] = (struct cg_hier){.mnt = TAKE_PTR(dir), .opts = TAKE_PTR(opts), .ours = true};
+	pr_info("cgroup yard: hierarchy \"%s\" mounted at %s\n", ctrl, hs->h[hs->n].mnt);
+	return hs->h[hs->n++].mnt;
+}
+
+/* The mount of hierarchy ctrl, mounted in the yard if it is not mounted: valid until the next call. */
+static const char *hier_get(struct cg_hiers *hs, const char *ctrl)
+{
+	const char *m = hier_mnt(hs, ctrl);
+
+	return m ? m : hier_mount(hs, ctrl);
 }
 
 /* ---- properties ---- */
@@ -278,7 +405,7 @@ static int dump_props(const char *dir, CgDirEntry *de)
 
 struct cg_dump {
 	CgroupEntry e;
-	const struct cg_hiers *hs;
+	struct cg_hiers *hs;
 	const CgSetEntry *root;
 };
 
@@ -370,7 +497,7 @@ static bool path_within(const char *path, const char *base)
 
 static int add_dir(struct cg_dump *cd, const char *ctrl, const char *path)
 {
-	const char *mnt = cd->hs ? hier_mnt(cd->hs, ctrl) : NULL;
+	const char *mnt = cd->hs ? hier_get(cd->hs, ctrl) : NULL;
 	const char *rp = root_path(cd->root, ctrl);
 	CgDirEntry **nd, *de;
 	char full[PATH_MAX];
@@ -500,6 +627,7 @@ int cgroup_dump(const struct pstree *t, const struct cr_opts *o, struct img_dir 
 			cd.e.root_set = cd.e.tasks[i]->set_id;
 			cd.root = cd.e.sets[cd.e.root_set - 1];
 		}
+	hs.no_yard = o->cgroup_yard != NULL;
 	if (hiers_collect(&hs) < 0)
 		pr_warn("cannot read /proc/self/mountinfo: no cgroup properties are dumped\n");
 	else
@@ -515,7 +643,6 @@ int cgroup_dump(const struct pstree *t, const struct cr_opts *o, struct img_dir 
 		pr_info("%zu task(s) in %zu cgroup set(s), %zu cgroup(s) recorded\n", cd.e.n_tasks,
 			cd.e.n_sets, cd.e.n_dirs);
 out:
-	(void)o;
 	hiers_free(&hs);
 	cg_entry_release(&cd.e);
 	return r < 0 ? r : 0;
@@ -775,7 +902,7 @@ static const char *restore_root(const struct cg_rst_ctx *c, const char *ctrl)
 
 static int restore_dir(struct cg_rst_ctx *c, const CgDirEntry *de)
 {
-	const char *mnt = hier_mnt(&c->hs, de->ctrl), *rp = root_path(c->root, de->ctrl);
+	const char *mnt = hier_get(&c->hs, de->ctrl), *rp = root_path(c->root, de->ctrl);
 	const char *root = restore_root(c, de->ctrl);
 	char path[PATH_MAX], full[PATH_MAX];
 	bool exists, created = false, own = rp && path_within(de->path, rp), props;
@@ -786,10 +913,9 @@ static int restore_dir(struct cg_rst_ctx *c, const CgDirEntry *de)
 		return pr_err_ret(-EBADMSG,
 				  "cgroup.img: cgroup path %s (\"%s\") is not a plain absolute path",
 				  de->path, de->ctrl);
-	if (!mnt) {
-		pr_warn("hierarchy \"%s\" is not mounted: %s is not restored\n", de->ctrl, de->path);
-		return 0;
-	}
+	if (!mnt)
+		return pr_err_ret(-ENOENT, "hierarchy \"%s\" is not mounted and cannot be: cgroup %s cannot be restored",
+				  de->ctrl, de->path);
 	r = remap(c, de->ctrl, de->path, path, sizeof(path));
 	if (r < 0 || (size_t)snprintf(full, sizeof(full), "%s%s", mnt, path) >= sizeof(full))
 		return pr_err_ret(-ENAMETOOLONG, "cgroup path %s%s is too long", mnt, de->path);
@@ -850,15 +976,14 @@ static int open_set(struct cg_rst_ctx *c, const CgSetEntry *s, struct cg_rst_set
 		return -ENOMEM;
 	for (size_t i = 0; i < s->n_members; i++) {
 		const CgMemberEntry *m = s->members[i];
-		const char *mnt = hier_mnt(&c->hs, m->ctrl);
+		const char *mnt = hier_get(&c->hs, m->ctrl);
 		char path[PATH_MAX], full[PATH_MAX];
 		int fd, r;
 
-		if (!mnt) {
-			pr_warn("hierarchy \"%s\" is not mounted: tasks are not put into %s\n", m->ctrl,
-				m->path);
-			continue;
-		}
+		if (!mnt)
+			return pr_err_ret(-ENOENT,
+					  "hierarchy \"%s\" is not mounted and cannot be: tasks cannot be put into %s",
+					  m->ctrl, m->path);
 		r = remap(c, m->ctrl, m->path, path, sizeof(path));
 		if (r < 0 || (size_t)snprintf(full, sizeof(full), "%s%s%scgroup.procs", mnt, path,
 					      strcmp(path, "/") ? "/" : "") >= sizeof(full))
@@ -927,6 +1052,7 @@ int cgroup_restore_prepare(struct img_dir *d, const struct cr_opts *o, struct cg
 	c.cr = calloc(1, sizeof(*c.cr));
 	if (!c.cr)
 		return -ENOMEM;
+	c.hs.no_yard = o->cgroup_yard != NULL;
 	r = hiers_collect(&c.hs);
 	if (r < 0) {
 		pr_err("cannot read /proc/self/mountinfo: %s\n", strerror(-r));

@@ -115,7 +115,7 @@ static const struct opt_row table[] = {
 	STR("cgroup-props", 0, cgroup_props, "cgroup_props", false),
 	STR("cgroup-props-file", 0, cgroup_props_file, "cgroup_props_file", false),
 	LIST("cgroup-dump-controller", 0, cgroup_dump_controllers, "cgroup_dump_controller", false),
-	STR("cgroup-yard", 0, cgroup_yard, "cgroup_yard", false),
+	STR("cgroup-yard", 0, cgroup_yard, "cgroup_yard", true),
 	FUNC("ext-mount-map", 'M', parse_ext_mount_map, ARG_REQ, "ext_mnt", true),
 	BOOL("enable-external-sharing", ext_sharing, "ext_sharing", true),
 	BOOL("enable-external-masters", ext_masters, "ext_masters", true),

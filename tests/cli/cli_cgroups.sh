@@ -30,7 +30,7 @@ cleanup_cgroups() {
 		done
 	done
 }
-trap 'cleanup_cgroups; rm -rf "$T_TMP"' EXIT
+trap 'cleanup_cgroups; grep -q " $T_TMP/named-mnt " /proc/self/mountinfo && umount -l "$T_TMP/named-mnt"; rm -rf "$T_TMP"' EXIT
 
 make_cgroups() {
 	mkdir -p "$CG/pids/$N/child" "$CG/cpu/$N" "$CG/memory/$N" "$CG/unified/$N" || return 1
@@ -268,4 +268,37 @@ killtree "$SPAWNED"
 
 freeze_case freeze_v1 "$CG/freezer/$N" freezer.state THAWED
 freeze_case freeze_v2 "$CG/unified/$N" cgroup.freeze 0
+
+# ---- a named v1 hierarchy unmounted between dump and restore: criu mounts it in its yard ----
+NM=$T_TMP/named-mnt
+NAME=crtest$$
+mkdir -p "$NM"
+if mount -t cgroup -o none,name=$NAME cgroup "$NM" && mkdir -p "$NM/$N/sub"; then
+	spawn bash -c "echo \$\$ > $NM/$N/sub/cgroup.procs; exec sleep 1000"
+	pid=$SPAWNED
+	if dump named "$pid" && gone "$pid"; then
+		umount "$NM"
+		verdict named_unmounted bash -c "! grep -q 'name=$NAME' /proc/self/mountinfo"
+		mkdir -p "$T_TMP/emptyyard"
+		expect named_yard_given_refused 1 "hierarchy \"name=$NAME\" is not mounted and cannot be" -- \
+			"$CRIU" restore -d -D "$T_TMP/named" -o restore2.log --cgroup-yard "$T_TMP/emptyyard"
+		verdict named_refusal_left_nothing gone "$pid"
+		if restore named; then
+			verdict named_task_back is "named hierarchy" "$(cg_of "$pid" "name=$NAME")" "/$N/sub"
+			verdict named_yard_gone bash -c "! grep -q 'criu-cgyard' /proc/self/mountinfo && ! ls -d /tmp/.criu-cgyard.* 2>/dev/null"
+		else
+			echo "FAIL named_restore"
+		fi
+		killtree "$pid"
+	else
+		echo "FAIL named_dump"
+		killtree "$pid"
+	fi
+	# the hierarchy lives while it has cgroups: mount it again to remove them
+	grep -q " $NM " /proc/self/mountinfo || mount -t cgroup -o none,name=$NAME cgroup "$NM"
+	for ((i = 0; i < 20; i++)); do rmdir "$NM/$N/sub" "$NM/$N" 2>/dev/null && break; sleep 0.1; done
+	umount "$NM"
+else
+	echo "SKIP named_hierarchy: cannot mount a named cgroup v1 hierarchy"
+fi
 exit 0

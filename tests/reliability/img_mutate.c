@@ -8,7 +8,8 @@
  *   img_mutate add-cgprop OUT CTRL NAME VALUE (a property of CTRL's deepest dir named NAME)
  *   img_mutate set-cgroup OUT CTRL PATH HOW (0: the deepest dir of CTRL, 1: the members of
  *                                            CTRL of all sets but the root's, 2: all of them,
- *                                            3: the tree's cgroups moved there together)
+ *                                            3: the tree's cgroups moved there together,
+ *                                            4: CTRL renamed PATH in every dir and member)
  *
  * N picks the mutation, deterministically: hostile paths in files.img,
  * --link-remap names, cgroup paths (all re-encoded through protobuf-c with
@@ -282,6 +283,20 @@ static int set_cgroup(const char *dir, const char *ctrl, const char *path, int h
 	e = (CgroupEntry *)v[0];
 	if (how == 3)
 		return move_tree(dir, hdr, v, e, ctrl, path);
+	if (how == 4) {
+		for (size_t i = 0; i < e->n_dirs; i++)
+			if (!strcmp(e->dirs[i]->ctrl, ctrl))
+				e->dirs[i]->ctrl = (char *)path, done++;
+		for (size_t s = 0; s < e->n_sets; s++)
+			for (size_t m = 0; m < e->sets[s]->n_members; m++)
+				if (!strcmp(e->sets[s]->members[m]->ctrl, ctrl))
+					e->sets[s]->members[m]->ctrl = (char *)path, done++;
+		if (!done)
+			return 1;
+		write_records(dir, "cgroup.img", hdr, v, 1);
+		fix_inventory(dir);
+		return 0;
+	}
 	for (size_t i = 0; i < e->n_dirs; i++)
 		if (!strcmp(e->dirs[i]->ctrl, ctrl) &&
 		    (!deep || strlen(e->dirs[i]->path) >= strlen(deep->path)))

@@ -279,6 +279,10 @@ if grep -q ":pids:/$CGN/" "/proc/$bystander/cgroup"; then
 	echo "FAIL rel_images_cgroup_prop_unknown_bystander"
 fi
 kill -9 "$bystander"
+# a hierarchy that is not mounted is mounted by criu: never with options an image chose
+# (release_agent= would have root run a program when a cgroup empties)
+hostile rel_images_cgroup_mount_options cg refused set-cgroup @ pids "name=relx,release_agent=$V/victim-1" 4
+verdict rel_images_cgroup_no_release_agent bash -c "! grep -q 'release_agent' /proc/self/mountinfo"
 hostile rel_images_cgroup_dotdot cg refused set-cgroup @ pids /../../rel-escape 0
 hostile rel_images_cgroup_outside cg refused set-cgroup @ pids /rel-escape 0
 hostile rel_images_cgroup_outside_set cg refused set-cgroup @ pids /rel-escape 1
