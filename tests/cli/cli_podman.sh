@@ -85,8 +85,11 @@ for d in /var/lib/containers /sys/fs/cgroup /sys/fs/cgroup/*/; do
 done
 image=localhost/criu-test-busybox:$$
 ckpt_image=localhost/criu-test-checkpoint:$$
+bg_pids=()
+run_opts=()
 cleanup() {
 	local m
+	[ ${#bg_pids[@]} = 0 ] || kill "${bg_pids[@]}" 2>/dev/null
 	pm rm -fa -t 0 >/dev/null 2>&1
 	pm rmi -fa >/dev/null 2>&1
 	# the overlay mounts (and the storage's own) go before the files under them
@@ -232,11 +235,11 @@ refused() {
 	return 1
 }
 
-# start NAME CTR COMMAND...: podman run -d; the container counts
+# start NAME CTR COMMAND...: podman run -d (with the options in run_opts); the container counts
 start() {
 	local name=$1 ctr=$2
 	shift 2
-	if ! pm run -d --name "$ctr" "$image" "$@" >"$T_TMP/$name.out" 2>&1; then
+	if ! pm run -d --name "$ctr" "${run_opts[@]}" "$image" "$@" >"$T_TMP/$name.out" 2>&1; then
 		sed 's/^/      /' "$T_TMP/$name.out" | head -n 5
 		echo "FAIL $name"
 		return 1
@@ -377,6 +380,47 @@ if start podman_tcp_started "$ctr" sh -c "$tcp"; then
 		fi
 	fi
 fi
+pm rm -f -t 0 "$ctr" >/dev/null 2>&1
+
+# ---- a TCP connection from the host, to a container on the host's network ----
+# the dump's lock (a chain of criu's in the host's iptables) keeps the host's
+# end from being reset while the container is down. (On podman's bridge the
+# new network namespace answers the host's retransmission with a reset as
+# soon as podman sets it up, before runc and criu run: not tested.)
+port=$((20000 + $$ % 20000))
+ctr=criu-test-$$-g
+run_opts=(--network host)
+if start podman_tcp_host_started "$ctr" sh -c \
+	"sleep 1000000 | nc -l -p $port >/tmp/recv & i=0; while :; do i=\$((i+1)); echo \$i >/tmp/count; sleep 0.1; done"; then
+	r=$(root_of "$ctr")
+	# the host's end: busybox nc sending what a counting loop writes into a fifo
+	mkfifo "$T_TMP/feed"
+	busybox nc 127.0.0.1 "$port" <"$T_TMP/feed" >/dev/null 2>&1 &
+	bg_pids+=($!)
+	(
+		i=0
+		while :; do
+			i=$((i + 1))
+			echo $i
+			sleep 0.1
+		done
+	) >"$T_TMP/feed" &
+	bg_pids+=($!)
+	verdict podman_tcp_host_connected lines_grow "$r/tmp/recv"
+	if run_timed podman_tcp_host_checkpoint checkpoint-tcp-host "$ctr" \
+		pm container checkpoint --tcp-established "$ctr"; then
+		verdict podman_tcp_host_locked bash -c "iptables -w -S | grep -q -- '--dport $port .*DROP'"
+		if run_timed podman_tcp_host_restore restore-tcp-host "$ctr" \
+			pm container restore --tcp-established "$ctr"; then
+			r=$(root_of "$ctr")
+			verdict podman_tcp_host_stream_goes_on lines_grow "$r/tmp/recv"
+			verdict podman_tcp_host_stream_in_order in_order "$r/tmp/recv"
+			verdict podman_tcp_host_unlocked bash -c "! iptables -w -S | grep -q -- '--dport $port .*DROP'"
+		fi
+	fi
+	kill "${bg_pids[@]}" 2>/dev/null
+fi
+run_opts=()
 pm rm -f -t 0 "$ctr" >/dev/null 2>&1
 
 # ---- file locks, --print-stats, --keep ----
