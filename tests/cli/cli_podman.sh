@@ -293,9 +293,9 @@ if start podman_started "$ctr" sh -c "$loop"; then
 		verdict "${n}_unmounted" not_mounted "$ctr"
 		run_timed "${n}_restore" "restore (cycle $cycle)" "$ctr" pm container restore "$ctr" || break
 		restored "$n" "$ctr"
-		cycled=done
+		cycled=all
 	done
-	[ "$cycled" = done ] && expect podman_exec 0 '^[0-9]+$' -- pm exec "$ctr" cat /tmp/count
+	[ "$cycled" = all ] && expect podman_exec 0 '^[0-9]+$' -- pm exec "$ctr" cat /tmp/count
 fi
 pm rm -f -t 0 "$ctr" >/dev/null 2>&1
 
