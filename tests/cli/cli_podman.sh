@@ -263,7 +263,18 @@ after_dump() {
 	stopped=$(counter_of "$u/tmp/count")
 	stopped_child=$(counter_of "$u/tmp/child")
 }
-not_mounted() { ! grep -q " $(pm inspect --format '{{.GraphDriver.Data.MergedDir}}' "$1") " /proc/self/mountinfo; }
+# mounted CTR: its overlay is mounted (inspect shows no MergedDir once it is
+# not: the path is its upper layer's sibling)
+mounted() {
+	local u
+	u=$(pm inspect --format '{{.GraphDriver.Data.UpperDir}}' "$1")
+	[ -d "$u" ] || { echo "    $1 has no upper layer ($u)"; return 2; }
+	grep -q " ${u%/diff}/merged " /proc/self/mountinfo
+}
+not_mounted() {
+	mounted "$1"
+	[ $? = 1 ]
+}
 
 # restored NAME CTR [leave-running]: the container runs on from the dump
 restored() {
@@ -287,6 +298,7 @@ if start podman_started "$ctr" sh -c "$loop"; then
 		n=podman_cycle$cycle
 		cycled=$cycle
 		before_dump "$ctr"
+		verdict "${n}_mounted" mounted "$ctr"
 		run_timed "${n}_checkpoint" "checkpoint (cycle $cycle)" "$ctr" pm container checkpoint "$ctr" || break
 		after_dump "$ctr"
 		verdict "${n}_exited" test "$(status_of "$ctr")" = exited
