@@ -8,7 +8,7 @@ PKGS="gcc make pkg-config clang libclang-rt-14-dev
 protobuf-c-compiler libprotobuf-c-dev libnl-3-dev libnl-route-3-dev
 libcap-dev libseccomp-dev libjansson-dev
 iptables nftables iproute2 util-linux procps python3 runc busybox-static tar
-redis-server redis-tools curl lxc"
+redis-server redis-tools curl lxc podman"
 
 missing=""
 for p in $PKGS; do
