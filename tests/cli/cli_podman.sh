@@ -22,9 +22,8 @@
 #  - a static program holding a flock: refused without --file-locks; with
 #    it, the lock is held again after the restore; --print-stats prints
 #    criu's statistics, --keep keeps the logs and the images.
-# A restore that criu refuses because a mapped file on the overlay mounted
-# again has another device number (ESTALE) is a known failure of issue 13,
-# reported as SKIP until criu checks those files by content.
+# Every restore follows a remount of the overlay, which may get another
+# device number: criu finds the files by path and checks them by content.
 # Prints how long podman's checkpoints and restores take. Skips without root
 # or when podman, runc or conmon is missing or cannot run a container here.
 # Needs a child subreaper above it (make check runs it under one): conmon
@@ -156,12 +155,6 @@ run_timed() {
 	echo "    $*: exit status $rc:"
 	sed 's/^/      /' "$T_TMP/$name.out" | head -n 8
 	grep -h Error "$(userdata "$logs_of")"/{dump,restore}.log 2>/dev/null | head -n 5 | sed 's/^/      /'
-	# the overlay mounted again may have another device number: criu
-	# refuses the mapped files then (ESTALE) until it checks them by content
-	if grep -q 'mapped file .* is another file than at dump' "$(userdata "$logs_of")/restore.log" 2>/dev/null; then
-		echo "SKIP $name: a known failure of issue 13 (a mapped file on an overlay mounted again is refused by its device)"
-		return 1
-	fi
 	echo "FAIL $name"
 	return 1
 }
