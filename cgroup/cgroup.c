@@ -34,6 +34,7 @@
  */
 #define LOG_PREFIX "cgroup: "
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -610,6 +611,57 @@ static int add_task(struct cg_dump *cd, pid_t pid, uint64_t task_id)
 	return 0;
 }
 
+/* The cgroups below path of hierarchy ctrl (mounted at mnt), every level: cgroups with no task are the tree's too. */
+static int add_subtree(struct cg_dump *cd, const char *ctrl, const char *mnt, const char *path, int depth)
+{
+	_cleanup_closedir_ DIR *dir = NULL;
+	char full[PATH_MAX], sub[PATH_MAX];
+	struct dirent *de;
+	int r;
+
+	if (depth > 32 || cd->e.n_dirs > 4096)
+		return pr_err_ret(-E2BIG, "cgroup %s (\"%s\"): more than 32 levels or 4096 cgroups below it", path, ctrl);
+	if ((size_t)snprintf(full, sizeof(full), "%s%s", mnt, path) >= sizeof(full))
+		return -ENAMETOOLONG;
+	dir = opendir(full);
+	if (!dir)
+		return errno == ENOENT ? 0 : pr_perror_ret("cannot list cgroup %s", full);
+	while ((de = readdir(dir))) {
+		if (de->d_type != DT_DIR || !strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if ((size_t)snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name) >= sizeof(sub))
+			return -ENAMETOOLONG;
+		r = add_dir(cd, ctrl, sub);
+		if (r >= 0)
+			r = add_subtree(cd, ctrl, mnt, sub, depth + 1);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Under each hierarchy's root cgroup of the tree (not the hierarchy's root): the whole subtree. */
+static int add_subtrees(struct cg_dump *cd)
+{
+	for (size_t i = 0; cd->root && cd->hs && i < cd->root->n_members; i++) {
+		const CgMemberEntry *m = cd->root->members[i];
+		const char *mnt;
+		char *copy;
+		int r;
+
+		if (!strcmp(m->path, "/") || !(mnt = hier_get(cd->hs, m->ctrl)))
+			continue;
+		copy = strdup(mnt); /* hier_get may move it */
+		if (!copy)
+			return -ENOMEM;
+		r = add_subtree(cd, m->ctrl, copy, m->path, 0);
+		free(copy);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 int cgroup_dump(const struct pstree *t, const struct cr_opts *o, struct img_dir *d)
 {
 	struct cg_hiers hs = {0};
@@ -635,6 +687,8 @@ int cgroup_dump(const struct pstree *t, const struct cr_opts *o, struct img_dir 
 	for (size_t i = 0; r == 0 && i < cd.e.n_sets; i++)
 		for (size_t j = 0; r == 0 && j < cd.e.sets[i]->n_members; j++)
 			r = add_dirs(&cd, cd.e.sets[i]->members[j]);
+	if (r == 0)
+		r = add_subtrees(&cd);
 	if (r < 0)
 		goto out;
 	qsort(cd.e.dirs, cd.e.n_dirs, sizeof(*cd.e.dirs), cmp_dir);
@@ -823,6 +877,9 @@ static int make_dir(struct cg_restore *cr, const char *mnt, const char *path, co
 			if (last && de->has_uid &&
 			    fchownat(cur, comp, de->uid, de->gid, AT_SYMLINK_NOFOLLOW) < 0)
 				pr_warn("cannot chown %s to %u:%u: %m\n", full, de->uid, de->gid);
+			/* mkdir's mode went through criu's umask: the dumped one exactly */
+			if (last && de->has_mode && fchmodat(cur, comp, de->mode & 07777, 0) < 0)
+				return pr_perror_ret("cannot set the mode of cgroup %s to %o", full, de->mode & 07777);
 			next = cg_openat(cur, comp, O_PATH | O_DIRECTORY);
 		}
 		if (next < 0)

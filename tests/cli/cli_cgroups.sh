@@ -21,7 +21,8 @@ done
 cleanup_cgroups() {
 	local c d
 	for c in pids cpu memory freezer unified; do
-		for d in "$CG/$c/$N-r/child" "$CG/$c/$N-r" "$CG/$c/$N/child" "$CG/$c/$N"; do
+		for d in "$CG/$c/$N-r/child" "$CG/$c/$N-r/empty/deeper" "$CG/$c/$N-r/empty" "$CG/$c/$N-r" \
+			"$CG/$c/$N/child" "$CG/$c/$N/empty/deeper" "$CG/$c/$N/empty" "$CG/$c/$N"; do
 			[ -d "$d" ] || continue
 			# anything left inside goes first (a failed check may leave a task)
 			for p in $(cat "$d/cgroup.procs" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
@@ -33,8 +34,11 @@ cleanup_cgroups() {
 trap 'cleanup_cgroups; grep -q " $T_TMP/named-mnt " /proc/self/mountinfo && umount -l "$T_TMP/named-mnt"; rm -rf "$T_TMP"' EXIT
 
 make_cgroups() {
-	mkdir -p "$CG/pids/$N/child" "$CG/cpu/$N" "$CG/memory/$N" "$CG/unified/$N" || return 1
-	echo 123 >"$CG/pids/$N/pids.max" &&
+	# empty/deeper: cgroups of the tree with no task in them; empty has its own mode
+	mkdir -p "$CG/pids/$N/child" "$CG/pids/$N/empty/deeper" "$CG/cpu/$N" "$CG/memory/$N" "$CG/unified/$N" || return 1
+	chmod 0750 "$CG/pids/$N/empty" &&
+		echo 33 >"$CG/pids/$N/empty/deeper/pids.max" &&
+		echo 123 >"$CG/pids/$N/pids.max" &&
 		echo 50 >"$CG/pids/$N/child/pids.max" &&
 		echo 512 >"$CG/cpu/$N/cpu.shares" &&
 		echo 50000 >"$CG/cpu/$N/cpu.cfs_quota_us" &&
@@ -42,7 +46,8 @@ make_cgroups() {
 		echo 7 >"$CG/unified/$N/cgroup.max.descendants"
 }
 remove_cgroups() {
-	rmdir "$CG/pids/$N/child" "$CG/pids/$N" "$CG/cpu/$N" "$CG/memory/$N" "$CG/unified/$N"
+	rmdir "$CG/pids/$N/child" "$CG/pids/$N/empty/deeper" "$CG/pids/$N/empty" "$CG/pids/$N" "$CG/cpu/$N" \
+		"$CG/memory/$N" "$CG/unified/$N"
 }
 
 # cg_of PID CTRL: the path of PID in hierarchy CTRL ("" for cgroup2)
@@ -97,6 +102,8 @@ if make_cgroups; then
 			verdict soft_cfs_quota is cpu.cfs_quota_us "$(cat $CG/cpu/$N/cpu.cfs_quota_us)" 50000
 			verdict soft_memory_limit is memory.limit_in_bytes "$(cat $CG/memory/$N/memory.limit_in_bytes)" 268435456
 			verdict soft_v2_max_descendants is cgroup.max.descendants "$(cat $CG/unified/$N/cgroup.max.descendants)" 7
+			verdict soft_empty_cgroups_back is "empty/deeper pids.max" "$(cat $CG/pids/$N/empty/deeper/pids.max 2>&1)" 33
+			verdict soft_empty_cgroup_mode is "empty's mode" "$(stat -c %a $CG/pids/$N/empty 2>&1)" 750
 		else
 			echo "FAIL soft_restore"
 		fi
@@ -177,7 +184,7 @@ if make_cgroups; then
 	if dump strict "$pid" && gone "$pid"; then
 		expect strict_existing_fails 1 "exists already" -- \
 			"$CRIU" restore -d -D "$T_TMP/strict" --manage-cgroups=strict --log-to-stderr
-		rmdir "$CG/pids/$N/child"
+		rmdir "$CG/pids/$N/child" "$CG/pids/$N/empty/deeper" "$CG/pids/$N/empty"
 		echo 99 >"$CG/pids/$N/pids.max"
 		if restore strict --manage-cgroups=strict; then
 			verdict strict_child_member is "child pids" "$(cg_of "$child" pids)" "/$N/child"
