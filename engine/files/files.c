@@ -99,10 +99,6 @@ void files_dump_set_force_irmap(struct files_dump *fd, bool on)
 	fd->force_irmap = on;
 }
 
-void files_dump_set_ghost_sparse(struct files_dump *fd, bool on)
-{
-	fd->ghost_whole = !on;
-}
 
 /* The --external tty[RDEV:DEV] that st is, or NULL. */
 const char *files_external_tty(const struct files_dump *fd, const struct stat *st)

@@ -42,7 +42,6 @@ struct files_dump {
 	struct sk_net_dump *net; /* network sockets: options, repair mode, the lock (sk_inet.c) */
 	uint64_t rpc_sk_ino; /* a self-dump: the server's end of the RPC connection (sk_unix.c) */
 	bool force_irmap;      /* --force-irmap: a watch's name must be found (fsnotify.c) */
-	bool ghost_whole;      /* --no-ghost-fiemap: ghosts read whole, the limit counts their size */
 	char *const *external; /* --external strings (tty[RDEV:DEV]) */
 	size_t nr_external;
 };
@@ -94,8 +93,8 @@ struct files_restore {
 	size_t nr_rpc_peers;
 };
 
-/* ghost.c: the contents of an unlinked file into fe (data extents; limit on data, or size when !sparse). */
-int ghost_dump(const struct fd_dump_arg *a, FileEntry *fe, uint64_t limit, bool sparse);
+/* ghost.c: the contents of an unlinked file into fe (its data extents; limit on its allocated bytes). */
+int ghost_dump(const struct fd_dump_arg *a, FileEntry *fe, uint64_t limit);
 /* Writes d's contents (checked first) into the new inode w; then, after owner and mode, its times. */
 int ghost_fill(int w, const FileEntry *fe, const FileEntry *d);
 int ghost_set_times(int w, const FileEntry *fe, const FileEntry *d);

@@ -5,8 +5,12 @@
  *
  * A ghost is read by its data extents (lseek(2) SEEK_DATA/SEEK_HOLE), so a
  * sparse file stays sparse with the same layout, and --ghost-limit counts
- * the data, not the size. With --no-ghost-fiemap it is read whole and the
- * limit counts its size. Its access and modification times come back too.
+ * its allocated bytes (st_blocks), not its size, as criu's does. criu's
+ * --ghost-fiemap chooses FIEMAP over SEEK_DATA for the same extents; both
+ * forms are accepted and SEEK_DATA is always used (it also sees data still
+ * in the page cache). Its access and modification times come back too.
+ * The task's file position is the description's: it is put back after the
+ * lseeks.
  *
  * Image: file_entry.ghost_data holds the pieces one after another;
  * ghost_extents lists (offset, length) of each, ghost_size the file's size.
@@ -80,13 +84,11 @@ static int read_piece(int fd, struct ghost_buf *b, uint64_t off, uint64_t len)
 	return 0;
 }
 
-/* Every data extent of fd up to size, or the whole file when !sparse. */
-static int read_extents(int fd, uint64_t size, bool sparse, struct ghost_buf *b)
+/* Every data extent of fd up to size. */
+static int read_extents(int fd, uint64_t size, struct ghost_buf *b)
 {
 	uint64_t pos = 0;
 
-	if (!sparse)
-		return size ? read_piece(fd, b, 0, size) : 0;
 	while (pos < size) {
 		off_t data = lseek(fd, (off_t)pos, SEEK_DATA), hole;
 
@@ -110,26 +112,6 @@ static int read_extents(int fd, uint64_t size, bool sparse, struct ghost_buf *b)
 	return 0;
 }
 
-static uint64_t data_bytes(int fd, uint64_t size)
-{
-	uint64_t pos = 0, n = 0;
-
-	while (pos < size) {
-		off_t data = lseek(fd, (off_t)pos, SEEK_DATA), hole;
-
-		if (data < 0)
-			return errno == ENXIO ? n : size;
-		hole = lseek(fd, data, SEEK_HOLE);
-		if (hole < 0)
-			return size;
-		if ((uint64_t)hole > size)
-			hole = (off_t)size;
-		n += (uint64_t)(hole - data);
-		pos = (uint64_t)hole;
-	}
-	return n;
-}
-
 static int64_t ns_of(const struct timespec *t)
 {
 	return (int64_t)t->tv_sec * 1000000000 + t->tv_nsec;
@@ -148,27 +130,30 @@ static int readable(const struct fd_dump_arg *a, int *ret_own)
 	return *ret_own < 0 ? -errno : *ret_own;
 }
 
-int ghost_dump(const struct fd_dump_arg *a, FileEntry *fe, uint64_t limit, bool sparse)
+int ghost_dump(const struct fd_dump_arg *a, FileEntry *fe, uint64_t limit)
 {
 	_cleanup_close_ int own = -EBADF;
 	int fd = readable(a, &own);
-	uint64_t size = (uint64_t)a->st.st_size, counted;
+	uint64_t size = (uint64_t)a->st.st_size, counted = (uint64_t)a->st.st_blocks * 512;
 	struct ghost_buf b = {0};
+	off_t pos;
 	char where[48];
 	int r;
 
 	if (fd < 0)
 		return pr_err_ret(fd, "pid %d fd %d: cannot open write-only unlinked file %s for reading", a->pid,
 				  a->fd, fe->path);
-	counted = sparse ? data_bytes(fd, size) : size;
 	if (a->fd >= 0)
 		snprintf(where, sizeof(where), "pid %d fd %d", a->pid, a->fd);
 	else
 		snprintf(where, sizeof(where), "pid %d: mapped", a->pid);
 	if (counted > limit)
-		return pr_err_ret(-EFBIG, "%s: unlinked file %s has %" PRIu64 " bytes%s, more than --ghost-limit %" PRIu64,
-				  where, fe->path, counted, sparse ? " of data" : "", limit);
-	r = read_extents(fd, size, sparse, &b);
+		return pr_err_ret(-EFBIG, "%s: unlinked file %s has %" PRIu64 " bytes of data, more than --ghost-limit %" PRIu64,
+				  where, fe->path, counted, limit);
+	pos = lseek(fd, 0, SEEK_CUR);
+	r = read_extents(fd, size, &b);
+	if (pos >= 0 && lseek(fd, pos, SEEK_SET) < 0 && r >= 0)
+		r = -errno;
 	if (r < 0) {
 		ghost_buf_free(&b);
 		if (r == -ENODATA)

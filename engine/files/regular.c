@@ -142,7 +142,7 @@ static int regular_dump(struct files_dump *fd, const struct fd_dump_arg *a, File
 		return link_remap(fd, a, fe);
 	/* one inode, one ghost: other descriptions and mappings of it share the contents */
 	if (fe->deleted && !files_find_ghost(fd, fe->dev, fe->ino))
-		return ghost_dump(a, fe, files_dump_ghost_limit(fd), !fd->ghost_whole);
+		return ghost_dump(a, fe, files_dump_ghost_limit(fd));
 	return 0;
 }
 

@@ -5,7 +5,8 @@
  * After restore: the same size, the same data and hole layout (SEEK_DATA /
  * SEEK_HOLE), few blocks, the times to the nanosecond, and no name again.
  * Its data (8 KiB) is far under --ghost-limit, its size far over it. The
- * task holds it write-only.
+ * task holds it write-only, at position 12345 (the dump's lseeks to find
+ * the holes leave it there).
  */
 #include <sys/stat.h>
 
@@ -34,12 +35,13 @@ int main(int argc, char **argv)
 	fill(a, 'a');
 	fill(b, 'K');
 	if (fd < 0 || pwrite(fd, a, 4096, 0) != 4096 || pwrite(fd, b, 4096, OFF2) != 4096 || ftruncate(fd, SIZE) ||
-	    futimens(fd, t) || unlink(path))
+	    futimens(fd, t) || unlink(path) || lseek(fd, 12345, SEEK_SET) != 12345)
 		feat_die("sparse file");
 
 	feat_ready();
 	feat_wait_go();
 
+	FEAT_CHECK(lseek(fd, 0, SEEK_CUR) == 12345, "the position is %lld, not 12345", (long long)lseek(fd, 0, SEEK_CUR));
 	FEAT_CHECK(fstat(fd, &st) == 0, "fstat: %s", strerror(errno));
 	FEAT_CHECK(st.st_atim.tv_sec == t[0].tv_sec && st.st_atim.tv_nsec == t[0].tv_nsec, "atime %ld.%09ld",
 		   (long)st.st_atim.tv_sec, st.st_atim.tv_nsec);
