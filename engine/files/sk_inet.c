@@ -278,11 +278,13 @@ static bool is_ping(int proto)
 	return proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6;
 }
 
-/* The kinds this file keeps: TCP, and datagrams of UDP, UDP-Lite and ping. */
+/* The kinds this file keeps: TCP, datagrams of UDP, UDP-Lite and ping, and raw sockets of any protocol. */
 static bool inet_kind_ok(int family, int type, int proto)
 {
 	if (type == SOCK_STREAM)
 		return proto == IPPROTO_TCP;
+	if (type == SOCK_RAW)
+		return proto > 0 && proto < 256;
 	return type == SOCK_DGRAM && (proto == IPPROTO_UDP || proto == IPPROTO_UDPLITE ||
 				      (family == AF_INET && proto == IPPROTO_ICMP) ||
 				      (family == AF_INET6 && proto == IPPROTO_ICMPV6));
@@ -290,6 +292,8 @@ static bool inet_kind_ok(int family, int type, int proto)
 
 static const char *proto_name(int proto)
 {
+	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP && proto != IPPROTO_UDPLITE && !is_ping(proto))
+		return "raw";
 	return proto == IPPROTO_TCP ? "TCP" : proto == IPPROTO_UDP ? "UDP" : proto == IPPROTO_UDPLITE ? "UDP-Lite" : "ping";
 }
 
@@ -447,36 +451,106 @@ static int dump_udp_cork(const struct fd_dump_arg *a, SkOptsEntry *o)
 	return 0;
 }
 
+/* The system's default TTL: IP_TTL reads it when the socket has none of its own. */
+static int default_ttl(void)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/sys/net/ipv4/ip_default_ttl", "re");
+	int v = 64;
+
+	if (f && fscanf(f, "%d", &v) != 1)
+		v = 64;
+	return v;
+}
+
+/* IP-level options of any inet socket: packet info, TTL, TOS, traffic class. */
+static void dump_ip_opts(int sk, int family, SkOptsEntry *o)
+{
+	int v;
+
+	if (family == AF_INET) {
+		if (get_int(sk, SOL_IP, IP_PKTINFO, &v) == 0 && v)
+			o->has_pktinfo = o->pktinfo = true;
+		if (get_int(sk, SOL_IP, IP_TTL, &v) == 0 && v != default_ttl())
+			o->has_ttl = true, o->ttl = (uint32_t)v;
+		if (get_int(sk, SOL_IP, IP_TOS, &v) == 0 && v)
+			o->has_tos = true, o->tos = (uint32_t)v;
+		return;
+	}
+	if (get_int(sk, SOL_IPV6, IPV6_RECVPKTINFO, &v) == 0 && v)
+		o->has_recvpktinfo6 = o->recvpktinfo6 = true;
+	if (get_int(sk, SOL_IPV6, IPV6_TCLASS, &v) == 0 && v > 0)
+		o->has_tclass = true, o->tclass = (uint32_t)v;
+}
+
+static int restore_ip_opts(int sk, const SkOptsEntry *o)
+{
+	int r = 0;
+
+	if (!o)
+		return 0;
+	if (o->has_pktinfo && o->pktinfo)
+		r = r ?: set_int(sk, SOL_IP, IP_PKTINFO, 1);
+	if (o->has_ttl)
+		r = r ?: set_int(sk, SOL_IP, IP_TTL, (int)o->ttl);
+	if (o->has_tos)
+		r = r ?: set_int(sk, SOL_IP, IP_TOS, (int)o->tos);
+	if (o->has_recvpktinfo6 && o->recvpktinfo6)
+		r = r ?: set_int(sk, SOL_IPV6, IPV6_RECVPKTINFO, 1);
+	if (o->has_tclass)
+		r = r ?: set_int(sk, SOL_IPV6, IPV6_TCLASS, (int)o->tclass);
+	return r;
+}
+
+/* Whether ss holds an address other than the wildcard. */
+static bool addr_set(const struct sockaddr_storage *ss, int family)
+{
+	static const struct in6_addr any6 = IN6ADDR_ANY_INIT;
+
+	if (family == AF_INET)
+		return ((const struct sockaddr_in *)ss)->sin_addr.s_addr != htonl(INADDR_ANY);
+	return memcmp(&((const struct sockaddr_in6 *)ss)->sin6_addr, &any6, sizeof(any6)) != 0;
+}
+
 /*
- * A ping socket: sock_diag has no handler for it, so its identifier is what
- * getsockname gives (as a port). Echo replies waiting in it, or a connected
- * one, are refused by name rather than dropped.
+ * A ping or raw socket: sock_diag is not asked (ping has no handler), so
+ * what getsockname and getpeername give is what is kept: a ping socket's
+ * identifier (as a port), a raw socket's bound and connected addresses.
+ * Echo replies waiting in a ping socket, or a connected one, are refused by
+ * name; packets queued in a raw socket (it sees every packet of its
+ * protocol) are dropped with a warning, as a UDP socket's are.
  */
-static int dump_ping(const struct fd_dump_arg *a, InetSkEntry *e)
+static int dump_unlisted(const struct fd_dump_arg *a, InetSkEntry *e, bool raw)
 {
 	struct sockaddr_storage ss = {0};
 	socklen_t len = sizeof(ss);
-	int q = 0;
+	int q = 0, r;
 
-	if (ioctl(a->local, SIOCINQ, &q) == 0 && q > 0)
+	if (ioctl(a->local, SIOCINQ, &q) == 0 && q > 0 && !raw)
 		return pr_err_ret(-EOPNOTSUPP, "pid %d fd %d: not supported yet: a ping socket with %d bytes of replies queued",
 				  a->pid, a->fd, q);
-	if (getpeername(a->local, (struct sockaddr *)&ss, &len) == 0)
-		return pr_err_ret(-EOPNOTSUPP, "pid %d fd %d: not supported yet: a connected ping socket", a->pid,
-				  a->fd);
-	len = sizeof(ss);
-	if (getsockname(a->local, (struct sockaddr *)&ss, &len) < 0)
-		return pr_perror_ret("pid %d fd %d: getsockname", a->pid, a->fd);
+	if (q > 0)
+		pr_warn("pid %d fd %d: %d bytes of packets queued on a raw socket are not kept\n", a->pid, a->fd, q);
 	e->has_dump_state = true;
-	e->dump_state = ST_CLOSE;
-	e->state = ST_CLOSE;
-	if (port_of(&ss)) {
-		int r = set_addr(&e->src_addr, &e->has_src_addr, (int)e->family, &ss);
-
+	e->dump_state = e->state = ST_CLOSE;
+	if (getpeername(a->local, (struct sockaddr *)&ss, &len) == 0) {
+		if (!raw)
+			return pr_err_ret(-EOPNOTSUPP, "pid %d fd %d: not supported yet: a connected ping socket", a->pid,
+					  a->fd);
+		r = set_addr(&e->dst_addr, &e->has_dst_addr, (int)e->family, &ss);
 		if (r < 0)
 			return r;
-		e->has_src_port = true;
-		e->src_port = port_of(&ss);
+		e->dump_state = e->state = ST_ESTABLISHED;
+	}
+	len = sizeof(ss);
+	memset(&ss, 0, sizeof(ss));
+	if (getsockname(a->local, (struct sockaddr *)&ss, &len) < 0)
+		return pr_perror_ret("pid %d fd %d: getsockname", a->pid, a->fd);
+	if (raw ? addr_set(&ss, (int)e->family) : port_of(&ss) != 0) {
+		r = set_addr(&e->src_addr, &e->has_src_addr, (int)e->family, &ss);
+		if (r < 0)
+			return r;
+		e->has_src_port = !raw;
+		e->src_port = raw ? 0 : port_of(&ss);
 	}
 	return 0;
 }
@@ -592,8 +666,9 @@ static int inet_dump(struct files_dump *fd, const struct fd_dump_arg *a, FileEnt
 		if (get_int(a->local, SOL_UDPLITE, UDPLITE_RECV_CSCOV, &r) == 0 && r)
 			e->opts->has_udplite_recv_cscov = true, e->opts->udplite_recv_cscov = (uint32_t)r;
 	}
-	if (is_ping(proto))
-		return dump_ping(a, e);
+	dump_ip_opts(a->local, family, e->opts);
+	if (is_ping(proto) || type == SOCK_RAW)
+		return dump_unlisted(a, e, type == SOCK_RAW);
 	if (family == AF_INET6 && get_int(a->local, SOL_IPV6, IPV6_V6ONLY, &r) == 0) {
 		e->opts->has_v6only = true;
 		e->opts->v6only = r != 0;
@@ -812,6 +887,9 @@ static int restore_inet(int sk, const FileEntry *fe)
 	if (e->opts && e->opts->has_v6only && e->family == AF_INET6 &&
 	    set_int(sk, SOL_IPV6, IPV6_V6ONLY, e->opts->v6only) < 0)
 		return pr_perror_ret("IPV6_V6ONLY");
+	r = restore_ip_opts(sk, e->opts);
+	if (r < 0)
+		return pr_err_ret(r, "cannot set the IP options");
 	/* before bind: an address not (yet) on this host's interfaces */
 	if (e->opts && e->opts->has_freebind && e->opts->freebind && set_int(sk, SOL_IP, IP_FREEBIND, 1) < 0)
 		return pr_perror_ret("IP_FREEBIND");
