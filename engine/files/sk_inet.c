@@ -243,6 +243,7 @@ static int inet_diag_find(int sk, int family, int proto, uint32_t ino, struct di
 	return sk_diag_query(sk, &req, sizeof(req), inet_diag_cb, w);
 }
 
+
 static int set_addr(ProtobufCBinaryData *b, protobuf_c_boolean *has, int family,
 		    const struct sockaddr_storage *ss)
 {
@@ -512,6 +513,53 @@ static bool addr_set(const struct sockaddr_storage *ss, int family)
 }
 
 /*
+ * The peer a raw socket connect()ed to, from the line of inode ino in
+ * /proc/PID/net/raw (raw6): 1 and *ret when it is connected (state 1), 0 when
+ * not, -errno. Addresses there are the network-order words printed as
+ * host numbers.
+ */
+static int raw_peer(pid_t pid, int family, uint64_t ino, struct sockaddr_storage *ret)
+{
+	_cleanup_free_ char *line = NULL;
+	_cleanup_fclose_ FILE *f = NULL;
+	char path[64], rem[40];
+	unsigned long long li;
+	unsigned int st;
+	size_t cap = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/net/raw%s", pid, family == AF_INET6 ? "6" : "");
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (getline(&line, &cap, f) > 0) {
+		size_t n = family == AF_INET ? 8 : 32;
+
+		if (sscanf(line, " %*d: %*[0-9A-Fa-f]:%*x %39[0-9A-Fa-f]:%*x %x %*s %*s %*s %*u %*u %llu", rem, &st,
+			   &li) != 3 || li != ino)
+			continue;
+		if (strlen(rem) != n)
+			return -EPROTO;
+		memset(ret, 0, sizeof(*ret));
+		ret->ss_family = (sa_family_t)family;
+		for (size_t i = 0; i < n / 8; i++) {
+			char word[9];
+			uint32_t v;
+
+			memcpy(word, rem + i * 8, 8);
+			word[8] = 0;
+			v = (uint32_t)strtoul(word, NULL, 16);
+			if (family == AF_INET)
+				memcpy(&((struct sockaddr_in *)ret)->sin_addr, &v, 4);
+			else
+				memcpy((char *)&((struct sockaddr_in6 *)ret)->sin6_addr + i * 4, &v, 4);
+		}
+		return st == 1 && addr_set(ret, family) ? 1 : 0;
+	}
+	return -ENOENT;
+}
+
+
+/*
  * A ping or raw socket: sock_diag is not asked (ping has no handler), so
  * what getsockname and getpeername give is what is kept: a ping socket's
  * identifier (as a port), a raw socket's bound and connected addresses.
@@ -532,14 +580,20 @@ static int dump_unlisted(const struct fd_dump_arg *a, InetSkEntry *e, bool raw)
 		pr_warn("pid %d fd %d: %d bytes of packets queued on a raw socket are not kept\n", a->pid, a->fd, q);
 	e->has_dump_state = true;
 	e->dump_state = e->state = ST_CLOSE;
-	if (getpeername(a->local, (struct sockaddr *)&ss, &len) == 0) {
-		if (!raw)
-			return pr_err_ret(-EOPNOTSUPP, "pid %d fd %d: not supported yet: a connected ping socket", a->pid,
-					  a->fd);
-		r = set_addr(&e->dst_addr, &e->has_dst_addr, (int)e->family, &ss);
+	if (raw) { /* getpeername does not show a raw socket's connect(): /proc/PID/net/raw does */
+		r = raw_peer(a->pid, (int)e->family, (uint64_t)a->st.st_ino, &ss);
 		if (r < 0)
-			return r;
-		e->dump_state = e->state = ST_ESTABLISHED;
+			return pr_err_ret(r, "pid %d fd %d: cannot find raw socket:[%lu] in /proc/%d/net/raw", a->pid, a->fd,
+					  a->st.st_ino, a->pid);
+		if (r > 0) {
+			r = set_addr(&e->dst_addr, &e->has_dst_addr, (int)e->family, &ss);
+			if (r < 0)
+				return r;
+			e->dump_state = e->state = ST_ESTABLISHED;
+		}
+	} else if (getpeername(a->local, (struct sockaddr *)&ss, &len) == 0) {
+		return pr_err_ret(-EOPNOTSUPP, "pid %d fd %d: not supported yet: a connected ping socket", a->pid,
+				  a->fd);
 	}
 	len = sizeof(ss);
 	memset(&ss, 0, sizeof(ss));

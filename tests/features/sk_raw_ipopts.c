@@ -2,7 +2,8 @@
 /*
  * Raw inet sockets and IP-level options: a raw IPv4 socket of protocol UDP
  * bound to 127.0.0.1 with IP_PKTINFO, IP_TTL 32 and IP_TOS; a raw IPv6 one
- * bound to ::1 with IPV6_RECVPKTINFO and IPV6_TCLASS; a UDP socket with
+ * bound to ::1 with IPV6_RECVPKTINFO and IPV6_TCLASS, a raw IPv4 ICMP one
+ * connected to 127.0.0.2 (getpeername does not show it); a UDP socket with
  * IP_TTL 7. After restore: the same kinds, binding, peer and options, and
  * the raw socket still sees a UDP datagram sent to loopback.
  */
@@ -34,13 +35,17 @@ int main(int argc, char **argv)
 	struct sockaddr_in6 lo6 = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT}, got6;
 	struct sockaddr_in to = lo;
 	socklen_t l;
-	int r4, r6, u, s;
+	struct sockaddr_in peer = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000002)};
+	int r4, r6, rc, u, s;
 	char buf[256];
 
 	feat_init(argc, argv);
 	r4 = socket(AF_INET, SOCK_RAW, IPPROTO_UDP);
 	r6 = socket(AF_INET6, SOCK_RAW, IPPROTO_UDP);
 	u = socket(AF_INET, SOCK_DGRAM, 0);
+	rc = socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
+	if (rc < 0 || connect(rc, (struct sockaddr *)&peer, sizeof(peer)))
+		feat_die("connected raw socket");
 	if (r4 < 0 || r6 < 0 || u < 0 || bind(r4, (struct sockaddr *)&lo, sizeof(lo)) ||
 	    bind(r6, (struct sockaddr *)&lo6, sizeof(lo6)))
 		feat_die("raw sockets");
@@ -68,6 +73,18 @@ int main(int argc, char **argv)
 	FEAT_CHECK(geti(r6, SOL_IPV6, IPV6_RECVPKTINFO) == 1, "IPV6_RECVPKTINFO %d", geti(r6, SOL_IPV6, IPV6_RECVPKTINFO));
 	FEAT_CHECK(geti(r6, SOL_IPV6, IPV6_TCLASS) == 0x20, "IPV6_TCLASS %#x", geti(r6, SOL_IPV6, IPV6_TCLASS));
 	FEAT_CHECK(geti(u, SOL_IP, IP_TTL) == 7, "UDP IP_TTL %d, not 7", geti(u, SOL_IP, IP_TTL));
+	/* connected: a send without an address goes to its peer (EDESTADDRREQ when not connected) */
+	{
+		unsigned char echo[8] = {8, 0, 0, 0, 0, 1, 0, 1}; /* ICMP echo request, checksum below */
+		unsigned int sum = 0;
+
+		for (int i = 0; i < 8; i += 2)
+			sum += (unsigned int)(echo[i] << 8 | echo[i + 1]);
+		sum = ~((sum & 0xffff) + (sum >> 16)) & 0xffff;
+		echo[2] = (unsigned char)(sum >> 8), echo[3] = (unsigned char)sum;
+		FEAT_CHECK(send(rc, echo, sizeof(echo), 0) == sizeof(echo), "the connected raw socket cannot send: %s",
+			   strerror(errno));
+	}
 	/* the raw socket sees a UDP datagram to loopback (an IP header, then UDP) */
 	s = socket(AF_INET, SOCK_DGRAM, 0);
 	to.sin_port = htons(40999);
