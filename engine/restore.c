@@ -49,6 +49,7 @@
 #include "images/core.pb-c.h"
 #include "infect.h"
 #include "log.h"
+#include "lsm.h"
 #include "mm_restore.h"
 #include "netlock.h"
 #include "ns.h"
@@ -106,6 +107,7 @@ struct rst_ctx {
 	/* a non-root caller's nice and oom_score_adj, its tasks' floor; NULL for root */
 	struct sched_floor floor;
 	const struct sched_floor *caller_floor;
+	struct lsm_plan lsm; /* the LSM labels the threads get (task/lsm.c) */
 };
 
 /* ---- phase 1: images ---- */
@@ -230,6 +232,32 @@ static int check_inherit_fds(const struct cr_opts *o, const struct ns_restore *n
 	return 0;
 }
 
+/* What LSM labels the threads get: decided with the images, before anything is created. */
+static int plan_lsm(struct rst_ctx *ctx)
+{
+	const struct cr_opts *o = &ctx->req->opts;
+	_cleanup_free_ struct lsm_label_ref *v = NULL;
+	size_t n = 0, max = 0;
+
+	for (size_t i = 0; i < ctx->n; i++)
+		max += 1 + ctx->tasks[i].nth;
+	v = calloc(max + 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < ctx->n; i++) {
+		const struct rst_task *t = &ctx->tasks[i];
+
+		if (t->core->state == TASK_STATE__TASK_ZOMBIE)
+			continue;
+		v[n++] = (struct lsm_label_ref){t->it->pid, t->core->creds->lsm_label};
+		for (size_t k = 0; k < t->nth; k++)
+			if (t->th[k]->creds)
+				v[n++] = (struct lsm_label_ref){(pid_t)t->th[k]->tid,
+								t->th[k]->creds->lsm_label};
+	}
+	return lsm_restore_plan(lsm_active(), o->lsm_profile, o->lsm_mount_context, v, n, &ctx->lsm);
+}
+
 static int read_images(struct rst_ctx *ctx, const char *dir)
 {
 	uint64_t *ids;
@@ -284,6 +312,8 @@ static int read_images(struct rst_ctx *ctx, const char *dir)
 		if (err < 0)
 			break;
 	}
+	if (err == 0)
+		err = plan_lsm(ctx);
 	if (err == 0) {
 		err = fault_inject("restore-read");
 		/* a shell job's outside session and group become criu's (session.c) */
@@ -672,6 +702,34 @@ static int rst_creds(struct infect_ctl *c, const CredsEntry *ce)
 	return 0;
 }
 
+/* The thread's LSM label, written by the thread itself: the kernel lets a task change only its own. */
+static int rst_lsm_label(struct infect_ctl *c, const struct lsm_plan *plan, const char *label)
+{
+	const char *path = NULL;
+	char text[4096];
+	long fd, ret;
+	int n = lsm_label_text(plan, label, text, sizeof(text), &path), r;
+
+	if (n <= 0)
+		return n < 0 ? pr_err_ret(n, "pid %d: LSM label %s", c->tid, label ? label : plan->profile)
+			     : 0;
+	r = put(c, 0, path, strlen(path) + 1);
+	if (r == 0)
+		r = put(c, 256, text, (size_t)n);
+	if (r == 0)
+		r = rsys(c, &fd, "open attr/current", SYS_openat, (unsigned long)AT_FDCWD, c->scratch,
+			 O_WRONLY, 0, 0);
+	if (r < 0)
+		return pr_err_ret(r, "pid %d: cannot open %s in its root to set its LSM label", c->tid, path);
+	r = rsys(c, &ret, "write attr/current", SYS_write, (unsigned long)fd, c->scratch + 256,
+		 (unsigned long)n, 0, 0);
+	rsys(c, &ret, "close", SYS_close, (unsigned long)fd, 0, 0, 0, 0);
+	if (r < 0)
+		return pr_err_ret(r, "pid %d: cannot set its LSM label (%s)", c->tid, text);
+	pr_info("pid %d: LSM %s: %s\n", c->tid, lsm_kind_name(plan->kind), text);
+	return 0;
+}
+
 /* Whether the creds differ from ours (then they must be set). */
 static bool creds_differ(const CredsEntry *ce)
 {
@@ -860,6 +918,9 @@ static int rst_one_task(struct rst_ctx *ctx, struct rst_task *t)
 		r = rst_thread_state(&tc, t->th[i]);
 		if (r == 0 && creds_differ(ce))
 			r = rst_creds(&tc, ce);
+		/* last: a new profile may forbid what the rest needs */
+		if (r == 0)
+			r = rst_lsm_label(&tc, &ctx->lsm, ce->lsm_label);
 		if (r < 0)
 			return pr_err_ret(r, "pid %d: thread %d state", t->it->pid, tc.tid);
 	}

@@ -133,8 +133,9 @@ static const struct opt_row table[] = {
 	UINT("max-workers", max_workers, NULL, true),
 	UINT("max-workers-per-uid", max_workers_per_uid, NULL, true),
 	UINT("idle-timeout", idle_timeout, NULL, true),
-	FUNC("lsm-profile", 0, parse_lsm_profile, ARG_REQ, "lsm_profile", false),
-	STR("lsm-mount-context", 0, lsm_mount_context, "lsm_mount_context", false),
+	/* applied where an LSM is active; where none is, a tree that ran unconfined needs none (task/lsm.c) */
+	FUNC("lsm-profile", 0, parse_lsm_profile, ARG_REQ, "lsm_profile", true),
+	STR("lsm-mount-context", 0, lsm_mount_context, "lsm_mount_context", true),
 	BOOLS("shell-job", 'j', shell_job, "shell_job", true),
 	BOOL("evasive-devices", evasive_devices, "evasive_devices", true),
 	FUNC("cpu-cap", 0, parse_cpu_cap, ARG_OPT, "cpu_cap", false),
