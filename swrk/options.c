@@ -972,6 +972,17 @@ bool cr_external_tty(const char *e, unsigned long long *rdev, unsigned long long
 	return sscanf(e, "tty[%llx:%llx]%n", rdev, dev, &end) == 2 && end && !e[end];
 }
 
+/* KIND[INO]:KEY namespaces are ns/'s (ns_dump); veth[IN]:OUT is ns/net_rtnl.c's (restore) */
+static bool external_known(const char *e)
+{
+	unsigned long long rdev, dev;
+
+	return !strncmp(e, "unix[", 5) || !strncmp(e, "net[", 4) || !strncmp(e, "pid[", 4) ||
+	       !strncmp(e, "ipc[", 4) || !strncmp(e, "uts[", 4) || !strncmp(e, "time[", 5) ||
+	       !strncmp(e, "user[", 5) || !strncmp(e, "mnt[", 4) || !strncmp(e, "veth[", 5) ||
+	       cr_external_tty(e, &rdev, &dev);
+}
+
 int opts_check_supported(const struct cr_opts *o)
 {
 	int err = 0;
@@ -981,25 +992,20 @@ int opts_check_supported(const struct cr_opts *o)
 			pr_err("not supported yet: --%s\n", table[i].name);
 			err = -EOPNOTSUPP;
 		}
-	for (size_t i = 0; i < o->external.n; i++) {
-		const char *e = o->external.v[i];
-		unsigned long long rdev, dev;
-
-		/* KIND[INO]:KEY namespaces are ns/'s (ns_dump); veth[IN]:OUT is ns/net_rtnl.c's (restore) */
-		if (!strncmp(e, "unix[", 5) || !strncmp(e, "net[", 4) || !strncmp(e, "pid[", 4) ||
-		    !strncmp(e, "ipc[", 4) || !strncmp(e, "uts[", 4) || !strncmp(e, "time[", 5) ||
-		    !strncmp(e, "user[", 5) || !strncmp(e, "mnt[", 4) || !strncmp(e, "veth[", 5) ||
-		    cr_external_tty(e, &rdev, &dev))
-			continue;
-		if (!strncmp(e, "tty[", 4)) {
-			pr_err("not supported yet: --external %s (tty[RDEV:DEV] in hex is)\n", e);
+	for (size_t i = 0; i < o->external.n; i++)
+		if (!external_known(o->external.v[i]) && !strncmp(o->external.v[i], "tty[", 4)) {
+			pr_err("not supported yet: --external %s (tty[RDEV:DEV] in hex is)\n", o->external.v[i]);
 			err = -EOPNOTSUPP;
-			continue;
 		}
-		/* as criu: kept for whatever resource asks for the key; none does here */
-		pr_warn("--external %s: no resource of ours uses this key; ignored\n", e);
-	}
 	return err;
+}
+
+void opts_log_unused_externals(const struct cr_opts *o)
+{
+	for (size_t i = 0; i < o->external.n; i++)
+		if (!external_known(o->external.v[i]) && strncmp(o->external.v[i], "tty[", 4))
+			pr_warn("--external %s: no resource of ours uses this key; kept, as criu does\n",
+				o->external.v[i]);
 }
 
 void opts_print_help(void)
