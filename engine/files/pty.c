@@ -30,6 +30,7 @@
  * how many); the line discipline's state (partial canonical line).
  */
 #define LOG_PREFIX "files: "
+#include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -313,6 +314,36 @@ static bool devpts_shown_here(uint64_t dev)
 }
 
 /*
+ * Whether session leader sid holds, among its fds, a terminal of rdev on
+ * another devpts than dev: then the rdev its /proc/PID/stat names is that
+ * one, not ours (LXC: the console is the host's pts/0, tty1 the
+ * container's pts/0).
+ */
+static bool leader_holds_other(pid_t sid, uint64_t dev, dev_t rdev)
+{
+	char dir[64], path[64 + sizeof(((struct dirent *)0)->d_name)];
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *de;
+	bool other = false;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", sid);
+	d = opendir(dir);
+	while (d && (de = readdir(d))) {
+		struct stat st;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (stat(path, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != rdev)
+			continue;
+		if (st.st_dev == (dev_t)dev)
+			return false;
+		other = true;
+	}
+	return other;
+}
+
+/*
  * A slave whose master is outside the tree (a container's console): its
  * state is read from the slave, and the session it is the controlling
  * terminal of noted; restore gives the tree a new pty (orphan-pts-master).
@@ -349,7 +380,7 @@ static int pty_slave_dump_finish(struct files_dump *fd, FileEntry *fe, int local
 		dev_t tty;
 
 		if (read_stat_tty(fd->pids[i], &sid, &tty, &tpgid) < 0 || sid != fd->pids[i] ||
-		    tty != slave_rdev(p->index))
+		    tty != slave_rdev(p->index) || leader_holds_other(sid, fe->dev, tty))
 			continue;
 		r = tree_ids(p, sid, tpgid);
 		if (r < 0)
