@@ -11,8 +11,8 @@
 #    config asks for, and its monitor then crashes (NULL conf->ttys.tty in
 #    lxc_terminal_free) at the first command a client sends, lxc-checkpoint
 #    -r's own included. The ttys themselves are checked by restoring a
-#    default (lxc.tty.max = 5) container's images with criu directly, as
-#    lxc-checkpoint would, with a getty on tty1 (the last part).
+#    default (lxc.tty.max = 5) container's images with criu directly, with
+#    lxc-checkpoint's arguments (the last part).
 # Each container runs a counter started with lxc-attach (its pid, a file it
 # keeps open and appends to, a count) and is checkpointed (lxc-checkpoint
 # -s) and restored (lxc-checkpoint -r) twice in a row:
@@ -22,8 +22,8 @@
 #  (b) veth without a link: the host end comes back UP, as it was;
 #  (c) lxc.net.0.type = empty (LXC 5.0.2 then passes a stray --external
 #      apparmor:generated, which is logged and kept);
-#  (d) lxc.tty.max = 5 with a getty on tty1, once: lxc-checkpoint -s, then
-#      criu restore run directly (see ttys_direct).
+#  (d) lxc.tty.max = 5 with a getty on tty1 and a cat on the console, once:
+#      lxc-checkpoint -s, then criu restore run directly (see ttys_direct).
 # Needs root and a child subreaper above it (make check runs it under one).
 # Skips (never fails) without LXC or when LXC cannot start a container here.
 # Cleans up with lxc-stop -k, lxc-destroy and the bridge's removal.
@@ -61,8 +61,7 @@ ln -s "$CRIU" "$bin/criu"
 names=()
 cleanup() {
 	local n
-	# a tree criu restored directly dies with criu, its parent
-	[ -s "$T_TMP/img-tt$$-1/criu.pid" ] && kill -9 "$(cat "$T_TMP/img-tt$$-1/criu.pid")" 2>/dev/null
+	# a tree criu restored directly dies with python, its parent
 	[ -n "$DIRECT_PID" ] && kill -9 "$DIRECT_PID" 2>/dev/null
 	for n in "${names[@]}"; do
 		lxc-stop -P "$lxcpath" -n "$n" -k >/dev/null 2>&1
@@ -229,11 +228,11 @@ cycles() {
 	done
 }
 
-# criu restore with lxc-checkpoint -r's arguments but -d and --restore-sibling
-# (no LXC monitor to take the tree): criu stays the root's parent until the
-# root dies, and holds the ttys' masters until then. Its console is a new pty
-# whose master this script's python holds. Prints rc=0 once the root runs
-# (or rc=STATUS when criu failed); $DIRECT_PID is python's, $CRIU_PID criu's.
+# criu restore with lxc-checkpoint -r's arguments (--restore-detached
+# --restore-sibling), run by this script's python instead of LXC's monitor:
+# the tree becomes python's child and lives while python sleeps (LXC's init
+# dies with its parent); its console is a new pty whose master python holds.
+# Prints rc=STATUS once criu is done; $DIRECT_PID is python's.
 direct_restore() {
 	python3 - "$CRIU" "$1" "$2" "$3" <<'EOF' &
 import os, subprocess, sys, time
@@ -243,42 +242,65 @@ tty = open(img + "/tty.info").read().strip()
 mounts = ["lib:/lib", "usr/lib:/usr/lib", "lib64:/lib64", "usr/lib64:/usr/lib64",
           "sys/kernel/security:/sys/kernel/security", "console:" + os.ttyname(s)]
 args = [criu, "restore", "-D", img, "-o", "restore.log", "-v4", "--root", root,
+        "--restore-detached", "--restore-sibling",
         "--tcp-established", "--file-locks", "--link-remap", "--ext-mount-map", "auto",
         "--enable-external-sharing", "--enable-external-masters", "--manage-cgroups=ignore",
         "--inherit-fd", "fd[%d]:%s" % (s, tty), "--lsm-profile", "apparmor:generated",
         "--external", "veth[eth0]:" + veth, "--pidfile", img + "/root.pid"]
 for mm in mounts:
     args += ["--ext-mount-map", mm]
-p = subprocess.Popen(args, pass_fds=(s,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-open(img + "/criu.pid", "w").write("%d\n" % p.pid)
-while p.poll() is None and not os.path.exists(img + "/root.pid"):
-    time.sleep(0.05)
-print("rc=%d" % (p.poll() or 0), flush=True)
-p.wait()
+rc = subprocess.run(args, pass_fds=(s,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+print("rc=%d" % rc, flush=True)
+time.sleep(60 if rc == 0 else 0)
 EOF
 	DIRECT_PID=$!
 }
 
-# (d) lxc.tty.max = 5, a getty on tty1 (its controlling terminal, a pty of the
-# container's devpts whose master LXC holds): checkpointed by lxc-checkpoint
-# -s, restored by criu directly (see above): the getty keeps its pid and its
-# controlling terminal, pty 0 of the container's new devpts (bound on
-# /dev/tty1, as the unused /dev/tty2-5 are), while criu holds the master
-# (once criu is gone the terminal hangs up, as LXC holds no master for it;
-# not checked: the container's init dies with criu, its parent here).
+# the host pid of the process of comm COMM in container NAME's freezer cgroup
+comm_pid() {
+	local p
+	for p in $(cat /sys/fs/cgroup/freezer/lxc.payload."$1"/tasks); do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = "$2" ] && echo "$p"
+	done
+}
+
+# the host pid of the child of PID whose pid in its namespace is VPID
+child_with_vpid() {
+	local p
+	for p in $(pgrep -P "$1"); do
+		[ "$(sed -n 's/^NSpid:.*\s//p' "/proc/$p/status" 2>/dev/null)" = "$2" ] && echo "$p"
+	done
+}
+
+# (d) lxc.tty.max = 5, a getty on ttyN (the controlling terminal of its
+# session: pty N-1 of the container's devpts, whose master LXC holds) and a
+# cat whose controlling terminal is the console (a pty of the host's devpts:
+# N is chosen so that both have the same number when the console's is below
+# 5), checkpointed by lxc-checkpoint -s and restored by criu directly (see
+# above): the getty's pty is made anew in the container's devpts, and hangs
+# up once criu is gone (LXC's restore holds no master for it): the getty
+# dies of the SIGHUP; the cat keeps its pid and the console as its
+# controlling terminal; /dev/tty1-5 are bound again.
 ttys_direct() {
-	local n=tt$$ img="$T_TMP/img-tt$$-1" gvpid gpid rpid line i
+	local n=tt$$ img="$T_TMP/img-tt$$-1" gvpid cvpid gpid cpid rpid line i k t
 	make_container "$n" ttys
 	start_container "$n"
-	lxc_ lxc-attach "$n" -- /bin/sh -c 'setsid /bin/getty -L tty1 115200 vt100 </dev/null >/dev/null 2>&1 &'
+	k=$((16#$(stat -L -c %T "/proc/$(pid_of "$n")/root/dev/console")))
+	t=$((k < 5 ? k + 1 : 1))
+	[ "$k" -lt 5 ] || echo "    the console is pts/$k: its number is no tty's, the two are not mixed up here"
+	lxc_ lxc-attach "$n" -- /bin/sh -c "setsid /bin/getty -L tty$t 115200 vt100 </dev/null >/dev/null 2>&1 &"
+	lxc_ lxc-attach "$n" -- /bin/sh -c 'setsid -c /bin/cat </dev/console >/dev/null 2>&1 &'
 	for ((i = 0; i < 50; i++)); do
-		gpid=$(for p in $(cat /sys/fs/cgroup/freezer/lxc.payload."$n"/tasks); do
-			[ "$(cat "/proc/$p/comm" 2>/dev/null)" = getty ] && echo "$p"; done)
-		[ -n "$gpid" ] && break
+		gpid=$(comm_pid "$n" getty)
+		cpid=$(comm_pid "$n" cat)
+		[ -n "$gpid" ] && [ -n "$cpid" ] && break
 		sleep 0.1
 	done
 	gvpid=$(sed -n 's/^NSpid:.*\s//p' "/proc/$gpid/status" 2>/dev/null)
-	verdict lxc_default_ttys_getty test -n "$gvpid" -a "$(stat -L -c %t:%T "/proc/$gpid/fd/0" 2>/dev/null)" = 88:0
+	cvpid=$(sed -n 's/^NSpid:.*\s//p' "/proc/$cpid/status" 2>/dev/null)
+	verdict lxc_default_ttys_getty_and_cat test -n "$gvpid" -a -n "$cvpid" -a \
+		"$(cut -d' ' -f7 "/proc/$gpid/stat" 2>/dev/null)" = $((34816 + t - 1)) -a \
+		"$(cut -d' ' -f7 "/proc/$cpid/stat" 2>/dev/null)" = $((34816 + k))
 	checkpoint "$n" 1 || return 1
 	direct_restore "$img" "$lxcpath/$n/rootfs" "vethtt$$@$br" >"$T_TMP/direct.out"
 	for ((i = 0; i < 300; i++)); do
@@ -293,17 +315,23 @@ ttys_direct() {
 		return 1
 	fi
 	echo "PASS lxc_default_ttys_restore"
-	gpid=$(for p in $(pgrep -P "$rpid"); do
-		[ "$(sed -n 's/^NSpid:.*\s//p' "/proc/$p/status")" = "$gvpid" ] && echo "$p"; done)
-	verdict lxc_default_ttys_getty_pid test -n "$gpid"
-	# pty 0 of the container's new devpts, the controlling terminal of the getty's session (tty_nr 136:0)
-	verdict lxc_default_ttys_getty_tty test "$(stat -L -c %d:%t:%T "/proc/$gpid/fd/0" 2>/dev/null)" = \
-		"$(stat -c %d "/proc/$rpid/root/dev/pts/ptmx"):88:0" -a "$(cut -d' ' -f7 "/proc/$gpid/stat")" = 34816
+	verdict lxc_default_ttys_made_anew grep -q "/dev/tty$t: pty $((t - 1)) made anew in the tree's devpts" "$img/restore.log"
+	# the console is now python's pty: the cat's controlling terminal and fd 0
+	cpid=$(child_with_vpid "$rpid" "$cvpid")
+	verdict lxc_default_ttys_console_ctty test -n "$cpid" -a \
+		"$(cut -d' ' -f7 "/proc/$cpid/stat" 2>/dev/null)" = $((34816 + 16#$(stat -L -c %T "/proc/$cpid/fd/0" 2>/dev/null || echo ff))) \
+		-a "$(stat -L -c %d "/proc/$cpid/fd/0" 2>/dev/null)" = "$(stat -c %d /dev/pts/ptmx)"
+	for ((i = 0; i < 30; i++)); do
+		gpid=$(child_with_vpid "$rpid" "$gvpid")
+		[ -z "$gpid" ] && break
+		sleep 0.1
+	done
+	verdict lxc_default_ttys_getty_hung_up test -z "$gpid"
+	verdict lxc_default_ttys_console_still test -n "$(child_with_vpid "$rpid" "$cvpid")"
 	verdict lxc_default_ttys_binds test "$(grep -cE ' /dev/tty[1-5] ' "/proc/$rpid/mountinfo")" = 5
 	verdict lxc_default_ttys_counter_carries_on log_follows "$n" "$STOPPED_AT"
-	kill -9 "$rpid" 2>/dev/null # criu, its parent, exits then, and python with it
+	kill -9 "$DIRECT_PID" 2>/dev/null # the tree's init dies with its parent
 	wait "$DIRECT_PID" 2>/dev/null
-	rm -f "$img/criu.pid"
 	DIRECT_PID=
 }
 
