@@ -918,7 +918,7 @@ static int rst_one_task(struct rst_ctx *ctx, struct rst_task *t)
 		r = rst_thread_state(&tc, t->th[i]);
 		if (r == 0 && creds_differ(ce))
 			r = rst_creds(&tc, ce);
-		/* last: a new profile may forbid what the rest needs */
+		/* after the creds, as criu does: a new profile may forbid changing them */
 		if (r == 0)
 			r = rst_lsm_label(&tc, &ctx->lsm, ce->lsm_label);
 		if (r < 0)
