@@ -121,10 +121,19 @@ start_container() {
 	fi
 }
 
+# in_container NAME: the host pids of the processes in the container's pid namespace
+in_container() {
+	local ns p
+	ns=$(readlink "/proc/$(pid_of "$1")/ns/pid") || return 1
+	for p in /proc/[0-9]*; do
+		[ "$(readlink "$p/ns/pid" 2>/dev/null)" = "$ns" ] && echo "${p#/proc/}"
+	done
+}
+
 # host_pid NAME VPID: the host pid of the container's pid VPID
 host_pid() {
 	local p
-	for p in $(cat /sys/fs/cgroup/freezer/lxc.payload."$1"*/tasks /sys/fs/cgroup/unified/lxc.payload."$1"*/cgroup.procs 2>/dev/null); do
+	for p in $(in_container "$1"); do
 		[ "$(sed -n 's/^NSpid:.*\s//p' "/proc/$p/status" 2>/dev/null)" = "$2" ] && { echo "$p"; return 0; }
 	done
 	return 1
@@ -256,10 +265,10 @@ EOF
 	DIRECT_PID=$!
 }
 
-# the host pid of the process of comm COMM in container NAME's freezer cgroup
+# the host pid of the process of comm COMM in container NAME
 comm_pid() {
 	local p
-	for p in $(cat /sys/fs/cgroup/freezer/lxc.payload."$1"/tasks); do
+	for p in $(in_container "$1"); do
 		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = "$2" ] && echo "$p"
 	done
 }
