@@ -21,7 +21,8 @@
 #      through it;
 #  (b) veth without a link: the host end comes back UP, as it was;
 #  (c) lxc.net.0.type = empty (LXC 5.0.2 then passes a stray --external
-#      apparmor:generated, which is logged and kept);
+#      apparmor:generated, which is logged and kept), and the same without
+#      lxc.apparmor.profile (the stray is --external console:/dev/pts/N);
 #  (d) lxc.tty.max = 5 with a getty on tty1 and a cat on the console, once:
 #      lxc-checkpoint -s, then criu restore run directly (see ttys_direct).
 # Needs root and a child subreaper above it (make check runs it under one).
@@ -80,7 +81,8 @@ lxc_() { local c=$1 n=$2; shift 2; "$c" -P "$lxcpath" -n "$n" "$@"; }
 state_of() { lxc_ lxc-info "$1" -s -H 2>/dev/null; }
 pid_of() { lxc_ lxc-info "$1" -p -H 2>/dev/null; }
 
-# make_container NAME MODE: a default busybox container, its network per MODE (bridge, nolink, empty)
+# make_container NAME MODE: a default busybox container, its network per MODE (bridge, nolink, empty,
+# unconfined: empty without an apparmor profile; ttys: bridge, lxc.tty.max kept)
 make_container() {
 	local n=$1 mode=$2 cfg="$lxcpath/$1/config"
 	if ! lxc_ lxc-create "$n" -t busybox >"$T_TMP/create-$n.out" 2>&1; then
@@ -92,6 +94,9 @@ make_container() {
 	bridge) sed -i "s/^lxc.net.0.link = .*/lxc.net.0.link = $br/" "$cfg" ;;
 	nolink) sed -i '/^lxc.net.0.link/d' "$cfg" ;;
 	empty) sed -i 's/^lxc.net.0.type = .*/lxc.net.0.type = empty/; /^lxc.net.0.link/d; /^lxc.net.0.flags/d' "$cfg" ;;
+	unconfined) # and no lxc.apparmor.profile: no --lsm-profile, LXC's stray --external is the console's
+		sed -i 's/^lxc.net.0.type = .*/lxc.net.0.type = empty/; /^lxc.net.0.link/d; /^lxc.net.0.flags/d' "$cfg"
+		sed -i '/^lxc.apparmor/d' "$cfg" ;;
 	ttys) sed -i "s/^lxc.net.0.link = .*/lxc.net.0.link = $br/" "$cfg" ;;
 	esac
 	[ "$mode" = ttys ] || sed -i 's/^lxc.tty.max = .*/lxc.tty.max = 0/' "$cfg"
@@ -224,7 +229,7 @@ cycles() {
 		after=$(counter_state "$n")
 		verdict "lxc_default_${n}_counter_pid_file$k" test "$after" = "$before" -a "${after#* }" = /tmp/counter.log
 		verdict "lxc_default_${n}_counter_carries_on$k" log_follows "$n" "$STOPPED_AT"
-		[ "$mode" = empty ] || end=$(host_end "$n")
+		[ "$mode" = empty ] || [ "$mode" = unconfined ] || end=$(host_end "$n")
 		case $mode in
 		bridge)
 			verdict "lxc_default_${n}_host_end_on_bridge$k" test "${end##* }" = "$br" -a "$(echo "$end" | cut -d' ' -f3)" = UP
@@ -236,6 +241,9 @@ cycles() {
 		empty)
 			verdict "lxc_default_${n}_stray_external_logged$k" \
 				grep -q 'Warn.*--external apparmor:generated: no resource of ours uses this key' "$T_TMP/img-$n-$k/restore.log" ;;
+		unconfined)
+			verdict "lxc_default_${n}_stray_external_logged$k" \
+				grep -q 'Warn.*--external console:/dev/pts/[0-9]*: no resource of ours uses this key' "$T_TMP/img-$n-$k/restore.log" ;;
 		esac
 	done
 }
@@ -353,5 +361,7 @@ make_container "nl$$" nolink
 cycles "nl$$" nolink
 make_container "em$$" empty
 cycles "em$$" empty
+make_container "un$$" unconfined
+cycles "un$$" unconfined
 ttys_direct
 exit 0
