@@ -938,6 +938,76 @@ static int make_unheld_pty(const struct mnt_restore *m, const MntEntry *s, const
 	return 0;
 }
 
+int mnt_options_with_context(const char *options, const char *context, char **ret)
+{
+	const char *p = options, *val = NULL, *end;
+
+	/* an option of its own, not fscontext=, defcontext= or rootcontext= */
+	while (*p && !val) {
+		if (!strncmp(p, "context=", 8))
+			val = p + 8;
+		else if ((p = strchr(p, ',')))
+			p++;
+		else
+			break;
+	}
+	if (!val) {
+		*ret = strdup(options);
+		return *ret ? 0 : -ENOMEM;
+	}
+	/* a quoted value holds commas ("...:s0:c82,c137") */
+	end = *val == '"' ? strchr(val + 1, '"') : val;
+	if (!end)
+		return -EINVAL;
+	end = strchr(end, ',');
+	if (asprintf(ret, "%.*s\"%s\"%s", (int)(val - options), options, context, end ? end : "") < 0)
+		return -ENOMEM;
+	return 1;
+}
+
+/* A new mount of its filesystem (not a bind), its tmpfs files put back. */
+static int mount_new(const MntEntry *e, const struct cr_opts *o, struct img_dir *d, const char *target)
+{
+	_cleanup_free_ char *data = NULL;
+	int r;
+	unsigned long flags = e->flags | (e->sb_ro ? MS_RDONLY : 0);
+	bool ro_later = e->has_content && (flags & MS_RDONLY);
+	bool newinstance = !strcmp(e->fstype, "devpts") && !strstr(e->options, "newinstance");
+
+	/* a devpts of its own, never the host's */
+	if (asprintf(&data, "%s%s%s", e->options, newinstance && *e->options ? "," : "",
+		     newinstance ? "newinstance" : "") < 0)
+		return -ENOMEM;
+	if (o->lsm_mount_context) {
+		char *with = NULL;
+
+		r = mnt_options_with_context(data, o->lsm_mount_context, &with);
+		if (r < 0)
+			return pr_err_ret(r, "mount %u at %s: bad context= in %s", e->id, e->mountpoint,
+					  data);
+		if (r > 0)
+			pr_info("mount %u at %s: context=\"%s\" (--lsm-mount-context)\n", e->id,
+				e->mountpoint, o->lsm_mount_context);
+		free(data);
+		data = with;
+	}
+	if (ro_later)
+		flags &= ~(unsigned long)MS_RDONLY;
+	if (mount(e->source, target, e->fstype, flags, data) < 0)
+		return pr_perror_ret("mount %u at %s: cannot mount %s (%s)", e->id, e->mountpoint, e->fstype,
+				     data);
+	if (e->has_content) {
+		r = restore_tmpfs(d, e, target);
+		if (r < 0)
+			return r;
+	}
+	if (ro_later && e->sb_ro && mount(NULL, target, NULL, MS_REMOUNT | MS_RDONLY, data) < 0)
+		return pr_perror_ret("mount %u at %s: cannot make it read-only", e->id, e->mountpoint);
+	if (ro_later)
+		return remount_flags(target, e->flags, e);
+	return 0;
+}
+
 /* One mount at root + its mountpoint; criu or the helper, both at the host's root. */
 static int mount_one(const struct mnt_restore *m, const struct cr_opts *o, struct img_dir *d, size_t i)
 {
@@ -1005,32 +1075,7 @@ static int mount_one(const struct mnt_restore *m, const struct cr_opts *o, struc
 			return pr_perror_ret("mount %u at %s: cannot bind %s", e->id, e->mountpoint, source);
 		return remount_flags(target, e->flags, e);
 	}
-	{
-		_cleanup_free_ char *data = NULL;
-		unsigned long flags = e->flags | (e->sb_ro ? MS_RDONLY : 0);
-		bool ro_later = e->has_content && (flags & MS_RDONLY);
-
-		bool newinstance = !strcmp(e->fstype, "devpts") && !strstr(e->options, "newinstance");
-
-		/* a devpts of its own, never the host's */
-		if (asprintf(&data, "%s%s%s", e->options, newinstance && *e->options ? "," : "",
-			     newinstance ? "newinstance" : "") < 0)
-			return -ENOMEM;
-		if (ro_later)
-			flags &= ~(unsigned long)MS_RDONLY;
-		if (mount(e->source, target, e->fstype, flags, data) < 0)
-			return pr_perror_ret("mount %u at %s: cannot mount %s (%s)", e->id, e->mountpoint, e->fstype, data);
-		if (e->has_content) {
-			r = restore_tmpfs(d, e, target);
-			if (r < 0)
-				return r;
-		}
-		if (ro_later && e->sb_ro && mount(NULL, target, NULL, MS_REMOUNT | MS_RDONLY, data) < 0)
-			return pr_perror_ret("mount %u at %s: cannot make it read-only", e->id, e->mountpoint);
-		if (ro_later)
-			return remount_flags(target, e->flags, e);
-	}
-	return 0;
+	return mount_new(e, o, d, target);
 }
 
 int mnt_restore_prepare(struct img_dir *d, const struct cr_opts *o, struct mnt_restore **ret)

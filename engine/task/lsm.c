@@ -143,8 +143,8 @@ int lsm_restore_plan(enum lsm_kind active, const char *profile, const char *moun
 		return r;
 	}
 	if (mount_context)
-		return pr_err_ret(-EOPNOTSUPP, "not supported yet: --lsm-mount-context %s with %s active",
-				  mount_context, lsm_kind_name(active));
+		pr_info("--lsm-mount-context %s: for the mounts whose options carry context= (ns/mnt.c)\n",
+			mount_context);
 	if (profile && want != active)
 		return pr_err_ret(-EOPNOTSUPP, "--lsm-profile %s: the active LSM is %s", profile,
 				  lsm_kind_name(active));

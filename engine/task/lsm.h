@@ -41,7 +41,8 @@ bool lsm_label_confined(const char *label);
 /*
  * The plan of a restore: profile and mount_context are the options (or
  * NULL), labels the recorded ones. Refuses by name what it cannot apply.
- * 0 or -errno (logged).
+ * (The mount context itself is ns/mnt.c's: it replaces the context= option
+ * of the mounts that carry one.) 0 or -errno (logged).
  */
 int lsm_restore_plan(enum lsm_kind active, const char *profile, const char *mount_context,
 		     const struct lsm_label_ref *labels, size_t n, struct lsm_plan *ret);
