@@ -249,7 +249,8 @@ cycles() {
 }
 
 # criu restore with lxc-checkpoint -r's arguments (--restore-detached
-# --restore-sibling), run by this script's python instead of LXC's monitor:
+# --restore-sibling; and an --lsm-mount-context, which LXC does not pass),
+# run by this script's python instead of LXC's monitor:
 # the tree becomes python's child and lives while python sleeps (LXC's init
 # dies with its parent); its console is a new pty whose master python holds.
 # Prints rc=STATUS once criu is done; $DIRECT_PID is python's.
@@ -266,6 +267,7 @@ args = [criu, "restore", "-D", img, "-o", "restore.log", "-v4", "--root", root,
         "--tcp-established", "--file-locks", "--link-remap", "--ext-mount-map", "auto",
         "--enable-external-sharing", "--enable-external-masters", "--manage-cgroups=ignore",
         "--inherit-fd", "fd[%d]:%s" % (s, tty), "--lsm-profile", "apparmor:generated",
+        "--lsm-mount-context", "system_u:object_r:container_file_t:s0",
         "--external", "veth[eth0]:" + veth, "--pidfile", img + "/root.pid"]
 for mm in mounts:
     args += ["--ext-mount-map", mm]
@@ -274,6 +276,13 @@ print("rc=%d" % rc, flush=True)
 time.sleep(60 if rc == 0 else 0)
 EOF
 	DIRECT_PID=$!
+}
+
+# logged FILE PATTERN...: every (fixed) pattern is in FILE
+logged() {
+	local f=$1 pat
+	shift
+	for pat; do grep -qF -- "$pat" "$f" || { echo "    not in $f: $pat"; return 1; }; done
 }
 
 # the host pid of the process of comm COMM in container NAME
@@ -335,6 +344,9 @@ ttys_direct() {
 		return 1
 	fi
 	echo "PASS lxc_default_ttys_restore"
+	verdict lxc_default_ttys_no_lsm logged "$img/restore.log" \
+		'--lsm-profile apparmor:generated: no LSM here, the tree ran unconfined: nothing to apply' \
+		'--lsm-mount-context system_u:object_r:container_file_t:s0: no LSM here'
 	verdict lxc_default_ttys_made_anew grep -q "/dev/tty$t: pty $((t - 1)) made anew in the tree's devpts" "$img/restore.log"
 	# the console is now python's pty: the cat's controlling terminal and fd 0
 	cpid=$(child_with_vpid "$rpid" "$cvpid")
