@@ -859,6 +859,32 @@ static int rst_itimers(struct infect_ctl *c, const TaskCore *core)
 	return 0;
 }
 
+static const CredsEntry *thread_creds(const struct rst_task *t, size_t i)
+{
+	return t->th[i]->creds ? t->th[i]->creds : t->core->creds;
+}
+
+/* Each thread's own state (rst_thread_state), its creds, then its LSM label, as criu does. */
+static int rst_threads_state(struct rst_ctx *ctx, struct rst_task *t)
+{
+	for (size_t i = 0; i < t->nth; i++) {
+		struct infect_ctl tc = t->ctl;
+		const CredsEntry *ce = thread_creds(t, i);
+		int r;
+
+		tc.tid = t->ith[i].tid;
+		r = rst_thread_state(&tc, t->th[i]);
+		if (r == 0 && creds_differ(ce))
+			r = rst_creds(&tc, ce);
+		/* a new profile may forbid changing the creds; SELinux's was set before the threads */
+		if (r == 0 && ctx->lsm.kind != LSM_SELINUX)
+			r = rst_lsm_label(&tc, &ctx->lsm, ce->lsm_label);
+		if (r < 0)
+			return pr_err_ret(r, "pid %d: thread %d state", t->it->pid, tc.tid);
+	}
+	return 0;
+}
+
 static int rst_one_task(struct rst_ctx *ctx, struct rst_task *t)
 {
 	const TaskCore *core = t->core;
@@ -900,6 +926,12 @@ static int rst_one_task(struct rst_ctx *ctx, struct rst_task *t)
 	r = rst_process_state(c, core);
 	if (r < 0)
 		return r;
+	/* SELinux lets only a single-threaded process change its label: before the threads, as criu does */
+	if (ctx->lsm.kind == LSM_SELINUX) {
+		r = rst_lsm_label(c, &ctx->lsm, thread_creds(t, 0)->lsm_label);
+		if (r < 0)
+			return r;
+	}
 	for (size_t i = 1; i < t->nth; i++) {
 		r = rst_create_thread(c, t->it->pid, t->th[i], &t->ith[i]);
 		if (r < 0)
@@ -909,21 +941,9 @@ static int rst_one_task(struct rst_ctx *ctx, struct rst_task *t)
 	r = rst_task_seccomp(t);
 	if (r < 0)
 		return r;
-	for (size_t i = 0; i < t->nth; i++) {
-		struct infect_ctl tc = *c;
-
-		tc.tid = t->ith[i].tid;
-		const CredsEntry *ce = t->th[i]->creds ? t->th[i]->creds : core->creds;
-
-		r = rst_thread_state(&tc, t->th[i]);
-		if (r == 0 && creds_differ(ce))
-			r = rst_creds(&tc, ce);
-		/* after the creds, as criu does: a new profile may forbid changing them */
-		if (r == 0)
-			r = rst_lsm_label(&tc, &ctx->lsm, ce->lsm_label);
-		if (r < 0)
-			return pr_err_ret(r, "pid %d: thread %d state", t->it->pid, tc.tid);
-	}
+	r = rst_threads_state(ctx, t);
+	if (r < 0)
+		return r;
 	if (core->has_dumpable) {
 		r = rsys(c, &ret, "prctl(PR_SET_DUMPABLE)", SYS_prctl, PR_SET_DUMPABLE, core->dumpable, 0, 0, 0);
 		if (r < 0)
