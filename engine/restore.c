@@ -51,6 +51,7 @@
 #include "images/core.pb-c.h"
 #include "infect.h"
 #include "log.h"
+#include "lsm.h"
 #include "mm_restore.h"
 #include "netlock.h"
 #include "ns.h"
@@ -108,6 +109,7 @@ struct rst_ctx {
 	/* a non-root caller's nice and oom_score_adj, its tasks' floor; NULL for root */
 	struct sched_floor floor;
 	const struct sched_floor *caller_floor;
+	struct lsm_plan lsm; /* the LSM labels the threads get (task/lsm.c) */
 };
 
 /* ---- phase 1: images ---- */
@@ -237,6 +239,32 @@ static int check_inherit_fds(const struct cr_opts *o, const struct ns_restore *n
 	return 0;
 }
 
+/* What LSM labels the threads get: decided with the images, before anything is created. */
+static int plan_lsm(struct rst_ctx *ctx)
+{
+	const struct cr_opts *o = &ctx->req->opts;
+	_cleanup_free_ struct lsm_label_ref *v = NULL;
+	size_t n = 0, max = 0;
+
+	for (size_t i = 0; i < ctx->n; i++)
+		max += 1 + ctx->tasks[i].nth;
+	v = calloc(max + 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < ctx->n; i++) {
+		const struct rst_task *t = &ctx->tasks[i];
+
+		if (t->core->state == TASK_STATE__TASK_ZOMBIE)
+			continue;
+		v[n++] = (struct lsm_label_ref){t->it->pid, t->core->creds->lsm_label};
+		for (size_t k = 0; k < t->nth; k++)
+			if (t->th[k]->creds)
+				v[n++] = (struct lsm_label_ref){(pid_t)t->th[k]->tid,
+								t->th[k]->creds->lsm_label};
+	}
+	return lsm_restore_plan(lsm_active(), o->lsm_profile, o->lsm_mount_context, v, n, &ctx->lsm);
+}
+
 static int read_images(struct rst_ctx *ctx, const char *dir)
 {
 	uint64_t *ids;
@@ -293,6 +321,8 @@ static int read_images(struct rst_ctx *ctx, const char *dir)
 		if (err < 0)
 			break;
 	}
+	if (err == 0)
+		err = plan_lsm(ctx);
 	if (err == 0) {
 		err = fault_inject("restore-read");
 		/* a shell job's outside session and group become criu's (session.c) */
@@ -710,6 +740,34 @@ static int rst_creds(struct infect_ctl *c, const CredsEntry *ce)
 	return 0;
 }
 
+/* The thread's LSM label, written by the thread itself: the kernel lets a task change only its own. */
+static int rst_lsm_label(struct infect_ctl *c, const struct lsm_plan *plan, const char *label)
+{
+	const char *path = NULL;
+	char text[4096];
+	long fd, ret;
+	int n = lsm_label_text(plan, label, text, sizeof(text), &path), r;
+
+	if (n <= 0)
+		return n < 0 ? pr_err_ret(n, "pid %d: LSM label %s", c->tid, label ? label : plan->profile)
+			     : 0;
+	r = put(c, 0, path, strlen(path) + 1);
+	if (r == 0)
+		r = put(c, 256, text, (size_t)n);
+	if (r == 0)
+		r = rsys(c, &fd, "open attr/current", SYS_openat, (unsigned long)AT_FDCWD, c->scratch,
+			 O_WRONLY, 0, 0);
+	if (r < 0)
+		return pr_err_ret(r, "pid %d: cannot open %s in its root to set its LSM label", c->tid, path);
+	r = rsys(c, &ret, "write attr/current", SYS_write, (unsigned long)fd, c->scratch + 256,
+		 (unsigned long)n, 0, 0);
+	rsys(c, &ret, "close", SYS_close, (unsigned long)fd, 0, 0, 0, 0);
+	if (r < 0)
+		return pr_err_ret(r, "pid %d: cannot set its LSM label (%s)", c->tid, text);
+	pr_info("pid %d: LSM %s: %s\n", c->tid, lsm_kind_name(plan->kind), text);
+	return 0;
+}
+
 /* Whether the creds differ from ours (then they must be set). */
 static bool creds_differ(const CredsEntry *ce)
 {
@@ -839,6 +897,32 @@ static int rst_itimers(struct infect_ctl *c, const TaskCore *core)
 	return 0;
 }
 
+static const CredsEntry *thread_creds(const struct rst_task *t, size_t i)
+{
+	return t->th[i]->creds ? t->th[i]->creds : t->core->creds;
+}
+
+/* Each thread's own state (rst_thread_state), its creds, then its LSM label, as criu does. */
+static int rst_threads_state(struct rst_ctx *ctx, struct rst_task *t)
+{
+	for (size_t i = 0; i < t->nth; i++) {
+		struct infect_ctl tc = t->ctl;
+		const CredsEntry *ce = thread_creds(t, i);
+		int r;
+
+		tc.tid = t->ith[i].tid;
+		r = rst_thread_state(&tc, t->th[i]);
+		if (r == 0 && creds_differ(ce))
+			r = rst_creds(&tc, ce);
+		/* a new profile may forbid changing the creds; SELinux's was set before the threads */
+		if (r == 0 && ctx->lsm.kind != LSM_SELINUX)
+			r = rst_lsm_label(&tc, &ctx->lsm, ce->lsm_label);
+		if (r < 0)
+			return pr_err_ret(r, "pid %d: thread %d state", t->it->pid, tc.tid);
+	}
+	return 0;
+}
+
 static int rst_one_task(struct rst_ctx *ctx, struct rst_task *t)
 {
 	const TaskCore *core = t->core;
@@ -880,6 +964,12 @@ static int rst_one_task(struct rst_ctx *ctx, struct rst_task *t)
 	r = rst_process_state(c, core);
 	if (r < 0)
 		return r;
+	/* SELinux lets only a single-threaded process change its label: before the threads, as criu does */
+	if (ctx->lsm.kind == LSM_SELINUX) {
+		r = rst_lsm_label(c, &ctx->lsm, thread_creds(t, 0)->lsm_label);
+		if (r < 0)
+			return r;
+	}
 	for (size_t i = 1; i < t->nth; i++) {
 		r = rst_create_thread(c, t->it->pid, t->th[i], &t->ith[i]);
 		if (r < 0)
@@ -889,18 +979,9 @@ static int rst_one_task(struct rst_ctx *ctx, struct rst_task *t)
 	r = rst_task_seccomp(t);
 	if (r < 0)
 		return r;
-	for (size_t i = 0; i < t->nth; i++) {
-		struct infect_ctl tc = *c;
-
-		tc.tid = t->ith[i].tid;
-		const CredsEntry *ce = t->th[i]->creds ? t->th[i]->creds : core->creds;
-
-		r = rst_thread_state(&tc, t->th[i]);
-		if (r == 0 && creds_differ(ce))
-			r = rst_creds(&tc, ce);
-		if (r < 0)
-			return pr_err_ret(r, "pid %d: thread %d state", t->it->pid, tc.tid);
-	}
+	r = rst_threads_state(ctx, t);
+	if (r < 0)
+		return r;
 	if (core->has_dumpable) {
 		r = rsys(c, &ret, "prctl(PR_SET_DUMPABLE)", SYS_prctl, PR_SET_DUMPABLE, core->dumpable, 0, 0, 0);
 		if (r < 0)

@@ -19,7 +19,9 @@
  * proc mounts and what lies under or is bound from them wait until the tree
  * exists: they are made by a helper born in the tree's pid namespace, so
  * that proc shows its pids. So do binds of a pty (runc's /dev/console),
- * which exists once criu has opened the files. Then --root becomes the namespace's root
+ * which exists once criu has opened the files; a pty of the tree's devpts
+ * that no task holds (LXC's unused ttys) is made for its bind and hangs up
+ * after it, as its master is gone. Then --root becomes the namespace's root
  * (pivot_root) and the old one goes.
  *
  * The mountpoints and bind sources of mnt.img are resolved inside --root
@@ -50,6 +52,7 @@
 #include "log.h"
 #include "mnt.h"
 #include "plugins.h"
+#include "ptmx.h"
 
 #define BLOB_CHUNK (1u << 20)
 
@@ -906,11 +909,111 @@ static int remount_flags(const char *target, uint32_t flags, const MntEntry *e)
 	return 0;
 }
 
+/*
+ * A bind of /dev/pts/N of the tree's devpts whose pty no restored task
+ * holds (LXC's ttys that nothing had open): the pty is made for the bind
+ * and let go after it (*ret_master), so the bind shows a terminal that hung
+ * up, as its master (LXC's) is gone. -ENOENT when rel is no pty.
+ */
+static int make_unheld_pty(const struct mnt_restore *m, const MntEntry *s, const char *rel, int *ret_master)
+{
+	char ptmx_rel[PATH_MAX], ptmx[PATH_MAX], *end;
+	unsigned long n;
+	int r;
+
+	if (rel[0] != '/' || rel[1] < '0' || rel[1] > '9')
+		return -ENOENT;
+	n = strtoul(rel + 1, &end, 10);
+	if (*end || n > UINT32_MAX)
+		return -ENOENT;
+	snprintf(ptmx_rel, sizeof(ptmx_rel), "%s/ptmx", s == m->v[0] ? "" : s->mountpoint);
+	r = path_in_root(m->root, ptmx_rel, false, false, ptmx, sizeof(ptmx));
+	if (r == 0)
+		r = ptmx_open_index(ptmx, (uint32_t)n, O_RDWR, ret_master);
+	if (r < 0)
+		return pr_err_ret(r, "devpts at %s: cannot make pty %lu", s->mountpoint, n);
+	pr_info("devpts at %s: pty %lu is held by no restored task: made for its bind, it hangs up after "
+		"it\n",
+		s->mountpoint, n);
+	return 0;
+}
+
+int mnt_options_with_context(const char *options, const char *context, char **ret)
+{
+	const char *p = options, *val = NULL, *end;
+
+	/* an option of its own, not fscontext=, defcontext= or rootcontext= */
+	while (*p && !val) {
+		if (!strncmp(p, "context=", 8))
+			val = p + 8;
+		else if ((p = strchr(p, ',')))
+			p++;
+		else
+			break;
+	}
+	if (!val) {
+		*ret = strdup(options);
+		return *ret ? 0 : -ENOMEM;
+	}
+	/* a quoted value holds commas ("...:s0:c82,c137") */
+	end = *val == '"' ? strchr(val + 1, '"') : val;
+	if (!end)
+		return -EINVAL;
+	end = strchr(end, ',');
+	if (asprintf(ret, "%.*s\"%s\"%s", (int)(val - options), options, context, end ? end : "") < 0)
+		return -ENOMEM;
+	return 1;
+}
+
+/* A new mount of its filesystem (not a bind), its tmpfs files put back. */
+static int mount_new(const MntEntry *e, const struct cr_opts *o, struct img_dir *d, const char *target)
+{
+	_cleanup_free_ char *data = NULL;
+	int r;
+	unsigned long flags = e->flags | (e->sb_ro ? MS_RDONLY : 0);
+	bool ro_later = e->has_content && (flags & MS_RDONLY);
+	bool newinstance = !strcmp(e->fstype, "devpts") && !strstr(e->options, "newinstance");
+
+	/* a devpts of its own, never the host's */
+	if (asprintf(&data, "%s%s%s", e->options, newinstance && *e->options ? "," : "",
+		     newinstance ? "newinstance" : "") < 0)
+		return -ENOMEM;
+	if (o->lsm_mount_context) {
+		char *with = NULL;
+
+		r = mnt_options_with_context(data, o->lsm_mount_context, &with);
+		if (r < 0)
+			return pr_err_ret(r, "mount %u at %s: bad context= in %s", e->id, e->mountpoint,
+					  data);
+		if (r > 0)
+			pr_info("mount %u at %s: context=\"%s\" (--lsm-mount-context)\n", e->id,
+				e->mountpoint, o->lsm_mount_context);
+		free(data);
+		data = with;
+	}
+	if (ro_later)
+		flags &= ~(unsigned long)MS_RDONLY;
+	if (mount(e->source, target, e->fstype, flags, data) < 0)
+		return pr_perror_ret("mount %u at %s: cannot mount %s (%s)", e->id, e->mountpoint, e->fstype,
+				     data);
+	if (e->has_content) {
+		r = restore_tmpfs(d, e, target);
+		if (r < 0)
+			return r;
+	}
+	if (ro_later && e->sb_ro && mount(NULL, target, NULL, MS_REMOUNT | MS_RDONLY, data) < 0)
+		return pr_perror_ret("mount %u at %s: cannot make it read-only", e->id, e->mountpoint);
+	if (ro_later)
+		return remount_flags(target, e->flags, e);
+	return 0;
+}
+
 /* One mount at root + its mountpoint; criu or the helper, both at the host's root. */
 static int mount_one(const struct mnt_restore *m, const struct cr_opts *o, struct img_dir *d, size_t i)
 {
 	const MntEntry *e = m->v[i];
 	char target[PATH_MAX], source[PATH_MAX];
+	_cleanup_close_ int pty_master = -EBADF;
 	bool is_file = false;
 	struct stat st;
 	int r;
@@ -940,6 +1043,9 @@ static int mount_one(const struct mnt_restore *m, const struct cr_opts *o, struc
 
 		snprintf(in_root, sizeof(in_root), "%s%s", s == m->v[0] ? "" : s->mountpoint, rel);
 		r = path_in_root(m->root, *in_root ? in_root : "/", false, false, source, sizeof(source));
+		if (r == -ENOENT && !strcmp(s->fstype, "devpts") &&
+		    make_unheld_pty(m, s, rel, &pty_master) == 0)
+			r = path_in_root(m->root, in_root, false, false, source, sizeof(source));
 		if (r < 0)
 			return pr_err_ret(r, "mount %u at %s: its source %s is not in --root %s", e->id,
 					  e->mountpoint, in_root, m->root);
@@ -969,32 +1075,7 @@ static int mount_one(const struct mnt_restore *m, const struct cr_opts *o, struc
 			return pr_perror_ret("mount %u at %s: cannot bind %s", e->id, e->mountpoint, source);
 		return remount_flags(target, e->flags, e);
 	}
-	{
-		_cleanup_free_ char *data = NULL;
-		unsigned long flags = e->flags | (e->sb_ro ? MS_RDONLY : 0);
-		bool ro_later = e->has_content && (flags & MS_RDONLY);
-
-		bool newinstance = !strcmp(e->fstype, "devpts") && !strstr(e->options, "newinstance");
-
-		/* a devpts of its own, never the host's */
-		if (asprintf(&data, "%s%s%s", e->options, newinstance && *e->options ? "," : "",
-			     newinstance ? "newinstance" : "") < 0)
-			return -ENOMEM;
-		if (ro_later)
-			flags &= ~(unsigned long)MS_RDONLY;
-		if (mount(e->source, target, e->fstype, flags, data) < 0)
-			return pr_perror_ret("mount %u at %s: cannot mount %s (%s)", e->id, e->mountpoint, e->fstype, data);
-		if (e->has_content) {
-			r = restore_tmpfs(d, e, target);
-			if (r < 0)
-				return r;
-		}
-		if (ro_later && e->sb_ro && mount(NULL, target, NULL, MS_REMOUNT | MS_RDONLY, data) < 0)
-			return pr_perror_ret("mount %u at %s: cannot make it read-only", e->id, e->mountpoint);
-		if (ro_later)
-			return remount_flags(target, e->flags, e);
-	}
-	return 0;
+	return mount_new(e, o, d, target);
 }
 
 int mnt_restore_prepare(struct img_dir *d, const struct cr_opts *o, struct mnt_restore **ret)

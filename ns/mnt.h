@@ -30,4 +30,11 @@ int mnt_restore_build(struct mnt_restore *m, const struct cr_opts *o, struct img
 int mnt_restore_finish(struct mnt_restore *m, const struct cr_opts *o, struct img_dir *d);
 void mnt_restore_free(struct mnt_restore *m);
 
+/*
+ * The filesystem options with the value of their context= option (SELinux)
+ * replaced by "context" in quotes (--lsm-mount-context), into *ret
+ * (malloc'ed). 1 when replaced, 0 when there is none (a copy), -errno.
+ */
+int mnt_options_with_context(const char *options, const char *context, char **ret);
+
 #endif

@@ -637,7 +637,7 @@ int net_ns_dump(pid_t pid, struct img_dir *d)
 		return pr_perror_ret("pid %d: cannot open its net namespace or criu's", pid);
 	if (setns(target, CLONE_NEWNET) < 0)
 		return pr_perror_ret("pid %d: cannot enter its net namespace", pid);
-	r = net_rtnl_dump(d);
+	r = net_rtnl_dump(d, own);
 	if (r == 0)
 		r = dump_sysctls(d);
 	if (r == 0)

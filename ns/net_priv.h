@@ -5,10 +5,15 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <net/if.h>
 
 #include "image.h"
 #include "images/net.pb-c.h"
 #include "options.h"
+
+/* The flags a user sets on a link (ip link set ... up/promisc/arp off...). */
+#define LINK_USER_FLAGS \
+	(IFF_UP | IFF_PROMISC | IFF_ALLMULTI | IFF_NOARP | IFF_MULTICAST | IFF_DEBUG | IFF_DYNAMIC)
 
 /* The per-link sysctls kept, relative to net/ipv4/conf/NAME or net/ipv6/conf/NAME ("ipv4/forwarding"). */
 extern const char *const net_conf_keys[];
@@ -65,8 +70,12 @@ int net_rule_restore(struct nl_sock *sk, const NetFibRuleEntry *e, size_t i);
 int net_refuse_unsupported(struct nl_sock *sk, bool (*skip_link)(int ifindex, const void *arg),
 			   const void *arg);
 
-/* Called inside the dumped namespace: its links, addresses and routes into d. */
-int net_rtnl_dump(struct img_dir *d);
+/*
+ * Called inside the dumped namespace: its links, addresses and routes into
+ * d. outside_fd: criu's own net namespace, where the outside ends of veths
+ * are looked for.
+ */
+int net_rtnl_dump(struct img_dir *d, int outside_fd);
 /* Checks the links, addresses and routes of ni against each other and the options. */
 int net_rtnl_check(const struct net_images *ni, const struct cr_opts *o);
 /*
@@ -75,5 +84,23 @@ int net_rtnl_check(const struct net_images *ni, const struct cr_opts *o);
  * then the addresses and routes.
  */
 int net_rtnl_restore(const struct net_images *ni, const struct cr_opts *o, int outside_fd);
+
+/*
+ * The outside end of a veth whose peer was outside the tree's namespace
+ * (net_veth.c). An rtnetlink socket in the net namespace ns_fd, made from
+ * inside another one.
+ */
+int net_sock_in(int ns_fd, struct nl_sock **ret);
+struct rtnl_link;
+/* Records in e the flags and master of l's peer when it is in osk's namespace. */
+int net_veth_dump_peer(struct nl_sock *osk, struct rtnl_link *l, NetLinkEntry *e);
+/*
+ * --external veth[NAME]:OUT[@BRIDGE] for link NAME: OUT and BRIDGE (empty
+ * when none) into ret_out and ret_bridge (IFNAMSIZ each). 1 when given, 0
+ * when not, -EINVAL (logged) when a name is bad.
+ */
+int net_veth_outside_name(const struct cr_opts *o, const char *name, char *ret_out, char *ret_bridge);
+/* Gives the outside end out of e its master (bridge, else the recorded one) and flags. */
+int net_veth_restore_peer(struct nl_sock *osk, const NetLinkEntry *e, const char *out, const char *bridge);
 
 #endif

@@ -41,6 +41,7 @@
 struct ext_links {
 	int *ifindex;
 	size_t n;
+	struct nl_sock *outside; /* in criu's net namespace: the outside ends of veths */
 };
 
 static bool is_ext_link(const struct ext_links *x, int ifindex)
@@ -55,9 +56,6 @@ static bool is_ext_link(const struct ext_links *x, int ifindex)
 #define NET_MAX_ADDRS  65536
 #define NET_MAX_ROUTES 65536
 
-/* The flags a user sets on a link (ip link set ... up/promisc/arp off...). */
-#define LINK_USER_FLAGS                                                                                      \
-	(IFF_UP | IFF_PROMISC | IFF_ALLMULTI | IFF_NOARP | IFF_MULTICAST | IFF_DEBUG | IFF_DYNAMIC)
 /* Address flags a restore asks for; the others are the kernel's state (tentative, secondary...). */
 #define ADDR_REQ_FLAGS                                                                                       \
 	(IFA_F_NODAD | IFA_F_HOMEADDRESS | IFA_F_MANAGETEMPADDR | IFA_F_NOPREFIXROUTE | IFA_F_MCAUTOJOIN)
@@ -214,6 +212,9 @@ static int dump_one_link(struct rtnl_link *l, struct img_writer *w, struct ext_l
 			e.has_peer_outside = e.peer_outside = true;
 			pr_info("link %s: a veth whose peer is in another namespace (netnsid %d)\n", e.name,
 				nsid);
+			r = net_veth_dump_peer(x->outside, l, &e);
+			if (r < 0)
+				return r;
 		} else if (rtnl_link_get_link(l) > 0) {
 			e.has_peer_ifindex = true;
 			e.peer_ifindex = (uint32_t)rtnl_link_get_link(l);
@@ -223,11 +224,14 @@ static int dump_one_link(struct rtnl_link *l, struct img_writer *w, struct ext_l
 		}
 	}
 	r = net_conf_read(e.name, &e.conf, &e.n_conf);
-	if (r < 0)
+	if (r < 0) {
+		free(e.peer_outside_master);
 		return pr_err_ret(r, "link %s: cannot read its sysctls", e.name);
+	}
 	pr_info("link %s: ifindex %u, %s, mtu %u, flags %#x\n", e.name, e.ifindex, kind, e.mtu, e.flags);
 	r = img_write_msg(w, &e.base);
 	net_conf_free(e.conf, e.n_conf);
+	free(e.peer_outside_master);
 	return r;
 }
 
@@ -473,7 +477,7 @@ static bool skip_ext_link(int ifindex, const void *arg)
 	return is_ext_link(arg, ifindex);
 }
 
-int net_rtnl_dump(struct img_dir *d)
+int net_rtnl_dump(struct img_dir *d, int outside_fd)
 {
 	struct ext_links x = { 0 };
 	struct nl_cache *links = NULL; /* for the links and the addresses (their MACs) */
@@ -482,6 +486,11 @@ int net_rtnl_dump(struct img_dir *d)
 
 	if (r < 0)
 		return r;
+	r = net_sock_in(outside_fd, &x.outside);
+	if (r < 0) {
+		nl_socket_free(sk);
+		return r;
+	}
 	r = check_neigh(sk);
 	if (r == 0) {
 		r = rtnl_link_alloc_cache(sk, AF_UNSPEC, &links);
@@ -503,6 +512,7 @@ int net_rtnl_dump(struct img_dir *d)
 		nl_cache_free(links);
 	nl_socket_free(sk);
 	free(x.ifindex);
+	nl_socket_free(x.outside);
 	return r;
 }
 
@@ -513,21 +523,6 @@ static const NetLinkEntry *find_link(const struct net_images *ni, uint32_t ifind
 	for (size_t i = 0; i < ni->n_links; i++)
 		if (ni->links[i]->ifindex == ifindex)
 			return ni->links[i];
-	return NULL;
-}
-
-/* --external veth[NAME]:OUT: OUT, or NULL. */
-static const char *veth_outside_name(const struct cr_opts *o, const char *name)
-{
-	size_t nl = strlen(name);
-
-	for (size_t i = 0; i < o->external.n; i++) {
-		const char *e = o->external.v[i];
-
-		if (!strncmp(e, "veth[", 5) && !strncmp(e + 5, name, nl) && e[5 + nl] == ']' &&
-		    e[6 + nl] == ':' && e[7 + nl])
-			return e + 7 + nl;
-	}
 	return NULL;
 }
 
@@ -565,16 +560,19 @@ static int check_link(const struct net_images *ni, const NetLinkEntry *e, const 
 	if (strcmp(e->kind, "veth"))
 		return pr_err_ret(-EBADMSG, "netlinks.img: link %s: unknown kind %s", e->name, e->kind);
 	if (e->has_peer_outside && e->peer_outside) {
-		const char *out = veth_outside_name(o, e->name);
+		char out[IFNAMSIZ], bridge[IFNAMSIZ];
+		int r = net_veth_outside_name(o, e->name, out, bridge);
 
-		if (!out)
+		if (r == 0)
 			return pr_err_ret(-ENOENT,
 					  "link %s: its veth peer was outside the namespace: --external "
 					  "veth[%s]:OUTSIDE_NAME is needed",
 					  e->name, e->name);
-		return ifname_ok(out)
-			       ? 0
-			       : pr_err_ret(-EINVAL, "--external veth[%s]:%s: a bad name", e->name, out);
+		if (r < 0)
+			return r;
+		if (e->peer_outside_master && !ifname_ok(e->peer_outside_master))
+			return pr_err_ret(-EBADMSG, "netlinks.img: link %s: a bad master name", e->name);
+		return 0;
 	}
 	p = e->has_peer_ifindex ? find_link(ni, e->peer_ifindex) : NULL;
 	if (!p || p == e || strcmp(p->kind, "veth") || !p->has_peer_ifindex || p->peer_ifindex != e->ifindex)
@@ -671,12 +669,16 @@ static int create_link(struct nl_sock *sk, const struct net_images *ni, const Ne
 {
 	const NetLinkEntry *pe = NULL;
 	const char *out = NULL;
+	char out_name[IFNAMSIZ], bridge[IFNAMSIZ];
 	struct rtnl_link *l, *peer = NULL;
 	int r;
 
 	if (!strcmp(e->kind, "veth")) {
 		if (e->has_peer_outside && e->peer_outside) {
-			out = veth_outside_name(o, e->name);
+			r = net_veth_outside_name(o, e->name, out_name, bridge);
+			if (r <= 0)
+				return r < 0 ? r : -ENOENT; /* net_rtnl_check() saw it */
+			out = out_name;
 		} else {
 			pe = find_link(ni, e->peer_ifindex);
 			if (pe->ifindex < e->ifindex)
@@ -939,6 +941,28 @@ static int restore_routes(struct nl_sock *sk, const struct net_images *ni)
 	return 0;
 }
 
+/* The outside ends of veths: their master and flags, in criu's namespace. */
+static int restore_outside_peers(const struct net_images *ni, const struct cr_opts *o, int outside_fd)
+{
+	struct nl_sock *osk = NULL;
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < ni->n_links; i++) {
+		const NetLinkEntry *e = ni->links[i];
+		char out[IFNAMSIZ], bridge[IFNAMSIZ];
+
+		if (!e->has_peer_outside || !e->peer_outside)
+			continue;
+		if (!osk)
+			r = net_sock_in(outside_fd, &osk);
+		if (r == 0 && net_veth_outside_name(o, e->name, out, bridge) == 1)
+			r = net_veth_restore_peer(osk, e, out, bridge);
+	}
+	if (osk)
+		nl_socket_free(osk);
+	return r;
+}
+
 int net_rtnl_restore(const struct net_images *ni, const struct cr_opts *o, int outside_fd)
 {
 	struct nl_sock *sk = NULL;
@@ -955,6 +979,8 @@ int net_rtnl_restore(const struct net_images *ni, const struct cr_opts *o, int o
 		if (r == 0)
 			r = link_set_flags(sk, ni->links[i]);
 	}
+	if (r == 0)
+		r = restore_outside_peers(ni, o, outside_fd);
 	for (size_t i = 0; r == 0 && i < ni->n_addrs; i++)
 		r = restore_addr(sk, ni, ni->addrs[i]);
 	if (r == 0)

@@ -154,6 +154,7 @@ int main(int argc, char **argv)
 	err = open_work_dir_and_log(&req);
 	if (err < 0)
 		goto out;
+	opts_log_unused_externals(o);
 	{
 		/* action scripts get the images dir as an absolute path */
 		static char images[PATH_MAX];

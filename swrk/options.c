@@ -134,8 +134,9 @@ static const struct opt_row table[] = {
 	UINT("max-workers", max_workers, NULL, true),
 	UINT("max-workers-per-uid", max_workers_per_uid, NULL, true),
 	UINT("idle-timeout", idle_timeout, NULL, true),
-	FUNC("lsm-profile", 0, parse_lsm_profile, ARG_REQ, "lsm_profile", false),
-	STR("lsm-mount-context", 0, lsm_mount_context, "lsm_mount_context", false),
+	/* applied where an LSM is active; where none is, a tree that ran unconfined needs none (task/lsm.c) */
+	FUNC("lsm-profile", 0, parse_lsm_profile, ARG_REQ, "lsm_profile", true),
+	STR("lsm-mount-context", 0, lsm_mount_context, "lsm_mount_context", true),
 	BOOLS("shell-job", 'j', shell_job, "shell_job", true),
 	BOOL("evasive-devices", evasive_devices, "evasive_devices", true),
 	FUNC("cpu-cap", 0, parse_cpu_cap, ARG_OPT, "cpu_cap", true),
@@ -1015,6 +1016,17 @@ bool cr_external_tty(const char *e, unsigned long long *rdev, unsigned long long
 	return sscanf(e, "tty[%llx:%llx]%n", rdev, dev, &end) == 2 && end && !e[end];
 }
 
+/* KIND[INO]:KEY namespaces are ns/'s (ns_dump); veth[IN]:OUT is ns/net_rtnl.c's (restore) */
+static bool external_known(const char *e)
+{
+	unsigned long long rdev, dev;
+
+	return !strncmp(e, "unix[", 5) || !strncmp(e, "net[", 4) || !strncmp(e, "pid[", 4) ||
+	       !strncmp(e, "ipc[", 4) || !strncmp(e, "uts[", 4) || !strncmp(e, "time[", 5) ||
+	       !strncmp(e, "user[", 5) || !strncmp(e, "mnt[", 4) || !strncmp(e, "veth[", 5) ||
+	       cr_external_tty(e, &rdev, &dev);
+}
+
 int opts_check_supported(const struct cr_opts *o)
 {
 	int err = 0;
@@ -1024,20 +1036,20 @@ int opts_check_supported(const struct cr_opts *o)
 			pr_err("not supported yet: --%s\n", table[i].name);
 			err = -EOPNOTSUPP;
 		}
-	for (size_t i = 0; i < o->external.n; i++) {
-		unsigned long long rdev, dev;
-
-		/* KIND[INO]:KEY namespaces are ns/'s (ns_dump); veth[IN]:OUT is ns/net_rtnl.c's (restore) */
-		if (strncmp(o->external.v[i], "unix[", 5) && strncmp(o->external.v[i], "net[", 4) &&
-		    strncmp(o->external.v[i], "pid[", 4) && strncmp(o->external.v[i], "ipc[", 4) &&
-		    strncmp(o->external.v[i], "uts[", 4) && strncmp(o->external.v[i], "time[", 5) &&
-		    strncmp(o->external.v[i], "user[", 5) && strncmp(o->external.v[i], "mnt[", 4) &&
-		    strncmp(o->external.v[i], "veth[", 5) && !cr_external_tty(o->external.v[i], &rdev, &dev)) {
-			pr_err("not supported yet: --external %s\n", o->external.v[i]);
+	for (size_t i = 0; i < o->external.n; i++)
+		if (!external_known(o->external.v[i]) && !strncmp(o->external.v[i], "tty[", 4)) {
+			pr_err("not supported yet: --external %s (tty[RDEV:DEV] in hex is)\n", o->external.v[i]);
 			err = -EOPNOTSUPP;
 		}
-	}
 	return err;
+}
+
+void opts_log_unused_externals(const struct cr_opts *o)
+{
+	for (size_t i = 0; i < o->external.n; i++)
+		if (!external_known(o->external.v[i]) && strncmp(o->external.v[i], "tty[", 4))
+			pr_warn("--external %s: no resource of ours uses this key; kept, as criu does\n",
+				o->external.v[i]);
 }
 
 void opts_print_help(void)

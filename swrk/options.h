@@ -248,6 +248,8 @@ void opts_scan_config_args(int argc, char **argv, const char **ret_config, bool 
  * behaviour is not implemented. Returns 0 or -EOPNOTSUPP.
  */
 int opts_check_supported(const struct cr_opts *o);
+/* Logs the --external keys no resource of ours asks for (criu keeps them): once the job's log is open. */
+void opts_log_unused_externals(const struct cr_opts *o);
 
 /*
  * Applies one option by its long name with a string argument, exactly as the

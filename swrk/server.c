@@ -487,6 +487,7 @@ static int setup_job(struct conn *c, const CriuReq *req, struct cr_request *job,
 	r = opts_check_supported(o);
 	if (r < 0)
 		return r;
+	opts_log_unused_externals(o);
 	return hooks_setup(o, o->rpc_images_dir_fd >= 0 ? c->images_dir_proc : o->images_dir,
 			   o->rpc_notify_scripts ? rpc_notify : NULL, c);
 }

@@ -13,7 +13,10 @@
  * pty whose master goes to the RPC client (orphan-pts-master), or criu's own
  * terminal for a shell job (tty.c), or, if it was marked --external
  * tty[RDEV:DEV], the terminal given with --inherit-fd fd[N]:tty[RDEV:DEV]
- * (LXC's console).
+ * (LXC's console), or, when its devpts is the tree's own instance (one
+ * criu's mount namespace does not show: LXC's ttys, whose masters LXC's
+ * restore does not hold), a new pty with its index in the tree's devpts
+ * whose master criu holds until it is gone: then the slave hangs up.
  *
  * Restore: criu opens /dev/ptmx, and keeps opening it until the kernel hands
  * out the dumped index (it allocates the lowest free one); when that index is
@@ -27,6 +30,7 @@
  * how many); the line discipline's state (partial canonical line).
  */
 #define LOG_PREFIX "files: "
+#include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -44,12 +48,12 @@
 #include "log.h"
 #include "pstree.h"
 #include "pty.h"
+#include "ptmx.h"
 
 #define PTY_SLAVE_MAJOR 136 /* UNIX98_PTY_SLAVE_MAJOR, 8 majors */
 #define PTY_SLAVE_MAJORS 8
 #define TTYAUX_MAJOR 5
 #define PTMX_MINOR 2
-#define PTMX_TRIES 4096 /* at most so many ptys opened to reach an index */
 
 static bool pty_master_match(const struct stat *st, const char *link)
 {
@@ -288,6 +292,58 @@ static const FileEntry *find_master(FileEntry *const *files, size_t n, uint32_t 
 }
 
 /*
+ * Whether criu's mount namespace shows a devpts of st_dev dev: the host's,
+ * or a runtime's console. One it does not show is the tree's own instance.
+ */
+static bool devpts_shown_here(uint64_t dev)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+	char line[4096];
+
+	if (!f)
+		return true; /* unknown: taken as the host's */
+	while (fgets(line, sizeof(line), f)) {
+		const char *sep = strstr(line, " - ");
+		unsigned int maj, min;
+
+		if (sep && sscanf(line, "%*u %*u %u:%u", &maj, &min) == 2 &&
+		    !strncmp(sep + 3, "devpts ", 7) && makedev(maj, min) == (dev_t)dev)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Whether session leader sid holds, among its fds, a terminal of rdev on
+ * another devpts than dev: then the rdev its /proc/PID/stat names is that
+ * one, not ours (LXC: the console is the host's pts/0, tty1 the
+ * container's pts/0).
+ */
+static bool leader_holds_other(pid_t sid, uint64_t dev, dev_t rdev)
+{
+	char dir[64], path[64 + sizeof(((struct dirent *)0)->d_name)];
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *de;
+	bool other = false;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", sid);
+	d = opendir(dir);
+	while (d && (de = readdir(d))) {
+		struct stat st;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (stat(path, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != rdev)
+			continue;
+		if (st.st_dev == (dev_t)dev)
+			return false;
+		other = true;
+	}
+	return other;
+}
+
+/*
  * A slave whose master is outside the tree (a container's console): its
  * state is read from the slave, and the session it is the controlling
  * terminal of noted; restore gives the tree a new pty (orphan-pts-master).
@@ -312,6 +368,8 @@ static int pty_slave_dump_finish(struct files_dump *fd, FileEntry *fe, int local
 	if (!p)
 		return pr_err_ret(-EBADMSG, "%s: a pty slave without its pty", fe->path ? fe->path : "/dev/pts/?");
 	p->has_external_master = p->external_master = true;
+	if (!p->external && !devpts_shown_here(fe->dev))
+		p->has_own_devpts = p->own_devpts = true;
 	r = dump_termios(local, p);
 	if (r == 0)
 		r = dump_winsize(local, p);
@@ -322,57 +380,19 @@ static int pty_slave_dump_finish(struct files_dump *fd, FileEntry *fe, int local
 		dev_t tty;
 
 		if (read_stat_tty(fd->pids[i], &sid, &tty, &tpgid) < 0 || sid != fd->pids[i] ||
-		    tty != slave_rdev(p->index))
+		    tty != slave_rdev(p->index) || leader_holds_other(sid, fe->dev, tty))
 			continue;
 		r = tree_ids(p, sid, tpgid);
 		if (r < 0)
 			return r;
 	}
-	pr_info("%s: pty %u, its master outside the tree%s\n", fe->path ? fe->path : "?", p->index,
-		p->has_ctty_sid ? ", a session's controlling terminal" : "");
+	pr_info("%s: pty %u, its master outside the tree%s%s\n", fe->path ? fe->path : "?", p->index,
+		p->has_ctty_sid ? ", a session's controlling terminal" : "",
+		p->own_devpts ? ", of the tree's own devpts" : "");
 	return 0;
 }
 
 /* ---- restore ---- */
-
-/* Opens a new pty, with the given index if the kernel can give it. */
-static int open_ptmx(uint32_t want, int flags, int *ret_fd)
-{
-	_cleanup_free_ int *held = calloc(PTMX_TRIES, sizeof(int));
-	int nheld = 0, f = -1, r = 0;
-	unsigned int got = 0;
-
-	if (!held)
-		return -ENOMEM;
-
-	for (int tries = 0; tries < PTMX_TRIES; tries++) {
-		f = open("/dev/ptmx", flags | O_NOCTTY | O_CLOEXEC);
-		if (f < 0) {
-			r = pr_perror_ret("cannot open /dev/ptmx");
-			break;
-		}
-		if (ioctl(f, TIOCGPTN, &got) < 0) {
-			r = pr_perror_ret("TIOCGPTN on a new pty failed");
-			break;
-		}
-		/* the kernel gives the lowest free index: past ours, it is taken */
-		if (got >= want || nheld == PTMX_TRIES - 1)
-			break;
-		held[nheld++] = f;
-		f = -1;
-	}
-	while (nheld > 0)
-		close(held[--nheld]);
-	if (r < 0) {
-		if (f >= 0)
-			close(f);
-		return r;
-	}
-	if (got != want)
-		pr_warn("pty %u: that index is taken, the pty is now /dev/pts/%u\n", want, got);
-	*ret_fd = f;
-	return 0;
-}
 
 static int apply_state(int m, const PtyEntry *p)
 {
@@ -436,7 +456,7 @@ static int create_pty(const FileEntry *fe, int *ret_fd)
 
 	if (!fe->pty || (fe->pty->termios && !fe->pty->termios->cc.data))
 		return pr_err_ret(-EBADMSG, "file %" PRIu64 ": a pty master without its state", fe->id);
-	r = open_ptmx(fe->pty->index, master_flags(fe), &m);
+	r = ptmx_open_index("/dev/ptmx", fe->pty->index, master_flags(fe), &m);
 	if (r < 0)
 		return r;
 	r = apply_state(m, fe->pty);
@@ -545,6 +565,7 @@ static bool orphan_pts_master;
 static struct {
 	uint32_t index;
 	int master;
+	bool own_devpts; /* made in the tree's devpts, kept by criu (own_devpts_master) */
 } orphans[16];
 static size_t nr_orphans;
 
@@ -563,7 +584,7 @@ static int orphan_master(const FileEntry *fe)
 	int m, r, unlock = 0;
 
 	for (size_t i = 0; i < nr_orphans; i++)
-		if (orphans[i].index == p->index)
+		if (orphans[i].index == p->index && !orphans[i].own_devpts)
 			return orphans[i].master;
 	if (nr_orphans == sizeof(orphans) / sizeof(orphans[0]))
 		return pr_err_ret(-E2BIG, "file %" PRIu64 ": too many ptys with an outside master", fe->id);
@@ -583,6 +604,42 @@ static int orphan_master(const FileEntry *fe)
 				  fe->id);
 	}
 	orphans[nr_orphans].index = p->index;
+	orphans[nr_orphans].own_devpts = false;
+	orphans[nr_orphans++].master = m;
+	return m;
+}
+
+/*
+ * A slave of the tree's own devpts whose master was outside (LXC's ttys,
+ * whose masters LXC's restore does not hold): the pty is made anew with its
+ * index in the tree's devpts, and criu holds the master until it is gone;
+ * then the slave hangs up, as a terminal whose other end went away.
+ */
+static int own_devpts_master(const FileEntry *fe)
+{
+	const PtyEntry *p = fe->pty;
+	int m, r, unlock = 0;
+
+	for (size_t i = 0; i < nr_orphans; i++)
+		if (orphans[i].index == p->index && orphans[i].own_devpts)
+			return orphans[i].master;
+	if (nr_orphans == sizeof(orphans) / sizeof(orphans[0]))
+		return pr_err_ret(-E2BIG, "file %" PRIu64 ": too many ptys with an outside master", fe->id);
+	r = ptmx_open_index("/dev/ptmx", p->index, O_RDWR, &m);
+	if (r < 0)
+		return pr_err_ret(r, "file %" PRIu64 ": %s: cannot make pty %u in the tree's devpts", fe->id,
+				  fe->path ? fe->path : "?", p->index);
+	if (ioctl(m, TIOCSPTLCK, &unlock) < 0 || apply_state(m, p) < 0) {
+		r = pr_perror_ret("file %" PRIu64 ": cannot set up pty %u", fe->id, p->index);
+		close(m);
+		return r;
+	}
+	pr_info("file %" PRIu64
+		": %s: pty %u made anew in the tree's devpts, its master outside; it hangs up "
+		"when criu is gone\n",
+		fe->id, fe->path ? fe->path : "?", p->index);
+	orphans[nr_orphans].index = p->index;
+	orphans[nr_orphans].own_devpts = true;
 	orphans[nr_orphans++].master = m;
 	return m;
 }
@@ -600,12 +657,14 @@ static int pty_slave_open(struct files_restore *fr, const FileEntry *fe, int *re
 		if (!orphan_pts_master) {
 			if (fr->shell_job)
 				return tty_fd_ops.open(fr, fe, ret_fd); /* criu's own terminal */
-			return pr_err_ret(-EOPNOTSUPP,
-					  "file %" PRIu64 ": %s: its pty master was outside the dumped tree; restore "
-					  "it with orphan_pts_master (RPC) or --shell-job",
-					  fe->id, fe->path ? fe->path : "?");
+			if (!fe->pty->own_devpts)
+				return pr_err_ret(-EOPNOTSUPP,
+						  "file %" PRIu64
+						  ": %s: its pty master was outside the dumped tree; "
+						  "restore it with orphan_pts_master (RPC) or --shell-job",
+						  fe->id, fe->path ? fe->path : "?");
 		}
-		m = orphan_master(fe);
+		m = orphan_pts_master ? orphan_master(fe) : own_devpts_master(fe);
 		if (m < 0)
 			return m;
 		s = open_slave(m, (int)(fe->flags & (O_ACCMODE | O_NONBLOCK | O_APPEND)));

@@ -13,6 +13,7 @@
 
 #include "cleanup.h"
 #include "log.h"
+#include "lsm.h"
 #include "proc_task.h"
 
 static int read_file(const char *path, char *buf, size_t size, size_t *ret_len)
@@ -142,9 +143,22 @@ static int read_creds(pid_t pid, const char *path, CredsEntry **ret)
 	return 0;
 }
 
+/* The ids and capabilities from status, the LSM label from attr/current (lsm.c). */
+static int read_thread_creds(pid_t pid, pid_t tid, const char *path, CredsEntry **ret)
+{
+	int r = read_creds(pid, path, ret);
+
+	if (r < 0)
+		return r;
+	r = lsm_read_label(pid, tid, &(*ret)->lsm_label);
+	if (r < 0)
+		return pr_err_ret(r, "pid %d: thread %d: cannot read its LSM label", pid, tid);
+	return 0;
+}
+
 static int dump_creds(pid_t pid, const char *path, TaskCore *core)
 {
-	return read_creds(pid, path, &core->creds);
+	return read_thread_creds(pid, pid, path, &core->creds);
 }
 
 int proc_thread_creds(pid_t pid, pid_t tid, CredsEntry **ret)
@@ -152,7 +166,7 @@ int proc_thread_creds(pid_t pid, pid_t tid, CredsEntry **ret)
 	char path[64];
 
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", pid, tid);
-	return read_creds(pid, path, ret);
+	return read_thread_creds(pid, tid, path, ret);
 }
 
 /* /proc/PID/limits: "Max cpu time   unlimited   unlimited   seconds" (root lacks CAP_SYS_RESOURCE for prlimit) */

@@ -209,8 +209,34 @@ static void test_mountpoint_in_root(void)
 		printf("    could not remove %s and %s\n", root, outside);
 }
 
+/* --lsm-mount-context: the value of context= (quoted, with its commas) is replaced; fscontext= is not
+ * context=. */
+static void test_options_with_context(void)
+{
+	char *r = NULL;
+
+	CHECK_EQ_INT(mnt_options_with_context("context=\"system_u:object_r:c_t:s0:c82,c137\",inode64",
+					      "system_u:object_r:container_file_t:s0", &r),
+		     1);
+	CHECK_EQ_STR(r, "context=\"system_u:object_r:container_file_t:s0\",inode64");
+	free(r);
+	CHECK_EQ_INT(mnt_options_with_context("mode=755,context=a_t", "b_t", &r), 1);
+	CHECK_EQ_STR(r, "mode=755,context=\"b_t\"");
+	free(r);
+	CHECK_EQ_INT(mnt_options_with_context("fscontext=a_t,mode=755", "b_t", &r), 0);
+	CHECK_EQ_STR(r, "fscontext=a_t,mode=755");
+	free(r);
+	CHECK_EQ_INT(mnt_options_with_context("", "b_t", &r), 0);
+	CHECK_EQ_STR(r, "");
+	free(r);
+	r = NULL;
+	CHECK_EQ_INT(mnt_options_with_context("context=\"unterminated,mode=1", "b_t", &r), -EINVAL);
+	CHECK(r == NULL);
+}
+
 int main(void)
 {
+	t_run("options_with_context", test_options_with_context);
 	t_run("runc_mountinfo", test_runc);
 	t_run("broken", test_broken);
 	t_run("hostile_images", test_hostile_images);

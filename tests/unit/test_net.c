@@ -15,6 +15,7 @@
 
 #include "images/inventory.pb-c.h"
 #include "images/net.pb-c.h"
+#include "net_priv.h"
 #include "ns_priv.h"
 #include "t.h"
 
@@ -233,6 +234,58 @@ static void test_outside_veth_needs_external(void)
 	CHECK_EQ_INT(try_restore(true, false, &opts), -ENOENT);
 }
 
+/* An options set whose --external list is exactly v (not freed: the strings are the test's). */
+static struct cr_opts with_external(char **v, size_t n)
+{
+	struct cr_opts o;
+
+	opts_init(&o);
+	o.external.v = v;
+	o.external.n = n;
+	return o;
+}
+
+/* LXC's --external veth[eth0]:OUT@BRIDGE: the outside name and the bridge it goes on. */
+static void test_outside_veth_names(void)
+{
+	char *good[] = {"veth[eth1]:vethZZ", "veth[eth0]:vethstOEba@lxcbr0"};
+	char *empty_bridge[] = {"veth[eth0]:vethstOEba@"};
+	char *too_long[] = {"veth[eth0]:a-name-longer-than-ifnamsiz@br0"};
+	char *two_at[] = {"veth[eth0]:v@b@c"};
+	char out[IFNAMSIZ], br[IFNAMSIZ];
+	struct cr_opts o = with_external(good, 2);
+
+	CHECK_EQ_INT(net_veth_outside_name(&o, "eth0", out, br), 1);
+	CHECK_EQ_STR(out, "vethstOEba");
+	CHECK_EQ_STR(br, "lxcbr0");
+	CHECK_EQ_INT(net_veth_outside_name(&o, "eth1", out, br), 1);
+	CHECK_EQ_STR(out, "vethZZ");
+	CHECK_EQ_STR(br, "");
+	CHECK_EQ_INT(net_veth_outside_name(&o, "eth", out, br), 0);
+	o = with_external(empty_bridge, 1);
+	CHECK_EQ_INT(net_veth_outside_name(&o, "eth0", out, br), -EINVAL);
+	o = with_external(too_long, 1);
+	CHECK_EQ_INT(net_veth_outside_name(&o, "eth0", out, br), -EINVAL);
+	o = with_external(two_at, 1);
+	CHECK_EQ_INT(net_veth_outside_name(&o, "eth0", out, br), -EINVAL);
+}
+
+/* A recorded master of the outside end is a name like any other. */
+static void test_outside_veth_master_hostile(void)
+{
+	char *ext[] = {"veth[va]:vethout@br0", "veth[vb]:vethout2"};
+	struct cr_opts o = with_external(ext, 2);
+
+	sound();
+	va.has_peer_ifindex = false;
+	va.has_peer_outside = va.peer_outside = true;
+	va.peer_outside_master = "../../x";
+	vb.has_peer_ifindex = false;
+	vb.has_peer_outside = vb.peer_outside = true;
+	CHECK_EQ_INT(try_restore(true, false, &o), -EBADMSG);
+	va.peer_outside_master = NULL;
+}
+
 static void test_sound_set_restores(void)
 {
 	pid_t pid;
@@ -256,6 +309,8 @@ int main(void)
 	opts_init(&opts);
 	t_run("net_images_hostile", test_hostile);
 	t_run("net_outside_veth_needs_external", test_outside_veth_needs_external);
+	t_run("net_outside_veth_names", test_outside_veth_names);
+	t_run("net_outside_veth_master_hostile", test_outside_veth_master_hostile);
 	if (geteuid() == 0)
 		t_run("net_sound_set_restores", test_sound_set_restores);
 	{

@@ -498,6 +498,28 @@ static void test_external_forms(void)
 	CHECK_EQ_INT(opts_check_supported(&o), -EOPNOTSUPP);
 	CHECK_ERR_MENTIONS("not supported yet: --external tty[34816:0]:term");
 	opts_free(&o);
+	/*
+	 * what lxc-checkpoint -r passes (LXC 5.0.2 with lxc.net.0.type = empty
+	 * also passes a stray --external with its last buffer): a key no
+	 * resource asks for is kept, as criu does (and warned about once the
+	 * job's log is open: opts_log_unused_externals)
+	 */
+	CHECK_EQ_INT(parse(&o,
+			   "restore --lsm-profile apparmor:generated --external veth[eth0]:vethAB12cd@lxcbr0 "
+			   "--external apparmor:generated --lsm-mount-context system_u:object_r:x:s0"),
+		     0);
+	log_reset_first_error();
+	CHECK_EQ_INT(opts_check_supported(&o), 0);
+	CHECK(log_first_error() == NULL);
+	CHECK_EQ_STR(o.lsm_profile, "apparmor:generated");
+	CHECK_EQ_INT(o.external.n, 2);
+	opts_free(&o);
+	/* the same stray without an LSM profile: the console's buffer */
+	CHECK_EQ_INT(parse(&o, "restore --ext-mount-map console:/dev/pts/0 --external console:/dev/pts/0"), 0);
+	log_reset_first_error();
+	CHECK_EQ_INT(opts_check_supported(&o), 0);
+	CHECK(log_first_error() == NULL);
+	opts_free(&o);
 }
 
 /* criu service: the socket's mode is octal and the operator's; the limits have defaults. */
