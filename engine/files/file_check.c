@@ -29,15 +29,20 @@ static int readable(int fd, int *rd)
 
 void file_ident_read(int fd, const struct stat *st, uint8_t *id, struct file_ident *ret)
 {
-	_cleanup_close_ int rd = -EBADF;
+	int flags = fcntl(fd, F_GETFL);
 	size_t len = 0;
 
 	*ret = (struct file_ident){.has_size = S_ISREG(st->st_mode), .has_mode = true, .mode = st->st_mode};
 	if (!S_ISREG(st->st_mode))
 		return;
 	ret->size = (uint64_t)st->st_size;
-	fd = readable(fd, &rd);
-	if (fd >= 0 && elf_build_id(fd, ret->size, id, &len) == 0) {
+	/*
+	 * Only through the task's own description: a new open of the file
+	 * would be seen (it breaks a lease, fanotify reports it). A write-only
+	 * description is checked by type and mode at restore anyway.
+	 */
+	if (flags >= 0 && (flags & O_ACCMODE) != O_WRONLY && !(flags & O_PATH) &&
+	    elf_build_id(fd, ret->size, id, &len) == 0) {
 		ret->build_id = id;
 		ret->build_id_len = len;
 	}

@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * File locks (-l/--file-locks): flock, POSIX (fcntl F_SETLK) and OFD
- * (F_OFD_SETLK) locks.
+ * (F_OFD_SETLK) locks, and leases (F_SETLEASE) that are not being broken.
  *
  * Dump: /proc/PID/fdinfo/N lists, on "lock:" lines, the locks taken through
  * that open file description that this process may see as its own: flock
  * and OFD locks belong to the description, POSIX locks to the process
  * (its files_struct). They are stored in the description's file_entry
  * (locks), POSIX ones with their owner's pid. Without --file-locks a lock
- * refuses the dump, as in CRIU; leases and delegations always do.
+ * refuses the dump, as in CRIU; a lease being broken (a breaker waits, the
+ * holder was told) and NFS delegations always do.
  *
  * Restore: from outside, with remote syscalls in each restored process once
  * its address space is rebuilt. POSIX locks must be taken by their owner,
@@ -16,7 +17,9 @@
  * process's POSIX locks on an inode when the process closes any fd of that
  * inode (close_others, and mm's open/mmap/close of mapped files, would do
  * that). flock and OFD locks go with the description, so they are taken
- * once, in the first process (in fdtable order) that holds it.
+ * once, in the first process (in fdtable order) that holds it. So is a
+ * lease, which also makes that process the description's SIGIO owner, as
+ * F_SETLEASE does (the dumped owner and signal are set again after).
  */
 #define LOG_PREFIX "files: "
 #include <fcntl.h>
@@ -65,8 +68,10 @@ int file_locks_parse_line(const char *line, struct file_lock_line *ret)
 		ret->kind = FILE_LOCK_KIND__LOCK_POSIX;
 	else if (!strcmp(l.kind, "OFDLCK"))
 		ret->kind = FILE_LOCK_KIND__LOCK_OFD;
+	else if (!strcmp(l.kind, "LEASE") && !strcmp(l.mode, "ACTIVE"))
+		ret->kind = FILE_LOCK_KIND__LOCK_LEASE;
 	else
-		ret->kind = 0; /* a lease, a delegation: not a lock we can take again */
+		ret->kind = 0; /* a lease being broken, a delegation: not a lock we can take again */
 	if (!strcmp(l.type, "READ"))
 		ret->type = F_RDLCK;
 	else if (!strcmp(l.type, "WRITE"))
@@ -131,7 +136,7 @@ int file_locks_dump_fd(struct files_dump *fd, pid_t pid, int n, FileEntry *fe)
 					  (int)strcspn(line, "\n"), line, path);
 		if (!l.kind || l.type < 0)
 			return pr_err_ret(-EOPNOTSUPP,
-					  "pid %d fd %d (%s): holds a %s (a lease or delegation): not supported", pid,
+					  "pid %d fd %d (%s): not supported yet: %s (a lease being broken, or a delegation)", pid,
 					  n, fe->path ? fe->path : "?", l.name);
 		if (!fd->file_locks)
 			return pr_err_ret(-EOPNOTSUPP,
@@ -193,8 +198,10 @@ static int remote_lock(struct infect_ctl *c, int fdnum, const FileLockEntry *e)
 	int r;
 
 	if ((e->type != F_RDLCK && e->type != F_WRLCK) || e->kind < FILE_LOCK_KIND__LOCK_FLOCK ||
-	    e->kind > FILE_LOCK_KIND__LOCK_OFD)
+	    e->kind > FILE_LOCK_KIND__LOCK_LEASE)
 		return -EBADMSG;
+	if (e->kind == FILE_LOCK_KIND__LOCK_LEASE)
+		return infect_sys(c, &ret, SYS_fcntl, fdnum, F_SETLEASE, e->type) ?: (int)ret;
 	if (e->kind == FILE_LOCK_KIND__LOCK_FLOCK)
 		return infect_sys(c, &ret, SYS_flock, fdnum, (e->type == F_WRLCK ? LOCK_EX : LOCK_SH) | LOCK_NB) ?:
 			       (int)ret;
@@ -208,9 +215,31 @@ static int remote_lock(struct infect_ctl *c, int fdnum, const FileLockEntry *e)
 	return r < 0 ? r : (int)ret;
 }
 
+/* F_SETLEASE made the task the SIGIO owner: the dumped owner, if another, goes back. */
+static int remote_owner(struct infect_ctl *c, int fdnum, const FileEntry *fe)
+{
+	struct f_owner_ex own;
+	long ret;
+	int r;
+
+	if (!fe->fown || !fe->fown->pid)
+		return 0;
+	own = (struct f_owner_ex){.type = (int)fe->fown->type, .pid = fe->fown->pid};
+	if (c->scratch_size < sizeof(own))
+		return -E2BIG;
+	r = infect_write(c->tid, c->scratch, &own, sizeof(own));
+	if (r < 0)
+		return r;
+	r = infect_sys(c, &ret, SYS_fcntl, fdnum, F_SETOWN_EX, c->scratch);
+	return r < 0 ? r : (int)ret;
+}
+
 static const char *lock_kind_name(FileLockKind k)
 {
-	return k == FILE_LOCK_KIND__LOCK_FLOCK ? "flock" : k == FILE_LOCK_KIND__LOCK_POSIX ? "POSIX" : "OFD";
+	return k == FILE_LOCK_KIND__LOCK_FLOCK	 ? "flock"
+	       : k == FILE_LOCK_KIND__LOCK_POSIX ? "POSIX"
+	       : k == FILE_LOCK_KIND__LOCK_LEASE ? "lease"
+					       : "OFD";
 }
 
 int files_restore_locks_task(struct files_restore *fr, uint64_t task_id, pid_t pid, struct infect_ctl *c)
@@ -249,6 +278,12 @@ int files_restore_locks_task(struct files_restore *fr, uint64_t task_id, pid_t p
 						  e->type == F_WRLCK ? "write" : "read", e->start, e->len,
 						  r == -EAGAIN || r == -EWOULDBLOCK ? ": someone else holds a conflicting lock"
 										     : "");
+			if (e->kind == FILE_LOCK_KIND__LOCK_LEASE) {
+				r = remote_owner(c, (int)fde->fd, fe);
+				if (r < 0)
+					return pr_err_ret(r, "pid %d fd %u (%s): cannot give it its SIGIO owner back after its lease",
+							  pid, fde->fd, fe->path ? fe->path : "?");
+			}
 			pr_info("pid %d fd %u: %s %s lock %" PRIu64 "+%" PRIu64 " taken\n", pid, fde->fd,
 				lock_kind_name(e->kind), e->type == F_WRLCK ? "write" : "read", e->start, e->len);
 		}
