@@ -519,7 +519,7 @@ static int map_one(struct infect_ctl *c, struct img_dir *d, struct mm_shared *s,
 	case VMA_KIND__VMA_HEAP:
 		/* MAP_DROPPABLE is a mapping type of its own, in place of MAP_PRIVATE */
 		flags = (v->flags & MAP_DROPPABLE ? MAP_DROPPABLE : MAP_PRIVATE) | MAP_ANONYMOUS | MAP_FIXED |
-			(v->flags & (MAP_GROWSDOWN | MAP_NORESERVE));
+			(v->flags & (MAP_GROWSDOWN | MAP_NORESERVE | VMA_HUGETLB_FLAGS));
 		prot |= PROT_READ | PROT_WRITE;
 		break;
 	case VMA_KIND__VMA_ANON_SHARED:
