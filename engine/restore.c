@@ -661,6 +661,42 @@ static int rst_thread_state(struct infect_ctl *c, const ThreadCore *th)
 	return 0;
 }
 
+/*
+ * The audit login uid, written by the thread itself (the kernel takes it
+ * from no one else), before its ids and capabilities drop
+ * (CAP_AUDIT_CONTROL). Only when it differs from the one it inherited.
+ */
+static int rst_loginuid(struct infect_ctl *c, const CredsEntry *ce)
+{
+	char path[64], val[16];
+	long fd, ret;
+	int r, r2;
+	FILE *f;
+	unsigned long now = 0;
+
+	if (!ce->has_loginuid)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/loginuid", c->tid);
+	f = fopen(path, "re");
+	if (f && fscanf(f, "%lu", &now) != 1)
+		now = 0;
+	if (f)
+		fclose(f);
+	if (f && now == ce->loginuid)
+		return 0;
+	snprintf(val, sizeof(val), "%u", ce->loginuid);
+	r = put(c, 0, "/proc/self/loginuid", sizeof("/proc/self/loginuid"));
+	if (r == 0)
+		r = put(c, 64, val, strlen(val));
+	if (r == 0)
+		r = rsys(c, &fd, "open(/proc/self/loginuid)", SYS_open, c->scratch, O_WRONLY, 0, 0, 0);
+	if (r < 0)
+		return r;
+	r = rsys(c, &ret, "write(loginuid)", SYS_write, (unsigned long)fd, c->scratch + 64, strlen(val), 0, 0);
+	r2 = rsys(c, &ret, "close(loginuid)", SYS_close, (unsigned long)fd, 0, 0, 0, 0);
+	return r < 0 ? r : r2;
+}
+
 /* Credentials of one thread: bounding set, securebits, groups, ids, capabilities. */
 static int rst_creds(struct infect_ctl *c, const CredsEntry *ce)
 {
@@ -687,6 +723,9 @@ static int rst_creds(struct infect_ctl *c, const CredsEntry *ce)
 		if (r < 0)
 			return r;
 	}
+	r = rst_loginuid(c, ce);
+	if (r < 0)
+		return r;
 	r = rsys(c, &ret, "prctl(PR_SET_SECUREBITS)", SYS_prctl, PR_SET_SECUREBITS,
 		 ce->securebits | (1u << 4) /* SECBIT_KEEP_CAPS */, 0, 0, 0);
 	if (r < 0)
@@ -914,6 +953,8 @@ static int rst_threads_state(struct rst_ctx *ctx, struct rst_task *t)
 		r = rst_thread_state(&tc, t->th[i]);
 		if (r == 0 && creds_differ(ce))
 			r = rst_creds(&tc, ce);
+		else if (r == 0)
+			r = rst_loginuid(&tc, ce); /* rst_creds does it when they differ */
 		/* a new profile may forbid changing the creds; SELinux's was set before the threads */
 		if (r == 0 && ctx->lsm.kind != LSM_SELINUX)
 			r = rst_lsm_label(&tc, &ctx->lsm, ce->lsm_label);

@@ -143,7 +143,27 @@ static int read_creds(pid_t pid, const char *path, CredsEntry **ret)
 	return 0;
 }
 
-/* The ids and capabilities from status, the LSM label from attr/current (lsm.c). */
+/* The audit login uid, where the kernel has audit (4294967295: unset). */
+static int read_loginuid(pid_t pid, pid_t tid, CredsEntry *c)
+{
+	char path[64], buf[16] = "";
+	_cleanup_close_ int fd = -EBADF;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/loginuid", pid, tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : pr_perror_ret("pid %d: cannot open %s", pid, path);
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return pr_perror_ret("pid %d: cannot read %s", pid, path);
+	buf[n] = 0;
+	c->has_loginuid = true;
+	c->loginuid = (uint32_t)strtoul(buf, NULL, 10);
+	return 0;
+}
+
+/* The ids and capabilities from status, the LSM label from attr/current (lsm.c), the audit loginuid. */
 static int read_thread_creds(pid_t pid, pid_t tid, const char *path, CredsEntry **ret)
 {
 	int r = read_creds(pid, path, ret);
@@ -153,7 +173,7 @@ static int read_thread_creds(pid_t pid, pid_t tid, const char *path, CredsEntry 
 	r = lsm_read_label(pid, tid, &(*ret)->lsm_label);
 	if (r < 0)
 		return pr_err_ret(r, "pid %d: thread %d: cannot read its LSM label", pid, tid);
-	return 0;
+	return read_loginuid(pid, tid, *ret);
 }
 
 static int dump_creds(pid_t pid, const char *path, TaskCore *core)

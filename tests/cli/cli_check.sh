@@ -33,6 +33,7 @@ verdict check_plain_skips_extra_probes bash -c "! '$CRIU' check -v4 --log-to-std
 expect feature_pidfd_store 0 '^pidfd_store is supported$' -- "$CRIU" check --feature pidfd_store
 expect feature_clone3_set_tid 0 '^clone3_set_tid is supported$' -- "$CRIU" check --feature clone3_set_tid
 expect feature_ipv6_freebind 0 '^ipv6_freebind is supported$' -- "$CRIU" check --feature ipv6_freebind
+expect feature_loginuid 0 '^loginuid is supported$' -- "$CRIU" check --feature loginuid
 # the kernel has these, but this criu has no pre-dump or lazy-pages yet: a
 # runtime that asks must not be told it can use them
 expect feature_uffd_noncoop_unbuilt 1 '^uffd-noncoop is NOT supported$' -- "$CRIU" check --feature uffd-noncoop
