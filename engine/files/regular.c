@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Files reopened by path: regular files (unlinked ones with their contents,
- * up to --ghost-limit), directories and character devices.
+ * up to --ghost-limit), directories and character devices (removed ones
+ * made again at their path: ghost_node.c).
  *
  * At restore every path of files.img is untrusted (in_root.c): it is
  * resolved in the tree's root, opened with the rights of the tasks that
