@@ -548,31 +548,39 @@ static int rst_deleted_dir(struct rst_ctx *ctx, uint64_t task_id, struct infect_
 	return r;
 }
 
+/* The cwd, by the path criu read: from criu's root, which the task still has. */
+static int rst_cwd(struct rst_ctx *ctx, uint64_t task_id, struct infect_ctl *c, const TaskCore *core)
+{
+	int r;
+
+	if (core->cwd_deleted)
+		return rst_deleted_dir(ctx, task_id, c, SYS_chdir, "cwd", core->cwd, core->cwd_deleted);
+	r = rst_check_dir(c, "cwd", core->cwd);
+	return r < 0 ? r : rst_path_call(c, SYS_chdir, "chdir", core->cwd);
+}
+
+/*
+ * /proc/PID/cwd reads from criu's root, not the task's: so the cwd is entered
+ * first and the root after, which chroot leaves the cwd alone for (inside
+ * the root or not). A cwd that is the removed root itself is that root's "/".
+ */
 static int rst_fs_dirs(struct rst_ctx *ctx, uint64_t task_id, struct infect_ctl *c, const TaskCore *core)
 {
 	const DeletedDirEntry *rd = core->root_deleted, *cd = core->cwd_deleted;
-	int r;
+	bool same = cd && rd && cd->dev == rd->dev && cd->ino == rd->ino;
+	int r = core->cwd && !same ? rst_cwd(ctx, task_id, c, core) : 0;
 
-	if (core->root && strcmp(core->root, "/")) {
-		if (rd)
-			r = rst_deleted_dir(ctx, task_id, c, SYS_chroot, "root", core->root, rd);
-		else
-			r = rst_check_dir(c, "root", core->root);
-		if (r == 0 && !rd)
-			r = rst_path_call(c, SYS_chroot, "chroot", core->root);
-		if (r < 0)
-			return r;
-	}
-	if (!core->cwd)
-		return 0;
-	/* a cwd that is the removed root itself is that root's "/" */
-	if (cd && rd && cd->dev == rd->dev && cd->ino == rd->ino)
-		return rst_path_call(c, SYS_chdir, "chdir", "/");
-	if (cd)
-		return rst_deleted_dir(ctx, task_id, c, SYS_chdir, "cwd", core->cwd, cd);
-	/* in the root just set, as chdir resolves it */
-	r = rst_check_dir(c, "cwd", core->cwd);
-	return r < 0 ? r : rst_path_call(c, SYS_chdir, "chdir", core->cwd);
+	if (r < 0 || !core->root || !strcmp(core->root, "/"))
+		return r;
+	if (rd)
+		r = rst_deleted_dir(ctx, task_id, c, SYS_chroot, "root", core->root, rd);
+	else
+		r = rst_check_dir(c, "root", core->root);
+	if (r == 0 && !rd)
+		r = rst_path_call(c, SYS_chroot, "chroot", core->root);
+	if (r == 0 && same)
+		r = rst_path_call(c, SYS_chdir, "chdir", "/");
+	return r;
 }
 
 static int rst_process_state(struct rst_ctx *ctx, uint64_t task_id, struct infect_ctl *c, const TaskCore *core)
