@@ -58,8 +58,6 @@ static int make_parents(struct ghost_node *g, int root_fd, char *dir, int *ret_f
 	for (char *c = strtok_r(dir, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
 		int next;
 
-		if (!strcmp(c, ".") || !strcmp(c, ".."))
-			return -EINVAL;
 		next = openat2_flags(cur, c, O_PATH | O_DIRECTORY, BENEATH);
 		if (next == -ENOENT) {
 			if (g->nr_made == GHOST_NODE_MAX_PARENTS || strlen(c) > NAME_MAX)
@@ -113,12 +111,20 @@ static int set_owner_mode(int pfd, const struct ghost_node_spec *s)
 	return chmod(self, s->mode & 07777) < 0 ? -errno : 0;
 }
 
+/* Whether path has a "." or ".." component: refused before anything is made. */
+static bool has_dots(const char *path)
+{
+	for (const char *c = path; (c = strchr(c, '/')); c++)
+		if (c[1] == '.' && (c[2] == '/' || !c[2] || (c[2] == '.' && (c[3] == '/' || !c[3]))))
+			return true;
+	return false;
+}
+
 static int split_path(const char *path, char **ret_dir, const char **ret_base)
 {
 	const char *slash = strrchr(path, '/');
 
-	if (path[0] != '/' || !slash || !slash[1] || !strcmp(slash + 1, ".") || !strcmp(slash + 1, "..") ||
-	    strlen(slash + 1) > NAME_MAX - 24)
+	if (path[0] != '/' || !slash || !slash[1] || has_dots(path) || strlen(slash + 1) > NAME_MAX - 24)
 		return -EINVAL;
 	*ret_dir = strndup(path, (size_t)(slash - path));
 	*ret_base = slash + 1;
