@@ -20,8 +20,6 @@
 
 #define DELETED_SUFFIX " (deleted)"
 
-#define DELETED_SUFFIX " (deleted)"
-
 static struct dumped_pipe *find_pipe(struct files_dump *fd, uint64_t ino)
 {
 	for (size_t i = 0; i < fd->nr_pipes; i++)
@@ -163,16 +161,14 @@ static int pipe_dump(struct files_dump *fd, const struct fd_dump_arg *a, FileEnt
 
 static int fifo_dump(struct files_dump *fd, const struct fd_dump_arg *a, FileEntry *fe)
 {
+	size_t len = strlen(a->link), sl = strlen(DELETED_SUFFIX);
+	bool suffix = len > sl && !strcmp(a->link + len - sl, DELETED_SUFFIX);
 	struct dumped_pipe *p;
+	char proc[64];
 	int r;
 
-	size_t len = strlen(a->link), sl = strlen(DELETED_SUFFIX);
-	char proc[64];
-
-	fe->deleted = a->st.st_nlink == 0 || (len > sl && !strcmp(a->link + len - sl, DELETED_SUFFIX));
-	if (fe->deleted && len > sl && !strcmp(a->link + len - sl, DELETED_SUFFIX))
-		len -= sl;
-	fe->path = strndup(a->link, len);
+	fe->deleted = suffix || a->st.st_nlink == 0;
+	fe->path = strndup(a->link, suffix ? len - sl : len);
 	if (!fe->path)
 		return -ENOMEM;
 	/* a removed FIFO is made again at restore (ghost_node.c), with its owner and mode */
