@@ -817,6 +817,20 @@ bool files_restore_first_holder(const struct files_restore *fr, uint64_t file_id
 	return false;
 }
 
+int files_restore_deleted_dir_fd(const struct files_restore *fr, uint64_t task_id, uint64_t dev, uint64_t ino)
+{
+	for (size_t t = 0; fr && t < fr->nr_tasks; t++)
+		for (size_t i = 0; fr->tasks[t].task_id == task_id && i < fr->tasks[t].n; i++)
+			for (size_t k = 0; k < fr->nr_files; k++) {
+				const FileEntry *o = fr->files[k];
+
+				if (o->id == fr->tasks[t].fds[i]->file_id && o->kind == FILE_KIND__FILE_DIRECTORY &&
+				    o->deleted && o->dev == dev && o->ino == ino)
+					return (int)fr->tasks[t].fds[i]->fd;
+			}
+	return -ENOENT;
+}
+
 int files_restore_task_file_at(const struct files_restore *fr, int fd, uint64_t *ret_id)
 {
 	for (size_t i = 0; fr->cur && i < fr->cur->n; i++)

@@ -215,4 +215,36 @@ extern const struct fd_ops eventfd_fd_ops, signalfd_fd_ops, timerfd_fd_ops, epol
 extern const struct fd_ops inet_sk_fd_ops, netlink_sk_fd_ops, packet_sk_fd_ops;
 extern const struct fd_ops mqueue_fd_ops;
 
+/*
+ * ghost_node.c: a removed directory, FIFO or character device made again at
+ * its old path (resolved in root_fd; missing directories on the way made
+ * too) with the dumped kind, mode, owner and rdev; *ret_fd is an O_PATH fd
+ * of it. ghost_node_remove() takes its name (and the directories made)
+ * away again once it is open or entered. 0 or -errno, quietly.
+ */
+#define GHOST_NODE_MAX_PARENTS 16
+struct ghost_node_spec {
+	uint32_t mode; /* st_mode, with the file type */
+	uint64_t rdev;
+	uint32_t uid, gid;
+};
+struct ghost_node {
+	int dirfd;
+	char name[256];
+	bool named;
+	dev_t dev;
+	ino_t ino;
+	int made_in[GHOST_NODE_MAX_PARENTS];
+	char made[GHOST_NODE_MAX_PARENTS][256];
+	size_t nr_made;
+};
+int ghost_node_make(int root_fd, const char *path, const struct ghost_node_spec *s, struct ghost_node *g,
+		    int *ret_fd);
+int ghost_node_remove(struct ghost_node *g);
+/*
+ * For the cwd of task task_id: the number at which the task holds a removed
+ * directory dev:ino (restored from files.img), or -ENOENT.
+ */
+int files_restore_deleted_dir_fd(const struct files_restore *fr, uint64_t task_id, uint64_t dev, uint64_t ino);
+
 #endif

@@ -93,6 +93,11 @@ struct files_restore {
 	size_t nr_rpc_peers;
 };
 
+/*
+ * regular.c: a removed object's owner and mode come from the image; a
+ * set-ID one of an owner other than the tree's tasks' is refused.
+ */
+int files_check_ghost_owner(const struct files_restore *fr, const FileEntry *fe);
 /* ghost.c: the contents of an unlinked file into fe (its data extents; limit on its allocated bytes). */
 int ghost_dump(const struct fd_dump_arg *a, FileEntry *fe, uint64_t limit);
 /* Writes d's contents (checked first) into the new inode w; then, after owner and mode, its times. */
