@@ -138,6 +138,7 @@ void files_dump_free(struct files_dump *fd)
 	free(fd->pipes);
 	free(fd->pids);
 	free(fd->ext_unix);
+	free(fd->usk_inflight);
 	sk_net_dump_free(fd->net);
 	free(fd);
 }
