@@ -22,7 +22,7 @@
  *
  * Approximate: queued messages carry criu's credentials (SCM_CREDENTIALS);
  * a datagram's sender address is the peer's, or none; a stream's fds in
- * flight ride with the whole run a peek returns. Refused: unix sockets only in
+ * flight ride with the end of the run a peek returns. Refused: unix sockets only in
  * flight, data sent on a connection not yet accepted, peers outside the
  * tree (except datagram sockets with --ext-unix-sk, reconnected by name),
  * relative bind paths. The sockets are made in criu's network namespace.
@@ -1088,9 +1088,9 @@ static int rights_fds(struct usk_set *set, const struct usk *s, size_t k, size_t
 	return 0;
 }
 
-/* One message (or run of stream bytes) into the queue, with its files in flight. */
-static ssize_t send_packet(int from, const uint8_t *data, size_t len, const int *fds, size_t nfds,
-			   struct sockaddr_un *to, socklen_t to_len)
+/* One message (or part of a run of stream bytes) into the queue, with files in flight. */
+static ssize_t send_one(int from, const uint8_t *data, size_t len, const int *fds, size_t nfds,
+			struct sockaddr_un *to, socklen_t to_len)
 {
 	union {
 		char b[CMSG_SPACE(sizeof(int) * USK_MAX_RIGHTS)];
@@ -1111,6 +1111,36 @@ static ssize_t send_packet(int from, const uint8_t *data, size_t len, const int 
 		memcpy(CMSG_DATA(c), fds, nfds * sizeof(int));
 	}
 	return sendmsg(from, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+/*
+ * The last bytes of a stream run that its fds ride on: as many as the kernel
+ * keeps in one buffer (a send of more is split, the fds on its first buffer,
+ * and a read stops after that), so a read stops at the run's end as at dump.
+ */
+static size_t stream_fd_part(int from, size_t len)
+{
+	size_t lim = 32768; /* below the kernel's SKB_MAX_HEAD(0) + 32 KiB */
+	socklen_t sl = sizeof(int);
+	int sndbuf = 0;
+
+	if (getsockopt(from, SOL_SOCKET, SO_SNDBUF, &sndbuf, &sl) == 0 && sndbuf / 2 - 64 > 0 &&
+	    (size_t)(sndbuf / 2 - 64) < lim)
+		lim = (size_t)(sndbuf / 2 - 64);
+	return len < lim ? len : lim;
+}
+
+/* One message or stream run with its files in flight: the bytes sent, or -1 (errno). */
+static ssize_t send_packet(int from, bool stream, const uint8_t *data, size_t len, const int *fds,
+			   size_t nfds, struct sockaddr_un *to, socklen_t to_len)
+{
+	size_t head = stream && nfds ? len - stream_fd_part(from, len) : 0;
+	ssize_t n = head ? send_one(from, data, head, NULL, 0, to, to_len) : 0;
+
+	if (n != (ssize_t)head)
+		return n;
+	n = send_one(from, data + head, len - head, fds, nfds, to, to_len);
+	return n < 0 ? n : (ssize_t)head + n;
 }
 
 static int queue_data(struct usk_set *set, struct usk *s)
@@ -1142,7 +1172,8 @@ static int queue_data(struct usk_set *set, struct usk *s)
 		r = rights_fds(set, s, k, &next, fds, &nfds);
 		if (r < 0)
 			break;
-		n = send_packet(from, u->data.data + off, len, fds, nfds, to ? &sa : NULL, sl);
+		n = send_packet(from, u->type == SOCK_STREAM, u->data.data + off, len, fds, nfds,
+				to ? &sa : NULL, sl);
 		if (n != (ssize_t)len)
 			r = n < 0 ? pr_perror_ret("socket %" PRIu64
 						  ": cannot queue %zu bytes (%zu files) again",
