@@ -6,8 +6,11 @@
  *   offset 5 (closed in the task); "two" with two fds (the task's own open
  *   file and the pipe's read end); "loop" with d[1] itself; "plain-2";
  *   a stream pair, queued at s[1]: "FD" with the task's own file, "GH" with
- *   the pipe's read end, then "bbbb" (a read stops after the bytes that
- *   came with fds, as before the dump).
+ *   the pipe's read end, 70000 plain bytes then "Z" with the pipe's read
+ *   end, then "bbbb" (a read stops after the bytes that came with fds, as
+ *   before the dump, also after a run longer than one kernel buffer);
+ *   nested: x[1] holds the pipe's write end in its queue and is itself in
+ *   flight at d[1] ("sock"), and held by the task.
  */
 #include <linux/kcmp.h>
 #include <stdbool.h>
@@ -79,7 +82,7 @@ static void expect(int sk, size_t len, const char *want, int nfds, int *fds)
 		   n >= 0 ? buf : "", got);
 }
 
-static void check_dgram(int d, int pipe_r, int own)
+static void check_dgram(int d, int x1, int pipe_r, int own)
 {
 	char buf[64] = "";
 	int fds[4] = {-1, -1, -1, -1};
@@ -101,6 +104,11 @@ static void check_dgram(int d, int pipe_r, int own)
 		   "the pipe's read end in flight is another description");
 	expect(d, sizeof(buf) - 1, "loop", 1, fds);
 	FEAT_CHECK(fds[0] >= 0 && same_file(fds[0], d), "the socket in its own queue is another socket");
+	expect(d, sizeof(buf) - 1, "sock", 1, fds);
+	FEAT_CHECK(fds[0] >= 0 && same_file(fds[0], x1), "the socket x[1] in flight is another socket");
+	expect(x1, sizeof(buf) - 1, "in-x", 1, fds);
+	FEAT_CHECK(fds[0] >= 0 && write(fds[0], "n", 1) == 1 && read(pipe_r, buf, 1) == 1 && buf[0] == 'n',
+		   "the pipe's write end in x[1]'s queue does not write into the task's read end");
 	expect(d, sizeof(buf) - 1, "plain-2", 0, fds);
 	FEAT_CHECK(recv(d, buf, sizeof(buf), MSG_DONTWAIT) < 0 && errno == EAGAIN, "dgram: an extra message");
 }
@@ -116,6 +124,15 @@ static void check_stream(int s, int pipe_r, int own)
 	expect(s, sizeof(buf) - 1, "GH", 1, fds);
 	FEAT_CHECK(fds[0] >= 0 && same_file(fds[0], pipe_r),
 		   "stream: the pipe's read end in flight is another description");
+	{
+		static char run[80000];
+		int got = 0;
+		ssize_t n = recv_fds(s, run, sizeof(run) - 1, fds, &got);
+
+		FEAT_CHECK(n == 70001 && run[0] == 'z' && run[69999] == 'z' && run[70000] == 'Z' &&
+				   got == 1 && same_file(fds[0], pipe_r),
+			   "stream: the long run came back as %zd bytes with %d fds", n, got);
+	}
 	expect(s, sizeof(buf) - 1, "bbbb", 0, fds);
 	FEAT_CHECK(recv(s, buf, sizeof(buf), MSG_DONTWAIT) < 0 && errno == EAGAIN, "stream: extra bytes");
 }
@@ -123,7 +140,8 @@ static void check_stream(int s, int pipe_r, int own)
 int main(int argc, char **argv)
 {
 	char path[4200];
-	int d[2], s[2], p[2], file, own;
+	static char run[70001]; /* 70000 'z' and the NUL */
+	int d[2], s[2], x[2], p[2], file, own;
 
 	feat_init(argc, argv);
 	snprintf(path, sizeof(path), "%s/inflight.txt", argv[1]);
@@ -132,14 +150,17 @@ int main(int argc, char **argv)
 	own = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
 	if (file < 0 || own < 0 || write(file, "0123456789", 10) != 10 || lseek(file, 5, SEEK_SET) != 5)
 		feat_die("files");
-	if (socketpair(AF_UNIX, SOCK_DGRAM, 0, d) || socketpair(AF_UNIX, SOCK_STREAM, 0, s) || pipe(p))
+	if (socketpair(AF_UNIX, SOCK_DGRAM, 0, d) || socketpair(AF_UNIX, SOCK_STREAM, 0, s) ||
+	    socketpair(AF_UNIX, SOCK_DGRAM, 0, x) || pipe(p))
 		feat_die("socketpair/pipe");
 	if (send_fds(d[0], "plain-1", NULL, 0) || send_fds(d[0], "pipe", &p[1], 1) ||
 	    send_fds(d[0], "file", &file, 1) || send_fds(d[0], "two", (int[]){own, p[0]}, 2) ||
-	    send_fds(d[0], "loop", &d[1], 1) || send_fds(d[0], "plain-2", NULL, 0))
+	    send_fds(d[0], "loop", &d[1], 1) || send_fds(x[0], "in-x", &p[1], 1) ||
+	    send_fds(d[0], "sock", &x[1], 1) || send_fds(d[0], "plain-2", NULL, 0))
 		feat_die("send on the datagram pair");
-	if (send_fds(s[0], "FD", &own, 1) || send_fds(s[0], "GH", &p[0], 1) ||
-	    send_fds(s[0], "bbbb", NULL, 0))
+	memset(run, 'z', sizeof(run) - 1);
+	if (send_fds(s[0], "FD", &own, 1) || send_fds(s[0], "GH", &p[0], 1) || send_fds(s[0], run, NULL, 0) ||
+	    send_fds(s[0], "Z", &p[0], 1) || send_fds(s[0], "bbbb", NULL, 0))
 		feat_die("send on the stream pair");
 	close(p[1]);
 	close(file);
@@ -147,7 +168,7 @@ int main(int argc, char **argv)
 	feat_ready();
 	feat_wait_go();
 
-	check_dgram(d[1], p[0], own);
+	check_dgram(d[1], x[1], p[0], own);
 	check_stream(s[1], p[0], own);
 	return feat_done();
 }
