@@ -51,6 +51,7 @@
 #include "images/core.pb-c.h"
 #include "infect.h"
 #include "log.h"
+#include "loginuid.h"
 #include "lsm.h"
 #include "mm_restore.h"
 #include "netlock.h"
@@ -746,42 +747,6 @@ static int rst_thread_state(struct infect_ctl *c, const ThreadCore *th)
 			return r;
 	}
 	return 0;
-}
-
-/*
- * The audit login uid, written by the thread itself (the kernel takes it
- * from no one else), before its ids and capabilities drop
- * (CAP_AUDIT_CONTROL). Only when it differs from the one it inherited.
- */
-static int rst_loginuid(struct infect_ctl *c, const CredsEntry *ce)
-{
-	char path[64], val[16];
-	long fd, ret;
-	int r, r2;
-	FILE *f;
-	unsigned long now = 0;
-
-	if (!ce->has_loginuid)
-		return 0;
-	snprintf(path, sizeof(path), "/proc/%d/loginuid", c->tid);
-	f = fopen(path, "re");
-	if (f && fscanf(f, "%lu", &now) != 1)
-		now = 0;
-	if (f)
-		fclose(f);
-	if (f && now == ce->loginuid)
-		return 0;
-	snprintf(val, sizeof(val), "%u", ce->loginuid);
-	r = put(c, 0, "/proc/self/loginuid", sizeof("/proc/self/loginuid"));
-	if (r == 0)
-		r = put(c, 64, val, strlen(val));
-	if (r == 0)
-		r = rsys(c, &fd, "open(/proc/self/loginuid)", SYS_open, c->scratch, O_WRONLY, 0, 0, 0);
-	if (r < 0)
-		return r;
-	r = rsys(c, &ret, "write(loginuid)", SYS_write, (unsigned long)fd, c->scratch + 64, strlen(val), 0, 0);
-	r2 = rsys(c, &ret, "close(loginuid)", SYS_close, (unsigned long)fd, 0, 0, 0, 0);
-	return r < 0 ? r : r2;
 }
 
 /* Credentials of one thread: bounding set, securebits, groups, ids, capabilities. */
