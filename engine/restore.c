@@ -407,13 +407,22 @@ static int enter_and_open(struct rst_ctx *ctx)
 
 /* ---- phase 3: inside each forked task ---- */
 
+/* What still needs criu's fds: done in every task before any fd table is put in place (task_files). */
 static int task_setup(struct pstree_item *it, void *arg)
 {
 	struct rst_ctx *ctx = arg;
 	/* into its cgroups first (the root did it in root_setup): what it allocates is charged there */
 	int r = it == ctx->tree.root ? 0 : cgroup_restore_task(ctx->cg, it->id);
 
-	return r < 0 ? r : files_restore_task(ctx->files, it->id);
+	return r < 0 ? r : pty_restore_ctty(ctx->files);
+}
+
+/* Once every task has run task_setup: its fds. */
+static int task_files(struct pstree_item *it, void *arg)
+{
+	struct rst_ctx *ctx = arg;
+
+	return files_restore_task(ctx->files, it->id);
 }
 
 /*
@@ -1195,11 +1204,12 @@ int cr_restore(struct cr_request *req)
 	const char *dir = o->images_dir ? o->images_dir : ".";
 	struct rst_ctx ctx = { .req = req };
 	struct fork_result fr = { 0 };
-	struct fork_ops ops = { .task_setup = task_setup,
-				.session_setup = session_setup,
-				.root_setup = root_setup,
-				.arg = &ctx,
-				.proc_fd = -1 };
+	struct fork_ops ops = {.task_setup = task_setup,
+			       .task_files = task_files,
+			       .session_setup = session_setup,
+			       .root_setup = root_setup,
+			       .arg = &ctx,
+			       .proc_fd = -1};
 	bool forked = false;
 	uint64_t t0 = stats_now_us(), t_fork = 0;
 	const char *phase;

@@ -885,8 +885,6 @@ int files_restore_task(struct files_restore *fr, uint64_t task_id)
 			return pr_perror_ret("task %" PRIu64 ": cannot install fd %u", task_id, e->fd);
 	}
 	r = post_install(fr, tf);
-	if (r >= 0)
-		r = pty_restore_ctty(fr);
 	if (r < 0)
 		return r;
 	return close_others(tf);

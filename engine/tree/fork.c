@@ -25,8 +25,12 @@
 
 #define FORK_TIMEOUT_MS 30000
 
-/* Group leaders make their groups before members join them. */
-enum fork_stage { STAGE_FORK = 0, STAGE_LEADERS, STAGE_MEMBERS, STAGE_SETUP, STAGE_ABORT };
+/*
+ * Group leaders make their groups before members join them; every task is
+ * done with criu's fds (STAGE_SETUP) before any fd table is put in place,
+ * which closes them in every task that shares the table (STAGE_FILES).
+ */
+enum fork_stage { STAGE_FORK = 0, STAGE_LEADERS, STAGE_MEMBERS, STAGE_SETUP, STAGE_FILES, STAGE_ABORT };
 
 /* Shared by criu and every restored task until the tasks are taken over. */
 struct fork_shared {
@@ -34,6 +38,7 @@ struct fork_shared {
 	_Atomic uint32_t nr_forked;
 	_Atomic uint32_t nr_led;
 	_Atomic uint32_t nr_grouped;
+	_Atomic uint32_t nr_set_up;
 	_Atomic uint32_t nr_ready;
 	_Atomic int32_t error_pid; /* the first task that failed */
 	_Atomic int32_t error;
@@ -122,6 +127,7 @@ static void task_fail(struct fork_shared *sh, pid_t pid, int err)
 	futex_wake_all(&sh->nr_forked);
 	futex_wake_all(&sh->nr_led);
 	futex_wake_all(&sh->nr_grouped);
+	futex_wake_all(&sh->nr_set_up);
 	futex_wake_all(&sh->nr_ready);
 	_exit(1);
 }
@@ -291,11 +297,20 @@ static _Noreturn void task_main(struct fork_job *job, struct pstree_item *it)
 
 	wait_stage(sh, STAGE_SETUP);
 	if (it->state == PST_ZOMBIE) {
+		bump(sh, &sh->nr_set_up);
 		bump(sh, &sh->nr_ready);
 		become_zombie(it->exit_code);
 	}
 	if (job->ops && job->ops->task_setup) {
 		r = job->ops->task_setup(it, job->ops->arg);
+		if (r < 0)
+			task_fail(sh, it->vpid, r);
+	}
+	bump(sh, &sh->nr_set_up);
+
+	wait_stage(sh, STAGE_FILES);
+	if (job->ops && job->ops->task_files) {
+		r = job->ops->task_files(it, job->ops->arg);
 		if (r < 0)
 			task_fail(sh, it->vpid, r);
 	}
@@ -475,7 +490,11 @@ int fork_tree(struct pstree *t, bool sibling, const struct fork_ops *ops, struct
 	if (r >= 0)
 		r = advance(sh, STAGE_SETUP);
 	if (r >= 0)
-		r = wait_count(sh, &sh->nr_ready, (uint32_t)t->n, fr.root_pid, !sibling, "task setup");
+		r = wait_count(sh, &sh->nr_set_up, (uint32_t)t->n, fr.root_pid, !sibling, "task setup");
+	if (r >= 0)
+		r = advance(sh, STAGE_FILES);
+	if (r >= 0)
+		r = wait_count(sh, &sh->nr_ready, (uint32_t)t->n, fr.root_pid, !sibling, "fd tables");
 	if (r < 0) {
 		advance(sh, STAGE_ABORT);
 		fork_tree_kill(t, &fr);

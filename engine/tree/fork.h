@@ -21,6 +21,12 @@ struct fork_ops {
 	 */
 	int (*task_setup)(struct pstree_item *it, void *arg);
 	/*
+	 * Optional: runs inside each restored process (not zombies) once
+	 * task_setup has run in all of them: its fd table.
+	 * Returns 0 or -errno (logged).
+	 */
+	int (*task_files)(struct pstree_item *it, void *arg);
+	/*
 	 * Optional: runs in each session leader right after setsid(), before it
 	 * forks its children, so that they inherit what it sets up there (its
 	 * controlling terminal). Returns 0 or -errno (logged).
