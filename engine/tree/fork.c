@@ -159,13 +159,16 @@ static _Noreturn void become_zombie(int status)
 	_exit(WEXITSTATUS(status));
 }
 
-/* vpid is the pid in the namespace the child is born in (the innermost level). */
-static pid_t clone_with_pid(pid_t pid, bool parent)
+/*
+ * vpid is the pid in the namespace the child is born in (the innermost
+ * level). files: the child shares our fd table.
+ */
+static pid_t clone_with_pid(pid_t pid, bool parent, bool files)
 {
 	struct clone_args args;
 
 	memset(&args, 0, sizeof(args));
-	args.flags = parent ? CLONE_PARENT : 0;
+	args.flags = (parent ? CLONE_PARENT : 0) | (files ? CLONE_FILES : 0);
 	args.exit_signal = parent ? 0 : SIGCHLD;
 	args.set_tid = (uintptr_t)&pid;
 	args.set_tid_size = 1;
@@ -198,7 +201,7 @@ static _Noreturn void task_main(struct fork_job *job, struct pstree_item *it);
  */
 static int fork_item(struct fork_job *job, struct pstree_item *it, bool sibling, bool by_criu)
 {
-	pid_t pid = clone_with_pid(it->vpid, sibling);
+	pid_t pid = clone_with_pid(it->vpid, sibling, pstree_shares_parent_files(it));
 
 	if (pid < 0) {
 		if (errno == EEXIST)
@@ -282,10 +285,15 @@ static _Noreturn void task_main(struct fork_job *job, struct pstree_item *it)
 	for (size_t i = 0; i < it->nr_children; i++)
 		if (fork_item(job, it->children[i], false, false) < 0)
 			task_fail(sh, it->children[i]->vpid, -EIO);
-	close(job->proc_fd); /* the children have their copies */
 	bump(sh, &sh->nr_forked);
 
 	wait_stage(sh, STAGE_LEADERS);
+	/*
+	 * Every task has its pid and its children now: the children have their
+	 * copies, and one that shares our fd table has read its pid through it.
+	 */
+	if (!pstree_shares_parent_files(it))
+		close(job->proc_fd);
 	if (it->pgid == it->vpid && getpgid(0) != it->vpid && setpgid(0, 0) < 0)
 		task_fail(sh, it->vpid, pr_perror_ret("pid %d: cannot make process group %d", it->vpid, it->vpid));
 	bump(sh, &sh->nr_led);
