@@ -555,7 +555,7 @@ static int dump_one_proc(struct dump_ctx *ctx, struct pstree_item *it)
 	}
 	core.mm_id = it->id;
 	core.has_files_id = true;
-	core.files_id = it->id;
+	core.files_id = it->files_id;
 	r = proc_task_dump(it->pid, &core);
 	if (r == 0)
 		r = oom_dump(it->pid, &core);
@@ -616,8 +616,11 @@ static int dump_one_proc(struct dump_ctx *ctx, struct pstree_item *it)
 	if (r < 0)
 		goto out;
 	r = guard_check("dumping files");
-	if (r == 0)
+	/* a shared fd table is dumped once, with the first task that holds it (pstree.c) */
+	if (r == 0 && it->files_id == it->id)
 		r = files_dump_task(ctx->files, it->pid, ctx->dir, it->id);
+	else if (r == 0)
+		r = files_dump_task_shared(ctx->files, it->pid);
 	if (r < 0)
 		goto out;
 
@@ -835,6 +838,8 @@ static int dump_job(void *arg)
 	if (r < 0)
 		goto fail;
 	r = pstree_read_vpids(&tree);
+	if (r == 0)
+		r = pstree_collect_fd_tables(&tree);
 	if (r < 0)
 		goto fail;
 	r = check_caller_owns_tree(req, &tree);

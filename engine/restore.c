@@ -205,6 +205,9 @@ static int load_task(struct rst_ctx *ctx, struct rst_task *t)
 	t->it->sid = (pid_t)t->core->sid;
 	t->it->state = (enum pstree_state)t->core->state;
 	t->it->exit_code = t->core->has_exit_code ? t->core->exit_code : 0;
+	t->it->files_id = t->core->has_files_id && t->core->state != TASK_STATE__TASK_ZOMBIE
+				  ? t->core->files_id
+				  : t->it->id;
 	if (t->core->state != TASK_STATE__TASK_ZOMBIE) {
 		if (t->core->mm_id != t->it->id)
 			err = pr_err_ret(-EOPNOTSUPP, "pid %d: not supported yet: an address space shared between processes",
@@ -219,6 +222,27 @@ static int load_task(struct rst_ctx *ctx, struct rst_task *t)
 out:
 	img_close(r);
 	return err;
+}
+
+/*
+ * A process that shares an fd table (files_id) is born into it by its
+ * parent (clone3 with CLONE_FILES, engine/tree/fork.c): the parent must
+ * hold that table too. Parents come first in tree order.
+ */
+static int check_fd_tables(const struct pstree *t)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		const struct pstree_item *it = t->items[i], *p = it->parent;
+
+		if (it->files_id == it->id)
+			continue;
+		if (!p || p->state == PST_ZOMBIE || p->files_id != it->files_id)
+			return pr_err_ret(-EBADMSG,
+					  "core-%" PRIu64 ".img: pid %d shares fd table %" PRIu64
+					  ", which its parent %d does not hold",
+					  it->id, it->vpid, it->files_id, p ? p->vpid : 0);
+	}
+	return 0;
 }
 
 /* The --inherit-fd resources the restore knows how to use; others fail loudly. */
@@ -323,6 +347,8 @@ static int read_images(struct rst_ctx *ctx, const char *dir)
 			break;
 	}
 	if (err == 0)
+		err = check_fd_tables(&ctx->tree);
+	if (err == 0)
 		err = plan_lsm(ctx);
 	if (err == 0) {
 		err = fault_inject("restore-read");
@@ -371,11 +397,18 @@ static int open_files(struct rst_ctx *ctx, const char *root, const CredsEntry *c
 			     (file_check_by_size(o) ? FILES_VALIDATE_SIZE : 0) |
 			     (o->skip_file_rwx_check ? FILES_SKIP_RWX_CHECK : 0);
 	struct restore_caller_ids saved;
-	int err = restore_caller_take_ids(ctx->req, &saved), r;
+	_cleanup_free_ uint64_t *files_ids = calloc(ctx->nids + 1, sizeof(*files_ids));
+	int err = files_ids ? restore_caller_take_ids(ctx->req, &saved) : -ENOMEM, r;
 
+	if (!files_ids)
+		return err;
+	/* ids are the live tasks in tree order; each with the task whose fd table it uses */
+	for (size_t i = 0, k = 0; i < ctx->n && k < ctx->nids; i++)
+		if (ctx->tasks[i].core->state != TASK_STATE__TASK_ZOMBIE)
+			files_ids[k++] = ctx->tasks[i].it->files_id;
 	if (err == 0)
-		err = files_restore_prepare(ctx->dir, ctx->ids, ctx->nids, flags, o->inherit_fds, o->nr_inherit_fds,
-					    root, creds, &ctx->files);
+		err = files_restore_prepare(ctx->dir, ctx->ids, files_ids, ctx->nids, flags, o->inherit_fds,
+					    o->nr_inherit_fds, root, creds, &ctx->files);
 	r = restore_caller_give_back_ids(&saved);
 	return r < 0 ? r : err;
 }
@@ -408,13 +441,22 @@ static int enter_and_open(struct rst_ctx *ctx)
 
 /* ---- phase 3: inside each forked task ---- */
 
+/* What still needs criu's fds: done in every task before any fd table is put in place (task_files). */
 static int task_setup(struct pstree_item *it, void *arg)
 {
 	struct rst_ctx *ctx = arg;
 	/* into its cgroups first (the root did it in root_setup): what it allocates is charged there */
 	int r = it == ctx->tree.root ? 0 : cgroup_restore_task(ctx->cg, it->id);
 
-	return r < 0 ? r : files_restore_task(ctx->files, it->id);
+	return r < 0 ? r : pty_restore_ctty(ctx->files);
+}
+
+/* Once every task has run task_setup: its fds (once per shared table, files.c). */
+static int task_files(struct pstree_item *it, void *arg)
+{
+	struct rst_ctx *ctx = arg;
+
+	return files_restore_task(ctx->files, it->id);
 }
 
 /*
@@ -1288,11 +1330,12 @@ int cr_restore(struct cr_request *req)
 	const char *dir = o->images_dir ? o->images_dir : ".";
 	struct rst_ctx ctx = { .req = req };
 	struct fork_result fr = { 0 };
-	struct fork_ops ops = { .task_setup = task_setup,
-				.session_setup = session_setup,
-				.root_setup = root_setup,
-				.arg = &ctx,
-				.proc_fd = -1 };
+	struct fork_ops ops = {.task_setup = task_setup,
+			       .task_files = task_files,
+			       .session_setup = session_setup,
+			       .root_setup = root_setup,
+			       .arg = &ctx,
+			       .proc_fd = -1};
 	bool forked = false;
 	uint64_t t0 = stats_now_us(), t_fork = 0;
 	const char *phase;

@@ -573,6 +573,11 @@ int files_dump_task(struct files_dump *fd, pid_t pid, struct img_dir *d, uint64_
 	return img_finish(w, r);
 }
 
+int files_dump_task_shared(struct files_dump *fd, pid_t pid)
+{
+	return note_task_pid(fd, pid);
+}
+
 int files_dump_finish(struct files_dump *fd, struct img_dir *d)
 {
 	struct img_writer *w = NULL;
@@ -728,9 +733,44 @@ int files_restore_inflight_fd(struct files_restore *fr, uint64_t id, int *ret_fd
 	return -ENOENT;
 }
 
-int files_restore_prepare(struct img_dir *d, const uint64_t *task_ids, size_t nr_tasks, unsigned int flags,
-			  const struct cr_inherit_fd *inherit, size_t nr_inherit, const char *root,
-			  const CredsEntry *const *creds, struct files_restore **ret)
+/*
+ * Each task's fdtable; a task sharing an earlier one's table (files_ids)
+ * has no fdtable image of its own: it points at that task's.
+ */
+static int load_task_tables(struct files_restore *fr, struct img_dir *d, const uint64_t *task_ids,
+			    const uint64_t *files_ids, size_t nr_tasks, const CredsEntry *const *creds)
+{
+	for (size_t i = 0; i < nr_tasks; i++) {
+		struct task_fds *tf = &fr->tasks[i];
+		uint64_t files_id = files_ids ? files_ids[i] : task_ids[i];
+		int r;
+
+		tf->task_id = task_ids[i];
+		tf->creds = creds ? creds[i] : NULL;
+		fr->nr_tasks++;
+		for (size_t k = 0; k < i && files_id != task_ids[i]; k++)
+			if (fr->tasks[k].task_id == files_id && fr->tasks[k].table == &fr->tasks[k])
+				tf->table = &fr->tasks[k];
+		if (tf->table)
+			continue;
+		if (files_id != task_ids[i])
+			return pr_err_ret(-EBADMSG,
+					  "task %" PRIu64 ": shares the fd table of task %" PRIu64
+					  ", which is no task with a table of its own before it",
+					  task_ids[i], files_id);
+		tf->table = tf;
+		r = load_records(d, IMG_FDTABLE, task_ids[i], &fd_entry__descriptor, (void ***)&tf->fds,
+				 &tf->n);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int files_restore_prepare(struct img_dir *d, const uint64_t *task_ids, const uint64_t *files_ids,
+			  size_t nr_tasks, unsigned int flags, const struct cr_inherit_fd *inherit,
+			  size_t nr_inherit, const char *root, const CredsEntry *const *creds,
+			  struct files_restore **ret)
 {
 	struct files_restore *fr = calloc(1, sizeof(*fr));
 	int r = 0;
@@ -759,13 +799,8 @@ int files_restore_prepare(struct img_dir *d, const uint64_t *task_ids, size_t nr
 	fr->memfd_origin = calloc(fr->nr_files + 1, sizeof(int));
 	if (r >= 0 && (!fr->tasks || !fr->file_fds || !fr->pipe_fds || !fr->pipe_given || !fr->memfd_origin))
 		r = -ENOMEM;
-	for (size_t i = 0; r >= 0 && i < nr_tasks; i++) {
-		fr->tasks[i].task_id = task_ids[i];
-		fr->tasks[i].creds = creds ? creds[i] : NULL;
-		fr->nr_tasks++;
-		r = load_records(d, IMG_FDTABLE, task_ids[i], &fd_entry__descriptor, (void ***)&fr->tasks[i].fds,
-				 &fr->tasks[i].n);
-	}
+	if (r >= 0)
+		r = load_task_tables(fr, d, task_ids, files_ids, nr_tasks, creds);
 	for (size_t i = 0; fr->file_fds && i < fr->nr_files; i++)
 		fr->file_fds[i] = -1;
 	for (size_t i = 0; fr->memfd_origin && i < fr->nr_files; i++)
@@ -872,7 +907,7 @@ int files_restore_keep_fd(struct files_restore *fr, uint64_t task_id, int fd)
 
 	for (size_t t = 0; t < fr->nr_tasks; t++)
 		if (fr->tasks[t].task_id == task_id)
-			tf = &fr->tasks[t];
+			tf = fr->tasks[t].table; /* a shared table keeps it for every task in it */
 	na = realloc(fr->adopted, (fr->nr_adopted + 1) * sizeof(*na));
 	if (na)
 		fr->adopted = na;
@@ -1004,6 +1039,8 @@ int files_restore_task(struct files_restore *fr, uint64_t task_id)
 			tf = &fr->tasks[t];
 	if (!tf)
 		return pr_err_ret(-ENOENT, "task %" PRIu64 ": no fd table", task_id);
+	if (tf->table != tf)
+		return 0; /* the table's first task installs it, once */
 	/* our fds sit above every task number, so no dup3 clobbers one we still need */
 	for (size_t i = 0; i < tf->n; i++) {
 		const FdEntry *e = tf->fds[i];
@@ -1013,8 +1050,6 @@ int files_restore_task(struct files_restore *fr, uint64_t task_id)
 			return pr_perror_ret("task %" PRIu64 ": cannot install fd %u", task_id, e->fd);
 	}
 	r = post_install(fr, tf);
-	if (r >= 0)
-		r = pty_restore_ctty(fr);
 	if (r < 0)
 		return r;
 	return close_others(tf);

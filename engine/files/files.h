@@ -72,6 +72,8 @@ struct fd_ops {
 int files_dump_init(uint64_t *next_id, uint64_t ghost_limit, struct files_dump **ret);
 /* Dumps the fds of one frozen process into fdtable-ID. */
 int files_dump_task(struct files_dump *fd, pid_t pid, struct img_dir *d, uint64_t task_id);
+/* A frozen process whose fd table another one dumped (CLONE_FILES): only known as a task of the tree. */
+int files_dump_task_shared(struct files_dump *fd, pid_t pid);
 /* Writes files.img and pipes.img after the last task. */
 int files_dump_finish(struct files_dump *fd, struct img_dir *d);
 void files_dump_free(struct files_dump *fd);
@@ -151,15 +153,20 @@ enum files_restore_flags {
 struct cr_inherit_fd;
 /*
  * Loads files, pipes and every task's fdtable, and opens every description.
+ * files_ids[i]: the task whose fd table task_ids[i] shares (CLONE_FILES),
+ * listed before it; its own id when the table is its own (files_ids NULL:
+ * every table is its task's own). A shared table is loaded and installed
+ * once, by its first task.
  * inherit: the --inherit-fd list (criu's fds standing for a dumped pipe or
  * an external terminal), kept by reference until files_restore_free().
  * Every path of the images is resolved under root (NULL: criu's "/") and
  * opened with the file-system creds of the task that holds it: creds[i] are
  * task_ids[i]'s as dumped (creds NULL: criu's own rights, for unit tests).
  */
-int files_restore_prepare(struct img_dir *d, const uint64_t *task_ids, size_t nr_tasks, unsigned int flags,
-			  const struct cr_inherit_fd *inherit, size_t nr_inherit, const char *root,
-			  const CredsEntry *const *creds, struct files_restore **ret);
+int files_restore_prepare(struct img_dir *d, const uint64_t *task_ids, const uint64_t *files_ids,
+			  size_t nr_tasks, unsigned int flags, const struct cr_inherit_fd *inherit,
+			  size_t nr_inherit, const char *root, const CredsEntry *const *creds,
+			  struct files_restore **ret);
 /*
  * Before the fork: the restored task task_id keeps fd past
  * files_restore_task(), inherited from criu (its end of the fd channel,
@@ -168,7 +175,11 @@ int files_restore_prepare(struct img_dir *d, const uint64_t *task_ids, size_t nr
  * at, or -errno.
  */
 int files_restore_keep_fd(struct files_restore *fr, uint64_t task_id, int fd);
-/* In a restored task: installs its fds and closes everything else. */
+/*
+ * In a restored task: installs its fds and closes everything else. A task
+ * that shares another's table does nothing: that one does it for both, so
+ * it runs only once every task sharing the table is done with criu's fds.
+ */
 int files_restore_task(struct files_restore *fr, uint64_t task_id);
 /* After a successful restore: removes the --link-remap links. */
 void files_restore_finish(struct files_restore *fr);

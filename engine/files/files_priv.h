@@ -55,6 +55,12 @@ const char *files_external_tty(const struct files_dump *fd, const struct stat *s
 
 struct task_fds {
 	uint64_t task_id;
+	/*
+	 * The task that installs the fd table this one uses: itself, or the
+	 * first task of a table shared with CLONE_FILES (then fds is empty and
+	 * what this task keeps is kept in table's).
+	 */
+	struct task_fds *table;
 	FdEntry **fds;
 	size_t n;
 	int *keep; /* criu's fds the task keeps for criu's later remote calls (mappings) */

@@ -25,8 +25,12 @@
 
 #define FORK_TIMEOUT_MS 30000
 
-/* Group leaders make their groups before members join them. */
-enum fork_stage { STAGE_FORK = 0, STAGE_LEADERS, STAGE_MEMBERS, STAGE_SETUP, STAGE_ABORT };
+/*
+ * Group leaders make their groups before members join them; every task is
+ * done with criu's fds (STAGE_SETUP) before any fd table is put in place,
+ * which closes them in every task that shares the table (STAGE_FILES).
+ */
+enum fork_stage { STAGE_FORK = 0, STAGE_LEADERS, STAGE_MEMBERS, STAGE_SETUP, STAGE_FILES, STAGE_ABORT };
 
 /* Shared by criu and every restored task until the tasks are taken over. */
 struct fork_shared {
@@ -34,6 +38,7 @@ struct fork_shared {
 	_Atomic uint32_t nr_forked;
 	_Atomic uint32_t nr_led;
 	_Atomic uint32_t nr_grouped;
+	_Atomic uint32_t nr_set_up;
 	_Atomic uint32_t nr_ready;
 	_Atomic int32_t error_pid; /* the first task that failed */
 	_Atomic int32_t error;
@@ -122,6 +127,7 @@ static void task_fail(struct fork_shared *sh, pid_t pid, int err)
 	futex_wake_all(&sh->nr_forked);
 	futex_wake_all(&sh->nr_led);
 	futex_wake_all(&sh->nr_grouped);
+	futex_wake_all(&sh->nr_set_up);
 	futex_wake_all(&sh->nr_ready);
 	_exit(1);
 }
@@ -153,13 +159,16 @@ static _Noreturn void become_zombie(int status)
 	_exit(WEXITSTATUS(status));
 }
 
-/* vpid is the pid in the namespace the child is born in (the innermost level). */
-static pid_t clone_with_pid(pid_t pid, bool parent)
+/*
+ * vpid is the pid in the namespace the child is born in (the innermost
+ * level). files: the child shares our fd table.
+ */
+static pid_t clone_with_pid(pid_t pid, bool parent, bool files)
 {
 	struct clone_args args;
 
 	memset(&args, 0, sizeof(args));
-	args.flags = parent ? CLONE_PARENT : 0;
+	args.flags = (parent ? CLONE_PARENT : 0) | (files ? CLONE_FILES : 0);
 	args.exit_signal = parent ? 0 : SIGCHLD;
 	args.set_tid = (uintptr_t)&pid;
 	args.set_tid_size = 1;
@@ -192,7 +201,7 @@ static _Noreturn void task_main(struct fork_job *job, struct pstree_item *it);
  */
 static int fork_item(struct fork_job *job, struct pstree_item *it, bool sibling, bool by_criu)
 {
-	pid_t pid = clone_with_pid(it->vpid, sibling);
+	pid_t pid = clone_with_pid(it->vpid, sibling, pstree_shares_parent_files(it));
 
 	if (pid < 0) {
 		if (errno == EEXIST)
@@ -276,10 +285,15 @@ static _Noreturn void task_main(struct fork_job *job, struct pstree_item *it)
 	for (size_t i = 0; i < it->nr_children; i++)
 		if (fork_item(job, it->children[i], false, false) < 0)
 			task_fail(sh, it->children[i]->vpid, -EIO);
-	close(job->proc_fd); /* the children have their copies */
 	bump(sh, &sh->nr_forked);
 
 	wait_stage(sh, STAGE_LEADERS);
+	/*
+	 * Every task has its pid and its children now: the children have their
+	 * copies, and one that shares our fd table has read its pid through it.
+	 */
+	if (!pstree_shares_parent_files(it))
+		close(job->proc_fd);
 	if (it->pgid == it->vpid && getpgid(0) != it->vpid && setpgid(0, 0) < 0)
 		task_fail(sh, it->vpid, pr_perror_ret("pid %d: cannot make process group %d", it->vpid, it->vpid));
 	bump(sh, &sh->nr_led);
@@ -291,11 +305,20 @@ static _Noreturn void task_main(struct fork_job *job, struct pstree_item *it)
 
 	wait_stage(sh, STAGE_SETUP);
 	if (it->state == PST_ZOMBIE) {
+		bump(sh, &sh->nr_set_up);
 		bump(sh, &sh->nr_ready);
 		become_zombie(it->exit_code);
 	}
 	if (job->ops && job->ops->task_setup) {
 		r = job->ops->task_setup(it, job->ops->arg);
+		if (r < 0)
+			task_fail(sh, it->vpid, r);
+	}
+	bump(sh, &sh->nr_set_up);
+
+	wait_stage(sh, STAGE_FILES);
+	if (job->ops && job->ops->task_files) {
+		r = job->ops->task_files(it, job->ops->arg);
 		if (r < 0)
 			task_fail(sh, it->vpid, r);
 	}
@@ -475,7 +498,11 @@ int fork_tree(struct pstree *t, bool sibling, const struct fork_ops *ops, struct
 	if (r >= 0)
 		r = advance(sh, STAGE_SETUP);
 	if (r >= 0)
-		r = wait_count(sh, &sh->nr_ready, (uint32_t)t->n, fr.root_pid, !sibling, "task setup");
+		r = wait_count(sh, &sh->nr_set_up, (uint32_t)t->n, fr.root_pid, !sibling, "task setup");
+	if (r >= 0)
+		r = advance(sh, STAGE_FILES);
+	if (r >= 0)
+		r = wait_count(sh, &sh->nr_ready, (uint32_t)t->n, fr.root_pid, !sibling, "fd tables");
 	if (r < 0) {
 		advance(sh, STAGE_ABORT);
 		fork_tree_kill(t, &fr);

@@ -21,6 +21,14 @@ struct fork_ops {
 	 */
 	int (*task_setup)(struct pstree_item *it, void *arg);
 	/*
+	 * Optional: runs inside each restored process (not zombies) once
+	 * task_setup has run in all of them: its fd table. A process born
+	 * sharing its parent's table (CLONE_FILES, pstree_shares_parent_files)
+	 * runs it too; the callback decides who installs a shared table.
+	 * Returns 0 or -errno (logged).
+	 */
+	int (*task_files)(struct pstree_item *it, void *arg);
+	/*
 	 * Optional: runs in each session leader right after setsid(), before it
 	 * forks its children, so that they inherit what it sets up there (its
 	 * controlling terminal). Returns 0 or -errno (logged).
@@ -48,8 +56,9 @@ struct fork_result {
 };
 
 /*
- * Forks the tree. The pstree items need pid, ppid, pgid, sid, state and
- * exit_code. With sibling the root becomes a child of our parent
+ * Forks the tree. The pstree items need pid, ppid, pgid, sid, state,
+ * exit_code and files_id: a process that shares its parent's fd table is
+ * cloned into it (CLONE_FILES). With sibling the root becomes a child of our parent
  * (CLONE_PARENT). On failure everything that was created is killed and the
  * phase and pid are logged. Returns 0 or -errno.
  */

@@ -6,8 +6,10 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <linux/kcmp.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -384,6 +386,92 @@ int pstree_read_vpids(struct pstree *t)
 	for (size_t i = 0; i < t->n; i++)
 		t->items[i]->ppid = t->items[i]->parent ? t->items[i]->parent->vpid : 0;
 	return 0;
+}
+
+/* Whether two tasks (or threads) use one fd table; -errno if kcmp cannot tell. */
+static int same_fd_table(pid_t a, pid_t b)
+{
+	long r = syscall(SYS_kcmp, a, b, KCMP_FILES, 0, 0);
+
+	return r < 0 ? -errno : r == 0;
+}
+
+/* Every thread of it shares its leader's table: the restore makes threads so (CLONE_FILES). */
+static int check_thread_tables(const struct pstree_item *it)
+{
+	for (size_t k = 1; k < it->nr_threads; k++) {
+		int r = same_fd_table(it->pid, it->tids[k]);
+
+		if (r < 0)
+			return pr_err_ret(r, "pid %d: cannot compare the fd table of thread %d (kcmp)",
+					  it->pid, it->tids[k]);
+		if (!r)
+			return pr_err_ret(-EOPNOTSUPP,
+					  "pid %d: not supported yet: thread %d has an fd table of its own "
+					  "(a thread cloned without CLONE_FILES)",
+					  it->pid, it->tids[k]);
+	}
+	return 0;
+}
+
+/* The first live task before it in tree order that shares its table, or NULL. */
+static int find_table_owner(const struct pstree *t, size_t i, struct pstree_item **ret)
+{
+	const struct pstree_item *it = t->items[i];
+
+	*ret = NULL;
+	for (size_t j = 0; j < i; j++) {
+		struct pstree_item *o = t->items[j];
+		int r;
+
+		if (o->state == PST_ZOMBIE || o->files_id != o->id)
+			continue;
+		r = same_fd_table(o->pid, it->pid);
+		if (r < 0)
+			return pr_err_ret(r, "pid %d: cannot compare its fd table with pid %d's (kcmp)",
+					  it->pid, o->pid);
+		if (r) {
+			*ret = o;
+			return 0;
+		}
+	}
+	return 0;
+}
+
+int pstree_collect_fd_tables(struct pstree *t)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		struct pstree_item *it = t->items[i], *owner;
+		const struct pstree_item *p = it->parent;
+		int r;
+
+		it->files_id = it->id;
+		if (it->state == PST_ZOMBIE)
+			continue;
+		r = check_thread_tables(it);
+		if (r == 0)
+			r = find_table_owner(t, i, &owner);
+		if (r < 0)
+			return r;
+		if (!owner)
+			continue;
+		/* the kernel puts a child in a table only when a holder of it clones the child */
+		if (!p || p->state == PST_ZOMBIE || p->files_id != owner->id)
+			return pr_err_ret(
+				-EOPNOTSUPP,
+				"pid %d: not supported yet: it shares the fd table of pid %d, which its "
+				"parent %d does not share (only a holder of a table can clone a child into "
+				"it)",
+				it->pid, owner->pid, p ? p->pid : 0);
+		it->files_id = owner->id;
+		pr_info("pid %d shares the fd table of pid %d\n", it->pid, owner->pid);
+	}
+	return 0;
+}
+
+bool pstree_shares_parent_files(const struct pstree_item *it)
+{
+	return it->parent && it->files_id && it->files_id != it->id && it->parent->files_id == it->files_id;
 }
 
 struct pstree_item *pstree_find(const struct pstree *t, pid_t vpid)

@@ -38,6 +38,12 @@ struct pstree_item {
 	struct pstree_item *parent;
 	struct pstree_item **children;
 	size_t nr_children;
+	/*
+	 * The core id of the task whose fd table this one shares
+	 * (clone(CLONE_FILES)): the first of them in tree order; its own id
+	 * when the table is its own. Zombies: their own id.
+	 */
+	uint64_t files_id;
 	void *priv; /* the phase's own per-task data */
 };
 
@@ -84,6 +90,16 @@ int pstree_collect(pid_t root, pstree_freeze_fn freeze, void *arg, uint64_t *nex
  * vtids, ppid, pgid, sid), for a tree in a pid namespace of its own.
  */
 int pstree_read_vpids(struct pstree *t);
+/*
+ * Dump, after pstree_collect(): which processes share one fd table
+ * (kcmp KCMP_FILES), into files_id. Refuses by name a sharing the restore
+ * cannot make again: a process that shares a table its parent does not
+ * (only a task holding the table can clone a child into it), or a thread
+ * with a table of its own. Returns 0 or -errno (logged).
+ */
+int pstree_collect_fd_tables(struct pstree *t);
+/* Restore: whether it was born sharing its parent's fd table (clone3 with CLONE_FILES). */
+bool pstree_shares_parent_files(const struct pstree_item *it);
 void pstree_free(struct pstree *t);
 /* The item whose pid in the tree's namespace is vpid. */
 struct pstree_item *pstree_find(const struct pstree *t, pid_t vpid);

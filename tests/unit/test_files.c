@@ -164,7 +164,7 @@ static void test_roundtrip(void)
 
 	snprintf(dir, sizeof(dir), "%s/img", tmpdir);
 	CHECK_EQ_INT(img_dir_open_read(dir, &d), 0);
-	CHECK_EQ_INT(files_restore_prepare(d, &task_id, 1, 0, NULL, 0, NULL, NULL, &fr), 0);
+	CHECK_EQ_INT(files_restore_prepare(d, &task_id, NULL, 1, 0, NULL, 0, NULL, NULL, &fr), 0);
 	if (!fr)
 		return;
 	check = fork();
@@ -240,7 +240,7 @@ static int restore_one(const char *name, FileEntry *fe, const char *root, const 
 	img_dir_close(d);
 	if (img_dir_open_read(dir, &d) < 0)
 		return -EIO;
-	r = files_restore_prepare(d, &task_id, 1, 0, NULL, 0, root, creds ? cv : NULL, &fr);
+	r = files_restore_prepare(d, &task_id, NULL, 1, 0, NULL, 0, root, creds ? cv : NULL, &fr);
 	files_restore_free(fr);
 	img_dir_close(d);
 	return r;
@@ -295,6 +295,81 @@ static void test_hostile_paths(void)
 	CHECK_EQ_INT(access(path, F_OK), 0);
 }
 
+/* Writes files.img (fe) and fdtable-1.img (fd 20 of fe) into a fresh image dir; opens it for reading. */
+static int write_shared_images(const char *dir, FileEntry *fe, struct img_dir **ret)
+{
+	InventoryEntry inv = INVENTORY_ENTRY__INIT;
+	FdEntry e = FD_ENTRY__INIT;
+	struct img_writer *w = NULL;
+	struct img_dir *d = NULL;
+
+	e.fd = 20;
+	e.file_id = fe->id;
+	if (img_dir_open_write(dir, &d) < 0 || img_create(d, IMG_FILES, 0, &w) < 0 ||
+	    img_write_msg(w, &fe->base) < 0 || img_commit(w) < 0 || img_create(d, IMG_FDTABLE, 1, &w) < 0 ||
+	    img_write_msg(w, &e.base) < 0 || img_commit(w) < 0)
+		return -EIO;
+	inv.producer = "test";
+	if (img_write_inventory(d, &inv) < 0)
+		return -EIO;
+	img_dir_close(d);
+	return img_dir_open_read(dir, ret);
+}
+
+/* In a child: task 2 shares task 1's table, so only task 1's call installs it (and keeps 2's fd). */
+static void install_shared(struct files_restore *fr, int kept)
+{
+	if (files_restore_task(fr, 2) < 0 || fcntl(20, F_GETFD) >= 0)
+		_exit(1);
+	if (files_restore_task(fr, 1) < 0 || fcntl(20, F_GETFD) < 0)
+		_exit(2);
+	_exit(fcntl(kept, F_GETFD) < 0 ? 3 : 0);
+}
+
+/* Two tasks with one fd table (CLONE_FILES): one fdtable image, installed once. */
+static void test_shared_table(void)
+{
+	uint64_t ids[2] = {1, 2}, shared[2] = {1, 1}, later[2] = {2, 2}, unknown[2] = {1, 3};
+	FileEntry fe = FILE_ENTRY__INIT;
+	struct files_restore *fr = NULL;
+	struct img_dir *d = NULL;
+	char dir[96], path[128];
+	int f, kept, status = -1;
+	pid_t child;
+
+	snprintf(path, sizeof(path), "%s/shared-file", tmpdir);
+	f = open(path, O_CREAT | O_WRONLY, 0600);
+	CHECK(f >= 0);
+	close(f);
+	fe.id = 7;
+	fe.kind = FILE_KIND__FILE_REGULAR;
+	fe.flags = O_RDWR;
+	fe.has_mode = 1;
+	fe.mode = S_IFREG | 0600;
+	fe.path = path;
+	snprintf(dir, sizeof(dir), "%s/shared", tmpdir);
+	CHECK_EQ_INT(write_shared_images(dir, &fe, &d), 0);
+	/* the table's first task comes first, and exists */
+	CHECK_EQ_INT(files_restore_prepare(d, ids, later, 2, 0, NULL, 0, NULL, NULL, &fr), -EBADMSG);
+	CHECK_EQ_INT(files_restore_prepare(d, ids, unknown, 2, 0, NULL, 0, NULL, NULL, &fr), -EBADMSG);
+	CHECK_EQ_INT(files_restore_prepare(d, ids, shared, 2, 0, NULL, 0, NULL, NULL, &fr), 0);
+	if (!fr) {
+		img_dir_close(d);
+		return;
+	}
+	kept = files_restore_keep_fd(fr, 2, open("/dev/null", O_RDONLY | O_CLOEXEC));
+	CHECK(kept >= 0);
+	child = fork();
+	if (child == 0)
+		install_shared(fr, kept);
+	files_restore_free(fr);
+	img_dir_close(d);
+	waitpid(child, &status, 0);
+	CHECK(WIFEXITED(status));
+	/* 1: installed by task 2; 2: not by task 1; 3: task 2's kept fd closed */
+	CHECK_EQ_INT(WEXITSTATUS(status), 0);
+}
+
 int main(void)
 {
 	log_set_level(getenv("TEST_DEBUG") ? LOG_DEBUG : LOG_MSG);
@@ -303,6 +378,7 @@ int main(void)
 	t_run("files_roundtrip", test_roundtrip);
 	t_run("unsupported_fd_refused", test_unsupported_refused);
 	t_run("hostile_paths_refused", test_hostile_paths);
+	t_run("shared_fd_table", test_shared_table);
 	(void)!system("rm -rf /tmp/test-files.*");
 	return t_done();
 }
