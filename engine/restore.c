@@ -955,39 +955,6 @@ static int queue_signals(struct infect_ctl *c, pid_t pid, pid_t tid, SiginfoEntr
 	return 0;
 }
 
-/*
- * setitimer() adds one tick to a CPU timer it arms (ITIMER_VIRTUAL/PROF)
- * and getitimer() shows it, so a value read at dump comes back one tick
- * longer unless the tick is taken off. The tick (1/CONFIG_HZ) is measured
- * once on ourselves.
- */
-static uint64_t cpu_itimer_tick_ns(void)
-{
-	static uint64_t tick;
-	static const uint64_t hz_ticks[] = { 1000000, 3333333, 4000000, 10000000 };
-	struct itimerval set = { .it_value = { 1, 0 } }, got, off = { 0 };
-	uint64_t extra, best = 4000000;
-
-	if (tick)
-		return tick;
-	if (setitimer(ITIMER_PROF, &set, NULL) || getitimer(ITIMER_PROF, &got)) {
-		setitimer(ITIMER_PROF, &off, NULL);
-		return tick = best;
-	}
-	setitimer(ITIMER_PROF, &off, NULL);
-	extra = (uint64_t)got.it_value.tv_sec * 1000000000ull + (uint64_t)got.it_value.tv_usec * 1000ull;
-	extra = extra > 1000000000ull ? extra - 1000000000ull : 0;
-	for (size_t i = 0; i < sizeof(hz_ticks) / sizeof(hz_ticks[0]); i++) {
-		uint64_t d = extra > hz_ticks[i] ? extra - hz_ticks[i] : hz_ticks[i] - extra;
-		uint64_t db = extra > best ? extra - best : best - extra;
-
-		if (d < db)
-			best = hz_ticks[i];
-	}
-	pr_debug("CPU itimer tick: %" PRIu64 " ns (measured %" PRIu64 ")\n", best, extra);
-	return tick = best;
-}
-
 /* Seccomp filters of every thread: before the credentials drop CAP_SYS_ADMIN. */
 static int rst_task_seccomp(struct rst_task *t)
 {
@@ -998,36 +965,6 @@ static int rst_task_seccomp(struct rst_task *t)
 	for (size_t i = 0; i < t->nth; i++)
 		tids[i] = t->ith[i].tid;
 	return seccomp_restore(&t->ctl, tids, t->core, t->th, t->nth);
-}
-
-/* itimers last, so that they lose as little time as possible. */
-static int rst_itimers(struct infect_ctl *c, const TaskCore *core)
-{
-	long ret;
-	int r;
-
-	for (size_t i = 0; i < core->n_itimers; i++) {
-		const ItimerEntry *e = core->itimers[i];
-		uint64_t value_ns = e->value_ns;
-
-		if (e->which != ITIMER_REAL && value_ns > cpu_itimer_tick_ns())
-			value_ns -= cpu_itimer_tick_ns();
-		struct itimerval itv = {
-			.it_interval = { (time_t)(e->interval_ns / 1000000000ull),
-					 (suseconds_t)(e->interval_ns % 1000000000ull / 1000) },
-			.it_value = { (time_t)(value_ns / 1000000000ull),
-				      (suseconds_t)(value_ns % 1000000000ull / 1000) },
-		};
-
-		if (!itv.it_value.tv_sec && !itv.it_value.tv_usec)
-			itv.it_value.tv_usec = 1; /* it was about to fire */
-		r = put(c, 0, &itv, sizeof(itv));
-		if (r == 0)
-			r = rsys(c, &ret, "setitimer", SYS_setitimer, e->which, c->scratch, 0, 0, 0);
-		if (r < 0)
-			return r;
-	}
-	return 0;
 }
 
 static const CredsEntry *thread_creds(const struct rst_task *t, size_t i)
@@ -1136,7 +1073,7 @@ static int rst_one_task(struct rst_ctx *ctx, struct rst_task *t)
 	}
 	if (r < 0)
 		return r;
-	r = rst_itimers(c, core);
+	r = itimers_restore(c, core);
 	if (r < 0)
 		return r;
 	/*

@@ -27,5 +27,7 @@ int posix_timers_check(const char *name, const TaskCore *core, ThreadCore **th, 
  * The threads that timers signal (SIGEV_THREAD_ID) must exist already.
  */
 int posix_timers_restore(struct infect_ctl *c, const TaskCore *core);
+/* setitimer() of each itimer, in the task: last, so that they lose as little time as possible. */
+int itimers_restore(struct infect_ctl *c, const TaskCore *core);
 
 #endif
