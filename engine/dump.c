@@ -51,6 +51,7 @@
 #include "images/mm.pb-c.h"
 #include "infect.h"
 #include "log.h"
+#include "self_proc.h"
 #include "ns.h"
 #include "mm_objects.h"
 #include "pages.h"
@@ -992,5 +993,9 @@ fail:
 /* The dump runs in a tracer child that outlives criu (guard.c). */
 int cr_dump(struct cr_request *req)
 {
+	int r = self_proc_init(); /* criu's /proc, whatever namespaces it enters (self_proc.h) */
+
+	if (r < 0)
+		return pr_err_ret(r, "cannot open /proc");
 	return guard_run(dump_job, req, "dump");
 }

@@ -51,6 +51,7 @@
 #include "images/core.pb-c.h"
 #include "infect.h"
 #include "log.h"
+#include "self_proc.h"
 #include "loginuid.h"
 #include "lsm.h"
 #include "mm_restore.h"
@@ -1281,7 +1282,12 @@ int cr_restore(struct cr_request *req)
 	int r;
 
 	phase = "1 (read images)";
-	r = restore_reaper_on(&was_reaper);
+	/* criu's own /proc, for its /proc/self/fd reopens once it is in the tree's mount namespace */
+	r = self_proc_init();
+	if (r < 0)
+		r = pr_err_ret(r, "cannot open /proc");
+	if (r == 0)
+		r = restore_reaper_on(&was_reaper);
 	if (r == 0)
 		r = read_images(&ctx, dir);
 	if (r < 0)

@@ -50,6 +50,7 @@
 #include "guard.h"
 #include "images/mnt.pb-c.h"
 #include "log.h"
+#include "self_proc.h"
 #include "mnt.h"
 #include "plugins.h"
 #include "ptmx.h"
@@ -825,7 +826,6 @@ static int make_in_root(int rfd, const char *path, bool file)
 static int path_in_root(const char *root, const char *path, bool create, bool file, char *ret, size_t size)
 {
 	_cleanup_close_ int rfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC), f = -EBADF;
-	char self[64];
 	ssize_t n;
 	int r;
 
@@ -840,11 +840,9 @@ static int path_in_root(const char *root, const char *path, bool create, bool fi
 	}
 	if (f < 0)
 		return f;
-	snprintf(self, sizeof(self), "/proc/self/fd/%d", f);
-	n = readlink(self, ret, size - 1);
+	n = self_fd_readlink(f, ret, size);
 	if (n < 0)
-		return -errno;
-	ret[n] = 0;
+		return (int)n;
 	if ((size_t)n == size - 1 || strncmp(ret, root, strlen(root)) ||
 	    (ret[strlen(root)] != '/' && ret[strlen(root)] != 0 && strcmp(root, "/")))
 		return -EXDEV;

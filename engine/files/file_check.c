@@ -11,6 +11,7 @@
 
 #include "cleanup.h"
 #include "file_check.h"
+#include "self_proc.h"
 
 #define RWX_BITS (S_IRWXU | S_IRWXG | S_IRWXO)
 
@@ -18,13 +19,11 @@
 static int readable(int fd, int *rd)
 {
 	int flags = fcntl(fd, F_GETFL);
-	char self[64];
 
 	if (flags >= 0 && (flags & O_ACCMODE) != O_WRONLY && !(flags & O_PATH))
 		return fd;
-	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
-	*rd = open(self, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	return *rd >= 0 ? *rd : -errno;
+	*rd = self_fd_open(fd, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+	return *rd;
 }
 
 void file_ident_read(int fd, const struct stat *st, uint8_t *id, struct file_ident *ret)

@@ -18,6 +18,7 @@
 #include "sk_net.h"
 #include "locks.h"
 #include "log.h"
+#include "self_proc.h"
 #include "options.h"
 #include "pstree.h"
 #include "pty.h"
@@ -369,16 +370,15 @@ err:
  */
 int files_dump_inflight(struct files_dump *fd, pid_t pid, int local, uint64_t *ret_id)
 {
-	char path[64], link[PATH_MAX];
+	char link[PATH_MAX];
 	struct fd_dump_arg a = {.pid = pid, .fd = -1, .local = local, .link = link};
 	const struct fd_ops *ops = &plugin_fd_ops;
 	struct dumped_file *shared;
 	ssize_t len;
 	int r;
 
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", local);
-	len = readlink(path, link, sizeof(link) - 1);
-	r = len < 0 || fstat(local, &a.st) < 0 ? -errno : 0;
+	len = self_fd_readlink(local, link, sizeof(link));
+	r = len < 0 ? (int)len : fstat(local, &a.st) < 0 ? -errno : 0;
 	if (r >= 0) {
 		link[len] = '\0';
 		r = read_fdinfo(getpid(), local, &a.flags, &a.pos);

@@ -28,6 +28,7 @@
 #include "fdinfo.h"
 #include "files_priv.h"
 #include "log.h"
+#include "self_proc.h"
 
 static dev_t kdev_to_dev(uint32_t sdev)
 {
@@ -132,7 +133,7 @@ static int new_mark(FsnotifyEntry *e, FsnotifyMarkEntry **ret)
 static int dump_inode_mark(const struct files_dump *fd, const struct fd_dump_arg *a, const struct fdinfo_mark *fm,
 			   FsnotifyMarkEntry *m)
 {
-	char self[64], path[PATH_MAX];
+	char path[PATH_MAX];
 	_cleanup_close_ int f = -EBADF;
 	struct stat st;
 	ssize_t n;
@@ -164,10 +165,8 @@ static int dump_inode_mark(const struct files_dump *fd, const struct fd_dump_arg
 	if (fstat(f, &st) == 0 && st.st_nlink == 0 && !S_ISDIR(st.st_mode))
 		return pr_err_ret(-EOPNOTSUPP, "pid %d fd %d: watch on a removed file (inode %" PRIu64 ")",
 				  a->pid, a->fd, fm->ino);
-	snprintf(self, sizeof(self), "/proc/self/fd/%d", f);
-	n = readlink(self, path, sizeof(path) - 1);
+	n = self_fd_readlink(f, path, sizeof(path));
 	if (n > 0) {
-		path[n] = '\0';
 		m->path = strdup(path);
 		if (!m->path)
 			return -ENOMEM;
@@ -265,10 +264,23 @@ static int cmp_wd(const void *a, const void *b)
 	return x->wd < y->wd ? -1 : x->wd > y->wd;
 }
 
+struct watch_arg {
+	int ifd;
+	uint32_t mask;
+};
+
+static int watch_at(const char *path, void *arg)
+{
+	const struct watch_arg *w = arg;
+	int wd = inotify_add_watch(w->ifd, path, w->mask);
+
+	return wd < 0 ? -errno : wd;
+}
+
 static int add_watch(struct files_restore *fr, const FileEntry *fe, int ifd, const FsnotifyMarkEntry *m)
 {
 	_cleanup_close_ int t = -EBADF;
-	char self[64];
+	struct watch_arg w = {.ifd = ifd, .mask = m->mask};
 	int wd;
 
 	if (m->kind != FSNOTIFY_MARK_KIND__FSN_INODE || !m->has_wd || m->wd < 1 || m->wd > INT_MAX)
@@ -280,14 +292,14 @@ static int add_watch(struct files_restore *fr, const FileEntry *fe, int ifd, con
 	if (ioctl(ifd, INOTIFY_IOC_SETNEXTWD, (unsigned long)m->wd) < 0)
 		pr_warn("file %" PRIu64 ": INOTIFY_IOC_SETNEXTWD: %s; watch descriptors may differ\n", fe->id,
 			strerror(errno));
-	snprintf(self, sizeof(self), "/proc/self/fd/%d", t);
-	wd = inotify_add_watch(ifd, self, m->mask);
+	/* through criu's own /proc: the tree's, once criu is in its mount namespace, does not show criu */
+	wd = self_fd_with_path(t, watch_at, &w);
 	if (wd < 0)
-		return pr_perror_ret("file %" PRIu64 ": cannot watch %s (mask %#x)", fe->id,
-				     m->path ? m->path : self, m->mask);
+		return pr_err_ret(wd, "file %" PRIu64 ": cannot watch %s (mask %#x)", fe->id,
+				  m->path ? m->path : "its file", m->mask);
 	if ((uint32_t)wd != m->wd)
 		return pr_err_ret(-EEXIST, "file %" PRIu64 ": watch on %s came back as wd %d, not %u", fe->id,
-				  m->path ? m->path : self, wd, m->wd);
+				  m->path ? m->path : "its file", wd, m->wd);
 	return 0;
 }
 
@@ -333,12 +345,39 @@ static bool fanotify_match(const struct stat *st, const char *link)
 	return !strcmp(link, "anon_inode:[fanotify]");
 }
 
+struct mark_arg {
+	int ffd;
+	unsigned int flags;
+	uint64_t mask;
+};
+
+static int mark_at(const char *path, void *arg)
+{
+	const struct mark_arg *a = arg;
+
+	return fanotify_mark(a->ffd, a->flags, a->mask, AT_FDCWD, path) < 0 ? -errno : 0;
+}
+
+/*
+ * fanotify_mark of path, or of the object of the O_PATH fd dfd through
+ * criu's own /proc (fanotify takes no O_PATH fd, and the tree's /proc does
+ * not show criu once criu is in its mount namespace).
+ */
+static int mark(int ffd, unsigned int flags, uint64_t mask, int dfd, const char *path)
+{
+	struct mark_arg a = {.ffd = ffd, .flags = flags, .mask = mask};
+
+	if (dfd == AT_FDCWD)
+		return mark_at(path, &a);
+	return self_fd_with_path(dfd, mark_at, &a);
+}
+
 static int add_mark(struct files_restore *fr, const FileEntry *fe, int ffd, const FsnotifyMarkEntry *m)
 {
 	unsigned int flags = FAN_MARK_ADD | (m->mflags & FAN_MARK_EVICTABLE);
 	_cleanup_close_ int t = -EBADF;
-	char self[64];
 	const char *path = m->path;
+	int dfd = AT_FDCWD, r; /* dfd: an O_PATH fd of the object to mark, path NULL */
 
 	if (m->kind == FSNOTIFY_MARK_KIND__FSN_INODE) {
 		t = open_mark_target(fr, fe, m);
@@ -346,8 +385,7 @@ static int add_mark(struct files_restore *fr, const FileEntry *fe, int ffd, cons
 			return pr_err_ret(-ENOENT,
 					  "file %" PRIu64 ": cannot find the marked %s (inode %" PRIu64 ")",
 					  fe->id, m->path ? m->path : "file", m->ino);
-		snprintf(self, sizeof(self), "/proc/self/fd/%d", t);
-		path = self;
+		dfd = t, path = NULL;
 	} else if (m->path) {
 		/* a mount or file system: its path from the image, resolved in the tree's root too */
 		flags |= m->kind == FSNOTIFY_MARK_KIND__FSN_MOUNT ? FAN_MARK_MOUNT : FAN_MARK_FILESYSTEM;
@@ -355,19 +393,18 @@ static int add_mark(struct files_restore *fr, const FileEntry *fe, int ffd, cons
 				      : -EBADMSG;
 		if (t < 0)
 			return pr_err_ret(t, "file %" PRIu64 ": cannot open the marked %s", fe->id, m->path);
-		snprintf(self, sizeof(self), "/proc/self/fd/%d", t);
-		path = self;
+		dfd = t, path = NULL;
 	}
-	if (!path)
+	if (dfd == AT_FDCWD && !path)
 		return pr_err_ret(-EBADMSG, "file %" PRIu64 ": fanotify mark without a path", fe->id);
-	if (m->mask && fanotify_mark(ffd, flags, m->mask, AT_FDCWD, path) < 0)
-		return pr_perror_ret("file %" PRIu64 ": cannot mark %s (mask %#x)", fe->id,
-				     m->path ? m->path : path, m->mask);
+	if (m->mask && (r = mark(ffd, flags, m->mask, dfd, path)) < 0)
+		return pr_err_ret(r, "file %" PRIu64 ": cannot mark %s (mask %#x)", fe->id,
+				  m->path ? m->path : "its file", m->mask);
 	flags |= (m->mflags & FAN_MARK_IGNORE ? FAN_MARK_IGNORE : FAN_MARK_IGNORED_MASK) |
 		 (m->mflags & FAN_MARK_IGNORED_SURV_MODIFY);
-	if (m->ignored_mask && fanotify_mark(ffd, flags, m->ignored_mask, AT_FDCWD, path) < 0)
-		return pr_perror_ret("file %" PRIu64 ": cannot set the ignored mask %#x on %s", fe->id,
-				     m->ignored_mask, m->path ? m->path : path);
+	if (m->ignored_mask && (r = mark(ffd, flags, m->ignored_mask, dfd, path)) < 0)
+		return pr_err_ret(r, "file %" PRIu64 ": cannot set the ignored mask %#x on %s", fe->id,
+				  m->ignored_mask, m->path ? m->path : "its file");
 	return 0;
 }
 

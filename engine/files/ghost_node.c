@@ -33,6 +33,7 @@
 #include "cleanup.h"
 #include "files.h"
 #include "log.h"
+#include "self_proc.h"
 
 static int openat2_flags(int dirfd, const char *path, int flags, uint64_t resolve)
 {
@@ -103,12 +104,9 @@ static int make_named(struct ghost_node *g, const char *base, const struct ghost
 /* Owner, then mode (a chown clears set-ID bits), of the node made. */
 static int set_owner_mode(int pfd, const struct ghost_node_spec *s)
 {
-	char self[64];
-
 	if (fchownat(pfd, "", s->uid, s->gid, AT_EMPTY_PATH) < 0)
 		return -errno;
-	snprintf(self, sizeof(self), "/proc/self/fd/%d", pfd);
-	return chmod(self, s->mode & 07777) < 0 ? -errno : 0;
+	return self_fd_chmod(pfd, s->mode & 07777);
 }
 
 /* Whether path has a "." or ".." component: refused before anything is made. */

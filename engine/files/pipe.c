@@ -17,6 +17,7 @@
 #include "cleanup.h"
 #include "files_priv.h"
 #include "log.h"
+#include "self_proc.h"
 
 #define DELETED_SUFFIX " (deleted)"
 
@@ -278,12 +279,9 @@ int pipes_restore_end(struct files_restore *fr, uint64_t pipe_id, bool write_end
 			 * reopened it through /proc): its flags are its own, so it
 			 * is a new open of the pipe, not a dup of the first.
 			 */
-			char path[64];
-
-			snprintf(path, sizeof(path), "/proc/self/fd/%d", fr->pipe_fds[i][write_end]);
-			*ret_fd = open(path, (write_end ? O_WRONLY : O_RDONLY) | O_NONBLOCK | O_CLOEXEC);
+			*ret_fd = self_fd_open(fr->pipe_fds[i][write_end], (write_end ? O_WRONLY : O_RDONLY) | O_NONBLOCK);
 			if (*ret_fd < 0)
-				return pr_perror_ret("pipe %" PRIu64 ": cannot open another description of its %s end",
+				return pr_err_ret(*ret_fd, "pipe %" PRIu64 ": cannot open another description of its %s end",
 						     pipe_id, write_end ? "write" : "read");
 			return 0;
 		}
@@ -326,7 +324,6 @@ static int make_deleted_fifo(struct files_restore *fr, const FileEntry *fe, cons
 	struct ghost_node_spec spec = {.mode = fe->mode, .uid = fe->uid, .gid = fe->gid};
 	_cleanup_close_ int p = -EBADF, rw = -EBADF;
 	struct ghost_node g;
-	char self[64];
 	int r, rm;
 
 	if (!fe->has_mode || !S_ISFIFO(fe->mode) || !fe->has_uid || !fe->has_gid)
@@ -339,9 +336,8 @@ static int make_deleted_fifo(struct files_restore *fr, const FileEntry *fe, cons
 	if (r < 0)
 		return pr_err_ret(r, "file %" PRIu64 ": cannot make removed FIFO %s (mode %o, owner %u:%u) again",
 				  fe->id, fe->path, fe->mode & 07777, fe->uid, fe->gid);
-	snprintf(self, sizeof(self), "/proc/self/fd/%d", p);
-	rw = open(self, O_RDWR | O_NONBLOCK | O_CLOEXEC);
-	r = rw < 0 ? -errno : 0;
+	rw = self_fd_open(p, O_RDWR | O_NONBLOCK);
+	r = rw < 0 ? rw : 0;
 	rm = ghost_node_remove(&g);
 	if (rm < 0 && r == 0)
 		r = rm;
@@ -364,7 +360,6 @@ static int deleted_fifo_open(struct files_restore *fr, const FileEntry *fe, int 
 	ssize_t i = fifo_pipe(fr, fe);
 	_cleanup_close_ int own = -EBADF;
 	int held = i >= 0 ? fr->pipe_fds[i][1] : -1, r, f;
-	char self[64];
 
 	if (held < 0) {
 		r = make_deleted_fifo(fr, fe, i >= 0 ? fr->pipes[i] : NULL, &own);
@@ -374,10 +369,9 @@ static int deleted_fifo_open(struct files_restore *fr, const FileEntry *fe, int 
 		if (i >= 0)
 			fr->pipe_fds[i][1] = TAKE_FD(own);
 	}
-	snprintf(self, sizeof(self), "/proc/self/fd/%d", held);
-	f = open(self, flags | O_NONBLOCK | O_CLOEXEC);
+	f = self_fd_open(held, flags | O_NONBLOCK);
 	if (f < 0)
-		return pr_perror_ret("file %" PRIu64 ": cannot open removed FIFO %s", fe->id, fe->path);
+		return pr_err_ret(f, "file %" PRIu64 ": cannot open removed FIFO %s", fe->id, fe->path);
 	if (fcntl(f, F_SETFL, flags & O_NONBLOCK) < 0) {
 		close(f);
 		return pr_perror_ret("file %" PRIu64 ": cannot set FIFO flags", fe->id);

@@ -34,6 +34,7 @@
 #include "file_check.h"
 #include "files_priv.h"
 #include "log.h"
+#include "self_proc.h"
 
 #define DELETED_SUFFIX " (deleted)"
 #define MEMFD_PREFIX   "/memfd:"
@@ -224,14 +225,12 @@ static int reopen(struct files_restore *fr, const FileEntry *fe, int dirfd, cons
 /* Reopens a file criu made itself (a ghost) through its fd, with the dumped flags. */
 static int reopen_own(const FileEntry *fe, int own, const char *what, int *ret_fd)
 {
-	char self[64];
 	_cleanup_close_ int f = -EBADF;
 	int r;
 
-	snprintf(self, sizeof(self), "/proc/self/fd/%d", own);
-	f = open(self, files_sane_open_flags(fe->flags) | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	f = self_fd_open(own, files_sane_open_flags(fe->flags) | O_NOCTTY | O_NONBLOCK);
 	if (f < 0)
-		return pr_perror_ret("file %" PRIu64 ": cannot reopen %s", fe->id, what);
+		return pr_err_ret(f, "file %" PRIu64 ": cannot reopen %s", fe->id, what);
 	r = finish_open(fe, what, f);
 	if (r < 0)
 		return r;

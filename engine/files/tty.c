@@ -25,6 +25,7 @@
 
 #include "files_priv.h"
 #include "log.h"
+#include "self_proc.h"
 #include "pty.h"
 
 static bool tty_match(const struct stat *st, const char *link)
@@ -112,7 +113,6 @@ static int our_terminal(void)
 static int tty_open(struct files_restore *fr, const FileEntry *fe, int *ret_fd)
 {
 	int flags = (int)(fe->flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY | O_CLOEXEC)) | O_NOCTTY;
-	char path[32];
 	int ours, f;
 
 	if (!files_restore_shell_job(fr))
@@ -128,10 +128,9 @@ static int tty_open(struct files_restore *fr, const FileEntry *fe, int *ret_fd)
 				  "stderr are not terminals to give it",
 				  fe->id, fe->path ? fe->path : "?");
 	/* a description of its own, with the dumped flags; /proc/self/fd reaches the device */
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", ours);
-	f = open(path, flags);
+	f = self_fd_open(ours, flags);
 	if (f < 0)
-		return pr_perror_ret("file %" PRIu64 ": cannot open criu's terminal (fd %d) for %s", fe->id,
+		return pr_err_ret(f, "file %" PRIu64 ": cannot open criu's terminal (fd %d) for %s", fe->id,
 				     ours, fe->path ? fe->path : "?");
 	pr_info("file %" PRIu64 ": the shell job's terminal %s is now %s (criu's fd %d)\n", fe->id,
 		fe->path ? fe->path : "?", ttyname(ours) ? ttyname(ours) : "?", ours);

@@ -25,6 +25,7 @@
 #include "file_check.h"
 #include "files.h"
 #include "log.h"
+#include "self_proc.h"
 #include "mm_priv.h"
 #include "mm_restore.h"
 #include "pages.h"
@@ -382,7 +383,6 @@ static int ghost_fd(struct infect_ctl *c, struct mm_shared *s, const struct mm_i
 		    long *ret_fd)
 {
 	int f = files_restore_memfd_fd(s->files, v->file_id), mode, r;
-	char self[64];
 
 	/* a memfd: memfd_create's own description, which counts no writer (files_restore_memfd_fd) */
 	if (f >= 0)
@@ -393,10 +393,9 @@ static int ghost_fd(struct infect_ctl *c, struct mm_shared *s, const struct mm_i
 				  v->start, v->file_id);
 	/* criu's description has the file's own access mode; the mapping needs its own */
 	mode = (v->kind == VMA_KIND__VMA_FILE_SHARED && mapping_writable(v)) ? O_RDWR : O_RDONLY;
-	snprintf(self, sizeof(self), "/proc/self/fd/%d", f);
-	f = open(self, mode | O_CLOEXEC);
+	f = self_fd_open(f, mode);
 	if (f < 0)
-		return pr_perror_ret("pid %d: mapping %#" PRIx64 ": cannot reopen file %" PRIu64, c->tid, v->start,
+		return pr_err_ret(f, "pid %d: mapping %#" PRIx64 ": cannot reopen file %" PRIu64, c->tid, v->start,
 				     v->file_id);
 	r = mm_send_fd(c, m, f, ret_fd);
 	close(f);

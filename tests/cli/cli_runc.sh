@@ -325,4 +325,23 @@ fi
 runc --root "$root" delete -f "$ctr" >/dev/null 2>&1
 kill "$console_pid" 2>/dev/null
 console_pid=
+
+# ---- files criu reopens through /proc/self/fd, restored while criu is in the container's
+# mount namespace (whose /proc shows the container's pids, not criu's): an unlinked file,
+# a pipe end reopened through /proc ----
+b6="$T_TMP/bundle-proc"
+bundle "$b6" '["/bin/sh", "-c", "echo ghost-data > /tmp/g; exec 3</tmp/g; rm /tmp/g; mkfifo /tmp/q; exec 4<>/tmp/q; exec 5</proc/self/fd/4; while :; do sleep 0.1; done"]' ||
+	echo "FAIL runc_proc_bundle"
+ctr=criu-test-$$-p
+ctrs+=("$ctr")
+runc --root "$root" run -d --bundle "$b6" "$ctr" </dev/null >/dev/null 2>&1
+for ((i = 0; i < 50; i++)); do [ -n "$(pid_of "$ctr")" ] && runc --root "$root" exec "$ctr" ls /proc/1/fd/5 >/dev/null 2>&1 && break; sleep 0.1; done
+img="$T_TMP/img-proc"
+if checkpoint runc_proc_checkpoint "$ctr" "$img"; then
+	if restore runc_proc_restore "$ctr" "$img" "$b6"; then
+		verdict runc_proc_ghost_content test "$(runc --root "$root" exec "$ctr" cat /proc/1/fd/3 2>&1)" = ghost-data
+		verdict runc_proc_ghost_unlinked bash -c "! runc --root '$root' exec '$ctr' ls /tmp/g >/dev/null 2>&1"
+	fi
+fi
+runc --root "$root" delete -f "$ctr" >/dev/null 2>&1
 exit 0
