@@ -1284,6 +1284,9 @@ int cr_restore(struct cr_request *req)
 		goto fail;
 	if (netlock_restore_unlock(ctx.dir, root) < 0) /* network-unlock: a failure is only logged */
 		pr_warn("the network lock was not lifted\n");
+	r = files_restore_net_finish(ctx.files, o->tcp_close);
+	if (r < 0)
+		goto fail;
 	phase = "4 (plugins: resume devices)";
 	for (size_t i = 0; i < ctx.n; i++) {
 		if (ctx.tasks[i].core->state == TASK_STATE__TASK_ZOMBIE)

@@ -190,6 +190,11 @@ void files_restore_answer_rpc(struct files_restore *fr, int (*answer)(int sk));
  */
 int files_restore_net_ready(struct files_restore *fr, bool tcp_close);
 /*
+ * Once the network lock is lifted: half-closed connections get the peer's
+ * FIN (and its ACK of ours) replayed from a raw socket (sk_tcp_half.c).
+ */
+int files_restore_net_finish(struct files_restore *fr, bool tcp_close);
+/*
  * For post_install, in the restored task: whether fd is the lowest fd of
  * file_id in the first task (by fdtable order) that holds it, so that a
  * shared description is set up once; and the file installed at fd in this

@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Half-closed TCP connections over IPv4 and IPv6 loopback, both ends in the
+ * tree, kept with --tcp-established:
+ *   shut:    a shut its write side, b did not read: FIN_WAIT2 / CLOSE_WAIT,
+ *            unread data both ways and b's EOF behind its data;
+ *   eof:     the same, b read the data and the EOF;
+ *   fw1:     p filled q's window, then shut: FIN_WAIT1 (the FIN waits behind
+ *            data never sent) / ESTABLISHED;
+ *   closing: the same, then q shut too: CLOSING / FIN_WAIT2;
+ *   lastack: q shut, then p filled q's window and shut: LAST_ACK / FIN_WAIT2.
+ * After restore: each state (TCP_INFO), every byte once and in order, end of
+ * file exactly where a FIN was received, EPIPE where ours was sent, and the
+ * open direction still carries data.
+ */
+// criu-opts: --tcp-established
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <sys/socket.h>
+
+#include "feature.h"
+
+enum { FIN_WAIT1 = 4, FIN_WAIT2 = 5, CLOSE_WAIT = 8, LAST_ACK = 9, CLOSING = 11 };
+
+struct pair {
+	const char *name;
+	int af, p, q;
+	size_t bulk; /* p -> q, q read none */
+};
+
+static unsigned char pat(size_t i)
+{
+	return (unsigned char)(i * 13 + i / 509);
+}
+
+static int tcp_state(int sk)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	return getsockopt(sk, SOL_TCP, TCP_INFO, &ti, &len) < 0 ? -1 : ti.tcpi_state;
+}
+
+static void wait_state(int sk, int want, const char *what)
+{
+	for (int i = 0; i < 400 && tcp_state(sk) != want; i++)
+		usleep(5000);
+	if (tcp_state(sk) != want) {
+		errno = EPROTO;
+		feat_die(what);
+	}
+}
+
+static void connect_pair(struct pair *c, int af, const char *name)
+{
+	struct sockaddr_storage ss = {0};
+	socklen_t len = af == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+	int l = socket(af, SOCK_STREAM, 0), small = 262144;
+
+	c->name = name;
+	c->af = af;
+	ss.ss_family = (sa_family_t)af;
+	if (af == AF_INET)
+		((struct sockaddr_in *)&ss)->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	else
+		((struct sockaddr_in6 *)&ss)->sin6_addr = in6addr_loopback;
+	if (l < 0 || bind(l, (struct sockaddr *)&ss, len) || listen(l, 1) || getsockname(l, (struct sockaddr *)&ss, &len))
+		feat_die("listener");
+	c->p = socket(af, SOCK_STREAM, 0);
+	/* small buffers: a full window is a few hundred kilobytes at most */
+	setsockopt(c->p, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
+	if (c->p < 0 || connect(c->p, (struct sockaddr *)&ss, len))
+		feat_die("connect");
+	c->q = accept(l, NULL, NULL);
+	if (c->q < 0)
+		feat_die("accept");
+	setsockopt(c->q, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	close(l);
+}
+
+/* p -> q until p's queue is full too: the rest of p's data is never sent. */
+static void fill(struct pair *c)
+{
+	unsigned char buf[4096];
+	int idle = 0;
+
+	c->bulk = 0;
+	while (idle < 20) {
+		for (size_t i = 0; i < sizeof(buf); i++)
+			buf[i] = pat(c->bulk + i);
+		ssize_t n = send(c->p, buf, sizeof(buf), MSG_DONTWAIT);
+
+		if (n > 0) {
+			c->bulk += (size_t)n;
+			idle = 0;
+		} else {
+			usleep(5000);
+			idle++;
+		}
+	}
+}
+
+static void setup(struct pair *c, int af, const char *name)
+{
+	char buf[16];
+
+	connect_pair(c, af, name);
+	if (!strcmp(name, "shut") || !strcmp(name, "eof")) {
+		if (write(c->q, "to-p", 4) != 4 || write(c->p, "to-q", 4) != 4 || shutdown(c->p, SHUT_WR))
+			feat_die("write, shutdown");
+		wait_state(c->p, FIN_WAIT2, "FIN_WAIT2");
+		wait_state(c->q, CLOSE_WAIT, "CLOSE_WAIT");
+		if (!strcmp(name, "eof") && (read(c->q, buf, sizeof(buf)) != 4 || read(c->q, buf, sizeof(buf)) != 0))
+			feat_die("reading to the EOF");
+		return;
+	}
+	if (!strcmp(name, "lastack")) {
+		shutdown(c->q, SHUT_WR);
+		wait_state(c->p, CLOSE_WAIT, "CLOSE_WAIT");
+	}
+	fill(c);
+	shutdown(c->p, SHUT_WR);
+	if (!strcmp(name, "closing"))
+		shutdown(c->q, SHUT_WR);
+	wait_state(c->p, !strcmp(name, "fw1") ? FIN_WAIT1 : !strcmp(name, "closing") ? CLOSING : LAST_ACK,
+		   name);
+	wait_state(c->q, !strcmp(name, "fw1") ? TCP_ESTABLISHED : FIN_WAIT2, name);
+}
+
+/* Reads len bytes or up to an EOF; returns how many. */
+static size_t read_all(int sk, unsigned char *buf, size_t len)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		struct pollfd p = {.fd = sk, .events = POLLIN};
+		ssize_t n;
+
+		if (poll(&p, 1, 5000) <= 0)
+			break;
+		n = read(sk, buf + got, len - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	return got;
+}
+
+static bool at_eof(int sk)
+{
+	struct pollfd p = {.fd = sk, .events = POLLIN};
+	char c;
+
+	return poll(&p, 1, 5000) == 1 && read(sk, &c, 1) == 0;
+}
+
+static bool write_epipe(int sk)
+{
+	return send(sk, "x", 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 && errno == EPIPE;
+}
+
+static void check_shut(const struct pair *c, bool eof_read)
+{
+	unsigned char buf[16] = {0};
+	const char *n = c->name;
+	int af = c->af;
+
+	FEAT_CHECK(tcp_state(c->p) == FIN_WAIT2, "%s/%d: p in state %d", n, af, tcp_state(c->p));
+	FEAT_CHECK(tcp_state(c->q) == CLOSE_WAIT, "%s/%d: q in state %d", n, af, tcp_state(c->q));
+	if (!eof_read)
+		FEAT_CHECK(read_all(c->q, buf, 4) == 4 && !memcmp(buf, "to-q", 4), "%s/%d: q read '%s'", n, af, buf);
+	FEAT_CHECK(at_eof(c->q), "%s/%d: q reads no EOF", n, af);
+	FEAT_CHECK(read_all(c->p, buf, 4) == 4 && !memcmp(buf, "to-p", 4), "%s/%d: p read '%s'", n, af, buf);
+	FEAT_CHECK(write_epipe(c->p), "%s/%d: p's write: %s, not EPIPE", n, af, strerror(errno));
+	FEAT_CHECK(write(c->q, "more", 4) == 4, "%s/%d: q write: %s", n, af, strerror(errno));
+	FEAT_CHECK(read_all(c->p, buf, 4) == 4 && !memcmp(buf, "more", 4), "%s/%d: p read2 '%s'", n, af, buf);
+	shutdown(c->q, SHUT_WR);
+	FEAT_CHECK(at_eof(c->p), "%s/%d: p reads no EOF after q's shutdown", n, af);
+}
+
+static void check_bulk(const struct pair *c)
+{
+	unsigned char *all = malloc(c->bulk + 1);
+	int sp = tcp_state(c->p), sq = tcp_state(c->q);
+	const char *n = c->name;
+	size_t got;
+
+	if (!strcmp(n, "fw1")) {
+		FEAT_CHECK(sp == FIN_WAIT1 && sq == TCP_ESTABLISHED, "%s/%d: states %d %d", n, c->af, sp, sq);
+	} else {
+		FEAT_CHECK(sp == (!strcmp(n, "closing") ? CLOSING : LAST_ACK) && sq == FIN_WAIT2,
+			   "%s/%d: states %d %d", n, c->af, sp, sq);
+		FEAT_CHECK(at_eof(c->p), "%s/%d: p reads no EOF", n, c->af);
+	}
+	FEAT_CHECK(write_epipe(c->p), "%s/%d: p's write: %s, not EPIPE", n, c->af, strerror(errno));
+	got = read_all(c->q, all, c->bulk);
+	FEAT_CHECK(got == c->bulk, "%s/%d: q got %zu of %zu bytes", n, c->af, got, c->bulk);
+	for (size_t i = 0; i < got; i++)
+		if (all[i] != pat(i)) {
+			feat_fail("%s/%d: byte %zu differs", n, c->af, i);
+			break;
+		}
+	FEAT_CHECK(at_eof(c->q), "%s/%d: q reads no EOF after the data", n, c->af);
+	if (!strcmp(n, "fw1")) {
+		FEAT_CHECK(write(c->q, "back", 4) == 4, "%s/%d: q write: %s", n, c->af, strerror(errno));
+		FEAT_CHECK(read_all(c->p, all, 4) == 4 && !memcmp(all, "back", 4), "%s/%d: p read", n, c->af);
+	}
+	free(all);
+}
+
+int main(int argc, char **argv)
+{
+	static const char *const names[] = {"shut", "eof", "fw1", "closing", "lastack"};
+	struct pair c[2][5];
+
+	feat_init(argc, argv);
+	for (int f = 0; f < 2; f++)
+		for (int i = 0; i < 5; i++)
+			setup(&c[f][i], f ? AF_INET6 : AF_INET, names[i]);
+	feat_ready();
+	feat_wait_go();
+	for (int f = 0; f < 2; f++) {
+		check_shut(&c[f][0], false);
+		check_shut(&c[f][1], true);
+		for (int i = 2; i < 5; i++)
+			check_bulk(&c[f][i]);
+	}
+	return feat_done();
+}
