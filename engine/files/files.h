@@ -185,15 +185,11 @@ bool files_restore_shell_job(const struct files_restore *fr);
  */
 void files_restore_answer_rpc(struct files_restore *fr, int (*answer)(int sk));
 /*
- * Before the tasks resume: restored TCP connections leave repair mode (or
- * are closed, --tcp-close) and get their last options and unsent data.
+ * Before the tasks resume, the network lock lifted: restored TCP connections
+ * leave repair mode (or are closed, --tcp-close) and get their last options
+ * and unsent data; half-closed ones get the FINs back (sk_tcp_half.c).
  */
 int files_restore_net_ready(struct files_restore *fr, bool tcp_close);
-/*
- * Once the network lock is lifted: half-closed connections get the peer's
- * FIN (and its ACK of ours) replayed from a raw socket (sk_tcp_half.c).
- */
-int files_restore_net_finish(struct files_restore *fr, bool tcp_close);
 /*
  * For post_install, in the restored task: whether fd is the lowest fd of
  * file_id in the first task (by fdtable order) that holds it, so that a

@@ -1090,6 +1090,7 @@ static int tcp_ready(int sk, const FileEntry *fe, bool tcp_close)
 	const TcpStreamEntry *t = e->tcp;
 	struct sockaddr sa = {.sa_family = AF_UNSPEC};
 	size_t unsent = t->has_unsent ? t->unsent : 0;
+	int r;
 
 	if (tcp_close) {
 		/* disconnecting in repair mode sends no reset */
@@ -1112,9 +1113,12 @@ static int tcp_ready(int sk, const FileEntry *fe, bool tcp_close)
 			return n < 0 ? -errno : -EIO;
 		off += (size_t)n;
 	}
-	if (tcp_half_unsent_fin(sk, e) < 0)
-		return -EPROTO;
-	/* shut by the task, not by the peer's FIN (tcp_half_finish brings that back) */
+	r = tcp_half_unsent_fin(sk, e);
+	if (r == 0 && tcp_half_state(e->state))
+		r = tcp_half_finish(sk, e);
+	if (r < 0)
+		return r;
+	/* shut by the task, not by the peer's FIN (tcp_half_finish brought that back) */
 	if (e->has_shutdown && e->shutdown & 1 && !tcp_half_fin_received(e->state))
 		shutdown(sk, SHUT_RD);
 	/* the sizes the user did not set are the kernel's to tune again */
@@ -1137,25 +1141,6 @@ int files_restore_net_ready(struct files_restore *fr, bool tcp_close)
 		if (r < 0)
 			return pr_err_ret(r, "file %" PRIu64 ": %s: cannot leave repair mode", fe->id,
 					  conn_str(fe->inet_sk, c, sizeof(c)));
-	}
-	return 0;
-}
-
-int files_restore_net_finish(struct files_restore *fr, bool tcp_close)
-{
-	char c[160];
-
-	for (size_t i = 0; fr && !tcp_close && i < fr->nr_files; i++) {
-		const FileEntry *fe = fr->files[i];
-		int r;
-
-		if (fe->kind != FILE_KIND__FILE_INET_SK || !tcp_stream_state(fe->inet_sk) ||
-		    !tcp_half_state(fe->inet_sk->state) || fr->file_fds[i] < 0)
-			continue;
-		r = tcp_half_finish(fr->file_fds[i], fe->inet_sk);
-		if (r < 0)
-			return pr_err_ret(r, "file %" PRIu64 ": %s: cannot restore its half-closed state %u",
-					  fe->id, conn_str(fe->inet_sk, c, sizeof(c)), fe->inet_sk->state);
 	}
 	return 0;
 }

@@ -17,8 +17,9 @@
  *   - our FIN, never sent: shutdown after the unsent data is written;
  *   - the peer's FIN, and the peer's ACK of ours (FIN_WAIT2): the kernel
  *     has no repair interface for them, so they arrive as packets from a
- *     raw socket in the connection's net ns, once the network lock is
- *     lifted (it would drop them), with the dumped sequence numbers;
+ *     raw socket in the connection's net ns, with the dumped sequence
+ *     numbers, once the connection is out of repair mode (the network lock,
+ *     which would drop them, is lifted before);
  *   - LAST_ACK: our FIN after the peer's, an ordinary shutdown (it is sent
  *     again; the peer acknowledges it once more).
  * Then the state must be the dumped one, or the restore fails.

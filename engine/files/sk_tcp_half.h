@@ -34,8 +34,8 @@ int tcp_half_repair_fin(int sk, const InetSkEntry *e);
 /* Out of repair mode, the unsent data written: our FIN when it was never sent. */
 int tcp_half_unsent_fin(int sk, const InetSkEntry *e);
 /*
- * Once the network lock is lifted: the peer's FIN (and its ACK of ours) as
- * packets from a raw socket, then checks that the state is the dumped one.
+ * Out of repair mode, the network lock lifted: the peer's FIN (and its ACK
+ * of ours) as packets from a raw socket; fails if the connection does not take them.
  */
 int tcp_half_finish(int sk, const InetSkEntry *e);
 
