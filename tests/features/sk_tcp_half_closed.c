@@ -9,9 +9,16 @@
  *            data never sent) / ESTABLISHED;
  *   closing: the same, then q shut too: CLOSING / FIN_WAIT2;
  *   lastack: q shut, then p filled q's window and shut: LAST_ACK / FIN_WAIT2.
+ * With nft, the program has a net namespace of its own and an nft rule drops
+ * the packets of one direction, so that FINs were sent but never
+ * acknowledged:
+ *   unacked: q -> p dropped; p wrote and shut, q wrote and shut:
+ *            FIN_WAIT1 / LAST_ACK, both FINs and q's data in flight;
+ *   crossed: p -> q dropped; p shut, then q: CLOSING / FIN_WAIT1.
  * After restore: each state (TCP_INFO), every byte once and in order, end of
  * file exactly where a FIN was received, EPIPE where ours was sent, and the
- * open direction still carries data.
+ * open direction still carries data; with the rules gone, the connections
+ * that were held back end.
  */
 // criu-opts: --tcp-established
 #include <arpa/inet.h>
@@ -162,6 +169,76 @@ static bool write_epipe(int sk)
 	return send(sk, "x", 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 && errno == EPIPE;
 }
 
+/* p -> q (dir 0) or q -> p (dir 1) is dropped from now on. */
+static void drop_dir(const struct pair *c, int dir)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char cmd[256];
+
+	getsockname(c->q, (struct sockaddr *)&ss, &len);
+	snprintf(cmd, sizeof(cmd), "nft add rule inet half out tcp %s %u drop", dir ? "sport" : "dport",
+		 ntohs(((struct sockaddr_in *)&ss)->sin_port));
+	if (system(cmd) != 0)
+		feat_die(cmd);
+}
+
+static void setup_held(struct pair *c, int af, const char *name)
+{
+	connect_pair(c, af, name);
+	if (!strcmp(name, "unacked")) {
+		drop_dir(c, 1);
+		if (write(c->p, "to-q", 4) != 4 || shutdown(c->p, SHUT_WR))
+			feat_die("write, shutdown");
+		wait_state(c->q, CLOSE_WAIT, "CLOSE_WAIT");
+		if (write(c->q, "to-p", 4) != 4 || shutdown(c->q, SHUT_WR))
+			feat_die("write, shutdown");
+		wait_state(c->q, LAST_ACK, "LAST_ACK");
+		wait_state(c->p, FIN_WAIT1, "FIN_WAIT1");
+		return;
+	}
+	drop_dir(c, 0);
+	shutdown(c->p, SHUT_WR);
+	shutdown(c->q, SHUT_WR);
+	wait_state(c->p, CLOSING, "CLOSING");
+	wait_state(c->q, FIN_WAIT1, "FIN_WAIT1");
+}
+
+/* Reads exactly what, then the EOF, waiting up to ten seconds for retransmissions. */
+static bool reads_then_eof(int sk, const char *what)
+{
+	char buf[16] = {0};
+	size_t n = strlen(what);
+	struct pollfd p = {.fd = sk, .events = POLLIN};
+
+	if (n && (poll(&p, 1, 10000) != 1 || read_all(sk, (unsigned char *)buf, n) != n || memcmp(buf, what, n)))
+		return false;
+	return poll(&p, 1, 10000) == 1 && read(sk, buf, 1) == 0;
+}
+
+static void check_held(const struct pair *c)
+{
+	int sp = tcp_state(c->p), sq = tcp_state(c->q), af = c->af;
+	const char *n = c->name;
+	bool unacked = !strcmp(n, "unacked");
+
+	FEAT_CHECK(sp == (unacked ? FIN_WAIT1 : CLOSING) && sq == (unacked ? LAST_ACK : FIN_WAIT1),
+		   "%s/%d: states %d %d", n, af, sp, sq);
+	FEAT_CHECK(write_epipe(c->p), "%s/%d: p's write: %s, not EPIPE", n, af, strerror(errno));
+	FEAT_CHECK(write_epipe(c->q), "%s/%d: q's write: %s, not EPIPE", n, af, strerror(errno));
+	FEAT_CHECK(reads_then_eof(unacked ? c->q : c->p, unacked ? "to-q" : ""), "%s/%d: no data and EOF on %s", n,
+		   af, unacked ? "q" : "p");
+}
+
+/* Once the rules are gone: what was held back arrives. */
+static void check_released(const struct pair *c)
+{
+	bool unacked = !strcmp(c->name, "unacked");
+
+	FEAT_CHECK(reads_then_eof(unacked ? c->p : c->q, unacked ? "to-p" : ""), "%s/%d: no data and EOF on %s",
+		   c->name, c->af, unacked ? "p" : "q");
+}
+
 static void check_shut(const struct pair *c, bool eof_read)
 {
 	unsigned char buf[16] = {0};
@@ -214,12 +291,24 @@ static void check_bulk(const struct pair *c)
 int main(int argc, char **argv)
 {
 	static const char *const names[] = {"shut", "eof", "fw1", "closing", "lastack"};
-	struct pair c[2][5];
+	struct pair c[2][5], h[2][2];
+	bool held = system("ip -V >/dev/null 2>&1 && nft -v >/dev/null 2>&1") == 0;
 
 	feat_init(argc, argv);
-	for (int f = 0; f < 2; f++)
+	if (held) {
+		if (unshare(CLONE_NEWNET) < 0 || system("ip link set lo up") != 0 ||
+		    system("nft add table inet half && nft add chain inet half out "
+			   "'{ type filter hook output priority 0; }'") != 0)
+			feat_die("a net namespace with an nft table");
+	} else {
+		printf("no ip or nft: FINs never acknowledged are not tried\n");
+	}
+	for (int f = 0; f < 2; f++) {
 		for (int i = 0; i < 5; i++)
 			setup(&c[f][i], f ? AF_INET6 : AF_INET, names[i]);
+		for (int i = 0; held && i < 2; i++)
+			setup_held(&h[f][i], f ? AF_INET6 : AF_INET, i ? "crossed" : "unacked");
+	}
 	feat_ready();
 	feat_wait_go();
 	for (int f = 0; f < 2; f++) {
@@ -227,6 +316,14 @@ int main(int argc, char **argv)
 		check_shut(&c[f][1], true);
 		for (int i = 2; i < 5; i++)
 			check_bulk(&c[f][i]);
+		for (int i = 0; held && i < 2; i++)
+			check_held(&h[f][i]);
+	}
+	if (held) {
+		FEAT_CHECK(system("nft delete table inet half") == 0, "cannot delete the nft table");
+		for (int f = 0; f < 2; f++)
+			for (int i = 0; i < 2; i++)
+				check_released(&h[f][i]);
 	}
 	return feat_done();
 }
