@@ -252,11 +252,12 @@ static int kd_half_closed_pair(int *ret_cli, int *ret_srv, struct kd_why *w)
 	s = accept4(l, NULL, NULL, SOCK_CLOEXEC);
 	if (s < 0 || shutdown(c, SHUT_WR) < 0)
 		return kd_errno(w, "accept or shutdown over 127.0.0.1");
-	for (int i = 0; i < 200 && (kd_tcp_state(c) != TCP_FIN_WAIT2 || kd_tcp_state(s) != TCP_CLOSE_WAIT); i++)
+	for (int i = 0; i < 200 && (kd_tcp_state(c) != TCP_FIN_WAIT2 || kd_tcp_state(s) != TCP_CLOSE_WAIT);
+	     i++)
 		usleep(5000);
 	if (kd_tcp_state(c) != TCP_FIN_WAIT2 || kd_tcp_state(s) != TCP_CLOSE_WAIT)
-		return kd_fail(w, -EPROTO, "shutdown over 127.0.0.1 gave TCP states %d and %d", kd_tcp_state(c),
-			       kd_tcp_state(s));
+		return kd_fail(w, -EPROTO, "shutdown over 127.0.0.1 gave TCP states %d and %d",
+			       kd_tcp_state(c), kd_tcp_state(s));
 	*ret_cli = TAKE_FD(c);
 	*ret_srv = TAKE_FD(s);
 	return 0;

@@ -355,6 +355,35 @@ static int note_repaired(struct sk_net_dump *net, int local, bool reuseaddr)
 	return 0;
 }
 
+/* Both queues, their sequence numbers and what was never sent; a FIN is no data (sk_tcp_half.c). */
+static int dump_tcp_queues(const struct fd_dump_arg *a, uint32_t state, TcpStreamEntry *t)
+{
+	int v = 0, r;
+
+	r = peek_queue(a, TCP_RECV_QUEUE, SIOCINQ, false, &t->recvq, &t->has_recvq);
+	if (r == 0 && get_int(a->local, SOL_TCP, TCP_QUEUE_SEQ, &v) < 0)
+		r = pr_perror_ret("pid %d fd %d: TCP_QUEUE_SEQ (receive)", a->pid, a->fd);
+	t->rcv_seq = (uint32_t)v;
+	if (r == 0)
+		r = peek_queue(a, TCP_SEND_QUEUE, SIOCOUTQ, tcp_half_fin_in_sendq(state), &t->sendq,
+			       &t->has_sendq);
+	if (r == 0 && get_int(a->local, SOL_TCP, TCP_QUEUE_SEQ, &v) < 0)
+		r = pr_perror_ret("pid %d fd %d: TCP_QUEUE_SEQ (send)", a->pid, a->fd);
+	t->snd_seq = (uint32_t)v;
+	if (r < 0)
+		return r;
+	if (ioctl(a->local, SIOCOUTQNSD, &v) < 0 || v <= 0)
+		return 0;
+	if (tcp_half_fin_sent(state)) {
+		/* it counts our FIN: the FIN is last, so it was never sent if anything was not */
+		t->has_fin_unsent = t->fin_unsent = true;
+		v--;
+	}
+	t->has_unsent = v > 0;
+	t->unsent = (uint32_t)v;
+	return 0;
+}
+
 /* In repair mode (the connection is locked): everything the restore needs. */
 static int dump_tcp_stream(struct sk_net_dump *net, const struct fd_dump_arg *a, InetSkEntry *e)
 {
@@ -390,27 +419,9 @@ static int dump_tcp_stream(struct sk_net_dump *net, const struct fd_dump_arg *a,
 		t->snd_wscale = ti.tcpi_snd_wscale;
 		t->rcv_wscale = ti.tcpi_rcv_wscale;
 	}
-	r = peek_queue(a, TCP_RECV_QUEUE, SIOCINQ, false, &t->recvq, &t->has_recvq);
-	if (r == 0 && get_int(a->local, SOL_TCP, TCP_QUEUE_SEQ, &v) < 0)
-		r = pr_perror_ret("pid %d fd %d: TCP_QUEUE_SEQ (receive)", a->pid, a->fd);
-	t->rcv_seq = (uint32_t)v;
-	if (r == 0)
-		r = peek_queue(a, TCP_SEND_QUEUE, SIOCOUTQ, tcp_half_fin_in_sendq(e->state), &t->sendq,
-			       &t->has_sendq);
-	if (r == 0 && get_int(a->local, SOL_TCP, TCP_QUEUE_SEQ, &v) < 0)
-		r = pr_perror_ret("pid %d fd %d: TCP_QUEUE_SEQ (send)", a->pid, a->fd);
-	t->snd_seq = (uint32_t)v;
+	r = dump_tcp_queues(a, e->state, t);
 	if (r < 0)
 		return r;
-	if (ioctl(a->local, SIOCOUTQNSD, &v) == 0 && v > 0 && tcp_half_fin_sent(e->state)) {
-		/* unsent counts our FIN: it is last, so never sent if anything is not */
-		t->has_fin_unsent = t->fin_unsent = true;
-		v--;
-	}
-	if (v > 0) {
-		t->has_unsent = true;
-		t->unsent = (uint32_t)v;
-	}
 	if (get_int(a->local, SOL_TCP, TCP_MAXSEG, &v) < 0)
 		return pr_perror_ret("pid %d fd %d: TCP_MAXSEG", a->pid, a->fd);
 	t->mss = (uint32_t)v;
@@ -665,11 +676,11 @@ static int pick_state(struct sk_net_dump *net, const struct fd_dump_arg *a, Inet
 		e->backlog = w->msg.idiag_wqueue;
 		return 0;
 	case ST_ESTABLISHED:
-	case 4:	 /* FIN_WAIT1: half-closed, sk_tcp_half.c */
-	case 5:	 /* FIN_WAIT2 */
-	case 8:	 /* CLOSE_WAIT */
-	case 9:	 /* LAST_ACK */
-	case 11: /* CLOSING */
+	case TCP_FIN_WAIT1: /* half-closed: sk_tcp_half.c */
+	case TCP_FIN_WAIT2:
+	case TCP_CLOSE_WAIT:
+	case TCP_LAST_ACK:
+	case TCP_CLOSING:
 		if (e->protocol != IPPROTO_TCP || o->tcp_established) {
 			e->state = e->dump_state;
 			return 0;
@@ -679,7 +690,8 @@ static int pick_state(struct sk_net_dump *net, const struct fd_dump_arg *a, Inet
 		return pr_err_ret(-EOPNOTSUPP,
 				  "pid %d fd %d: %s %s: dumping it needs --tcp-established "
 				  "(or --tcp-close to restore it closed)",
-				  a->pid, a->fd, e->dump_state == ST_ESTABLISHED ? "established" : "half-closed", c);
+				  a->pid, a->fd,
+				  e->dump_state == ST_ESTABLISHED ? "established" : "half-closed", c);
 	case ST_SYN_SENT:
 	case ST_SYN_RECV:
 		if (o->skip_in_flight || o->tcp_close)
@@ -837,9 +849,8 @@ static int check_entry(const FileEntry *fe)
 	if ((e->has_src_addr && e->src_addr.len != alen) || (e->has_dst_addr && e->dst_addr.len != alen) ||
 	    e->src_port > 65535 || e->dst_port > 65535)
 		return -EBADMSG;
-	if (tcp_stream_state(e) &&
-	    (!e->tcp || !e->has_src_addr || !e->has_dst_addr ||
-	     (e->tcp->has_unsent && e->tcp->unsent > e->tcp->sendq.len)))
+	if (tcp_stream_state(e) && (!e->tcp || !e->has_src_addr || !e->has_dst_addr ||
+				    (e->tcp->has_unsent && e->tcp->unsent > e->tcp->sendq.len)))
 		return -EBADMSG;
 	return 0;
 }
@@ -1135,7 +1146,8 @@ int files_restore_net_ready(struct files_restore *fr, bool tcp_close)
 		const FileEntry *fe = fr->files[i];
 		int r;
 
-		if (fe->kind != FILE_KIND__FILE_INET_SK || !tcp_stream_state(fe->inet_sk) || fr->file_fds[i] < 0)
+		if (fe->kind != FILE_KIND__FILE_INET_SK || !tcp_stream_state(fe->inet_sk) ||
+		    fr->file_fds[i] < 0)
 			continue;
 		r = tcp_ready(fr->file_fds[i], fe, tcp_close);
 		if (r < 0)

@@ -199,7 +199,8 @@ static int inject_segment(int sk, const InetSkEntry *e, uint32_t seq, uint32_t a
 	_cleanup_close_ int raw = sk_socket_in_netns_of(sk, to.ss_family, SOCK_RAW, IPPROTO_RAW);
 
 	if (raw < 0)
-		return pr_err_ret(raw, "cannot make a raw socket to replay the peer's %s", fin ? "FIN" : "ACK");
+		return pr_err_ret(raw, "cannot make a raw socket to replay the peer's %s",
+				  fin ? "FIN" : "ACK");
 	if (sendto(raw, pkt, len, 0, (struct sockaddr *)&to, tolen) != (ssize_t)len)
 		return pr_perror_ret("cannot replay the peer's %s", fin ? "FIN" : "ACK");
 	return 0;
@@ -228,8 +229,8 @@ static int wait_left(int sk, int from, const char *what)
 			return st < 0 ? st : 0;
 		usleep(5000);
 	}
-	return pr_err_ret(-EPROTO, "the replayed %s was not taken: the connection stays in TCP state %d", what,
-			  from);
+	return pr_err_ret(-EPROTO, "the replayed %s was not taken: the connection stays in TCP state %d",
+			  what, from);
 }
 
 int tcp_half_finish(int sk, const InetSkEntry *e)

@@ -74,7 +74,8 @@ static void connect_pair(struct pair *c, int af, const char *name)
 		((struct sockaddr_in *)&ss)->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	else
 		((struct sockaddr_in6 *)&ss)->sin6_addr = in6addr_loopback;
-	if (l < 0 || bind(l, (struct sockaddr *)&ss, len) || listen(l, 1) || getsockname(l, (struct sockaddr *)&ss, &len))
+	if (l < 0 || bind(l, (struct sockaddr *)&ss, len) || listen(l, 1) ||
+	    getsockname(l, (struct sockaddr *)&ss, &len))
 		feat_die("listener");
 	c->p = socket(af, SOCK_STREAM, 0);
 	/* small buffers: a full window is a few hundred kilobytes at most */
@@ -113,6 +114,7 @@ static void fill(struct pair *c)
 static void setup(struct pair *c, int af, const char *name)
 {
 	char buf[16];
+	int want;
 
 	connect_pair(c, af, name);
 	if (!strcmp(name, "shut") || !strcmp(name, "eof")) {
@@ -120,7 +122,8 @@ static void setup(struct pair *c, int af, const char *name)
 			feat_die("write, shutdown");
 		wait_state(c->p, FIN_WAIT2, "FIN_WAIT2");
 		wait_state(c->q, CLOSE_WAIT, "CLOSE_WAIT");
-		if (!strcmp(name, "eof") && (read(c->q, buf, sizeof(buf)) != 4 || read(c->q, buf, sizeof(buf)) != 0))
+		if (!strcmp(name, "eof") &&
+		    (read(c->q, buf, sizeof(buf)) != 4 || read(c->q, buf, sizeof(buf)) != 0))
 			feat_die("reading to the EOF");
 		return;
 	}
@@ -132,8 +135,8 @@ static void setup(struct pair *c, int af, const char *name)
 	shutdown(c->p, SHUT_WR);
 	if (!strcmp(name, "closing"))
 		shutdown(c->q, SHUT_WR);
-	wait_state(c->p, !strcmp(name, "fw1") ? FIN_WAIT1 : !strcmp(name, "closing") ? CLOSING : LAST_ACK,
-		   name);
+	want = !strcmp(name, "fw1") ? FIN_WAIT1 : LAST_ACK;
+	wait_state(c->p, !strcmp(name, "closing") ? CLOSING : want, name);
 	wait_state(c->q, !strcmp(name, "fw1") ? TCP_ESTABLISHED : FIN_WAIT2, name);
 }
 
@@ -211,7 +214,8 @@ static bool reads_then_eof(int sk, const char *what)
 	size_t n = strlen(what);
 	struct pollfd p = {.fd = sk, .events = POLLIN};
 
-	if (n && (poll(&p, 1, 10000) != 1 || read_all(sk, (unsigned char *)buf, n) != n || memcmp(buf, what, n)))
+	if (n &&
+	    (poll(&p, 1, 10000) != 1 || read_all(sk, (unsigned char *)buf, n) != n || memcmp(buf, what, n)))
 		return false;
 	return poll(&p, 1, 10000) == 1 && read(sk, buf, 1) == 0;
 }
@@ -226,8 +230,8 @@ static void check_held(const struct pair *c)
 		   "%s/%d: states %d %d", n, af, sp, sq);
 	FEAT_CHECK(write_epipe(c->p), "%s/%d: p's write: %s, not EPIPE", n, af, strerror(errno));
 	FEAT_CHECK(write_epipe(c->q), "%s/%d: q's write: %s, not EPIPE", n, af, strerror(errno));
-	FEAT_CHECK(reads_then_eof(unacked ? c->q : c->p, unacked ? "to-q" : ""), "%s/%d: no data and EOF on %s", n,
-		   af, unacked ? "q" : "p");
+	FEAT_CHECK(reads_then_eof(unacked ? c->q : c->p, unacked ? "to-q" : ""),
+		   "%s/%d: no data and EOF on %s", n, af, unacked ? "q" : "p");
 }
 
 /* Once the rules are gone: what was held back arrives. */
@@ -235,8 +239,8 @@ static void check_released(const struct pair *c)
 {
 	bool unacked = !strcmp(c->name, "unacked");
 
-	FEAT_CHECK(reads_then_eof(unacked ? c->p : c->q, unacked ? "to-p" : ""), "%s/%d: no data and EOF on %s",
-		   c->name, c->af, unacked ? "p" : "q");
+	FEAT_CHECK(reads_then_eof(unacked ? c->p : c->q, unacked ? "to-p" : ""),
+		   "%s/%d: no data and EOF on %s", c->name, c->af, unacked ? "p" : "q");
 }
 
 static void check_shut(const struct pair *c, bool eof_read)
@@ -248,7 +252,8 @@ static void check_shut(const struct pair *c, bool eof_read)
 	FEAT_CHECK(tcp_state(c->p) == FIN_WAIT2, "%s/%d: p in state %d", n, af, tcp_state(c->p));
 	FEAT_CHECK(tcp_state(c->q) == CLOSE_WAIT, "%s/%d: q in state %d", n, af, tcp_state(c->q));
 	if (!eof_read)
-		FEAT_CHECK(read_all(c->q, buf, 4) == 4 && !memcmp(buf, "to-q", 4), "%s/%d: q read '%s'", n, af, buf);
+		FEAT_CHECK(read_all(c->q, buf, 4) == 4 && !memcmp(buf, "to-q", 4), "%s/%d: q read '%s'", n,
+			   af, buf);
 	FEAT_CHECK(at_eof(c->q), "%s/%d: q reads no EOF", n, af);
 	FEAT_CHECK(read_all(c->p, buf, 4) == 4 && !memcmp(buf, "to-p", 4), "%s/%d: p read '%s'", n, af, buf);
 	FEAT_CHECK(write_epipe(c->p), "%s/%d: p's write: %s, not EPIPE", n, af, strerror(errno));
