@@ -865,6 +865,32 @@ static int probe_fdinfo_lock(struct kd_why *w)
 	return r ? 0 : kd_fail(w, -EOPNOTSUPP, "/proc/self/fdinfo/%d: no lock line for a flock()ed file", fd);
 }
 
+/* In a child: the audit loginuid can be read and written again (CAP_AUDIT_CONTROL, not immutable). */
+static int loginuid_child(void *arg, struct kd_why *w)
+{
+	char buf[16] = "";
+	int fd = open("/proc/self/loginuid", O_RDWR | O_CLOEXEC);
+	ssize_t n;
+
+	(void)arg;
+	if (fd < 0)
+		return kd_errno(w, "/proc/self/loginuid");
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0 || pwrite(fd, buf, (size_t)n, 0) != n) {
+		int r = kd_errno(w, "writing /proc/self/loginuid back");
+
+		close(fd);
+		return r;
+	}
+	close(fd);
+	return 0;
+}
+
+static int probe_loginuid(struct kd_why *w)
+{
+	return kd_in_child(loginuid_child, NULL, w);
+}
+
 static int probe_openat2(struct kd_why *w)
 {
 	_cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC), fd = -EBADF, up = -EBADF;
@@ -1171,6 +1197,7 @@ static const struct kd_probe kd_probes[] = {
 	{"memfd_hugetlb", probe_memfd_hugetlb, KD_EXTRA, false},
 	{"move_mount_set_group", probe_move_mount_set_group, KD_EXTRA, false},
 	{"openat2", probe_openat2, KD_EXTRA, false},
+	{"loginuid", probe_loginuid, KD_EXTRA, false},
 	{"tun", kd_probe_tun, KD_EXTRA, true},
 	/* only with --feature */
 	{"nftables", kd_probe_nftables, KD_FEATURE_ONLY, false},

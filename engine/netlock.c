@@ -153,6 +153,46 @@ static bool own_netns(pid_t pid)
 	return a.st_ino != b.st_ino || a.st_dev != b.st_dev;
 }
 
+/*
+ * A tree in a net namespace of its own: the whole namespace is locked, in
+ * and out, but for packets marked CR_NETLOCK_MARK (criu's, and a
+ * migration's own tools: the mark CRIU uses). New connections into it
+ * time out rather than being refused, so that no peer sees a reset.
+ */
+#define CR_NETLOCK_MARK 0xc114
+
+static int remove_lock(const struct netlock *nl);
+
+static int lock_netns(struct netlock *nl)
+{
+	char rules[1024];
+	int r;
+
+	if (nl->method == NETLOCK_OPT_NFTABLES) {
+		snprintf(rules, sizeof(rules),
+			 "table inet %s {\n"
+			 "\tchain input { type filter hook input priority -300; policy drop; meta mark %#x accept; }\n"
+			 "\tchain output { type filter hook output priority -300; policy drop; meta mark %#x accept; }\n"
+			 "}\n",
+			 nl->name, CR_NETLOCK_MARK, CR_NETLOCK_MARK);
+		r = nft_run(nl, rules);
+		if (r == 0)
+			nl->chain[0] = true;
+		return r;
+	}
+	for (int v6 = 0; v6 < 2; v6++) {
+		snprintf(rules, sizeof(rules),
+			 "*filter\n:%s - [0:0]\n-I INPUT 1 -j %s\n-I OUTPUT 1 -j %s\n"
+			 "-A %s -m mark --mark %#x -j ACCEPT\n-A %s -j DROP\nCOMMIT\n",
+			 nl->name, nl->name, nl->name, nl->name, CR_NETLOCK_MARK, nl->name);
+		r = ipt_restore(nl, v6, rules);
+		if (r < 0)
+			return r;
+		nl->chain[v6] = true;
+	}
+	return 0;
+}
+
 int netlock_dump_init(int method, pid_t root, struct netlock **ret)
 {
 	struct netlock *nl = calloc(1, sizeof(*nl));
@@ -170,6 +210,16 @@ int netlock_dump_init(int method, pid_t root, struct netlock **ret)
 	if (nl->own_netns && hooks_fire("network-lock", root) < 0) {
 		free(nl);
 		return pr_err_ret(-ECANCELED, "the network-lock hook failed for pid %d", root);
+	}
+	if (nl->own_netns && nl->method != NETLOCK_OPT_SKIP) {
+		int r = lock_netns(nl);
+
+		if (r < 0) {
+			remove_lock(nl);
+			free(nl);
+			return pr_err_ret(r, "pid %d: cannot lock its network namespace", root);
+		}
+		pr_info("network namespace of pid %d locked (%s)\n", root, nl->name);
 	}
 	*ret = nl;
 	return 0;

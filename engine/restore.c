@@ -51,6 +51,7 @@
 #include "images/core.pb-c.h"
 #include "infect.h"
 #include "log.h"
+#include "loginuid.h"
 #include "lsm.h"
 #include "mm_restore.h"
 #include "netlock.h"
@@ -483,26 +484,113 @@ static int rst_check_dir(struct infect_ctl *c, const char *what, const char *pat
 	return 0;
 }
 
-static int rst_process_state(struct infect_ctl *c, const TaskCore *core)
+/* Whether the task's cwd or root (what, as in /proc/PID/what) is the directory dev:ino. */
+static bool rst_dir_is(pid_t tid, const char *what, dev_t dev, ino_t ino)
 {
+	char proc[64];
+	struct stat st;
+
+	snprintf(proc, sizeof(proc), "/proc/%d/%s", tid, what);
+	return stat(proc, &st) == 0 && st.st_dev == dev && st.st_ino == ino;
+}
+
+/*
+ * A removed cwd or root ("PATH (deleted)"): an empty directory made again at
+ * PATH in the task's root with its mode and owner (ghost_node.c), with a
+ * non-root caller's rights, entered by path (nr: chdir or chroot), then
+ * removed again. A cwd the task also holds an fd of is entered through that
+ * fd instead, so both stay one directory.
+ */
+static int rst_deleted_dir(struct rst_ctx *ctx, uint64_t task_id, struct infect_ctl *c, long nr,
+			   const char *what, const char *path, const DeletedDirEntry *d)
+{
+	struct ghost_node_spec spec = {.mode = d->mode, .uid = d->uid, .gid = d->gid};
+	size_t len = strlen(path) - strlen(" (deleted)");
+	_cleanup_free_ char *plain = strndup(path, len), *made = NULL;
+	_cleanup_close_ int root = -EBADF, p = -EBADF;
+	struct restore_caller_ids saved;
+	struct ghost_node g;
+	char proc[64];
 	long ret;
+	int fd = nr == SYS_chdir ? files_restore_deleted_dir_fd(ctx->files, task_id, d->dev, d->ino) : -1, r, rm;
+
+	if (!plain)
+		return -ENOMEM;
+	if (len >= strlen(path) || strcmp(path + len, " (deleted)") || !strrchr(plain, '/'))
+		return pr_err_ret(-EBADMSG, "pid %d: removed %s %s does not read \"PATH (deleted)\"", c->tid, what,
+				  path);
+	if (fd >= 0)
+		return rsys(c, &ret, "fchdir (removed cwd)", SYS_fchdir, (unsigned long)fd, 0, 0, 0, 0);
+	if (!S_ISDIR(d->mode))
+		return pr_err_ret(-EBADMSG, "pid %d: removed %s %s is not a directory (mode %o)", c->tid, what,
+				  plain, d->mode);
+	snprintf(proc, sizeof(proc), "/proc/%d/root", c->tid);
+	root = open(proc, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return pr_perror_ret("pid %d: cannot open %s", c->tid, proc);
+	r = restore_caller_take_ids(ctx->req, &saved);
+	if (r == 0)
+		r = ghost_node_make(root, plain, &spec, &g, &p);
+	if (restore_caller_give_back_ids(&saved) < 0 && r == 0) {
+		ghost_node_remove(&g);
+		r = -EPERM;
+	}
+	if (r < 0)
+		return pr_err_ret(r, "pid %d: cannot make its removed %s %s (mode %o, owner %u:%u) again", c->tid,
+				  what, plain, d->mode & 07777, d->uid, d->gid);
+	r = asprintf(&made, "%.*s/%s", (int)(strrchr(plain, '/') - plain), plain, g.name) < 0 ? -ENOMEM : 0;
+	if (r == 0)
+		r = rst_path_call(c, nr, what, made);
+	if (r == 0 && !rst_dir_is(c->tid, what, g.dev, g.ino))
+		r = pr_err_ret(-ESTALE, "pid %d: %s %s is not the directory made for it", c->tid, what, made);
+	rm = ghost_node_remove(&g);
+	if (rm < 0 && r == 0)
+		r = pr_err_ret(rm, "pid %d: cannot remove its %s %s again", c->tid, what, made);
+	return r;
+}
+
+/* The cwd, by the path criu read: from criu's root, which the task still has. */
+static int rst_cwd(struct rst_ctx *ctx, uint64_t task_id, struct infect_ctl *c, const TaskCore *core)
+{
 	int r;
 
-	if (core->root && strcmp(core->root, "/")) {
+	if (core->cwd_deleted)
+		return rst_deleted_dir(ctx, task_id, c, SYS_chdir, "cwd", core->cwd, core->cwd_deleted);
+	r = rst_check_dir(c, "cwd", core->cwd);
+	return r < 0 ? r : rst_path_call(c, SYS_chdir, "chdir", core->cwd);
+}
+
+/*
+ * /proc/PID/cwd reads from criu's root, not the task's: so the cwd is entered
+ * first and the root after, which chroot leaves the cwd alone for (inside
+ * the root or not). A cwd that is the removed root itself is that root's "/".
+ */
+static int rst_fs_dirs(struct rst_ctx *ctx, uint64_t task_id, struct infect_ctl *c, const TaskCore *core)
+{
+	const DeletedDirEntry *rd = core->root_deleted, *cd = core->cwd_deleted;
+	bool same = cd && rd && cd->dev == rd->dev && cd->ino == rd->ino;
+	int r = core->cwd && !same ? rst_cwd(ctx, task_id, c, core) : 0;
+
+	if (r < 0 || !core->root || !strcmp(core->root, "/"))
+		return r;
+	if (rd)
+		r = rst_deleted_dir(ctx, task_id, c, SYS_chroot, "root", core->root, rd);
+	else
 		r = rst_check_dir(c, "root", core->root);
-		if (r == 0)
-			r = rst_path_call(c, SYS_chroot, "chroot", core->root);
-		if (r < 0)
-			return r;
-	}
-	if (core->cwd) {
-		/* in the root just set, as chdir resolves it */
-		r = rst_check_dir(c, "cwd", core->cwd);
-		if (r == 0)
-			r = rst_path_call(c, SYS_chdir, "chdir", core->cwd);
-		if (r < 0)
-			return r;
-	}
+	if (r == 0 && !rd)
+		r = rst_path_call(c, SYS_chroot, "chroot", core->root);
+	if (r == 0 && same)
+		r = rst_path_call(c, SYS_chdir, "chdir", "/");
+	return r;
+}
+
+static int rst_process_state(struct rst_ctx *ctx, uint64_t task_id, struct infect_ctl *c, const TaskCore *core)
+{
+	long ret;
+	int r = rst_fs_dirs(ctx, task_id, c, core);
+
+	if (r < 0)
+		return r;
 	r = rsys(c, &ret, "umask", SYS_umask, core->umask & 0777, 0, 0, 0, 0);
 	if (r == 0)
 		r = rsys(c, &ret, "personality", SYS_personality, core->personality, 0, 0, 0, 0);
@@ -687,6 +775,9 @@ static int rst_creds(struct infect_ctl *c, const CredsEntry *ce)
 		if (r < 0)
 			return r;
 	}
+	r = rst_loginuid(c, ce);
+	if (r < 0)
+		return r;
 	r = rsys(c, &ret, "prctl(PR_SET_SECUREBITS)", SYS_prctl, PR_SET_SECUREBITS,
 		 ce->securebits | (1u << 4) /* SECBIT_KEEP_CAPS */, 0, 0, 0);
 	if (r < 0)
@@ -914,6 +1005,8 @@ static int rst_threads_state(struct rst_ctx *ctx, struct rst_task *t)
 		r = rst_thread_state(&tc, t->th[i]);
 		if (r == 0 && creds_differ(ce))
 			r = rst_creds(&tc, ce);
+		else if (r == 0)
+			r = rst_loginuid(&tc, ce); /* rst_creds does it when they differ */
 		/* a new profile may forbid changing the creds; SELinux's was set before the threads */
 		if (r == 0 && ctx->lsm.kind != LSM_SELINUX)
 			r = rst_lsm_label(&tc, &ctx->lsm, ce->lsm_label);
@@ -961,7 +1054,7 @@ static int rst_one_task(struct rst_ctx *ctx, struct rst_task *t)
 	r = files_restore_locks_task(ctx->files, t->it->id, t->it->vpid, c);
 	if (r < 0)
 		return r;
-	r = rst_process_state(c, core);
+	r = rst_process_state(ctx, t->it->id, c, core);
 	if (r < 0)
 		return r;
 	/* SELinux lets only a single-threaded process change its label: before the threads, as criu does */

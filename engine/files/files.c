@@ -138,6 +138,7 @@ void files_dump_free(struct files_dump *fd)
 	free(fd->pipes);
 	free(fd->pids);
 	free(fd->ext_unix);
+	free(fd->usk_inflight);
 	sk_net_dump_free(fd->net);
 	free(fd);
 }
@@ -358,6 +359,59 @@ static int dump_one_fd(struct files_dump *fd, pid_t pid, int pidfd, int n, uint6
 err:
 	close(a.local);
 	return r;
+}
+
+/*
+ * A file in flight in a socket queue of pid's (we got local by peeking, and
+ * own it on every path): the description already dumped, or a new one. A unix
+ * socket is not dumped from here (its own queue would be peeked inside this
+ * one's): 1 tells the caller to find it among the tree's sockets later.
+ */
+int files_dump_inflight(struct files_dump *fd, pid_t pid, int local, uint64_t *ret_id)
+{
+	char path[64], link[PATH_MAX];
+	struct fd_dump_arg a = {.pid = pid, .fd = -1, .local = local, .link = link};
+	const struct fd_ops *ops = &plugin_fd_ops;
+	struct dumped_file *shared;
+	ssize_t len;
+	int r;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", local);
+	len = readlink(path, link, sizeof(link) - 1);
+	r = len < 0 || fstat(local, &a.st) < 0 ? -errno : 0;
+	if (r >= 0) {
+		link[len] = '\0';
+		r = read_fdinfo(getpid(), local, &a.flags, &a.pos);
+	}
+	if (r < 0) {
+		close(local);
+		return pr_err_ret(r, "pid %d: cannot inspect a file in flight in a socket queue", pid);
+	}
+	shared = find_shared(fd, local, &a.st);
+	if (shared || unix_fd_ops.match_fd(local, &a.st, link)) {
+		if (shared)
+			*ret_id = shared->fe->id;
+		close(local);
+		return shared ? 0 : 1;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(fd_kinds) && ops == &plugin_fd_ops; i++)
+		if (fd_kinds[i]->match_fd ? fd_kinds[i]->match_fd(local, &a.st, link)
+					  : fd_kinds[i]->match(&a.st, link))
+			ops = fd_kinds[i];
+	if (ops == &pidfd_fd_ops) { /* made at restore by a task that holds it (post_install), not by criu */
+		close(local);
+		return pr_err_ret(-EOPNOTSUPP,
+				  "pid %d: a pidfd (%s) in flight in a socket queue: not supported yet", pid,
+				  link);
+	}
+	r = new_entry(fd, ops, &a, ret_id);
+	if (r < 0) {
+		close(local);
+		return pr_err_ret(r, "pid %d: %s (%s), in flight in a socket queue, cannot be dumped", pid,
+				  link, kind_of(&a.st, link));
+	}
+	pr_info("pid %d: %s in flight in a socket queue is file %" PRIu64 "\n", pid, link, *ret_id);
+	return 0;
 }
 
 struct dumped_file *files_find_ghost(struct files_dump *fd, uint64_t dev, uint64_t ino)
@@ -635,6 +689,45 @@ bool files_restore_shell_job(const struct files_restore *fr)
 	return fr->shell_job;
 }
 
+/* Opens file i into fr->file_fds[i], above every task's numbers. */
+static int open_file(struct files_restore *fr, size_t i)
+{
+	int local = -1, r;
+
+	r = ops_by_kind(fr->files[i]->kind)->open(fr, fr->files[i], &local);
+	if (r < 0)
+		return r;
+	fr->file_fds[i] = fcntl(local, F_DUPFD, fr->fd_floor);
+	close(local);
+	if (fr->file_fds[i] < 0)
+		return pr_perror_ret("file %" PRIu64 ": cannot move our fd above %d", fr->files[i]->id,
+				     fr->fd_floor);
+	return 0;
+}
+
+/* A file in flight that sk_unix.c needed before its turn (unix sockets hold theirs until their open). */
+static bool opened_early(const struct files_restore *fr, size_t i)
+{
+	return fr->file_fds[i] >= 0 && fr->files[i]->kind != FILE_KIND__FILE_UNIX_SK;
+}
+
+int files_restore_inflight_fd(struct files_restore *fr, uint64_t id, int *ret_fd)
+{
+	for (size_t i = 0; i < fr->nr_files; i++) {
+		int r;
+
+		if (fr->files[i]->id != id)
+			continue;
+		if (fr->file_fds[i] < 0 && fr->files[i]->kind == FILE_KIND__FILE_UNIX_SK)
+			return -EINVAL; /* the caller's own, made with the others */
+		r = fr->file_fds[i] >= 0 ? 0 : open_file(fr, i);
+		if (r >= 0)
+			*ret_fd = fr->file_fds[i];
+		return r;
+	}
+	return -ENOENT;
+}
+
 int files_restore_prepare(struct img_dir *d, const uint64_t *task_ids, size_t nr_tasks, unsigned int flags,
 			  const struct cr_inherit_fd *inherit, size_t nr_inherit, const char *root,
 			  const CredsEntry *const *creds, struct files_restore **ret)
@@ -683,18 +776,9 @@ int files_restore_prepare(struct img_dir *d, const uint64_t *task_ids, size_t nr
 		r = restore_check(fr);
 	if (r >= 0)
 		r = raise_nofile(fr);
-	for (size_t i = 0; r >= 0 && i < fr->nr_files; i++) {
-		int local = -1;
-
-		r = ops_by_kind(fr->files[i]->kind)->open(fr, fr->files[i], &local);
-		if (r >= 0) {
-			fr->file_fds[i] = fcntl(local, F_DUPFD, fr->fd_floor);
-			close(local);
-			if (fr->file_fds[i] < 0)
-				r = pr_perror_ret("file %" PRIu64 ": cannot move our fd above %d", fr->files[i]->id,
-						  fr->fd_floor);
-		}
-	}
+	for (size_t i = 0; r >= 0 && i < fr->nr_files; i++)
+		if (!opened_early(fr, i))
+			r = open_file(fr, i);
 	if (r < 0) {
 		files_restore_free(fr);
 		return r;
@@ -808,13 +892,57 @@ int files_restore_keep_fd(struct files_restore *fr, uint64_t task_id, int fd)
 	return moved;
 }
 
+static bool held_by_a_task(const struct files_restore *fr, uint64_t file_id)
+{
+	for (size_t t = 0; t < fr->nr_tasks; t++)
+		for (size_t i = 0; i < fr->tasks[t].n; i++)
+			if (fr->tasks[t].fds[i]->file_id == file_id)
+				return true;
+	return false;
+}
+
 bool files_restore_first_holder(const struct files_restore *fr, uint64_t file_id, int fd)
 {
 	for (size_t t = 0; t < fr->nr_tasks; t++)
 		for (size_t i = 0; i < fr->tasks[t].n; i++)
 			if (fr->tasks[t].fds[i]->file_id == file_id)
 				return &fr->tasks[t] == fr->cur && (int)fr->tasks[t].fds[i]->fd == fd;
-	return false;
+	/* only in flight in a socket queue: the first task sets it up, at criu's number (post_install) */
+	return fr->nr_tasks && fr->cur == &fr->tasks[0] && file_fd(fr, file_id) == fd;
+}
+
+/*
+ * Files no task holds (only in flight in a socket queue) are set up by the
+ * first task through criu's copy, which it still has open.
+ */
+static int post_install_inflight(struct files_restore *fr)
+{
+	for (size_t k = 0; k < fr->nr_files; k++) {
+		const FileEntry *fe = fr->files[k];
+		const struct fd_ops *ops = ops_by_kind(fe->kind);
+		int r;
+
+		if (!ops || !ops->post_install || fr->file_fds[k] < 0 || held_by_a_task(fr, fe->id))
+			continue;
+		r = ops->post_install(fr, fe, fr->file_fds[k]);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int files_restore_deleted_dir_fd(const struct files_restore *fr, uint64_t task_id, uint64_t dev, uint64_t ino)
+{
+	for (size_t t = 0; fr && t < fr->nr_tasks; t++)
+		for (size_t i = 0; fr->tasks[t].task_id == task_id && i < fr->tasks[t].n; i++)
+			for (size_t k = 0; k < fr->nr_files; k++) {
+				const FileEntry *o = fr->files[k];
+
+				if (o->id == fr->tasks[t].fds[i]->file_id && o->kind == FILE_KIND__FILE_DIRECTORY &&
+				    o->deleted && o->dev == dev && o->ino == ino)
+					return (int)fr->tasks[t].fds[i]->fd;
+			}
+	return -ENOENT;
 }
 
 int files_restore_task_file_at(const struct files_restore *fr, int fd, uint64_t *ret_id)
@@ -863,7 +991,7 @@ static int post_install(struct files_restore *fr, const struct task_fds *tf)
 		if (r < 0)
 			return r; /* logged by the kind, with the fd */
 	}
-	return 0;
+	return tf == &fr->tasks[0] ? post_install_inflight(fr) : 0;
 }
 
 int files_restore_task(struct files_restore *fr, uint64_t task_id)

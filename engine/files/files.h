@@ -58,7 +58,9 @@ struct fd_ops {
 	/*
 	 * Optional, in the restored task once all its fds are installed, for
 	 * each fd of this kind (fd is the task's number). criu's copies of every
-	 * description (files_restore_fd) are still open in the task then.
+	 * description (files_restore_fd) are still open in the task then. A file
+	 * only in flight in a socket queue gets one call, in the first task, with
+	 * criu's number.
 	 * files_restore_first_holder() picks the one call that sets up a shared
 	 * description.
 	 */
@@ -129,6 +131,14 @@ void files_dump_net_resume(struct files_dump *fd);
  */
 void files_dump_set_rpc_sk(struct files_dump *fd, uint64_t ino);
 
+/*
+ * For sk_unix.c: a file in flight in one of pid's socket queues, which we got
+ * by peeking (local is taken on every path): *ret_id is its description's id,
+ * dumped now unless already known; 1 (no id): a unix socket not dumped yet,
+ * to be found among the tree's sockets at the end of the dump.
+ */
+int files_dump_inflight(struct files_dump *fd, pid_t pid, int local, uint64_t *ret_id);
+
 /* ---- restore ---- */
 
 enum files_restore_flags {
@@ -174,6 +184,11 @@ int files_restore_memfd_fd(const struct files_restore *fr, uint64_t id);
 int files_restore_fd(const struct files_restore *fr, uint64_t id);
 /* For the kinds: criu's fd given with --inherit-fd for key, or -ENOENT. */
 int files_restore_inherited(const struct files_restore *fr, const char *key);
+/*
+ * For sk_unix.c, while it makes the sockets: criu's fd of file id (not a
+ * unix socket), opened now if its turn has not come yet; -ENOENT if unknown.
+ */
+int files_restore_inflight_fd(struct files_restore *fr, uint64_t id, int *ret_fd);
 /* For the kinds: the write or read end of a restored pipe. */
 int pipes_restore_end(struct files_restore *fr, uint64_t pipe_id, bool write_end, int *ret_fd);
 
@@ -215,5 +230,37 @@ extern const struct fd_ops eventfd_fd_ops, signalfd_fd_ops, timerfd_fd_ops, epol
 	fanotify_fd_ops, pidfd_fd_ops;
 extern const struct fd_ops inet_sk_fd_ops, netlink_sk_fd_ops, packet_sk_fd_ops;
 extern const struct fd_ops mqueue_fd_ops;
+
+/*
+ * ghost_node.c: a removed directory, FIFO or character device made again at
+ * its old path (resolved in root_fd; missing directories on the way made
+ * too) with the dumped kind, mode, owner and rdev; *ret_fd is an O_PATH fd
+ * of it. ghost_node_remove() takes its name (and the directories made)
+ * away again once it is open or entered. 0 or -errno, quietly.
+ */
+#define GHOST_NODE_MAX_PARENTS 16
+struct ghost_node_spec {
+	uint32_t mode; /* st_mode, with the file type */
+	uint64_t rdev;
+	uint32_t uid, gid;
+};
+struct ghost_node {
+	int dirfd;
+	char name[256];
+	bool named;
+	dev_t dev;
+	ino_t ino;
+	int made_in[GHOST_NODE_MAX_PARENTS];
+	char made[GHOST_NODE_MAX_PARENTS][256];
+	size_t nr_made;
+};
+int ghost_node_make(int root_fd, const char *path, const struct ghost_node_spec *s, struct ghost_node *g,
+		    int *ret_fd);
+int ghost_node_remove(struct ghost_node *g);
+/*
+ * For the cwd of task task_id: the number at which the task holds a removed
+ * directory dev:ino (restored from files.img), or -ENOENT.
+ */
+int files_restore_deleted_dir_fd(const struct files_restore *fr, uint64_t task_id, uint64_t dev, uint64_t ino);
 
 #endif

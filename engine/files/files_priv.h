@@ -6,6 +6,8 @@
 #include "files.h"
 #include "file_check.h"
 
+struct usk_inflight;
+
 struct dumped_file {
 	FileEntry *fe;
 	int local; /* our copy of the description, for kcmp */
@@ -40,6 +42,8 @@ struct files_dump {
 	uint64_t *ext_unix; /* only these inodes, if any: --ext-unix-sk=INO, --external unix[INO] */
 	size_t nr_ext_unix;
 	struct sk_net_dump *net; /* network sockets: options, repair mode, the lock (sk_inet.c) */
+	struct usk_inflight *usk_inflight; /* unix sockets in flight, found at the end (sk_unix_scm.c) */
+	size_t nr_usk_inflight;
 	uint64_t rpc_sk_ino; /* a self-dump: the server's end of the RPC connection (sk_unix.c) */
 	bool force_irmap;      /* --force-irmap: a watch's name must be found (fsnotify.c) */
 	char *const *external; /* --external strings (tty[RDEV:DEV]) */
@@ -93,6 +97,11 @@ struct files_restore {
 	size_t nr_rpc_peers;
 };
 
+/*
+ * regular.c: a removed object's owner and mode come from the image; a
+ * set-ID one of an owner other than the tree's tasks' is refused.
+ */
+int files_check_ghost_owner(const struct files_restore *fr, const FileEntry *fe);
 /* ghost.c: the contents of an unlinked file into fe (its data extents; limit on its allocated bytes). */
 int ghost_dump(const struct fd_dump_arg *a, FileEntry *fe, uint64_t limit);
 /* Writes d's contents (checked first) into the new inode w; then, after owner and mode, its times. */

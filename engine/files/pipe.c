@@ -18,6 +18,8 @@
 #include "files_priv.h"
 #include "log.h"
 
+#define DELETED_SUFFIX " (deleted)"
+
 static struct dumped_pipe *find_pipe(struct files_dump *fd, uint64_t ino)
 {
 	for (size_t i = 0; i < fd->nr_pipes; i++)
@@ -159,21 +161,29 @@ static int pipe_dump(struct files_dump *fd, const struct fd_dump_arg *a, FileEnt
 
 static int fifo_dump(struct files_dump *fd, const struct fd_dump_arg *a, FileEntry *fe)
 {
+	size_t len = strlen(a->link), sl = strlen(DELETED_SUFFIX);
+	bool suffix = len > sl && !strcmp(a->link + len - sl, DELETED_SUFFIX);
 	struct dumped_pipe *p;
+	char proc[64];
 	int r;
 
-	fe->path = strdup(a->link);
+	fe->deleted = suffix || a->st.st_nlink == 0;
+	fe->path = strndup(a->link, suffix ? len - sl : len);
 	if (!fe->path)
 		return -ENOMEM;
-	if (strstr(fe->path, " (deleted)"))
-		return pr_err_ret(-EOPNOTSUPP, "pid %d fd %d: FIFO %s was removed", a->pid, a->fd, fe->path);
+	/* a removed FIFO is made again at restore (ghost_node.c), with its owner and mode */
+	fe->has_deleted = fe->has_mode = fe->has_uid = fe->has_gid = fe->deleted;
+	fe->mode = a->st.st_mode;
+	fe->uid = a->st.st_uid;
+	fe->gid = a->st.st_gid;
 	/* its buffer lives as long as someone holds it open: kept like a pipe's */
 	r = note_pipe(fd, a, fe, &p);
 	if (r < 0 || p->has_read)
 		goto out;
+	/* only writers in the tree: read the buffer through the path, or the fd of a removed one */
+	snprintf(proc, sizeof(proc), "/proc/%d/fd/%d", a->pid, a->fd);
 	{
-		/* only writers in the tree: read the buffer through the path */
-		_cleanup_close_ int rfd = open(fe->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+		_cleanup_close_ int rfd = open(fe->deleted ? proc : fe->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 
 		if (rfd < 0)
 			return pr_perror_ret("pid %d fd %d: cannot open FIFO %s to copy its data", a->pid, a->fd,
@@ -301,6 +311,81 @@ static int pipe_open(struct files_restore *fr, const FileEntry *fe, int *ret_fd)
 	return 0;
 }
 
+/* The pipes.img entry that keeps the buffer of FIFO fe, or -1. */
+static ssize_t fifo_pipe(const struct files_restore *fr, const FileEntry *fe)
+{
+	for (size_t i = 0; fe->has_pipe_id && i < fr->nr_pipes; i++)
+		if (fr->pipes[i]->id == fe->pipe_id)
+			return (ssize_t)i;
+	return -1;
+}
+
+/* A new removed FIFO, made at its old path and removed again (ghost_node.c), refilled; *ret_rw holds it. */
+static int make_deleted_fifo(struct files_restore *fr, const FileEntry *fe, const PipeEntry *pe, int *ret_rw)
+{
+	struct ghost_node_spec spec = {.mode = fe->mode, .uid = fe->uid, .gid = fe->gid};
+	_cleanup_close_ int p = -EBADF, rw = -EBADF;
+	struct ghost_node g;
+	char self[64];
+	int r, rm;
+
+	if (!fe->has_mode || !S_ISFIFO(fe->mode) || !fe->has_uid || !fe->has_gid)
+		return pr_err_ret(-EBADMSG, "files.img: file %" PRIu64 ": removed FIFO %s without its mode and owner",
+				  fe->id, fe->path);
+	r = files_check_ghost_owner(fr, fe);
+	if (r < 0)
+		return r;
+	r = ghost_node_make(fr->root_fd, fe->path, &spec, &g, &p);
+	if (r < 0)
+		return pr_err_ret(r, "file %" PRIu64 ": cannot make removed FIFO %s (mode %o, owner %u:%u) again",
+				  fe->id, fe->path, fe->mode & 07777, fe->uid, fe->gid);
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", p);
+	rw = open(self, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	r = rw < 0 ? -errno : 0;
+	rm = ghost_node_remove(&g);
+	if (rm < 0 && r == 0)
+		r = rm;
+	if (r < 0)
+		return pr_err_ret(r, "file %" PRIu64 ": cannot open removed FIFO %s made again", fe->id, fe->path);
+	if (pe && pe->has_data && pe->data.len && write(rw, pe->data.data, pe->data.len) != (ssize_t)pe->data.len)
+		return pr_perror_ret("FIFO %s: cannot refill %zu bytes", fe->path, pe->data.len);
+	*ret_rw = TAKE_FD(rw);
+	return 0;
+}
+
+/*
+ * A removed FIFO: one new nameless FIFO per dumped one, whose read-write
+ * description criu keeps as the holder of its buffer; every description of
+ * it is a new open of that one, with its own flags.
+ */
+static int deleted_fifo_open(struct files_restore *fr, const FileEntry *fe, int *ret_fd)
+{
+	int flags = files_sane_open_flags(fe->flags) & (O_ACCMODE | O_NONBLOCK);
+	ssize_t i = fifo_pipe(fr, fe);
+	_cleanup_close_ int own = -EBADF;
+	int held = i >= 0 ? fr->pipe_fds[i][1] : -1, r, f;
+	char self[64];
+
+	if (held < 0) {
+		r = make_deleted_fifo(fr, fe, i >= 0 ? fr->pipes[i] : NULL, &own);
+		if (r < 0)
+			return r;
+		held = own;
+		if (i >= 0)
+			fr->pipe_fds[i][1] = TAKE_FD(own);
+	}
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", held);
+	f = open(self, flags | O_NONBLOCK | O_CLOEXEC);
+	if (f < 0)
+		return pr_perror_ret("file %" PRIu64 ": cannot open removed FIFO %s", fe->id, fe->path);
+	if (fcntl(f, F_SETFL, flags & O_NONBLOCK) < 0) {
+		close(f);
+		return pr_perror_ret("file %" PRIu64 ": cannot set FIFO flags", fe->id);
+	}
+	*ret_fd = f;
+	return 0;
+}
+
 /*
  * A FIFO is reopened by path through a pipe end we hold, so open never blocks.
  * The path comes from the image: resolved in the tree's root, opened with the
@@ -317,6 +402,8 @@ static int fifo_open(struct files_restore *fr, const FileEntry *fe, int *ret_fd)
 	if (!fe->path || fe->path[0] != '/')
 		return pr_err_ret(-EBADMSG, "files.img: file %" PRIu64 ": a FIFO without an absolute path",
 				  fe->id);
+	if (fe->deleted)
+		return deleted_fifo_open(fr, fe, ret_fd);
 	rw = files_open_in_root(fr, fe->id, -1, fe->path, O_RDWR | O_NONBLOCK, 0, &denied);
 	if (rw == -EACCES || rw == -EPERM)
 		return pr_err_ret(

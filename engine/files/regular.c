@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Files reopened by path: regular files (unlinked ones with their contents,
- * up to --ghost-limit), directories and character devices.
+ * up to --ghost-limit), directories and character devices (removed ones
+ * made again at their path: ghost_node.c).
  *
  * At restore every path of files.img is untrusted (in_root.c): it is
  * resolved in the tree's root, opened with the rights of the tasks that
@@ -315,7 +316,7 @@ static int ghost_made(const struct files_restore *fr, const FileEntry *fe)
  * owner's rights through exec. Any task of the tree may get an fd passed on,
  * so one such task that is not root is enough to refuse it.
  */
-static int check_ghost_owner(const struct files_restore *fr, const FileEntry *fe)
+int files_check_ghost_owner(const struct files_restore *fr, const FileEntry *fe)
 {
 	if (!(fe->mode & (S_ISUID | S_ISGID)))
 		return 0;
@@ -420,7 +421,7 @@ static int open_ghost(struct files_restore *fr, const FileEntry *fe, int *ret_fd
 	data = ghost_data_of(fr, fe);
 	if (!data)
 		return pr_err_ret(-EBADMSG, "file %" PRIu64 ": unlinked %s without its contents", fe->id, fe->path);
-	r = check_ghost_owner(fr, fe);
+	r = files_check_ghost_owner(fr, fe);
 	if (r < 0)
 		return r;
 	if (!strncmp(fe->path, MEMFD_PREFIX, strlen(MEMFD_PREFIX)))
@@ -562,9 +563,13 @@ static int path_dump(struct files_dump *fd, const struct fd_dump_arg *a, FileEnt
 
 	if (r < 0)
 		return r;
-	if (fe->deleted)
-		return pr_err_ret(-EOPNOTSUPP, "pid %d fd %d: %s was removed; cannot reopen it", a->pid, a->fd,
-				  fe->path);
+	/* a removed directory or device node is made again at restore (ghost_node.c): its owner too */
+	if (a->st.st_nlink == 0)
+		fe->deleted = true;
+	fe->has_deleted = fe->deleted;
+	fe->has_uid = fe->has_gid = fe->deleted;
+	fe->uid = a->st.st_uid;
+	fe->gid = a->st.st_gid;
 	fe->has_mode = true;
 	fe->mode = a->st.st_mode;
 	fe->has_rdev = S_ISCHR(a->st.st_mode);
@@ -607,6 +612,84 @@ static bool same_kind(int fd, const FileEntry *fe)
 	       (!fe->has_rdev || st.st_rdev == fe->rdev);
 }
 
+/*
+ * A removed device node is made again only for a device the tree could
+ * reach anyway: through a node of it under /dev in the tree's root that the
+ * tasks holding it may open as dumped (the open itself, with their rights).
+ * Else an image could hand a task /dev/mem by naming a removed node of it.
+ */
+static int check_device_reachable(struct files_restore *fr, const FileEntry *fe)
+{
+	int flags = (files_sane_open_flags(fe->flags) & O_ACCMODE) | O_NOCTTY | O_NONBLOCK;
+	char other[PATH_MAX];
+	_cleanup_close_ int f = -EBADF;
+	uid_t denied = 0;
+
+	if (find_chardev("/dev", (dev_t)fe->rdev, 2, other, sizeof(other)) < 0)
+		return pr_err_ret(-EPERM,
+				  "file %" PRIu64 ": removed device %s (%u:%u): no node of it under /dev, "
+				  "so it is not made again",
+				  fe->id, fe->path, major(fe->rdev), minor(fe->rdev));
+	if (files_sane_open_flags(fe->flags) & O_PATH)
+		return 0;
+	f = files_open_in_root(fr, fe->id, -1, other, flags, 0, &denied);
+	if (f < 0 || !same_kind(f, fe))
+		return pr_err_ret(f < 0 ? f : -EPERM,
+				  "file %" PRIu64 ": removed device %s (%u:%u): the tasks that hold it (fsuid %u) "
+				  "may not open its node %s, so it is not made again",
+				  fe->id, fe->path, major(fe->rdev), minor(fe->rdev), denied, other);
+	return 0;
+}
+
+/* Our fd of an already remade removed node dev:ino of fe's kind, or -1. */
+static int node_made(const struct files_restore *fr, const FileEntry *fe)
+{
+	for (size_t k = 0; k < fr->nr_files; k++) {
+		const FileEntry *o = fr->files[k];
+
+		if (o != fe && o->kind == fe->kind && o->deleted && fr->file_fds[k] >= 0 && o->dev == fe->dev &&
+		    o->ino == fe->ino)
+			return fr->file_fds[k];
+	}
+	return -1;
+}
+
+/*
+ * A removed directory or character device: made again at its old path with
+ * its mode, owner and device number (ghost_node.c), opened with the dumped
+ * flags, and removed again. Descriptions of one inode share the new one.
+ */
+static int open_deleted_node(struct files_restore *fr, const FileEntry *fe, int *ret_fd)
+{
+	struct ghost_node_spec spec = {.mode = fe->mode, .rdev = fe->rdev, .uid = fe->uid, .gid = fe->gid};
+	_cleanup_close_ int p = -EBADF, f = -EBADF;
+	struct ghost_node g;
+	int made = node_made(fr, fe), r, rm;
+
+	if (made >= 0)
+		return reopen_own(fe, made, fe->path, ret_fd);
+	if (!fe->has_uid || !fe->has_gid || (S_ISCHR(fe->mode) && !fe->has_rdev))
+		return pr_err_ret(-EBADMSG, "files.img: file %" PRIu64 ": removed %s without its owner", fe->id,
+				  fe->path);
+	r = files_check_ghost_owner(fr, fe);
+	if (r == 0 && S_ISCHR(fe->mode))
+		r = check_device_reachable(fr, fe);
+	if (r < 0)
+		return r;
+	r = ghost_node_make(fr->root_fd, fe->path, &spec, &g, &p);
+	if (r < 0)
+		return pr_err_ret(r, "file %" PRIu64 ": cannot make removed %s (%s, mode %o, owner %u:%u) again",
+				  fe->id, fe->path, type_name(fe->mode), fe->mode & 07777, fe->uid, fe->gid);
+	r = reopen_own(fe, p, fe->path, &f);
+	rm = ghost_node_remove(&g);
+	if (r < 0)
+		return r;
+	if (rm < 0)
+		return pr_err_ret(rm, "file %" PRIu64 ": cannot remove %s again", fe->id, fe->path);
+	*ret_fd = TAKE_FD(f);
+	return 0;
+}
+
 static int path_open(struct files_restore *fr, const FileEntry *fe, int *ret_fd)
 {
 	char other[PATH_MAX];
@@ -618,6 +701,8 @@ static int path_open(struct files_restore *fr, const FileEntry *fe, int *ret_fd)
 	    (fe->kind == FILE_KIND__FILE_CHARDEV) != S_ISCHR(fe->mode))
 		return pr_err_ret(-EBADMSG, "files.img: file %" PRIu64 ": %s has mode %o, not its kind's",
 				  fe->id, fe->path, fe->has_mode ? fe->mode : 0);
+	if (fe->deleted)
+		return open_deleted_node(fr, fe, ret_fd);
 	if (fe->kind == FILE_KIND__FILE_CHARDEV && fr->evasive_devices) {
 		/* the dumped path if it still is the device, else any node of it under /dev */
 		int f = -1;

@@ -279,6 +279,11 @@ static uint16_t port_of(const struct sockaddr_storage *ss)
 #define UDPLITE_RECV_CSCOV 11
 #endif
 
+/* IP_FREEBIND and IP_TRANSPARENT, or their IPv6 twins (one flag of the socket each) */
+#define FB_LEVEL(f) ((f) == AF_INET6 ? SOL_IPV6 : SOL_IP)
+#define FB_OPT(f)   ((f) == AF_INET6 ? IPV6_FREEBIND : IP_FREEBIND)
+#define TP_OPT(f)   ((f) == AF_INET6 ? IPV6_TRANSPARENT : IP_TRANSPARENT)
+
 /* ICMP echo ("ping") sockets: SOCK_DGRAM of IPPROTO_ICMP or IPPROTO_ICMPV6, bound to an identifier. */
 static bool is_ping(int proto)
 {
@@ -759,17 +764,18 @@ static int inet_dump(struct files_dump *fd, const struct fd_dump_arg *a, FileEnt
 			e->opts->has_udplite_recv_cscov = true, e->opts->udplite_recv_cscov = (uint32_t)r;
 	}
 	dump_ip_opts(a->local, family, e->opts);
-	if (is_ping(proto) || type == SOCK_RAW)
-		return dump_unlisted(a, e, type == SOCK_RAW);
-	if (family == AF_INET6 && get_int(a->local, SOL_IPV6, IPV6_V6ONLY, &r) == 0) {
+	/* a raw socket has its protocol as its number: the kernel takes no IPV6_V6ONLY for it */
+	if (family == AF_INET6 && type != SOCK_RAW && get_int(a->local, SOL_IPV6, IPV6_V6ONLY, &r) == 0) {
 		e->opts->has_v6only = true;
 		e->opts->v6only = r != 0;
 	}
-	/* one flag each, set through either level: SOL_IP reads it for both families */
-	if (get_int(a->local, SOL_IP, IP_FREEBIND, &r) == 0 && r)
+	/* one flag each, at the family's own level (a raw IPv6 socket answers only there) */
+	if (get_int(a->local, FB_LEVEL(family), FB_OPT(family), &r) == 0 && r)
 		e->opts->has_freebind = e->opts->freebind = true;
-	if (get_int(a->local, SOL_IP, IP_TRANSPARENT, &r) == 0 && r)
+	if (get_int(a->local, FB_LEVEL(family), TP_OPT(family), &r) == 0 && r)
 		e->opts->has_transparent = e->opts->transparent = true;
+	if (is_ping(proto) || type == SOCK_RAW)
+		return dump_unlisted(a, e, type == SOCK_RAW);
 	if (getsockname(a->local, (struct sockaddr *)&src, &slen) < 0)
 		return pr_perror_ret("pid %d fd %d: getsockname", a->pid, a->fd);
 	r = inet_diag_find(a->local, family, proto, (uint32_t)a->st.st_ino, &w);
@@ -986,10 +992,11 @@ static int restore_inet(int sk, const FileEntry *fe)
 	if (r < 0)
 		return pr_err_ret(r, "cannot set the IP options");
 	/* before bind: an address not (yet) on this host's interfaces */
-	if (e->opts && e->opts->has_freebind && e->opts->freebind && set_int(sk, SOL_IP, IP_FREEBIND, 1) < 0)
+	if (e->opts && e->opts->has_freebind && e->opts->freebind &&
+	    set_int(sk, FB_LEVEL(e->family), FB_OPT(e->family), 1) < 0)
 		return pr_perror_ret("IP_FREEBIND");
 	if (e->opts && e->opts->has_transparent && e->opts->transparent &&
-	    set_int(sk, SOL_IP, IP_TRANSPARENT, 1) < 0)
+	    set_int(sk, FB_LEVEL(e->family), TP_OPT(e->family), 1) < 0)
 		return pr_perror_ret("IP_TRANSPARENT");
 	r = sk_opts_restore(sk, e->opts);
 	if (r == 0 && !tcp && e->opts && e->opts->reuseaddr)
@@ -1029,11 +1036,11 @@ static int restore_inet(int sk, const FileEntry *fe)
 			r = bind(sk, (struct sockaddr *)&ss, len) < 0 ? -errno : 0;
 			/* bound under IP_FREEBIND that was then turned off: bound again the same way */
 			if (r == -EADDRNOTAVAIL && !(e->opts && e->opts->has_freebind && e->opts->freebind)) {
-				r = set_int(sk, SOL_IP, IP_FREEBIND, 1);
+				r = set_int(sk, FB_LEVEL(e->family), FB_OPT(e->family), 1);
 				if (!r)
 					r = bind(sk, (struct sockaddr *)&ss, len) < 0 ? -errno : 0;
 				if (!r)
-					r = set_int(sk, SOL_IP, IP_FREEBIND, 0);
+					r = set_int(sk, FB_LEVEL(e->family), FB_OPT(e->family), 0);
 			}
 			if (r < 0) {
 				char a[INET6_ADDRSTRLEN] = "?";

@@ -8,18 +8,22 @@
  * Dump: sock_diag (UNIX_DIAG, asked for the one inode, in the socket's own
  * network namespace) gives the name, the peer, the waiting connections, the
  * queue length and the shutdown bits; the queue is read without consuming it
- * (MSG_PEEK, stepping SO_PEEK_OFF, which is put back afterwards). Peers are
- * checked once every fd of the tree is known (dump_finish).
+ * (MSG_PEEK, stepping SO_PEEK_OFF, which is put back afterwards); the fds a
+ * queued message carries (SCM_RIGHTS) are dumped as descriptions of their own
+ * (sk_unix_scm.c). Peers are checked once every fd of the tree is known
+ * (dump_finish).
  *
  * Restore: the first unix socket criu opens makes them all, since they refer
  * to each other: create and bind, listen, connect (accepted connections are
  * made again through their listener, waiting ones are left in its backlog),
- * queue the data from the peer side, then shutdown and options. The sockets
- * wait in files_restore.file_fds until their own open takes them.
+ * queue the data from the peer side (with its files in flight), then
+ * shutdown and options. The sockets wait in files_restore.file_fds until
+ * their own open takes them.
  *
  * Approximate: queued messages carry criu's credentials (SCM_CREDENTIALS);
- * a datagram's sender address is the peer's, or none. Refused: fds in flight
- * (SCM_RIGHTS), data sent on a connection not yet accepted, peers outside the
+ * a datagram's sender address is the peer's, or none; a stream's fds in
+ * flight ride with the end of the run a peek returns. Refused: unix sockets only in
+ * flight, data sent on a connection not yet accepted, peers outside the
  * tree (except datagram sockets with --ext-unix-sk, reconnected by name),
  * relative bind paths. The sockets are made in criu's network namespace.
  *
@@ -52,6 +56,7 @@
 #include "files_priv.h"
 #include "log.h"
 #include "sk_net.h"
+#include "sk_unix.h"
 
 #define USK_LISTEN	  10 /* TCP_LISTEN */
 #define USK_ESTABLISHED	  1  /* TCP_ESTABLISHED */
@@ -216,7 +221,7 @@ static int append_packet(UnixSkEntry *u, const char *data, size_t n, size_t *cap
 	memcpy(u->data.data + u->data.len, data, n);
 	u->data.len += n;
 	u->has_data = true;
-	if (u->type != SOCK_STREAM) {
+	{ /* stream: runs, kept only where fds split them (peek_queue) */
 		uint32_t *p = realloc(u->packets, (u->n_packets + 1) * sizeof(*p));
 
 		if (!p)
@@ -227,91 +232,139 @@ static int append_packet(UnixSkEntry *u, const char *data, size_t n, size_t *cap
 	return 0;
 }
 
-/* A peek's control messages: fds in flight are refused (and the copies we got closed). */
-static int check_cmsgs(const struct fd_dump_arg *a, struct msghdr *mh)
-{
-	int r = 0;
+/* What the peeks of one queue share: the buffer, the control room for a message's fds. */
+struct usk_peek {
+	struct files_dump *fd;
+	const struct fd_dump_arg *a;
+	FileEntry *fe;
+	char *buf;
+	size_t blen, cap;
+	union {
+		char b[CMSG_SPACE(sizeof(int) * USK_MAX_RIGHTS) + CMSG_SPACE(sizeof(struct ucred))];
+		struct cmsghdr align;
+	} ctl;
+	struct msghdr mh;
+	struct iovec iov;
+};
 
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		for (size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++)
-			close(((int *)CMSG_DATA(c))[i]);
-		r = -EOPNOTSUPP;
-	}
-	if (r < 0 || (mh->msg_flags & MSG_CTRUNC))
-		return pr_err_ret(
-			-EOPNOTSUPP,
-			"pid %d fd %d: %s has file descriptors in flight (SCM_RIGHTS) in its queue: "
-			"not supported yet",
-			a->pid, a->fd, a->link);
+/* Peeks at most len bytes (one message) at offset off of the queue: n, or -errno quietly. */
+static ssize_t peek_at(struct usk_peek *p, int off, size_t len, int flags)
+{
+	ssize_t n;
+
+	p->iov = (struct iovec){p->buf, len};
+	p->mh = (struct msghdr){.msg_iov = &p->iov,
+				.msg_iovlen = 1,
+				.msg_control = p->ctl.b,
+				.msg_controllen = sizeof(p->ctl.b)};
+	if (setsockopt(p->a->local, SOL_SOCKET, SO_PEEK_OFF, &off, sizeof(off)) < 0)
+		return -errno;
+	n = recvmsg(p->a->local, &p->mh, flags | MSG_PEEK | MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	return n < 0 ? -errno : n;
+}
+
+static bool has_rights(struct msghdr *mh)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+			return true;
+	return (mh->msg_flags & MSG_CTRUNC) != 0;
+}
+
+/* A longer message than the buffer (or a stream message with fds cut short): room for it. */
+static int grow_buf(struct usk_peek *p, size_t want)
+{
+	char *nb = realloc(p->buf, want);
+
+	if (!nb)
+		return -ENOMEM;
+	p->buf = nb;
+	p->blen = want;
 	return 0;
 }
 
 /*
- * Copies the receive queue without consuming it: peeks at SO_PEEK_OFF = off,
- * one message (or one run of stream bytes) at a time. The task's own peek
- * offset is put back by the caller.
+ * One message (or one run of stream bytes) at off: *ret_step is how far the
+ * queue was read (0: peek at off again), -1 at its end.
  */
-static int peek_queue(const struct fd_dump_arg *a, UnixSkEntry *u, uint32_t stream_bytes)
+static int peek_one(struct usk_peek *p, int off, uint32_t stream_bytes, int *ret_step)
 {
-	size_t cap = 0, blen = 65536;
-	_cleanup_free_ char *buf = malloc(blen);
-	union {
-		char b[CMSG_SPACE(sizeof(int) * 253) + CMSG_SPACE(sizeof(struct ucred))];
-		struct cmsghdr align;
-	} ctl;
-	int off = 0, r;
+	UnixSkEntry *u = p->fe->unix_sk;
+	const struct fd_dump_arg *a = p->a;
+	bool stream = u->type == SOCK_STREAM, rights;
+	ssize_t n = peek_at(p, off, p->blen, stream ? 0 : MSG_TRUNC);
+	int r = 0;
 
-	if (!buf)
-		return -ENOMEM;
-	for (int guard = 0; guard < 1 << 20; guard++) {
-		struct iovec iov = {buf, blen};
-		struct msghdr mh = {.msg_iov = &iov,
-				    .msg_iovlen = 1,
-				    .msg_control = ctl.b,
-				    .msg_controllen = sizeof(ctl.b)};
-		int flags = MSG_PEEK | MSG_DONTWAIT | (u->type == SOCK_STREAM ? 0 : MSG_TRUNC);
-		ssize_t n;
-
-		/* stream and seqpacket: rqueue counts every byte; a datagram queue ends in EAGAIN */
-		if (u->type != SOCK_DGRAM && (uint32_t)off >= stream_bytes)
-			return 0;
-		if (setsockopt(a->local, SOL_SOCKET, SO_PEEK_OFF, &off, sizeof(off)) < 0)
-			return pr_perror_ret("pid %d fd %d: %s: cannot set SO_PEEK_OFF", a->pid, a->fd,
-					     a->link);
-		n = recvmsg(a->local, &mh, flags);
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && u->type != SOCK_STREAM)
-			return 0;
-		if (n < 0)
-			return pr_perror_ret("pid %d fd %d: %s: cannot peek at its queue", a->pid, a->fd,
-					     a->link);
-		r = check_cmsgs(a, &mh);
-		if (r < 0)
-			return r;
-		/* EOF: the peer closed, or a datagram socket shut down for reading ran empty */
-		if (n == 0 &&
-		    (u->type == SOCK_STREAM || (u->type == SOCK_DGRAM && (u->shutdown & USK_RCV_SHUTDOWN))))
-			return 0;
-		if ((size_t)n > blen) { /* a longer message: again with room for it */
-			char *nb = realloc(buf, (size_t)n);
-
-			if (!nb)
-				return -ENOMEM;
-			buf = nb;
-			blen = (size_t)n;
-			continue;
-		}
-		r = append_packet(u, buf, (size_t)n, &cap);
-		if (r < 0)
-			return r;
-		off += (int)n;
+	*ret_step = -1;
+	if (n == -EAGAIN && !stream) /* a datagram queue ends in EAGAIN */
+		return 0;
+	if (n < 0)
+		return pr_err_ret((int)n, "pid %d fd %d: %s: cannot peek at its queue", a->pid, a->fd,
+				  a->link);
+	rights = has_rights(&p->mh);
+	/* EOF: the peer closed, or a datagram socket shut down for reading ran empty */
+	if (n == 0 && (stream || (u->type == SOCK_DGRAM && (u->shutdown & USK_RCV_SHUTDOWN))))
+		return usk_scm_drop(&p->mh) < 0 ? -EOPNOTSUPP : 0;
+	*ret_step = 0;
+	/*
+	 * A longer message than the buffer; or a stream run perhaps cut short
+	 * before the end of the message with the fds (a stream peek goes on to
+	 * the first message with fds, even past its length, and stops after it).
+	 */
+	if ((size_t)n > p->blen ||
+	    (rights && stream && (size_t)n == p->blen && (uint32_t)(off + n) < stream_bytes)) {
+		usk_scm_drop(&p->mh);
+		return grow_buf(p, (size_t)n > p->blen ? (size_t)n : p->blen * 2);
 	}
-	return pr_err_ret(-E2BIG, "pid %d fd %d: %s: too many queued messages", a->pid, a->fd, a->link);
+	if (rights)
+		r = usk_scm_dump(p->fd, a, p->fe, &p->mh, (uint32_t)u->n_packets);
+	if (r >= 0)
+		r = append_packet(u, p->buf, (size_t)n, &p->cap);
+	*ret_step = (int)n;
+	return r < 0 ? r : 0;
 }
 
-static int dump_queue(const struct fd_dump_arg *a, UnixSkEntry *u, const struct usk_diag *d)
+/*
+ * Copies the receive queue without consuming it: peeks at SO_PEEK_OFF = off,
+ * one message (or one run of stream bytes) at a time; the fds a message
+ * carries are dumped as files of their own. The task's own peek offset is
+ * put back by the caller.
+ */
+static int peek_queue(struct files_dump *fd, const struct fd_dump_arg *a, FileEntry *fe,
+		      uint32_t stream_bytes)
 {
+	_cleanup_free_ struct usk_peek *p = calloc(1, sizeof(*p));
+	UnixSkEntry *u = fe->unix_sk;
+	int off = 0, step = 0, r = 0, guard;
+
+	if (!p)
+		return -ENOMEM;
+	p->buf = malloc(p->blen = 65536);
+	if (!p->buf)
+		return -ENOMEM;
+	p->fd = fd, p->a = a, p->fe = fe;
+	for (guard = 0; guard < 1 << 20 && r >= 0 && step >= 0; guard++) {
+		/* stream and seqpacket: rqueue counts every byte; a datagram queue ends in EAGAIN */
+		if (u->type != SOCK_DGRAM && (uint32_t)off >= stream_bytes)
+			break;
+		r = peek_one(p, off, stream_bytes, &step);
+		off += step > 0 ? step : 0;
+	}
+	free(p->buf);
+	if (r >= 0 && guard == 1 << 20)
+		r = pr_err_ret(-E2BIG, "pid %d fd %d: %s: too many queued messages", a->pid, a->fd, a->link);
+	if (u->type == SOCK_STREAM && !u->n_rights) { /* a stream's runs matter only with fds */
+		free(u->packets);
+		u->packets = NULL;
+		u->n_packets = 0;
+	}
+	return r;
+}
+
+static int dump_queue(struct files_dump *fd, const struct fd_dump_arg *a, FileEntry *fe,
+		      const struct usk_diag *d)
+{
+	UnixSkEntry *u = fe->unix_sk;
 	int saved = -1, r;
 
 	if (u->state == USK_LISTEN ||
@@ -320,7 +373,7 @@ static int dump_queue(const struct fd_dump_arg *a, UnixSkEntry *u, const struct 
 	r = get_int_opt(a->local, SO_PEEK_OFF, &saved);
 	if (r < 0)
 		return pr_err_ret(r, "pid %d fd %d: %s: cannot read SO_PEEK_OFF", a->pid, a->fd, a->link);
-	r = peek_queue(a, u, d->rqueue);
+	r = peek_queue(fd, a, fe, d->rqueue);
 	/* the task's peek offset, as it was (-1: off) */
 	if (setsockopt(a->local, SOL_SOCKET, SO_PEEK_OFF, &saved, sizeof(saved)) < 0 && r >= 0)
 		r = pr_perror_ret("pid %d fd %d: %s: cannot put SO_PEEK_OFF back", a->pid, a->fd, a->link);
@@ -432,8 +485,7 @@ static int unix_dump(struct files_dump *fd, const struct fd_dump_arg *a, FileEnt
 			-EOPNOTSUPP,
 			"pid %d fd %d: %s sent %u bytes on a connection not yet accepted: not supported yet",
 			a->pid, a->fd, a->link, d->wqueue);
-	(void)fd;
-	return dump_queue(a, u, d);
+	return dump_queue(fd, a, fe, d);
 }
 
 /* ---- dump: the peers, once every fd of the tree is known ---- */
@@ -559,10 +611,10 @@ static int unix_dump_finish(struct files_dump *fd, FileEntry *fe, int local)
 {
 	UnixSkEntry *u = fe->unix_sk;
 	pid_t pid;
-	int n;
+	int n = usk_scm_dump_finish(fd); /* the first call resolves the sockets in flight */
 
-	if (!u)
-		return 0;
+	if (!u || n < 0)
+		return n < 0 ? n : 0;
 	for (size_t i = 0; i < u->n_icons; i++)
 		if (!u->icons[i] || !dumped_unix(fd, u->icons[i])) {
 			find_holder(fd, u->ino, &pid, &n);
@@ -651,6 +703,7 @@ struct usk_set {
 	struct usk *s;
 	size_t n;
 	int tmp_listener; /* made to re-create an accepted connection whose listener closed */
+	struct files_restore *fr; /* for the files in flight in the queues */
 };
 
 static struct usk *usk_by_ino(struct usk_set *set, uint64_t ino)
@@ -1003,14 +1056,102 @@ static int sender_for(struct usk_set *set, struct usk *s, bool *ret_tmp, bool *r
 	return t;
 }
 
+/* criu's fds of the files in flight in message k of s, if rights (next in order) name it. */
+static int rights_fds(struct usk_set *set, const struct usk *s, size_t k, size_t *next, int *fds,
+		      size_t *ret_n)
+{
+	const UnixSkEntry *u = s->u;
+	const UnixSkRights *rt;
+
+	*ret_n = 0;
+	if (*next >= u->n_rights || u->rights[*next]->packet != k)
+		return 0;
+	rt = u->rights[(*next)++];
+	for (size_t i = 0; i < rt->n_file_ids; i++) {
+		struct usk *o = NULL;
+		int r = 0;
+
+		for (size_t j = 0; j < set->n && !o; j++)
+			if (set->s[j].fe->id == rt->file_ids[i])
+				o = &set->s[j];
+		if (o)
+			fds[i] = o->fd;
+		else
+			r = files_restore_inflight_fd(set->fr, rt->file_ids[i], &fds[i]);
+		if (r < 0 || fds[i] < 0)
+			return pr_err_ret(r < 0 ? r : -EBADMSG,
+					  "socket %" PRIu64 ": cannot open file %" PRIu64
+					  " in flight in its queue",
+					  u->ino, rt->file_ids[i]);
+	}
+	*ret_n = rt->n_file_ids;
+	return 0;
+}
+
+/* One message (or part of a run of stream bytes) into the queue, with files in flight. */
+static ssize_t send_one(int from, const uint8_t *data, size_t len, const int *fds, size_t nfds,
+			struct sockaddr_un *to, socklen_t to_len)
+{
+	union {
+		char b[CMSG_SPACE(sizeof(int) * USK_MAX_RIGHTS)];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = {(void *)data, len};
+	struct msghdr mh = {.msg_name = to, .msg_namelen = to_len, .msg_iov = &iov, .msg_iovlen = 1};
+
+	if (nfds) {
+		struct cmsghdr *c;
+
+		mh.msg_control = ctl.b;
+		mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+		memcpy(CMSG_DATA(c), fds, nfds * sizeof(int));
+	}
+	return sendmsg(from, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+/*
+ * The last bytes of a stream run that its fds ride on: as many as the kernel
+ * keeps in one buffer (a send of more is split, the fds on its first buffer,
+ * and a read stops after that), so a read stops at the run's end as at dump.
+ */
+static size_t stream_fd_part(int from, size_t len)
+{
+	size_t lim = 32768; /* below the kernel's SKB_MAX_HEAD(0) + 32 KiB */
+	socklen_t sl = sizeof(int);
+	int sndbuf = 0;
+
+	if (getsockopt(from, SOL_SOCKET, SO_SNDBUF, &sndbuf, &sl) == 0 && sndbuf / 2 - 64 > 0 &&
+	    (size_t)(sndbuf / 2 - 64) < lim)
+		lim = (size_t)(sndbuf / 2 - 64);
+	return len < lim ? len : lim;
+}
+
+/* One message or stream run with its files in flight: the bytes sent, or -1 (errno). */
+static ssize_t send_packet(int from, bool stream, const uint8_t *data, size_t len, const int *fds,
+			   size_t nfds, struct sockaddr_un *to, socklen_t to_len)
+{
+	size_t head = stream && nfds ? len - stream_fd_part(from, len) : 0;
+	ssize_t n = head ? send_one(from, data, head, NULL, 0, to, to_len) : 0;
+
+	if (n != (ssize_t)head)
+		return n;
+	n = send_one(from, data + head, len - head, fds, nfds, to, to_len);
+	return n < 0 ? n : (ssize_t)head + n;
+}
+
 static int queue_data(struct usk_set *set, struct usk *s)
 {
 	const UnixSkEntry *u = s->u;
+	bool whole = u->type == SOCK_STREAM && !u->n_packets; /* a stream without files in flight */
+	int fds[USK_MAX_RIGHTS], from, r = 0;
+	size_t off = 0, next = 0, nfds;
 	struct sockaddr_un sa;
 	socklen_t sl = 0;
-	size_t off = 0;
 	bool tmp, to;
-	int from, r = 0;
 
 	if ((!u->has_data || !u->data.len) && !u->n_packets)
 		return 0;
@@ -1019,8 +1160,8 @@ static int queue_data(struct usk_set *set, struct usk *s)
 		return from;
 	if (to)
 		sl = make_addr(&sa, u->name.data, u->name.len);
-	for (size_t k = 0; k < (u->type == SOCK_STREAM ? 1 : u->n_packets) && r >= 0; k++) {
-		size_t len = u->type == SOCK_STREAM ? u->data.len : u->packets[k];
+	for (size_t k = 0; k < (whole ? 1 : u->n_packets) && r >= 0; k++) {
+		size_t len = whole ? u->data.len : u->packets[k];
 		ssize_t n;
 
 		if (len > u->data.len - off) {
@@ -1028,11 +1169,15 @@ static int queue_data(struct usk_set *set, struct usk *s)
 				       k);
 			break;
 		}
-		n = sendto(from, u->data.data + off, len, MSG_DONTWAIT | MSG_NOSIGNAL,
-			   to ? (struct sockaddr *)&sa : NULL, sl);
+		r = rights_fds(set, s, k, &next, fds, &nfds);
+		if (r < 0)
+			break;
+		n = send_packet(from, u->type == SOCK_STREAM, u->data.data + off, len, fds, nfds,
+				to ? &sa : NULL, sl);
 		if (n != (ssize_t)len)
-			r = n < 0 ? pr_perror_ret("socket %" PRIu64 ": cannot queue %zu bytes again", u->ino,
-						  len)
+			r = n < 0 ? pr_perror_ret("socket %" PRIu64
+						  ": cannot queue %zu bytes (%zu files) again",
+						  u->ino, len, nfds)
 				  : pr_err_ret(-EIO, "socket %" PRIu64 ": queued %zd of %zu bytes", u->ino, n,
 					       len);
 		off += len;
@@ -1150,7 +1295,7 @@ static void usk_set_free(struct usk_set *set, bool failed)
 /* Makes every unix socket of the image; each waits in fr->file_fds until its open. */
 static int restore_all(struct files_restore *fr)
 {
-	struct usk_set set = {.tmp_listener = -1};
+	struct usk_set set = {.tmp_listener = -1, .fr = fr};
 	int r = 0;
 
 	set.s = calloc(fr->nr_files + 1, sizeof(*set.s));
@@ -1160,6 +1305,8 @@ static int restore_all(struct files_restore *fr)
 		if (fr->files[i]->kind != FILE_KIND__FILE_UNIX_SK)
 			continue;
 		r = check_entry(fr->files[i]);
+		if (r >= 0)
+			r = usk_scm_check(fr, fr->files[i]);
 		if (r >= 0 && fr->files[i]->plugin) { /* a plugin made it (outside peer) */
 			r = plugin_files_restore_unix_sk(fr->files[i], &fr->file_fds[i]);
 			continue;

@@ -198,9 +198,14 @@ int mm_objects_dump_vma(struct mm_objects_dump *o, pid_t pid, struct vma *v, Vma
 	}
 	if ((v->kind != VMA_KIND__VMA_FILE_PRIVATE && v->kind != VMA_KIND__VMA_FILE_SHARED) || !v->deleted)
 		return 0;
-	if (v->path && !strncmp(v->path, "/anon_hugepage", 14))
-		return pr_err_ret(-EOPNOTSUPP, "pid %d: not supported yet: hugetlb memory at %#" PRIx64, pid,
-				  v->start);
+	/*
+	 * A private mapping of a shared memory object (opened through
+	 * map_files): it maps the object, and only its copied-on-write pages
+	 * are its own; the others follow the object.
+	 */
+	if (v->kind == VMA_KIND__VMA_FILE_PRIVATE && v->path &&
+	    (!strcmp(v->path, "/dev/zero (deleted)") || !strncmp(v->path, "[anon_shmem:", 12)))
+		return dump_shmem(o, pid, v, map_path, e);
 	r = files_dump_mapped_file(o->files, pid, map_path, v->path ? v->path : "?", &e->file_id);
 	if (r < 0)
 		return r; /* logged with the pid and the file */
@@ -212,7 +217,8 @@ int mm_objects_dump_vma(struct mm_objects_dump *o, pid_t pid, struct vma *v, Vma
 
 struct shmem_obj {
 	uint64_t id, size;
-	int fd; /* criu's, once made; -1 before */
+	uint32_t huge; /* MAP_HUGETLB and its page size: a hugetlbfs object */
+	int fd;	       /* criu's, once made; -1 before */
 };
 
 static struct shmem_obj *find_obj(struct mm_shared *s, uint64_t id)
@@ -231,7 +237,7 @@ int mm_shared_collect(struct mm_shared *s, struct img_dir *d, const struct mm_im
 		struct shmem_obj *o;
 		int r;
 
-		if (v->kind != VMA_KIND__VMA_ANON_SHARED)
+		if (v->kind != VMA_KIND__VMA_ANON_SHARED && !(v->kind == VMA_KIND__VMA_FILE_PRIVATE && v->has_shmem_id))
 			continue;
 		size = v->has_shmem_size && v->shmem_size > need ? v->shmem_size : need;
 		o = find_obj(s, v->shmem_id);
@@ -253,7 +259,8 @@ int mm_shared_collect(struct mm_shared *s, struct img_dir *d, const struct mm_im
 		if (r < 0)
 			return pr_err_ret(r, "shared memory object %" PRIu64 ": bad pages image",
 					  v->shmem_id);
-		s->shmem[s->nr_shmem++] = (struct shmem_obj){.id = v->shmem_id, .size = size, .fd = -1};
+		s->shmem[s->nr_shmem++] =
+			(struct shmem_obj){.id = v->shmem_id, .size = size, .huge = v->flags & VMA_HUGETLB_FLAGS, .fd = -1};
 	}
 	return 0;
 }
@@ -304,7 +311,7 @@ static int make_obj(struct shmem_obj *o, struct infect_ctl *c, struct img_dir *d
 	if (r < 0)
 		return r;
 	r = mm_rsys(c, &tmp, "mmap (shared memory object)", SYS_mmap, 0, size, PROT_READ | PROT_WRITE,
-		    MAP_SHARED | MAP_ANONYMOUS, (unsigned long)-1, 0);
+		    MAP_SHARED | MAP_ANONYMOUS | o->huge, (unsigned long)-1, 0);
 	if (r < 0)
 		return pr_err_ret(r,
 				  "pid %d: cannot make shared memory object %" PRIu64 " (%" PRIu64 " bytes)",
@@ -336,6 +343,7 @@ int mm_shared_map_shmem(struct mm_shared *s, struct infect_ctl *c, struct img_di
 {
 	struct shmem_obj *o = find_obj(s, v->shmem_id);
 	uint64_t len = v->end - v->start;
+	bool priv = v->kind == VMA_KIND__VMA_FILE_PRIVATE;
 	long fd, ret;
 	int r;
 
@@ -351,7 +359,9 @@ int mm_shared_map_shmem(struct mm_shared *s, struct infect_ctl *c, struct img_di
 	r = mm_send_fd(c, m, o->fd, &fd);
 	if (r < 0)
 		return pr_err_ret(r, "pid %d: cannot open shared memory object %" PRIu64, c->tid, o->id);
-	r = mm_rsys(c, &ret, "mmap (shared memory)", SYS_mmap, v->start, len, v->prot, MAP_SHARED | MAP_FIXED,
+	/* a private mapping of the object: writable until its own pages are in, then protected */
+	r = mm_rsys(c, &ret, "mmap (shared memory)", SYS_mmap, v->start, len,
+		    priv ? v->prot | PROT_READ | PROT_WRITE : v->prot, (priv ? MAP_PRIVATE : MAP_SHARED) | MAP_FIXED,
 		    (unsigned long)fd, v->has_pgoff ? v->pgoff : 0);
 	mm_remote_close(c, fd);
 	if (r < 0)

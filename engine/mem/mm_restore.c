@@ -175,7 +175,7 @@ int mm_image_load(struct img_dir *d, uint64_t id, struct mm_image *ret)
 		}
 		if ((v->kind == VMA_KIND__VMA_ANON_SHARED && !v->has_shmem_id) ||
 		    ((v->kind == VMA_KIND__VMA_FILE_PRIVATE || v->kind == VMA_KIND__VMA_FILE_SHARED) && v->deleted &&
-		     !v->has_file_id)) {
+		     !v->has_file_id && !(v->kind == VMA_KIND__VMA_FILE_PRIVATE && v->has_shmem_id))) {
 			err = pr_err_ret(-EBADMSG, "%s: record %zu: shared memory or unlinked file mapping without its object",
 					 img_reader_name(r), m.n + 1);
 			break;
@@ -519,7 +519,7 @@ static int map_one(struct infect_ctl *c, struct img_dir *d, struct mm_shared *s,
 	case VMA_KIND__VMA_HEAP:
 		/* MAP_DROPPABLE is a mapping type of its own, in place of MAP_PRIVATE */
 		flags = (v->flags & MAP_DROPPABLE ? MAP_DROPPABLE : MAP_PRIVATE) | MAP_ANONYMOUS | MAP_FIXED |
-			(v->flags & (MAP_GROWSDOWN | MAP_NORESERVE));
+			(v->flags & (MAP_GROWSDOWN | MAP_NORESERVE | VMA_HUGETLB_FLAGS));
 		prot |= PROT_READ | PROT_WRITE;
 		break;
 	case VMA_KIND__VMA_ANON_SHARED:
@@ -527,6 +527,9 @@ static int map_one(struct infect_ctl *c, struct img_dir *d, struct mm_shared *s,
 	case VMA_KIND__VMA_FILE_PRIVATE:
 	case VMA_KIND__VMA_FILE_SHARED: {
 		bool shared = v->kind == VMA_KIND__VMA_FILE_SHARED;
+
+		if (!shared && v->has_shmem_id) /* a private mapping of a shared memory object */
+			return mm_shared_map_shmem(s, c, d, m, v, pages_written);
 
 		if (v->deleted)
 			r = ghost_fd(c, s, m, v, &fd);

@@ -41,8 +41,9 @@ static struct vma *vma_list_add(struct vma_list *list)
 
 static bool is_shmem_anon_path(const char *p)
 {
-	/* MAP_SHARED|MAP_ANONYMOUS and SysV shm show up as shmem files */
-	return !strcmp(p, "/dev/zero (deleted)") || !strncmp(p, "/SYSV", 5) || !strncmp(p, "[anon_shmem:", 12);
+	/* MAP_SHARED|MAP_ANONYMOUS and SysV shm show up as shmem files, with MAP_HUGETLB as hugetlbfs ones */
+	return !strcmp(p, "/dev/zero (deleted)") || !strncmp(p, "/SYSV", 5) || !strncmp(p, "[anon_shmem:", 12) ||
+	       !strcmp(p, HUGETLB_ANON_PATH);
 }
 
 /* Classifies a mapping from its name, sharing and inode. */
@@ -60,6 +61,8 @@ static void vma_classify(struct vma *v, bool shared)
 		v->kind = VMA_KIND__VMA_HEAP;
 	else if (shared && (!p || is_shmem_anon_path(p)))
 		v->kind = VMA_KIND__VMA_ANON_SHARED;
+	else if (!shared && p && !strcmp(p, HUGETLB_ANON_PATH)) /* MAP_PRIVATE|MAP_ANONYMOUS|MAP_HUGETLB */
+		v->kind = VMA_KIND__VMA_ANON_PRIVATE;
 	else if (!v->ino && (!p || p[0] == '['))
 		v->kind = (p && !strcmp(p, "[stack]")) ? VMA_KIND__VMA_STACK : VMA_KIND__VMA_ANON_PRIVATE;
 	else
@@ -98,11 +101,23 @@ static int parse_header(const char *line, const char *name, struct vma *v)
 		v->path = strndup(path, plen);
 		if (!v->path)
 			return -ENOMEM;
-		if (plen > 10 && !strcmp(v->path + plen - 10, " (deleted)"))
+		if (plen > 10 && !strcmp(v->path + plen - 10, " (deleted)") && strcmp(v->path, HUGETLB_ANON_PATH))
 			v->deleted = true;
 	}
 	vma_classify(v, perms[3] == 's');
 	return 0;
+}
+
+/* MAP_HUGE_* of a page size: its log2 in bits 26-31 (mmap(2)); 0 for an unknown size */
+static uint32_t huge_bits(uint64_t size)
+{
+	unsigned int shift = 0;
+
+	if (!size || (size & (size - 1)))
+		return 0;
+	while ((1ull << shift) < size)
+		shift++;
+	return (uint32_t)shift << MAP_HUGE_SHIFT;
 }
 
 static void parse_vmflags(const char *flags, struct vma *v)
@@ -128,6 +143,8 @@ static void parse_vmflags(const char *flags, struct vma *v)
 			v->flags |= MAP_NORESERVE;
 		if (p[0] == 'd' && p[1] == 'p') /* VM_DROPPABLE: the kernel may drop its pages */
 			v->flags |= MAP_DROPPABLE;
+		if (p[0] == 'h' && p[1] == 't') /* VM_HUGETLB: its page size (KernelPageSize, read before) goes along */
+			v->flags |= MAP_HUGETLB | huge_bits(v->kpage_size);
 		if (p[0] == 'l' && p[1] == 'o' && !v->lock)
 			v->lock = VMA_LOCKED;
 		if (p[0] == 'l' && p[1] == 'f') /* VM_LOCKONFAULT, with "lo" */
@@ -152,8 +169,12 @@ int vma_parse_smaps(const char *text, size_t len, const char *name, struct vma_l
 		if (!nl)
 			nl = end;
 		if (first && line[first - 1] == ':') {
+			unsigned long long kb;
+
 			if (cur && !strncmp(line, "VmFlags:", 8))
 				parse_vmflags(line + 8, cur);
+			if (cur && sscanf(line, "KernelPageSize: %llu kB", &kb) == 1)
+				cur->kpage_size = (uint64_t)kb << 10;
 		} else if (first) {
 			_cleanup_free_ char *copy = strndup(line, (size_t)(nl - line));
 			int r;

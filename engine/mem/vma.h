@@ -36,8 +36,14 @@ struct vma {
 	uint32_t lock; /* VMA_LOCKED or VMA_LOCKONFAULT (vma_entry.lock) */
 	bool plugin; /* a device mapping a plugin took: its pages are the plugin's */
 	uint64_t dev, ino;
+	uint64_t kpage_size; /* smaps KernelPageSize: a hugetlb mapping's page size */
 	char *path; /* file mappings and special names, or NULL */
 };
+
+/* What /proc/PID/maps names an anonymous MAP_HUGETLB mapping (private or shared). */
+#define HUGETLB_ANON_PATH "/anon_hugepage (deleted)"
+/* MAP_HUGETLB and its page size (MAP_HUGE_*), as vma.flags and vma_entry.flags carry them. */
+#define VMA_HUGETLB_FLAGS (MAP_HUGETLB | (0x3fu << MAP_HUGE_SHIFT))
 
 struct vma_list {
 	struct vma *v;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -143,7 +144,27 @@ static int read_creds(pid_t pid, const char *path, CredsEntry **ret)
 	return 0;
 }
 
-/* The ids and capabilities from status, the LSM label from attr/current (lsm.c). */
+/* The audit login uid, where the kernel has audit (4294967295: unset). */
+static int read_loginuid(pid_t pid, pid_t tid, CredsEntry *c)
+{
+	char path[64], buf[16] = "";
+	_cleanup_close_ int fd = -EBADF;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/loginuid", pid, tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : pr_perror_ret("pid %d: cannot open %s", pid, path);
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return pr_perror_ret("pid %d: cannot read %s", pid, path);
+	buf[n] = 0;
+	c->has_loginuid = true;
+	c->loginuid = (uint32_t)strtoul(buf, NULL, 10);
+	return 0;
+}
+
+/* The ids and capabilities from status, the LSM label from attr/current (lsm.c), the audit loginuid. */
 static int read_thread_creds(pid_t pid, pid_t tid, const char *path, CredsEntry **ret)
 {
 	int r = read_creds(pid, path, ret);
@@ -153,7 +174,7 @@ static int read_thread_creds(pid_t pid, pid_t tid, const char *path, CredsEntry 
 	r = lsm_read_label(pid, tid, &(*ret)->lsm_label);
 	if (r < 0)
 		return pr_err_ret(r, "pid %d: thread %d: cannot read its LSM label", pid, tid);
-	return 0;
+	return read_loginuid(pid, tid, *ret);
 }
 
 static int dump_creds(pid_t pid, const char *path, TaskCore *core)
@@ -223,6 +244,43 @@ static int read_link_alloc(const char *path, char **ret)
 	return *ret ? 0 : -ENOMEM;
 }
 
+/*
+ * /proc/PID/cwd or root; a removed directory reads "PATH (deleted)": the
+ * path stays so, and its mode and owner are kept to make it again.
+ */
+static int dump_fs_dir(pid_t pid, const char *which, char **ret_path, DeletedDirEntry **ret_deleted)
+{
+	static const char suffix[] = " (deleted)";
+	DeletedDirEntry *d;
+	char path[64];
+	struct stat st;
+	size_t len;
+	int r;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, which);
+	r = read_link_alloc(path, ret_path);
+	if (r < 0)
+		return pr_err_ret(r, "pid %d: cannot read %s", pid, path);
+	len = strlen(*ret_path);
+	if (len < sizeof(suffix) || strcmp(*ret_path + len - (sizeof(suffix) - 1), suffix))
+		return 0;
+	if (stat(path, &st) < 0)
+		return pr_perror_ret("pid %d: cannot stat its removed %s %s", pid, which, *ret_path);
+	if (st.st_nlink)
+		return 0; /* a name that merely ends so */
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	deleted_dir_entry__init(d);
+	d->dev = st.st_dev;
+	d->ino = st.st_ino;
+	d->mode = st.st_mode;
+	d->uid = st.st_uid;
+	d->gid = st.st_gid;
+	*ret_deleted = d;
+	return 0;
+}
+
 int proc_task_dump(pid_t pid, TaskCore *core)
 {
 	char status[64], path[64], buf[64];
@@ -251,15 +309,8 @@ int proc_task_dump(pid_t pid, TaskCore *core)
 	if (r < 0)
 		return pr_err_ret(r, "pid %d: cannot read %s", pid, path);
 	core->personality = (uint32_t)strtoul(buf, NULL, 16);
-	snprintf(path, sizeof(path), "/proc/%d/cwd", pid);
-	r = read_link_alloc(path, &core->cwd);
-	if (r < 0)
-		return pr_err_ret(r, "pid %d: cannot read %s", pid, path);
-	snprintf(path, sizeof(path), "/proc/%d/root", pid);
-	r = read_link_alloc(path, &core->root);
-	if (r < 0)
-		return pr_err_ret(r, "pid %d: cannot read %s", pid, path);
-	return 0;
+	r = dump_fs_dir(pid, "cwd", &core->cwd, &core->cwd_deleted);
+	return r < 0 ? r : dump_fs_dir(pid, "root", &core->root, &core->root_deleted);
 }
 
 static int dump_auxv(pid_t pid, MmEntry *mm)

@@ -34,6 +34,7 @@ expect feature_pidfd_store 0 '^pidfd_store is supported$' -- "$CRIU" check --fea
 expect feature_clone3_set_tid 0 '^clone3_set_tid is supported$' -- "$CRIU" check --feature clone3_set_tid
 expect feature_ipv6_freebind 0 '^ipv6_freebind is supported$' -- "$CRIU" check --feature ipv6_freebind
 expect feature_tcp_half_closed 0 '^tcp_half_closed is supported$' -- "$CRIU" check --feature tcp_half_closed
+expect feature_loginuid 0 '^loginuid is supported$' -- "$CRIU" check --feature loginuid
 # the kernel has these, but this criu has no pre-dump or lazy-pages yet: a
 # runtime that asks must not be told it can use them
 expect feature_uffd_noncoop_unbuilt 1 '^uffd-noncoop is NOT supported$' -- "$CRIU" check --feature uffd-noncoop

@@ -233,8 +233,8 @@ EOF
 expect damaged_pages_refused 1 'pages-1.img.*CRC mismatch' -- "$CRIU" restore -d -D "$T_TMP/dmg" -o restore.log
 verdict damaged_pages_nothing_left gone "$pid"
 
-# ---- an fd of a kind the engine does not know (a raw IP socket): refused, and the tree goes on ----
-spawn python3 -c 'import socket, time; s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP); time.sleep(1000)'
+# ---- an fd of a kind the engine does not know (a vsock socket): refused, and the tree goes on ----
+spawn python3 -c 'import socket, time; s = socket.socket(40, socket.SOCK_STREAM, 0); time.sleep(1000)'
 pid=$SPAWNED
 for ((i = 0; i < 100; i++)); do # until python has made its socket
 	ls -l "/proc/$pid/fd" 2>/dev/null | grep -q 'socket:' && break

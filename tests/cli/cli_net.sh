@@ -117,5 +117,56 @@ verdict tcp_established_restored_closed grep -qx PASS "$F/result"
 [ -e "$F/result" ] && ! grep -qx PASS "$F/result" && echo "    $(cat "$F/result")"
 kill -9 "$(cat "$F/rpid" 2>/dev/null)" 2>/dev/null
 
+# ---- --network-lock iptables|nftables: a tree's own net namespace is locked whole until restore ----
+# (a new connection into it times out rather than being refused; packets marked 0xc114 pass)
+probe() { # NS MARK [PORT]: "ok", "refused" or "timeout" for a connection to 127.0.0.1:PORT (8881) inside NS
+	nsenter --net="/var/run/netns/$1" python3 -c "
+import socket, sys
+s = socket.socket(); s.settimeout(0.7)
+if $2: s.setsockopt(socket.SOL_SOCKET, 36, 0xc114)
+try:
+    s.connect(('127.0.0.1', ${3:-8881})); print('ok')
+except socket.timeout: print('timeout')
+except ConnectionRefusedError: print('refused')
+"
+}
+for how in iptables nftables; do
+	nsn=crlock$$$how
+	ip netns add "$nsn" && ip netns exec "$nsn" ip link set lo up || { echo "FAIL lock_${how}_setup"; continue; }
+	spawn nsenter --net="/var/run/netns/$nsn" python3 -c "
+import socket, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('127.0.0.1', 8881)); s.listen(8)
+while True:
+    c, a = s.accept(); c.close()"
+	pid=$SPAWNED
+	for ((i = 0; i < 50; i++)); do [ "$(probe "$nsn" 0)" = ok ] && break; sleep 0.1; done
+	mkdir -p "$T_TMP/lock-$how"
+	if "$CRIU" dump -t "$pid" -D "$T_TMP/lock-$how" -o dump.log --network-lock "$how"; then
+		gone "$pid"
+		# a listener whose packets carry the mark, as a migration's own tools would
+		nsenter --net="/var/run/netns/$nsn" python3 -c "
+import socket
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, 36, 0xc114)
+s.bind(('127.0.0.1', 8882)); s.listen(8)
+while True:
+    c, a = s.accept(); c.close()" &
+		marked=$!
+		sleep 0.3
+		verdict "lock_${how}_blocks_new_connections" test "$(probe "$nsn" 0)" = timeout
+		verdict "lock_${how}_lets_marked_through" test "$(probe "$nsn" 1 8882)" = ok
+		verdict "lock_${how}_blocks_unmarked_to_marked" test "$(probe "$nsn" 0 8882)" = timeout
+		kill "$marked"
+		wait "$marked" 2>/dev/null
+		expect "lock_${how}_restore" 0 '' -- "$CRIU" restore -d -D "$T_TMP/lock-$how" -o restore.log \
+			--join-ns "net:/var/run/netns/$nsn"
+		verdict "lock_${how}_lifted" test "$(probe "$nsn" 0)" = ok
+	else
+		echo "FAIL lock_${how}_dump"
+	fi
+	killtree "$pid"
+	ip netns del "$nsn"
+done
+
 # the verdicts above are the result, not the status of the last cleanup
 exit 0

@@ -2,7 +2,7 @@
 /*
  * Raw inet sockets and IP-level options: a raw IPv4 socket of protocol UDP
  * bound to 127.0.0.1 with IP_PKTINFO, IP_TTL 32 and IP_TOS; a raw IPv6 one
- * bound to ::1 with IPV6_RECVPKTINFO and IPV6_TCLASS, a raw IPv4 ICMP one
+ * bound to ::1 with IPV6_RECVPKTINFO, IPV6_TCLASS and IPV6_FREEBIND, a raw IPv4 ICMP one
  * connected to 127.0.0.2 (getpeername does not show it); a UDP socket with
  * IP_TTL 7. After restore: the same kinds, binding, peer and options, and
  * the raw socket still sees a UDP datagram sent to loopback.
@@ -55,6 +55,7 @@ int main(int argc, char **argv)
 	seti(r6, SOL_IPV6, IPV6_RECVPKTINFO, 1);
 	seti(r6, SOL_IPV6, IPV6_TCLASS, 0x20);
 	seti(u, SOL_IP, IP_TTL, 7);
+	seti(r6, SOL_IPV6, IPV6_FREEBIND, 1);
 
 	feat_ready();
 	feat_wait_go();
@@ -73,6 +74,8 @@ int main(int argc, char **argv)
 	FEAT_CHECK(geti(r6, SOL_IPV6, IPV6_RECVPKTINFO) == 1, "IPV6_RECVPKTINFO %d", geti(r6, SOL_IPV6, IPV6_RECVPKTINFO));
 	FEAT_CHECK(geti(r6, SOL_IPV6, IPV6_TCLASS) == 0x20, "IPV6_TCLASS %#x", geti(r6, SOL_IPV6, IPV6_TCLASS));
 	FEAT_CHECK(geti(u, SOL_IP, IP_TTL) == 7, "UDP IP_TTL %d, not 7", geti(u, SOL_IP, IP_TTL));
+	FEAT_CHECK(geti(r6, SOL_IPV6, IPV6_FREEBIND) == 1, "raw IPv6 socket: IPV6_FREEBIND %d",
+		   geti(r6, SOL_IPV6, IPV6_FREEBIND));
 	/* connected: a send without an address goes to its peer (EDESTADDRREQ when not connected) */
 	{
 		unsigned char echo[8] = {8, 0, 0, 0, 0, 1, 0, 1}; /* ICMP echo request, checksum below */

@@ -5,6 +5,7 @@
  *   img_mutate TEMPLATE OUT N VICTIM_DIR    (OUT: a copy of TEMPLATE, edited in place)
  *   img_mutate set-path OUT PATH            (every regular file's path)
  *   img_mutate set-remap OUT NAME           (every --link-remap name)
+ *   img_mutate set-removed-path OUT PATH    (every removed directory's, FIFO's and device's path)
  *   img_mutate add-cgprop OUT CTRL NAME VALUE (a property of CTRL's deepest dir named NAME)
  *   img_mutate set-cgroup OUT CTRL PATH HOW (0: the deepest dir of CTRL, 1: the members of
  *                                            CTRL of all sets but the root's, 2: all of them,
@@ -171,6 +172,31 @@ static void fix_inventory(const char *dir)
 			inv->files[i]->size = (uint64_t)st.st_size;
 	}
 	write_records(dir, IMG_INVENTORY_NAME, hdr, v, 1);
+}
+
+/* The path of every removed directory, FIFO and device node (ghost_node.c makes them again). */
+static int set_removed_path(const char *dir, const char *path)
+{
+	unsigned char hdr[IMG_HEADER_SIZE];
+	ProtobufCMessage **v;
+	size_t n = read_records(dir, "files.img", NULL, &file_entry__descriptor, &v, hdr);
+	int done = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		FileEntry *fe = (FileEntry *)v[i];
+
+		if (!fe->deleted || !fe->path ||
+		    (fe->kind != FILE_KIND__FILE_DIRECTORY && fe->kind != FILE_KIND__FILE_FIFO &&
+		     fe->kind != FILE_KIND__FILE_CHARDEV))
+			continue;
+		fe->path = (char *)path;
+		done++;
+	}
+	if (!done)
+		return 1;
+	write_records(dir, "files.img", hdr, v, n);
+	fix_inventory(dir);
+	return 0;
 }
 
 static int set_path(const char *dir, const char *path, bool remap)
@@ -444,6 +470,8 @@ int main(int argc, char **argv)
 
 	if (argc == 4 && !strcmp(argv[1], "set-path"))
 		return set_path(argv[2], argv[3], false);
+	if (argc == 4 && !strcmp(argv[1], "set-removed-path"))
+		return set_removed_path(argv[2], argv[3]);
 	if (argc == 4 && !strcmp(argv[1], "set-remap"))
 		return set_path(argv[2], argv[3], true);
 	if (argc == 6 && !strcmp(argv[1], "set-cgroup"))
@@ -486,9 +514,9 @@ int main(int argc, char **argv)
 			snprintf(path, sizeof(path), "%s/%s", victims, rnd() % 2 ? "fifo" : "victim-1");
 			p = path;
 		}
-		if (set_path(out, p, false))
+		if (set_path(out, p, false) && set_removed_path(out, p))
 			goto bytes;
-		printf("files.img: regular path set to %.60s\n", p);
+		printf("files.img: regular (or removed object's) path set to %.60s\n", p);
 		return 0;
 	}
 	case 1: { /* a --link-remap name */

@@ -3,7 +3,7 @@
 #
 # A few small real trees are dumped once into templates (a task of uid 65534
 # with a file of its own open, an unlinked file, a --link-remap link, a pipe
-# and a FIFO, a tree in pids cgroups). Then:
+# and a FIFO, a tree in pids cgroups, removed objects held). Then:
 #  - the targeted hostile edits of issue 12 each get a check: a files.img path
 #    set to /etc/shadow or ../../../etc/passwd, or naming a FIFO; a link_remap
 #    naming a victim file; cgroup paths that leave the restore's cgroup root;
@@ -126,6 +126,13 @@ remap_link=$(cd "$W/lr" && ls | grep '^link_remap\.' | head -n 1)
 mkfifo "$W/files/fifo"
 spawn bash -c "exec 4<>$W/files/fifo; sleep 100014 | sleep 100015"
 dump_tpl pipe "$SPAWNED"
+# removed objects held: its cwd, a directory, a FIFO with data, a device node
+mkdir -p "$W/rm/cwd" "$W/rm/d" && mkfifo "$W/rm/fifo" && mknod "$W/rm/null" c 1 3
+spawn bash -c "cd $W/rm/cwd; exec 3<$W/rm/d 4<>$W/rm/fifo 5<>$W/rm/null; echo data >&4
+	rmdir $W/rm/cwd $W/rm/d; rm $W/rm/fifo $W/rm/null; exec sleep 100018"
+for ((i = 0; i < 100; i++)); do [ -e "$W/rm/null" ] || break; sleep 0.05; done
+sleep 0.2 # until it is in sleep, after the exec
+dump_tpl removed "$SPAWNED"
 # a tree in pids cgroups: the root in $CGN/tree, a child in $CGN/tree/child
 if [ -e "$CG/cgroup.procs" ] && mkdir -p "$CG/$CGN/tree/child" "$CG/$CGN/restore"; then
 	spawn bash -c "echo \$\$ > $CG/$CGN/tree/cgroup.procs
@@ -267,6 +274,14 @@ hostile rel_images_path_devzero file refused set-path @ /dev/zero
 hostile rel_images_remap_victim remap refused set-remap @ "$V/victim-1"
 hostile rel_images_remap_victim_up remap refused set-remap @ "$V/../victim-2"
 hostile rel_images_remap_other_dir remap refused set-remap @ "$V/${remap_link:-link_remap.1}"
+# removed objects are made again only where no name is, never through a symlink or a file
+hostile rel_images_removed_relative removed refused set-removed-path @ ../../../etc/rel-x
+hostile rel_images_removed_magic_link removed refused set-removed-path @ /proc/self/root/tmp/rel-x
+hostile rel_images_removed_through_file removed refused set-removed-path @ "$V/victim-1/x"
+hostile rel_images_removed_victim_name removed ok set-removed-path @ "$V/victim-1"
+ln -s "$W/not-made" "$W/dangling"
+hostile rel_images_removed_dangling_symlink removed refused set-removed-path @ "$W/dangling/x"
+verdict rel_images_removed_nothing_made test ! -e "$W/not-made"
 # a property whose name is a path: criu would write the value there as root
 hostile rel_images_cgroup_prop_path cg refused add-cgprop @ pids "../../../../../../../..$V/victim-1" pwned
 # (the pid written is a bystander of ours, never 1: a criu that writes it moves that task,

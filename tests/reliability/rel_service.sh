@@ -206,6 +206,43 @@ say "the restored listener's peer uid: $peer"
 verdict own_listener_speaks_as_the_user test "$peer" = "$RUID"
 killtree "$OWN"
 
+# ---- its own removed cwd and FIFO: made again with its ids; a removed device node: refused ----
+as_user mkdir "$U/gone"
+spawn setpriv --reuid="$RUID" --regid="$RGID" --clear-groups -- "$SYSPY" -c "import os, time
+os.chdir('$U/gone'); os.mkfifo('$U/fifo', 0o600); f = os.open('$U/fifo', os.O_RDWR)
+os.write(f, b'kept'); os.unlink('$U/fifo'); os.rmdir('$U/gone'); open('$U/gone.ready', 'w'); time.sleep(1000)"
+OWN=$SPAWNED
+for ((i = 0; i < 100; i++)); do [ -e "$U/gone.ready" ] && break; sleep 0.05; done
+as_user mkdir -p "$U/img-gone"
+out=$(ask "$S" dump pid="$OWN" images_dir="$U/img-gone" log_file=dump.log)
+say "$out"
+gone "$OWN"
+out=$(ask "$S" restore images_dir="$U/img-gone" log_file=restore.log)
+say "$out"
+verdict own_removed_restored grep -q "success=1 cr_errno=0 pid=$OWN" <<<"$out"
+verdict own_removed_cwd test "$(readlink "/proc/$OWN/cwd")" = "$U/gone (deleted)"
+fifo_fd=$(for f in /proc/$OWN/fd/*; do [ "$(readlink "$f")" = "$U/fifo (deleted)" ] && echo "$f"; done | head -n 1)
+verdict own_removed_fifo_owner test -n "$fifo_fd" -a "$(stat -L -c %u:%a "$fifo_fd" 2>/dev/null)" = "$RUID:600"
+verdict own_removed_fifo_data test "$(timeout 5 "$SYSPY" -c "import os; print(os.read(os.open('$fifo_fd', os.O_RDONLY | os.O_NONBLOCK), 64).decode())" 2>&1)" = kept
+verdict own_removed_nothing_left test ! -e "$U/gone" -a ! -e "$U/fifo"
+killtree "$OWN"
+# a device node root made and removed while the user's task holds it: the user could not mknod it
+mkdir -p "$T_TMP/devdir" && chmod 755 "$T_TMP/devdir" && mknod -m 666 "$T_TMP/devdir/null" c 1 3
+spawn setpriv --reuid="$RUID" --regid="$RGID" --clear-groups -- "$SYSPY" -c "import os, time
+f = os.open('$T_TMP/devdir/null', os.O_RDWR); open('$U/dev.ready', 'w'); time.sleep(1000)"
+OWN=$SPAWNED
+for ((i = 0; i < 100; i++)); do [ -e "$U/dev.ready" ] && break; sleep 0.05; done
+rm -f "$T_TMP/devdir/null" && chmod 777 "$T_TMP/devdir"
+as_user mkdir -p "$U/img-dev"
+out=$(ask "$S" dump pid="$OWN" images_dir="$U/img-dev" log_file=dump.log)
+say "$out"
+gone "$OWN"
+out=$(ask "$S" restore images_dir="$U/img-dev" log_file=restore.log)
+say "$out"
+verdict own_removed_device_refused grep -q "success=0" <<<"$out"
+verdict own_removed_device_not_made test ! -e "$T_TMP/devdir/null"
+alive "$OWN" && killtree "$OWN"
+
 # ---- its own task that made itself non-dumpable (a setuid program's secrets): not its to read ----
 spawn setpriv --reuid="$RUID" --regid="$RGID" --clear-groups -- "$SYSPY" -c "import ctypes, time
 ctypes.CDLL(None).prctl(4, 0, 0, 0, 0); time.sleep(1000)"
