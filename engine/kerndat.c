@@ -1174,6 +1174,7 @@ static const struct kd_probe kd_probes[] = {
 	{"uffd", probe_uffd, KD_EXTRA, false},
 	{"uffd-noncoop", probe_uffd_noncoop, KD_EXTRA, false},
 	{"timens", probe_timens, KD_EXTRA, false},
+	{"tcp_half_closed", kd_probe_tcp_half_closed, KD_EXTRA, false},
 	{"network_lock_tools", kd_probe_network_lock_tools, KD_EXTRA, false},
 	{"packet_diag", kd_probe_packet_diag, KD_EXTRA, false},
 	{"netlink_diag", kd_probe_netlink_diag, KD_EXTRA, false},

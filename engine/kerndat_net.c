@@ -230,6 +230,86 @@ int kd_probe_tcp_repair(struct kd_why *w)
 	return 0;
 }
 
+static int kd_tcp_state(int sk)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	return getsockopt(sk, SOL_TCP, TCP_INFO, &ti, &len) < 0 ? -1 : ti.tcpi_state;
+}
+
+/* A loopback connection whose client shut its write side: FIN_WAIT2 and CLOSE_WAIT. */
+static int kd_half_closed_pair(int *ret_cli, int *ret_srv, struct kd_why *w)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(sa);
+	_cleanup_close_ int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	_cleanup_close_ int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), s = -EBADF;
+
+	if (l < 0 || c < 0 || bind(l, (struct sockaddr *)&sa, len) < 0 || listen(l, 1) < 0 ||
+	    getsockname(l, (struct sockaddr *)&sa, &len) < 0 || connect(c, (struct sockaddr *)&sa, len) < 0)
+		return kd_errno(w, "a TCP connection over 127.0.0.1");
+	s = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+	if (s < 0 || shutdown(c, SHUT_WR) < 0)
+		return kd_errno(w, "accept or shutdown over 127.0.0.1");
+	for (int i = 0; i < 200 && (kd_tcp_state(c) != TCP_FIN_WAIT2 || kd_tcp_state(s) != TCP_CLOSE_WAIT);
+	     i++)
+		usleep(5000);
+	if (kd_tcp_state(c) != TCP_FIN_WAIT2 || kd_tcp_state(s) != TCP_CLOSE_WAIT)
+		return kd_fail(w, -EPROTO, "shutdown over 127.0.0.1 gave TCP states %d and %d",
+			       kd_tcp_state(c), kd_tcp_state(s));
+	*ret_cli = TAKE_FD(c);
+	*ret_srv = TAKE_FD(s);
+	return 0;
+}
+
+/* Whether sk can be put in repair mode and its send queue's sequence read. */
+static int kd_repair_read(int sk, const char *what, struct kd_why *w)
+{
+	int on = TCP_REPAIR_ON, q = TCP_SEND_QUEUE, seq;
+	socklen_t len = sizeof(seq);
+
+	if (setsockopt(sk, SOL_TCP, TCP_REPAIR, &on, sizeof(on)) < 0 ||
+	    setsockopt(sk, SOL_TCP, TCP_REPAIR_QUEUE, &q, sizeof(q)) < 0 ||
+	    getsockopt(sk, SOL_TCP, TCP_QUEUE_SEQ, &seq, &len) < 0)
+		return kd_errno(w, "TCP_REPAIR, TCP_QUEUE_SEQ on a socket in %s", what);
+	return 0;
+}
+
+/*
+ * What restoring a half-closed connection takes (engine/files/sk_tcp_half.c):
+ * sockets in FIN_WAIT2 and CLOSE_WAIT go into repair mode and are read; a
+ * socket "connected" in repair mode queues a FIN as sent on shutdown
+ * (FIN_WAIT1); a raw IPPROTO_RAW socket replays the peer's FIN.
+ */
+int kd_probe_tcp_half_closed(struct kd_why *w)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	_cleanup_close_ int c = -EBADF, s = -EBADF, r = -EBADF, raw = -EBADF;
+	int on = TCP_REPAIR_ON, q = TCP_SEND_QUEUE, r_err;
+
+	r_err = kd_half_closed_pair(&c, &s, w);
+	if (r_err == 0)
+		r_err = kd_repair_read(c, "FIN_WAIT2", w);
+	if (r_err == 0)
+		r_err = kd_repair_read(s, "CLOSE_WAIT", w);
+	if (r_err < 0)
+		return r_err;
+	r = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	sa.sin_port = htons(9); /* repair mode sends no SYN: no one needs to listen */
+	if (r < 0 || setsockopt(r, SOL_TCP, TCP_REPAIR, &on, sizeof(on)) < 0 ||
+	    connect(r, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    setsockopt(r, SOL_TCP, TCP_REPAIR_QUEUE, &q, sizeof(q)) < 0 || shutdown(r, SHUT_WR) < 0)
+		return kd_errno(w, "shutdown of a connection made in repair mode");
+	if (kd_tcp_state(r) != TCP_FIN_WAIT1)
+		return kd_fail(w, -EPROTO, "shutdown in repair mode gave TCP state %d, not FIN_WAIT1",
+			       kd_tcp_state(r));
+	raw = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+	if (raw < 0)
+		return kd_errno(w, "socket(AF_INET, SOCK_RAW, IPPROTO_RAW)");
+	return 0; /* closed in repair mode: no FIN, no reset */
+}
+
 int kd_probe_so_peek_off(struct kd_why *w)
 {
 	int sk[2], off = 0, r = 0;

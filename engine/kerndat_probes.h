@@ -30,6 +30,7 @@ int kd_probe_net_diag_raw(struct kd_why *w);
 int kd_probe_packet_diag(struct kd_why *w);
 int kd_probe_netlink_diag(struct kd_why *w);
 int kd_probe_tcp_repair(struct kd_why *w);
+int kd_probe_tcp_half_closed(struct kd_why *w);
 int kd_probe_so_peek_off(struct kd_why *w);
 int kd_probe_sockopt_buf_lock(struct kd_why *w);
 int kd_probe_ipv6_freebind(struct kd_why *w);

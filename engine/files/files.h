@@ -211,8 +211,9 @@ bool files_restore_shell_job(const struct files_restore *fr);
  */
 void files_restore_answer_rpc(struct files_restore *fr, int (*answer)(int sk));
 /*
- * Before the tasks resume: restored TCP connections leave repair mode (or
- * are closed, --tcp-close) and get their last options and unsent data.
+ * Before the tasks resume, the network lock lifted: restored TCP connections
+ * leave repair mode (or are closed, --tcp-close) and get their last options
+ * and unsent data; half-closed ones get the FINs back (sk_tcp_half.c).
  */
 int files_restore_net_ready(struct files_restore *fr, bool tcp_close);
 /*

@@ -47,6 +47,7 @@
 #include "log.h"
 #include "netlock.h"
 #include "sk_net.h"
+#include "sk_tcp_half.h"
 
 #ifndef SIOCOUTQNSD
 #define SIOCOUTQNSD 0x894B
@@ -56,29 +57,34 @@ enum { ST_ESTABLISHED = 1, ST_SYN_SENT = 2, ST_SYN_RECV = 3, ST_CLOSE = 7, ST_LI
 
 /* ---- shared by the network kinds ---- */
 
-/* A NETLINK_SOCK_DIAG socket in the network namespace of the socket sk. */
-int sk_diag_socket_for(int sk)
+/* A new socket (domain, type, proto) in the network namespace of the socket sk. */
+int sk_socket_in_netns_of(int sk, int domain, int type, int proto)
 {
 	_cleanup_close_ int ns = -EBADF, self = -EBADF;
 	struct stat a, b;
-	int nl, r;
+	int nsk, r;
 
 	ns = ioctl(sk, SIOCGSKNS);
 	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (ns < 0 || self < 0 || fstat(ns, &a) < 0 || fstat(self, &b) < 0 || a.st_ino == b.st_ino) {
-		nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-		return nl < 0 ? -errno : nl;
+		nsk = socket(domain, type | SOCK_CLOEXEC, proto);
+		return nsk < 0 ? -errno : nsk;
 	}
 	if (setns(ns, CLONE_NEWNET) < 0)
 		return -errno;
-	nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-	r = nl < 0 ? -errno : nl;
+	nsk = socket(domain, type | SOCK_CLOEXEC, proto);
+	r = nsk < 0 ? -errno : nsk;
 	if (setns(self, CLONE_NEWNET) < 0) {
 		/* criu must not stay in the task's namespace */
 		pr_perror("cannot return to criu's network namespace");
 		abort();
 	}
 	return r;
+}
+
+int sk_diag_socket_for(int sk)
+{
+	return sk_socket_in_netns_of(sk, AF_NETLINK, SOCK_RAW, NETLINK_SOCK_DIAG);
 }
 
 int sk_diag_query(int sk, const void *req, size_t len, int (*cb)(const struct nlmsghdr *h, void *arg), void *arg)
@@ -317,7 +323,8 @@ static const char *conn_str(const InetSkEntry *e, char *buf, size_t size)
 	return buf;
 }
 
-static int peek_queue(const struct fd_dump_arg *a, int queue, int ioc, ProtobufCBinaryData *b,
+/* fin: the size ioc gives counts our FIN, which is no data */
+static int peek_queue(const struct fd_dump_arg *a, int queue, int ioc, bool fin, ProtobufCBinaryData *b,
 		      protobuf_c_boolean *has)
 {
 	int len = 0;
@@ -325,6 +332,8 @@ static int peek_queue(const struct fd_dump_arg *a, int queue, int ioc, ProtobufC
 
 	if (set_int(a->local, SOL_TCP, TCP_REPAIR_QUEUE, queue) < 0 || ioctl(a->local, ioc, &len) < 0)
 		return pr_perror_ret("pid %d fd %d: cannot size a TCP queue", a->pid, a->fd);
+	if (fin && len > 0)
+		len--;
 	if (len <= 0)
 		return 0;
 	b->data = malloc((size_t)len);
@@ -348,6 +357,35 @@ static int note_repaired(struct sk_net_dump *net, int local, bool reuseaddr)
 	net->rep[net->nr_rep].local = local;
 	net->rep[net->nr_rep].reuseaddr = reuseaddr;
 	net->nr_rep++;
+	return 0;
+}
+
+/* Both queues, their sequence numbers and what was never sent; a FIN is no data (sk_tcp_half.c). */
+static int dump_tcp_queues(const struct fd_dump_arg *a, uint32_t state, TcpStreamEntry *t)
+{
+	int v = 0, r;
+
+	r = peek_queue(a, TCP_RECV_QUEUE, SIOCINQ, false, &t->recvq, &t->has_recvq);
+	if (r == 0 && get_int(a->local, SOL_TCP, TCP_QUEUE_SEQ, &v) < 0)
+		r = pr_perror_ret("pid %d fd %d: TCP_QUEUE_SEQ (receive)", a->pid, a->fd);
+	t->rcv_seq = (uint32_t)v;
+	if (r == 0)
+		r = peek_queue(a, TCP_SEND_QUEUE, SIOCOUTQ, tcp_half_fin_in_sendq(state), &t->sendq,
+			       &t->has_sendq);
+	if (r == 0 && get_int(a->local, SOL_TCP, TCP_QUEUE_SEQ, &v) < 0)
+		r = pr_perror_ret("pid %d fd %d: TCP_QUEUE_SEQ (send)", a->pid, a->fd);
+	t->snd_seq = (uint32_t)v;
+	if (r < 0)
+		return r;
+	if (ioctl(a->local, SIOCOUTQNSD, &v) < 0 || v <= 0)
+		return 0;
+	if (tcp_half_fin_sent(state)) {
+		/* it counts our FIN: the FIN is last, so it was never sent if anything was not */
+		t->has_fin_unsent = t->fin_unsent = true;
+		v--;
+	}
+	t->has_unsent = v > 0;
+	t->unsent = (uint32_t)v;
 	return 0;
 }
 
@@ -377,30 +415,18 @@ static int dump_tcp_stream(struct sk_net_dump *net, const struct fd_dump_arg *a,
 	len = sizeof(ti);
 	if (getsockopt(a->local, SOL_TCP, TCP_INFO, &ti, &len) < 0)
 		return pr_perror_ret("pid %d fd %d: TCP_INFO", a->pid, a->fd);
-	if (ti.tcpi_state != ST_ESTABLISHED)
-		return pr_err_ret(-EOPNOTSUPP, "pid %d fd %d: TCP connection left the established state (%u)",
-				  a->pid, a->fd, ti.tcpi_state);
+	if (ti.tcpi_state != e->state)
+		return pr_err_ret(-EOPNOTSUPP, "pid %d fd %d: TCP connection left state %u (now %u)", a->pid,
+				  a->fd, e->state, ti.tcpi_state);
 	t->opt_mask = ti.tcpi_options;
 	if (ti.tcpi_options & TCPI_OPT_WSCALE) {
 		t->has_snd_wscale = t->has_rcv_wscale = true;
 		t->snd_wscale = ti.tcpi_snd_wscale;
 		t->rcv_wscale = ti.tcpi_rcv_wscale;
 	}
-	r = peek_queue(a, TCP_RECV_QUEUE, SIOCINQ, &t->recvq, &t->has_recvq);
-	if (r == 0 && get_int(a->local, SOL_TCP, TCP_QUEUE_SEQ, &v) < 0)
-		r = pr_perror_ret("pid %d fd %d: TCP_QUEUE_SEQ (receive)", a->pid, a->fd);
-	t->rcv_seq = (uint32_t)v;
-	if (r == 0)
-		r = peek_queue(a, TCP_SEND_QUEUE, SIOCOUTQ, &t->sendq, &t->has_sendq);
-	if (r == 0 && get_int(a->local, SOL_TCP, TCP_QUEUE_SEQ, &v) < 0)
-		r = pr_perror_ret("pid %d fd %d: TCP_QUEUE_SEQ (send)", a->pid, a->fd);
-	t->snd_seq = (uint32_t)v;
+	r = dump_tcp_queues(a, e->state, t);
 	if (r < 0)
 		return r;
-	if (ioctl(a->local, SIOCOUTQNSD, &v) == 0 && v > 0) {
-		t->has_unsent = true;
-		t->unsent = (uint32_t)v;
-	}
 	if (get_int(a->local, SOL_TCP, TCP_MAXSEG, &v) < 0)
 		return pr_perror_ret("pid %d fd %d: TCP_MAXSEG", a->pid, a->fd);
 	t->mss = (uint32_t)v;
@@ -622,6 +648,12 @@ static bool tcp_ended(int sk)
 	return poll(&p, 1, 0) == 1 && p.revents & POLLRDHUP;
 }
 
+/* A TCP connection kept in repair mode: established or half-closed (sk_tcp_half.c). */
+static bool tcp_stream_state(const InetSkEntry *e)
+{
+	return e->protocol == IPPROTO_TCP && (e->state == ST_ESTABLISHED || tcp_half_state(e->state));
+}
+
 /* Which state the socket is dumped in, or a refusal that says what to do. */
 static int pick_state(struct sk_net_dump *net, const struct fd_dump_arg *a, InetSkEntry *e,
 		      const struct diag_want *w)
@@ -649,16 +681,22 @@ static int pick_state(struct sk_net_dump *net, const struct fd_dump_arg *a, Inet
 		e->backlog = w->msg.idiag_wqueue;
 		return 0;
 	case ST_ESTABLISHED:
+	case TCP_FIN_WAIT1: /* half-closed: sk_tcp_half.c */
+	case TCP_FIN_WAIT2:
+	case TCP_CLOSE_WAIT:
+	case TCP_LAST_ACK:
+	case TCP_CLOSING:
 		if (e->protocol != IPPROTO_TCP || o->tcp_established) {
-			e->state = ST_ESTABLISHED;
+			e->state = e->dump_state;
 			return 0;
 		}
 		if (o->tcp_close)
 			break;
 		return pr_err_ret(-EOPNOTSUPP,
-				  "pid %d fd %d: established %s: dumping it needs --tcp-established "
+				  "pid %d fd %d: %s %s: dumping it needs --tcp-established "
 				  "(or --tcp-close to restore it closed)",
-				  a->pid, a->fd, c);
+				  a->pid, a->fd,
+				  e->dump_state == ST_ESTABLISHED ? "established" : "half-closed", c);
 	case ST_SYN_SENT:
 	case ST_SYN_RECV:
 		if (o->skip_in_flight || o->tcp_close)
@@ -771,9 +809,9 @@ static int inet_dump(struct files_dump *fd, const struct fd_dump_arg *a, FileEnt
 	r = pick_state(fd->net, a, e, &w);
 	if (r < 0)
 		return r;
-	if (e->state == ST_ESTABLISHED && proto == IPPROTO_TCP) {
+	if (tcp_stream_state(e)) {
 		if (!e->has_src_addr || !e->has_dst_addr)
-			return pr_err_ret(-EPROTO, "pid %d fd %d: established TCP without addresses", a->pid,
+			return pr_err_ret(-EPROTO, "pid %d fd %d: connected TCP without addresses", a->pid,
 					  a->fd);
 		return dump_tcp_stream(fd->net, a, e);
 	}
@@ -817,9 +855,8 @@ static int check_entry(const FileEntry *fe)
 	if ((e->has_src_addr && e->src_addr.len != alen) || (e->has_dst_addr && e->dst_addr.len != alen) ||
 	    e->src_port > 65535 || e->dst_port > 65535)
 		return -EBADMSG;
-	if (e->state == ST_ESTABLISHED && e->protocol == IPPROTO_TCP &&
-	    (!e->tcp || !e->has_src_addr || !e->has_dst_addr ||
-	     (e->tcp->has_unsent && e->tcp->unsent > e->tcp->sendq.len)))
+	if (tcp_stream_state(e) && (!e->tcp || !e->has_src_addr || !e->has_dst_addr ||
+				    (e->tcp->has_unsent && e->tcp->unsent > e->tcp->sendq.len)))
 		return -EBADMSG;
 	return 0;
 }
@@ -873,10 +910,11 @@ static int restore_tcp_stream(int sk, const InetSkEntry *e)
 	size_t nro = 0, sent_len = t->sendq.len - (t->has_unsent ? t->unsent : 0);
 	socklen_t len;
 
+	/* without the FINs: they come back later (sk_tcp_half.c) */
 	if (set_int(sk, SOL_TCP, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE) < 0 ||
-	    set_int(sk, SOL_TCP, TCP_QUEUE_SEQ, (int)(t->snd_seq - (uint32_t)t->sendq.len)) < 0 ||
+	    set_int(sk, SOL_TCP, TCP_QUEUE_SEQ, (int)tcp_half_snd_una(e)) < 0 ||
 	    set_int(sk, SOL_TCP, TCP_REPAIR_QUEUE, TCP_RECV_QUEUE) < 0 ||
-	    set_int(sk, SOL_TCP, TCP_QUEUE_SEQ, (int)(t->rcv_seq - (uint32_t)t->recvq.len)) < 0)
+	    set_int(sk, SOL_TCP, TCP_QUEUE_SEQ, (int)(tcp_half_rcv_nxt(e) - (uint32_t)t->recvq.len)) < 0)
 		return pr_perror_ret("cannot set the sequence numbers");
 	len = make_addr(e, &e->src_addr, e->src_port, &ss);
 	if (bind(sk, (struct sockaddr *)&ss, len) < 0)
@@ -900,9 +938,12 @@ static int restore_tcp_stream(int sk, const InetSkEntry *e)
 	/* sent but unacknowledged: queued as sent, the peer gets it by retransmission */
 	if (fill_queue(sk, TCP_SEND_QUEUE, t->sendq.data, sent_len) < 0)
 		return pr_perror_ret("cannot refill the send queue (%zu bytes)", sent_len);
+	tcp_half_window(e, &win);
 	if (t->has_snd_wnd && setsockopt(sk, SOL_TCP, TCP_REPAIR_WINDOW, &win, sizeof(win)) < 0)
 		return pr_perror_ret("TCP_REPAIR_WINDOW");
-	return set_int(sk, SOL_TCP, TCP_REPAIR_QUEUE, TCP_NO_QUEUE);
+	if (set_int(sk, SOL_TCP, TCP_REPAIR_QUEUE, TCP_NO_QUEUE) < 0)
+		return pr_perror_ret("TCP_REPAIR_QUEUE");
+	return tcp_half_repair_fin(sk, e);
 }
 
 /*
@@ -936,7 +977,7 @@ static int tcp_closed(int sk)
 static int restore_inet(int sk, const FileEntry *fe)
 {
 	const InetSkEntry *e = fe->inet_sk;
-	bool tcp = e->protocol == IPPROTO_TCP, repair = tcp && e->state == ST_ESTABLISHED;
+	bool tcp = e->protocol == IPPROTO_TCP, repair = tcp_stream_state(e);
 	struct sockaddr_storage ss;
 	socklen_t len;
 	int r;
@@ -1067,6 +1108,7 @@ static int tcp_ready(int sk, const FileEntry *fe, bool tcp_close)
 	const TcpStreamEntry *t = e->tcp;
 	struct sockaddr sa = {.sa_family = AF_UNSPEC};
 	size_t unsent = t->has_unsent ? t->unsent : 0;
+	int r;
 
 	if (tcp_close) {
 		/* disconnecting in repair mode sends no reset */
@@ -1089,7 +1131,13 @@ static int tcp_ready(int sk, const FileEntry *fe, bool tcp_close)
 			return n < 0 ? -errno : -EIO;
 		off += (size_t)n;
 	}
-	if (e->has_shutdown && e->shutdown & 1)
+	r = tcp_half_unsent_fin(sk, e);
+	if (r == 0 && tcp_half_state(e->state))
+		r = tcp_half_finish(sk, e);
+	if (r < 0)
+		return r;
+	/* shut by the task, not by the peer's FIN (tcp_half_finish brought that back) */
+	if (e->has_shutdown && e->shutdown & 1 && !tcp_half_fin_received(e->state))
 		shutdown(sk, SHUT_RD);
 	/* the sizes the user did not set are the kernel's to tune again */
 	if (e->opts && e->opts->has_buf_lock)
@@ -1105,8 +1153,8 @@ int files_restore_net_ready(struct files_restore *fr, bool tcp_close)
 		const FileEntry *fe = fr->files[i];
 		int r;
 
-		if (fe->kind != FILE_KIND__FILE_INET_SK || fe->inet_sk->protocol != IPPROTO_TCP ||
-		    fe->inet_sk->state != ST_ESTABLISHED || fr->file_fds[i] < 0)
+		if (fe->kind != FILE_KIND__FILE_INET_SK || !tcp_stream_state(fe->inet_sk) ||
+		    fr->file_fds[i] < 0)
 			continue;
 		r = tcp_ready(fr->file_fds[i], fe, tcp_close);
 		if (r < 0)

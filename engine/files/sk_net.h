@@ -28,6 +28,8 @@ struct sk_net_dump {
 
 /* A NETLINK_SOCK_DIAG socket in the network namespace of the socket sk (a tree's own net ns). */
 int sk_diag_socket_for(int sk);
+/* A new socket(domain, type | SOCK_CLOEXEC, proto) in the network namespace of the socket sk. */
+int sk_socket_in_netns_of(int sk, int domain, int type, int proto);
 /*
  * Runs a sock_diag request (NETLINK_SOCK_DIAG) in the network namespace of
  * the socket sk; cb sees every answer and returns 1 to stop (found), 0 to go

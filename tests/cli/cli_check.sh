@@ -33,6 +33,7 @@ verdict check_plain_skips_extra_probes bash -c "! '$CRIU' check -v4 --log-to-std
 expect feature_pidfd_store 0 '^pidfd_store is supported$' -- "$CRIU" check --feature pidfd_store
 expect feature_clone3_set_tid 0 '^clone3_set_tid is supported$' -- "$CRIU" check --feature clone3_set_tid
 expect feature_ipv6_freebind 0 '^ipv6_freebind is supported$' -- "$CRIU" check --feature ipv6_freebind
+expect feature_tcp_half_closed 0 '^tcp_half_closed is supported$' -- "$CRIU" check --feature tcp_half_closed
 expect feature_loginuid 0 '^loginuid is supported$' -- "$CRIU" check --feature loginuid
 # the kernel has these, but this criu has no pre-dump or lazy-pages yet: a
 # runtime that asks must not be told it can use them
@@ -49,6 +50,8 @@ if unshare -Ur true 2>/dev/null; then
 	expect feature_not_supported 1 '^tcp_repair is NOT supported$' -- unshare -Ur "$CRIU" check --feature tcp_repair
 	expect feature_not_supported_says_why 1 'tcp_repair: setsockopt\(TCP_REPAIR\): Operation not permitted' -- \
 		unshare -Ur "$CRIU" check --feature tcp_repair
+	expect feature_tcp_half_closed_not_supported 1 '^tcp_half_closed is NOT supported$' -- \
+		unshare -Ur "$CRIU" check --feature tcp_half_closed
 	expect check_bad_names_failed_probe 1 'Error \(.*\): check: tcp_repair: .*Operation not permitted' -- \
 		unshare -Ur "$CRIU" check
 	expect check_bad_verdict 1 '^Does not look good\.$' -- unshare -Ur "$CRIU" check
