@@ -22,6 +22,7 @@
 
 #include "fork.h"
 #include "log.h"
+#include "session.h"
 
 #define FORK_TIMEOUT_MS 30000
 
@@ -217,6 +218,158 @@ static int fork_item(struct fork_job *job, struct pstree_item *it, bool sibling,
 	return 0;
 }
 
+/*
+ * The stand-in leader of a session or group whose leader is gone
+ * (session.h): it makes the session and forks the session's tasks that
+ * parent forked (CLONE_PARENT: they stay its children), or is made a group
+ * by parent; it exits once the groups are made, and parent reaps it.
+ */
+static _Noreturn void stand_in_main(struct fork_job *job, struct pstree_item *parent, pid_t id, bool session)
+{
+	struct fork_shared *sh = job->sh;
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent->vpid || criu_gone(sh))
+		_exit(1);
+	if (session && setsid() < 0)
+		task_fail(sh, id,
+			  pr_perror_ret("pid %d: stand-in leader of session %d: setsid failed", id, id));
+	for (size_t i = 0; session && i < parent->nr_children; i++)
+		if (parent->children[i]->sid == id && fork_item(job, parent->children[i], true, false) < 0)
+			task_fail(sh, parent->children[i]->vpid, -EIO);
+	close(job->proc_fd);
+	wait_stage(sh, STAGE_SETUP);
+	_exit(0);
+}
+
+/* Forks the stand-ins whose parent is it (session.h); their pids go to ret_pids (at most 2 * t->n). */
+static int fork_stand_ins(struct fork_job *job, struct pstree_item *it, pid_t *ret_pids, size_t *ret_n)
+{
+	const struct pstree *t = job->t;
+
+	for (size_t i = 0; i < 2 * t->n; i++) {
+		pid_t id = i < t->n ? t->items[i]->sid : t->items[i - t->n]->pgid, pid;
+		bool session = false, seen = false;
+
+		for (size_t k = 0; k < *ret_n && !seen; k++)
+			seen = ret_pids[k] == id;
+		if (seen || !session_id_missing(t, id) || session_stand_in(t, id, &session) != it)
+			continue;
+		pid = clone_with_pid(id, false);
+		if (pid < 0)
+			return pr_perror_ret("pid %d: cannot fork the stand-in leader %d", it->vpid, id);
+		if (pid == 0)
+			stand_in_main(job, it, id, session);
+		ret_pids[(*ret_n)++] = pid;
+		/* the group exists before any member may join it */
+		if (!session && setpgid(pid, pid) < 0)
+			return pr_perror_ret("pid %d: cannot make stand-in %d a process group", it->vpid, id);
+		pr_debug("pid %d: stand-in leader %d of a %s\n", it->vpid, id,
+			 session ? "session" : "process group");
+	}
+	return 0;
+}
+
+static void reap_stand_ins(const pid_t *pids, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		while (waitpid(pids[i], NULL, 0) < 0 && errno == EINTR)
+			;
+}
+
+/* Whether c is in session sid, or leads its own after forking a task (at any depth) that is. */
+static bool needs_session(const struct pstree_item *c, pid_t sid)
+{
+	if (c->sid == sid)
+		return true;
+	for (size_t i = 0; c->sid == c->vpid && i < c->nr_children; i++)
+		if (needs_session(c->children[i], sid))
+			return true;
+	return false;
+}
+
+/* Whether c, a child of session leader it, is forked in the session it was born in (see enter_session). */
+static bool left_behind(const struct pstree_item *it, const struct pstree_item *c, pid_t born_sid)
+{
+	return it->parent && it->sid == it->vpid && born_sid != it->vpid && needs_session(c, born_sid);
+}
+
+/*
+ * Whether c, in a session its parent is not in, is forked by that
+ * session's leader: a sibling that made it (CLONE_PARENT), or a stand-in.
+ */
+static bool born_in_leaders_session(const struct pstree *t, const struct pstree_item *c)
+{
+	const struct pstree_item *l;
+
+	if (!c->parent || c->sid == c->parent->sid || c->sid == c->vpid)
+		return false;
+	if (session_id_missing(t, c->sid))
+		return true;
+	l = pstree_find(t, c->sid);
+	return l && l->parent == c->parent;
+}
+
+/*
+ * In it, in its session and group: the stand-ins it forks, the siblings
+ * born in the session it leads (they stay its parent's children), then its
+ * children but those a session leader forks.
+ */
+static void fork_children(struct fork_job *job, struct pstree_item *it, pid_t born_sid, pid_t *stand_ins,
+			  size_t *nr_stand_ins)
+{
+	struct fork_shared *sh = job->sh;
+	int r = fork_stand_ins(job, it, stand_ins, nr_stand_ins);
+
+	if (r < 0)
+		task_fail(sh, it->vpid, r);
+	for (size_t i = 0; it->sid == it->vpid && it->parent && i < it->parent->nr_children; i++) {
+		struct pstree_item *s = it->parent->children[i];
+
+		if (s != it && s->sid == it->vpid && born_in_leaders_session(job->t, s) &&
+		    fork_item(job, s, true, false) < 0)
+			task_fail(sh, s->vpid, -EIO);
+	}
+	for (size_t i = 0; i < it->nr_children; i++) {
+		struct pstree_item *c = it->children[i];
+
+		if (left_behind(it, c, born_sid) || born_in_leaders_session(job->t, c))
+			continue;
+		if (fork_item(job, c, false, false) < 0)
+			task_fail(sh, c->vpid, -EIO);
+	}
+}
+
+/*
+ * Puts it in its session. A session leader first forks the children that
+ * stay in the session it was born in (they were forked before it called
+ * setsid, or lead a session of their own after forking such a task), then
+ * leaves it. Any other task inherits its session from its parent, from a
+ * leader that forked it, or, in a shell job, from criu (session.c moved
+ * the external session onto criu's).
+ */
+static void enter_session(struct fork_job *job, struct pstree_item *it, pid_t born_sid)
+{
+	struct fork_shared *sh = job->sh;
+	int r;
+
+	for (size_t i = 0; i < it->nr_children; i++)
+		if (left_behind(it, it->children[i], born_sid) &&
+		    fork_item(job, it->children[i], false, false) < 0)
+			task_fail(sh, it->children[i]->vpid, -EIO);
+	if (it->sid == it->vpid && born_sid != it->vpid && setsid() < 0)
+		task_fail(sh, it->vpid, pr_perror_ret("pid %d: setsid failed", it->vpid));
+	if (it->sid == it->vpid && job->ops && job->ops->session_setup) {
+		r = job->ops->session_setup(it, job->ops->arg);
+		if (r < 0)
+			task_fail(sh, it->vpid, r);
+	}
+	if (getsid(0) != it->sid)
+		task_fail(sh, it->vpid,
+			  pr_err_ret(-EOPNOTSUPP,
+				     "pid %d: not supported yet: session %d (it inherited session %d)",
+				     it->vpid, it->sid, getsid(0)));
+}
+
 /* The task's own pid as criu sees it (through criu's /proc), or -errno. */
 static pid_t own_host_pid(int proc_fd)
 {
@@ -232,7 +385,8 @@ static pid_t own_host_pid(int proc_fd)
 static _Noreturn void task_main(struct fork_job *job, struct pstree_item *it)
 {
 	struct fork_shared *sh = job->sh;
-	pid_t host, want_ppid = 0;
+	pid_t host, want_ppid = 0, born_sid, *stand_ins;
+	size_t nr_stand_ins = 0;
 	int r;
 
 	/*
@@ -253,29 +407,17 @@ static _Noreturn void task_main(struct fork_job *job, struct pstree_item *it)
 	atomic_store(&sh->host[item_index(job->t, it)], host);
 	if (getpid() != it->vpid)
 		task_fail(sh, it->vpid, pr_err_ret(-EIO, "pid %d: born as %d", it->vpid, getpid()));
-	if (it->sid == it->vpid && getsid(0) != it->vpid && setsid() < 0)
-		task_fail(sh, it->vpid, pr_perror_ret("pid %d: setsid failed", it->vpid));
-	if (it->sid == it->vpid && job->ops && job->ops->session_setup) {
-		r = job->ops->session_setup(it, job->ops->arg);
-		if (r < 0)
-			task_fail(sh, it->vpid, r);
-	}
-	/*
-	 * Any other session is inherited: the parent's, or criu's own for a
-	 * shell job (session.c moved the external session onto criu's).
-	 */
-	if (getsid(0) != it->sid)
-		task_fail(sh, it->vpid,
-			  pr_err_ret(-EOPNOTSUPP, "pid %d: not supported yet: session %d (it inherited session %d)",
-				     it->vpid, it->sid, getsid(0)));
+	born_sid = getsid(0);
+	enter_session(job, it, born_sid);
 	if (it == job->t->root && job->ops && job->ops->root_setup) {
 		r = job->ops->root_setup(it, job->ops->arg);
 		if (r < 0)
 			task_fail(sh, it->vpid, r);
 	}
-	for (size_t i = 0; i < it->nr_children; i++)
-		if (fork_item(job, it->children[i], false, false) < 0)
-			task_fail(sh, it->children[i]->vpid, -EIO);
+	stand_ins = calloc(2 * job->t->n + 1, sizeof(*stand_ins));
+	if (!stand_ins)
+		task_fail(sh, it->vpid, -ENOMEM);
+	fork_children(job, it, born_sid, stand_ins, &nr_stand_ins);
 	close(job->proc_fd); /* the children have their copies */
 	bump(sh, &sh->nr_forked);
 
@@ -290,6 +432,8 @@ static _Noreturn void task_main(struct fork_job *job, struct pstree_item *it)
 	bump(sh, &sh->nr_grouped);
 
 	wait_stage(sh, STAGE_SETUP);
+	reap_stand_ins(stand_ins, nr_stand_ins);
+	free(stand_ins);
 	if (it->state == PST_ZOMBIE) {
 		bump(sh, &sh->nr_ready);
 		become_zombie(it->exit_code);
