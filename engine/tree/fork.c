@@ -310,6 +310,38 @@ static bool born_in_leaders_session(const struct pstree *t, const struct pstree_
 }
 
 /*
+ * Whether c is a child of the pid namespace's init (the root) only since
+ * its session's leader, now a zombie, exited: that leader forks it and its
+ * exit gives it to the init again. Until then it does not die with its
+ * parent (the leader exits on purpose); it still dies with criu.
+ */
+static bool orphan_of_zombie_leader(const struct fork_job *job, const struct pstree_item *c)
+{
+	const struct pstree_item *l;
+
+	if (!job->nested || c->parent != job->t->root || job->t->root->vpid != 1 ||
+	    c->sid == c->parent->sid || c->sid == c->vpid || born_in_leaders_session(job->t, c))
+		return false;
+	l = pstree_find(job->t, c->sid);
+	return l && l->state == PST_ZOMBIE;
+}
+
+/* An orphan of a zombie leader: waits until the leader's exit gave it to the init. */
+static void wait_adopted(struct fork_shared *sh, const struct pstree_item *it)
+{
+	for (long waited = 0; getppid() != it->parent->vpid; waited++) {
+		if (criu_gone(sh) || atomic_load(&sh->stage) == STAGE_ABORT)
+			_exit(1);
+		if (waited > FORK_TIMEOUT_MS)
+			task_fail(sh, it->vpid,
+				  pr_err_ret(-ETIMEDOUT,
+					     "pid %d: not given to pid %d after its session's leader exited",
+					     it->vpid, it->parent->vpid));
+		usleep(1000);
+	}
+}
+
+/*
  * In it, in its session and group: the stand-ins it forks, the siblings
  * born in the session it leads (they stay its parent's children), then its
  * children but those a session leader forks.
@@ -329,10 +361,18 @@ static void fork_children(struct fork_job *job, struct pstree_item *it, pid_t bo
 		    fork_item(job, s, true, false) < 0)
 			task_fail(sh, s->vpid, -EIO);
 	}
+	for (size_t i = 0; it->state == PST_ZOMBIE && i < job->t->root->nr_children; i++) {
+		struct pstree_item *o = job->t->root->children[i];
+
+		if (o->sid == it->vpid && orphan_of_zombie_leader(job, o) &&
+		    fork_item(job, o, false, false) < 0)
+			task_fail(sh, o->vpid, -EIO);
+	}
 	for (size_t i = 0; i < it->nr_children; i++) {
 		struct pstree_item *c = it->children[i];
 
-		if (left_behind(it, c, born_sid) || born_in_leaders_session(job->t, c))
+		if (left_behind(it, c, born_sid) || born_in_leaders_session(job->t, c) ||
+		    orphan_of_zombie_leader(job, c))
 			continue;
 		if (fork_item(job, c, false, false) < 0)
 			task_fail(sh, c->vpid, -EIO);
@@ -382,23 +422,26 @@ static pid_t own_host_pid(int proc_fd)
 	return (pid_t)atoi(buf);
 }
 
-static _Noreturn void task_main(struct fork_job *job, struct pstree_item *it)
+/*
+ * A new task's first steps: it checks its parent and its pid and tells
+ * criu its pid as criu sees it. Until criu has made it into the dumped
+ * task, it dies with its parent: criu for the root, else a task of the
+ * tree (which dies with criu). A parent that died before the prctl is
+ * noticed here.
+ */
+static void task_born(struct fork_job *job, struct pstree_item *it, bool orphan)
 {
 	struct fork_shared *sh = job->sh;
-	pid_t host, want_ppid = 0, born_sid, *stand_ins;
-	size_t nr_stand_ins = 0;
-	int r;
+	pid_t host, want_ppid = 0;
 
-	/*
-	 * Until criu has made it into the dumped task, it dies with its
-	 * parent: criu for the root, else a task of the tree (which dies with
-	 * criu). A parent that died before the prctl is noticed here.
-	 */
-	if (it->parent)
+	if (orphan)
+		want_ppid = pstree_find(job->t, it->sid)->vpid;
+	else if (it->parent)
 		want_ppid = it->parent->vpid;
 	else if (!job->sibling && !job->nested)
 		want_ppid = sh->criu_pid;
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || (want_ppid && getppid() != want_ppid) || criu_gone(sh))
+	if ((!orphan && prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) || (want_ppid && getppid() != want_ppid) ||
+	    criu_gone(sh))
 		_exit(1);
 	host = own_host_pid(job->proc_fd);
 
@@ -407,6 +450,17 @@ static _Noreturn void task_main(struct fork_job *job, struct pstree_item *it)
 	atomic_store(&sh->host[item_index(job->t, it)], host);
 	if (getpid() != it->vpid)
 		task_fail(sh, it->vpid, pr_err_ret(-EIO, "pid %d: born as %d", it->vpid, getpid()));
+}
+
+static _Noreturn void task_main(struct fork_job *job, struct pstree_item *it)
+{
+	struct fork_shared *sh = job->sh;
+	bool orphan = orphan_of_zombie_leader(job, it);
+	pid_t born_sid, *stand_ins;
+	size_t nr_stand_ins = 0;
+	int r;
+
+	task_born(job, it, orphan);
 	born_sid = getsid(0);
 	enter_session(job, it, born_sid);
 	if (it == job->t->root && job->ops && job->ops->root_setup) {
@@ -433,6 +487,8 @@ static _Noreturn void task_main(struct fork_job *job, struct pstree_item *it)
 
 	wait_stage(sh, STAGE_SETUP);
 	reap_stand_ins(stand_ins, nr_stand_ins);
+	if (orphan)
+		wait_adopted(sh, it);
 	free(stand_ins);
 	if (it->state == PST_ZOMBIE) {
 		bump(sh, &sh->nr_ready);
