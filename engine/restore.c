@@ -968,6 +968,18 @@ static int rst_task_seccomp(struct rst_task *t)
 	return seccomp_restore(&t->ctl, tids, t->core, t->th, t->nth);
 }
 
+/* Strict mode allows nearly nothing: it is the last thing each thread is given. */
+static int rst_task_seccomp_strict(struct rst_task *t)
+{
+	_cleanup_free_ pid_t *tids = calloc(t->nth, sizeof(*tids));
+
+	if (!tids)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->nth; i++)
+		tids[i] = t->ith[i].tid;
+	return seccomp_restore_strict(&t->ctl, tids, t->th, t->nth);
+}
+
 static const CredsEntry *thread_creds(const struct rst_task *t, size_t i)
 {
 	return t->th[i]->creds ? t->th[i]->creds : t->core->creds;
@@ -1086,6 +1098,9 @@ static int rst_one_task(struct rst_ctx *ctx, struct rst_task *t)
 	 */
 	r = rsys(c, &ret, "prctl(PR_SET_PDEATHSIG)", SYS_prctl, PR_SET_PDEATHSIG,
 		 core->has_pdeath_signal ? (unsigned long)core->pdeath_signal : 0, 0, 0, 0);
+	if (r < 0)
+		return r;
+	r = rst_task_seccomp_strict(t);
 	if (r < 0)
 		return r;
 	/* the last remote call of this task */

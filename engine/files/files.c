@@ -710,7 +710,11 @@ static int open_file(struct files_restore *fr, size_t i)
 	return 0;
 }
 
-/* A file in flight that sk_unix.c needed before its turn (unix sockets hold theirs until their open). */
+/*
+ * A file in flight that sk_unix.c needed before its turn (unix sockets hold
+ * theirs until their open), or one opened along with another
+ * (files_restore_put_fd).
+ */
 static bool opened_early(const struct files_restore *fr, size_t i)
 {
 	return fr->file_fds[i] >= 0 && fr->files[i]->kind != FILE_KIND__FILE_UNIX_SK;
@@ -849,6 +853,21 @@ void files_restore_set_memfd_origin(struct files_restore *fr, const FileEntry *f
 			return;
 		}
 	close(fd);
+}
+
+int files_restore_put_fd(struct files_restore *fr, const FileEntry *fe, int fd)
+{
+	for (size_t k = 0; k < fr->nr_files; k++)
+		if (fr->files[k] == fe && fr->file_fds[k] < 0) {
+			fr->file_fds[k] = fcntl(fd, F_DUPFD, fr->fd_floor);
+			close(fd);
+			if (fr->file_fds[k] < 0)
+				return pr_perror_ret("file %" PRIu64 ": cannot move our fd above %d", fe->id,
+						     fr->fd_floor);
+			return 0;
+		}
+	close(fd);
+	return pr_err_ret(-EINVAL, "file %" PRIu64 ": opened twice", fe->id);
 }
 
 int files_restore_memfd_fd(const struct files_restore *fr, uint64_t id)

@@ -118,6 +118,12 @@ int ghost_set_times(int w, const FileEntry *fe, const FileEntry *d);
 int files_restore_memfd_origin(const struct files_restore *fr, const FileEntry *fe);
 void files_restore_set_memfd_origin(struct files_restore *fr, const FileEntry *fe, int fd);
 
+/*
+ * For an open that makes other files' descriptions too (the dead pidfds of
+ * one process): fd becomes fe's, not opened again. Takes fd on every path.
+ */
+int files_restore_put_fd(struct files_restore *fr, const FileEntry *fe, int fd);
+
 /* The entry of the unlinked inode dev:ino that holds its contents, if dumped already. */
 struct dumped_file *files_find_ghost(struct files_dump *fd, uint64_t dev, uint64_t ino);
 

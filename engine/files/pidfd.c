@@ -6,23 +6,36 @@
  * numbers; fds that shared one pidfd description in a task share it again,
  * but a pidfd inherited by two tasks becomes one description per task
  * (a pidfd has no state of its own but O_NONBLOCK). A pidfd of a process
- * outside the tree, or of one already reaped, is refused at dump.
+ * outside the tree is refused at dump.
+ *
+ * A pidfd of a process that exited and was reaped ("dead") is made by criu
+ * itself: a helper process is forked, every dead pidfd of the same dumped
+ * process (same pidfs inode) is opened on it, one per description, and the
+ * helper is killed and reaped; the tasks inherit those descriptions. They
+ * poll readable, signals give ESRCH, and waitid on them gives ECHILD, as
+ * before. What the helper's exit looked like is not the dumped process's.
  */
 #define LOG_PREFIX "files: "
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cleanup.h"
 #include "compat.h"
 #include "fdinfo.h"
 #include "files_priv.h"
+#include "guard.h"
 #include "log.h"
 #include "pstree.h"
+
+#define PIDFS_MAGIC 0x50494446
 
 static bool pidfd_match(const struct stat *st, const char *link)
 {
@@ -44,11 +57,19 @@ static int pidfd_dump(struct files_dump *fd, const struct fd_dump_arg *a, FileEn
 		r = fdinfo_pidfd(info, &pid);
 	if (r < 0)
 		return pr_err_ret(r, "pid %d fd %d: cannot read the pidfd's pid", a->pid, a->fd);
-	if (pid < 0)
-		return pr_err_ret(-EOPNOTSUPP,
-				  "pid %d fd %d: pidfd of a process that is gone (reaped); cannot restore it",
-				  a->pid, a->fd);
 	e->pid = pid;
+	if (pid < 0) {
+		struct statfs sfs;
+
+		/* before pidfs (6.9) every pidfd had one inode: nothing tells two dead processes apart */
+		if (fstatfs(a->local, &sfs) < 0 || sfs.f_type != PIDFS_MAGIC)
+			return pr_err_ret(
+				-EOPNOTSUPP,
+				"pid %d fd %d: pidfd of a reaped process without pidfs; cannot restore it",
+				a->pid, a->fd);
+		e->pid = -1;
+		e->has_dead = e->dead = true;
+	}
 	e->has_thread = true;
 	e->thread = (a->flags & PIDFD_THREAD) != 0;
 	return 0;
@@ -70,6 +91,8 @@ static pid_t tgid_of(pid_t tid)
 
 static int pidfd_dump_finish(struct files_dump *fd, FileEntry *fe, int local)
 {
+	if (fe->pidfd->dead)
+		return 0;
 	if (!files_dump_in_tree(fd, tgid_of(fe->pidfd->pid)))
 		return pr_err_ret(-EOPNOTSUPP,
 				  "pidfd (file %" PRIu64
@@ -86,11 +109,77 @@ static int pidfd_dump_finish(struct files_dump *fd, FileEntry *fe, int local)
 	return 0;
 }
 
-/* A stand-in until the task opens the real one. */
+static unsigned int pidfd_open_flags(const FileEntry *fe)
+{
+	return (fe->flags & O_NONBLOCK) | (fe->pidfd->thread ? PIDFD_THREAD : 0);
+}
+
+static bool same_dead(const FileEntry *a, const FileEntry *b)
+{
+	return b->kind == FILE_KIND__FILE_PIDFD && b->pidfd && b->pidfd->dead && b->ino == a->ino;
+}
+
+/* Kills and reaps the helper; its status is of no interest. */
+static void end_helper(pid_t helper)
+{
+	kill(helper, SIGKILL);
+	while (waitpid(helper, NULL, 0) < 0 && errno == EINTR)
+		;
+}
+
+/*
+ * The first dead pidfd of a process (in files order) opens them all on one
+ * short-lived helper, so that they are one process again (one inode); the
+ * others are handed to fr and not opened again.
+ */
+static int pidfd_open_dead(struct files_restore *fr, const FileEntry *fe, int *ret_fd)
+{
+	int own = -1, r = 0;
+	pid_t self = getpid(), helper;
+
+	if (!fe->has_ino)
+		return pr_err_ret(-EBADMSG, "file %" PRIu64 ": dead pidfd without an inode", fe->id);
+	helper = fork();
+	if (helper < 0)
+		return pr_perror_ret("file %" PRIu64 ": cannot fork a helper for a dead pidfd", fe->id);
+	if (helper == 0) {
+		guard_die_with(self);
+		for (;;)
+			pause();
+	}
+	for (size_t k = 0; k < fr->nr_files && r >= 0; k++) {
+		const FileEntry *o = fr->files[k];
+		int f;
+
+		if (o != fe && !same_dead(fe, o))
+			continue;
+		f = (int)syscall(SYS_pidfd_open, helper, pidfd_open_flags(o));
+		if (f < 0)
+			r = pr_perror_ret("file %" PRIu64
+					  ": pidfd_open(%d) of the dead pidfd's helper failed",
+					  o->id, helper);
+		else if (o == fe)
+			own = f;
+		else
+			r = files_restore_put_fd(fr, o, f);
+	}
+	end_helper(helper);
+	if (r < 0) {
+		if (own >= 0)
+			close(own);
+		return r;
+	}
+	*ret_fd = own;
+	return 0;
+}
+
+/* A stand-in until the task opens the real one; a dead pidfd is the real one already. */
 static int pidfd_open_placeholder(struct files_restore *fr, const FileEntry *fe, int *ret_fd)
 {
 	int f;
 
+	if (fe->pidfd && fe->pidfd->dead)
+		return pidfd_open_dead(fr, fe, ret_fd);
 	if (!fe->pidfd || fe->pidfd->pid <= 0)
 		return pr_err_ret(-EBADMSG, "file %" PRIu64 ": pidfd without a pid", fe->id);
 	f = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -102,9 +191,12 @@ static int pidfd_open_placeholder(struct files_restore *fr, const FileEntry *fe,
 
 static int pidfd_post_install(struct files_restore *fr, const FileEntry *fe, int fd)
 {
-	unsigned int flags = (fe->flags & O_NONBLOCK) | (fe->pidfd->thread ? PIDFD_THREAD : 0);
+	unsigned int flags = pidfd_open_flags(fe);
 	int fl = fcntl(fd, F_GETFD), src = -1, r = 0;
 	bool opened = false;
+
+	if (fe->pidfd->dead)
+		return 0; /* inherited from criu, already the real one */
 
 	/* fds are installed in ascending order: a lower one of the same description is done already */
 	for (size_t i = 0; i < fr->cur->n && src < 0; i++)

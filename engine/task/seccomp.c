@@ -10,7 +10,9 @@
  * kernel does not say which filters are shared objects, so filters with the
  * same program stacked on the same filter are taken as one; after restore
  * only the part common to every thread is shared (installed with TSYNC), a
- * part shared by some threads only becomes one copy per thread. Not restored:
+ * part shared by some threads only becomes one copy per thread. Strict mode
+ * (read, write, _exit and sigreturn only) is set in each thread that had it
+ * by criu's last remote calls before the control region goes. Not restored:
  * user-notification listeners (SECCOMP_FILTER_FLAG_NEW_LISTENER: the listener
  * fd is not dumped; such a filter answers ENOSYS after restore) and the
  * SPEC_ALLOW flag, which the kernel does not report.
@@ -170,11 +172,7 @@ int seccomp_dump(pid_t pid, const struct infect_thread *th, size_t nth, TaskCore
 
 		if (r < 0)
 			return pr_err_ret(r, "pid %d: tid %d: cannot read its seccomp mode", pid, th[i].tid);
-		if (mode == SECCOMP_MODE_STRICT)
-			return pr_err_ret(-EOPNOTSUPP,
-					  "pid %d: tid %d: seccomp strict mode cannot be restored", pid,
-					  th[i].tid);
-		if (mode != SECCOMP_MODE_DISABLED && mode != SECCOMP_MODE_FILTER)
+		if (mode > SECCOMP_MODE_FILTER)
 			return pr_err_ret(-EOPNOTSUPP, "pid %d: tid %d: unknown seccomp mode %u", pid,
 					  th[i].tid, mode);
 		threads[i]->has_seccomp_mode = true;
@@ -216,11 +214,7 @@ int seccomp_check(const char *name, const TaskCore *core, ThreadCore **th, size_
 	for (size_t i = 0; i < nth; i++) {
 		uint32_t mode = th[i]->has_seccomp_mode ? th[i]->seccomp_mode : 0;
 
-		if (mode == SECCOMP_MODE_STRICT)
-			return pr_err_ret(-EOPNOTSUPP,
-					  "%s: thread %u: seccomp strict mode cannot be restored", name,
-					  th[i]->tid);
-		if (mode != SECCOMP_MODE_DISABLED && mode != SECCOMP_MODE_FILTER)
+		if (mode > SECCOMP_MODE_FILTER)
 			return pr_err_ret(-EBADMSG, "%s: thread %u: seccomp mode %u", name, th[i]->tid, mode);
 		if ((mode == SECCOMP_MODE_FILTER) != (th[i]->seccomp_filter != 0) ||
 		    th[i]->seccomp_filter > core->n_seccomp)
@@ -313,5 +307,26 @@ int seccomp_restore(struct infect_ctl *lc, const pid_t *tids, const TaskCore *co
 	}
 	pr_info("pid %d: %zu seccomp filter(s) installed, %zu shared by all %zu thread(s)\n", lc->tid,
 		core->n_seccomp, ncommon, nth);
+	return 0;
+}
+
+int seccomp_restore_strict(const struct infect_ctl *lc, const pid_t *tids, ThreadCore **th, size_t nth)
+{
+	for (size_t i = 0; i < nth; i++) {
+		struct infect_ctl tc = *lc;
+		long ret;
+		int r;
+
+		if (!th[i]->has_seccomp_mode || th[i]->seccomp_mode != SECCOMP_MODE_STRICT)
+			continue;
+		tc.tid = tids[i];
+		r = infect_syscall(&tc, SYS_seccomp, &ret, SECCOMP_SET_MODE_STRICT, 0, 0, 0, 0, 0);
+		if (r == 0 && ret < 0)
+			r = (int)ret;
+		if (r < 0)
+			return pr_err_ret(r, "pid %d: thread %d: cannot set seccomp strict mode", lc->tid,
+					  tids[i]);
+		pr_info("pid %d: thread %d: seccomp strict mode\n", lc->tid, tids[i]);
+	}
 	return 0;
 }

@@ -17,7 +17,6 @@
 /*
  * Reads every seized thread's mode and filter chain (PTRACE_SECCOMP_GET_FILTER)
  * into core->seccomp and threads[i]->seccomp_mode/seccomp_filter.
- * Strict mode is refused.
  */
 int seccomp_dump(pid_t pid, const struct infect_thread *th, size_t nth, TaskCore *core, ThreadCore **threads);
 /* Checks the filters of an image (name: for messages). */
@@ -31,5 +30,12 @@ int seccomp_check(const char *name, const TaskCore *core, ThreadCore **th, size_
  */
 int seccomp_restore(struct infect_ctl *lc, const pid_t *tids, const TaskCore *core, ThreadCore **th,
 		    size_t nth);
+/*
+ * Sets SECCOMP_MODE_STRICT in every thread dumped in it. Only read, write,
+ * _exit and sigreturn pass afterwards (criu's remote calls still do: the
+ * task is seized with PTRACE_O_SUSPEND_SECCOMP), so it is the task's last
+ * change before the control region is unmapped.
+ */
+int seccomp_restore_strict(const struct infect_ctl *lc, const pid_t *tids, ThreadCore **th, size_t nth);
 
 #endif

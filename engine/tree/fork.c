@@ -22,6 +22,7 @@
 
 #include "fork.h"
 #include "log.h"
+#include "session.h"
 
 #define FORK_TIMEOUT_MS 30000
 
@@ -201,7 +202,15 @@ static _Noreturn void task_main(struct fork_job *job, struct pstree_item *it);
  */
 static int fork_item(struct fork_job *job, struct pstree_item *it, bool sibling, bool by_criu)
 {
-	pid_t pid = clone_with_pid(it->vpid, sibling, pstree_shares_parent_files(it));
+	pid_t pid;
+
+	/* CLONE_FILES shares the forking task's table: a sibling's forker is not its parent */
+	if (sibling && pstree_shares_parent_files(it))
+		return pr_err_ret(-EOPNOTSUPP,
+				  "pid %d: not supported yet: it shares its parent's fd table but is forked by "
+				  "another task of its session",
+				  it->vpid);
+	pid = clone_with_pid(it->vpid, sibling, pstree_shares_parent_files(it));
 
 	if (pid < 0) {
 		if (errno == EEXIST)
@@ -226,6 +235,198 @@ static int fork_item(struct fork_job *job, struct pstree_item *it, bool sibling,
 	return 0;
 }
 
+/*
+ * The stand-in leader of a session or group whose leader is gone
+ * (session.h): it makes the session and forks the session's tasks that
+ * parent forked (CLONE_PARENT: they stay its children), or is made a group
+ * by parent; it exits once the groups are made, and parent reaps it.
+ */
+static _Noreturn void stand_in_main(struct fork_job *job, struct pstree_item *parent, pid_t id, bool session)
+{
+	struct fork_shared *sh = job->sh;
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent->vpid || criu_gone(sh))
+		_exit(1);
+	if (session && setsid() < 0)
+		task_fail(sh, id,
+			  pr_perror_ret("pid %d: stand-in leader of session %d: setsid failed", id, id));
+	for (size_t i = 0; session && i < parent->nr_children; i++)
+		if (parent->children[i]->sid == id && fork_item(job, parent->children[i], true, false) < 0)
+			task_fail(sh, parent->children[i]->vpid, -EIO);
+	close(job->proc_fd);
+	wait_stage(sh, STAGE_SETUP);
+	_exit(0);
+}
+
+/* Forks the stand-ins whose parent is it (session.h); their pids go to ret_pids (at most 2 * t->n). */
+static int fork_stand_ins(struct fork_job *job, struct pstree_item *it, pid_t *ret_pids, size_t *ret_n)
+{
+	const struct pstree *t = job->t;
+
+	for (size_t i = 0; i < 2 * t->n; i++) {
+		pid_t id = i < t->n ? t->items[i]->sid : t->items[i - t->n]->pgid, pid;
+		bool session = false, seen = false;
+
+		for (size_t k = 0; k < *ret_n && !seen; k++)
+			seen = ret_pids[k] == id;
+		if (seen || !session_id_missing(t, id) || session_stand_in(t, id, &session) != it)
+			continue;
+		pid = clone_with_pid(id, false, false);
+		if (pid < 0)
+			return pr_perror_ret("pid %d: cannot fork the stand-in leader %d", it->vpid, id);
+		if (pid == 0)
+			stand_in_main(job, it, id, session);
+		ret_pids[(*ret_n)++] = pid;
+		/* the group exists before any member may join it */
+		if (!session && setpgid(pid, pid) < 0)
+			return pr_perror_ret("pid %d: cannot make stand-in %d a process group", it->vpid, id);
+		pr_debug("pid %d: stand-in leader %d of a %s\n", it->vpid, id,
+			 session ? "session" : "process group");
+	}
+	return 0;
+}
+
+static void reap_stand_ins(const pid_t *pids, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		while (waitpid(pids[i], NULL, 0) < 0 && errno == EINTR)
+			;
+}
+
+/* Whether c is in session sid, or leads its own after forking a task (at any depth) that is. */
+static bool needs_session(const struct pstree_item *c, pid_t sid)
+{
+	if (c->sid == sid)
+		return true;
+	for (size_t i = 0; c->sid == c->vpid && i < c->nr_children; i++)
+		if (needs_session(c->children[i], sid))
+			return true;
+	return false;
+}
+
+/* Whether c, a child of session leader it, is forked in the session it was born in (see enter_session). */
+static bool left_behind(const struct pstree_item *it, const struct pstree_item *c, pid_t born_sid)
+{
+	return it->parent && it->sid == it->vpid && born_sid != it->vpid && needs_session(c, born_sid);
+}
+
+/*
+ * Whether c, in a session its parent is not in, is forked by that
+ * session's leader: a sibling that made it (CLONE_PARENT), or a stand-in.
+ */
+static bool born_in_leaders_session(const struct pstree *t, const struct pstree_item *c)
+{
+	const struct pstree_item *l;
+
+	if (!c->parent || c->sid == c->parent->sid || c->sid == c->vpid)
+		return false;
+	if (session_id_missing(t, c->sid))
+		return true;
+	l = pstree_find(t, c->sid);
+	return l && l->parent == c->parent;
+}
+
+/*
+ * Whether c is a child of the pid namespace's init (the root) only since
+ * its session's leader, now a zombie, exited: that leader forks it and its
+ * exit gives it to the init again. Until then it does not die with its
+ * parent (the leader exits on purpose); it still dies with criu.
+ */
+static bool orphan_of_zombie_leader(const struct fork_job *job, const struct pstree_item *c)
+{
+	const struct pstree_item *l;
+
+	if (!job->nested || c->parent != job->t->root || job->t->root->vpid != 1 ||
+	    c->sid == c->parent->sid || c->sid == c->vpid || born_in_leaders_session(job->t, c))
+		return false;
+	l = pstree_find(job->t, c->sid);
+	return l && l->state == PST_ZOMBIE;
+}
+
+/* An orphan of a zombie leader: waits until the leader's exit gave it to the init. */
+static void wait_adopted(struct fork_shared *sh, const struct pstree_item *it)
+{
+	for (long waited = 0; getppid() != it->parent->vpid; waited++) {
+		if (criu_gone(sh) || atomic_load(&sh->stage) == STAGE_ABORT)
+			_exit(1);
+		if (waited > FORK_TIMEOUT_MS)
+			task_fail(sh, it->vpid,
+				  pr_err_ret(-ETIMEDOUT,
+					     "pid %d: not given to pid %d after its session's leader exited",
+					     it->vpid, it->parent->vpid));
+		usleep(1000);
+	}
+}
+
+/*
+ * In it, in its session and group: the stand-ins it forks, the siblings
+ * born in the session it leads (they stay its parent's children), then its
+ * children but those a session leader forks.
+ */
+static void fork_children(struct fork_job *job, struct pstree_item *it, pid_t born_sid, pid_t *stand_ins,
+			  size_t *nr_stand_ins)
+{
+	struct fork_shared *sh = job->sh;
+	int r = fork_stand_ins(job, it, stand_ins, nr_stand_ins);
+
+	if (r < 0)
+		task_fail(sh, it->vpid, r);
+	for (size_t i = 0; it->sid == it->vpid && it->parent && i < it->parent->nr_children; i++) {
+		struct pstree_item *s = it->parent->children[i];
+
+		if (s != it && s->sid == it->vpid && born_in_leaders_session(job->t, s) &&
+		    fork_item(job, s, true, false) < 0)
+			task_fail(sh, s->vpid, -EIO);
+	}
+	for (size_t i = 0; it->state == PST_ZOMBIE && i < job->t->root->nr_children; i++) {
+		struct pstree_item *o = job->t->root->children[i];
+
+		if (o->sid == it->vpid && orphan_of_zombie_leader(job, o) &&
+		    fork_item(job, o, false, false) < 0)
+			task_fail(sh, o->vpid, -EIO);
+	}
+	for (size_t i = 0; i < it->nr_children; i++) {
+		struct pstree_item *c = it->children[i];
+
+		if (left_behind(it, c, born_sid) || born_in_leaders_session(job->t, c) ||
+		    orphan_of_zombie_leader(job, c))
+			continue;
+		if (fork_item(job, c, false, false) < 0)
+			task_fail(sh, c->vpid, -EIO);
+	}
+}
+
+/*
+ * Puts it in its session. A session leader first forks the children that
+ * stay in the session it was born in (they were forked before it called
+ * setsid, or lead a session of their own after forking such a task), then
+ * leaves it. Any other task inherits its session from its parent, from a
+ * leader that forked it, or, in a shell job, from criu (session.c moved
+ * the external session onto criu's).
+ */
+static void enter_session(struct fork_job *job, struct pstree_item *it, pid_t born_sid)
+{
+	struct fork_shared *sh = job->sh;
+	int r;
+
+	for (size_t i = 0; i < it->nr_children; i++)
+		if (left_behind(it, it->children[i], born_sid) &&
+		    fork_item(job, it->children[i], false, false) < 0)
+			task_fail(sh, it->children[i]->vpid, -EIO);
+	if (it->sid == it->vpid && born_sid != it->vpid && setsid() < 0)
+		task_fail(sh, it->vpid, pr_perror_ret("pid %d: setsid failed", it->vpid));
+	if (it->sid == it->vpid && job->ops && job->ops->session_setup) {
+		r = job->ops->session_setup(it, job->ops->arg);
+		if (r < 0)
+			task_fail(sh, it->vpid, r);
+	}
+	if (getsid(0) != it->sid)
+		task_fail(sh, it->vpid,
+			  pr_err_ret(-EOPNOTSUPP,
+				     "pid %d: not supported yet: session %d (it inherited session %d)",
+				     it->vpid, it->sid, getsid(0)));
+}
+
 /* The task's own pid as criu sees it (through criu's /proc), or -errno. */
 static pid_t own_host_pid(int proc_fd)
 {
@@ -238,22 +439,26 @@ static pid_t own_host_pid(int proc_fd)
 	return (pid_t)atoi(buf);
 }
 
-static _Noreturn void task_main(struct fork_job *job, struct pstree_item *it)
+/*
+ * A new task's first steps: it checks its parent and its pid and tells
+ * criu its pid as criu sees it. Until criu has made it into the dumped
+ * task, it dies with its parent: criu for the root, else a task of the
+ * tree (which dies with criu). A parent that died before the prctl is
+ * noticed here.
+ */
+static void task_born(struct fork_job *job, struct pstree_item *it, bool orphan)
 {
 	struct fork_shared *sh = job->sh;
 	pid_t host, want_ppid = 0;
-	int r;
 
-	/*
-	 * Until criu has made it into the dumped task, it dies with its
-	 * parent: criu for the root, else a task of the tree (which dies with
-	 * criu). A parent that died before the prctl is noticed here.
-	 */
-	if (it->parent)
+	if (orphan)
+		want_ppid = pstree_find(job->t, it->sid)->vpid;
+	else if (it->parent)
 		want_ppid = it->parent->vpid;
 	else if (!job->sibling && !job->nested)
 		want_ppid = sh->criu_pid;
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || (want_ppid && getppid() != want_ppid) || criu_gone(sh))
+	if ((!orphan && prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) || (want_ppid && getppid() != want_ppid) ||
+	    criu_gone(sh))
 		_exit(1);
 	host = own_host_pid(job->proc_fd);
 
@@ -262,29 +467,28 @@ static _Noreturn void task_main(struct fork_job *job, struct pstree_item *it)
 	atomic_store(&sh->host[item_index(job->t, it)], host);
 	if (getpid() != it->vpid)
 		task_fail(sh, it->vpid, pr_err_ret(-EIO, "pid %d: born as %d", it->vpid, getpid()));
-	if (it->sid == it->vpid && getsid(0) != it->vpid && setsid() < 0)
-		task_fail(sh, it->vpid, pr_perror_ret("pid %d: setsid failed", it->vpid));
-	if (it->sid == it->vpid && job->ops && job->ops->session_setup) {
-		r = job->ops->session_setup(it, job->ops->arg);
-		if (r < 0)
-			task_fail(sh, it->vpid, r);
-	}
-	/*
-	 * Any other session is inherited: the parent's, or criu's own for a
-	 * shell job (session.c moved the external session onto criu's).
-	 */
-	if (getsid(0) != it->sid)
-		task_fail(sh, it->vpid,
-			  pr_err_ret(-EOPNOTSUPP, "pid %d: not supported yet: session %d (it inherited session %d)",
-				     it->vpid, it->sid, getsid(0)));
+}
+
+static _Noreturn void task_main(struct fork_job *job, struct pstree_item *it)
+{
+	struct fork_shared *sh = job->sh;
+	bool orphan = orphan_of_zombie_leader(job, it);
+	pid_t born_sid, *stand_ins;
+	size_t nr_stand_ins = 0;
+	int r;
+
+	task_born(job, it, orphan);
+	born_sid = getsid(0);
+	enter_session(job, it, born_sid);
 	if (it == job->t->root && job->ops && job->ops->root_setup) {
 		r = job->ops->root_setup(it, job->ops->arg);
 		if (r < 0)
 			task_fail(sh, it->vpid, r);
 	}
-	for (size_t i = 0; i < it->nr_children; i++)
-		if (fork_item(job, it->children[i], false, false) < 0)
-			task_fail(sh, it->children[i]->vpid, -EIO);
+	stand_ins = calloc(2 * job->t->n + 1, sizeof(*stand_ins));
+	if (!stand_ins)
+		task_fail(sh, it->vpid, -ENOMEM);
+	fork_children(job, it, born_sid, stand_ins, &nr_stand_ins);
 	bump(sh, &sh->nr_forked);
 
 	wait_stage(sh, STAGE_LEADERS);
@@ -304,6 +508,10 @@ static _Noreturn void task_main(struct fork_job *job, struct pstree_item *it)
 	bump(sh, &sh->nr_grouped);
 
 	wait_stage(sh, STAGE_SETUP);
+	reap_stand_ins(stand_ins, nr_stand_ins);
+	if (orphan)
+		wait_adopted(sh, it);
+	free(stand_ins);
 	if (it->state == PST_ZOMBIE) {
 		bump(sh, &sh->nr_set_up);
 		bump(sh, &sh->nr_ready);

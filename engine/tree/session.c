@@ -17,26 +17,72 @@ static bool external(const struct pstree *t, pid_t id)
 	return id == 0 || pstree_find(t, id) == NULL;
 }
 
+/* A task of session sid whose parent is outside it: the session's leader forked it. */
+static bool top_of_session(const struct pstree_item *it, pid_t sid)
+{
+	return it->sid == sid && it->parent && it->parent->sid != sid;
+}
+
+struct pstree_item *session_stand_in(const struct pstree *t, pid_t id, bool *ret_session)
+{
+	struct pstree_item *parent = NULL;
+	bool session = false;
+	pid_t sid = 0;
+
+	for (size_t i = 0; i < t->n; i++)
+		session |= t->items[i]->sid == id;
+	for (size_t i = 0; i < t->n; i++) {
+		const struct pstree_item *it = t->items[i];
+
+		/* the session's stand-in leads the group of its id too: its members are in it */
+		if (session && it->pgid == id && it->sid != id)
+			return NULL;
+		if (session ? !top_of_session(it, id) : it->pgid != id)
+			continue;
+		if (!it->parent || (parent && session && it->parent != parent) || (sid && it->sid != sid))
+			return NULL;
+		if (!parent)
+			parent = it->parent;
+		sid = it->sid;
+	}
+	/* a group's stand-in is born in its parent's session: the members' */
+	if (!parent || (!session && parent->sid != sid))
+		return NULL;
+	*ret_session = session;
+	return parent;
+}
+
+bool session_id_missing(const struct pstree *t, pid_t id)
+{
+	return id > 0 && !pstree_find(t, id) && id != t->root->sid && id != t->root->pgid;
+}
+
 /*
- * Every task's ids are in the tree or are the root's external ones; an
+ * Every task's ids are in the tree, are the root's external ones, or are
+ * ids whose leader is gone and for which a stand-in can be forked; an
  * external id of the root's is passed with its flag set.
  */
 static int check_members(const struct pstree *t, bool has_sid, pid_t ext_sid, bool has_pgid, pid_t ext_pgid)
 {
 	for (size_t i = 0; i < t->n; i++) {
 		const struct pstree_item *it = t->items[i];
+		bool session;
 
-		if (!(has_sid && it->sid == ext_sid) && external(t, it->sid))
+		if (!(has_sid && it->sid == ext_sid) && external(t, it->sid) &&
+		    (it->sid == 0 || !session_stand_in(t, it->sid, &session)))
 			return pr_err_ret(
 				-EOPNOTSUPP,
 				"pid %d: not supported yet: its session %d is led by a process outside the "
-				"dumped tree and is not the session of the root %d",
+				"dumped tree, is not the session of the root %d, and no stand-in leader "
+				"can be made for it",
 				it->pid, it->sid, t->root->pid);
-		if (!(has_pgid && it->pgid == ext_pgid) && external(t, it->pgid))
+		if (!(has_pgid && it->pgid == ext_pgid) && external(t, it->pgid) &&
+		    (it->pgid == 0 || !session_stand_in(t, it->pgid, &session)))
 			return pr_err_ret(
 				-EOPNOTSUPP,
 				"pid %d: not supported yet: its process group %d has no leader in the dumped "
-				"tree and is not the process group of the root %d",
+				"tree, is not the process group of the root %d, and no stand-in leader can "
+				"be made for it",
 				it->pid, it->pgid, t->root->pid);
 	}
 	return 0;

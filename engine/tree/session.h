@@ -12,7 +12,8 @@
  *
  * Dump refuses external ids unless --shell-job; then only the root's session
  * and the root's process group may be external (the tasks sharing them are
- * its descendants that kept them). Restore with --shell-job moves them onto
+ * its descendants that kept them). The ids of other tasks may be external
+ * only when their leader is gone and a stand-in can make them (below). Restore with --shell-job moves them onto
  * criu's own: the tasks stay in criu's session (fork.c lets them inherit it)
  * and the tasks of the root's external group join criu's process group, so
  * that a shell waiting for criu still gets SIGCHLD and job-control signals
@@ -43,5 +44,22 @@ int session_check_dump(const struct pstree *t, bool shell_job, bool *ret_has_ext
  * Returns 0 or -errno (logged).
  */
 int session_adopt_restore(struct pstree *t, bool shell_job, bool other_pidns);
+
+/*
+ * Sessions and groups whose leader is gone (it exited and was reaped; its
+ * tasks live on): restore forks a stand-in with the leader's pid that makes
+ * the session (setsid) or group (setpgid), lets the tasks be born in it or
+ * join it, and exits once the groups are made; its parent reaps it.
+ *
+ * session_id_missing: id is such an id (no task has it, not the root's).
+ * session_stand_in: the task that forks id's stand-in, or NULL when the
+ * tree's shape allows none. A session's stand-in forks the tasks of the
+ * session whose parent is outside it (CLONE_PARENT: they stay that
+ * parent's children), so they must all have one parent; a group's is born
+ * in its parent's session, which must be every member's. *ret_session:
+ * id is a session (its stand-in leads the group of that id as well).
+ */
+bool session_id_missing(const struct pstree *t, pid_t id);
+struct pstree_item *session_stand_in(const struct pstree *t, pid_t id, bool *ret_session);
 
 #endif

@@ -9,6 +9,7 @@
 #include "fork.h"
 #include "log.h"
 #include "pstree.h"
+#include "session.h"
 #include "t.h"
 
 static pid_t free_pids[8];
@@ -69,6 +70,27 @@ static void check_task(pid_t pid, pid_t ppid, pid_t pgid, pid_t sid, char state)
 			pgid, sid);
 	if (state && st.state != state)
 		T_FAILF("pid %d: state %c, expected %c", pid, st.state, state);
+}
+
+/* Which task forks the stand-in of a session or group whose leader is gone, and which shapes have none. */
+static void test_stand_in(void)
+{
+	struct pstree t = {0};
+	struct pstree_item *root = add(&t, NULL, 10, 10, 10), *p = add(&t, root, 20, 10, 10);
+	bool session = false;
+
+	add(&t, root, 31, 30, 30); /* session 30 and group 30 are gone */
+	add(&t, root, 32, 30, 30);
+	add(&t, p, 41, 40, 10); /* group 40 is gone, its members in the root's session */
+	add(&t, root, 42, 40, 10);
+	CHECK(session_id_missing(&t, 30) && session_id_missing(&t, 40));
+	CHECK(!session_id_missing(&t, 10) && !session_id_missing(&t, 20) && !session_id_missing(&t, 0));
+	CHECK(session_stand_in(&t, 30, &session) == root && session);
+	CHECK(session_stand_in(&t, 40, &session) == p && !session); /* the first member's parent */
+	add(&t, p, 33, 30, 30); /* a top of session 30 with another parent: no one stand-in forks both */
+	CHECK(session_stand_in(&t, 30, &session) == NULL);
+	add(&t, root, 43, 40, 20); /* a member of group 40 in another session */
+	CHECK(session_stand_in(&t, 40, &session) == NULL);
 }
 
 static void test_fork_tree(void)
@@ -137,6 +159,7 @@ int main(void)
 		printf("FAIL setup: no free pids\n");
 		return 1;
 	}
+	t_run("stand_in", test_stand_in);
 	t_run("fork_tree", test_fork_tree);
 	t_run("pid_in_use", test_pid_in_use);
 	return t_done();

@@ -127,8 +127,13 @@ static void test_check_seccomp(void)
 	CHECK_EQ_INT(seccomp_check("t", &core, th, 2), -EBADMSG);
 	t1.seccomp_filter = 0; /* filter mode without a filter */
 	CHECK_EQ_INT(seccomp_check("t", &core, th, 2), -EBADMSG);
-	t1.seccomp_mode = SECCOMP_MODE_STRICT;
-	CHECK_EQ_INT(seccomp_check("t", &core, th, 2), -EOPNOTSUPP);
+	t1.seccomp_mode = SECCOMP_MODE_STRICT; /* strict mode, no filter: restored */
+	CHECK_EQ_INT(seccomp_check("t", &core, th, 2), 0);
+	t1.seccomp_filter = 1; /* strict mode with a filter */
+	CHECK_EQ_INT(seccomp_check("t", &core, th, 2), -EBADMSG);
+	t1.seccomp_filter = 0;
+	t1.seccomp_mode = 3; /* unknown */
+	CHECK_EQ_INT(seccomp_check("t", &core, th, 2), -EBADMSG);
 	t1.seccomp_mode = SECCOMP_MODE_DISABLED;
 	CHECK_EQ_INT(seccomp_check("t", &core, th, 2), 0);
 	f1.flags = SECCOMP_FILTER_FLAG_NEW_LISTENER;
