@@ -239,12 +239,13 @@ struct usk_peek {
 	FileEntry *fe;
 	char *buf;
 	size_t blen, cap;
+	struct msghdr mh;
+	struct iovec iov;
+	/* last: clang takes CMSG_SPACE for a variable size */
 	union {
 		char b[CMSG_SPACE(sizeof(int) * USK_MAX_RIGHTS) + CMSG_SPACE(sizeof(struct ucred))];
 		struct cmsghdr align;
 	} ctl;
-	struct msghdr mh;
-	struct iovec iov;
 };
 
 /* Peeks at most len bytes (one message) at offset off of the queue: n, or -errno quietly. */
