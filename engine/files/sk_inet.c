@@ -654,6 +654,27 @@ static bool tcp_stream_state(const InetSkEntry *e)
 	return e->protocol == IPPROTO_TCP && (e->state == ST_ESTABLISHED || tcp_half_state(e->state));
 }
 
+/*
+ * An ended connection comes back as one that ended cleanly (end of file).
+ * One that was reset with its error not read yet (POLLERR; SO_ERROR would
+ * take it from the task), or with data still to read, would not: refused.
+ */
+static int check_ended(const struct fd_dump_arg *a)
+{
+	struct pollfd p = {.fd = a->local, .events = 0};
+	int q = 0;
+
+	if (poll(&p, 1, 0) == 1 && p.revents & POLLERR)
+		return pr_err_ret(-EOPNOTSUPP,
+				  "pid %d fd %d: not supported yet: a TCP connection that was reset, its error not read yet",
+				  a->pid, a->fd);
+	if (ioctl(a->local, SIOCINQ, &q) == 0 && q > 0)
+		return pr_err_ret(-EOPNOTSUPP,
+				  "pid %d fd %d: not supported yet: a closed TCP connection with %d bytes still to read",
+				  a->pid, a->fd, q);
+	return 0;
+}
+
 /* Which state the socket is dumped in, or a refusal that says what to do. */
 static int pick_state(struct sk_net_dump *net, const struct fd_dump_arg *a, InetSkEntry *e,
 		      const struct diag_want *w)
@@ -789,6 +810,9 @@ static int inet_dump(struct files_dump *fd, const struct fd_dump_arg *a, FileEnt
 	}
 	/* not listed and its reading side shut: a connection that ended (its socket is unhashed) */
 	if (!r && proto == IPPROTO_TCP && tcp_ended(a->local)) {
+		r = check_ended(a);
+		if (r < 0)
+			return r;
 		e->has_shutdown = true;
 		e->shutdown = 3;
 	}
