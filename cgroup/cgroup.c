@@ -662,6 +662,34 @@ static int add_subtrees(struct cg_dump *cd)
 	return 0;
 }
 
+/* The whole text of /proc/PID/task/TID/cgroup (NULL: unreadable). */
+static char *thread_cgroups(pid_t pid, pid_t tid)
+{
+	char dir[64], *text = NULL;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/task/%d", pid, tid);
+	return cg_read_file(dir, "cgroup", &text) == 0 ? text : NULL;
+}
+
+/*
+ * Threads of one process in other cgroups than its leader (v1 "tasks", or
+ * cgroup2 threaded mode) would all come back in the leader's: refused.
+ */
+static int check_thread_cgroups(const struct pstree_item *it)
+{
+	_cleanup_free_ char *lead = it->nr_threads > 1 ? thread_cgroups(it->pid, it->tids[0]) : NULL;
+
+	for (size_t i = 1; lead && i < it->nr_threads; i++) {
+		_cleanup_free_ char *th = thread_cgroups(it->pid, it->tids[i]);
+
+		if (th && strcmp(th, lead))
+			return pr_err_ret(-EOPNOTSUPP,
+					  "pid %d: not supported yet: thread %d is in other cgroups than its leader",
+					  it->pid, it->tids[i]);
+	}
+	return 0;
+}
+
 int cgroup_dump(const struct pstree *t, const struct cr_opts *o, struct img_dir *d)
 {
 	struct cg_hiers hs = {0};
@@ -670,7 +698,7 @@ int cgroup_dump(const struct pstree *t, const struct cr_opts *o, struct img_dir 
 
 	for (size_t i = 0; r == 0 && i < t->n; i++)
 		if (t->items[i]->state != PST_ZOMBIE)
-			r = add_task(&cd, t->items[i]->pid, t->items[i]->id);
+			r = check_thread_cgroups(t->items[i]) ?: add_task(&cd, t->items[i]->pid, t->items[i]->id);
 	if (r < 0)
 		goto out;
 	for (size_t i = 0; i < cd.e.n_tasks; i++)

@@ -276,6 +276,25 @@ killtree "$SPAWNED"
 freeze_case freeze_v1 "$CG/freezer/$N" freezer.state THAWED
 freeze_case freeze_v2 "$CG/unified/$N" cgroup.freeze 0
 
+# ---- a thread in another cgroup than its leader: refused by name (it would come back in the leader's) ----
+if mkdir -p "$CG/pids/$N-t"; then
+	spawn python3 -c "
+import threading, time
+def t():
+    open('$CG/pids/$N-t/tasks', 'w').write(str(threading.get_native_id()))
+    time.sleep(1000)
+threading.Thread(target=t, daemon=True).start()
+time.sleep(1000)"
+	pid=$SPAWNED
+	for ((i = 0; i < 50; i++)); do [ -n "$(cat "$CG/pids/$N-t/tasks" 2>/dev/null)" ] && break; sleep 0.1; done
+	mkdir -p "$T_TMP/thr"
+	expect thread_cgroup_refused 1 "thread [0-9]* is in other cgroups than its leader" -- \
+		"$CRIU" dump -t "$pid" -D "$T_TMP/thr" -o dump.log --log-to-stderr
+	verdict thread_cgroup_runs_on kill -0 "$pid"
+	killtree "$pid"
+	for ((i = 0; i < 20; i++)); do rmdir "$CG/pids/$N-t" 2>/dev/null && break; sleep 0.1; done
+fi
+
 # ---- a named v1 hierarchy unmounted between dump and restore: criu mounts it in its yard ----
 NM=$T_TMP/named-mnt
 NAME=crtest$$
