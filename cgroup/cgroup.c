@@ -1052,6 +1052,22 @@ static int restore_dir(struct cg_rst_ctx *c, const CgDirEntry *de)
 	return 0;
 }
 
+/* Whether criu itself is in the root cgroup of hierarchy ctrl (its line of /proc/self/cgroup). */
+static bool self_at_root(const char *ctrl)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/cgroup", "re");
+	char line[512];
+	size_t n = strlen(ctrl);
+
+	while (f && fgets(line, sizeof(line), f)) {
+		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+
+		if (c2 && (size_t)(c2 - c1 - 1) == n && !strncmp(c1 + 1, ctrl, n))
+			return !strcmp(c2 + 1, "/\n") || !strcmp(c2 + 1, "/");
+	}
+	return false;
+}
+
 static int open_set(struct cg_rst_ctx *c, const CgSetEntry *s, struct cg_rst_set *rs)
 {
 	rs->id = s->id;
@@ -1061,10 +1077,15 @@ static int open_set(struct cg_rst_ctx *c, const CgSetEntry *s, struct cg_rst_set
 		return -ENOMEM;
 	for (size_t i = 0; i < s->n_members; i++) {
 		const CgMemberEntry *m = s->members[i];
-		const char *mnt = hier_get(&c->hs, m->ctrl);
+		const char *mnt;
 		char path[PATH_MAX], full[PATH_MAX];
 		int fd, r;
 
+		/* the root of a hierarchy criu has not mounted, and criu is at its root too: the task is born there */
+		if (!hier_mnt(&c->hs, m->ctrl) && !strcmp(m->path, "/") && !c->o->cgroup_roots.n &&
+		    self_at_root(m->ctrl))
+			continue;
+		mnt = hier_get(&c->hs, m->ctrl);
 		if (!mnt)
 			return pr_err_ret(-ENOENT,
 					  "hierarchy \"%s\" is not mounted and cannot be: tasks cannot be put into %s",

@@ -154,10 +154,13 @@ static bool own_netns(pid_t pid)
 }
 
 /*
- * A tree in a net namespace of its own: the whole namespace is locked, in
- * and out, but for packets marked CR_NETLOCK_MARK (criu's, and a
- * migration's own tools: the mark CRIU uses). New connections into it
- * time out rather than being refused, so that no peer sees a reset.
+ * A tree in a net namespace of its own dumped with --tcp-established: the
+ * whole namespace is locked, in and out, but for packets marked
+ * CR_NETLOCK_MARK (criu's, and a migration's own tools: the mark CRIU
+ * uses). New connections into it time out rather than being refused, so
+ * that no peer sees a reset, and none can change what the dump keeps.
+ * Without --tcp-established no connection is kept, and a criu killed in the
+ * middle would leave the namespace cut off for nothing: not locked.
  */
 #define CR_NETLOCK_MARK 0xc114
 
@@ -193,7 +196,7 @@ static int lock_netns(struct netlock *nl)
 	return 0;
 }
 
-int netlock_dump_init(int method, pid_t root, struct netlock **ret)
+int netlock_dump_init(int method, pid_t root, bool whole_ns, struct netlock **ret)
 {
 	struct netlock *nl = calloc(1, sizeof(*nl));
 	struct timespec ts;
@@ -211,7 +214,7 @@ int netlock_dump_init(int method, pid_t root, struct netlock **ret)
 		free(nl);
 		return pr_err_ret(-ECANCELED, "the network-lock hook failed for pid %d", root);
 	}
-	if (nl->own_netns && nl->method != NETLOCK_OPT_SKIP) {
+	if (nl->own_netns && whole_ns && nl->method != NETLOCK_OPT_SKIP) {
 		int r = lock_netns(nl);
 
 		if (r < 0) {

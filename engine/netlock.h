@@ -29,10 +29,12 @@ enum { NETLOCK_OPT_IPTABLES = 1, NETLOCK_OPT_NFTABLES = 2, NETLOCK_OPT_SKIP = 3 
 struct netlock;
 
 /*
- * The dump's lock of the frozen tree of root; nothing is installed until
- * the first connection. Fires network-lock when the tree has its own net ns.
+ * The dump's lock of the frozen tree of root; otherwise nothing is installed
+ * until the first connection. Fires network-lock when the tree has its own
+ * net ns. whole_ns (--tcp-established): such a tree has that whole
+ * namespace locked at once (netlock.c).
  */
-int netlock_dump_init(int method, pid_t root, struct netlock **ret);
+int netlock_dump_init(int method, pid_t root, bool whole_ns, struct netlock **ret);
 /* Drops the packets of one TCP connection (addresses 4 or 16 bytes, ports host order). */
 int netlock_add_conn(struct netlock *nl, int family, const uint8_t *src, uint16_t sport, const uint8_t *dst,
 		     uint16_t dport);

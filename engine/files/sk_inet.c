@@ -169,7 +169,7 @@ int files_dump_set_net(struct files_dump *fd, const struct files_net_opts *o)
 	if (!net)
 		return -ENOMEM;
 	net->o = *o;
-	r = netlock_dump_init(o->network_lock, o->root, &net->lock);
+	r = netlock_dump_init(o->network_lock, o->root, o->tcp_established, &net->lock);
 	if (r < 0) {
 		free(net);
 		return r;

@@ -311,7 +311,7 @@ if mount -t cgroup -o none,name=$NAME cgroup "$NM" && mkdir -p "$NM/$N/sub"; the
 		verdict named_refusal_left_nothing gone "$pid"
 		if restore named; then
 			verdict named_task_back is "named hierarchy" "$(cg_of "$pid" "name=$NAME")" "/$N/sub"
-			verdict named_yard_gone bash -c "! grep -q 'criu-cgyard' /proc/self/mountinfo && ! ls -d /tmp/.criu-cgyard.* 2>/dev/null"
+			verdict named_yard_gone bash -c "! grep -q 'criu-cgyard.*name=$NAME\$' /proc/self/mountinfo"
 		else
 			echo "FAIL named_restore"
 		fi

@@ -117,7 +117,8 @@ verdict tcp_established_restored_closed grep -qx PASS "$F/result"
 [ -e "$F/result" ] && ! grep -qx PASS "$F/result" && echo "    $(cat "$F/result")"
 kill -9 "$(cat "$F/rpid" 2>/dev/null)" 2>/dev/null
 
-# ---- --network-lock iptables|nftables: a tree's own net namespace is locked whole until restore ----
+# ---- --network-lock iptables|nftables with --tcp-established: a tree's own net namespace is locked
+# whole until restore ----
 # (a new connection into it times out rather than being refused; packets marked 0xc114 pass)
 probe() { # NS MARK [PORT]: "ok", "refused" or "timeout" for a connection to 127.0.0.1:PORT (8881) inside NS
 	nsenter --net="/var/run/netns/$1" python3 -c "
@@ -142,7 +143,7 @@ while True:
 	pid=$SPAWNED
 	for ((i = 0; i < 50; i++)); do [ "$(probe "$nsn" 0)" = ok ] && break; sleep 0.1; done
 	mkdir -p "$T_TMP/lock-$how"
-	if "$CRIU" dump -t "$pid" -D "$T_TMP/lock-$how" -o dump.log --network-lock "$how"; then
+	if "$CRIU" dump -t "$pid" -D "$T_TMP/lock-$how" -o dump.log --network-lock "$how" --tcp-established; then
 		gone "$pid"
 		# a listener whose packets carry the mark, as a migration's own tools would
 		nsenter --net="/var/run/netns/$nsn" python3 -c "
