@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "fileio.h"
 #include "files_priv.h"
 #include "log.h"
 
@@ -46,7 +47,7 @@ static void ghost_buf_free(struct ghost_buf *b)
 /* Appends [off, off + len) of the file; returns -errno (not logged) or 0. */
 static int read_piece(int fd, struct ghost_buf *b, uint64_t off, uint64_t len)
 {
-	size_t done = 0;
+	int r;
 
 	if (b->len + len > b->cap) {
 		size_t cap = b->cap ? b->cap : 65536;
@@ -69,15 +70,9 @@ static int read_piece(int fd, struct ghost_buf *b, uint64_t off, uint64_t len)
 		b->ext = n;
 		b->cap_ext = cap;
 	}
-	while (done < len) {
-		ssize_t n = pread(fd, b->data + b->len + done, len - done, (off_t)(off + done));
-
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -ENODATA; /* it shrank while read */
-		done += (size_t)n;
-	}
+	r = cr_pread_full(fd, b->data + b->len, len, off); /* -ENODATA: it shrank while read */
+	if (r < 0)
+		return r;
 	b->len += len;
 	b->ext[b->n_ext++] = off;
 	b->ext[b->n_ext++] = len;

@@ -27,6 +27,7 @@
 
 #include "cleanup.h"
 #include "engine.h"
+#include "fileio.h"
 #include "image_priv.h"
 #include "images/inventory.pb-c.h"
 #include "images/pagemap.pb-c.h"
@@ -433,24 +434,6 @@ static int pages_src_open(struct show_ctx *ctx, struct pages_src *ps, const char
 	return 0;
 }
 
-static int read_full(int fd, void *buf, size_t len, uint64_t off)
-{
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = pread(fd, (char *)buf + done, len - done, (off_t)(off + done));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -ENODATA;
-		done += (size_t)n;
-	}
-	return 0;
-}
-
 /* -c: adds the data of pagemap entry rec as "data", checking its CRC. */
 static int add_page_data(struct pages_src *ps, const char *path, size_t rec, const PagemapEntry *pe,
 			 json_t *e)
@@ -468,7 +451,7 @@ static int add_page_data(struct pages_src *ps, const char *path, size_t rec, con
 	buf = malloc(len ? len : 1);
 	if (!buf)
 		return pr_err_ret(-ENOMEM, "%s: record %zu: cannot read %" PRIu64 " bytes", path, rec, len);
-	err = read_full(ps->fd, buf, len, pe->offset);
+	err = cr_pread_full(ps->fd, buf, len, pe->offset);
 	if (err < 0)
 		return pr_err_ret(err, "%s: cannot read %" PRIu64 " bytes at offset %" PRIu64, ps->path, len,
 				  pe->offset);

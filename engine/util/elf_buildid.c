@@ -14,30 +14,21 @@
 #include <unistd.h>
 
 #include "elf_buildid.h"
+#include "fileio.h"
+
+/* a file shorter than its headers say is a malformed ELF */
+static int read_exact_elf(int fd, void *buf, size_t len, uint64_t off)
+{
+	int r = cr_pread_full(fd, buf, len, off);
+
+	return r == -ENODATA ? -EBADMSG : r;
+}
 
 /* The fields of one program header that matter here, from either class. */
 struct phdr {
 	uint32_t type;
 	uint64_t offset, filesz, align;
 };
-
-static int read_exact(int fd, void *buf, size_t len, uint64_t off)
-{
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = pread(fd, (char *)buf + done, len - done, (off_t)(off + done));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EBADMSG; /* shorter than its size said */
-		done += (size_t)n;
-	}
-	return 0;
-}
 
 static int read_phdr(int fd, bool is64, uint64_t off, struct phdr *p)
 {
@@ -46,14 +37,14 @@ static int read_phdr(int fd, bool is64, uint64_t off, struct phdr *p)
 	if (is64) {
 		Elf64_Phdr h;
 
-		r = read_exact(fd, &h, sizeof(h), off);
+		r = read_exact_elf(fd, &h, sizeof(h), off);
 		if (r < 0)
 			return r;
 		*p = (struct phdr){h.p_type, h.p_offset, h.p_filesz, h.p_align};
 	} else {
 		Elf32_Phdr h;
 
-		r = read_exact(fd, &h, sizeof(h), off);
+		r = read_exact_elf(fd, &h, sizeof(h), off);
 		if (r < 0)
 			return r;
 		*p = (struct phdr){h.p_type, h.p_offset, h.p_filesz, h.p_align};
@@ -110,7 +101,7 @@ static int notes_of(int fd, uint64_t size, const struct phdr *p, uint8_t *ret_id
 	buf = malloc(p->filesz);
 	if (!buf)
 		return -ENOMEM;
-	r = read_exact(fd, buf, p->filesz, p->offset);
+	r = read_exact_elf(fd, buf, p->filesz, p->offset);
 	if (r == 0)
 		r = find_in_notes(buf, p->filesz, p->align == 8 ? 8 : 4, ret_id, ret_len);
 	free(buf);
@@ -132,7 +123,7 @@ int elf_build_id(int fd, uint64_t size, uint8_t *ret_id, size_t *ret_len)
 
 	if (size < sizeof(eh.h32))
 		return -ENOEXEC;
-	r = read_exact(fd, &eh, size < sizeof(eh) ? sizeof(eh.h32) : sizeof(eh), 0);
+	r = read_exact_elf(fd, &eh, size < sizeof(eh) ? sizeof(eh.h32) : sizeof(eh), 0);
 	if (r < 0)
 		return r;
 	if (memcmp(eh.ident, ELFMAG, SELFMAG) || eh.ident[EI_DATA] != ELFDATA2LSB ||
