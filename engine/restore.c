@@ -483,18 +483,6 @@ static int session_setup(struct pstree_item *it, void *arg)
 
 /* ---- phase 4: from outside ---- */
 
-static int rsys(struct infect_ctl *c, long *ret, const char *what, long nr, unsigned long a1, unsigned long a2,
-		unsigned long a3, unsigned long a4, unsigned long a5)
-{
-	int r = infect_syscall(c, nr, ret, a1, a2, a3, a4, a5, 0);
-
-	if (r < 0)
-		return r;
-	if (*ret < 0 && *ret > -4096)
-		return pr_err_ret((int)*ret, "pid %d: %s", c->tid, what);
-	return 0;
-}
-
 static int put(struct infect_ctl *c, size_t off, const void *data, size_t len)
 {
 	if (off + len > c->scratch_size)
@@ -509,7 +497,7 @@ static int rst_path_call(struct infect_ctl *c, long nr, const char *what, const 
 
 	if (r < 0)
 		return r;
-	r = rsys(c, &ret, what, nr, c->scratch, 0, 0, 0, 0);
+	r = infect_call(c, &ret, what, nr, c->scratch, 0, 0, 0, 0);
 	return r < 0 ? pr_err_ret(r, "pid %d: %s %s", c->tid, what, path) : 0;
 }
 
@@ -563,7 +551,7 @@ static int rst_deleted_dir(struct rst_ctx *ctx, uint64_t task_id, struct infect_
 		return pr_err_ret(-EBADMSG, "pid %d: removed %s %s does not read \"PATH (deleted)\"", c->tid, what,
 				  path);
 	if (fd >= 0)
-		return rsys(c, &ret, "fchdir (removed cwd)", SYS_fchdir, (unsigned long)fd, 0, 0, 0, 0);
+		return infect_call(c, &ret, "fchdir (removed cwd)", SYS_fchdir, (unsigned long)fd, 0, 0, 0, 0);
 	if (!S_ISDIR(d->mode))
 		return pr_err_ret(-EBADMSG, "pid %d: removed %s %s is not a directory (mode %o)", c->tid, what,
 				  plain, d->mode);
@@ -634,9 +622,9 @@ static int rst_process_state(struct rst_ctx *ctx, uint64_t task_id, struct infec
 
 	if (r < 0)
 		return r;
-	r = rsys(c, &ret, "umask", SYS_umask, core->umask & 0777, 0, 0, 0, 0);
+	r = infect_call(c, &ret, "umask", SYS_umask, core->umask & 0777, 0, 0, 0, 0);
 	if (r == 0)
-		r = rsys(c, &ret, "personality", SYS_personality, core->personality, 0, 0, 0, 0);
+		r = infect_call(c, &ret, "personality", SYS_personality, core->personality, 0, 0, 0, 0);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < core->n_rlimits; i++) {
@@ -647,7 +635,7 @@ static int rst_process_state(struct rst_ctx *ctx, uint64_t task_id, struct infec
 		r = put(c, 0, &rl, sizeof(rl));
 		if (r < 0)
 			return r;
-		r = rsys(c, &ret, "prlimit64", SYS_prlimit64, 0, core->rlimits[i]->resource, c->scratch, 0, 0);
+		r = infect_call(c, &ret, "prlimit64", SYS_prlimit64, 0, core->rlimits[i]->resource, c->scratch, 0, 0);
 		if (r < 0)
 			return pr_err_ret(r, "pid %d: rlimit %u (%" PRIu64 "/%" PRIu64 ")%s", c->tid,
 					  core->rlimits[i]->resource, rl.cur, rl.max,
@@ -668,12 +656,12 @@ static int rst_process_state(struct rst_ctx *ctx, uint64_t task_id, struct infec
 			}
 		r = put(c, 0, &ka, sizeof(ka));
 		if (r == 0)
-			r = rsys(c, &ret, "rt_sigaction", SYS_rt_sigaction, sig, c->scratch, 0, 8, 0);
+			r = infect_call(c, &ret, "rt_sigaction", SYS_rt_sigaction, sig, c->scratch, 0, 8, 0);
 		if (r < 0)
 			return pr_err_ret(r, "pid %d: signal %u handler", c->tid, sig);
 	}
 	if (core->has_child_subreaper && core->child_subreaper) {
-		r = rsys(c, &ret, "prctl(PR_SET_CHILD_SUBREAPER)", SYS_prctl, PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+		r = infect_call(c, &ret, "prctl(PR_SET_CHILD_SUBREAPER)", SYS_prctl, PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 		if (r < 0)
 			return r;
 	}
@@ -689,7 +677,7 @@ static int rst_process_state(struct rst_ctx *ctx, uint64_t task_id, struct infec
 			if (!(left & regs[i]))
 				continue;
 			left &= ~regs[i];
-			r = rsys(c, &ret, "membarrier (register)", SYS_membarrier, regs[i], 0, 0, 0, 0);
+			r = infect_call(c, &ret, "membarrier (register)", SYS_membarrier, regs[i], 0, 0, 0, 0);
 			if (r < 0)
 				return r;
 		}
@@ -716,7 +704,7 @@ static int rst_create_thread(struct infect_ctl *lc, pid_t host_pid, const Thread
 		r = put(lc, sizeof(ca), &tid, sizeof(pid_t));
 	if (r < 0)
 		return r;
-	r = rsys(lc, &ret, "clone3 (thread)", SYS_clone3, lc->scratch, sizeof(ca), 0, 0, 0);
+	r = infect_call(lc, &ret, "clone3 (thread)", SYS_clone3, lc->scratch, sizeof(ca), 0, 0, 0);
 	if (r < 0)
 		return pr_err_ret(r, "pid %d: cannot create thread %u", lc->tid, th->tid);
 	if (ret != (long)th->tid)
@@ -750,13 +738,13 @@ static int rst_thread_state(struct infect_ctl *c, const ThreadCore *th)
 	int r;
 
 	if (th->has_robust_list && th->robust_list) {
-		r = rsys(c, &ret, "set_robust_list", SYS_set_robust_list, th->robust_list, th->robust_list_len, 0, 0,
+		r = infect_call(c, &ret, "set_robust_list", SYS_set_robust_list, th->robust_list, th->robust_list_len, 0, 0,
 			 0);
 		if (r < 0)
 			return r;
 	}
 	if (th->has_clear_child_tid) {
-		r = rsys(c, &ret, "set_tid_address", SYS_set_tid_address, th->clear_child_tid, 0, 0, 0, 0);
+		r = infect_call(c, &ret, "set_tid_address", SYS_set_tid_address, th->clear_child_tid, 0, 0, 0, 0);
 		if (r < 0)
 			return r;
 	}
@@ -770,12 +758,12 @@ static int rst_thread_state(struct infect_ctl *c, const ThreadCore *th)
 			ss.ss_flags = SS_DISABLE;
 		r = put(c, 0, &ss, sizeof(ss));
 		if (r == 0)
-			r = rsys(c, &ret, "sigaltstack", SYS_sigaltstack, c->scratch, 0, 0, 0, 0);
+			r = infect_call(c, &ret, "sigaltstack", SYS_sigaltstack, c->scratch, 0, 0, 0, 0);
 		if (r < 0)
 			return r;
 	}
 	if (th->rseq && th->rseq->ptr) {
-		r = rsys(c, &ret, "rseq", SYS_rseq, th->rseq->ptr, th->rseq->len, 0, th->rseq->sig, 0);
+		r = infect_call(c, &ret, "rseq", SYS_rseq, th->rseq->ptr, th->rseq->len, 0, th->rseq->sig, 0);
 		if (r < 0)
 			return r;
 	}
@@ -785,7 +773,7 @@ static int rst_thread_state(struct infect_ctl *c, const ThreadCore *th)
 		snprintf(name, sizeof(name), "%s", th->comm);
 		r = put(c, 0, name, sizeof(name));
 		if (r == 0)
-			r = rsys(c, &ret, "prctl(PR_SET_NAME)", SYS_prctl, PR_SET_NAME, c->scratch, 0, 0, 0);
+			r = infect_call(c, &ret, "prctl(PR_SET_NAME)", SYS_prctl, PR_SET_NAME, c->scratch, 0, 0, 0);
 		if (r < 0)
 			return r;
 	}
@@ -814,14 +802,14 @@ static int rst_creds(struct infect_ctl *c, const CredsEntry *ce)
 	for (int cap = 0; cap < 64; cap++) {
 		if (!(own_bnd & (1ull << cap)) || (ce->cap_bnd & (1ull << cap)))
 			continue;
-		r = rsys(c, &ret, "prctl(PR_CAPBSET_DROP)", SYS_prctl, PR_CAPBSET_DROP, (unsigned long)cap, 0, 0, 0);
+		r = infect_call(c, &ret, "prctl(PR_CAPBSET_DROP)", SYS_prctl, PR_CAPBSET_DROP, (unsigned long)cap, 0, 0, 0);
 		if (r < 0)
 			return r;
 	}
 	r = rst_loginuid(c, ce);
 	if (r < 0)
 		return r;
-	r = rsys(c, &ret, "prctl(PR_SET_SECUREBITS)", SYS_prctl, PR_SET_SECUREBITS,
+	r = infect_call(c, &ret, "prctl(PR_SET_SECUREBITS)", SYS_prctl, PR_SET_SECUREBITS,
 		 ce->securebits | (1u << 4) /* SECBIT_KEEP_CAPS */, 0, 0, 0);
 	if (r < 0)
 		return r;
@@ -829,15 +817,15 @@ static int rst_creds(struct infect_ctl *c, const CredsEntry *ce)
 		return pr_err_ret(-EBADMSG, "pid %d: %zu groups", c->tid, ce->n_groups);
 	r = put(c, 0, ce->groups, ce->n_groups * sizeof(uint32_t));
 	if (r == 0)
-		r = rsys(c, &ret, "setgroups", SYS_setgroups, ce->n_groups, c->scratch, 0, 0, 0);
+		r = infect_call(c, &ret, "setgroups", SYS_setgroups, ce->n_groups, c->scratch, 0, 0, 0);
 	if (r == 0)
-		r = rsys(c, &ret, "setresgid", SYS_setresgid, ce->gid, ce->egid, ce->sgid, 0, 0);
+		r = infect_call(c, &ret, "setresgid", SYS_setresgid, ce->gid, ce->egid, ce->sgid, 0, 0);
 	if (r == 0)
-		r = rsys(c, &ret, "setfsgid", SYS_setfsgid, ce->fsgid, 0, 0, 0, 0);
+		r = infect_call(c, &ret, "setfsgid", SYS_setfsgid, ce->fsgid, 0, 0, 0, 0);
 	if (r == 0)
-		r = rsys(c, &ret, "setresuid", SYS_setresuid, ce->uid, ce->euid, ce->suid, 0, 0);
+		r = infect_call(c, &ret, "setresuid", SYS_setresuid, ce->uid, ce->euid, ce->suid, 0, 0);
 	if (r == 0)
-		r = rsys(c, &ret, "setfsuid", SYS_setfsuid, ce->fsuid, 0, 0, 0, 0);
+		r = infect_call(c, &ret, "setfsuid", SYS_setfsuid, ce->fsuid, 0, 0, 0, 0);
 	if (r < 0)
 		return r;
 	data[0].effective = (uint32_t)ce->cap_eff;
@@ -850,24 +838,24 @@ static int rst_creds(struct infect_ctl *c, const CredsEntry *ce)
 	if (r == 0)
 		r = put(c, 64, data, sizeof(data));
 	if (r == 0)
-		r = rsys(c, &ret, "capset", SYS_capset, c->scratch, c->scratch + 64, 0, 0, 0);
+		r = infect_call(c, &ret, "capset", SYS_capset, c->scratch, c->scratch + 64, 0, 0, 0);
 	if (r < 0)
 		return r;
 	for (int cap = 0; cap < 64; cap++) {
 		if (!(ce->cap_amb & (1ull << cap)))
 			continue;
-		r = rsys(c, &ret, "prctl(PR_CAP_AMBIENT_RAISE)", SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE,
+		r = infect_call(c, &ret, "prctl(PR_CAP_AMBIENT_RAISE)", SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE,
 			 (unsigned long)cap, 0, 0);
 		if (r < 0)
 			return r;
 	}
 	if (!(ce->securebits & (1u << 4))) {
-		r = rsys(c, &ret, "prctl(PR_SET_KEEPCAPS)", SYS_prctl, PR_SET_KEEPCAPS, 0, 0, 0, 0);
+		r = infect_call(c, &ret, "prctl(PR_SET_KEEPCAPS)", SYS_prctl, PR_SET_KEEPCAPS, 0, 0, 0, 0);
 		if (r < 0)
 			return r;
 	}
 	if (ce->no_new_privs) {
-		r = rsys(c, &ret, "prctl(PR_SET_NO_NEW_PRIVS)", SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+		r = infect_call(c, &ret, "prctl(PR_SET_NO_NEW_PRIVS)", SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 		if (r < 0)
 			return r;
 	}
@@ -889,13 +877,13 @@ static int rst_lsm_label(struct infect_ctl *c, const struct lsm_plan *plan, cons
 	if (r == 0)
 		r = put(c, 256, text, (size_t)n);
 	if (r == 0)
-		r = rsys(c, &fd, "open attr/current", SYS_openat, (unsigned long)AT_FDCWD, c->scratch,
+		r = infect_call(c, &fd, "open attr/current", SYS_openat, (unsigned long)AT_FDCWD, c->scratch,
 			 O_WRONLY, 0, 0);
 	if (r < 0)
 		return pr_err_ret(r, "pid %d: cannot open %s in its root to set its LSM label", c->tid, path);
-	r = rsys(c, &ret, "write attr/current", SYS_write, (unsigned long)fd, c->scratch + 256,
+	r = infect_call(c, &ret, "write attr/current", SYS_write, (unsigned long)fd, c->scratch + 256,
 		 (unsigned long)n, 0, 0);
-	rsys(c, &ret, "close", SYS_close, (unsigned long)fd, 0, 0, 0, 0);
+	infect_call(c, &ret, "close", SYS_close, (unsigned long)fd, 0, 0, 0, 0);
 	if (r < 0)
 		return pr_err_ret(r, "pid %d: cannot set its LSM label (%s)", c->tid, text);
 	pr_info("pid %d: LSM %s: %s\n", c->tid, lsm_kind_name(plan->kind), text);
@@ -945,10 +933,10 @@ static int queue_signals(struct infect_ctl *c, pid_t pid, pid_t tid, SiginfoEntr
 		if (r < 0)
 			return r;
 		if (tid)
-			r = rsys(c, &ret, "rt_tgsigqueueinfo", SYS_rt_tgsigqueueinfo, (unsigned long)pid,
+			r = infect_call(c, &ret, "rt_tgsigqueueinfo", SYS_rt_tgsigqueueinfo, (unsigned long)pid,
 				 (unsigned long)tid, (unsigned long)info->si_signo, c->scratch, 0);
 		else
-			r = rsys(c, &ret, "rt_sigqueueinfo", SYS_rt_sigqueueinfo, (unsigned long)pid,
+			r = infect_call(c, &ret, "rt_sigqueueinfo", SYS_rt_sigqueueinfo, (unsigned long)pid,
 				 (unsigned long)info->si_signo, c->scratch, 0, 0);
 		if (r < 0)
 			return pr_err_ret(r, "pid %d: cannot queue signal %d", pid, info->si_signo);
@@ -1031,7 +1019,7 @@ static int rst_one_task(struct rst_ctx *ctx, struct rst_task *t)
 	/* criu's own rseq area is about to go away */
 	r = infect_get_rseq(t->it->pid, &rs);
 	if (r == 0 && rs.ptr)
-		r = rsys(c, &ret, "rseq (unregister)", SYS_rseq, rs.ptr, rs.len, 1 /* RSEQ_FLAG_UNREGISTER */, rs.sig,
+		r = infect_call(c, &ret, "rseq (unregister)", SYS_rseq, rs.ptr, rs.len, 1 /* RSEQ_FLAG_UNREGISTER */, rs.sig,
 			 0);
 	if (r < 0)
 		return r;
@@ -1068,7 +1056,7 @@ static int rst_one_task(struct rst_ctx *ctx, struct rst_task *t)
 	if (r < 0)
 		return r;
 	if (core->has_dumpable) {
-		r = rsys(c, &ret, "prctl(PR_SET_DUMPABLE)", SYS_prctl, PR_SET_DUMPABLE, core->dumpable, 0, 0, 0);
+		r = infect_call(c, &ret, "prctl(PR_SET_DUMPABLE)", SYS_prctl, PR_SET_DUMPABLE, core->dumpable, 0, 0, 0);
 		if (r < 0)
 			return r;
 	}
@@ -1096,7 +1084,7 @@ static int rst_one_task(struct rst_ctx *ctx, struct rst_task *t)
 	 * the control region is gone: it faults, with every signal blocked,
 	 * and dies.
 	 */
-	r = rsys(c, &ret, "prctl(PR_SET_PDEATHSIG)", SYS_prctl, PR_SET_PDEATHSIG,
+	r = infect_call(c, &ret, "prctl(PR_SET_PDEATHSIG)", SYS_prctl, PR_SET_PDEATHSIG,
 		 core->has_pdeath_signal ? (unsigned long)core->pdeath_signal : 0, 0, 0, 0);
 	if (r < 0)
 		return r;

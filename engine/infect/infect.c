@@ -680,3 +680,15 @@ int infect_ctl_fini(struct infect_ctl *c)
 	}
 	return r;
 }
+
+int infect_call(struct infect_ctl *c, long *ret, const char *what, long nr, unsigned long a1, unsigned long a2,
+		unsigned long a3, unsigned long a4, unsigned long a5)
+{
+	int r = infect_syscall(c, nr, ret, a1, a2, a3, a4, a5, 0);
+
+	if (r < 0)
+		return r;
+	if (*ret < 0 && *ret > -4096)
+		return pr_err_ret((int)*ret, "pid %d: %s", c->tid, what);
+	return 0;
+}

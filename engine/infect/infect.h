@@ -110,6 +110,9 @@ int infect_ctl_fini(struct infect_ctl *c);
  */
 int infect_syscall(struct infect_ctl *c, long nr, long *ret, unsigned long a1, unsigned long a2,
 		   unsigned long a3, unsigned long a4, unsigned long a5, unsigned long a6);
+/* infect_syscall, and a failed call is logged with the task and what: 0 or -errno. */
+int infect_call(struct infect_ctl *c, long *ret, const char *what, long nr, unsigned long a1, unsigned long a2,
+		unsigned long a3, unsigned long a4, unsigned long a5);
 #define infect_sys(c, r, nr, ...) infect_sys_(c, r, nr, __VA_ARGS__, 0, 0, 0, 0, 0, 0)
 #define infect_sys_(c, r, nr, a, b, cc, d, e, f, ...)                                                              \
 	infect_syscall(c, nr, r, (unsigned long)(a), (unsigned long)(b), (unsigned long)(cc), (unsigned long)(d), \

@@ -10,18 +10,6 @@
 #include "log.h"
 #include "loginuid.h"
 
-static int call(struct infect_ctl *c, long *ret, const char *what, long nr, unsigned long a1, unsigned long a2,
-		unsigned long a3)
-{
-	int r = infect_syscall(c, nr, ret, a1, a2, a3, 0, 0, 0);
-
-	if (r < 0)
-		return r;
-	if (*ret < 0 && *ret > -4096)
-		return pr_err_ret((int)*ret, "pid %d: %s", c->tid, what);
-	return 0;
-}
-
 /* The thread's loginuid now (inherited from criu), or -1 when it cannot be read. */
 static long current_loginuid(pid_t tid)
 {
@@ -55,10 +43,10 @@ int rst_loginuid(struct infect_ctl *c, const CredsEntry *ce)
 	if (r == 0)
 		r = infect_write(c->tid, c->scratch + 64, val, strlen(val));
 	if (r == 0)
-		r = call(c, &fd, "open(/proc/self/loginuid)", SYS_open, c->scratch, O_WRONLY, 0);
+		r = infect_call(c, &fd, "open(/proc/self/loginuid)", SYS_open, c->scratch, O_WRONLY, 0, 0, 0);
 	if (r < 0)
 		return r;
-	r = call(c, &ret, "write(loginuid)", SYS_write, (unsigned long)fd, c->scratch + 64, strlen(val));
-	r2 = call(c, &ret, "close(loginuid)", SYS_close, (unsigned long)fd, 0, 0);
+	r = infect_call(c, &ret, "write(loginuid)", SYS_write, (unsigned long)fd, c->scratch + 64, strlen(val), 0, 0);
+	r2 = infect_call(c, &ret, "close(loginuid)", SYS_close, (unsigned long)fd, 0, 0, 0, 0);
 	return r < 0 ? r : r2;
 }

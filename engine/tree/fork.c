@@ -202,15 +202,16 @@ static _Noreturn void task_main(struct fork_job *job, struct pstree_item *it);
  */
 static int fork_item(struct fork_job *job, struct pstree_item *it, bool sibling, bool by_criu)
 {
+	bool files = pstree_shares_parent_files(it);
 	pid_t pid;
 
 	/* CLONE_FILES shares the forking task's table: a sibling's forker is not its parent */
-	if (sibling && pstree_shares_parent_files(it))
+	if (sibling && files)
 		return pr_err_ret(-EOPNOTSUPP,
 				  "pid %d: not supported yet: it shares its parent's fd table but is forked by "
 				  "another task of its session",
 				  it->vpid);
-	pid = clone_with_pid(it->vpid, sibling, pstree_shares_parent_files(it));
+	pid = clone_with_pid(it->vpid, sibling, files);
 
 	if (pid < 0) {
 		if (errno == EEXIST)
