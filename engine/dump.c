@@ -172,19 +172,6 @@ static void release_all(struct dump_ctx *ctx, bool keep_stopped, bool kill_them)
 	ctx->nprocs = 0;
 }
 
-/* A remote call that must succeed; logs the syscall's own error. */
-static int rcall(struct infect_ctl *c, long *ret, const char *what, long nr, unsigned long a1, unsigned long a2,
-		 unsigned long a3, unsigned long a4)
-{
-	int r = infect_syscall(c, nr, ret, a1, a2, a3, a4, 0, 0);
-
-	if (r < 0)
-		return r;
-	if (*ret < 0 && *ret > -4096)
-		return pr_err_ret((int)*ret, "tid %d: %s", c->tid, what);
-	return 0;
-}
-
 static int add_siginfos(pid_t tid, bool shared, SiginfoEntry ***ret, size_t *ret_n)
 {
 	void *buf = NULL;
@@ -238,7 +225,7 @@ static int dump_proc_remote(struct infect_ctl *c, TaskCore *core)
 
 		if (sig == SIGKILL || sig == SIGSTOP)
 			continue;
-		r = rcall(c, &ret, "rt_sigaction (read)", SYS_rt_sigaction, (unsigned long)sig, 0, c->scratch, 8);
+		r = infect_call(c, &ret, "rt_sigaction (read)", SYS_rt_sigaction, (unsigned long)sig, 0, c->scratch, 8, 0);
 		if (r < 0)
 			return r;
 		r = infect_read(c->tid, c->scratch, &ka, sizeof(ka));
@@ -260,7 +247,7 @@ static int dump_proc_remote(struct infect_ctl *c, TaskCore *core)
 	for (int which = 0; which < 3; which++) {
 		ItimerEntry *e;
 
-		r = rcall(c, &ret, "getitimer", SYS_getitimer, (unsigned long)which, c->scratch, 0, 0);
+		r = infect_call(c, &ret, "getitimer", SYS_getitimer, (unsigned long)which, c->scratch, 0, 0, 0);
 		if (r < 0)
 			return r;
 		r = infect_read(c->tid, c->scratch, &itv, sizeof(itv));
@@ -279,17 +266,18 @@ static int dump_proc_remote(struct infect_ctl *c, TaskCore *core)
 		e->value_ns = (uint64_t)itv.it_value.tv_sec * 1000000000ull + (uint64_t)itv.it_value.tv_usec * 1000ull;
 		core->itimers[core->n_itimers++] = e;
 	}
-	r = rcall(c, &ret, "prctl(PR_GET_PDEATHSIG)", SYS_prctl, PR_GET_PDEATHSIG, c->scratch, 0, 0);
+	r = infect_call(c, &ret, "prctl(PR_GET_PDEATHSIG)", SYS_prctl, PR_GET_PDEATHSIG, c->scratch, 0, 0, 0);
 	if (r < 0 || (r = infect_read(c->tid, c->scratch, &v, sizeof(v))) < 0)
 		return r;
 	core->has_pdeath_signal = true;
 	core->pdeath_signal = v;
-	r = rcall(c, &ret, "prctl(PR_GET_DUMPABLE)", SYS_prctl, PR_GET_DUMPABLE, 0, 0, 0);
+	r = infect_call(c, &ret, "prctl(PR_GET_DUMPABLE)", SYS_prctl, PR_GET_DUMPABLE, 0, 0, 0, 0);
 	if (r < 0)
 		return r;
 	core->has_dumpable = true;
 	core->dumpable = ret == 1;
-	r = rcall(c, &ret, "prctl(PR_GET_CHILD_SUBREAPER)", SYS_prctl, PR_GET_CHILD_SUBREAPER, c->scratch, 0, 0);
+	r = infect_call(c, &ret, "prctl(PR_GET_CHILD_SUBREAPER)", SYS_prctl, PR_GET_CHILD_SUBREAPER,
+			c->scratch, 0, 0, 0);
 	if (r < 0 || (r = infect_read(c->tid, c->scratch, &v, sizeof(v))) < 0)
 		return r;
 	core->has_child_subreaper = true;
@@ -376,17 +364,17 @@ static int dump_thread(struct infect_thread *t, struct infect_ctl *lc, pid_t pid
 		c.scratch = lc->scratch; /* same address space; the leader owns it */
 		c.scratch_size = lc->scratch_size;
 	}
-	r = rcall(&c, &ret, "prctl(PR_GET_TID_ADDRESS)", SYS_prctl, PR_GET_TID_ADDRESS, c.scratch, 0, 0);
+	r = infect_call(&c, &ret, "prctl(PR_GET_TID_ADDRESS)", SYS_prctl, PR_GET_TID_ADDRESS, c.scratch, 0, 0, 0);
 	if (r == 0)
 		r = infect_read(t->tid, c.scratch, &tidaddr, sizeof(tidaddr));
 	if (r == 0)
 		r = proc_thread_creds(pid, t->tid, &tc->creds);
 	if (r == 0)
-		r = rcall(&c, &ret, "prctl(PR_GET_SECUREBITS)", SYS_prctl, PR_GET_SECUREBITS, 0, 0, 0);
+		r = infect_call(&c, &ret, "prctl(PR_GET_SECUREBITS)", SYS_prctl, PR_GET_SECUREBITS, 0, 0, 0, 0);
 	if (r == 0)
 		tc->creds->securebits = (uint32_t)ret;
 	if (r == 0)
-		r = rcall(&c, &ret, "sigaltstack (read)", SYS_sigaltstack, 0, c.scratch, 0, 0);
+		r = infect_call(&c, &ret, "sigaltstack (read)", SYS_sigaltstack, 0, c.scratch, 0, 0, 0);
 	if (r == 0)
 		r = infect_read(t->tid, c.scratch, &ss, sizeof(ss));
 	if (t->tid != lc->tid) {
@@ -454,11 +442,11 @@ static int write_mm(struct dump_ctx *ctx, struct pstree_item *it, struct infect_
 	if (r < 0)
 		goto out;
 	exe_ident(it->pid, &mm, exe_id);
-	r = rcall(c, &ret, "brk(0)", SYS_brk, 0, 0, 0, 0);
+	r = infect_call(c, &ret, "brk(0)", SYS_brk, 0, 0, 0, 0, 0);
 	if (r < 0)
 		goto out;
 	mm.brk = (uint64_t)ret;
-	r = rcall(c, &ret, "prctl(PR_GET_THP_DISABLE)", SYS_prctl, PR_GET_THP_DISABLE, 0, 0, 0);
+	r = infect_call(c, &ret, "prctl(PR_GET_THP_DISABLE)", SYS_prctl, PR_GET_THP_DISABLE, 0, 0, 0, 0);
 	if (r < 0)
 		goto out;
 	mm.has_thp_disabled = true;
