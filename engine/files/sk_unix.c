@@ -20,12 +20,22 @@
  * shutdown and options. The sockets wait in files_restore.file_fds until
  * their own open takes them.
  *
+ * Names: a path name that still leads to its socket is bound again (a stale
+ * socket file there is replaced). One that does not (its file was removed,
+ * perhaps with its directory, and another file or socket may sit on the
+ * path now) is "deleted": bound with whatever is on the path set aside for
+ * that moment (missing directories made), its file moved to an alias beside
+ * it that connects go through, and removed at the end. A relative name is
+ * kept with its directory: the task's cwd, or where the socket's own file
+ * (SIOCUNIXFILE) is found. A socket file that was renamed or moved while
+ * still linked is refused: a restore could not put it back.
+ *
  * Approximate: queued messages carry criu's credentials (SCM_CREDENTIALS);
  * a datagram's sender address is the peer's, or none; a stream's fds in
  * flight ride with the end of the run a peek returns. Refused: unix sockets only in
  * flight, data sent on a connection not yet accepted, peers outside the
- * tree (except datagram sockets with --ext-unix-sk, reconnected by name),
- * relative bind paths. The sockets are made in criu's network namespace.
+ * tree (except datagram sockets with --ext-unix-sk, reconnected by name).
+ * The sockets are made in criu's network namespace.
  *
  * A self-dump (libcriu criu_dump() without a pid): the caller's seqpacket
  * connection to the criu serving the request is marked rpc_sk; restore makes
@@ -64,6 +74,10 @@
 #define USK_SEND_SHUTDOWN 2
 #define USK_SHUTDOWN_MASK 3
 #define USK_MAX_ICONS	  4096
+#define USK_MAX_MADE	  16
+#ifndef SIOCUNIXFILE /* <linux/un.h> has it, but clashes with <sys/un.h> */
+#define SIOCUNIXFILE (SIOCPROTOPRIVATE + 0)
+#endif
 
 /* What sock_diag says about one socket. */
 struct usk_diag {
@@ -381,26 +395,115 @@ static int dump_queue(struct files_dump *fd, const struct fd_dump_arg *a, FileEn
 	return r;
 }
 
+/* Whether path (in the task's root) is the socket file sock_diag names; its owner and mode then. */
+static bool names_socket(const char *path, const struct usk_diag *d, struct stat *st)
+{
+	return d->has_vfs && stat(path, st) == 0 && st->st_ino == d->vfs_ino &&
+	       major(st->st_dev) == (d->vfs_dev >> 20) && minor(st->st_dev) == (d->vfs_dev & 0xfffff);
+}
+
+/*
+ * The socket's own file, opened through the socket (SIOCUNIXFILE): its link
+ * count tells a removed name from one that lives elsewhere now; its path (as
+ * criu sees it) where that is. -errno where the kernel has no such ioctl.
+ */
+static int socket_file(const struct fd_dump_arg *a, struct stat *st, char *where, size_t size)
+{
+	char link[64];
+	_cleanup_close_ int f = ioctl(a->local, SIOCUNIXFILE);
+	ssize_t n;
+
+	if (f < 0)
+		return -errno;
+	if (fstat(f, st) < 0)
+		return pr_perror_ret("pid %d fd %d: %s: cannot stat its socket file", a->pid, a->fd, a->link);
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", f);
+	n = readlink(link, where, size - 1);
+	where[n < 0 ? 0 : n] = '\0';
+	return 0;
+}
+
+static void keep_file_attrs(UnixSkEntry *u, const struct stat *st)
+{
+	u->has_file_mode = u->has_file_uid = u->has_file_gid = true;
+	u->file_mode = st->st_mode;
+	u->file_uid = st->st_uid;
+	u->file_gid = st->st_gid;
+}
+
+/*
+ * The name's file is not where the name says. Removed (no links left): the
+ * name is restored deleted. Still linked elsewhere (renamed, or a relative
+ * name bound in another directory than the cwd): a relative name is placed
+ * in the directory the file is found in; anything else is refused, since a
+ * restore could not put the file back where it is.
+ */
+static int name_elsewhere(const struct fd_dump_arg *a, UnixSkEntry *u, const struct usk_diag *d,
+			  const char *cwd)
+{
+	char where[PATH_MAX], path[PATH_MAX + 64];
+	struct stat st;
+	size_t wl = 0, nl = strnlen(d->name, d->name_len); /* a name bound with its NUL */
+	int r = socket_file(a, &st, where, sizeof(where));
+
+	if (r == -ENOENT || r == -EOPNOTSUPP || r == -ENOTTY || r == -EINVAL) {
+		if (d->name[0] != '/') /* no way to tell where it lives */
+			return pr_err_ret(
+				-EOPNOTSUPP,
+				"pid %d fd %d: %s is bound to the relative path %.*s, which does not "
+				"name it in the task's cwd %s: not supported",
+				a->pid, a->fd, a->link, (int)nl, d->name, cwd);
+		r = 0, st.st_nlink = 0; /* a kernel without SIOCUNIXFILE: taken as removed */
+	}
+	if (r < 0)
+		return pr_err_ret(r, "pid %d fd %d: %s: cannot open its socket file %.*s", a->pid, a->fd,
+				  a->link, (int)nl, d->name);
+	if (st.st_nlink == 0) {
+		u->has_name_deleted = u->name_deleted = true;
+		if (d->name[0] != '/' && !(u->name_dir = strdup(cwd)))
+			return -ENOMEM;
+		return 0;
+	}
+	wl = strlen(where);
+	if (d->name[0] != '/' && wl > nl && where[wl - nl - 1] == '/' &&
+	    !memcmp(where + wl - nl, d->name, nl)) {
+		where[wl - nl - 1] = '\0';
+		snprintf(path, sizeof(path), "/proc/%d/root%s/%.*s", a->pid, where, (int)nl, d->name);
+		if (names_socket(path, d, &st)) {
+			keep_file_attrs(u, &st);
+			u->name_dir = strdup(where[0] ? where : "/");
+			return u->name_dir ? 0 : -ENOMEM;
+		}
+	}
+	return pr_err_ret(
+		-EOPNOTSUPP,
+		"pid %d fd %d: %s is bound to %.*s, but its socket file is now %s (renamed or moved): "
+		"not supported",
+		a->pid, a->fd, a->link, (int)nl, d->name, where);
+}
+
 /* A path name: whether it still names this socket, and its file's owner and mode. */
 static int dump_path(const struct fd_dump_arg *a, UnixSkEntry *u, const struct usk_diag *d)
 {
-	char path[PATH_MAX + 64];
+	char path[2 * PATH_MAX], cwd[PATH_MAX] = "", link[64];
 	struct stat st;
+	ssize_t n;
 
-	if (d->name[0] != '/')
-		return pr_err_ret(-EOPNOTSUPP,
-				  "pid %d fd %d: %s is bound to the relative path %.*s: not supported yet",
-				  a->pid, a->fd, a->link, (int)d->name_len, d->name);
-	snprintf(path, sizeof(path), "/proc/%d/root%.*s", a->pid, (int)d->name_len, d->name);
-	if (!d->has_vfs || stat(path, &st) < 0 || st.st_ino != d->vfs_ino ||
-	    major(st.st_dev) != (d->vfs_dev >> 20) || minor(st.st_dev) != (d->vfs_dev & 0xfffff)) {
-		u->has_name_deleted = u->name_deleted = true;
-		return 0;
+	if (d->name[0] != '/') { /* relative: to the cwd, as far as we can see */
+		snprintf(link, sizeof(link), "/proc/%d/cwd", a->pid);
+		n = readlink(link, cwd, sizeof(cwd) - 1);
+		if (n < 0)
+			return pr_perror_ret("pid %d fd %d: %s: cannot read %s", a->pid, a->fd, a->link,
+					     link);
+		cwd[n] = '\0';
 	}
-	u->has_file_mode = u->has_file_uid = u->has_file_gid = true;
-	u->file_mode = st.st_mode;
-	u->file_uid = st.st_uid;
-	u->file_gid = st.st_gid;
+	snprintf(path, sizeof(path), "/proc/%d/root%s%s%.*s", a->pid, cwd, cwd[0] ? "/" : "",
+		 (int)d->name_len, d->name);
+	if (!names_socket(path, d, &st))
+		return name_elsewhere(a, u, d, cwd);
+	keep_file_attrs(u, &st);
+	if (cwd[0] && !(u->name_dir = strdup(cwd)))
+		return -ENOMEM;
 	return 0;
 }
 
@@ -644,7 +747,8 @@ static int unix_dump_finish(struct files_dump *fd, FileEntry *fe, int local)
 		/* a self-dump: the caller's connection to us, answered again at restore */
 		find_holder(fd, u->ino, &pid, &n);
 		u->has_rpc_sk = u->rpc_sk = true;
-		pr_info("pid %d fd %d: unix socket %" PRIu64 " is the caller's RPC connection\n", pid, n, u->ino);
+		pr_info("pid %d fd %d: unix socket %" PRIu64 " is the caller's RPC connection\n", pid, n,
+			u->ino);
 		return 0;
 	}
 	{
@@ -697,13 +801,16 @@ struct usk {
 	const UnixSkEntry *u;
 	const FileEntry *fe;
 	int fd, ghost; /* ghost: the other end of a socketpair whose peer had closed */
-	bool bound;    /* we bound its path (to unlink if the restore fails or it was deleted) */
+	bool bound;    /* we bound its path (to unlink if the restore fails) */
+	char *alias;   /* a deleted name: where its socket file waits until the end (to connect through) */
+	char *made[USK_MAX_MADE]; /* directories made for a deleted name, outermost first */
+	size_t nr_made;
 };
 
 struct usk_set {
 	struct usk *s;
 	size_t n;
-	int tmp_listener; /* made to re-create an accepted connection whose listener closed */
+	int tmp_listener;	  /* made to re-create an accepted connection whose listener closed */
 	struct files_restore *fr; /* for the files in flight in the queues */
 };
 
@@ -728,6 +835,47 @@ static bool is_path(const UnixSkEntry *u)
 	return u->has_name && u->name.len && u->name.data[0];
 }
 
+/* The name as a path criu can use from anywhere: relative ones joined to their directory. */
+static int abs_name(const UnixSkEntry *u, char *buf, size_t size)
+{
+	int n = u->name.data[0] == '/'
+			? snprintf(buf, size, "%.*s", (int)u->name.len, (const char *)u->name.data)
+			: snprintf(buf, size, "%s/%.*s", u->name_dir ? u->name_dir : ".", (int)u->name.len,
+				   (const char *)u->name.data);
+
+	if (n < 0 || (size_t)n >= size)
+		return pr_err_ret(-ENAMETOOLONG, "socket %" PRIu64 ": its name is too long", u->ino);
+	return 0;
+}
+
+/* A relative name is bound and connected to from its directory: criu goes there meanwhile. */
+static int enter_dir(const char *dir, int *saved)
+{
+	*saved = -1;
+	if (!dir)
+		return 0;
+	*saved = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (*saved < 0)
+		return pr_perror_ret("cannot open the current directory");
+	if (chdir(dir) < 0) {
+		int r = pr_perror_ret("cannot change to %s", dir);
+
+		close(*saved);
+		*saved = -1;
+		return r;
+	}
+	return 0;
+}
+
+static void leave_dir(int saved)
+{
+	if (saved < 0)
+		return;
+	if (fchdir(saved) < 0)
+		pr_perror("cannot return to criu's directory");
+	close(saved);
+}
+
 /*
  * A socket file that nobody listens on any more (a connect is refused): the
  * only kind a bind replaces. The name comes from the image: a live socket of
@@ -746,34 +894,133 @@ static bool stale_socket(const char *path)
 	return errno == ECONNREFUSED;
 }
 
-static int bind_name(struct usk *s)
+static int do_bind(struct usk *s)
 {
 	const UnixSkEntry *u = s->u;
-	char path[sizeof(((struct sockaddr_un *)0)->sun_path) + 1];
 	struct sockaddr_un sa;
-	struct stat st;
 	socklen_t len = make_addr(&sa, u->name.data, u->name.len);
+	int saved, r = enter_dir(is_path(u) && u->name.data[0] != '/' ? u->name_dir : NULL, &saved);
 
-	if (is_path(u)) {
-		memcpy(path, u->name.data, u->name.len);
-		path[u->name.len] = '\0';
-		/* a stale socket file from before is replaced; anything else stays */
-		if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode) && stale_socket(path) && unlink(path) < 0)
-			return pr_perror_ret("socket %" PRIu64 ": cannot remove the stale socket file %s",
-					     u->ino, path);
-	}
+	if (r < 0)
+		return r;
 	if (bind(s->fd, (struct sockaddr *)&sa, len) < 0)
-		return pr_perror_ret("socket %" PRIu64 ": cannot bind to %s%.*s", u->ino,
-				     is_path(u) ? "" : "@", (int)u->name.len - !is_path(u),
-				     (const char *)u->name.data + !is_path(u));
-	if (!is_path(u))
-		return 0;
+		r = pr_perror_ret("socket %" PRIu64 ": cannot bind to %s%.*s", u->ino, is_path(u) ? "" : "@",
+				  (int)u->name.len - !is_path(u), (const char *)u->name.data + !is_path(u));
+	leave_dir(saved);
+	return r;
+}
+
+/* A name in force: a stale socket file there is replaced, then the file gets its owner and mode. */
+static int bind_live(struct usk *s, const char *path)
+{
+	const UnixSkEntry *u = s->u;
+	struct stat st;
+	int r;
+
+	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode) && stale_socket(path) && unlink(path) < 0)
+		return pr_perror_ret("socket %" PRIu64 ": cannot remove the stale socket file %s", u->ino,
+				     path);
+	r = do_bind(s);
+	if (r < 0)
+		return r;
 	s->bound = true;
 	if (u->has_file_mode && chmod(path, u->file_mode & 07777) < 0)
 		return pr_perror_ret("socket %" PRIu64 ": cannot chmod %s", u->ino, path);
 	if (u->has_file_uid && lchown(path, u->file_uid, u->file_gid) < 0)
 		return pr_perror_ret("socket %" PRIu64 ": cannot chown %s", u->ino, path);
 	return 0;
+}
+
+/* The directories above path that are missing, made (and remembered, to remove at the end). */
+static int make_parents(struct usk *s, const char *path)
+{
+	char dir[PATH_MAX];
+	char *p;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	p = strrchr(dir, '/');
+	if (!p || p == dir)
+		return 0;
+	*p = '\0';
+	if (access(dir, F_OK) == 0)
+		return 0;
+	if (make_parents(s, dir) < 0)
+		return -errno;
+	if (s->nr_made == USK_MAX_MADE)
+		return pr_err_ret(-ENAMETOOLONG, "socket %" PRIu64 ": too many missing directories above %s",
+				  s->u->ino, path);
+	if (mkdir(dir, 0700) < 0)
+		return pr_perror_ret("socket %" PRIu64 ": cannot make the directory %s for its deleted name",
+				     s->u->ino, dir);
+	s->made[s->nr_made] = strdup(dir);
+	if (!s->made[s->nr_made])
+		return -ENOMEM;
+	s->nr_made++;
+	return 0;
+}
+
+/* A sibling of path named after the socket: ".criu-usk-TAG-INO". */
+static int sibling(const struct usk *s, const char *path, const char *tag, char *buf, size_t size)
+{
+	const char *slash = strrchr(path, '/');
+	int n = snprintf(buf, size, "%.*s.criu-usk-%s-%" PRIu64, slash ? (int)(slash - path + 1) : 0, path,
+			 tag, s->u->ino);
+
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+/*
+ * A deleted name (the path names another file now, or nothing): bound
+ * where it was, with whatever is there now set aside for that moment; its
+ * file then moves to an alias beside it (connects to it go there) and is
+ * removed once every socket is made. Missing directories are made for the
+ * moment.
+ */
+static int bind_deleted(struct usk *s, const char *path)
+{
+	char aside[PATH_MAX], alias[PATH_MAX];
+	bool moved = false;
+	int r = make_parents(s, path);
+
+	if (r >= 0 && (sibling(s, path, "aside", aside, sizeof(aside)) < 0 ||
+		       sibling(s, path, "alias", alias, sizeof(alias)) < 0))
+		r = pr_err_ret(-ENAMETOOLONG, "socket %" PRIu64 ": %s is too long", s->u->ino, path);
+	if (r < 0)
+		return r;
+	if (rename(path, aside) == 0)
+		moved = true;
+	else if (errno != ENOENT)
+		return pr_perror_ret("socket %" PRIu64 ": cannot set %s aside to bind its deleted name",
+				     s->u->ino, path);
+	r = do_bind(s);
+	if (r >= 0 && rename(path, alias) < 0) {
+		r = pr_perror_ret("socket %" PRIu64 ": cannot move its deleted name %s away", s->u->ino,
+				  path);
+		unlink(path);
+	}
+	if (r >= 0)
+		s->alias = strdup(alias);
+	if (r >= 0 && !s->alias) {
+		unlink(alias);
+		r = -ENOMEM;
+	}
+	if (moved && rename(aside, path) < 0)
+		r = pr_perror_ret("socket %" PRIu64 ": cannot put %s back (it waits as %s)", s->u->ino, path,
+				  aside);
+	return r;
+}
+
+static int bind_name(struct usk *s)
+{
+	char path[PATH_MAX];
+	int r;
+
+	if (!is_path(s->u))
+		return do_bind(s);
+	r = abs_name(s->u, path, sizeof(path));
+	if (r < 0)
+		return r;
+	return s->u->name_deleted ? bind_deleted(s, path) : bind_live(s, path);
 }
 
 static int new_socket(struct usk *s)
@@ -795,6 +1042,33 @@ static int connect_to(struct usk *s, const uint8_t *name, size_t len, const char
 		return pr_perror_ret("socket %" PRIu64 ": cannot connect to %s %s%.*s", s->u->ino, what,
 				     name[0] ? "" : "@", (int)len - !name[0], (const char *)name + !name[0]);
 	return 0;
+}
+
+/* s connects to t of the set: by t's name, from t's directory; a deleted name through its alias. */
+static int connect_usk(struct usk *s, const struct usk *t, const char *what)
+{
+	const char *dir = is_path(t->u) && t->u->name.data[0] != '/' ? t->u->name_dir : NULL;
+	char buf[PATH_MAX];
+	const uint8_t *name = t->u->name.data;
+	size_t len = t->u->name.len;
+	int saved, r;
+
+	if (t->alias) {
+		char *slash;
+
+		snprintf(buf, sizeof(buf), "%s", t->alias);
+		slash = strrchr(buf, '/');
+		dir = slash ? (slash == buf ? "/" : buf) : NULL;
+		if (slash)
+			*slash = '\0';
+		name = (const uint8_t *)(slash ? slash + 1 : buf);
+		len = strlen((const char *)name);
+	}
+	r = enter_dir(dir, &saved);
+	if (r >= 0)
+		r = connect_to(s, name, len, what);
+	leave_dir(saved);
+	return r;
 }
 
 /* The listener of the set bound to the name of s (an accepted socket), if any. */
@@ -825,16 +1099,13 @@ static struct usk *accepted_side(struct usk_set *set, struct usk *a, struct usk 
 /* client connects to the listener l (or a temporary one bound to acc's name); acc is accepted. */
 static int connect_accept(struct usk_set *set, struct usk *l, struct usk *client, struct usk *acc)
 {
-	const UnixSkEntry *name = l ? l->u : acc->u;
+	struct usk tmp = {.u = acc->u, .fd = -1, .ghost = -1};
 	int lfd = l ? l->fd : -1, r;
 
 	if (!l) {
-		struct usk tmp = {.u = acc->u, .fd = socket(AF_UNIX, (int)acc->u->type | SOCK_CLOEXEC, 0)};
-		struct sockaddr_un sa;
-		socklen_t len = make_addr(&sa, acc->u->name.data, acc->u->name.len);
-
 		/* its listener closed: a short-lived one under the same name, if that is free */
-		if (tmp.fd < 0 || bind(tmp.fd, (struct sockaddr *)&sa, len) < 0 || listen(tmp.fd, 1) < 0) {
+		tmp.fd = socket(AF_UNIX, (int)acc->u->type | SOCK_CLOEXEC, 0);
+		if (tmp.fd < 0 || do_bind(&tmp) < 0 || listen(tmp.fd, 1) < 0) {
 			if (tmp.fd >= 0)
 				close(tmp.fd);
 			return 1; /* the caller falls back to a socketpair */
@@ -843,22 +1114,19 @@ static int connect_accept(struct usk_set *set, struct usk *l, struct usk *client
 	}
 	r = new_socket(client);
 	if (r >= 0)
-		r = connect_to(client, name->name.data, name->name.len, "its listener");
+		r = connect_usk(client, l ? l : &tmp, "its listener");
 	if (r >= 0) {
 		acc->fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 		if (acc->fd < 0)
 			r = pr_perror_ret("socket %" PRIu64 ": cannot accept it again", acc->u->ino);
 	}
 	if (!l) {
+		char path[PATH_MAX];
+
 		close(set->tmp_listener);
 		set->tmp_listener = -1;
-		if (is_path(acc->u)) {
-			char path[sizeof(sa_family_t) + sizeof(((struct sockaddr_un *)0)->sun_path)];
-
-			snprintf(path, sizeof(path), "%.*s", (int)acc->u->name.len,
-				 (const char *)acc->u->name.data);
+		if (is_path(acc->u) && abs_name(acc->u, path, sizeof(path)) == 0)
 			unlink(path);
-		}
 	}
 	return r;
 }
@@ -891,6 +1159,8 @@ static int create_sockets(struct usk_set *set)
 			if (r >= 0 && listen(s->fd, (int)(s->u->backlog > s->u->n_icons ? s->u->backlog
 											: s->u->n_icons)) < 0)
 				r = pr_perror_ret("socket %" PRIu64 ": cannot listen", s->u->ino);
+		} else if (p == s) {
+			r = new_socket(s); /* a datagram socket connected to itself: connect_sockets */
 		} else if (p && p->u->peer_ino == s->u->ino && p->fd < 0 && !accepted_side(set, s, p)) {
 			/* a pair (a datagram pair too: each end may then get its name) */
 			r = make_pair(s, p);
@@ -947,7 +1217,7 @@ static int connect_listener(struct usk_set *set, struct usk *l)
 					  l->u->ino, l->u->icons[k]);
 		r = new_socket(c);
 		if (r >= 0)
-			r = connect_to(c, l->u->name.data, l->u->name.len, "its listener");
+			r = connect_usk(c, l, "its listener");
 		if (r < 0)
 			return r;
 	}
@@ -986,13 +1256,13 @@ static int connect_sockets(struct usk_set *set)
 		if (s->u->has_ext_peer_name) {
 			r = connect_to(s, s->u->ext_peer_name.data, s->u->ext_peer_name.len,
 				       "its outside peer");
-		} else if (s->u->type == SOCK_DGRAM && p && p->u->peer_ino != s->u->ino) {
+		} else if (s->u->type == SOCK_DGRAM && p && (p == s || p->u->peer_ino != s->u->ino)) {
 			if (!p->u->has_name || !p->u->name.len)
 				return pr_err_ret(-EOPNOTSUPP,
 						  "socket %" PRIu64 ": its peer %" PRIu64
 						  " has no name to connect to: not supported yet",
 						  s->u->ino, p->u->ino);
-			r = connect_to(s, p->u->name.data, p->u->name.len, "its peer");
+			r = connect_usk(s, p, "its peer");
 		} else {
 			continue;
 		}
@@ -1211,17 +1481,15 @@ static int finish_socket(struct usk *s)
 		return pr_err_ret(v, "socket %" PRIu64 ": cannot set its socket options", u->ino);
 	v = sk_filter_restore(s->fd, u->opts); /* after queue_data: the queue passed it at dump */
 	if (v < 0)
-		return pr_err_ret(v, "socket %" PRIu64 ": cannot attach its filter (SO_ATTACH_FILTER)", u->ino);
+		return pr_err_ret(v, "socket %" PRIu64 ": cannot attach its filter (SO_ATTACH_FILTER)",
+				  u->ino);
 	if (fcntl(s->fd, F_SETFL, s->fe->flags & O_NONBLOCK) < 0)
 		return pr_perror_ret("socket %" PRIu64 ": cannot set its flags", u->ino);
-	if (u->name_deleted && s->bound) {
-		char path[sizeof(((struct sockaddr_un *)0)->sun_path) + 1];
-
-		snprintf(path, sizeof(path), "%.*s", (int)u->name.len, (const char *)u->name.data);
-		if (unlink(path) < 0)
-			return pr_perror_ret("socket %" PRIu64 ": cannot remove %s again", u->ino, path);
-		s->bound = false;
-	}
+	if (s->alias && unlink(s->alias) < 0)
+		return pr_perror_ret("socket %" PRIu64 ": cannot remove %s (its deleted name's file)", u->ino,
+				     s->alias);
+	free(s->alias);
+	s->alias = NULL;
 	return 0;
 }
 
@@ -1277,19 +1545,26 @@ static void usk_set_free(struct usk_set *set, bool failed)
 {
 	for (size_t i = 0; i < set->n; i++) {
 		struct usk *s = &set->s[i];
+		char path[PATH_MAX];
 
 		if (s->ghost >= 0)
 			close(s->ghost);
 		if (failed && s->fd >= 0)
 			close(s->fd);
-		if (failed && s->bound) {
-			char path[sizeof(((struct sockaddr_un *)0)->sun_path) + 1];
-
-			snprintf(path, sizeof(path), "%.*s", (int)s->u->name.len,
-				 (const char *)s->u->name.data);
+		if (failed && s->bound && abs_name(s->u, path, sizeof(path)) == 0)
 			unlink(path);
-		}
+		if (s->alias)
+			unlink(s->alias);
+		free(s->alias);
 	}
+	/* the directories made for deleted names, innermost first (another's may still hold files) */
+	for (size_t i = set->n; i-- > 0;)
+		for (size_t k = set->s[i].nr_made; k-- > 0;) {
+			if (rmdir(set->s[i].made[k]) < 0 && errno != ENOTEMPTY && errno != ENOENT)
+				pr_perror("cannot remove the directory %s made for a deleted socket name",
+					  set->s[i].made[k]);
+			free(set->s[i].made[k]);
+		}
 	free(set->s);
 }
 
