@@ -173,8 +173,11 @@ int vma_parse_smaps(const char *text, size_t len, const char *name, struct vma_l
 
 			if (cur && !strncmp(line, "VmFlags:", 8))
 				parse_vmflags(line + 8, cur);
-			if (cur && sscanf(line, "KernelPageSize: %llu kB", &kb) == 1)
+			/* no sscanf on the whole text: it measures all that is left each time */
+			if (cur && !strncmp(line, "KernelPageSize:", 15)) {
+				kb = strtoull(line + 15, NULL, 10);
 				cur->kpage_size = (uint64_t)kb << 10;
+			}
 		} else if (first) {
 			_cleanup_free_ char *copy = strndup(line, (size_t)(nl - line));
 			int r;
@@ -211,12 +214,13 @@ int vma_collect(pid_t pid, struct vma_list *list)
 		ssize_t n;
 
 		if (cap - len < 65536) {
-			char *nb = realloc(buf, cap + (1 << 20));
+			size_t ncap = cap ? cap * 2 : 1 << 20;
+			char *nb = realloc(buf, ncap);
 
 			if (!nb)
 				return pr_err_ret(-ENOMEM, "pid %d: cannot read %s", pid, path);
 			buf = nb;
-			cap += 1 << 20;
+			cap = ncap;
 		}
 		n = read(fd, buf + len, cap - len);
 		if (n < 0 && errno == EINTR)

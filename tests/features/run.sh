@@ -44,6 +44,10 @@ run_feature() {
 	# "// criu-expect: dump-refused": the dump must fail with an Error line and leave the program
 	# running; the program then checks its own state (no restore)
 	local refused=
+	# "// criu-max-seconds: N": dump and restore must each take at most N seconds (a quadratic step shows)
+	local max_s=
+	[ -f "tests/features/$name.c" ] && max_s=$(sed -n 's|^// criu-max-seconds: *||p' "tests/features/$name.c" | head -n 1)
+	local t0=$SECONDS
 	[ -f "tests/features/$name.c" ] && grep -q '^// criu-expect: dump-refused' "tests/features/$name.c" && refused=1
 	if [ -n "${FEATURE_NODUMP:-}" ]; then
 		:
@@ -67,7 +71,14 @@ run_feature() {
 		echo "FAIL $name"
 		return
 	fi
+	if [ -n "$max_s" ] && ((SECONDS - t0 > max_s)); then
+		echo "    $name: the dump took $((SECONDS - t0)) s, more than $max_s s"
+		kill -9 "$pid" 2>/dev/null
+		echo "FAIL $name"
+		return
+	fi
 	for ((i = 0; i < 100; i++)); do [ -z "${FEATURE_NODUMP:-}${refused}" ] && pid_alive "$pid" || break; sleep 0.05; done
+	t0=$SECONDS
 	if [ -n "${FEATURE_NODUMP:-}${refused}" ]; then
 		:
 	elif pid_alive "$pid"; then
@@ -81,6 +92,11 @@ run_feature() {
 	elif ! "$CRIU" restore -d -D "$dir/img" -o restore.log -v4 --pidfile "$dir/restored.pid" "${opts[@]}" \
 		>"$dir/restore.out" 2>&1; then
 		echo "    $name: restore failed: $(grep -m1 Error "$dir/img/restore.log") (log $dir/img/restore.log)"
+		echo "FAIL $name"
+		return
+	elif [ -n "$max_s" ] && ((SECONDS - t0 > max_s)); then
+		echo "    $name: the restore took $((SECONDS - t0)) s, more than $max_s s"
+		kill -9 "$(cat "$dir/restored.pid")" 2>/dev/null
 		echo "FAIL $name"
 		return
 	elif [ "$(cat "$dir/restored.pid" 2>/dev/null)" != "$pid" ]; then
