@@ -220,6 +220,9 @@ static int openat2_in(int dirfd, const char *path, int flags, mode_t mode, uint6
 /* The flags an image may ask for: no creation, no O_TMPFILE, nothing openat2 refuses. */
 int files_sane_open_flags(uint32_t flags)
 {
+	/* a file made with O_TMPFILE (__O_TMPFILE | O_DIRECTORY) keeps both bits: it is no directory */
+	if (flags & __O_TMPFILE)
+		flags &= ~(uint32_t)(O_DIRECTORY | __O_TMPFILE);
 	return (int)(flags & (O_ACCMODE | O_APPEND | O_NONBLOCK | O_DSYNC | O_SYNC | O_DIRECT | O_LARGEFILE |
 			      O_DIRECTORY | O_NOFOLLOW | O_NOATIME | O_PATH | O_ASYNC));
 }
