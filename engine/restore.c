@@ -688,6 +688,36 @@ static int rst_process_state(struct rst_ctx *ctx, uint64_t task_id, struct infec
 	return 0;
 }
 
+/* The files of a /proc/PID directory the task holds: it opens them itself, now that every task runs. */
+static int rst_proc_fds(struct rst_ctx *ctx, struct rst_task *t)
+{
+	struct infect_ctl *c = &t->ctl;
+	struct proc_fd p;
+	long n, ret;
+	int r = 0;
+
+	for (size_t k = 0; r == 0 && files_restore_proc_fd(ctx->files, t->it->id, k, &p) == 0; k++) {
+		r = put(c, 0, p.path, strlen(p.path) + 1);
+		if (r == 0)
+			r = infect_call(c, &n, "openat", SYS_openat, AT_FDCWD, c->scratch, p.flags, 0, 0);
+		if (r < 0)
+			return pr_err_ret(r, "pid %d fd %d (file %" PRIu64 "): cannot open %s in the task", c->tid, p.fd,
+					  p.file_id, p.path);
+		if (n != p.fd) {
+			r = infect_call(c, &ret, "dup3", SYS_dup3, n, p.fd, p.cloexec ? O_CLOEXEC : 0, 0, 0);
+			if (infect_call(c, &ret, "close", SYS_close, n, 0, 0, 0, 0) < 0 && r == 0)
+				r = -EBADF;
+		} else if (p.cloexec) {
+			r = infect_call(c, &ret, "fcntl(F_SETFD)", SYS_fcntl, p.fd, F_SETFD, FD_CLOEXEC, 0, 0);
+		}
+		if (r == 0 && p.pos && !(p.flags & O_PATH))
+			r = infect_call(c, &ret, "lseek", SYS_lseek, p.fd, p.pos, SEEK_SET, 0, 0);
+		if (r < 0)
+			return pr_err_ret(r, "pid %d fd %d: %s", c->tid, p.fd, p.path);
+	}
+	return r;
+}
+
 /* Creates thread th (not the leader) with its tid, seized and stopped. */
 static int rst_create_thread(struct infect_ctl *lc, pid_t host_pid, const ThreadCore *th, struct infect_thread *out)
 {
@@ -1035,6 +1065,8 @@ static int rst_one_task(struct rst_ctx *ctx, struct rst_task *t)
 	if (r < 0)
 		return r;
 	r = rst_process_state(ctx, t->it->id, c, core);
+	if (r == 0)
+		r = rst_proc_fds(ctx, t);
 	if (r < 0)
 		return r;
 	/* SELinux lets only a single-threaded process change its label: before the threads, as criu does */

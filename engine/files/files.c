@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "file_check.h"
 #include "files_priv.h"
 #include "sk_net.h"
 #include "locks.h"
@@ -115,9 +116,17 @@ const char *files_external_tty(const struct files_dump *fd, const struct stat *s
 
 void files_dump_abort(struct files_dump *fd)
 {
-	for (size_t i = 0; fd && i < fd->nr_remaps; i++)
-		if (unlink(fd->remaps[i]) < 0)
-			pr_perror("cannot remove the link %s made for --link-remap", fd->remaps[i]);
+	for (size_t i = 0; fd && i < fd->nr_remaps; i++) {
+		const struct dump_remap *m = &fd->remaps[i];
+		const char *slash = strrchr(m->path, '/');
+		_cleanup_free_ char *dir = strndup(m->path, (size_t)(slash - m->path));
+		_cleanup_close_ int dfd = dir ? file_open_in_task_root(m->pid, *dir ? dir : "/", O_PATH | O_DIRECTORY)
+					      : -ENOMEM;
+
+		if (dfd < 0 || unlinkat(dfd, slash + 1, 0) < 0)
+			pr_err("pid %d: cannot remove the link %s made for --link-remap: %s\n", m->pid, m->path,
+			       strerror(dfd < 0 ? -dfd : errno));
+	}
 }
 
 void files_dump_free(struct files_dump *fd)
@@ -125,7 +134,7 @@ void files_dump_free(struct files_dump *fd)
 	if (!fd)
 		return;
 	for (size_t i = 0; i < fd->nr_remaps; i++)
-		free(fd->remaps[i]);
+		free(fd->remaps[i].path);
 	free(fd->remaps);
 	for (size_t i = 0; i < fd->nr_files; i++) {
 		close(fd->files[i].local);
@@ -695,6 +704,56 @@ bool files_restore_shell_job(const struct files_restore *fr)
 }
 
 /* Opens file i into fr->file_fds[i], above every task's numbers. */
+/* /proc or a path below it. */
+static bool proc_path(const char *p)
+{
+	return !strncmp(p, "/proc", 5) && (p[5] == '\0' || p[5] == '/');
+}
+
+/*
+ * A file of /proc: the task a /proc/PID path names may not exist while criu
+ * opens files, nor (in a new pid namespace) that /proc, so the task opens it
+ * itself once the whole tree runs (files_restore_proc_fd).
+ */
+bool files_opened_by_task(const FileEntry *fe)
+{
+	return (fe->kind == FILE_KIND__FILE_REGULAR || fe->kind == FILE_KIND__FILE_DIRECTORY) && fe->path &&
+	       !fe->deleted && !fe->link_remap && proc_path(fe->path);
+}
+
+static bool opened_by_task_id(const struct files_restore *fr, uint64_t id)
+{
+	for (size_t k = 0; k < fr->nr_files; k++)
+		if (fr->files[k]->id == id)
+			return files_opened_by_task(fr->files[k]);
+	return false;
+}
+
+int files_restore_proc_fd(const struct files_restore *fr, uint64_t task_id, size_t k, struct proc_fd *out)
+{
+	for (size_t t = 0; t < fr->nr_tasks; t++) {
+		const struct task_fds *tf = &fr->tasks[t];
+
+		if (tf->task_id != task_id || tf->table != tf)
+			continue;
+		for (size_t i = 0; i < tf->n; i++)
+			for (size_t f = 0; f < fr->nr_files; f++) {
+				const FileEntry *fe = fr->files[f];
+
+				if (fe->id != tf->fds[i]->file_id || !files_opened_by_task(fe) || k-- != 0)
+					continue;
+				*out = (struct proc_fd){.fd = (int)tf->fds[i]->fd,
+							.cloexec = tf->fds[i]->cloexec,
+							.path = fe->path,
+							.flags = (files_sane_open_flags(fe->flags) & ~O_ASYNC) | O_NOCTTY,
+							.pos = fe->has_pos ? fe->pos : 0,
+							.file_id = fe->id};
+				return 0;
+			}
+	}
+	return -ENOENT;
+}
+
 static int open_file(struct files_restore *fr, size_t i)
 {
 	int local = -1, r;
@@ -816,7 +875,7 @@ int files_restore_prepare(struct img_dir *d, const uint64_t *task_ids, const uin
 	if (r >= 0)
 		r = raise_nofile(fr);
 	for (size_t i = 0; r >= 0 && i < fr->nr_files; i++)
-		if (!opened_early(fr, i))
+		if (!opened_early(fr, i) && !files_opened_by_task(fr->files[i]))
 			r = open_file(fr, i);
 	if (r < 0) {
 		files_restore_free(fr);
@@ -1022,6 +1081,8 @@ static int post_install(struct files_restore *fr, const struct task_fds *tf)
 		for (size_t k = 0; k < fr->nr_files && !fe; k++)
 			if (fr->files[k]->id == e->file_id)
 				fe = fr->files[k];
+		if (fe && files_opened_by_task(fe))
+			continue; /* not there yet */
 		/* inside the task, once every task exists: the owner's pid is the tree's */
 		if (fe && fe->fown) {
 			struct f_owner_ex own = { .type = (int)fe->fown->type, .pid = fe->fown->pid };
@@ -1065,6 +1126,8 @@ int files_restore_task(struct files_restore *fr, uint64_t task_id)
 		const FdEntry *e = tf->fds[i];
 		int src = file_fd(fr, e->file_id);
 
+		if (src < 0 && opened_by_task_id(fr, e->file_id))
+			continue; /* in phase 4, by the task */
 		if (dup3(src, (int)e->fd, e->cloexec ? O_CLOEXEC : 0) < 0)
 			return pr_perror_ret("task %" PRIu64 ": cannot install fd %u", task_id, e->fd);
 	}

@@ -181,6 +181,22 @@ int files_restore_keep_fd(struct files_restore *fr, uint64_t task_id, int fd);
  * it runs only once every task sharing the table is done with criu's fds.
  */
 int files_restore_task(struct files_restore *fr, uint64_t task_id);
+/*
+ * Files under /proc (/proc/PID/..., /proc/sys/...) are not opened by criu:
+ * the task that holds one opens it itself in phase 4, once every task and
+ * its /proc exist. The k-th such fd of task_id's fd table
+ * (only the task that installs a shared table has them), or -ENOENT.
+ */
+struct proc_fd {
+	int fd;
+	bool cloexec;
+	const char *path; /* in the task's root */
+	int flags;	  /* for openat */
+	uint64_t pos;
+	uint64_t file_id;
+};
+bool files_opened_by_task(const FileEntry *fe);
+int files_restore_proc_fd(const struct files_restore *fr, uint64_t task_id, size_t k, struct proc_fd *out);
 /* After a successful restore: removes the --link-remap links. */
 void files_restore_finish(struct files_restore *fr);
 void files_restore_free(struct files_restore *fr);

@@ -30,7 +30,10 @@ struct files_dump {
 	pid_t shell_job_sid; /* that session (0: its leader is outside our pid ns) */
 	bool link_remap;     /* --link-remap: unlinked files still linked elsewhere get a link */
 	bool file_locks;     /* --file-locks: locks are dumped (locks.c), else refused */
-	char **remaps;	     /* the links made, removed again if the dump fails */
+	struct dump_remap {
+		pid_t pid;  /* the task whose root the path is in */
+		char *path; /* link_remap.<id>, as the task sees it */
+	} *remaps;	    /* the links made, removed again if the dump fails */
 	size_t nr_remaps;
 	struct dumped_file *files;
 	size_t nr_files, cap_files;

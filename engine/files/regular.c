@@ -52,11 +52,14 @@ static int set_path(FileEntry *fe, const char *link)
 	return fe->path ? 0 : -ENOMEM;
 }
 
-/* Makes a hard link beside the removed path to reopen the file by at restore. */
+/* Makes a hard link beside the removed path (in the task's root) to reopen the file by at restore. */
 static int link_remap(struct files_dump *fd, const struct fd_dump_arg *a, FileEntry *fe)
 {
-	char name[PATH_MAX], **tmp;
+	char name[PATH_MAX];
 	const char *slash = strrchr(fe->path, '/');
+	_cleanup_free_ char *dir = NULL;
+	_cleanup_close_ int dfd = -EBADF;
+	struct dump_remap *tmp;
 
 	if (!fd->link_remap)
 		return pr_err_ret(-EOPNOTSUPP,
@@ -66,20 +69,27 @@ static int link_remap(struct files_dump *fd, const struct fd_dump_arg *a, FileEn
 	if (!slash || snprintf(name, sizeof(name), "%.*s/link_remap.%" PRIu64, (int)(slash - fe->path), fe->path,
 			       fe->id) >= (int)sizeof(name))
 		return pr_err_ret(-ENAMETOOLONG, "pid %d fd %d: %s: no room for a link", a->pid, a->fd, fe->path);
-	if (linkat(a->local, "", AT_FDCWD, name, AT_EMPTY_PATH) < 0)
+	dir = strndup(fe->path, (size_t)(slash - fe->path));
+	if (!dir)
+		return -ENOMEM;
+	dfd = file_open_in_task_root(a->pid, *dir ? dir : "/", O_PATH | O_DIRECTORY);
+	if (dfd < 0)
+		return pr_err_ret(dfd, "pid %d fd %d: cannot open the directory of %s (--link-remap)", a->pid, a->fd,
+				  fe->path);
+	if (linkat(a->local, "", dfd, strrchr(name, '/') + 1, AT_EMPTY_PATH) < 0)
 		return pr_perror_ret("pid %d fd %d: cannot link %s as %s (--link-remap)", a->pid, a->fd, fe->path,
 				     name);
 	tmp = realloc(fd->remaps, (fd->nr_remaps + 1) * sizeof(*tmp));
 	if (!tmp || !(fe->link_remap = strdup(name))) {
-		unlink(name);
+		unlinkat(dfd, strrchr(name, '/') + 1, 0);
 		if (tmp)
 			fd->remaps = tmp;
 		return -ENOMEM;
 	}
 	fd->remaps = tmp;
-	fd->remaps[fd->nr_remaps] = strdup(name);
-	if (!fd->remaps[fd->nr_remaps]) {
-		unlink(name);
+	fd->remaps[fd->nr_remaps] = (struct dump_remap){.pid = a->pid, .path = strdup(name)};
+	if (!fd->remaps[fd->nr_remaps].path) {
+		unlinkat(dfd, strrchr(name, '/') + 1, 0);
 		return -ENOMEM;
 	}
 	fd->nr_remaps++;
