@@ -181,10 +181,10 @@ static int fifo_dump(struct files_dump *fd, const struct fd_dump_arg *a, FileEnt
 	r = note_pipe(fd, a, fe, &p);
 	if (r < 0 || p->has_read)
 		goto out;
-	/* only writers in the tree: read the buffer through the path, or the fd of a removed one */
+	/* only writers in the tree: read the buffer through the task's fd (its path is in the task's root) */
 	snprintf(proc, sizeof(proc), "/proc/%d/fd/%d", a->pid, a->fd);
 	{
-		_cleanup_close_ int rfd = open(fe->deleted ? proc : fe->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+		_cleanup_close_ int rfd = open(proc, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 
 		if (rfd < 0)
 			return pr_perror_ret("pid %d fd %d: cannot open FIFO %s to copy its data", a->pid, a->fd,

@@ -120,10 +120,31 @@ static bool regular_match(const struct stat *st, const char *link)
 	return S_ISREG(st->st_mode) && link[0] == '/';
 }
 
+/*
+ * A file of /proc/N, N a process of the task's pid namespace that has
+ * exited since: nothing could open it at restore.
+ */
+static int check_proc_pid(const struct fd_dump_arg *a, const char *path)
+{
+	char dir[96];
+	struct stat st;
+	size_t n;
+
+	if (strncmp(path, "/proc/", 6) || !(n = strspn(path + 6, "0123456789")) || (path[6 + n] && path[6 + n] != '/'))
+		return 0;
+	snprintf(dir, sizeof(dir), "/proc/%d/root/proc/%.*s", a->pid, (int)n, path + 6);
+	if (stat(dir, &st) == 0 || errno != ENOENT)
+		return 0;
+	return pr_err_ret(-EOPNOTSUPP, "pid %d fd %d: %s belongs to process %.*s, which has exited: not supported",
+			  a->pid, a->fd, path, (int)n, path + 6);
+}
+
 static int regular_dump(struct files_dump *fd, const struct fd_dump_arg *a, FileEntry *fe)
 {
 	int r = set_path(fe, a->link);
 
+	if (r == 0 && a->fd >= 0)
+		r = check_proc_pid(a, fe->path);
 	if (r < 0)
 		return r;
 	fe->has_mode = fe->has_size = fe->has_uid = fe->has_gid = true;
@@ -570,6 +591,8 @@ static int path_dump(struct files_dump *fd, const struct fd_dump_arg *a, FileEnt
 {
 	int r = set_path(fe, a->link);
 
+	if (r == 0 && a->fd >= 0 && S_ISDIR(a->st.st_mode))
+		r = check_proc_pid(a, fe->path);
 	if (r < 0)
 		return r;
 	/* a removed directory or device node is made again at restore (ghost_node.c): its owner too */
