@@ -452,6 +452,9 @@ static int write_mm(struct dump_ctx *ctx, struct pstree_item *it, struct infect_
 	mm.has_thp_disabled = true;
 	mm.thp_disabled = (uint32_t)ret;
 
+	r = mm_objects_check_sysv_shm(it->pid, vl);
+	if (r < 0)
+		goto out;
 	r = img_create(ctx->dir, IMG_MM, it->id, &w);
 	if (r < 0)
 		goto out;

@@ -64,6 +64,74 @@ void mm_objects_dump_free(struct mm_objects_dump *o)
 	free(o);
 }
 
+static bool is_sysv(const struct vma *v)
+{
+	return v->kind == VMA_KIND__VMA_ANON_SHARED && v->path && !strncmp(v->path, "/SYSV", 5);
+}
+
+/*
+ * System V shm attachments: each must be whole, in one piece or in pieces
+ * that mprotect split (one after the other, offsets running on), so that
+ * shmat() at its start makes all of it again. What munmap cut is refused.
+ */
+int mm_objects_check_sysv_shm(pid_t pid, const struct vma_list *vl)
+{
+	for (size_t i = 0; i < vl->n; i++) {
+		const struct vma *v = &vl->v[i], *p = v;
+		char map_path[96];
+		struct stat st;
+		uint64_t whole, next;
+
+		if (!is_sysv(v))
+			continue;
+		snprintf(map_path, sizeof(map_path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, pid, v->start, v->end);
+		if (stat(map_path, &st) < 0)
+			return pr_perror_ret("pid %d: cannot stat System V shared memory %s at %#" PRIx64, pid, v->path,
+					     v->start);
+		whole = ((uint64_t)st.st_size + 4095) & ~4095ull;
+		next = v->pgoff + (v->end - v->start);
+		while (i + 1 < vl->n && is_sysv(&vl->v[i + 1]) && vl->v[i + 1].ino == v->ino &&
+		       vl->v[i + 1].start == p->end && vl->v[i + 1].pgoff == next) {
+			p = &vl->v[++i];
+			next += p->end - p->start;
+		}
+		if (v->pgoff || next != whole)
+			return pr_err_ret(-EOPNOTSUPP,
+					  "pid %d: not supported yet: %#" PRIx64 "-%#" PRIx64 " is a part (offset %" PRIu64
+					  ") of an attachment of System V shared memory %s (%" PRIu64 " bytes)",
+					  pid, v->start, p->end, v->pgoff, v->path, (uint64_t)st.st_size);
+	}
+	return 0;
+}
+
+/*
+ * A System V shm attachment: its inode number is the segment's id, and the
+ * segment itself (with its contents) is dumped with the tree's IPC namespace,
+ * so only the attachment is recorded (its pieces: see above). One of criu's
+ * own namespace would not be in the dump.
+ */
+static int dump_sysv_shm(pid_t pid, const struct vma *v, const char *map_path, VmaEntry *e)
+{
+	char ns[64];
+	struct stat st, tree_ipc, our_ipc;
+
+	snprintf(ns, sizeof(ns), "/proc/%d/ns/ipc", pid);
+	if (stat(map_path, &st) < 0 || stat(ns, &tree_ipc) < 0 || stat("/proc/self/ns/ipc", &our_ipc) < 0)
+		return pr_perror_ret("pid %d: cannot stat System V shared memory %s at %#" PRIx64, pid, v->path,
+				     v->start);
+	if (tree_ipc.st_ino == our_ipc.st_ino && tree_ipc.st_dev == our_ipc.st_dev)
+		return pr_err_ret(-EOPNOTSUPP,
+				  "pid %d: not supported: System V shared memory %s (id %llu) at %#" PRIx64
+				  " belongs to criu's IPC namespace, which is not dumped (give the tree its own)",
+				  pid, v->path, (unsigned long long)st.st_ino, v->start);
+	e->kind = VMA_KIND__VMA_SYSV_SHM;
+	e->has_sysv_shmid = true;
+	e->sysv_shmid = (uint32_t)st.st_ino;
+	e->has_may_write = true;
+	e->may_write = v->may_write;
+	return 0;
+}
+
 static int dump_shmem(struct mm_objects_dump *o, pid_t pid, const struct vma *v, const char *map_path,
 		      VmaEntry *e)
 {
@@ -71,10 +139,8 @@ static int dump_shmem(struct mm_objects_dump *o, pid_t pid, const struct vma *v,
 	struct stat st;
 	int r;
 
-	if (v->path && !strncmp(v->path, "/SYSV", 5))
-		return pr_err_ret(-EOPNOTSUPP,
-				  "pid %d: not supported yet: System V shared memory %s at %#" PRIx64, pid,
-				  v->path, v->start);
+	if (is_sysv(v))
+		return dump_sysv_shm(pid, v, map_path, e);
 	if (stat(map_path, &st) < 0)
 		return pr_perror_ret("pid %d: cannot stat shared memory at %#" PRIx64 " (%s)", pid, v->start,
 				     map_path);

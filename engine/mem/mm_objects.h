@@ -33,6 +33,8 @@ int mm_objects_dump_init(uint64_t *next_id, struct files_dump *files, struct img
  * Names in e the object behind v (nothing for mappings without one),
  * dumping it the first time it is seen. Returns 0 or -errno (logged).
  */
+/* Refuses System V shm attachments that shmat() could not make again (mm_objects.c). */
+int mm_objects_check_sysv_shm(pid_t pid, const struct vma_list *vl);
 int mm_objects_dump_vma(struct mm_objects_dump *o, pid_t pid, struct vma *v, VmaEntry *e);
 void mm_objects_dump_free(struct mm_objects_dump *o);
 

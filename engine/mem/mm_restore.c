@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/shm.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/socket.h>
@@ -174,7 +175,16 @@ int mm_image_load(struct img_dir *d, uint64_t id, struct mm_image *ret)
 					 img_reader_name(r), m.n + 1);
 			break;
 		}
-		if ((v->kind == VMA_KIND__VMA_ANON_SHARED && !v->has_shmem_id) ||
+		if (v->kind == VMA_KIND__VMA_SYSV_SHM && v->pgoff &&
+		    (m.n < 2 || m.vmas[m.n - 2]->kind != VMA_KIND__VMA_SYSV_SHM ||
+		     m.vmas[m.n - 2]->sysv_shmid != v->sysv_shmid || m.vmas[m.n - 2]->end != v->start ||
+		     m.vmas[m.n - 2]->pgoff + (v->start - m.vmas[m.n - 2]->start) != v->pgoff)) {
+			err = pr_err_ret(-EBADMSG, "%s: record %zu: a piece of a System V shm attachment without its start",
+					 img_reader_name(r), m.n + 1);
+			break;
+		}
+		if ((v->kind == VMA_KIND__VMA_SYSV_SHM && !v->has_sysv_shmid) ||
+		    (v->kind == VMA_KIND__VMA_ANON_SHARED && !v->has_shmem_id) ||
 		    ((v->kind == VMA_KIND__VMA_FILE_PRIVATE || v->kind == VMA_KIND__VMA_FILE_SHARED) && v->deleted &&
 		     !v->has_file_id && !(v->kind == VMA_KIND__VMA_FILE_PRIVATE && v->has_shmem_id))) {
 			err = pr_err_ret(-EBADMSG, "%s: record %zu: shared memory or unlinked file mapping without its object",
@@ -523,6 +533,21 @@ static int map_one(struct infect_ctl *c, struct img_dir *d, struct mm_shared *s,
 		break;
 	case VMA_KIND__VMA_ANON_SHARED:
 		return mm_shared_map_shmem(s, c, d, m, v, pages_written);
+	case VMA_KIND__VMA_SYSV_SHM: {
+		/* attached writable if mprotect may make it so; protect_and_advise sets its protection */
+		unsigned long shmflg = (v->prot & PROT_WRITE) || v->may_write ? 0 : SHM_RDONLY;
+
+		if (v->pgoff)
+			return 0; /* a piece mprotect split off: attached with the first (checked at load) */
+		shmflg |= v->prot & PROT_EXEC ? SHM_EXEC : 0;
+		r = mm_rsys(c, &ret, "shmat", SYS_shmat, v->sysv_shmid, v->start, shmflg, 0, 0, 0);
+		if (r < 0)
+			return pr_err_ret(r, "pid %d: cannot attach System V shm id %u at %#" PRIx64, c->tid,
+					  v->sysv_shmid, v->start);
+		if ((uint64_t)ret != v->start)
+			return pr_err_ret(-EFAULT, "pid %d: shmat put id %u at %#lx", c->tid, v->sysv_shmid, ret);
+		return 0;
+	}
 	case VMA_KIND__VMA_FILE_PRIVATE:
 	case VMA_KIND__VMA_FILE_SHARED: {
 		bool shared = v->kind == VMA_KIND__VMA_FILE_SHARED;

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * A task with a SysV shm segment attached: the segment would come back (the
- * tree has its own ipc namespace) but not the attachment, so the dump is
- * refused by name (engine/mem) and the mapping and its bytes stay as they were.
+ * A SysV shm attachment whose middle page was unmapped: shmat() could only
+ * make it whole again, so the dump is refused by name (engine/mem), and the
+ * pieces and their bytes stay as they were.
  */
 // criu-expect: dump-refused
 #include <sched.h>
 #include <sys/ipc.h>
+#include <sys/mman.h>
 #include <sys/shm.h>
 
 #include "feature.h"
@@ -23,12 +24,12 @@ int main(int argc, char **argv)
 	if (id < 0)
 		feat_die("shmget");
 	p = shmat(id, NULL, 0);
-	if (p == (void *)-1)
+	if (p == (void *)-1 || munmap(p + 4096, 4096))
 		feat_die("shmat");
-	strcpy(p + 4096, "attached");
+	strcpy(p + 2 * 4096, "attached");
 	feat_ready();
 	feat_wait_go();
-	FEAT_CHECK(!strcmp(p + 4096, "attached"), "the attached segment lost its bytes");
+	FEAT_CHECK(!strcmp(p + 2 * 4096, "attached"), "the attached segment lost its bytes");
 	p[0] = 1; /* still writable */
 	return feat_done();
 }
