@@ -495,6 +495,7 @@ static int write_mm(struct dump_ctx *ctx, struct pstree_item *it, struct infect_
 		if (r < 0)
 			break;
 		r = img_write_msg(w, &e.base);
+		free(e.aio_ring.data);
 	}
 	r = img_finish(w, r);
 out:

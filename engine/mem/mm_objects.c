@@ -249,6 +249,49 @@ static void file_vma_ident(struct mm_objects_dump *o, pid_t pid, const struct vm
 	}
 }
 
+/*
+ * An aio ring (io_setup): the kernel's header and the completed events,
+ * read as they are; restore makes a ring of the same size and fills it
+ * (mm_aio_ring_restore). Requests still in flight cannot be seen: the tree
+ * is frozen, and what completes meanwhile lands in the ring after the dump.
+ */
+static int dump_aio(pid_t pid, const struct vma *v, VmaEntry *e)
+{
+	char mem[64];
+	size_t len = v->end - v->start;
+	_cleanup_close_ int fd = -EBADF;
+	struct aio_ring_head h;
+	uint8_t *buf;
+
+	if (len > (64u << 20))
+		return pr_err_ret(-EOPNOTSUPP, "pid %d: not supported: an aio ring of %zu bytes at %#" PRIx64, pid,
+				  len, v->start);
+	snprintf(mem, sizeof(mem), "/proc/%d/mem", pid);
+	fd = open(mem, O_RDONLY | O_CLOEXEC);
+	buf = malloc(len);
+	if (!buf)
+		return -ENOMEM;
+	if (fd < 0 || pread(fd, buf, len, (off_t)v->start) != (ssize_t)len) {
+		free(buf);
+		return pr_perror_ret("pid %d: cannot read the aio ring at %#" PRIx64, pid, v->start);
+	}
+	memcpy(&h, buf, sizeof(h));
+	if (h.magic != AIO_RING_MAGIC || h.header_length != sizeof(h) || !h.nr || h.head >= h.nr || h.tail >= h.nr ||
+	    sizeof(h) + (uint64_t)h.nr * AIO_EVENT_SIZE > len) {
+		free(buf);
+		return pr_err_ret(-EOPNOTSUPP,
+				  "pid %d: the aio ring at %#" PRIx64 " has an unknown layout (magic %#x, nr %u, head %u, "
+				  "tail %u)",
+				  pid, v->start, h.magic, h.nr, h.head, h.tail);
+	}
+	e->kind = VMA_KIND__VMA_AIO_RING;
+	e->has_aio_ring = true;
+	e->aio_ring.data = buf; /* freed with the image writer's entry (dump.c) */
+	e->aio_ring.len = len;
+	pr_info("pid %d: aio ring %#" PRIx64 ": %u events, head %u, tail %u\n", pid, v->start, h.nr, h.head, h.tail);
+	return 0;
+}
+
 int mm_objects_dump_vma(struct mm_objects_dump *o, pid_t pid, struct vma *v, VmaEntry *e)
 {
 	char map_path[96];
@@ -264,6 +307,8 @@ int mm_objects_dump_vma(struct mm_objects_dump *o, pid_t pid, struct vma *v, Vma
 	}
 	if ((v->kind != VMA_KIND__VMA_FILE_PRIVATE && v->kind != VMA_KIND__VMA_FILE_SHARED) || !v->deleted)
 		return 0;
+	if (v->kind == VMA_KIND__VMA_FILE_SHARED && v->path && !strncmp(v->path, "/[aio]", 6))
+		return dump_aio(pid, v, e);
 	/*
 	 * A private mapping of a shared memory object (opened through
 	 * map_files): it maps the object, and only its copied-on-write pages

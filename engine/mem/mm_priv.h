@@ -26,4 +26,15 @@ int mm_fill_pages(struct infect_ctl *c, struct img_dir *d, uint64_t id, uint64_t
 int mm_shared_map_shmem(struct mm_shared *s, struct infect_ctl *c, struct img_dir *d, const struct mm_image *m,
 			const VmaEntry *v, uint64_t *pages_written);
 
+/* The header the kernel puts at the start of an aio ring (fs/aio.c, struct aio_ring); 32-byte events follow. */
+struct aio_ring_head {
+	uint32_t id, nr, head, tail;
+	uint32_t magic, compat_features, incompat_features, header_length;
+};
+#define AIO_RING_MAGIC 0xa10a10a1u
+#define AIO_EVENT_SIZE 32u
+
+/* Makes the aio ring of v again at its address, with its completed events (mm_aio.c). */
+int mm_aio_ring_restore(struct infect_ctl *c, const VmaEntry *v);
+
 #endif

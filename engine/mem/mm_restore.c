@@ -183,6 +183,13 @@ int mm_image_load(struct img_dir *d, uint64_t id, struct mm_image *ret)
 					 img_reader_name(r), m.n + 1);
 			break;
 		}
+		if (v->kind == VMA_KIND__VMA_AIO_RING &&
+		    (!v->has_aio_ring || v->aio_ring.len != v->end - v->start ||
+		     v->aio_ring.len < sizeof(struct aio_ring_head))) {
+			err = pr_err_ret(-EBADMSG, "%s: record %zu: an aio ring without its contents", img_reader_name(r),
+					 m.n + 1);
+			break;
+		}
 		if ((v->kind == VMA_KIND__VMA_SYSV_SHM && !v->has_sysv_shmid) ||
 		    (v->kind == VMA_KIND__VMA_ANON_SHARED && !v->has_shmem_id) ||
 		    ((v->kind == VMA_KIND__VMA_FILE_PRIVATE || v->kind == VMA_KIND__VMA_FILE_SHARED) && v->deleted &&
@@ -533,6 +540,8 @@ static int map_one(struct infect_ctl *c, struct img_dir *d, struct mm_shared *s,
 		break;
 	case VMA_KIND__VMA_ANON_SHARED:
 		return mm_shared_map_shmem(s, c, d, m, v, pages_written);
+	case VMA_KIND__VMA_AIO_RING:
+		return mm_aio_ring_restore(c, v);
 	case VMA_KIND__VMA_SYSV_SHM: {
 		/* attached writable if mprotect may make it so; protect_and_advise sets its protection */
 		unsigned long shmflg = (v->prot & PROT_WRITE) || v->may_write ? 0 : SHM_RDONLY;
