@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Removed objects other than regular files: a directory (an open fd of it,
- * a task's cwd or root), a FIFO and a character device held open after
- * their names went. At restore each is made again at its old path (same
+ * a task's cwd or root), a FIFO, a character device and a symlink (an O_PATH
+ * fd of it) held open after their names went. At restore each is made again at its old path (same
  * kind, mode, owner, device number), opened or entered, and its name is
  * removed again, so the task holds a nameless one as before: a removed
  * directory was empty (rmdir wants it so), and a FIFO's buffer is pipes.img's.
@@ -85,6 +85,8 @@ static int make_node(int dfd, const char *name, const struct ghost_node_spec *s)
 
 	if (S_ISDIR(type))
 		return mkdirat(dfd, name, 0700) < 0 ? -errno : 0;
+	if (S_ISLNK(type))
+		return symlinkat(s->target, dfd, name) < 0 ? -errno : 0;
 	return mknodat(dfd, name, type | 0600, S_ISCHR(type) ? (dev_t)s->rdev : 0) < 0 ? -errno : 0;
 }
 
@@ -106,6 +108,8 @@ static int set_owner_mode(int pfd, const struct ghost_node_spec *s)
 {
 	if (fchownat(pfd, "", s->uid, s->gid, AT_EMPTY_PATH) < 0)
 		return -errno;
+	if (S_ISLNK(s->mode)) /* a symlink has no mode of its own */
+		return 0;
 	return self_fd_chmod(pfd, s->mode & 07777);
 }
 
@@ -155,7 +159,7 @@ int ghost_node_make(int root_fd, const char *path, const struct ghost_node_spec 
 	*g = (struct ghost_node){.dirfd = -EBADF};
 	if (r < 0)
 		return r;
-	if (!S_ISDIR(s->mode) && !S_ISFIFO(s->mode) && !S_ISCHR(s->mode))
+	if (!S_ISDIR(s->mode) && !S_ISFIFO(s->mode) && !S_ISCHR(s->mode) && !(S_ISLNK(s->mode) && s->target))
 		return -EINVAL;
 	r = node_open_dir(g, root_fd, dir);
 	if (r == 0)

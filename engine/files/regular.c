@@ -259,7 +259,14 @@ static int reopen_own(const FileEntry *fe, int own, const char *what, int *ret_f
 	_cleanup_close_ int f = -EBADF;
 	int r;
 
-	f = self_fd_open(own, files_sane_open_flags(fe->flags) | O_NOCTTY | O_NONBLOCK);
+	/* a symlink's O_PATH fd is the one wanted: /proc/self/fd/N with O_NOFOLLOW would be that magic link */
+	if (fe->kind == FILE_KIND__FILE_SYMLINK) {
+		f = fcntl(own, F_DUPFD_CLOEXEC, 0);
+		if (f < 0)
+			f = -errno;
+	} else {
+		f = self_fd_open(own, files_sane_open_flags(fe->flags) | O_NOCTTY | O_NONBLOCK);
+	}
 	if (f < 0)
 		return pr_err_ret(f, "file %" PRIu64 ": cannot reopen %s", fe->id, what);
 	r = finish_open(fe, what, f);
@@ -693,7 +700,8 @@ static int node_made(const struct files_restore *fr, const FileEntry *fe)
  */
 static int open_deleted_node(struct files_restore *fr, const FileEntry *fe, int *ret_fd)
 {
-	struct ghost_node_spec spec = {.mode = fe->mode, .rdev = fe->rdev, .uid = fe->uid, .gid = fe->gid};
+	struct ghost_node_spec spec = {
+		.mode = fe->mode, .rdev = fe->rdev, .uid = fe->uid, .gid = fe->gid, .target = fe->symlink_target};
 	_cleanup_close_ int p = -EBADF, f = -EBADF;
 	struct ghost_node g;
 	int made = node_made(fr, fe), r, rm;
@@ -783,6 +791,67 @@ const struct fd_ops directory_fd_ops = {
 	.match = directory_match,
 	.dump = path_dump,
 	.open = path_open,
+};
+
+/* ---- a symlink itself, held by an O_PATH | O_NOFOLLOW fd ---- */
+
+static bool symlink_match(const struct stat *st, const char *link)
+{
+	return S_ISLNK(st->st_mode) && link[0] == '/';
+}
+
+static int symlink_dump(struct files_dump *fd, const struct fd_dump_arg *a, FileEntry *fe)
+{
+	char target[PATH_MAX];
+	ssize_t n = readlinkat(a->local, "", target, sizeof(target) - 1);
+	int r;
+
+	if (n < 0)
+		return pr_perror_ret("pid %d fd %d: cannot read the symlink %s", a->pid, a->fd, a->link);
+	target[n] = '\0';
+	r = path_dump(fd, a, fe);
+	if (r < 0)
+		return r;
+	fe->symlink_target = strdup(target);
+	return fe->symlink_target ? 0 : -ENOMEM;
+}
+
+/* The symlink at the path, if it still points where it did; a removed one made again and removed. */
+static int symlink_open(struct files_restore *fr, const FileEntry *fe, int *ret_fd)
+{
+	char target[PATH_MAX];
+	_cleanup_close_ int f = -EBADF;
+	ssize_t n;
+	int r;
+
+	if (!fe->path || fe->path[0] != '/' || !fe->symlink_target || !fe->has_mode || !S_ISLNK(fe->mode))
+		return pr_err_ret(-EBADMSG, "files.img: file %" PRIu64 ": a symlink without its path or target",
+				  fe->id);
+	if ((files_sane_open_flags(fe->flags) & (O_PATH | O_NOFOLLOW)) != (O_PATH | O_NOFOLLOW))
+		return pr_err_ret(-EBADMSG, "files.img: file %" PRIu64 ": a symlink held without O_PATH | O_NOFOLLOW",
+				  fe->id);
+	if (fe->deleted)
+		return open_deleted_node(fr, fe, ret_fd);
+	r = reopen(fr, fe, -1, fe->path, 0, &f);
+	if (r < 0)
+		return r;
+	n = readlinkat(f, "", target, sizeof(target) - 1);
+	if (n < 0)
+		return pr_perror_ret("file %" PRIu64 ": cannot read the symlink %s", fe->id, fe->path);
+	target[n] = '\0';
+	if (strcmp(target, fe->symlink_target))
+		return pr_err_ret(-ENXIO, "file %" PRIu64 ": the symlink %s points to %s, not %s as dumped", fe->id,
+				  fe->path, target, fe->symlink_target);
+	*ret_fd = TAKE_FD(f);
+	return 0;
+}
+
+const struct fd_ops symlink_fd_ops = {
+	.name = "symlink",
+	.kind = FILE_KIND__FILE_SYMLINK,
+	.match = symlink_match,
+	.dump = symlink_dump,
+	.open = symlink_open,
 };
 
 const struct fd_ops chardev_fd_ops = {
