@@ -27,7 +27,7 @@
 
 static const struct fd_ops *const fd_kinds[] = {
 	&mqueue_fd_ops, /* before regular files: a queue is a regular file of the mqueue fs */
-	&regular_fd_ops, &directory_fd_ops, &chardev_fd_ops, &symlink_fd_ops, &pipe_fd_ops, &fifo_fd_ops, &pty_master_fd_ops, &pty_slave_fd_ops, &tty_fd_ops,
+	&regular_fd_ops, &directory_fd_ops, &chardev_fd_ops, &symlink_fd_ops, &ns_fd_ops, &pipe_fd_ops, &fifo_fd_ops, &pty_master_fd_ops, &pty_slave_fd_ops, &tty_fd_ops,
 	&eventfd_fd_ops, &signalfd_fd_ops, &timerfd_fd_ops, &epoll_fd_ops, &inotify_fd_ops, &fanotify_fd_ops,
 	&pidfd_fd_ops,
 	&unix_fd_ops,
@@ -717,6 +717,8 @@ static bool proc_path(const char *p)
  */
 bool files_opened_by_task(const FileEntry *fe)
 {
+	if (fe->kind == FILE_KIND__FILE_NS)
+		return true;
 	return (fe->kind == FILE_KIND__FILE_REGULAR || fe->kind == FILE_KIND__FILE_DIRECTORY) && fe->path &&
 	       !fe->deleted && !fe->link_remap && proc_path(fe->path);
 }

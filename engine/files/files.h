@@ -252,8 +252,8 @@ int files_dump_set_ext_unix(struct files_dump *fd, bool ext_unix_sk, char *const
 			    char *const *external, size_t nr_external);
 
 extern const struct fd_ops unix_fd_ops;
-extern const struct fd_ops regular_fd_ops, directory_fd_ops, chardev_fd_ops, symlink_fd_ops, pipe_fd_ops, fifo_fd_ops,
-	tty_fd_ops;
+extern const struct fd_ops regular_fd_ops, directory_fd_ops, chardev_fd_ops, symlink_fd_ops, ns_fd_ops, pipe_fd_ops,
+	fifo_fd_ops, tty_fd_ops;
 extern const struct fd_ops eventfd_fd_ops, signalfd_fd_ops, timerfd_fd_ops, epoll_fd_ops, inotify_fd_ops,
 	fanotify_fd_ops, pidfd_fd_ops;
 extern const struct fd_ops inet_sk_fd_ops, netlink_sk_fd_ops, packet_sk_fd_ops;

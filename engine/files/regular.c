@@ -854,6 +854,63 @@ const struct fd_ops symlink_fd_ops = {
 	.open = symlink_open,
 };
 
+/* ---- a namespace file (open("/proc/self/ns/net")) ---- */
+
+static const char *const ns_types[] = {"net", "uts", "ipc", "mnt", "pid", "cgroup", "time", "user"};
+
+/* "net:[4026531840]": the type, if it is one of ns_types. */
+static const char *ns_type_of(const char *link)
+{
+	for (size_t i = 0; i < sizeof(ns_types) / sizeof(ns_types[0]); i++) {
+		size_t n = strlen(ns_types[i]);
+
+		if (!strncmp(link, ns_types[i], n) && link[n] == ':' && link[n + 1] == '[')
+			return ns_types[i];
+	}
+	return NULL;
+}
+
+static bool ns_match(const struct stat *st, const char *link)
+{
+	return S_ISREG(st->st_mode) && ns_type_of(link);
+}
+
+/*
+ * Only the holder's own namespace of that type is kept: the restored task
+ * opens its own again. Another namespace (a child's, one held only by the
+ * fd) is refused by name.
+ */
+static int ns_dump(struct files_dump *fd, const struct fd_dump_arg *a, FileEntry *fe)
+{
+	const char *type = ns_type_of(a->link);
+	char own[64], path[64];
+	struct stat st;
+
+	snprintf(own, sizeof(own), "/proc/%d/ns/%s", a->pid, type);
+	if (stat(own, &st) < 0)
+		return pr_perror_ret("pid %d fd %d: cannot stat %s", a->pid, a->fd, own);
+	if (st.st_ino != a->st.st_ino || st.st_dev != a->st.st_dev)
+		return pr_err_ret(-EOPNOTSUPP,
+				  "pid %d fd %d: %s is not the task's own %s namespace (%s is %lu): not supported yet",
+				  a->pid, a->fd, a->link, type, own, (unsigned long)st.st_ino);
+	snprintf(path, sizeof(path), "/proc/self/ns/%s", type);
+	fe->path = strdup(path);
+	return fe->path ? 0 : -ENOMEM;
+}
+
+static int ns_open(struct files_restore *fr, const FileEntry *fe, int *ret_fd)
+{
+	return pr_err_ret(-EINVAL, "file %" PRIu64 ": a namespace file is opened by its task", fe->id);
+}
+
+const struct fd_ops ns_fd_ops = {
+	.name = "namespace file",
+	.kind = FILE_KIND__FILE_NS,
+	.match = ns_match,
+	.dump = ns_dump,
+	.open = ns_open,
+};
+
 const struct fd_ops chardev_fd_ops = {
 	.name = "character device",
 	.kind = FILE_KIND__FILE_CHARDEV,
