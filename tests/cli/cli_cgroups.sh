@@ -276,7 +276,7 @@ killtree "$SPAWNED"
 freeze_case freeze_v1 "$CG/freezer/$N" freezer.state THAWED
 freeze_case freeze_v2 "$CG/unified/$N" cgroup.freeze 0
 
-# ---- a thread in another cgroup than its leader: refused by name (it would come back in the leader's) ----
+# ---- a thread in another cgroup than its leader (v1 "tasks"): it comes back there ----
 if mkdir -p "$CG/pids/$N-t"; then
 	spawn python3 -c "
 import threading, time
@@ -287,10 +287,14 @@ threading.Thread(target=t, daemon=True).start()
 time.sleep(1000)"
 	pid=$SPAWNED
 	for ((i = 0; i < 50; i++)); do [ -n "$(cat "$CG/pids/$N-t/tasks" 2>/dev/null)" ] && break; sleep 0.1; done
-	mkdir -p "$T_TMP/thr"
-	expect thread_cgroup_refused 1 "thread [0-9]* is in other cgroups than its leader" -- \
-		"$CRIU" dump -t "$pid" -D "$T_TMP/thr" -o dump.log --log-to-stderr
-	verdict thread_cgroup_runs_on kill -0 "$pid"
+	tid=$(cat "$CG/pids/$N-t/tasks" 2>/dev/null)
+	leader_cg=$(cg_of "$pid" pids)
+	if [ -n "$tid" ] && dump thr "$pid" && gone "$pid" && restore thr; then
+		verdict thread_cgroup_thread_back is "thread $tid" "$(sed -n 's/^[0-9]*:pids:\(.*\)/\1/p' "/proc/$pid/task/$tid/cgroup")" "/$N-t"
+		verdict thread_cgroup_leader_back is "leader" "$(cg_of "$pid" pids)" "$leader_cg"
+	else
+		echo "FAIL thread_cgroup_cycle"
+	fi
 	killtree "$pid"
 	for ((i = 0; i < 20; i++)); do rmdir "$CG/pids/$N-t" 2>/dev/null && break; sleep 0.1; done
 fi
