@@ -401,8 +401,9 @@ struct ctrl_props {
  * The common files of every v1 hierarchy ("" is cgroup2) come first.
  */
 static const char *const v1_common_props[] = {"notify_on_release", "cgroup.clone_children", NULL};
-static const char *const cpu_props[] = {"cpu.shares",	    "cpu.cfs_period_us", "cpu.cfs_quota_us",
-					"cpu.rt_period_us", "cpu.rt_runtime_us", NULL};
+static const char *const cpu_props[] = {"cpu.shares",	     "cpu.cfs_period_us", "cpu.cfs_quota_us",
+					"cpu.cfs_burst_us",  "cpu.rt_period_us",  "cpu.rt_runtime_us",
+					"cpu.idle",	     NULL};
 static const char *const memory_props[] = {"memory.limit_in_bytes", "memory.memsw.limit_in_bytes",
 					   "memory.soft_limit_in_bytes", "memory.swappiness", NULL};
 static const char *const pids_props[] = {"pids.max", NULL};
@@ -422,13 +423,21 @@ static const char *const v2_props[] = {"cgroup.type",
 				       "cpuset.mems",
 				       "cpu.weight",
 				       "cpu.max",
+				       "cpu.max.burst",
+				       "cpu.idle",
+				       "cpu.uclamp.min",
+				       "cpu.uclamp.max",
 				       "memory.min",
 				       "memory.low",
 				       "memory.high",
 				       "memory.max",
+				       "memory.swap.high",
 				       "memory.swap.max",
+				       "memory.zswap.max",
+				       "memory.oom.group",
 				       "pids.max",
 				       "io.weight",
+				       "io.max",
 				       NULL};
 
 static const struct ctrl_props all_props[] = {
@@ -1192,6 +1201,12 @@ static bool known_prop(const char *ctrls, const char *name)
 	return for_each_prop(ctrls, prop_is, (void *)name) > 0;
 }
 
+/* A file of one entry a line, each written by itself; it may list more than was written. */
+static bool is_multi(const char *name)
+{
+	return !strcmp(name, "net_prio.ifpriomap") || !strcmp(name, "io.max");
+}
+
 /* Writes each line of value into dir/name with a write(2) of its own (the file takes one entry a write). */
 static int write_lines(const char *dir, const char *name, const char *value)
 {
@@ -1257,7 +1272,7 @@ static int write_prop(const char *dir, const CgPropEntry *p)
 
 	if (!strcmp(p->name, "devices.list"))
 		return set_devices(dir, p->value);
-	if (!strcmp(p->name, "net_prio.ifpriomap"))
+	if (is_multi(p->name))
 		return write_lines(dir, p->name, p->value);
 	if (!strcmp(p->name, "cgroup.subtree_control")) {
 		/* "cpu memory" enables as "+cpu +memory" */
@@ -1284,7 +1299,7 @@ static int write_prop(const char *dir, const CgPropEntry *p)
 static int set_prop(const char *dir, const CgPropEntry *p, char **now)
 {
 	_cleanup_free_ char *cur = NULL;
-	bool multi = !strcmp(p->name, "net_prio.ifpriomap");
+	bool multi = is_multi(p->name);
 	int r;
 
 	if (cg_read_file(dir, p->name, &cur) == 0 && (multi ? lines_within(p->value, cur) : !strcmp(cur, p->value)))

@@ -694,6 +694,34 @@ bool files_restore_shell_job(const struct files_restore *fr)
 	return fr->shell_job;
 }
 
+/*
+ * A file its task opens (a /proc/PID/ file of the tree) is one description
+ * only if one fd table holds it: two tables would each open their own.
+ */
+static int check_deferred(const struct files_restore *fr)
+{
+	for (size_t k = 0; k < fr->nr_files; k++) {
+		const struct task_fds *holder = NULL;
+
+		if (!fr->deferred[k])
+			continue;
+		for (size_t t = 0; t < fr->nr_tasks; t++)
+			for (size_t i = 0; i < fr->tasks[t].n; i++) {
+				if (fr->tasks[t].fds[i]->file_id != fr->files[k]->id)
+					continue;
+				if (holder && holder != fr->tasks[t].table)
+					return pr_err_ret(-EOPNOTSUPP,
+							  "file %" PRIu64 ": %s is shared by the fds of two tasks (%" PRIu64
+							  " and %" PRIu64 "): not supported yet, a task's /proc file is "
+							  "reopened by its task",
+							  fr->files[k]->id, fr->files[k]->path, holder->task_id,
+							  fr->tasks[t].task_id);
+				holder = fr->tasks[t].table;
+			}
+	}
+	return 0;
+}
+
 /* Opens file i into fr->file_fds[i], above every task's numbers. */
 static int open_file(struct files_restore *fr, size_t i)
 {
@@ -702,6 +730,10 @@ static int open_file(struct files_restore *fr, size_t i)
 	r = ops_by_kind(fr->files[i]->kind)->open(fr, fr->files[i], &local);
 	if (r < 0)
 		return r;
+	if (r == 1 && local < 0) { /* its task opens it (files_restore_task) */
+		fr->deferred[i] = 1;
+		return 0;
+	}
 	fr->file_fds[i] = fcntl(local, F_DUPFD, fr->fd_floor);
 	close(local);
 	if (fr->file_fds[i] < 0)
@@ -801,7 +833,9 @@ int files_restore_prepare(struct img_dir *d, const uint64_t *task_ids, const uin
 	fr->pipe_fds = calloc(fr->nr_pipes + 1, sizeof(*fr->pipe_fds));
 	fr->pipe_given = calloc(fr->nr_pipes + 1, 1);
 	fr->memfd_origin = calloc(fr->nr_files + 1, sizeof(int));
-	if (r >= 0 && (!fr->tasks || !fr->file_fds || !fr->pipe_fds || !fr->pipe_given || !fr->memfd_origin))
+	fr->deferred = calloc(fr->nr_files + 1, 1);
+	if (r >= 0 && (!fr->tasks || !fr->file_fds || !fr->pipe_fds || !fr->pipe_given || !fr->memfd_origin ||
+		       !fr->deferred))
 		r = -ENOMEM;
 	if (r >= 0)
 		r = load_task_tables(fr, d, task_ids, files_ids, nr_tasks, creds);
@@ -818,6 +852,8 @@ int files_restore_prepare(struct img_dir *d, const uint64_t *task_ids, const uin
 	for (size_t i = 0; r >= 0 && i < fr->nr_files; i++)
 		if (!opened_early(fr, i))
 			r = open_file(fr, i);
+	if (r >= 0)
+		r = check_deferred(fr);
 	if (r < 0) {
 		files_restore_free(fr);
 		return r;
@@ -1048,6 +1084,28 @@ static int post_install(struct files_restore *fr, const struct task_fds *tf)
 	return tf == &fr->tasks[0] ? post_install_inflight(fr) : 0;
 }
 
+/* Inside the task, once the tree is forked: the /proc files of the tree its table holds, above its numbers. */
+static int open_deferred(struct files_restore *fr, const struct task_fds *tf)
+{
+	for (size_t i = 0; i < tf->n; i++)
+		for (size_t k = 0; k < fr->nr_files; k++) {
+			int local = -1, r;
+
+			if (!fr->deferred[k] || fr->file_fds[k] >= 0 || fr->files[k]->id != tf->fds[i]->file_id)
+				continue;
+			r = regular_open_deferred(fr, fr->files[k], &local);
+			if (r < 0)
+				return pr_err_ret(r, "task %" PRIu64 ": cannot open its file %" PRIu64 " (%s)",
+						  tf->task_id, fr->files[k]->id, fr->files[k]->path);
+			fr->file_fds[k] = fcntl(local, F_DUPFD, fr->fd_floor);
+			close(local);
+			if (fr->file_fds[k] < 0)
+				return pr_perror_ret("file %" PRIu64 ": cannot move our fd above %d", fr->files[k]->id,
+						     fr->fd_floor);
+		}
+	return 0;
+}
+
 int files_restore_task(struct files_restore *fr, uint64_t task_id)
 {
 	const struct task_fds *tf = NULL;
@@ -1060,6 +1118,9 @@ int files_restore_task(struct files_restore *fr, uint64_t task_id)
 		return pr_err_ret(-ENOENT, "task %" PRIu64 ": no fd table", task_id);
 	if (tf->table != tf)
 		return 0; /* the table's first task installs it, once */
+	r = open_deferred(fr, tf);
+	if (r < 0)
+		return r;
 	/* our fds sit above every task number, so no dup3 clobbers one we still need */
 	for (size_t i = 0; i < tf->n; i++) {
 		const FdEntry *e = tf->fds[i];
@@ -1136,6 +1197,7 @@ void files_restore_free(struct files_restore *fr)
 	free(fr->pipe_fds);
 	free(fr->pipe_given);
 	free(fr->memfd_origin);
+	free(fr->deferred);
 	for (size_t i = 0; i < fr->nr_adopted; i++)
 		close(fr->adopted[i]);
 	free(fr->adopted);

@@ -85,6 +85,11 @@ struct files_restore {
 	int (*pipe_fds)[2]; /* ours, by index in pipes; -1 until made */
 	uint8_t *pipe_given; /* bit 0 (read end), bit 1 (write end): handed out once already */
 	int *memfd_origin;   /* by index in files: memfd_create's own description of a memfd ghost, or -1 */
+	/*
+	 * by index in files: a file of /proc/PID/ of a task not forked yet
+	 * (the tree's own /proc files): the task opens it, not criu
+	 */
+	uint8_t *deferred;
 	struct task_fds *tasks;
 	size_t nr_tasks;
 	int fd_floor; /* our fds live at or above it, clear of every task's numbers */
@@ -113,6 +118,14 @@ int ghost_dump(const struct fd_dump_arg *a, FileEntry *fe, uint64_t limit);
 /* Writes d's contents (checked first) into the new inode w; then, after owner and mode, its times. */
 int ghost_fill(int w, const FileEntry *fe, const FileEntry *d);
 int ghost_set_times(int w, const FileEntry *fe, const FileEntry *d);
+
+/*
+ * regular.c: the path of fe is in /proc/PID/ (PID a number): a task's file
+ * that exists once the tree is forked (files_restore_task opens it then).
+ */
+bool files_proc_pid_path(const char *path);
+/* regular.c: opens fe as regular_open does, from inside the restored task. */
+int regular_open_deferred(struct files_restore *fr, const FileEntry *fe, int *ret_fd);
 
 /* memfd_create's own description of fe's memfd (kept by fr), or -1; keeping one takes fd. */
 int files_restore_memfd_origin(const struct files_restore *fr, const FileEntry *fe);

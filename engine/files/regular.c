@@ -543,7 +543,35 @@ static int regular_open(struct files_restore *fr, const FileEntry *fe, int *ret_
 		return open_remap(fr, fe, ret_fd);
 	if (fe->deleted)
 		return open_ghost(fr, fe, ret_fd);
+	/* a /proc file of a task of the tree: that task does not exist yet, it opens the file itself */
+	if (files_proc_pid_path(fe->path)) {
+		pr_debug("file %" PRIu64 ": %s is opened by its task once the tree is forked\n", fe->id, fe->path);
+		*ret_fd = -1;
+		return 1;
+	}
 	r = reopen(fr, fe, -1, fe->path, 0, &f);
+	if (r >= 0)
+		r = check_content(fr, fe, f, fe->path);
+	if (r >= 0)
+		*ret_fd = TAKE_FD(f);
+	return r;
+}
+
+bool files_proc_pid_path(const char *path)
+{
+	size_t n;
+
+	if (strncmp(path, "/proc/", 6))
+		return false;
+	n = strspn(path + 6, "0123456789");
+	return n > 0 && path[6 + n] == '/';
+}
+
+int regular_open_deferred(struct files_restore *fr, const FileEntry *fe, int *ret_fd)
+{
+	_cleanup_close_ int f = -EBADF;
+	int r = reopen(fr, fe, -1, fe->path, 0, &f);
+
 	if (r >= 0)
 		r = check_content(fr, fe, f, fe->path);
 	if (r >= 0)
