@@ -390,6 +390,18 @@ static const char *hier_get(struct cg_hiers *hs, const char *ctrl)
 
 /* ---- properties ---- */
 
+/* ctrls ("cpu,cpuacct") holds controller c */
+static bool has_ctrl(const char *ctrls, const char *c)
+{
+	size_t n = strlen(c);
+
+	for (const char *t = ctrls; *t; t += strcspn(t, ","), t += *t == ',')
+		if (strcspn(t, ",") == n && !strncmp(t, c, n))
+			return true;
+	return false;
+}
+
+
 struct ctrl_props {
 	const char *ctrl; /* a v1 controller; "" for cgroup2 */
 	const char *const *props;
@@ -457,9 +469,11 @@ static const char *const *props_of(const char *ctrl)
 /*
  * fn(name, arg) for each property criu keeps for the hierarchy of
  * controllers ctrls ("cpu,cpuacct", "name=systemd", "" for cgroup2), in
- * the order they are written; stops at the first non-zero result.
+ * the order they are written, as conf (--cgroup-props; NULL: none) says;
+ * stops at the first non-zero result.
  */
-static int for_each_prop(const char *ctrls, int (*fn)(const char *name, void *arg), void *arg)
+static int for_each_prop(const struct cg_props_conf *conf, const char *ctrls, int (*fn)(const char *name, void *arg),
+			 void *arg)
 {
 	const char *t = ctrls;
 	int r;
@@ -470,12 +484,17 @@ static int for_each_prop(const char *ctrls, int (*fn)(const char *name, void *ar
 	do {
 		size_t n = strcspn(t, ",");
 		char tok[64];
-		const char *const *pl;
+		const char *const *pl, *const *extra;
+		bool replace;
 
 		snprintf(tok, sizeof(tok), "%.*s", (int)n, t);
 		pl = n < sizeof(tok) ? props_of(tok) : NULL;
-		for (size_t i = 0; pl && pl[i]; i++)
+		extra = n < sizeof(tok) ? cg_props_for(conf, tok, &replace) : NULL;
+		for (size_t i = 0; pl && !(extra && replace) && pl[i]; i++)
 			if ((r = fn(pl[i], arg)))
+				return r;
+		for (size_t i = 0; extra && extra[i]; i++)
+			if ((r = fn(extra[i], arg)))
 				return r;
 		t += n;
 	} while (*t++ == ',');
@@ -506,12 +525,23 @@ struct dump_prop_arg {
 	CgDirEntry *de;
 };
 
+static bool has_prop(const CgDirEntry *de, const char *name)
+{
+	for (size_t i = 0; i < de->n_props; i++)
+		if (!strcmp(de->props[i]->name, name))
+			return true;
+	return false;
+}
+
 static int dump_prop(const char *name, void *arg)
 {
 	struct dump_prop_arg *a = arg;
 	char *v = NULL;
-	int r = cg_read_file(a->dir, name, &v);
+	int r;
 
+	if (has_prop(a->de, name)) /* --cgroup-props "merge" of one criu records anyway */
+		return 0;
+	r = cg_read_file(a->dir, name, &v);
 	if (r == -ENOENT || r == -EACCES || r == -EPERM || r == -EOPNOTSUPP)
 		return 0;
 	if (r < 0)
@@ -563,10 +593,10 @@ static int dump_files(const char *dir, CgDirEntry *de)
 }
 
 /* The properties of one cgroup dir (the files of every controller of the hierarchy that exist), its files' modes. */
-static int dump_props(const char *dir, CgDirEntry *de)
+static int dump_props(const struct cg_props_conf *conf, const char *dir, CgDirEntry *de)
 {
 	struct dump_prop_arg a = {.dir = dir, .de = de};
-	int r = for_each_prop(de->ctrl, dump_prop, &a);
+	int r = for_each_prop(conf, de->ctrl, dump_prop, &a);
 
 	return r < 0 ? r : dump_files(dir, de);
 }
@@ -575,6 +605,7 @@ static int dump_props(const char *dir, CgDirEntry *de)
 
 struct cg_dump {
 	CgroupEntry e;
+	struct cg_props_conf *props; /* --cgroup-props */
 	struct cg_hiers *hs;
 	const CgSetEntry *root;
 };
@@ -710,7 +741,7 @@ static int add_dir(struct cg_dump *cd, const char *ctrl, const char *path)
 	 * Every cgroup's: the tree's own get them back as the mode says, the
 	 * others (ancestors, a stray task's) only where this restore makes them.
 	 */
-	return dump_props(full, de);
+	return dump_props(cd->props, full, de);
 }
 
 /* A cgroup and its ancestors (the hierarchy's root excluded). */
@@ -862,6 +893,19 @@ static int add_subtrees(struct cg_dump *cd)
 	return 0;
 }
 
+int cgroup_dump_check(const struct cr_opts *o, int work_dir_fd)
+{
+	struct cg_props_conf *conf = NULL;
+	struct cg_hiers hs = {0};
+	int r = cg_props_load(o->cgroup_props, o->cgroup_props_file, work_dir_fd, &conf);
+
+	cg_props_free(conf);
+	if (r == 0 && o->cgroup_yard)
+		r = yard_init(&hs, o->cgroup_yard, work_dir_fd);
+	hiers_free(&hs);
+	return r;
+}
+
 int cgroup_dump(const struct pstree *t, const struct cr_opts *o, int work_dir_fd, struct img_dir *d)
 {
 	struct cg_hiers hs = {0};
@@ -880,6 +924,8 @@ int cgroup_dump(const struct pstree *t, const struct cr_opts *o, int work_dir_fd
 			cd.root = cd.e.sets[cd.e.root_set - 1];
 		}
 	r = hiers_init(&hs, o, work_dir_fd);
+	if (r == 0)
+		r = cg_props_load(o->cgroup_props, o->cgroup_props_file, work_dir_fd, &cd.props);
 	if (r < 0)
 		goto out;
 	cd.hs = &hs;
@@ -897,6 +943,7 @@ int cgroup_dump(const struct pstree *t, const struct cr_opts *o, int work_dir_fd
 			cd.e.n_sets, cd.e.n_dirs);
 out:
 	hiers_free(&hs);
+	cg_props_free(cd.props);
 	cg_entry_release(&cd.e);
 	return r < 0 ? r : 0;
 }
@@ -1093,17 +1140,6 @@ static int cg_openat(int dirfd, const char *name, int flags)
 	return f < 0 ? -errno : f;
 }
 
-/* ctrls ("cpu,cpuacct") holds controller c */
-static bool has_ctrl(const char *ctrls, const char *c)
-{
-	size_t n = strlen(c);
-
-	for (const char *t = ctrls; *t; t += strcspn(t, ","), t += *t == ',')
-		if (strcspn(t, ",") == n && !strncmp(t, c, n))
-			return true;
-	return false;
-}
-
 /*
  * A v1 cpuset cgroup is made with no cpus and no memory nodes, and takes no
  * task until it has some: it gets its parent's, then the dumped ones if
@@ -1195,10 +1231,40 @@ static int prop_is(const char *name, void *arg)
 	return !strcmp(name, arg);
 }
 
-/* Whether name is a property criu dumps for the hierarchy ctrls: a hostile image names any file. */
+/* Whether name is a property criu dumps for the hierarchy ctrls by default: a hostile image names any file. */
 static bool known_prop(const char *ctrls, const char *name)
 {
-	return for_each_prop(ctrls, prop_is, (void *)name) > 0;
+	return for_each_prop(NULL, ctrls, prop_is, (void *)name) > 0;
+}
+
+/*
+ * A property a dump with --cgroup-props may have recorded: "CTRL.NAME" of a
+ * controller of the hierarchy (cgroup2: of a cgroup2 controller), never a
+ * file whose write acts rather than sets. The file must also be writable
+ * (restore_props). The value is read back like any other.
+ */
+static bool extra_prop_ok(const char *ctrls, const char *name)
+{
+	static const char *const v2_ctrls[] = {"cpu", "cpuset", "memory", "io", "pids", "hugetlb", "rdma", "misc"};
+	static const char *const acts[] = {"memory.force_empty", "memory.reclaim", "memory.pressure_level",
+					   "memory.peak", "memory.swap.peak", "memory.max_usage_in_bytes",
+					   "memory.memsw.max_usage_in_bytes", "memory.failcnt", "cpuacct.usage"};
+	const char *dot = strchr(name, '.');
+	size_t n = dot ? (size_t)(dot - name) : 0;
+	char ctrl[64];
+
+	if (!n || n >= sizeof(ctrl) || strchr(name, '/') || strstr(name, "reset_stats") || strstr(name, "failcnt"))
+		return false;
+	for (size_t i = 0; i < ARRAY_SIZE(acts); i++)
+		if (!strcmp(name, acts[i]))
+			return false;
+	snprintf(ctrl, sizeof(ctrl), "%.*s", (int)n, name);
+	if (*ctrls)
+		return has_ctrl(ctrls, ctrl);
+	for (size_t i = 0; i < ARRAY_SIZE(v2_ctrls); i++)
+		if (!strcmp(ctrl, v2_ctrls[i]))
+			return true;
+	return false;
 }
 
 /* A file of one entry a line, each written by itself; it may list more than was written. */
@@ -1427,9 +1493,18 @@ static int restore_props(const char *full, int dfd, const CgDirEntry *de)
 		_cleanup_free_ char *now = NULL;
 		int r;
 
-		if (!known_prop(de->ctrl, p->name))
-			return pr_err_ret(-EBADMSG, "cgroup.img: %s (\"%s\"): \"%s\" is not a cgroup property criu restores",
-					  de->path, de->ctrl, p->name);
+		if (!known_prop(de->ctrl, p->name)) {
+			struct stat st;
+
+			if (!extra_prop_ok(de->ctrl, p->name))
+				return pr_err_ret(-EBADMSG,
+						  "cgroup.img: %s (\"%s\"): \"%s\" is not a cgroup property criu restores",
+						  de->path, de->ctrl, p->name);
+			if (fstatat(dfd, p->name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
+			    !(st.st_mode & S_IWUSR))
+				return pr_err_ret(-EBADMSG, "cgroup.img: %s/%s (--cgroup-props) is not a property file here",
+						  full, p->name);
+		}
 		r = set_prop(full, p, &now);
 		if (r == -EIO && now)
 			return pr_err_ret(r, "%s/%s is \"%s\" after writing \"%s\" into it", full, p->name, now,

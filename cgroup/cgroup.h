@@ -32,6 +32,8 @@ int cgroup_freeze(const char *path, unsigned int timeout_s, struct cg_freeze **r
  */
 void cgroup_freeze_finish(struct cg_freeze *f);
 
+/* Before anything is frozen: --cgroup-props (-file) parse, --cgroup-yard opens. 0 or -errno, logged. */
+int cgroup_dump_check(const struct cr_opts *o, int work_dir_fd);
 /* Writes cgroup.img: the sets of every live task, and the tree's cgroups with their properties. */
 int cgroup_dump(const struct pstree *t, const struct cr_opts *o, int work_dir_fd, struct img_dir *d);
 

@@ -804,6 +804,9 @@ static int dump_job(void *arg)
 	if (r < 0)
 		goto fail;
 
+	r = cgroup_dump_check(o, req->work_dir_fd);
+	if (r < 0)
+		goto fail;
 	r = hooks_fire("pre-dump", o->pid);
 	if (r < 0)
 		goto fail;

@@ -299,6 +299,37 @@ time.sleep(1000)"
 	for ((i = 0; i < 20; i++)); do rmdir "$CG/pids/$N-t" 2>/dev/null && break; sleep 0.1; done
 fi
 
+# ---- --cgroup-props-file: a property criu does not record by default, recorded and restored ----
+if mkdir -p "$CG/memory/$N-p" && echo 16777216 >"$CG/memory/$N-p/memory.kmem.tcp.limit_in_bytes"; then
+	printf '%s\n' '"memory":' ' - "strategy": "merge"' ' - "properties": ["memory.kmem.tcp.limit_in_bytes"]' \
+		>"$T_TMP/cgprops"
+	spawn bash -c "echo \$\$ > $CG/memory/$N-p/cgroup.procs; exec sleep 1000"
+	pid=$SPAWNED
+	if dump props "$pid" --cgroup-props-file "$T_TMP/cgprops" && gone "$pid"; then
+		for ((i = 0; i < 20; i++)); do rmdir "$CG/memory/$N-p" 2>/dev/null && break; sleep 0.1; done
+		if restore props; then
+			verdict props_file_value is "memory.kmem.tcp.limit_in_bytes" \
+				"$(cat "$CG/memory/$N-p/memory.kmem.tcp.limit_in_bytes")" 16777216
+		else
+			echo "FAIL props_file_restore"
+		fi
+		killtree "$pid"
+	else
+		echo "FAIL props_file_dump"
+		killtree "$pid"
+	fi
+	# refused before anything is frozen: the tree runs on
+	spawn sleep 1000
+	pid=$SPAWNED
+	mkdir -p "$T_TMP/badprops"
+	expect props_bad_refused 1 "--cgroup-props: .*strategy \"sometimes\"" -- \
+		"$CRIU" dump -t "$pid" -D "$T_TMP/badprops" -o dump.log --log-to-stderr \
+		--cgroup-props 'memory: - strategy: sometimes'
+	verdict props_bad_runs_on kill -0 "$pid"
+	killtree "$pid"
+	for ((i = 0; i < 20; i++)); do rmdir "$CG/memory/$N-p" 2>/dev/null && break; sleep 0.1; done
+fi
+
 # ---- a named v1 hierarchy unmounted between dump and restore: criu mounts it in its yard ----
 NM=$T_TMP/named-mnt
 NAME=crtest$$
