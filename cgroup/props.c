@@ -72,10 +72,12 @@ static int lex(struct lexer *l)
 		while (*l->s && *l->s != q && *l->s != '\n' && n < sizeof(l->tok) - 1)
 			l->tok[n++] = *l->s++;
 		if (*l->s != q)
-			return pr_err_ret(-EINVAL, "--cgroup-props: line %d: unterminated or too long string", l->line);
+			return pr_err_ret(-EINVAL, "--cgroup-props: line %d: unterminated or too long string",
+					  l->line);
 		l->s++;
 	} else {
-		while (*l->s && !isspace((unsigned char)*l->s) && !strchr(":[],#", *l->s) && n < sizeof(l->tok) - 1)
+		while (*l->s && !isspace((unsigned char)*l->s) && !strchr(":[],#", *l->s) &&
+		       n < sizeof(l->tok) - 1)
 			l->tok[n++] = *l->s++;
 	}
 	l->tok[n] = 0;
@@ -105,7 +107,8 @@ static int add_prop_name(struct cg_props_ctrl *c, const char *p)
 	char **np;
 
 	if (!prop_name_ok(p))
-		return pr_err_ret(-EINVAL, "--cgroup-props: \"%s\" (of \"%s\") is not a property file name", p, c->ctrl);
+		return pr_err_ret(-EINVAL, "--cgroup-props: \"%s\" (of \"%s\") is not a property file name",
+				  p, c->ctrl);
 	np = realloc(c->props, (c->n + 2) * sizeof(*np));
 	if (!np)
 		return -ENOMEM;
@@ -135,13 +138,16 @@ static int parse_entries(struct lexer *l, struct cg_props_ctrl *c)
 			return r;
 		r = lex(l);
 		if (r != 0 || !l->word)
-			return pr_err_ret(-EINVAL, "--cgroup-props: line %d: a key expected after \"-\"", l->line);
+			return pr_err_ret(-EINVAL, "--cgroup-props: line %d: a key expected after \"-\"",
+					  l->line);
 		if (!strcmp(l->tok, "strategy")) {
 			if (expect(l, ":") < 0 || lex(l) != 0 || !l->word)
-				return pr_err_ret(-EINVAL, "--cgroup-props: line %d: strategy of \"%s\"", l->line, c->ctrl);
+				return pr_err_ret(-EINVAL, "--cgroup-props: line %d: strategy of \"%s\"",
+						  l->line, c->ctrl);
 			if (strcmp(l->tok, "merge") && strcmp(l->tok, "replace"))
-				return pr_err_ret(-EINVAL, "--cgroup-props: \"%s\": strategy \"%s\" (merge or replace)",
-						  c->ctrl, l->tok);
+				return pr_err_ret(
+					-EINVAL, "--cgroup-props: \"%s\": strategy \"%s\" (merge or replace)",
+					c->ctrl, l->tok);
 			c->replace = !strcmp(l->tok, "replace");
 		} else if (!strcmp(l->tok, "properties")) {
 			if (expect(l, ":") < 0 || expect(l, "[") < 0)
@@ -151,7 +157,8 @@ static int parse_entries(struct lexer *l, struct cg_props_ctrl *c)
 				if (r == 0 && !l->word && !strcmp(l->tok, "]"))
 					break;
 				if (r != 0 || !l->word)
-					return pr_err_ret(-EINVAL, "--cgroup-props: line %d: a property name expected",
+					return pr_err_ret(-EINVAL,
+							  "--cgroup-props: line %d: a property name expected",
 							  l->line);
 				r = add_prop_name(c, l->tok);
 				if (r < 0)
@@ -160,12 +167,15 @@ static int parse_entries(struct lexer *l, struct cg_props_ctrl *c)
 				if (r == 0 && !l->word && !strcmp(l->tok, "]"))
 					break;
 				if (r != 0 || l->word || strcmp(l->tok, ","))
-					return pr_err_ret(-EINVAL, "--cgroup-props: line %d: \",\" or \"]\" expected",
+					return pr_err_ret(-EINVAL,
+							  "--cgroup-props: line %d: \",\" or \"]\" expected",
 							  l->line);
 			}
 		} else {
-			return pr_err_ret(-EINVAL, "--cgroup-props: line %d: unknown key \"%s\" (strategy or properties)",
-					  l->line, l->tok);
+			return pr_err_ret(
+				-EINVAL,
+				"--cgroup-props: line %d: unknown key \"%s\" (strategy or properties)",
+				l->line, l->tok);
 		}
 	}
 }
@@ -195,8 +205,9 @@ int cg_props_parse(const char *text, struct cg_props_conf **ret)
 		struct cg_props_ctrl *nc;
 
 		if (!l.word) {
-			r = pr_err_ret(-EINVAL, "--cgroup-props: line %d: a controller name expected, not \"%s\"", l.line,
-				       l.tok);
+			r = pr_err_ret(-EINVAL,
+				       "--cgroup-props: line %d: a controller name expected, not \"%s\"",
+				       l.line, l.tok);
 			break;
 		}
 		nc = realloc(conf->c, (conf->n + 1) * sizeof(*nc));

@@ -290,7 +290,8 @@ time.sleep(1000)"
 	tid=$(cat "$CG/pids/$N-t/tasks" 2>/dev/null)
 	leader_cg=$(cg_of "$pid" pids)
 	if [ -n "$tid" ] && dump thr "$pid" && gone "$pid" && restore thr; then
-		verdict thread_cgroup_thread_back is "thread $tid" "$(sed -n 's/^[0-9]*:pids:\(.*\)/\1/p' "/proc/$pid/task/$tid/cgroup")" "/$N-t"
+		thread_cg=$(sed -n 's/^[0-9]*:pids:\(.*\)/\1/p' "/proc/$pid/task/$tid/cgroup")
+		verdict thread_cgroup_thread_back is "thread $tid" "$thread_cg" "/$N-t"
 		verdict thread_cgroup_leader_back is "leader" "$(cg_of "$pid" pids)" "$leader_cg"
 	else
 		echo "FAIL thread_cgroup_cycle"

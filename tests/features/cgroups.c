@@ -11,7 +11,8 @@
  * Needs root, v1 devices and pids under /sys/fs/cgroup/<ctrl>, cgroup2 at
  * /sys/fs/cgroup/unified (skipped otherwise).
  */
-// criu-opts: --manage-cgroups=full --cgroup-root name=crfeat:/crfeat-r --cgroup-root devices:/crfeat-dev-r --cgroup-root pids:/crfeat-pids-r --cgroup-root :/crfeat-u-r
+// criu-opts: --manage-cgroups=full --cgroup-root name=crfeat:/crfeat-r --cgroup-root devices:/crfeat-dev-r
+// --cgroup-root pids:/crfeat-pids-r --cgroup-root :/crfeat-u-r
 #include <sys/mount.h>
 #include <sys/stat.h>
 
@@ -51,7 +52,8 @@ static volatile int gate, thread_ready;
 static pid_t thread_tid;
 static char thread_err[4600];
 
-static void path_of(char *buf, size_t len, const struct hier *h, const char *cg, const char *sub, const char *file)
+static void path_of(char *buf, size_t len, const struct hier *h, const char *cg, const char *sub,
+		    const char *file)
 {
 	snprintf(buf, len, "%s%s%s%s%s%s", h->mnt, cg, sub ? "/" : "", sub ? sub : "", file ? "/" : "",
 		 file ? file : "");
@@ -78,7 +80,8 @@ static int write_file(const struct hier *h, const char *cg, const char *sub, con
 }
 
 /* The contents of the cgroup file, the last newline dropped ("" if unreadable). */
-static void read_cg(const struct hier *h, const char *cg, const char *sub, const char *file, char *buf, size_t len)
+static void read_cg(const struct hier *h, const char *cg, const char *sub, const char *file, char *buf,
+		    size_t len)
 {
 	char p[4400];
 
@@ -165,7 +168,8 @@ static void setup(void)
 	}
 	/* named: owners and modes, a property */
 	for (size_t k = 0; k < sizeof(perms) / sizeof(perms[0]); k++) {
-		path_of(p, sizeof(p), &hs[NAMED], hs[NAMED].dumped, NULL, *perms[k].name ? perms[k].name : NULL);
+		path_of(p, sizeof(p), &hs[NAMED], hs[NAMED].dumped, NULL,
+			*perms[k].name ? perms[k].name : NULL);
 		if (chown(p, perms[k].uid, perms[k].gid) || chmod(p, perms[k].mode))
 			feat_die(p);
 	}
@@ -211,13 +215,13 @@ static void check_membership(void)
 		const char *what = *hs[i].ctrl ? hs[i].ctrl : "cgroup2";
 
 		cg_line("/proc/self/cgroup", hs[i].ctrl, got, sizeof(got));
-		FEAT_CHECK(!strcmp(got, hs[i].restored), "process in %s cgroup '%s', expected '%s'", what, got,
-			   hs[i].restored);
+		FEAT_CHECK(!strcmp(got, hs[i].restored), "process in %s cgroup '%s', expected '%s'", what,
+			   got, hs[i].restored);
 		snprintf(want, sizeof(want), "%s%s%s", hs[i].restored, hs[i].thread_sub ? "/" : "",
 			 hs[i].thread_sub ? hs[i].thread_sub : "");
 		cg_line(proc, hs[i].ctrl, got, sizeof(got));
-		FEAT_CHECK(!strcmp(got, want), "thread %d in %s cgroup '%s', expected '%s'", thread_tid, what, got,
-			   want);
+		FEAT_CHECK(!strcmp(got, want), "thread %d in %s cgroup '%s', expected '%s'", thread_tid, what,
+			   got, want);
 	}
 }
 
@@ -227,7 +231,8 @@ static void check_state(void)
 	struct stat st;
 
 	for (size_t k = 0; k < sizeof(perms) / sizeof(perms[0]); k++) {
-		path_of(p, sizeof(p), &hs[NAMED], hs[NAMED].restored, NULL, *perms[k].name ? perms[k].name : NULL);
+		path_of(p, sizeof(p), &hs[NAMED], hs[NAMED].restored, NULL,
+			*perms[k].name ? perms[k].name : NULL);
 		if (stat(p, &st)) {
 			feat_fail("stat %s: %s", p, strerror(errno));
 			continue;
@@ -240,14 +245,15 @@ static void check_state(void)
 	read_cg(&hs[NAMED], hs[NAMED].restored, NULL, "notify_on_release", got, sizeof(got));
 	FEAT_CHECK(!strcmp(got, "1"), "notify_on_release '%s', expected '1'", got);
 	for (size_t k = 0; k < sizeof(dev_allow) / sizeof(dev_allow[0]); k++)
-		snprintf(want + strlen(want), sizeof(want) - strlen(want), "%s%s", k ? "\n" : "", dev_allow[k]);
+		snprintf(want + strlen(want), sizeof(want) - strlen(want), "%s%s", k ? "\n" : "",
+			 dev_allow[k]);
 	read_cg(&hs[DEVICES], hs[DEVICES].restored, NULL, "devices.list", got, sizeof(got));
 	FEAT_CHECK(!strcmp(got, want), "devices.list '%s', expected '%s'", got, want);
 	read_cg(&hs[PIDS], hs[PIDS].restored, NULL, "pids.max", got, sizeof(got));
 	FEAT_CHECK(!strcmp(got, "77"), "pids.max '%s', expected '77'", got);
 	read_cg(&hs[UNIFIED], hs[UNIFIED].restored, "t", "cgroup.type", got, sizeof(got));
-	FEAT_CHECK(!strcmp(got, "threaded"), "cgroup2 %s/t cgroup.type '%s', expected 'threaded'", hs[UNIFIED].restored,
-		   got);
+	FEAT_CHECK(!strcmp(got, "threaded"), "cgroup2 %s/t cgroup.type '%s', expected 'threaded'",
+		   hs[UNIFIED].restored, got);
 }
 
 static void umount_named(void)
@@ -273,7 +279,8 @@ int main(int argc, char **argv)
 	for (size_t i = DEVICES; i < NH; i++) {
 		snprintf(p, sizeof(p), "%s/cgroup.procs", hs[i].mnt);
 		if (access(p, W_OK))
-			feat_skip("needs root, v1 devices and pids under /sys/fs/cgroup and cgroup2 at /sys/fs/cgroup/unified");
+			feat_skip("needs root, v1 devices and pids under /sys/fs/cgroup and cgroup2 at "
+				  "/sys/fs/cgroup/unified");
 	}
 	snprintf(hs[NAMED].mnt, sizeof(hs[NAMED].mnt), "%s/named", feat_dir);
 	while (umount2(hs[NAMED].mnt, MNT_DETACH) == 0) /* a killed run's */
