@@ -11,8 +11,9 @@
  * Needs root, v1 devices and pids under /sys/fs/cgroup/<ctrl>, cgroup2 at
  * /sys/fs/cgroup/unified (skipped otherwise).
  */
-// criu-opts: --manage-cgroups=full --cgroup-root name=crfeat:/crfeat-r --cgroup-root devices:/crfeat-dev-r
-// --cgroup-root pids:/crfeat-pids-r --cgroup-root :/crfeat-u-r
+// clang-format off
+// criu-opts: --manage-cgroups=full --cgroup-root name=crfeat:/crfeat-r --cgroup-root devices:/crfeat-dev-r --cgroup-root pids:/crfeat-pids-r --cgroup-root :/crfeat-u-r
+// clang-format on
 #include <sys/mount.h>
 #include <sys/stat.h>
 
