@@ -32,8 +32,10 @@ int cgroup_freeze(const char *path, unsigned int timeout_s, struct cg_freeze **r
  */
 void cgroup_freeze_finish(struct cg_freeze *f);
 
+/* Before anything is frozen: --cgroup-props (-file) parse, --cgroup-yard opens. 0 or -errno, logged. */
+int cgroup_dump_check(const struct cr_opts *o, int work_dir_fd);
 /* Writes cgroup.img: the sets of every live task, and the tree's cgroups with their properties. */
-int cgroup_dump(const struct pstree *t, const struct cr_opts *o, struct img_dir *d);
+int cgroup_dump(const struct pstree *t, const struct cr_opts *o, int work_dir_fd, struct img_dir *d);
 
 struct cg_restore;
 
@@ -43,9 +45,15 @@ struct cg_restore;
  * files the tasks join through. Runs in criu's own namespaces, before the
  * tree is forked. *ret is NULL when nothing is to be done.
  */
-int cgroup_restore_prepare(struct img_dir *d, const struct cr_opts *o, struct cg_restore **ret);
+int cgroup_restore_prepare(struct img_dir *d, const struct cr_opts *o, int work_dir_fd, struct cg_restore **ret);
 /* Inside a forked task, before its fds are installed: it joins its cgroups. */
 int cgroup_restore_task(const struct cg_restore *cr, uint64_t task_id);
+/*
+ * From criu, once thread idx of the task (0 is the leader; tid: criu's own
+ * view of it) is made: it moves to its own cgroups where they are not its
+ * process's (v1 "tasks", cgroup2 "cgroup.threads").
+ */
+int cgroup_restore_thread(const struct cg_restore *cr, uint64_t task_id, size_t idx, pid_t tid);
 /* failed: the cgroups this restore created are removed (best effort). NULL is fine. */
 void cgroup_restore_free(struct cg_restore *cr, bool failed);
 

@@ -808,6 +808,9 @@ static int dump_job(void *arg)
 	if (r < 0)
 		goto fail;
 
+	r = cgroup_dump_check(o, req->work_dir_fd);
+	if (r < 0)
+		goto fail;
 	r = hooks_fire("pre-dump", o->pid);
 	if (r < 0)
 		goto fail;
@@ -857,7 +860,7 @@ static int dump_job(void *arg)
 	if (r < 0)
 		goto fail;
 	/* every task's cgroups, and the properties of the tree's (cgroup/) */
-	r = cgroup_dump(&tree, o, ctx.dir);
+	r = cgroup_dump(&tree, o, ctx.req->work_dir_fd, ctx.dir);
 	if (r < 0)
 		goto fail;
 	/* network-lock (own net ns); connections are locked one by one as they are dumped */

@@ -367,7 +367,7 @@ static int read_images(struct rst_ctx *ctx, const char *dir)
 		if (err == 0 && ctx->req->from_rpc && ctx->req->peer_uid != 0 && !ctx->req->opts.manage_cgroups)
 			pr_info("non-root caller (uid %u): cgroups are left as they are\n", ctx->req->peer_uid);
 		else if (err == 0)
-			err = cgroup_restore_prepare(ctx->dir, &ctx->req->opts, &ctx->cg);
+			err = cgroup_restore_prepare(ctx->dir, &ctx->req->opts, ctx->req->work_dir_fd, &ctx->cg);
 	}
 	ctx->ids = ids;
 	ctx->nids = nids;
@@ -1080,6 +1080,10 @@ static int rst_one_task(struct rst_ctx *ctx, struct rst_task *t)
 		if (r < 0)
 			return r;
 		t->nith++;
+		/* a thread in other cgroups than its process's goes there before it ever runs */
+		r = cgroup_restore_thread(ctx->cg, t->it->id, i, t->ith[i].tid);
+		if (r < 0)
+			return r;
 	}
 	r = rst_task_seccomp(t);
 	if (r < 0)

@@ -276,7 +276,7 @@ killtree "$SPAWNED"
 freeze_case freeze_v1 "$CG/freezer/$N" freezer.state THAWED
 freeze_case freeze_v2 "$CG/unified/$N" cgroup.freeze 0
 
-# ---- a thread in another cgroup than its leader: refused by name (it would come back in the leader's) ----
+# ---- a thread in another cgroup than its leader (v1 "tasks"): it comes back there ----
 if mkdir -p "$CG/pids/$N-t"; then
 	spawn python3 -c "
 import threading, time
@@ -287,12 +287,48 @@ threading.Thread(target=t, daemon=True).start()
 time.sleep(1000)"
 	pid=$SPAWNED
 	for ((i = 0; i < 50; i++)); do [ -n "$(cat "$CG/pids/$N-t/tasks" 2>/dev/null)" ] && break; sleep 0.1; done
-	mkdir -p "$T_TMP/thr"
-	expect thread_cgroup_refused 1 "thread [0-9]* is in other cgroups than its leader" -- \
-		"$CRIU" dump -t "$pid" -D "$T_TMP/thr" -o dump.log --log-to-stderr
-	verdict thread_cgroup_runs_on kill -0 "$pid"
+	tid=$(cat "$CG/pids/$N-t/tasks" 2>/dev/null)
+	leader_cg=$(cg_of "$pid" pids)
+	if [ -n "$tid" ] && dump thr "$pid" && gone "$pid" && restore thr; then
+		thread_cg=$(sed -n 's/^[0-9]*:pids:\(.*\)/\1/p' "/proc/$pid/task/$tid/cgroup")
+		verdict thread_cgroup_thread_back is "thread $tid" "$thread_cg" "/$N-t"
+		verdict thread_cgroup_leader_back is "leader" "$(cg_of "$pid" pids)" "$leader_cg"
+	else
+		echo "FAIL thread_cgroup_cycle"
+	fi
 	killtree "$pid"
 	for ((i = 0; i < 20; i++)); do rmdir "$CG/pids/$N-t" 2>/dev/null && break; sleep 0.1; done
+fi
+
+# ---- --cgroup-props-file: a property criu does not record by default, recorded and restored ----
+if mkdir -p "$CG/memory/$N-p" && echo 16777216 >"$CG/memory/$N-p/memory.kmem.tcp.limit_in_bytes"; then
+	printf '%s\n' '"memory":' ' - "strategy": "merge"' ' - "properties": ["memory.kmem.tcp.limit_in_bytes"]' \
+		>"$T_TMP/cgprops"
+	spawn bash -c "echo \$\$ > $CG/memory/$N-p/cgroup.procs; exec sleep 1000"
+	pid=$SPAWNED
+	if dump props "$pid" --cgroup-props-file "$T_TMP/cgprops" && gone "$pid"; then
+		for ((i = 0; i < 20; i++)); do rmdir "$CG/memory/$N-p" 2>/dev/null && break; sleep 0.1; done
+		if restore props; then
+			verdict props_file_value is "memory.kmem.tcp.limit_in_bytes" \
+				"$(cat "$CG/memory/$N-p/memory.kmem.tcp.limit_in_bytes")" 16777216
+		else
+			echo "FAIL props_file_restore"
+		fi
+		killtree "$pid"
+	else
+		echo "FAIL props_file_dump"
+		killtree "$pid"
+	fi
+	# refused before anything is frozen: the tree runs on
+	spawn sleep 1000
+	pid=$SPAWNED
+	mkdir -p "$T_TMP/badprops"
+	expect props_bad_refused 1 "--cgroup-props: .*strategy \"sometimes\"" -- \
+		"$CRIU" dump -t "$pid" -D "$T_TMP/badprops" -o dump.log --log-to-stderr \
+		--cgroup-props 'memory: - strategy: sometimes'
+	verdict props_bad_runs_on kill -0 "$pid"
+	killtree "$pid"
+	for ((i = 0; i < 20; i++)); do rmdir "$CG/memory/$N-p" 2>/dev/null && break; sleep 0.1; done
 fi
 
 # ---- a named v1 hierarchy unmounted between dump and restore: criu mounts it in its yard ----
@@ -306,7 +342,8 @@ if mount -t cgroup -o none,name=$NAME cgroup "$NM" && mkdir -p "$NM/$N/sub"; the
 		umount "$NM"
 		verdict named_unmounted bash -c "! grep -q 'name=$NAME' /proc/self/mountinfo"
 		mkdir -p "$T_TMP/emptyyard"
-		expect named_yard_given_refused 1 "hierarchy \"name=$NAME\" is not mounted and cannot be" -- \
+		# an empty --cgroup-yard: criu mounts nothing and uses no other mount; the first hierarchy is missing
+		expect named_yard_given_refused 1 "--cgroup-yard $T_TMP/emptyyard: hierarchy \"[^\"]*\" is not mounted in it" -- \
 			"$CRIU" restore -d -D "$T_TMP/named" -o restore2.log --cgroup-yard "$T_TMP/emptyyard"
 		verdict named_refusal_left_nothing gone "$pid"
 		if restore named; then
