@@ -68,8 +68,12 @@ static int mount_path(pid_t pid, uint32_t mnt_id, dev_t dev, size_t skip, char *
 	return -ENOENT;
 }
 
-/* The watched inode, O_PATH, through any mount of its file system. */
-static int open_handle(const FsnotifyMarkEntry *m)
+/*
+ * The watched inode, O_PATH, through any mount of its file system: pid's
+ * (reached through its root, so that the name the fd reads is the one the
+ * task sees), or criu's own (pid 0).
+ */
+static int open_handle(pid_t pid, const FsnotifyMarkEntry *m)
 {
 	struct {
 		struct file_handle h;
@@ -82,9 +86,16 @@ static int open_handle(const FsnotifyMarkEntry *m)
 	fh.h.handle_bytes = (unsigned int)m->handle.len;
 	fh.h.handle_type = m->handle_type;
 	memcpy(fh.h.f_handle, m->handle.data, m->handle.len);
-	for (size_t i = 0; mount_path(0, 0, (dev_t)m->dev, i, mp, sizeof(mp)) == 0; i++) {
+	for (size_t i = 0; mount_path(pid, 0, (dev_t)m->dev, i, mp, sizeof(mp)) == 0; i++) {
+		char at[PATH_MAX + 64];
 		/* open_by_handle_at takes no O_PATH fd for the mount */
-		_cleanup_close_ int mfd = open(mp, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+		_cleanup_close_ int mfd = -EBADF;
+
+		if (pid)
+			snprintf(at, sizeof(at), "/proc/%d/root%s", pid, mp);
+		else
+			snprintf(at, sizeof(at), "%s", mp);
+		mfd = open(at, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 		struct stat st;
 		int f;
 
@@ -111,7 +122,7 @@ static int open_mark_target(struct files_restore *fr, const FileEntry *fe, const
 
 	if (m->path && m->path[0] == '/')
 		f = files_open_in_root(fr, fe->id, -1, m->path, O_PATH, 0, NULL);
-	return f >= 0 ? f : open_handle(m);
+	return f >= 0 ? f : open_handle(0, m);
 }
 
 static int new_mark(FsnotifyEntry *e, FsnotifyMarkEntry **ret)
@@ -155,7 +166,7 @@ static int dump_inode_mark(const struct files_dump *fd, const struct fd_dump_arg
 		return -ENOMEM;
 	memcpy(m->handle.data, fm->handle, fm->handle_bytes);
 	m->handle.len = fm->handle_bytes;
-	f = open_handle(m);
+	f = open_handle(a->pid, m);
 	if (f < 0)
 		return pr_err_ret(-EOPNOTSUPP,
 				  "pid %d fd %d: the watched inode %" PRIu64
