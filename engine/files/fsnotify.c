@@ -120,6 +120,16 @@ static int open_mark_target(struct files_restore *fr, const FileEntry *fe, const
 {
 	int f = -ENOENT;
 
+	if (m->has_ghost_file_id) { /* the removed file, as restored for the fds that hold it */
+		int r = files_restore_inflight_fd(fr, m->ghost_file_id, &f);
+
+		if (r < 0)
+			return pr_err_ret(r, "file %" PRIu64 ": the watched removed file %" PRIu64 " cannot be opened",
+					  fe->id, m->ghost_file_id);
+		f = fcntl(f, F_DUPFD_CLOEXEC, 0);
+		return f < 0 ? -errno : f;
+	}
+
 	if (m->path && m->path[0] == '/')
 		f = files_open_in_root(fr, fe->id, -1, m->path, O_PATH, 0, NULL);
 	return f >= 0 ? f : open_handle(0, m);
@@ -173,9 +183,11 @@ static int dump_inode_mark(const struct files_dump *fd, const struct fd_dump_arg
 				  " of device %u:%u cannot be opened by its "
 				  "handle (removed, or its file system is not mounted here)",
 				  a->pid, a->fd, fm->ino, major(m->dev), minor(m->dev));
-	if (fstat(f, &st) == 0 && st.st_nlink == 0 && !S_ISDIR(st.st_mode))
-		return pr_err_ret(-EOPNOTSUPP, "pid %d fd %d: watch on a removed file (inode %" PRIu64 ")",
-				  a->pid, a->fd, fm->ino);
+	/* a removed file: watched again on its ghost, if an fd of the tree holds it (dump_finish) */
+	if (fstat(f, &st) == 0 && st.st_nlink == 0 && !S_ISDIR(st.st_mode)) {
+		m->has_ghost_file_id = true;
+		m->ghost_file_id = 0;
+	}
 	n = self_fd_readlink(f, path, sizeof(path));
 	if (n > 0) {
 		m->path = strdup(path);
@@ -341,12 +353,36 @@ static int inotify_open(struct files_restore *fr, const FileEntry *fe, int *ret_
 	return 0;
 }
 
+/*
+ * Once every fd of the tree is known: a watch on a removed file is kept only
+ * on a file an fd of the tree holds (its ghost is watched at restore).
+ */
+static int fsnotify_dump_finish(struct files_dump *fd, FileEntry *fe, int local)
+{
+	for (size_t i = 0; fe->fsnotify && i < fe->fsnotify->n_marks; i++) {
+		FsnotifyMarkEntry *m = fe->fsnotify->marks[i];
+		struct dumped_file *g;
+
+		if (!m->has_ghost_file_id)
+			continue;
+		g = files_find_ghost(fd, m->dev, m->ino);
+		if (!g)
+			return pr_err_ret(-EOPNOTSUPP,
+					  "file %" PRIu64 ": watch on a removed file (inode %" PRIu64
+					  ") that no fd of the tree holds: not supported yet",
+					  fe->id, m->ino);
+		m->ghost_file_id = g->fe->id;
+	}
+	return 0;
+}
+
 const struct fd_ops inotify_fd_ops = {
 	.name = "inotify",
 	.kind = FILE_KIND__FILE_INOTIFY,
 	.match = inotify_match,
 	.dump = fsnotify_dump,
 	.open = inotify_open,
+	.dump_finish = fsnotify_dump_finish,
 };
 
 /* ---- fanotify ---- */
@@ -449,4 +485,5 @@ const struct fd_ops fanotify_fd_ops = {
 	.match = fanotify_match,
 	.dump = fsnotify_dump,
 	.open = fanotify_open,
+	.dump_finish = fsnotify_dump_finish,
 };
