@@ -1,15 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * File locks (-l/--file-locks): flock, POSIX (fcntl F_SETLK) and OFD
- * (F_OFD_SETLK) locks, and leases (F_SETLEASE) that are not being broken.
+ * (F_OFD_SETLK) locks, and leases (F_SETLEASE), also ones being broken.
  *
  * Dump: /proc/PID/fdinfo/N lists, on "lock:" lines, the locks taken through
  * that open file description that this process may see as its own: flock
  * and OFD locks belong to the description, POSIX locks to the process
  * (its files_struct). They are stored in the description's file_entry
  * (locks), POSIX ones with their owner's pid. Without --file-locks a lock
- * refuses the dump, as in CRIU; a lease being broken (a breaker waits, the
- * holder was told) and NFS delegations always do.
+ * refuses the dump, as in CRIU; NFS delegations always do.
  *
  * Restore: from outside, with remote syscalls in each restored process once
  * its address space is rebuilt. POSIX locks must be taken by their owner,
@@ -20,6 +19,14 @@
  * once, in the first process (in fdtable order) that holds it. So is a
  * lease, which also makes that process the description's SIGIO owner, as
  * F_SETLEASE does (the dumped owner and signal are set again after).
+ *
+ * A lease being broken (someone opened the file in a conflicting mode, the
+ * holder was signalled and has lease-break-time to give it up) shows only
+ * what it is being broken to. It is taken again (a read lease on a read-only
+ * description when it goes to nothing, a write lease otherwise) with no SIGIO
+ * owner, so that criu's conflicting non-blocking open breaks it again without
+ * a second signal to the holder, who had its signal before the dump; then the
+ * owner goes back. The break's timer starts anew.
  */
 #define LOG_PREFIX "files: "
 #include <fcntl.h>
@@ -70,12 +77,16 @@ int file_locks_parse_line(const char *line, struct file_lock_line *ret)
 		ret->kind = FILE_LOCK_KIND__LOCK_OFD;
 	else if (!strcmp(l.kind, "LEASE") && !strcmp(l.mode, "ACTIVE"))
 		ret->kind = FILE_LOCK_KIND__LOCK_LEASE;
+	else if (!strcmp(l.kind, "LEASE") && !strcmp(l.mode, "BREAKING"))
+		ret->kind = FILE_LOCK_KIND__LOCK_LEASE_BREAKING;
 	else
-		ret->kind = 0; /* a lease being broken, a delegation: not a lock we can take again */
+		ret->kind = 0; /* a delegation, a breaker: not a lock we can take again */
 	if (!strcmp(l.type, "READ"))
 		ret->type = F_RDLCK;
 	else if (!strcmp(l.type, "WRITE"))
 		ret->type = F_WRLCK;
+	else if (!strcmp(l.type, "UNLCK") && ret->kind == FILE_LOCK_KIND__LOCK_LEASE_BREAKING)
+		ret->type = F_UNLCK;
 	else
 		ret->type = -1;
 	ret->start = l.start;
@@ -136,7 +147,7 @@ int file_locks_dump_fd(struct files_dump *fd, pid_t pid, int n, FileEntry *fe)
 					  (int)strcspn(line, "\n"), line, path);
 		if (!l.kind || l.type < 0)
 			return pr_err_ret(-EOPNOTSUPP,
-					  "pid %d fd %d (%s): not supported yet: %s (a lease being broken, or a delegation)", pid,
+					  "pid %d fd %d (%s): not supported yet: %s (a delegation, or an unknown kind)", pid,
 					  n, fe->path ? fe->path : "?", l.name);
 		if (!fd->file_locks)
 			return pr_err_ret(-EOPNOTSUPP,
@@ -197,6 +208,8 @@ static int remote_lock(struct infect_ctl *c, int fdnum, const FileLockEntry *e)
 	long ret;
 	int r;
 
+	if (e->kind == FILE_LOCK_KIND__LOCK_LEASE_BREAKING)
+		return e->type == F_RDLCK || e->type == F_UNLCK ? 0 : -EBADMSG; /* break_again() */
 	if ((e->type != F_RDLCK && e->type != F_WRLCK) || e->kind < FILE_LOCK_KIND__LOCK_FLOCK ||
 	    e->kind > FILE_LOCK_KIND__LOCK_LEASE)
 		return -EBADMSG;
@@ -236,10 +249,45 @@ static int remote_owner(struct infect_ctl *c, int fdnum, const FileEntry *fe)
 
 static const char *lock_kind_name(FileLockKind k)
 {
-	return k == FILE_LOCK_KIND__LOCK_FLOCK	 ? "flock"
-	       : k == FILE_LOCK_KIND__LOCK_POSIX ? "POSIX"
-	       : k == FILE_LOCK_KIND__LOCK_LEASE ? "lease"
-					       : "OFD";
+	return k == FILE_LOCK_KIND__LOCK_FLOCK		  ? "flock"
+	       : k == FILE_LOCK_KIND__LOCK_POSIX	  ? "POSIX"
+	       : k == FILE_LOCK_KIND__LOCK_LEASE	  ? "lease"
+	       : k == FILE_LOCK_KIND__LOCK_LEASE_BREAKING ? "breaking lease"
+							  : "OFD";
+}
+
+/*
+ * A lease being broken to e->type: taken again with no SIGIO owner and
+ * broken again by criu's non-blocking open in the breaker's mode (see the
+ * top); the caller puts the owner back.
+ */
+static int break_again(struct infect_ctl *c, pid_t pid, int fdnum, const FileEntry *fe, const FileLockEntry *e)
+{
+	int lease = e->type == F_RDLCK || (fe->flags & O_ACCMODE) != O_RDONLY ? F_WRLCK : F_RDLCK;
+	int mode = e->type == F_RDLCK ? O_RDONLY : O_WRONLY;
+	char path[64];
+	long ret;
+	int r, f;
+
+	r = infect_sys(c, &ret, SYS_fcntl, fdnum, F_SETLEASE, lease) ?: (int)ret;
+	if (r == 0)
+		r = infect_sys(c, &ret, SYS_fcntl, fdnum, F_SETOWN, 0) ?: (int)ret;
+	if (r < 0)
+		return r;
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", c->tid, fdnum); /* criu's pid of it */
+	f = open(path, mode | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (f >= 0) {
+		close(f);
+		return pr_err_ret(-EIO, "pid %d fd %d: the lease taken again was not broken by a conflicting open", pid,
+				  fdnum);
+	}
+	if (errno != EWOULDBLOCK)
+		return pr_perror_ret("pid %d fd %d: cannot break the lease again (open %s)", pid, fdnum, path);
+	r = infect_sys(c, &ret, SYS_fcntl, fdnum, F_GETLEASE, 0) ?: (int)ret;
+	if (r >= 0 && ret != e->type)
+		return pr_err_ret(-EIO, "pid %d fd %d: the lease broken again goes to %ld, not %u", pid, fdnum, ret,
+				  e->type);
+	return r < 0 ? r : 0;
 }
 
 int files_restore_locks_task(struct files_restore *fr, uint64_t task_id, pid_t pid, struct infect_ctl *c)
@@ -269,7 +317,9 @@ int files_restore_locks_task(struct files_restore *fr, uint64_t task_id, pid_t p
 			if (e->kind == FILE_LOCK_KIND__LOCK_POSIX ? (!e->has_pid || e->pid != (uint32_t)pid)
 								  : !first_task_holding(fr, t, fe->id))
 				continue;
-			r = remote_lock(c, (int)fde->fd, e);
+			r = e->kind == FILE_LOCK_KIND__LOCK_LEASE_BREAKING ? remote_lock(c, (int)fde->fd, e) ?:
+									       break_again(c, pid, (int)fde->fd, fe, e)
+									 : remote_lock(c, (int)fde->fd, e);
 			if (r < 0)
 				return pr_err_ret(r,
 						  "pid %d fd %u (%s): cannot take the %s %s lock %" PRIu64 "+%" PRIu64
@@ -278,7 +328,7 @@ int files_restore_locks_task(struct files_restore *fr, uint64_t task_id, pid_t p
 						  e->type == F_WRLCK ? "write" : "read", e->start, e->len,
 						  r == -EAGAIN || r == -EWOULDBLOCK ? ": someone else holds a conflicting lock"
 										     : "");
-			if (e->kind == FILE_LOCK_KIND__LOCK_LEASE) {
+			if (e->kind == FILE_LOCK_KIND__LOCK_LEASE || e->kind == FILE_LOCK_KIND__LOCK_LEASE_BREAKING) {
 				r = remote_owner(c, (int)fde->fd, fe);
 				if (r < 0)
 					return pr_err_ret(r, "pid %d fd %u (%s): cannot give it its SIGIO owner back after its lease",

@@ -49,11 +49,17 @@ static void test_leases(void)
 	CHECK_EQ_INT(file_locks_parse_line("lock:\t1: LEASE  ACTIVE    WRITE 77 fe:00:123 0 EOF", &l), 0);
 	CHECK_EQ_INT(l.kind, FILE_LOCK_KIND__LOCK_LEASE);
 	CHECK_EQ_INT(l.type, F_WRLCK);
-	/* being broken: not a lease criu can take again */
+	/* being broken: the type is what it goes to, nothing (UNLCK) included */
 	CHECK_EQ_INT(file_locks_parse_line("lock:\t1: LEASE  BREAKING  READ 77 fe:00:123 0 EOF", &l), 0);
-	CHECK_EQ_INT(l.kind, 0);
+	CHECK_EQ_INT(l.kind, FILE_LOCK_KIND__LOCK_LEASE_BREAKING);
+	CHECK_EQ_INT(l.type, F_RDLCK);
+	CHECK_EQ_INT(file_locks_parse_line("lock:\t1: LEASE  BREAKING  UNLCK 77 fe:00:123 0 EOF", &l), 0);
+	CHECK_EQ_INT(l.kind, FILE_LOCK_KIND__LOCK_LEASE_BREAKING);
+	CHECK_EQ_INT(l.type, F_UNLCK);
+	/* a breaker (someone's open waiting) and UNLCK on anything else: not locks criu takes */
 	CHECK_EQ_INT(file_locks_parse_line("lock:\t1: LEASE  BREAKER   UNLCK 77 fe:00:123 0 EOF", &l), 0);
 	CHECK_EQ_INT(l.kind, 0);
+	CHECK_EQ_INT(l.type, -1);
 	CHECK_EQ_INT(file_locks_parse_line("lock:\t1: DELEG  ACTIVE    UNLCK 77 fe:00:123 0 EOF", &l), 0);
 	CHECK_EQ_INT(l.kind, 0);
 	CHECK_EQ_INT(l.type, -1);
