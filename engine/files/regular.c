@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -372,19 +373,38 @@ int files_check_ghost_owner(const struct files_restore *fr, const FileEntry *fe)
 }
 
 /*
+ * A directory on a mount made read-only (the file system itself may be
+ * written): a detached clone of that mount, made writable, for criu alone.
+ */
+static int writable_clone(int dfd)
+{
+	struct mount_attr rw = {.attr_clr = MOUNT_ATTR_RDONLY};
+	_cleanup_close_ int t = open_tree(dfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+
+	if (t < 0 || mount_setattr(t, "", AT_EMPTY_PATH, &rw, sizeof(rw)) < 0)
+		return -errno;
+	return TAKE_FD(t);
+}
+
+/*
  * The new inode of a ghost, in the directory the file was in, resolved in
  * the tree's root: a name made with O_EXCL right in that directory (no
  * symlink followed) and removed at once; the name keeps the old one as its
- * prefix so that the mappings of it read alike in /proc/PID/maps.
+ * prefix so that the mappings of it read alike in /proc/PID/maps. *ret_fd
+ * is read-write (to fill it). On a mount made read-only, the inode is made
+ * through a writable clone of the mount (the file system takes writes) and
+ * *ret_own is it opened read-only through the tree's own mount, for the
+ * task's descriptions; else -1.
  */
-static int make_ghost_inode(const struct files_restore *fr, const FileEntry *fe, int *ret_fd)
+static int make_ghost_inode(const struct files_restore *fr, const FileEntry *fe, int *ret_fd, int *ret_own)
 {
 	const char *slash = strrchr(fe->path, '/');
 	_cleanup_free_ char *dir = strndup(fe->path, slash ? (size_t)(slash - fe->path) : 0);
-	_cleanup_close_ int dfd = -EBADF;
+	_cleanup_close_ int dfd = -EBADF, clone = -EBADF;
 	char name[NAME_MAX + 1];
-	int w, r;
+	int w, r, at;
 
+	*ret_own = -1;
 	if (!dir)
 		return -ENOMEM;
 	if (!slash || !slash[1] || strlen(slash + 1) > NAME_MAX - 24)
@@ -395,13 +415,32 @@ static int make_ghost_inode(const struct files_restore *fr, const FileEntry *fe,
 		return pr_err_ret(r, "file %" PRIu64 ": cannot open the directory of unlinked %s", fe->id,
 				  fe->path);
 	snprintf(name, sizeof(name), "%s.criu-ghost.%d", slash + 1, getpid());
+	at = dfd;
 	w = files_create_beneath(dfd, name, O_CREAT | O_EXCL | O_RDWR | O_NOFOLLOW, 0600);
+	if (w == -EROFS) {
+		clone = writable_clone(dfd);
+		if (clone < 0)
+			return pr_err_ret(clone, "file %" PRIu64 ": %s is on a read-only mount, which cannot be cloned writable",
+					  fe->id, dir);
+		at = clone;
+		w = files_create_beneath(clone, name, O_CREAT | O_EXCL | O_RDWR | O_NOFOLLOW, 0600);
+		if (w >= 0) {
+			*ret_own = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+			if (*ret_own < 0)
+				r = pr_perror_ret("file %" PRIu64 ": cannot open %s/%s through its read-only mount", fe->id,
+						  dir, name);
+		}
+	}
 	if (w < 0)
 		return pr_err_ret(w, "file %" PRIu64 ": cannot recreate unlinked %s in %s", fe->id, fe->path,
 				  *dir ? dir : "/");
-	if (unlinkat(dfd, name, 0) < 0) {
+	if (unlinkat(at, name, 0) < 0 && r >= 0)
 		r = pr_perror_ret("file %" PRIu64 ": cannot remove %s/%s", fe->id, dir, name);
+	if (r < 0) {
 		close(w);
+		if (*ret_own >= 0)
+			close(*ret_own);
+		*ret_own = -1;
 		return r;
 	}
 	*ret_fd = w;
@@ -447,7 +486,7 @@ static int give_memfd_origin(const FileEntry *fe, int origin, int *ret_fd)
 
 static int open_ghost(struct files_restore *fr, const FileEntry *fe, int *ret_fd)
 {
-	_cleanup_close_ int w = -EBADF;
+	_cleanup_close_ int w = -EBADF, own = -EBADF;
 	const FileEntry *data;
 	int r, origin = files_restore_memfd_origin(fr, fe), made = origin >= 0 ? origin : ghost_made(fr, fe);
 
@@ -463,7 +502,7 @@ static int open_ghost(struct files_restore *fr, const FileEntry *fe, int *ret_fd
 		return r;
 	if (!strncmp(fe->path, MEMFD_PREFIX, strlen(MEMFD_PREFIX)))
 		return create_memfd_ghost(fr, fe, data, ret_fd);
-	r = make_ghost_inode(fr, fe, &w);
+	r = make_ghost_inode(fr, fe, &w, &own);
 	if (r < 0)
 		return r;
 	r = ghost_fill(w, fe, data);
@@ -475,7 +514,7 @@ static int open_ghost(struct files_restore *fr, const FileEntry *fe, int *ret_fd
 	r = ghost_set_times(w, fe, data);
 	if (r < 0)
 		return r;
-	return reopen_own(fe, w, fe->path, ret_fd);
+	return reopen_own(fe, own >= 0 ? own : w, fe->path, ret_fd);
 }
 
 /*
