@@ -942,6 +942,17 @@ int files_restore_memfd_fd(const struct files_restore *fr, uint64_t id)
 	return -ENOENT;
 }
 
+int files_restore_packet_fd(const struct files_restore *fr, uint64_t ino)
+{
+	for (size_t k = 0; fr && k < fr->nr_files; k++) {
+		const FileEntry *fe = fr->files[k];
+
+		if (fe->kind == FILE_KIND__FILE_PACKET_SK && fe->packet_sk && fe->packet_sk->ino == ino)
+			return fr->file_fds[k] >= 0 ? fr->file_fds[k] : -ENOENT;
+	}
+	return -ENOENT;
+}
+
 int files_restore_fd(const struct files_restore *fr, uint64_t id)
 {
 	int f = fr ? file_fd(fr, id) : -1;

@@ -208,6 +208,8 @@ void files_restore_free(struct files_restore *fr);
  */
 int files_restore_memfd_fd(const struct files_restore *fr, uint64_t id);
 /* For mm: criu's fd of the description file_entry id (a ghost for mappings), or -ENOENT. */
+/* criu's fd of the packet socket whose inode was ino at dump (its ring is mapped from it), or -ENOENT. */
+int files_restore_packet_fd(const struct files_restore *fr, uint64_t ino);
 int files_restore_fd(const struct files_restore *fr, uint64_t id);
 /* For the kinds: criu's fd given with --inherit-fd for key, or -ENOENT. */
 int files_restore_inherited(const struct files_restore *fr, const char *key);

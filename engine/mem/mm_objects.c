@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Shared memory objects and unlinked files behind mappings: see mm_objects.h. */
 #define LOG_PREFIX "mm: "
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -292,10 +293,39 @@ static int dump_aio(pid_t pid, const struct vma *v, VmaEntry *e)
 	return 0;
 }
 
+/* A packet socket's ring is mapped again from that socket: an fd of the task must hold it. */
+static int dump_packet_ring(pid_t pid, const struct vma *v)
+{
+	char dir[64], link[64 + 256], want[64];
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *de;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", pid);
+	snprintf(want, sizeof(want), "socket:[%" PRIu64 "]", v->ino);
+	d = opendir(dir);
+	if (!d)
+		return pr_perror_ret("pid %d: cannot list %s", pid, dir);
+	while ((de = readdir(d))) {
+		char target[64];
+		ssize_t n;
+
+		snprintf(link, sizeof(link), "%s/%s", dir, de->d_name);
+		n = readlink(link, target, sizeof(target) - 1);
+		if (n > 0 && (target[n] = '\0', !strcmp(target, want)))
+			return 0;
+	}
+	return pr_err_ret(-EOPNOTSUPP,
+			  "pid %d: not supported yet: the packet ring at %#" PRIx64 " maps %s, which no fd of the task holds",
+			  pid, v->start, want);
+}
+
 int mm_objects_dump_vma(struct mm_objects_dump *o, pid_t pid, struct vma *v, VmaEntry *e)
 {
 	char map_path[96];
 	int r;
+
+	if (v->kind == VMA_KIND__VMA_PACKET_RING)
+		return dump_packet_ring(pid, v);
 
 	snprintf(map_path, sizeof(map_path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, pid, v->start,
 		 v->end);

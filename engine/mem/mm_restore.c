@@ -190,7 +190,8 @@ int mm_image_load(struct img_dir *d, uint64_t id, struct mm_image *ret)
 					 m.n + 1);
 			break;
 		}
-		if ((v->kind == VMA_KIND__VMA_SYSV_SHM && !v->has_sysv_shmid) ||
+		if ((v->kind == VMA_KIND__VMA_PACKET_RING && !v->has_ino) ||
+		    (v->kind == VMA_KIND__VMA_SYSV_SHM && !v->has_sysv_shmid) ||
 		    (v->kind == VMA_KIND__VMA_ANON_SHARED && !v->has_shmem_id) ||
 		    ((v->kind == VMA_KIND__VMA_FILE_PRIVATE || v->kind == VMA_KIND__VMA_FILE_SHARED) && v->deleted &&
 		     !v->has_file_id && !(v->kind == VMA_KIND__VMA_FILE_PRIVATE && v->has_shmem_id))) {
@@ -542,6 +543,18 @@ static int map_one(struct infect_ctl *c, struct img_dir *d, struct mm_shared *s,
 		return mm_shared_map_shmem(s, c, d, m, v, pages_written);
 	case VMA_KIND__VMA_AIO_RING:
 		return mm_aio_ring_restore(c, v);
+	case VMA_KIND__VMA_PACKET_RING: {
+		int f = files_restore_packet_fd(s->files, v->ino);
+
+		if (f < 0)
+			return pr_err_ret(-EBADMSG, "pid %d: the packet ring at %#" PRIx64 " maps socket:[%" PRIu64
+					  "], which is not in the image", c->tid, v->start, v->ino);
+		r = mm_send_fd(c, m, f, &fd);
+		if (r < 0)
+			return r;
+		flags = (v->flags & MAP_SHARED ? MAP_SHARED : MAP_PRIVATE) | MAP_FIXED;
+		break;
+	}
 	case VMA_KIND__VMA_SYSV_SHM: {
 		/* attached writable if mprotect may make it so; protect_and_advise sets its protection */
 		unsigned long shmflg = (v->prot & PROT_WRITE) || v->may_write ? 0 : SHM_RDONLY;

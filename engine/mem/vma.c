@@ -63,6 +63,8 @@ static void vma_classify(struct vma *v, bool shared)
 		v->kind = VMA_KIND__VMA_ANON_SHARED;
 	else if (!shared && p && !strcmp(p, HUGETLB_ANON_PATH)) /* MAP_PRIVATE|MAP_ANONYMOUS|MAP_HUGETLB */
 		v->kind = VMA_KIND__VMA_ANON_PRIVATE;
+	else if (p && !strncmp(p, "socket:[", 8)) /* a packet socket's ring */
+		v->kind = VMA_KIND__VMA_PACKET_RING;
 	else if (!v->ino && (!p || p[0] == '['))
 		v->kind = (p && !strcmp(p, "[stack]")) ? VMA_KIND__VMA_STACK : VMA_KIND__VMA_ANON_PRIVATE;
 	else
