@@ -264,6 +264,10 @@ static int dump_fs_dir(pid_t pid, const char *which, char **ret_path, DeletedDir
 	len = strlen(*ret_path);
 	if (len < sizeof(suffix) || strcmp(*ret_path + len - (sizeof(suffix) - 1), suffix))
 		return 0;
+	/* the /proc directory of a process that has exited: nothing could enter it again */
+	if (!strncmp(*ret_path, "/proc/", 6) && (*ret_path)[6] >= '0' && (*ret_path)[6] <= '9')
+		return pr_err_ret(-EOPNOTSUPP, "pid %d: not supported: its %s is %s, a process's /proc directory that is gone",
+				  pid, which, *ret_path);
 	if (stat(path, &st) < 0)
 		return pr_perror_ret("pid %d: cannot stat its removed %s %s", pid, which, *ret_path);
 	if (st.st_nlink)
