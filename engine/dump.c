@@ -797,7 +797,7 @@ static int dump_job(void *arg)
 		goto fail;
 	files_dump_set_link_remap(ctx.files, o->link_remap);
 	files_dump_set_external(ctx.files, o->external.v, o->external.n);
-	files_dump_set_force_irmap(ctx.files, o->force_irmap);
+	files_dump_set_force_irmap(ctx.files, o->force_irmap, o->irmap_scan_paths.v, o->irmap_scan_paths.n);
 	r = files_dump_set_ext_unix(ctx.files, o->ext_unix_sk, o->unix_sk_inodes.v, o->unix_sk_inodes.n, o->external.v,
 				    o->external.n);
 	if (r < 0)

@@ -108,7 +108,7 @@ static const struct opt_row table[] = {
 	FUNC("ghost-limit", 0, parse_ghost_limit, ARG_REQ, "ghost_limit", true),
 	BOOL("ghost-fiemap", ghost_fiemap, NULL, true),
 	BOOL("force-irmap", force_irmap, "force_irmap", true),
-	LIST("irmap-scan-path", 0, irmap_scan_paths, "irmap_scan_paths", false),
+	LIST("irmap-scan-path", 0, irmap_scan_paths, "irmap_scan_paths", true),
 	STR("freeze-cgroup", 0, freeze_cgroup, "freeze_cgroup", true),
 	FUNC("manage-cgroups", 0, parse_manage_cgroups, ARG_OPT, "manage_cgroups_mode", true),
 	LIST("cgroup-root", 0, cgroup_roots, "cg_root", true),

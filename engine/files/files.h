@@ -100,7 +100,11 @@ void files_dump_set_link_remap(struct files_dump *fd, bool on);
  */
 void files_dump_set_external(struct files_dump *fd, char *const *external, size_t n);
 /* --force-irmap: every inotify/fanotify inode watch must have a name to keep (fsnotify.c). */
-void files_dump_set_force_irmap(struct files_dump *fd, bool on);
+/*
+ * --force-irmap, and --irmap-scan-path: directories (in the task's root) searched for a watched
+ * inode that its handle does not reach or that has no name (fsnotify.c).
+ */
+void files_dump_set_force_irmap(struct files_dump *fd, bool on, char *const *scan, size_t nr_scan);
 void files_dump_abort(struct files_dump *fd);
 /* Whether the tree is a shell job; *ret_sid gets its external session. */
 bool files_dump_shell_job_sid(const struct files_dump *fd, pid_t *ret_sid);

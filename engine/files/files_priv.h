@@ -49,6 +49,8 @@ struct files_dump {
 	size_t nr_usk_inflight;
 	uint64_t rpc_sk_ino; /* a self-dump: the server's end of the RPC connection (sk_unix.c) */
 	bool force_irmap;      /* --force-irmap: a watch's name must be found (fsnotify.c) */
+	char *const *irmap_scan; /* --irmap-scan-path: where to look for a watched inode by its number */
+	size_t nr_irmap_scan;
 	char *const *external; /* --external strings (tty[RDEV:DEV]) */
 	size_t nr_external;
 };

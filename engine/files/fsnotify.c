@@ -11,6 +11,9 @@
  * kernel's own rules (the group is just recreated).
  */
 #define LOG_PREFIX "files: "
+#include <dirent.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -151,6 +154,75 @@ static int new_mark(FsnotifyEntry *e, FsnotifyMarkEntry **ret)
 	return 0;
 }
 
+#define IRMAP_MAX_DEPTH	  16
+#define IRMAP_MAX_ENTRIES 200000
+
+/* Below dir (an fd; rel its path in the task's root): the entry of dev:ino, as a path into out. */
+static int irmap_walk(int dir, const char *rel, dev_t dev, uint64_t ino, int depth, size_t *seen, char *out,
+		      size_t size)
+{
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *de;
+	int dup = fcntl(dir, F_DUPFD_CLOEXEC, 0);
+
+	if (dup < 0 || !(d = fdopendir(dup))) {
+		if (dup >= 0)
+			close(dup);
+		return -ENOENT;
+	}
+	while ((de = readdir(d)) && ++*seen < IRMAP_MAX_ENTRIES) {
+		char sub[PATH_MAX];
+		struct stat st;
+		int c, r;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (fstatat(dir, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (snprintf(sub, sizeof(sub), "%s/%s", strcmp(rel, "/") ? rel : "", de->d_name) >= (int)sizeof(sub))
+			continue;
+		if (st.st_dev == dev && st.st_ino == ino) {
+			snprintf(out, size, "%s", sub);
+			return 0;
+		}
+		if (!S_ISDIR(st.st_mode) || depth >= IRMAP_MAX_DEPTH)
+			continue;
+		c = openat(dir, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (c < 0)
+			continue;
+		r = irmap_walk(c, sub, dev, ino, depth + 1, seen, out, size);
+		close(c);
+		if (r == 0)
+			return 0;
+	}
+	return -ENOENT;
+}
+
+/* --irmap-scan-path: dev:ino looked for below each directory given, in the task's root. */
+static int irmap_scan(const struct files_dump *fd, pid_t pid, dev_t dev, uint64_t ino, char *out, size_t size)
+{
+	for (size_t i = 0; i < fd->nr_irmap_scan; i++) {
+		char root[64];
+		const char *dir = fd->irmap_scan[i];
+		_cleanup_close_ int rfd = -EBADF, dfd = -EBADF;
+		struct open_how how = {.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT};
+		size_t seen = 0;
+
+		if (dir[0] != '/')
+			continue;
+		snprintf(root, sizeof(root), "/proc/%d/root", pid);
+		rfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		dfd = rfd < 0 ? -1 : (int)syscall(SYS_openat2, rfd, dir, &how, sizeof(how));
+		if (dfd < 0)
+			continue;
+		if (irmap_walk(dfd, dir, dev, ino, 0, &seen, out, size) == 0) {
+			pr_info("pid %d: inode %" PRIu64 " found at %s (--irmap-scan-path %s)\n", pid, ino, out, dir);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
 static int dump_inode_mark(const struct files_dump *fd, const struct fd_dump_arg *a, const struct fdinfo_mark *fm,
 			   FsnotifyMarkEntry *m)
 {
@@ -177,11 +249,14 @@ static int dump_inode_mark(const struct files_dump *fd, const struct fd_dump_arg
 	memcpy(m->handle.data, fm->handle, fm->handle_bytes);
 	m->handle.len = fm->handle_bytes;
 	f = open_handle(a->pid, m);
+	if (f < 0 && irmap_scan(fd, a->pid, (dev_t)m->dev, m->ino, path, sizeof(path)) == 0)
+		return (m->path = strdup(path)) ? 0 : -ENOMEM;
 	if (f < 0)
 		return pr_err_ret(-EOPNOTSUPP,
 				  "pid %d fd %d: the watched inode %" PRIu64
 				  " of device %u:%u cannot be opened by its "
-				  "handle (removed, or its file system is not mounted here)",
+				  "handle (removed, or its file system is not mounted here), nor found below any "
+				  "--irmap-scan-path",
 				  a->pid, a->fd, fm->ino, major(m->dev), minor(m->dev));
 	/* a removed file: watched again on its ghost, if an fd of the tree holds it (dump_finish) */
 	if (fstat(f, &st) == 0 && st.st_nlink == 0 && !S_ISDIR(st.st_mode)) {
@@ -195,6 +270,12 @@ static int dump_inode_mark(const struct files_dump *fd, const struct fd_dump_arg
 			return -ENOMEM;
 	}
 	/* --force-irmap: the name must be there for a restore that cannot use the handle */
+	if (fd->force_irmap && (n <= 0 || path[0] != '/' || strstr(path, " (deleted)")) &&
+	    irmap_scan(fd, a->pid, (dev_t)m->dev, m->ino, path, sizeof(path)) == 0) {
+		free(m->path);
+		m->path = strdup(path);
+		return m->path ? 0 : -ENOMEM;
+	}
 	if (fd->force_irmap && (n <= 0 || path[0] != '/' || strstr(path, " (deleted)")))
 		return pr_err_ret(-ENOENT,
 				  "pid %d fd %d: the watched inode %" PRIu64 " of device %u:%u has no name to keep "
