@@ -18,6 +18,9 @@
  * it is left on until every socket is open and only then switched off,
  * just before the tasks resume (files_restore_net_ready).
  *
+ * Half-closed connections: sk_tcp_half.c; ended and connecting (SYN_SENT)
+ * ones: sk_tcp_closed.c.
+ *
  * UDP datagrams still queued at dump are not kept (as in CRIU).
  */
 #define LOG_PREFIX "files: "
@@ -852,7 +855,9 @@ static int inet_dump(struct files_dump *fd, const struct fd_dump_arg *a, FileEnt
 	}
 	/* not listed and its reading side shut: a connection that ended (its socket is unhashed) */
 	if (!listed && proto == IPPROTO_TCP && tcp_ended(a->local)) {
-		r = tcp_closed_dump_ended(a, e);
+		char c[160];
+
+		r = tcp_closed_dump_ended(a, e, conn_str(e, c, sizeof(c)));
 		if (r < 0)
 			return r;
 		e->has_shutdown = true;

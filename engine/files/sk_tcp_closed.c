@@ -53,7 +53,7 @@ bool tcp_closed_is_ended(const InetSkEntry *e)
 	       e->has_dst_addr && e->tcp;
 }
 
-int tcp_closed_dump_ended(const struct fd_dump_arg *a, InetSkEntry *e)
+int tcp_closed_dump_ended(const struct fd_dump_arg *a, InetSkEntry *e, const char *conn)
 {
 	struct pollfd p = {.fd = a->local, .events = 0};
 	TcpStreamEntry *t;
@@ -63,9 +63,10 @@ int tcp_closed_dump_ended(const struct fd_dump_arg *a, InetSkEntry *e)
 	if (poll(&p, 1, 0) == 1 && p.revents & POLLERR)
 		return pr_err_ret(
 			-EOPNOTSUPP,
-			"pid %d fd %d: not supported yet: a TCP connection that was reset (or timed out), "
-			"its error not read yet",
-			a->pid, a->fd);
+			"pid %d fd %d: %s: not supported yet: a TCP connection that ended with an error (a "
+			"reset, a timeout) the task has not read yet (reading it would take it from the "
+			"task)",
+			a->pid, a->fd, conn);
 	if (ioctl(a->local, SIOCINQ, &q) < 0)
 		return pr_perror_ret("pid %d fd %d: SIOCINQ", a->pid, a->fd);
 	if (!e->has_dst_addr || !e->has_src_addr) {

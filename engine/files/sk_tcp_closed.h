@@ -16,9 +16,9 @@ bool tcp_closed_is_ended(const InetSkEntry *e);
 /*
  * Dump of a TCP_CLOSE socket with both directions shut (addresses already
  * in e): its unread data, in e->tcp when the peer is known; refuses a
- * pending error, and unread data without a peer.
+ * pending error, and unread data without a peer (conn names the socket).
  */
-int tcp_closed_dump_ended(const struct fd_dump_arg *a, InetSkEntry *e);
+int tcp_closed_dump_ended(const struct fd_dump_arg *a, InetSkEntry *e, const char *conn);
 /* Phase 2, in repair mode, its options set: connected to its peer, its data queued. */
 int tcp_closed_restore_ended(int sk, const InetSkEntry *e);
 /* Phase 4, the network still locked: the peer's reset ends it; out of repair mode. */
