@@ -486,6 +486,13 @@ static int dump_tcp_syn_sent(struct sk_net_dump *net, const struct fd_dump_arg *
 	    get_int(a->local, SOL_TCP, TCP_QUEUE_SEQ, &v) < 0)
 		return pr_perror_ret("pid %d fd %d: TCP_QUEUE_SEQ (send)", a->pid, a->fd);
 	t->snd_seq = (uint32_t)v;
+	/* data queued behind the SYN (TCP_FASTOPEN_CONNECT, sendto MSG_FASTOPEN) would be lost */
+	if (recv(a->local, &v, 1, MSG_PEEK | MSG_DONTWAIT) > 0)
+		return pr_err_ret(
+			-EOPNOTSUPP,
+			"pid %d fd %d: not supported yet: a connecting TCP socket with data queued to send "
+			"(TCP fast open)",
+			a->pid, a->fd);
 	if (get_int(a->local, SOL_TCP, TCP_MAXSEG, &v) == 0)
 		t->mss = (uint32_t)v;
 	return 0;
