@@ -412,13 +412,20 @@ int netlock_pass_begin(pid_t root, struct netlock **ret)
 	nl->own_netns = root > 0 && own_netns(root);
 	snprintf(nl->name, sizeof(nl->name), "criu_pass_%d", (int)getpid());
 	for (int v6 = 0; v6 < 2 && r == 0; v6++) {
+		char *argv[] = {v6 ? "ip6tables-restore" : "iptables-restore", "-w", "--noflush", NULL};
+		char err[512];
+
 		snprintf(rules, sizeof(rules),
 			 "*filter\n:%s - [0:0]\n-I INPUT 1 -j %s\n-I OUTPUT 1 -j %s\n"
 			 "-A %s -m mark --mark %#x -j ACCEPT\nCOMMIT\n",
 			 nl->name, nl->name, nl->name, nl->name, CR_NETLOCK_MARK);
-		r = ipt_restore(nl, v6, rules);
+		/* no iptables is no error here: only the tree's own iptables rules would need it */
+		r = run_tool(argv[0], argv, rules, ns_pid(nl), err, sizeof(err));
 		if (r == 0)
 			nl->chain[v6] = true;
+		else
+			pr_warn("%s: the chain %s was not made (status %d): %s\n", argv[0], nl->name, r, err);
+		r = r > 0 ? -EIO : r;
 	}
 	if (r < 0) {
 		remove_lock(nl);
