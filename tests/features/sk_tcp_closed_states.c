@@ -10,11 +10,16 @@
  *   lastack:  c shut, then a rule dropped c's packets to a's port, then a
  *             shut: a in LAST_ACK (its FIN never acknowledged), c ended;
  *   synsent:  a rule drops SYNs to a listener's port: a non-blocking
- *             connect() stays in SYN_SENT.
+ *             connect() stays in SYN_SENT;
+ *   peergone: c wrote to a; a rule answers packets to a's port with a
+ *             reset; a wrote to c, whose ACK drew the reset: c ended (it
+ *             took the error), a is ESTABLISHED with c's data unread and
+ *             its own unacknowledged (its peer's resets are rejected too).
  * After restore: the TCP state (TCP_INFO), both addresses (getsockname,
  * SO_PEERNAME: a closed socket keeps its peer's), the unread data then end
  * of file, EPIPE on a write, no error pending (SO_ERROR); with the rules
- * gone, LAST_ACK ends and SYN_SENT connects and carries data both ways.
+ * gone, LAST_ACK ends, SYN_SENT connects and carries data both ways, and
+ * peergone's a reads its data, then the reset its retransmission draws.
  */
 // criu-opts: --tcp-established
 #include <arpa/inet.h>
@@ -171,12 +176,69 @@ static void check_closed(const struct conn *k, int sk, const struct sockaddr_sto
 		   what, got, strerror(errno));
 }
 
-static int ipt(const char *op, const char *chain, uint16_t port)
+static int ipt_target(const char *op, uint16_t port, const char *target)
 {
 	char cmd[256];
 
-	snprintf(cmd, sizeof(cmd), "iptables -w %s %s -p tcp --dport %u -j DROP", op, chain, port);
+	snprintf(cmd, sizeof(cmd), "iptables -w %s INPUT -p tcp --dport %u -j %s", op, port, target);
 	return system(cmd);
+}
+
+static int ipt_drop(const char *op, uint16_t port)
+{
+	return ipt_target(op, port, "DROP");
+}
+
+#define REJECT_RST "REJECT --reject-with tcp-reset"
+
+static uint16_t port_of(const struct sockaddr_storage *ss)
+{
+	return ntohs(((const struct sockaddr_in *)ss)->sin_port);
+}
+
+static void setup_peergone(struct conn *k)
+{
+	socklen_t len = sizeof(int);
+	int err = 0;
+
+	connect_pair(k, AF_INET, "peergone", 0);
+	if (write(k->c, "to-a", 4) != 4)
+		feat_die("c: write");
+	usleep(50000);
+	if (ipt_target("-A", port_of(&k->a_addr), REJECT_RST))
+		feat_die("iptables -A ... REJECT");
+	if (write(k->a, "to-c", 4) != 4)
+		feat_die("a: write");
+	wait_state(k->c, TCP_CLOSE, "c reset");
+	if (getsockopt(k->c, SOL_SOCKET, SO_ERROR, &err, &len) || err != ECONNRESET) {
+		errno = err;
+		feat_die("c: SO_ERROR is not ECONNRESET");
+	}
+	if (tcp_state(k->a) != TCP_ESTABLISHED) {
+		errno = EPROTO;
+		feat_die("a is not ESTABLISHED");
+	}
+}
+
+static void check_peergone(const struct conn *k)
+{
+	struct pollfd p = {.fd = k->a, .events = POLLIN};
+	char buf[8] = {0};
+	ssize_t n;
+	int st = tcp_state(k->a);
+
+	FEAT_CHECK(st == TCP_ESTABLISHED, "peergone: a in TCP state %d, not ESTABLISHED", st);
+	check_closed(k, k->c, &k->c_addr, &k->a_addr, "c", "to-c");
+	n = recv(k->a, buf, sizeof(buf), MSG_DONTWAIT);
+	FEAT_CHECK(n == 4 && !memcmp(buf, "to-a", 4), "peergone: a read %zd bytes '%s', not 'to-a'", n, buf);
+	FEAT_CHECK(ipt_target("-D", port_of(&k->a_addr), REJECT_RST) == 0, "peergone: iptables -D failed");
+	/* a's retransmission of "to-c" meets no socket: the reset it draws reaches a now */
+	FEAT_CHECK(poll(&p, 1, 15000) == 1, "peergone: no reset 15 s after the rule went (state %d)",
+		   tcp_state(k->a));
+	n = recv(k->a, buf, sizeof(buf), MSG_DONTWAIT);
+	FEAT_CHECK(n < 0 && errno == ECONNRESET, "peergone: a's read gave %zd (%s), not ECONNRESET", n,
+		   n < 0 ? strerror(errno) : "data");
+	FEAT_CHECK(tcp_state(k->a) == TCP_CLOSE, "peergone: a in state %d after the reset", tcp_state(k->a));
 }
 
 static void setup_lastack(struct conn *k)
@@ -185,7 +247,7 @@ static void setup_lastack(struct conn *k)
 	if (shutdown(k->c, SHUT_WR))
 		feat_die("c: shutdown");
 	wait_state(k->a, 8 /* CLOSE_WAIT */, "a in CLOSE_WAIT");
-	if (ipt("-A", "INPUT", ntohs(((struct sockaddr_in *)&k->a_addr)->sin_port)))
+	if (ipt_drop("-A", port_of(&k->a_addr)))
 		feat_die("iptables -A");
 	if (shutdown(k->a, SHUT_WR))
 		feat_die("a: shutdown");
@@ -204,8 +266,7 @@ static void check_lastack(const struct conn *k)
 	FEAT_CHECK(send(k->a, "x", 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 && errno == EPIPE,
 		   "lastack: a's write: %s, not EPIPE", strerror(errno));
 	check_closed(k, k->c, &k->c_addr, &k->a_addr, "c", "");
-	FEAT_CHECK(ipt("-D", "INPUT", ntohs(((struct sockaddr_in *)&k->a_addr)->sin_port)) == 0,
-		   "lastack: iptables -D failed");
+	FEAT_CHECK(ipt_drop("-D", port_of(&k->a_addr)) == 0, "lastack: iptables -D failed");
 	for (int i = 0; i < 200 && tcp_state(k->a) == LAST_ACK; i++)
 		usleep(50000);
 	FEAT_CHECK(tcp_state(k->a) == TCP_CLOSE, "lastack: a still in state %d 10 s after the rule went",
@@ -224,7 +285,7 @@ static void setup_synsent(struct synsent *y)
 
 	y->l = listener(AF_INET, 0, &y->l_addr);
 	y->port = ntohs(((struct sockaddr_in *)&y->l_addr)->sin_port);
-	if (ipt("-A", "INPUT", y->port))
+	if (ipt_drop("-A", y->port))
 		feat_die("iptables -A");
 	y->s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
 	if (y->s < 0 || connect(y->s, (struct sockaddr *)&y->l_addr, len) == 0 || errno != EINPROGRESS)
@@ -242,7 +303,7 @@ static void check_synsent(struct synsent *y)
 	FEAT_CHECK(st == TCP_SYN_SENT, "synsent: TCP state %d, not SYN_SENT", st);
 	FEAT_CHECK(same_addr(y->s, false, &y->s_addr, AF_INET), "synsent: getsockname differs");
 	FEAT_CHECK(same_addr(y->s, true, &y->l_addr, AF_INET), "synsent: SO_PEERNAME differs");
-	FEAT_CHECK(ipt("-D", "INPUT", y->port) == 0, "synsent: iptables -D failed");
+	FEAT_CHECK(ipt_drop("-D", y->port) == 0, "synsent: iptables -D failed");
 	if (poll(&p, 1, 15000) != 1) {
 		feat_fail("synsent: no connection to accept 15 s after the rule went (state %d)",
 			  tcp_state(y->s));
@@ -262,7 +323,7 @@ static void check_synsent(struct synsent *y)
 
 int main(int argc, char **argv)
 {
-	struct conn ended[2], resetted[2], lastack;
+	struct conn ended[2], resetted[2], lastack, peergone;
 	struct synsent syn;
 	bool ns = system("ip -V >/dev/null 2>&1 && iptables -V >/dev/null 2>&1") == 0;
 
@@ -278,6 +339,7 @@ int main(int argc, char **argv)
 	if (ns) {
 		setup_lastack(&lastack);
 		setup_synsent(&syn);
+		setup_peergone(&peergone);
 	}
 	feat_ready();
 	feat_wait_go();
@@ -290,6 +352,7 @@ int main(int argc, char **argv)
 	if (ns) {
 		check_lastack(&lastack);
 		check_synsent(&syn);
+		check_peergone(&peergone);
 	}
 	return feat_done();
 }
