@@ -773,12 +773,39 @@ static int pick_state(struct sk_net_dump *net, const struct fd_dump_arg *a, Inet
 	return 0;
 }
 
+/* The bound address src, and the peer's: SO_PEERNAME, which answers for a TCP socket closed or connecting
+ * too. */
+static int dump_addrs(const struct fd_dump_arg *a, int family, const struct sockaddr_storage *src,
+		      InetSkEntry *e)
+{
+	struct sockaddr_storage dst = {0};
+	/* the exact size: SO_PEERNAME refuses a larger buffer */
+	socklen_t dlen = family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+	int r;
+
+	if (port_of(src)) {
+		r = set_addr(&e->src_addr, &e->has_src_addr, family, src);
+		if (r < 0)
+			return r;
+		e->has_src_port = true;
+		e->src_port = port_of(src);
+	}
+	if (getsockopt(a->local, SOL_SOCKET, SO_PEERNAME, &dst, &dlen) < 0 || !port_of(&dst))
+		return 0;
+	r = set_addr(&e->dst_addr, &e->has_dst_addr, family, &dst);
+	if (r < 0)
+		return r;
+	e->has_dst_port = true;
+	e->dst_port = port_of(&dst);
+	return 0;
+}
+
 static int inet_dump(struct files_dump *fd, const struct fd_dump_arg *a, FileEntry *fe)
 {
 	static const struct files_net_opts no_opts = {.network_lock = NETLOCK_OPT_IPTABLES};
 	InetSkEntry *e = calloc(1, sizeof(*e));
-	struct sockaddr_storage src = {0}, dst = {0};
-	socklen_t slen = sizeof(src), dlen = sizeof(dst);
+	struct sockaddr_storage src = {0};
+	socklen_t slen = sizeof(src);
 	struct diag_want w;
 	int type, proto, family, listed, r;
 
@@ -844,22 +871,9 @@ static int inet_dump(struct files_dump *fd, const struct fd_dump_arg *a, FileEnt
 		e->shutdown = w.shutdown;
 	}
 	listed = r;
-	if (port_of(&src)) {
-		r = set_addr(&e->src_addr, &e->has_src_addr, family, &src);
-		if (r < 0)
-			return r;
-		e->has_src_port = true;
-		e->src_port = port_of(&src);
-	}
-	/* SO_PEERNAME, not getpeername: it answers for a TCP socket closed or connecting too (exact size) */
-	dlen = family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
-	if (getsockopt(a->local, SOL_SOCKET, SO_PEERNAME, &dst, &dlen) == 0 && port_of(&dst)) {
-		r = set_addr(&e->dst_addr, &e->has_dst_addr, family, &dst);
-		if (r < 0)
-			return r;
-		e->has_dst_port = true;
-		e->dst_port = port_of(&dst);
-	}
+	r = dump_addrs(a, family, &src, e);
+	if (r < 0)
+		return r;
 	/* not listed and its reading side shut: a connection that ended (its socket is unhashed) */
 	if (!listed && proto == IPPROTO_TCP && tcp_ended(a->local)) {
 		char c[160];
