@@ -1275,8 +1275,20 @@ int files_restore_net_ready(struct files_restore *fr, bool tcp_close)
 		const FileEntry *fe = fr->files[i];
 		int r;
 
-		if (fe->kind != FILE_KIND__FILE_INET_SK || !tcp_stream_state(fe->inet_sk) ||
-		    fr->file_fds[i] < 0)
+		if (fe->kind != FILE_KIND__FILE_INET_SK || fr->file_fds[i] < 0)
+			continue;
+		if (tcp_close && fe->inet_sk->protocol == IPPROTO_TCP && fe->inet_sk->state == ST_SYN_SENT) {
+			/* --tcp-close: connecting ones end too (a disconnect in SYN_SENT sends nothing) */
+			struct sockaddr sa = {.sa_family = AF_UNSPEC};
+
+			r = connect(fr->file_fds[i], &sa, sizeof(sa)) < 0 ? -errno
+									  : tcp_closed(fr->file_fds[i]);
+			if (r < 0)
+				return pr_err_ret(r, "file %" PRIu64 ": %s: cannot close it (--tcp-close)",
+						  fe->id, conn_str(fe->inet_sk, c, sizeof(c)));
+			continue;
+		}
+		if (!tcp_stream_state(fe->inet_sk))
 			continue;
 		r = tcp_ready(fr->file_fds[i], fe, tcp_close);
 		if (r < 0)
