@@ -398,6 +398,23 @@ int netlock_restore_unlock(struct img_dir *d, pid_t root)
  * packets, and nothing else: iptables' ACCEPT there ends the filter table's
  * walk, so the tree's own rules further on do not see them.
  */
+/*
+ * Whether the namespace has iptables' filter table (ip or ip6): without it
+ * no iptables rule can drop the packets, and making the chain would make
+ * the table where the tree had none. iptables-save lists only the tables
+ * there are (-t filter would print an empty one anyway).
+ */
+static bool has_filter_table(const struct netlock *nl, bool v6)
+{
+	char *argv[] = {v6 ? "ip6tables-save" : "iptables-save", NULL};
+	size_t size = 256 << 10;
+	_cleanup_free_ char *out = malloc(size);
+
+	if (!out || run_tool(argv[0], argv, NULL, ns_pid(nl), out, size) != 0)
+		return false;
+	return !strncmp(out, "*filter", 7) || strstr(out, " *filter ");
+}
+
 int netlock_pass_begin(pid_t root, struct netlock **ret)
 {
 	struct netlock *nl = calloc(1, sizeof(*nl));
@@ -415,6 +432,8 @@ int netlock_pass_begin(pid_t root, struct netlock **ret)
 		char *argv[] = {v6 ? "ip6tables-restore" : "iptables-restore", "-w", "--noflush", NULL};
 		char err[512];
 
+		if (!has_filter_table(nl, v6))
+			continue;
 		snprintf(rules, sizeof(rules),
 			 "*filter\n:%s - [0:0]\n-I INPUT 1 -j %s\n-I OUTPUT 1 -j %s\n"
 			 "-A %s -m mark --mark %#x -j ACCEPT\nCOMMIT\n",
@@ -427,11 +446,14 @@ int netlock_pass_begin(pid_t root, struct netlock **ret)
 			pr_warn("%s: the chain %s was not made (status %d): %s\n", argv[0], nl->name, r, err);
 		r = r > 0 ? -EIO : r;
 	}
-	if (r < 0) {
+	if (r < 0)
 		remove_lock(nl);
+	if (r < 0 || (!nl->chain[0] && !nl->chain[1])) {
 		free(nl);
 		return r;
 	}
+	pr_info("chain %s lets marked packets by the filter rules (%s%s)\n", nl->name,
+		nl->chain[0] ? "IPv4 " : "", nl->chain[1] ? "IPv6" : "");
 	*ret = nl;
 	return 0;
 }
