@@ -773,7 +773,10 @@ static int pick_state(struct sk_net_dump *net, const struct fd_dump_arg *a, Inet
 	return 0;
 }
 
-/* The bound address src, and the peer's (SO_PEERNAME: it answers for a closed or connecting TCP socket too). */
+/*
+ * The bound address src, and the peer's (SO_PEERNAME: it answers for a
+ * closed or connecting TCP socket too).
+ */
 static int dump_addrs(const struct fd_dump_arg *a, int family, const struct sockaddr_storage *src,
 		      InetSkEntry *e)
 {
