@@ -59,9 +59,10 @@ int netlock_restore_unlock(struct img_dir *d, pid_t root);
 /*
  * Restore, while criu replays a peer's packets to restored connections
  * (sk_tcp_half.c): packets marked CR_NETLOCK_MARK pass the filter rules of
- * the net ns of root (0: criu's), by an iptables chain first in INPUT and
- * OUTPUT. Rules in nftables tables of their own are not passed (their base
- * chains each have their say). netlock_pass_end removes the chain.
+ * the net ns of root (criu's when root shares it), by an iptables chain
+ * first in INPUT and OUTPUT. Rules in nftables tables of their own are not
+ * passed (their base chains each have their say). netlock_pass_end removes
+ * the chain.
  */
 int netlock_pass_begin(pid_t root, struct netlock **ret);
 void netlock_pass_end(struct netlock *nl);

@@ -494,7 +494,7 @@ static int replay_peer_packets(struct rst_ctx *ctx, pid_t root)
 
 	if (!files_restore_net_replays(ctx->files, ctx->req->opts.tcp_close))
 		return 0;
-	if (netlock_pass_begin(ns_restore_mask(ctx->ns) & CLONE_NEWNET ? root : 0, &pass) < 0)
+	if (netlock_pass_begin(root, &pass) < 0)
 		pr_warn("the replayed packets may meet the tree's own filter rules\n");
 	r = files_restore_net_locked(ctx->files, ctx->req->opts.tcp_close);
 	netlock_pass_end(pass);
