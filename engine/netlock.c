@@ -156,14 +156,12 @@ static bool own_netns(pid_t pid)
 /*
  * A tree in a net namespace of its own dumped with --tcp-established: the
  * whole namespace is locked, in and out, but for packets marked
- * CR_NETLOCK_MARK (criu's, and a migration's own tools: the mark CRIU
- * uses). New connections into it time out rather than being refused, so
- * that no peer sees a reset, and none can change what the dump keeps.
+ * CR_NETLOCK_MARK (netlock.h). New connections into it time out rather
+ * than being refused, so that no peer sees a reset, and none can change
+ * what the dump keeps.
  * Without --tcp-established no connection is kept, and a criu killed in the
  * middle would leave the namespace cut off for nothing: not locked.
  */
-#define CR_NETLOCK_MARK 0xc114
-
 static int remove_lock(const struct netlock *nl);
 
 static int lock_netns(struct netlock *nl)
@@ -258,10 +256,12 @@ int netlock_add_conn(struct netlock *nl, int family, const uint8_t *src, uint16_
 			len += snprintf(
 				rules + len, sizeof(rules) - len,
 				"table inet %s {\n"
-				"\tchain input { type filter hook input priority -300; policy accept; }\n"
-				"\tchain output { type filter hook output priority -300; policy accept; }\n"
+				"\tchain input { type filter hook input priority -300; policy accept; "
+				"meta mark %#x accept; }\n"
+				"\tchain output { type filter hook output priority -300; policy accept; "
+				"meta mark %#x accept; }\n"
 				"}\n",
-				nl->name);
+				nl->name, CR_NETLOCK_MARK, CR_NETLOCK_MARK);
 		for (int dir = 0; dir < 2; dir++)
 			len += snprintf(
 				rules + len, sizeof(rules) - len,
@@ -278,8 +278,9 @@ int netlock_add_conn(struct netlock *nl, int family, const uint8_t *src, uint16_
 	len += snprintf(rules + len, sizeof(rules) - len, "*filter\n");
 	if (!nl->chain[v6])
 		len += snprintf(rules + len, sizeof(rules) - len,
-				":%s - [0:0]\n-I INPUT 1 -j %s\n-I OUTPUT 1 -j %s\n", nl->name, nl->name,
-				nl->name);
+				":%s - [0:0]\n-I INPUT 1 -j %s\n-I OUTPUT 1 -j %s\n-A %s -m mark --mark %#x "
+				"-j ACCEPT\n",
+				nl->name, nl->name, nl->name, nl->name, CR_NETLOCK_MARK);
 	len += snprintf(rules + len, sizeof(rules) - len,
 			"-A %s -p tcp -s %s --sport %u -d %s --dport %u -j DROP\n"
 			"-A %s -p tcp -s %s --sport %u -d %s --dport %u -j DROP\nCOMMIT\n",
@@ -390,4 +391,78 @@ int netlock_restore_unlock(struct img_dir *d, pid_t root)
 	nl.root = root;
 	netlock_entry__free_unpacked(e, NULL);
 	return unlock(&nl);
+}
+
+/*
+ * A chain first in INPUT and OUTPUT (IPv4 and IPv6) that accepts marked
+ * packets, and nothing else: iptables' ACCEPT there ends the filter table's
+ * walk, so the tree's own rules further on do not see them.
+ */
+/*
+ * Whether the namespace has iptables' filter table (ip or ip6): without it
+ * no iptables rule can drop the packets, and making the chain would make
+ * the table where the tree had none. iptables-save lists only the tables
+ * there are (-t filter would print an empty one anyway).
+ */
+static bool has_filter_table(const struct netlock *nl, bool v6)
+{
+	char *argv[] = {v6 ? "ip6tables-save" : "iptables-save", NULL};
+	size_t size = 256 << 10;
+	_cleanup_free_ char *out = malloc(size);
+
+	if (!out || run_tool(argv[0], argv, NULL, ns_pid(nl), out, size) != 0)
+		return false;
+	return !strncmp(out, "*filter", 7) || strstr(out, " *filter ");
+}
+
+int netlock_pass_begin(pid_t root, struct netlock **ret)
+{
+	struct netlock *nl = calloc(1, sizeof(*nl));
+	char rules[512];
+	int r = 0;
+
+	*ret = NULL;
+	if (!nl)
+		return -ENOMEM;
+	nl->method = NETLOCK_OPT_IPTABLES;
+	nl->root = root;
+	nl->own_netns = root > 0 && own_netns(root);
+	snprintf(nl->name, sizeof(nl->name), "criu_pass_%d", (int)getpid());
+	for (int v6 = 0; v6 < 2 && r == 0; v6++) {
+		char *argv[] = {v6 ? "ip6tables-restore" : "iptables-restore", "-w", "--noflush", NULL};
+		char err[512];
+
+		if (!has_filter_table(nl, v6))
+			continue;
+		snprintf(rules, sizeof(rules),
+			 "*filter\n:%s - [0:0]\n-I INPUT 1 -j %s\n-I OUTPUT 1 -j %s\n"
+			 "-A %s -m mark --mark %#x -j ACCEPT\nCOMMIT\n",
+			 nl->name, nl->name, nl->name, nl->name, CR_NETLOCK_MARK);
+		/* no iptables is no error here: only the tree's own iptables rules would need it */
+		r = run_tool(argv[0], argv, rules, ns_pid(nl), err, sizeof(err));
+		if (r == 0)
+			nl->chain[v6] = true;
+		else
+			pr_warn("%s: the chain %s was not made (status %d): %s\n", argv[0], nl->name, r, err);
+		r = r > 0 ? -EIO : r;
+	}
+	if (r < 0)
+		remove_lock(nl);
+	if (r < 0 || (!nl->chain[0] && !nl->chain[1])) {
+		free(nl);
+		return r;
+	}
+	pr_info("chain %s lets marked packets by the filter rules (%s%s)\n", nl->name,
+		nl->chain[0] ? "IPv4 " : "", nl->chain[1] ? "IPv6" : "");
+	*ret = nl;
+	return 0;
+}
+
+void netlock_pass_end(struct netlock *nl)
+{
+	if (nl && remove_lock(nl) < 0)
+		pr_err("the chain %s could not be removed: remove it by hand (iptables -D INPUT -j %s, "
+		       "-D OUTPUT, -F, -X)\n",
+		       nl->name, nl->name);
+	free(nl);
 }

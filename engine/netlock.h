@@ -23,6 +23,12 @@
 
 #include "image.h"
 
+/*
+ * Packets with this mark pass every lock (the mark CRIU uses): criu's own,
+ * the peer's FIN, ACK or reset replayed to a restored connection (sk_tcp_half.c).
+ */
+#define CR_NETLOCK_MARK 0xc114
+
 /* --network-lock: the values of cr_opts.network_lock */
 enum { NETLOCK_OPT_IPTABLES = 1, NETLOCK_OPT_NFTABLES = 2, NETLOCK_OPT_SKIP = 3 };
 
@@ -49,5 +55,16 @@ void netlock_free(struct netlock *nl);
  * root (its net ns holds the rules of a tree with its own), or 0.
  */
 int netlock_restore_unlock(struct img_dir *d, pid_t root);
+
+/*
+ * Restore, while criu replays a peer's packets to restored connections
+ * (sk_tcp_half.c): packets marked CR_NETLOCK_MARK pass the filter rules of
+ * the net ns of root (criu's when root shares it), by an iptables chain
+ * first in INPUT and OUTPUT. Rules in nftables tables of their own are not
+ * passed (their base chains each have their say). netlock_pass_end removes
+ * the chain.
+ */
+int netlock_pass_begin(pid_t root, struct netlock **ret);
+void netlock_pass_end(struct netlock *nl);
 
 #endif

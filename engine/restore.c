@@ -483,6 +483,24 @@ static int session_setup(struct pstree_item *it, void *arg)
 
 /* ---- phase 4: from outside ---- */
 
+/*
+ * The peer's FINs and resets restored connections need (files_restore_net_locked):
+ * marked, they pass the lock, and the tree's own iptables rules by a chain put first for the while.
+ */
+static int replay_peer_packets(struct rst_ctx *ctx, pid_t root)
+{
+	struct netlock *pass = NULL;
+	int r;
+
+	if (!files_restore_net_replays(ctx->files, ctx->req->opts.tcp_close))
+		return 0;
+	if (netlock_pass_begin(root, &pass) < 0)
+		pr_warn("the replayed packets may meet the tree's own filter rules\n");
+	r = files_restore_net_locked(ctx->files, ctx->req->opts.tcp_close);
+	netlock_pass_end(pass);
+	return r;
+}
+
 static int put(struct infect_ctl *c, size_t off, const void *data, size_t len)
 {
 	if (off + len > c->scratch_size)
@@ -1397,6 +1415,9 @@ int cr_restore(struct cr_request *req)
 	if (r < 0)
 		goto fail;
 	phase = "4 (network)";
+	r = replay_peer_packets(&ctx, root);
+	if (r < 0)
+		goto fail;
 	/* as criu: the lock goes first, so that what a connection sends leaving repair mode gets through */
 	if (netlock_restore_unlock(ctx.dir, root) < 0) /* network-unlock: a failure is only logged */
 		pr_warn("the network lock was not lifted\n");

@@ -7,7 +7,8 @@
  *   rules (net_rule.c),
  *   the namespace's sysctls and each link's conf ones,
  *   its firewall: the text of iptables-save, ip6tables-save and
- *   nft list ruleset, read back by iptables-restore and nft -f.
+ *   nft list ruleset, read back by iptables-restore and nft -f; tables of
+ *   iptables-legacy by ip{,6}tables-legacy-save and -restore.
  * Dump enters the tree's namespace with setns() and comes back; restore runs
  * in criu after it made the new namespace (ns_restore_enter), before the
  * tree's sockets are opened, so that they find their addresses.
@@ -525,24 +526,29 @@ static int dump_iptables(struct img_writer *w, const char *tables, bool v6, char
 	return write_rules(w, v6 ? "ip6tables" : "iptables", text);
 }
 
-static int legacy_tables(void)
+/*
+ * iptables-legacy's tables (x_tables, not nftables): the kernel lists the
+ * ones in use in /proc/self/net/ip{,6}_tables_names. They are saved by
+ * ip{,6}tables-legacy-save and read back by ip{,6}tables-legacy-restore.
+ */
+static int dump_legacy_tables(struct img_writer *w, bool v6)
 {
-	static const char *const files[] = {"/proc/self/net/ip_tables_names",
-					    "/proc/self/net/ip6_tables_names"};
+	char *argv[] = {v6 ? "ip6tables-legacy-save" : "iptables-legacy-save", NULL};
+	const char *names = v6 ? "/proc/self/net/ip6_tables_names" : "/proc/self/net/ip_tables_names";
+	_cleanup_free_ char *text = NULL;
+	char buf[64] = "";
+	int fd = open(names, O_RDONLY | O_CLOEXEC), r;
+	ssize_t n = fd < 0 ? 0 : read(fd, buf, sizeof(buf) - 1);
 
-	for (size_t i = 0; i < 2; i++) {
-		char buf[64] = "";
-		int fd = open(files[i], O_RDONLY | O_CLOEXEC);
-		ssize_t n = fd < 0 ? 0 : read(fd, buf, sizeof(buf) - 1);
-
-		if (fd >= 0)
-			close(fd);
-		if (n > 0)
-			return pr_err_ret(-EOPNOTSUPP,
-					  "not supported yet: iptables-legacy tables (%s lists %.*s)",
-					  files[i], (int)strcspn(buf, "\n"), buf);
-	}
-	return 0;
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return 0;
+	r = save_tool(argv, v6 ? "ip6tables-legacy rules" : "iptables-legacy rules", &text);
+	if (r < 0)
+		return r;
+	pr_info("%s: %zu bytes of rules\n", argv[0], strlen(text));
+	return write_rules(w, v6 ? "ip6tables-legacy" : "iptables-legacy", text);
 }
 
 static int dump_firewall(struct img_dir *d)
@@ -550,12 +556,14 @@ static int dump_firewall(struct img_dir *d)
 	struct nft_tables t = {0};
 	struct img_writer *w = NULL;
 	_cleanup_free_ char *covered = NULL;
-	int r = legacy_tables();
+	int r = nft_list_tables(&t);
 
 	if (r == 0)
-		r = nft_list_tables(&t);
-	if (r == 0)
 		r = img_create(d, IMG_NETRULES, 0, &w);
+	if (r == 0)
+		r = dump_legacy_tables(w, false);
+	if (r == 0)
+		r = dump_legacy_tables(w, true);
 	if (r == 0 && t.n) {
 		r = dump_iptables(w, t.text, false, &covered);
 		if (r == 0)
@@ -586,13 +594,16 @@ static int dump_firewall(struct img_dir *d)
 
 static int restore_firewall(const struct net_images *ni)
 {
-	/* nft's tables first: iptables-restore then adds its own */
-	static const char *const order[] = {"nft", "iptables", "ip6tables"};
+	/* nft's tables first: iptables-restore then adds its own; the legacy tables are apart */
+	static const char *const order[] = {"nft", "iptables", "ip6tables", "iptables-legacy",
+					    "ip6tables-legacy"};
+	static const char *const restorer[] = {"nft", "iptables-restore", "ip6tables-restore",
+					       "iptables-legacy-restore", "ip6tables-legacy-restore"};
 
-	for (size_t k = 0; k < 3; k++)
+	for (size_t k = 0; k < 5; k++)
 		for (size_t i = 0; i < ni->n_rules; i++) {
 			const NetRulesEntry *e = ni->rules[i];
-			char *ipt[] = {k == 1 ? "iptables-restore" : "ip6tables-restore", "-w", NULL};
+			char *ipt[] = {(char *)restorer[k], "-w", NULL};
 			char *nft[] = {"nft", "-f", "-", NULL};
 			_cleanup_free_ char *out = NULL, *err = NULL;
 			int r;
@@ -603,10 +614,10 @@ static int restore_firewall(const struct net_images *ni)
 			if (r == -ENOENT)
 				return pr_err_ret(
 					r, "netrules.img: %s rules to restore, but %s is not installed",
-					e->tool, k == 0 ? nft[0] : ipt[0]);
+					e->tool, restorer[k]);
 			if (r != 0)
 				return pr_err_ret(r < 0 ? r : -EIO, "netrules.img: %s failed (status %d): %s",
-						  k == 0 ? nft[0] : ipt[0], r, err ? err : "");
+						  restorer[k], r, err ? err : "");
 			pr_info("%s rules restored\n", e->tool);
 		}
 	return 0;
@@ -616,7 +627,9 @@ static int check_rules(const struct net_images *ni)
 {
 	for (size_t i = 0; i < ni->n_rules; i++)
 		if (strcmp(ni->rules[i]->tool, "nft") && strcmp(ni->rules[i]->tool, "iptables") &&
-		    strcmp(ni->rules[i]->tool, "ip6tables"))
+		    strcmp(ni->rules[i]->tool, "ip6tables") &&
+		    strcmp(ni->rules[i]->tool, "iptables-legacy") &&
+		    strcmp(ni->rules[i]->tool, "ip6tables-legacy"))
 			return pr_err_ret(-EBADMSG, "netrules.img: rules of an unknown tool %.32s",
 					  ni->rules[i]->tool);
 	return 0;

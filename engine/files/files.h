@@ -233,9 +233,18 @@ bool files_restore_shell_job(const struct files_restore *fr);
  */
 void files_restore_answer_rpc(struct files_restore *fr, int (*answer)(int sk));
 /*
+ * Before the tasks resume, the network still locked: the peer's packets a
+ * restored TCP connection needs replayed, its FINs (half-closed, with
+ * --tcp-established) or the reset that ends one that had ended
+ * (sk_tcp_half.c, sk_tcp_closed.c).
+ */
+int files_restore_net_locked(struct files_restore *fr, bool tcp_close);
+/* Whether files_restore_net_locked has packets to replay. */
+bool files_restore_net_replays(const struct files_restore *fr, bool tcp_close);
+/*
  * Before the tasks resume, the network lock lifted: restored TCP connections
  * leave repair mode (or are closed, --tcp-close) and get their last options
- * and unsent data; half-closed ones get the FINs back (sk_tcp_half.c).
+ * and unsent data (half-closed ones: our FIN if it was never sent).
  */
 int files_restore_net_ready(struct files_restore *fr, bool tcp_close);
 /*

@@ -18,6 +18,9 @@
  * it is left on until every socket is open and only then switched off,
  * just before the tasks resume (files_restore_net_ready).
  *
+ * Half-closed connections: sk_tcp_half.c; ended and connecting (SYN_SENT)
+ * ones: sk_tcp_closed.c.
+ *
  * UDP datagrams still queued at dump are not kept (as in CRIU).
  */
 #define LOG_PREFIX "files: "
@@ -47,6 +50,7 @@
 #include "log.h"
 #include "netlock.h"
 #include "sk_net.h"
+#include "sk_tcp_closed.h"
 #include "sk_tcp_half.h"
 
 #ifndef SIOCOUTQNSD
@@ -448,6 +452,52 @@ static int dump_tcp_stream(struct sk_net_dump *net, const struct fd_dump_arg *a,
 	return 0;
 }
 
+/* Connecting (--tcp-established): locked, and its initial sequence number read in repair mode. */
+static int dump_tcp_syn_sent(struct sk_net_dump *net, const struct fd_dump_arg *a, InetSkEntry *e)
+{
+	TcpStreamEntry *t = calloc(1, sizeof(*t));
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+	int v = 0, r;
+
+	if (!t)
+		return -ENOMEM;
+	tcp_stream_entry__init(t);
+	e->tcp = t;
+	if (!e->has_src_addr || !e->has_dst_addr)
+		return pr_err_ret(-EPROTO, "pid %d fd %d: connecting TCP socket without addresses", a->pid,
+				  a->fd);
+	r = netlock_add_conn(net->lock, (int)e->family, e->src_addr.data, (uint16_t)e->src_port,
+			     e->dst_addr.data, (uint16_t)e->dst_port);
+	if (r < 0)
+		return r;
+	if (set_int(a->local, SOL_TCP, TCP_REPAIR, TCP_REPAIR_ON) < 0)
+		return pr_perror_ret("pid %d fd %d: cannot put the connecting TCP socket in repair mode",
+				     a->pid, a->fd);
+	r = note_repaired(net, a->local, e->opts && e->opts->reuseaddr);
+	if (r < 0)
+		return r;
+	if (getsockopt(a->local, SOL_TCP, TCP_INFO, &ti, &len) < 0)
+		return pr_perror_ret("pid %d fd %d: TCP_INFO", a->pid, a->fd);
+	if (ti.tcpi_state != ST_SYN_SENT)
+		return pr_err_ret(-EOPNOTSUPP, "pid %d fd %d: TCP socket left state SYN_SENT (now %u)",
+				  a->pid, a->fd, ti.tcpi_state);
+	if (set_int(a->local, SOL_TCP, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE) < 0 ||
+	    get_int(a->local, SOL_TCP, TCP_QUEUE_SEQ, &v) < 0)
+		return pr_perror_ret("pid %d fd %d: TCP_QUEUE_SEQ (send)", a->pid, a->fd);
+	t->snd_seq = (uint32_t)v;
+	/* data queued behind the SYN (TCP_FASTOPEN_CONNECT, sendto MSG_FASTOPEN) would be lost */
+	if (recv(a->local, &v, 1, MSG_PEEK | MSG_DONTWAIT) > 0)
+		return pr_err_ret(
+			-EOPNOTSUPP,
+			"pid %d fd %d: not supported yet: a connecting TCP socket with data queued to send "
+			"(TCP fast open)",
+			a->pid, a->fd);
+	if (get_int(a->local, SOL_TCP, TCP_MAXSEG, &v) == 0)
+		t->mss = (uint32_t)v;
+	return 0;
+}
+
 static void dump_tcp_opts(int local, SkOptsEntry *o)
 {
 	int v;
@@ -654,27 +704,6 @@ static bool tcp_stream_state(const InetSkEntry *e)
 	return e->protocol == IPPROTO_TCP && (e->state == ST_ESTABLISHED || tcp_half_state(e->state));
 }
 
-/*
- * An ended connection comes back as one that ended cleanly (end of file).
- * One that was reset with its error not read yet (POLLERR; SO_ERROR would
- * take it from the task), or with data still to read, would not: refused.
- */
-static int check_ended(const struct fd_dump_arg *a)
-{
-	struct pollfd p = {.fd = a->local, .events = 0};
-	int q = 0;
-
-	if (poll(&p, 1, 0) == 1 && p.revents & POLLERR)
-		return pr_err_ret(-EOPNOTSUPP,
-				  "pid %d fd %d: not supported yet: a TCP connection that was reset, its error not read yet",
-				  a->pid, a->fd);
-	if (ioctl(a->local, SIOCINQ, &q) == 0 && q > 0)
-		return pr_err_ret(-EOPNOTSUPP,
-				  "pid %d fd %d: not supported yet: a closed TCP connection with %d bytes still to read",
-				  a->pid, a->fd, q);
-	return 0;
-}
-
 /* Which state the socket is dumped in, or a refusal that says what to do. */
 static int pick_state(struct sk_net_dump *net, const struct fd_dump_arg *a, InetSkEntry *e,
 		      const struct diag_want *w)
@@ -718,14 +747,20 @@ static int pick_state(struct sk_net_dump *net, const struct fd_dump_arg *a, Inet
 				  "(or --tcp-close to restore it closed)",
 				  a->pid, a->fd,
 				  e->dump_state == ST_ESTABLISHED ? "established" : "half-closed", c);
-	case ST_SYN_SENT:
+	case ST_SYN_SENT: /* connects again: sk_tcp_closed.c */
+		if (o->tcp_established && !o->tcp_close) {
+			e->state = ST_SYN_SENT;
+			return 0;
+		}
+		/* fall through */
 	case ST_SYN_RECV:
 		if (o->skip_in_flight || o->tcp_close)
 			break;
 		return pr_err_ret(
 			-EOPNOTSUPP,
-			"pid %d fd %d: %s is still connecting (--skip-in-flight restores it closed)", a->pid,
-			a->fd, c);
+			"pid %d fd %d: %s is still connecting (--tcp-established keeps it connecting, "
+			"--skip-in-flight restores it closed)",
+			a->pid, a->fd, c);
 	default:
 		if (o->tcp_close)
 			break;
@@ -738,14 +773,43 @@ static int pick_state(struct sk_net_dump *net, const struct fd_dump_arg *a, Inet
 	return 0;
 }
 
+/*
+ * The bound address src, and the peer's (SO_PEERNAME: it answers for a
+ * closed or connecting TCP socket too).
+ */
+static int dump_addrs(const struct fd_dump_arg *a, int family, const struct sockaddr_storage *src,
+		      InetSkEntry *e)
+{
+	struct sockaddr_storage dst = {0};
+	/* the exact size: SO_PEERNAME refuses a larger buffer */
+	socklen_t dlen = family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+	int r;
+
+	if (port_of(src)) {
+		r = set_addr(&e->src_addr, &e->has_src_addr, family, src);
+		if (r < 0)
+			return r;
+		e->has_src_port = true;
+		e->src_port = port_of(src);
+	}
+	if (getsockopt(a->local, SOL_SOCKET, SO_PEERNAME, &dst, &dlen) < 0 || !port_of(&dst))
+		return 0;
+	r = set_addr(&e->dst_addr, &e->has_dst_addr, family, &dst);
+	if (r < 0)
+		return r;
+	e->has_dst_port = true;
+	e->dst_port = port_of(&dst);
+	return 0;
+}
+
 static int inet_dump(struct files_dump *fd, const struct fd_dump_arg *a, FileEntry *fe)
 {
 	static const struct files_net_opts no_opts = {.network_lock = NETLOCK_OPT_IPTABLES};
 	InetSkEntry *e = calloc(1, sizeof(*e));
-	struct sockaddr_storage src = {0}, dst = {0};
-	socklen_t slen = sizeof(src), dlen = sizeof(dst);
+	struct sockaddr_storage src = {0};
+	socklen_t slen = sizeof(src);
 	struct diag_want w;
-	int type, proto, family, r;
+	int type, proto, family, listed, r;
 
 	if (!e)
 		return -ENOMEM;
@@ -808,31 +872,25 @@ static int inet_dump(struct files_dump *fd, const struct fd_dump_arg *a, FileEnt
 		e->has_shutdown = true;
 		e->shutdown = w.shutdown;
 	}
+	listed = r;
+	r = dump_addrs(a, family, &src, e);
+	if (r < 0)
+		return r;
 	/* not listed and its reading side shut: a connection that ended (its socket is unhashed) */
-	if (!r && proto == IPPROTO_TCP && tcp_ended(a->local)) {
-		r = check_ended(a);
+	if (!listed && proto == IPPROTO_TCP && tcp_ended(a->local)) {
+		char c[160];
+
+		r = tcp_closed_dump_ended(a, e, conn_str(e, c, sizeof(c)));
 		if (r < 0)
 			return r;
 		e->has_shutdown = true;
 		e->shutdown = 3;
 	}
-	if (port_of(&src)) {
-		r = set_addr(&e->src_addr, &e->has_src_addr, family, &src);
-		if (r < 0)
-			return r;
-		e->has_src_port = true;
-		e->src_port = port_of(&src);
-	}
-	if (getpeername(a->local, (struct sockaddr *)&dst, &dlen) == 0 && port_of(&dst)) {
-		r = set_addr(&e->dst_addr, &e->has_dst_addr, family, &dst);
-		if (r < 0)
-			return r;
-		e->has_dst_port = true;
-		e->dst_port = port_of(&dst);
-	}
 	r = pick_state(fd->net, a, e, &w);
 	if (r < 0)
 		return r;
+	if (e->state == ST_SYN_SENT)
+		return dump_tcp_syn_sent(fd->net, a, e);
 	if (tcp_stream_state(e)) {
 		if (!e->has_src_addr || !e->has_dst_addr)
 			return pr_err_ret(-EPROTO, "pid %d fd %d: connected TCP without addresses", a->pid,
@@ -847,8 +905,8 @@ static int inet_dump(struct files_dump *fd, const struct fd_dump_arg *a, FileEnt
 
 /* ---- restore ---- */
 
-static socklen_t make_addr(const InetSkEntry *e, const ProtobufCBinaryData *addr, uint32_t port,
-			   struct sockaddr_storage *ss)
+socklen_t sk_inet_make_addr(const InetSkEntry *e, const ProtobufCBinaryData *addr, uint32_t port,
+			    struct sockaddr_storage *ss)
 {
 	memset(ss, 0, sizeof(*ss));
 	if (e->family == AF_INET) {
@@ -882,6 +940,9 @@ static int check_entry(const FileEntry *fe)
 	if (tcp_stream_state(e) && (!e->tcp || !e->has_src_addr || !e->has_dst_addr ||
 				    (e->tcp->has_unsent && e->tcp->unsent > e->tcp->sendq.len)))
 		return -EBADMSG;
+	if (e->protocol == IPPROTO_TCP && e->state == ST_SYN_SENT &&
+	    (!e->tcp || !e->has_src_addr || !e->has_dst_addr))
+		return -EBADMSG;
 	return 0;
 }
 
@@ -905,7 +966,7 @@ static int set_tcp_opts(int sk, const SkOptsEntry *o)
 }
 
 /* Writes data into the queue selected with TCP_REPAIR_QUEUE. */
-static int fill_queue(int sk, int queue, const uint8_t *data, size_t len)
+int sk_tcp_fill_queue(int sk, int queue, const uint8_t *data, size_t len)
 {
 	size_t off = 0;
 
@@ -940,10 +1001,10 @@ static int restore_tcp_stream(int sk, const InetSkEntry *e)
 	    set_int(sk, SOL_TCP, TCP_REPAIR_QUEUE, TCP_RECV_QUEUE) < 0 ||
 	    set_int(sk, SOL_TCP, TCP_QUEUE_SEQ, (int)(tcp_half_rcv_nxt(e) - (uint32_t)t->recvq.len)) < 0)
 		return pr_perror_ret("cannot set the sequence numbers");
-	len = make_addr(e, &e->src_addr, e->src_port, &ss);
+	len = sk_inet_make_addr(e, &e->src_addr, e->src_port, &ss);
 	if (bind(sk, (struct sockaddr *)&ss, len) < 0)
 		return pr_perror_ret("cannot bind");
-	len = make_addr(e, &e->dst_addr, e->dst_port, &ss);
+	len = sk_inet_make_addr(e, &e->dst_addr, e->dst_port, &ss);
 	if (connect(sk, (struct sockaddr *)&ss, len) < 0)
 		return pr_perror_ret("cannot connect in repair mode");
 	ro[nro++] = (struct tcp_repair_opt){TCPOPT_MAXSEG, t->mss};
@@ -957,10 +1018,10 @@ static int restore_tcp_stream(int sk, const InetSkEntry *e)
 		return pr_perror_ret("TCP_REPAIR_OPTIONS");
 	if (t->has_timestamp && set_int(sk, SOL_TCP, TCP_TIMESTAMP, (int)t->timestamp) < 0)
 		return pr_perror_ret("TCP_TIMESTAMP");
-	if (fill_queue(sk, TCP_RECV_QUEUE, t->recvq.data, t->recvq.len) < 0)
+	if (sk_tcp_fill_queue(sk, TCP_RECV_QUEUE, t->recvq.data, t->recvq.len) < 0)
 		return pr_perror_ret("cannot refill the receive queue (%zu bytes)", t->recvq.len);
 	/* sent but unacknowledged: queued as sent, the peer gets it by retransmission */
-	if (fill_queue(sk, TCP_SEND_QUEUE, t->sendq.data, sent_len) < 0)
+	if (sk_tcp_fill_queue(sk, TCP_SEND_QUEUE, t->sendq.data, sent_len) < 0)
 		return pr_perror_ret("cannot refill the send queue (%zu bytes)", sent_len);
 	tcp_half_window(e, &win);
 	if (t->has_snd_wnd && setsockopt(sk, SOL_TCP, TCP_REPAIR_WINDOW, &win, sizeof(win)) < 0)
@@ -1052,11 +1113,15 @@ static int restore_inet(int sk, const FileEntry *fe)
 			return pr_perror_ret("cannot size the socket buffers");
 		return restore_tcp_stream(sk, e);
 	}
+	if (tcp && e->state == ST_SYN_SENT)
+		return tcp_closed_restore_syn_sent(sk, e);
+	if (tcp_closed_is_ended(e))
+		return tcp_closed_restore_ended(sk, e); /* ended in phase 4: files_restore_net_locked */
 	/* a connection restored closed (--tcp-close, in flight) or that had ended keeps no address */
 	if (!tcp_was_connected(e) &&
 	    (e->state != ST_CLOSE || (e->has_src_addr && (!e->has_dump_state || e->dump_state == ST_CLOSE)))) {
 		if (e->has_src_addr) {
-			len = make_addr(e, &e->src_addr, e->src_port, &ss);
+			len = sk_inet_make_addr(e, &e->src_addr, e->src_port, &ss);
 			r = bind(sk, (struct sockaddr *)&ss, len) < 0 ? -errno : 0;
 			/* bound under IP_FREEBIND that was then turned off: bound again the same way */
 			if (r == -EADDRNOTAVAIL && !(e->opts && e->opts->has_freebind && e->opts->freebind)) {
@@ -1081,7 +1146,7 @@ static int restore_inet(int sk, const FileEntry *fe)
 		if (e->state == ST_LISTEN && listen(sk, (int)e->backlog) < 0)
 			return pr_perror_ret("cannot listen");
 		if (e->state == ST_ESTABLISHED && e->has_dst_addr) { /* UDP */
-			len = make_addr(e, &e->dst_addr, e->dst_port, &ss);
+			len = sk_inet_make_addr(e, &e->dst_addr, e->dst_port, &ss);
 			if (connect(sk, (struct sockaddr *)&ss, len) < 0)
 				return pr_perror_ret("cannot connect");
 		}
@@ -1156,8 +1221,8 @@ static int tcp_ready(int sk, const FileEntry *fe, bool tcp_close)
 		off += (size_t)n;
 	}
 	r = tcp_half_unsent_fin(sk, e);
-	if (r == 0 && tcp_half_state(e->state))
-		r = tcp_half_finish(sk, e);
+	if (r == 0)
+		r = tcp_half_replay_late(sk, e);
 	if (r < 0)
 		return r;
 	/* shut by the task, not by the peer's FIN (tcp_half_finish brought that back) */
@@ -1169,6 +1234,41 @@ static int tcp_ready(int sk, const FileEntry *fe, bool tcp_close)
 	return 0;
 }
 
+bool files_restore_net_replays(const struct files_restore *fr, bool tcp_close)
+{
+	for (size_t i = 0; fr && i < fr->nr_files; i++) {
+		const FileEntry *fe = fr->files[i];
+
+		if (fe->kind == FILE_KIND__FILE_INET_SK && fr->file_fds[i] >= 0 &&
+		    (tcp_closed_is_ended(fe->inet_sk) ||
+		     (!tcp_close && tcp_stream_state(fe->inet_sk) && tcp_half_state(fe->inet_sk->state))))
+			return true;
+	}
+	return false;
+}
+
+int files_restore_net_locked(struct files_restore *fr, bool tcp_close)
+{
+	char c[160];
+
+	for (size_t i = 0; fr && i < fr->nr_files; i++) {
+		const FileEntry *fe = fr->files[i];
+		const InetSkEntry *e = fe->inet_sk;
+		int r = 0;
+
+		if (fe->kind != FILE_KIND__FILE_INET_SK || fr->file_fds[i] < 0)
+			continue;
+		if (tcp_closed_is_ended(e))
+			r = tcp_closed_replay_end(fr->file_fds[i], e);
+		else if (tcp_stream_state(e) && tcp_half_state(e->state) && !tcp_close)
+			r = tcp_half_replay(fr->file_fds[i], e);
+		if (r < 0)
+			return pr_err_ret(r, "file %" PRIu64 ": %s: cannot replay the peer's packets", fe->id,
+					  conn_str(e, c, sizeof(c)));
+	}
+	return 0;
+}
+
 int files_restore_net_ready(struct files_restore *fr, bool tcp_close)
 {
 	char c[160];
@@ -1177,8 +1277,20 @@ int files_restore_net_ready(struct files_restore *fr, bool tcp_close)
 		const FileEntry *fe = fr->files[i];
 		int r;
 
-		if (fe->kind != FILE_KIND__FILE_INET_SK || !tcp_stream_state(fe->inet_sk) ||
-		    fr->file_fds[i] < 0)
+		if (fe->kind != FILE_KIND__FILE_INET_SK || fr->file_fds[i] < 0)
+			continue;
+		if (tcp_close && fe->inet_sk->protocol == IPPROTO_TCP && fe->inet_sk->state == ST_SYN_SENT) {
+			/* --tcp-close: connecting ones end too (a disconnect in SYN_SENT sends nothing) */
+			struct sockaddr sa = {.sa_family = AF_UNSPEC};
+
+			r = connect(fr->file_fds[i], &sa, sizeof(sa)) < 0 ? -errno
+									  : tcp_closed(fr->file_fds[i]);
+			if (r < 0)
+				return pr_err_ret(r, "file %" PRIu64 ": %s: cannot close it (--tcp-close)",
+						  fe->id, conn_str(fe->inet_sk, c, sizeof(c)));
+			continue;
+		}
+		if (!tcp_stream_state(fe->inet_sk))
 			continue;
 		r = tcp_ready(fr->file_fds[i], fe, tcp_close);
 		if (r < 0)

@@ -6,6 +6,8 @@
 #include <linux/netlink.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
 
 #include "files_priv.h"
 #include "images/sk-inet.pb-c.h"
@@ -49,6 +51,11 @@ int sk_filter_restore(int sk, const SkOptsEntry *o);
 /* files.c: frees the dump's state; writes netlock.img. */
 void sk_net_dump_free(struct sk_net_dump *net);
 int sk_net_dump_write(struct files_dump *fd, struct img_dir *d);
+/* sk_inet.c: the sockaddr of one end of e (addr 4 or 16 bytes, port host order); its length. */
+socklen_t sk_inet_make_addr(const InetSkEntry *e, const ProtobufCBinaryData *addr, uint32_t port,
+			    struct sockaddr_storage *ss);
+/* In repair mode: writes data into the queue (TCP_SEND_QUEUE, TCP_RECV_QUEUE); -errno. */
+int sk_tcp_fill_queue(int sk, int queue, const uint8_t *data, size_t len);
 /* O_NONBLOCK and the like of the description. */
 int sk_restore_flags(int sk, uint32_t flags);
 

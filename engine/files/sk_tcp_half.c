@@ -1,28 +1,38 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Half-closed TCP connections with --tcp-established.
+ * Half-closed and ended TCP connections.
  *
- * Dump: as an established connection (sk_inet.c, repair mode); the state
- * says which FINs there were. Our FIN was sent in FIN_WAIT1, FIN_WAIT2,
- * CLOSING and LAST_ACK: write_seq counts it, and so does SIOCOUTQ until it
- * is acknowledged (every state but FIN_WAIT2), SIOCOUTQNSD while it was
- * never sent. The peer's FIN was received in CLOSE_WAIT, CLOSING and
- * LAST_ACK: rcv_nxt counts it, SIOCINQ and the queue do not.
+ * Dump (half-closed, with --tcp-established): as an established connection
+ * (sk_inet.c, repair mode); the state says which FINs there were. Our FIN
+ * was sent in FIN_WAIT1, FIN_WAIT2, CLOSING and LAST_ACK: write_seq counts
+ * it, and so does SIOCOUTQ until it is acknowledged (every state but
+ * FIN_WAIT2), SIOCOUTQNSD while it was never sent. The peer's FIN was
+ * received in CLOSE_WAIT, CLOSING and LAST_ACK: rcv_nxt counts it, SIOCINQ
+ * and the queue do not.
  *
  * Restore: the connection is made established in repair mode without the
  * FINs, then they come back in the order they came:
- *   - our FIN, sent: shutdown(SHUT_WR) in repair mode with the send queue
- *     selected queues it as sent, not transmitted (FIN_WAIT1); it is
- *     retransmitted if the peer never acknowledged it;
- *   - our FIN, never sent: shutdown after the unsent data is written;
+ *   - our FIN, sent first (FIN_WAIT1/2, CLOSING): shutdown(SHUT_WR) in
+ *     repair mode with the send queue selected queues it as sent, not
+ *     transmitted; it is retransmitted if the peer never acknowledged it;
  *   - the peer's FIN, and the peer's ACK of ours (FIN_WAIT2): the kernel
- *     has no repair interface for them, so they arrive as packets from a
- *     raw socket in the connection's net ns, with the dumped sequence
- *     numbers, once the connection is out of repair mode (the network lock,
- *     which would drop them, is lifted before);
- *   - LAST_ACK: our FIN after the peer's, an ordinary shutdown (it is sent
- *     again; the peer acknowledges it once more).
+ *     has no repair interface for them, so they arrive as packets from a raw
+ *     socket in the connection's net ns, with the dumped sequence numbers,
+ *     while the connection is still in repair mode and the network still
+ *     locked: marked CR_NETLOCK_MARK, they pass the lock, which comes first
+ *     in INPUT and so also passes them by the tree's own rules there (a
+ *     rule that dropped the peer's packets after they came);
+ *   - our FIN, sent after the peer's (LAST_ACK): queued as sent right after
+ *     the peer's FIN came back;
+ *   - our FIN, never sent: shutdown after the unsent data is written, out
+ *     of repair mode, the lock lifted (what leaves repair mode must get
+ *     through); in CLOSING the peer's FIN is replayed only after it.
  * Then the state must be the dumped one, or the restore fails.
+ *
+ * A connection that ended (TCP_CLOSE, both directions shut, its peer's
+ * address still kept) comes back the same way: connected in repair mode,
+ * its unread data queued, then ended by a reset from the raw socket; the
+ * error the reset leaves is taken, since the task had none pending.
  */
 #define LOG_PREFIX "files: "
 #include <arpa/inet.h>
@@ -36,6 +46,7 @@
 
 #include "cleanup.h"
 #include "log.h"
+#include "netlock.h"
 #include "sk_net.h"
 #include "sk_tcp_half.h"
 
@@ -94,14 +105,10 @@ static int set_int(int sk, int level, int opt, int v)
 	return setsockopt(sk, level, opt, &v, sizeof(v)) < 0 ? -errno : 0;
 }
 
-int tcp_half_repair_fin(int sk, const InetSkEntry *e)
+static int queue_fin_as_sent(int sk)
 {
-	int r;
+	int r = set_int(sk, SOL_TCP, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE);
 
-	/* LAST_ACK: the peer's FIN comes first, later (tcp_half_finish) */
-	if (!tcp_half_fin_sent(e->state) || e->tcp->fin_unsent || e->state == ST_LAST_ACK)
-		return 0;
-	r = set_int(sk, SOL_TCP, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE);
 	if (r == 0 && shutdown(sk, SHUT_WR) < 0)
 		r = -errno;
 	if (r == 0)
@@ -109,9 +116,17 @@ int tcp_half_repair_fin(int sk, const InetSkEntry *e)
 	return r < 0 ? pr_err_ret(r, "cannot queue our FIN as sent") : 0;
 }
 
+int tcp_half_repair_fin(int sk, const InetSkEntry *e)
+{
+	/* LAST_ACK: the peer's FIN comes first, later (tcp_half_replay) */
+	if (!tcp_half_fin_sent(e->state) || e->tcp->fin_unsent || e->state == ST_LAST_ACK)
+		return 0;
+	return queue_fin_as_sent(sk);
+}
+
 int tcp_half_unsent_fin(int sk, const InetSkEntry *e)
 {
-	if (!tcp_half_fin_sent(e->state) || !e->tcp->fin_unsent || e->state == ST_LAST_ACK)
+	if (!tcp_half_fin_sent(e->state) || !e->tcp->fin_unsent)
 		return 0;
 	return shutdown(sk, SHUT_WR) < 0 ? pr_perror_ret("cannot queue our FIN") : 0;
 }
@@ -143,14 +158,21 @@ static bool v4_mapped(const uint8_t *a)
 }
 
 /* One bare segment from the peer to the socket: the IP header (IPv4 or IPv6) and TCP's. */
-static size_t build_segment(const InetSkEntry *e, uint32_t seq, uint32_t ack, bool fin, uint8_t *pkt,
+enum { SEG_ACK = 0, SEG_FIN = 1, SEG_RST = 2 };
+
+static const char *seg_name(int kind)
+{
+	return kind == SEG_FIN ? "FIN" : kind == SEG_RST ? "reset" : "ACK";
+}
+
+static size_t build_segment(const InetSkEntry *e, uint32_t seq, uint32_t ack, int kind, uint8_t *pkt,
 			    struct sockaddr_storage *ret_to, socklen_t *ret_len)
 {
 	bool v4 = e->family == AF_INET || v4_mapped(e->dst_addr.data);
 	size_t alen = v4 ? 4 : 16, off = e->family == AF_INET6 && v4 ? 12 : 0, ip = v4 ? 20 : 40;
 	const uint8_t *peer = e->dst_addr.data + off, *self = e->src_addr.data + off;
 	const TcpStreamEntry *t = e->tcp;
-	uint32_t win = t->has_snd_wnd ? t->snd_wnd >> (t->has_snd_wscale ? t->snd_wscale : 0) : 65535;
+	uint32_t win = t && t->has_snd_wnd ? t->snd_wnd >> (t->has_snd_wscale ? t->snd_wscale : 0) : 65535;
 	struct tcphdr th = {0};
 	uint32_t sum;
 
@@ -160,7 +182,8 @@ static size_t build_segment(const InetSkEntry *e, uint32_t seq, uint32_t ack, bo
 	th.ack_seq = htonl(ack);
 	th.doff = 5;
 	th.ack = 1;
-	th.fin = fin;
+	th.fin = kind == SEG_FIN;
+	th.rst = kind == SEG_RST;
 	/* the window the peer offered: the send window stays as dumped */
 	th.window = htons(win > 65535 ? 65535 : (uint16_t)win);
 	sum = csum_add(csum_add(0, peer, alen), self, alen) + IPPROTO_TCP + sizeof(th);
@@ -190,19 +213,21 @@ static size_t build_segment(const InetSkEntry *e, uint32_t seq, uint32_t ack, bo
 	return ip + sizeof(th);
 }
 
-static int inject_segment(int sk, const InetSkEntry *e, uint32_t seq, uint32_t ack, bool fin)
+/* Marked CR_NETLOCK_MARK: through the network lock, and ahead of the tree's rules (see the top). */
+static int inject_segment(int sk, const InetSkEntry *e, uint32_t seq, uint32_t ack, int kind)
 {
 	uint8_t pkt[64];
 	struct sockaddr_storage to;
 	socklen_t tolen;
-	size_t len = build_segment(e, seq, ack, fin, pkt, &to, &tolen);
+	size_t len = build_segment(e, seq, ack, kind, pkt, &to, &tolen);
 	_cleanup_close_ int raw = sk_socket_in_netns_of(sk, to.ss_family, SOCK_RAW, IPPROTO_RAW);
 
 	if (raw < 0)
-		return pr_err_ret(raw, "cannot make a raw socket to replay the peer's %s",
-				  fin ? "FIN" : "ACK");
+		return pr_err_ret(raw, "cannot make a raw socket to replay the peer's %s", seg_name(kind));
+	if (set_int(raw, SOL_SOCKET, SO_MARK, CR_NETLOCK_MARK) < 0)
+		return pr_perror_ret("cannot mark the raw socket that replays the peer's %s", seg_name(kind));
 	if (sendto(raw, pkt, len, 0, (struct sockaddr *)&to, tolen) != (ssize_t)len)
-		return pr_perror_ret("cannot replay the peer's %s", fin ? "FIN" : "ACK");
+		return pr_perror_ret("cannot replay the peer's %s", seg_name(kind));
 	return 0;
 }
 
@@ -233,23 +258,52 @@ static int wait_left(int sk, int from, const char *what)
 			  what, from);
 }
 
-int tcp_half_finish(int sk, const InetSkEntry *e)
+/* CLOSING with our FIN never sent: the peer's FIN comes after ours, written out of repair mode. */
+static bool peer_fin_late(const InetSkEntry *e)
+{
+	return e->state == ST_CLOSING && e->tcp->fin_unsent;
+}
+
+int tcp_half_replay(int sk, const InetSkEntry *e)
 {
 	const TcpStreamEntry *t = e->tcp;
 	int r = 0;
 
+	if (peer_fin_late(e))
+		return 0;
 	if (tcp_half_fin_received(e->state)) {
-		r = inject_segment(sk, e, tcp_half_rcv_nxt(e), tcp_half_snd_una(e), true);
+		r = inject_segment(sk, e, tcp_half_rcv_nxt(e), tcp_half_snd_una(e), SEG_FIN);
 		if (r == 0)
 			r = wait_left(sk, e->state == ST_CLOSING ? ST_FIN_WAIT1 : ST_ESTABLISHED, "FIN");
 	}
+	/* LAST_ACK: our FIN after the peer's, as sent (or written later, tcp_half_unsent_fin) */
+	if (r == 0 && e->state == ST_LAST_ACK && !t->fin_unsent)
+		r = queue_fin_as_sent(sk);
 	if (r == 0 && e->state == ST_FIN_WAIT2) {
 		/* acknowledges our FIN: snd_seq counts it */
-		r = inject_segment(sk, e, t->rcv_seq, t->snd_seq, false);
+		r = inject_segment(sk, e, t->rcv_seq, t->snd_seq, SEG_ACK);
 		if (r == 0)
 			r = wait_left(sk, ST_FIN_WAIT1, "ACK");
 	}
-	if (r == 0 && e->state == ST_LAST_ACK && shutdown(sk, SHUT_WR) < 0)
-		r = pr_perror_ret("cannot send our FIN");
+	if (r == 0 && !t->fin_unsent && tcp_state_of(sk) != (int)e->state)
+		r = pr_err_ret(-EPROTO, "the connection is in TCP state %d after its FINs, not %u",
+			       tcp_state_of(sk), e->state);
 	return r;
+}
+
+int tcp_half_replay_late(int sk, const InetSkEntry *e)
+{
+	int r;
+
+	if (!peer_fin_late(e))
+		return 0;
+	r = inject_segment(sk, e, tcp_half_rcv_nxt(e), tcp_half_snd_una(e), SEG_FIN);
+	return r < 0 ? r : wait_left(sk, ST_FIN_WAIT1, "FIN");
+}
+
+int tcp_half_reset(int sk, const InetSkEntry *e, uint32_t rcv_nxt, uint32_t snd_nxt)
+{
+	int r = inject_segment(sk, e, rcv_nxt, snd_nxt, SEG_RST);
+
+	return r < 0 ? r : wait_left(sk, ST_ESTABLISHED, "reset");
 }

@@ -2,7 +2,8 @@
 /*
  * Half-closed TCP connections (FIN_WAIT1, FIN_WAIT2, CLOSE_WAIT, CLOSING,
  * LAST_ACK) for sk_inet.c: which FINs the state says were sent and received,
- * and the steps that put them back on a connection restored as established.
+ * and the steps that put them back on a connection restored as established;
+ * and the reset that ends a connection restored for one that had ended.
  */
 #ifndef CR_FILES_SK_TCP_HALF_H
 #define CR_FILES_SK_TCP_HALF_H
@@ -34,9 +35,14 @@ int tcp_half_repair_fin(int sk, const InetSkEntry *e);
 /* Out of repair mode, the unsent data written: our FIN when it was never sent. */
 int tcp_half_unsent_fin(int sk, const InetSkEntry *e);
 /*
- * Out of repair mode, the network lock lifted: the peer's FIN (and its ACK
- * of ours) as packets from a raw socket; fails if the connection does not take them.
+ * In repair mode, the network still locked: the peer's FIN (and its ACK of
+ * ours) as packets from a raw socket, our FIN after the peer's (LAST_ACK);
+ * fails if the connection does not end in its dumped state.
  */
-int tcp_half_finish(int sk, const InetSkEntry *e);
+int tcp_half_replay(int sk, const InetSkEntry *e);
+/* Out of repair mode, after tcp_half_unsent_fin: the peer's FIN that came after our unsent one (CLOSING). */
+int tcp_half_replay_late(int sk, const InetSkEntry *e);
+/* A connection made in repair mode for one that ended: a reset from the peer ends it (TCP_CLOSE). */
+int tcp_half_reset(int sk, const InetSkEntry *e, uint32_t rcv_nxt, uint32_t snd_nxt);
 
 #endif

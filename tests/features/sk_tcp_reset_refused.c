@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * A TCP connection reset by its peer (SO_LINGER 0, then close) whose reset
- * the task has not read yet: restoring it as a connection that ended would
- * give end of file instead of ECONNRESET, so the dump is refused by name;
- * the task then still reads ECONNRESET (the dump did not take the error).
+ * the task has not read yet, with data still queued before it: restoring
+ * it as a connection that ended would give end of file instead of
+ * ECONNRESET, so the dump is refused by name; the task then still reads its
+ * data, then ECONNRESET (the dump took neither).
  */
 // criu-expect: dump-refused
 #include <arpa/inet.h>
@@ -27,8 +28,9 @@ int main(int argc, char **argv)
 	    getsockname(ls, (struct sockaddr *)&sa, &l) || connect(c, (struct sockaddr *)&sa, l))
 		feat_die("connect");
 	a = accept(ls, NULL, NULL);
-	if (a < 0 || setsockopt(a, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)))
-		feat_die("accept");
+	if (a < 0 || setsockopt(a, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) || write(a, "d", 1) != 1)
+		feat_die("accept, write");
+	usleep(50000);
 	close(a); /* a reset */
 	close(ls);
 	usleep(100000);
@@ -36,6 +38,9 @@ int main(int argc, char **argv)
 	feat_ready();
 	feat_wait_go();
 
+	b = 0;
+	FEAT_CHECK(read(c, &b, 1) == 1 && b == 'd', "the data queued before the reset is gone (read '%c')",
+		   b);
 	FEAT_CHECK(read(c, &b, 1) < 0 && errno == ECONNRESET, "the reset is gone: read gave %s",
 		   strerror(errno));
 	return feat_done();

@@ -222,6 +222,8 @@ static void test_hostile(void)
 	CHECK_EQ_INT(try_restore(true, false, &opts), -EBADMSG);
 	sound(), rules.tool = "sh";
 	CHECK_EQ_INT(try_restore(false, true, &opts), -EBADMSG);
+	sound(), rules.tool = "iptables-legacy-restore"; /* the tool's name, not the kind of rules */
+	CHECK_EQ_INT(try_restore(false, true, &opts), -EBADMSG);
 }
 
 static void test_outside_veth_needs_external(void)
