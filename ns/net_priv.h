@@ -15,20 +15,6 @@
 #define LINK_USER_FLAGS \
 	(IFF_UP | IFF_PROMISC | IFF_ALLMULTI | IFF_NOARP | IFF_MULTICAST | IFF_DEBUG | IFF_DYNAMIC)
 
-/* The per-link sysctls kept, relative to net/ipv4/conf/NAME or net/ipv6/conf/NAME ("ipv4/forwarding"). */
-extern const char *const net_conf_keys[];
-extern const size_t net_nr_conf_keys;
-
-/* Reads /proc/sys/<name> (trailing newline dropped): 0, -ENOENT when the kernel has none, -errno. */
-int net_sysctl_read(const char *name, char *buf, size_t size);
-int net_sysctl_write(const char *name, const char *value);
-/* A link's conf sysctls, read into entries (name "ipv4/forwarding"); *ret_n of them. */
-int net_conf_read(const char *ifname, NetSysctlEntry ***ret, size_t *ret_n);
-/* Frees what net_conf_read() made. */
-void net_conf_free(NetSysctlEntry **conf, size_t n);
-/* Writes the conf entries of one link back, each checked against net_conf_keys. */
-int net_conf_write(const char *ifname, NetSysctlEntry *const *conf, size_t n);
-
 /* Every image of a dumped net namespace, read and checked before anything is made. */
 struct net_images {
 	NetLinkEntry **links;
@@ -44,6 +30,25 @@ struct net_images {
 	NetFibRuleEntry **fib_rules;
 	size_t n_fib_rules;
 };
+
+/* ---- sysctls (net_sysctl.c), with criu in the namespace ---- */
+/* Reads /proc/sys/<name> (trailing newline dropped): 0, -ENOENT when the kernel has none, -errno. */
+int net_sysctl_read(const char *name, char *buf, size_t size);
+int net_sysctl_write(const char *name, const char *value);
+/* The namespace's sysctls (links' excepted) into netsysctls.img. */
+int net_sysctl_dump(struct img_dir *d);
+/* One record of netsysctls.img: a name under net/, not of a link, and a one-line value. */
+int net_sysctl_check(const NetSysctlEntry *e);
+/* Writes back those of ni that differ from the new namespace's, until all read as dumped. */
+int net_sysctl_restore(const struct net_images *ni);
+/* A link's sysctls (conf and neigh, ipv4 and ipv6), read into entries named "ipv4/forwarding". */
+int net_conf_read(const char *ifname, NetSysctlEntry ***ret, size_t *ret_n);
+/* Frees what net_conf_read() made. */
+void net_conf_free(NetSysctlEntry **conf, size_t n);
+/* Checks a link's entries: their names and values. */
+int net_conf_check(const char *ifname, NetSysctlEntry *const *conf, size_t n);
+/* Writes the entries of one link back, as net_sysctl_restore() does. */
+int net_conf_write(const char *ifname, NetSysctlEntry *const *conf, size_t n);
 
 struct nl_sock;
 struct nl_msg;

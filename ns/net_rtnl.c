@@ -544,8 +544,6 @@ static int check_link(const struct net_images *ni, const NetLinkEntry *e, const 
 	if (e->has_address && e->address.len > 32)
 		return pr_err_ret(-EBADMSG, "netlinks.img: link %s: a %zu-byte address", e->name,
 				  e->address.len);
-	if (e->n_conf > 64)
-		return pr_err_ret(-EBADMSG, "netlinks.img: link %s: %zu sysctls", e->name, e->n_conf);
 	if (find_link(ni, e->ifindex) != e)
 		return pr_err_ret(-EBADMSG, "netlinks.img: link %s: ifindex %u repeated", e->name,
 				  e->ifindex);
@@ -974,10 +972,16 @@ int net_rtnl_restore(const struct net_images *ni, const struct cr_opts *o, int o
 		if (strcmp(e->kind, "loopback"))
 			r = create_link(sk, ni, e, o, outside_fd);
 	}
+	/*
+	 * The sysctls before the link goes up (addr_gen_mode, disable_ipv6 decide
+	 * the addresses it gets then) and again after: going up resets ipv6 mtu.
+	 */
 	for (size_t i = 0; r == 0 && i < ni->n_links; i++) {
 		r = net_conf_write(ni->links[i]->name, ni->links[i]->conf, ni->links[i]->n_conf);
 		if (r == 0)
 			r = link_set_flags(sk, ni->links[i]);
+		if (r == 0)
+			r = net_conf_write(ni->links[i]->name, ni->links[i]->conf, ni->links[i]->n_conf);
 	}
 	if (r == 0)
 		r = restore_outside_peers(ni, o, outside_fd);
