@@ -91,6 +91,21 @@ int net_rtnl_check(const struct net_images *ni, const struct cr_opts *o);
 int net_rtnl_restore(const struct net_images *ni, const struct cr_opts *o, int outside_fd);
 
 /*
+ * Bridges and their ports (net_bridge.c), with criu in the namespace. At
+ * dump: link ifindex's master and bridge or port settings into e (freed with
+ * net_bridge_free_link); what they cannot carry refused by name.
+ */
+int net_bridge_dump_link(int ifindex, NetLinkEntry *e);
+void net_bridge_free_link(NetLinkEntry *e);
+struct nl_cache;
+/* Refuses static fdb entries someone added (links: the namespace's, for their own MACs). */
+int net_bridge_refuse_fdb(struct nl_cache *links);
+/* Checks e's bridge and port settings (kinds and attribute types). */
+int net_bridge_check(const NetLinkEntry *e);
+/* Once every link exists: bridge settings, masters, port settings, then all read back and compared. */
+int net_bridge_restore(struct nl_sock *sk, const struct net_images *ni);
+
+/*
  * The outside end of a veth whose peer was outside the tree's namespace
  * (net_veth.c). An rtnetlink socket in the net namespace ns_fd, made from
  * inside another one.
