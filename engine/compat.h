@@ -104,5 +104,6 @@ struct pm_scan_arg {
 #define CR_IFLA_BRPORT_MCAST_MAX_GROUPS	   42 /* Linux 6.3 */
 #define CR_IFLA_BRPORT_NEIGH_VLAN_SUPPRESS 43 /* Linux 6.5 */
 #define CR_IFLA_BRPORT_BACKUP_NHID	   44 /* Linux 6.7 */
+#define CR_IFLA_MACVLAN_BC_CUTOFF	   9  /* Linux 6.2 */
 
 #endif

@@ -91,19 +91,24 @@ int net_rtnl_check(const struct net_images *ni, const struct cr_opts *o);
 int net_rtnl_restore(const struct net_images *ni, const struct cr_opts *o, int outside_fd);
 
 /*
- * Bridges and their ports (net_bridge.c), with criu in the namespace. At
- * dump: link ifindex's master and bridge or port settings into e (freed with
- * net_bridge_free_link); what they cannot carry refused by name.
+ * Settings of links of a kind (net_linkinfo.c: bridges, bridge ports,
+ * macvlans), with criu in the namespace. At dump: e's master, lower link and
+ * settings into e (freed with net_linkinfo_free); what they cannot carry
+ * refused by name.
  */
-int net_bridge_dump_link(int ifindex, NetLinkEntry *e);
-void net_bridge_free_link(NetLinkEntry *e);
+int net_linkinfo_dump(NetLinkEntry *e);
+void net_linkinfo_free(NetLinkEntry *e);
 struct nl_cache;
 /* Refuses static fdb entries someone added (links: the namespace's, for their own MACs). */
 int net_bridge_refuse_fdb(struct nl_cache *links);
-/* Checks e's bridge and port settings (kinds and attribute types). */
-int net_bridge_check(const NetLinkEntry *e);
-/* Once every link exists: bridge settings, masters, port settings, then all read back and compared. */
-int net_bridge_restore(struct nl_sock *sk, const struct net_images *ni);
+/* Checks e's settings (kinds and attribute types). */
+int net_linkinfo_check(const NetLinkEntry *e);
+/* Once every link exists: settings, masters, port settings, then all read back and compared. */
+int net_linkinfo_restore(struct nl_sock *sk, const struct net_images *ni);
+/* --external macvlan[NAME]:OUT: OUT into ret_out (IFNAMSIZ); 1 given, 0 not, -EINVAL (logged). */
+int net_macvlan_outside_name(const struct cr_opts *o, const char *name, char *ret_out);
+/* Makes macvlan e on its lower link, inside or (lower_outside) in the namespace of outside_fd, moved in. */
+int net_macvlan_create(struct nl_sock *sk, const NetLinkEntry *e, const struct cr_opts *o, int outside_fd);
 
 /*
  * The outside end of a veth whose peer was outside the tree's namespace

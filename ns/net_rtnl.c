@@ -7,8 +7,9 @@
  * Policy routing rules are net_rule.c's.
  *
  * Links: the loopback, veth pairs (both ends inside, or the peer outside,
- * given back with --external veth[NAME]:OUTSIDE), dummy links and bridges
- * with their ports (net_bridge.c); any other kind is refused by name. Each keeps its ifindex, name, mtu, MAC address,
+ * given back with --external veth[NAME]:OUTSIDE), dummy links, bridges
+ * with their ports, macvlan links (net_linkinfo.c); any other kind is
+ * refused by name. Each keeps its ifindex, name, mtu, MAC address,
  * txqueuelen, user flags (up, promisc, ...) and its conf sysctls.
  * Addresses and routes made by the kernel itself (lo's loopback addresses,
  * EUI-64 link-local ones, proto kernel routes, the local table) come back by
@@ -131,7 +132,8 @@ static int link_kind(struct rtnl_link *l, const char **ret)
 		*ret = "loopback";
 		return 0;
 	}
-	if (type && (!strcmp(type, "veth") || !strcmp(type, "dummy") || !strcmp(type, "bridge"))) {
+	if (type && (!strcmp(type, "veth") || !strcmp(type, "dummy") || !strcmp(type, "bridge") ||
+		     !strcmp(type, "macvlan"))) {
 		*ret = type;
 		return 0;
 	}
@@ -145,11 +147,10 @@ static int refuse_link(struct rtnl_link *l)
 	const char *name = rtnl_link_get_name(l);
 	int ifindex = rtnl_link_get_ifindex(l);
 
-	if (type && (!strcmp(type, "macvlan") || !strcmp(type, "macvtap")))
+	if (type && !strcmp(type, "macvtap"))
 		return pr_err_ret(-EOPNOTSUPP,
-				  "link %s (ifindex %d): not supported yet: a %s link (its lower link may be "
-				  "outside the namespace)",
-				  name, ifindex, type);
+				  "link %s (ifindex %d): not supported yet: a macvtap link (and its tap device)",
+				  name, ifindex);
 	return pr_err_ret(-EOPNOTSUPP, "link %s (ifindex %d): not supported yet: links of kind %s", name,
 			  ifindex, type ? type : "none (a physical or unnamed device)");
 }
@@ -223,16 +224,16 @@ static int dump_one_link(struct rtnl_link *l, struct img_writer *w, struct ext_l
 					  "link %s: not supported yet: a veth whose peer is gone", e.name);
 		}
 	}
-	if (!strcmp(kind, "bridge") || rtnl_link_get_master(l) > 0)
-		r = net_bridge_dump_link((int)e.ifindex, &e);
+	if (!strcmp(kind, "bridge") || !strcmp(kind, "macvlan") || rtnl_link_get_master(l) > 0)
+		r = net_linkinfo_dump(&e);
 	if (r < 0) {
-		net_bridge_free_link(&e);
+		net_linkinfo_free(&e);
 		free(e.peer_outside_master);
 		return r;
 	}
 	r = net_conf_read(e.name, &e.conf, &e.n_conf);
 	if (r < 0) {
-		net_bridge_free_link(&e);
+		net_linkinfo_free(&e);
 		free(e.peer_outside_master);
 		return pr_err_ret(r, "link %s: cannot read its sysctls", e.name);
 	}
@@ -240,7 +241,7 @@ static int dump_one_link(struct rtnl_link *l, struct img_writer *w, struct ext_l
 		e.flags, e.master);
 	r = img_write_msg(w, &e.base);
 	net_conf_free(e.conf, e.n_conf);
-	net_bridge_free_link(&e);
+	net_linkinfo_free(&e);
 	free(e.peer_outside_master);
 	return r;
 }
@@ -544,6 +545,28 @@ static bool ifname_ok(const char *s)
 	       strcmp(s, "..");
 }
 
+static int check_macvlan(const struct net_images *ni, const NetLinkEntry *e, const struct cr_opts *o)
+{
+	char out[IFNAMSIZ];
+	const NetLinkEntry *lower;
+	int r;
+
+	if (e->lower_outside) {
+		r = net_macvlan_outside_name(o, e->name, out);
+		if (r == 0)
+			return pr_err_ret(-ENOENT,
+					  "macvlan %s: its lower link was outside the namespace: --external "
+					  "macvlan[%s]:OUTSIDE_NAME is needed",
+					  e->name, e->name);
+		return r < 0 ? r : 0;
+	}
+	lower = find_link(ni, e->lower);
+	if (!lower || lower == e || !strcmp(lower->kind, "macvlan"))
+		return pr_err_ret(-EBADMSG, "netlinks.img: macvlan %s: its lower link (ifindex %u) is no dumped link",
+				  e->name, e->lower);
+	return 0;
+}
+
 static int check_link(const struct net_images *ni, const NetLinkEntry *e, const struct cr_opts *o)
 {
 	const NetLinkEntry *p;
@@ -560,7 +583,7 @@ static int check_link(const struct net_images *ni, const NetLinkEntry *e, const 
 	if (e->has_master && (!find_link(ni, e->master) || strcmp(find_link(ni, e->master)->kind, "bridge")))
 		return pr_err_ret(-EBADMSG, "netlinks.img: link %s: its master (ifindex %u) is no dumped bridge",
 				  e->name, e->master);
-	if (net_bridge_check(e) < 0)
+	if (net_linkinfo_check(e) < 0)
 		return -EBADMSG;
 	if (!strcmp(e->kind, "loopback")) {
 		if (e->ifindex != 1 || strcmp(e->name, "lo"))
@@ -570,6 +593,8 @@ static int check_link(const struct net_images *ni, const NetLinkEntry *e, const 
 	}
 	if (!strcmp(e->kind, "dummy") || !strcmp(e->kind, "bridge"))
 		return 0;
+	if (!strcmp(e->kind, "macvlan"))
+		return check_macvlan(ni, e, o);
 	if (strcmp(e->kind, "veth"))
 		return pr_err_ret(-EBADMSG, "netlinks.img: link %s: unknown kind %s", e->name, e->kind);
 	if (e->has_peer_outside && e->peer_outside) {
@@ -1007,11 +1032,15 @@ int net_rtnl_restore(const struct net_images *ni, const struct cr_opts *o, int o
 	for (size_t i = 0; r == 0 && i < ni->n_links; i++) {
 		const NetLinkEntry *e = ni->links[i];
 
-		if (strcmp(e->kind, "loopback"))
+		if (strcmp(e->kind, "loopback") && strcmp(e->kind, "macvlan"))
 			r = create_link(sk, ni, e, o, outside_fd);
 	}
+	/* after the others: a macvlan's lower link may have a higher ifindex */
+	for (size_t i = 0; r == 0 && i < ni->n_links; i++)
+		if (!strcmp(ni->links[i]->kind, "macvlan"))
+			r = net_macvlan_create(sk, ni->links[i], o, outside_fd);
 	if (r == 0)
-		r = net_bridge_restore(sk, ni);
+		r = net_linkinfo_restore(sk, ni);
 	/*
 	 * The sysctls before the link goes up (addr_gen_mode, disable_ipv6 decide
 	 * the addresses it gets then) and again after: going up resets ipv6 mtu.
