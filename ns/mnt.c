@@ -554,6 +554,11 @@ static int wait_ok(pid_t pid, const char *what)
 	return 0;
 }
 
+/* The xattrs and ACLs of a tmpfs's files that tar keeps (not LSM labels such as security.selinux). */
+#define TMPFS_TAR_XATTRS                                                                             \
+	"--xattrs", "--xattrs-include=user.*", "--xattrs-include=trusted.*",                         \
+		"--xattrs-include=security.capability", "--acls"
+
 /*
  * The files of tmpfs mount e into tmpfs-ID.img: all of them, those under
  * mounts on its directories and a mount over it too.
@@ -561,8 +566,8 @@ static int wait_ok(pid_t pid, const char *what)
 static int dump_tmpfs(pid_t pid, MntEntry *const *v, size_t n, const MntEntry *e, struct img_dir *d)
 {
 	char dir[PATH_MAX + 32], what[PATH_MAX + 64];
-	char *argv[] = { "tar", "--create", "--one-file-system", "--numeric-owner", "--sparse", "-C", dir, "-f", "-", ".",
-			 NULL };
+	char *argv[] = { "tar", "--create", "--one-file-system", "--numeric-owner", "--sparse", TMPFS_TAR_XATTRS,
+			 "-C", dir, "-f", "-", ".", NULL };
 	_cleanup_free_ uint8_t *buf = malloc(BLOB_CHUNK);
 	struct img_writer *w = NULL;
 	int p[2], r, fd;
@@ -862,8 +867,8 @@ static int path_in_root(const char *root, const char *path, bool create, bool fi
 
 static int restore_tmpfs(struct img_dir *d, const MntEntry *e, const char *target)
 {
-	char *argv[] = { "tar", "--extract", "--numeric-owner", "--same-permissions", "-C", (char *)target, "-f", "-",
-			 NULL };
+	char *argv[] = { "tar", "--extract", "--numeric-owner", "--same-permissions", TMPFS_TAR_XATTRS,
+			 "-C", (char *)target, "-f", "-", NULL };
 	struct img_reader *rd = NULL;
 	ProtobufCMessage *msg;
 	/* a tar that dies early makes our writes fail with EPIPE, not kill criu */

@@ -1,16 +1,19 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+// clang-format off
 // criu-opts: --root build/feature-work/ns_mnt_tmpfs/root --external mnt[/usr]:/usr --external mnt[/work]:/work
+// clang-format on
 /*
  * The tree in a mount namespace of its own, its root DIR/root with /usr and
  * /work bound from the host (external mounts; the program runs again from
- * there), with a tmpfs of its own options
- * (size, nr_inodes, mode) holding files of several kinds (text, sparse,
- * hard link, symlink, fifo, owners and modes), a directory of it with a
- * file, and a second tmpfs mounted on that directory afterwards. After
+ * there), with a tmpfs of its own options (size, nr_inodes, mode) holding
+ * files of several kinds (text, sparse, hard link, symlink, fifo, owners
+ * and modes, user and trusted xattrs), a directory of it with a file, and
+ * a second tmpfs mounted on that directory afterwards. After
  * restore both tmpfs are compared: the second one's file, then, once it is
  * unmounted, the file under it, and every file of the first.
  */
 #include <sys/mount.h>
+#include <sys/xattr.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
@@ -90,7 +93,8 @@ static void enter_own_root(char **argv)
 	/* the criu-opts line names /work and build/feature-work: the default layout */
 	if (n < 0 || strncmp(exe, "/work/", 6) || strncmp(feat_dir, "/work/", 6) ||
 	    !strstr(feat_dir, "/build/feature-work/ns_mnt_tmpfs"))
-		feat_skip("needs the program and DIR under /work, DIR in build/feature-work (the criu-opts line)");
+		feat_skip("needs the program and DIR under /work, DIR in build/feature-work (the criu-opts "
+			  "line)");
 	exe[n] = 0;
 	path_of(r, sizeof(r), feat_dir, "root");
 	mkdir(r, 0755);
@@ -104,9 +108,10 @@ static void enter_own_root(char **argv)
 	root_link(r, "/lib", "usr/lib");
 	root_link(r, "/lib64", "usr/lib64");
 	root_link(r, "/bin", "usr/bin");
-	if (chdir(r) < 0 || syscall(SYS_pivot_root, ".", ".") < 0 || umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
+	if (chdir(r) < 0 || syscall(SYS_pivot_root, ".", ".") < 0 || umount2(".", MNT_DETACH) < 0 ||
+	    chdir("/") < 0)
 		feat_die("pivot_root");
-	execv(exe, (char *[]){ argv[0], argv[1], "inside", NULL });
+	execv(exe, (char *[]){argv[0], argv[1], "inside", NULL});
 	feat_die("exec in the new root");
 }
 
@@ -141,6 +146,8 @@ static void setup(void)
 	write_file(top, "owned", "owned by 1234:5678", 0604);
 	if (chown(p, 1234, 5678) < 0)
 		feat_die("chown");
+	if (setxattr(p, "user.color", "blue", 4, 0) < 0 || setxattr(p, "trusted.level", "7", 1, 0) < 0)
+		feat_die("setxattr");
 	path_of(cover, sizeof(cover), top, "cover");
 	mkdir(cover, 0755);
 	write_file(cover, "under.txt", "under the second tmpfs", 0644);
@@ -156,8 +163,8 @@ static void verify(void)
 	struct stat st, st2;
 	ssize_t n;
 
-	FEAT_CHECK(stat(cover, &st) == 0 && (st.st_mode & 07777) == 0700, "%s: mode %o, not 700 (second tmpfs)",
-		   cover, (unsigned)(st.st_mode & 07777));
+	FEAT_CHECK(stat(cover, &st) == 0 && (st.st_mode & 07777) == 0700,
+		   "%s: mode %o, not 700 (second tmpfs)", cover, (unsigned)(st.st_mode & 07777));
 	check_file(cover, "over.txt", "on the second tmpfs", 0644);
 	FEAT_CHECK(statvfs(top, &sv) == 0 && sv.f_blocks * sv.f_frsize == 4 << 20 && sv.f_files == 1000,
 		   "%s: %llu bytes, %llu inodes, not 4 MiB and 1000", top,
@@ -175,6 +182,10 @@ static void verify(void)
 	path_of(p, sizeof(p), top, "owned");
 	FEAT_CHECK(stat(p, &st) == 0 && st.st_uid == 1234 && st.st_gid == 5678, "%s: owner %u:%u", p,
 		   (unsigned)st.st_uid, (unsigned)st.st_gid);
+	n = getxattr(p, "user.color", buf, sizeof(buf));
+	FEAT_CHECK(n == 4 && !memcmp(buf, "blue", 4), "%s: xattr user.color is not blue (%zd)", p, n);
+	n = getxattr(p, "trusted.level", buf, sizeof(buf));
+	FEAT_CHECK(n == 1 && buf[0] == '7', "%s: xattr trusted.level is not 7 (%zd)", p, n);
 	path_of(p, sizeof(p), top, "sub/sparse");
 	FEAT_CHECK(stat(p, &st) == 0 && st.st_size == (1 << 20) + 3 && st.st_blocks < 64 && st.st_nlink == 2,
 		   "%s: size %lld, %lld blocks, %lu links (sparse, 2 links)", p, (long long)st.st_size,
