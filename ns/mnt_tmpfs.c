@@ -109,8 +109,9 @@ static int uncover_step(MntEntry *const *v, size_t n, const MntEntry *t)
 		if (in_chain(v, n, t, (uint32_t)id))
 			continue;
 		if (umount2(path, MNT_DETACH) < 0)
-			return pr_perror_ret("%s: cannot unmount mount %llu over it in a copy of the tree's mounts",
-					     path, (unsigned long long)id);
+			return pr_perror_ret(
+				"%s: cannot unmount mount %llu over it in a copy of the tree's mounts", path,
+				(unsigned long long)id);
 		pr_debug("%s: mount %llu over mount %u unmounted in the copy\n", path, (unsigned long long)id,
 			 t->id);
 		return 1;
@@ -176,10 +177,11 @@ static int clone_uncovered(int procfd, MntEntry *const *v, size_t n, const MntEn
 
 static int send_fd(int sock, int fd)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	char cbuf[CMSG_SPACE(sizeof(int))] = {0};
 	char byte = 0;
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
 	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
 
 	c->cmsg_level = SOL_SOCKET;
@@ -191,10 +193,11 @@ static int send_fd(int sock, int fd)
 
 static int recv_fd(int sock)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	char cbuf[CMSG_SPACE(sizeof(int))] = {0};
 	char byte;
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
 	struct cmsghdr *c;
 	int fd;
 
@@ -262,6 +265,7 @@ int mnt_tmpfs_open_uncovered(pid_t pid, MntEntry *const *v, size_t n, const MntE
 		return fd;
 	if (fd >= 0)
 		close(fd);
-	return pr_err_ret(fd < 0 ? fd : -EIO, "pid %d: mount %u at %s: cannot reach its files (helper status %#x)",
-			  pid, m->id, m->mountpoint, st);
+	return pr_err_ret(fd < 0 ? fd : -EIO,
+			  "pid %d: mount %u at %s: cannot reach its files (helper status %#x)", pid, m->id,
+			  m->mountpoint, st);
 }

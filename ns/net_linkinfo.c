@@ -84,10 +84,20 @@ static const uint16_t br_rw[] = {
 	CR_IFLA_BR_FDB_MAX_LEARNED,
 };
 static const uint16_t br_ro[] = {
-	IFLA_BR_ROOT_ID,     IFLA_BR_BRIDGE_ID, IFLA_BR_ROOT_PORT,		   IFLA_BR_ROOT_PATH_COST,
-	IFLA_BR_TOPOLOGY_CHANGE, IFLA_BR_TOPOLOGY_CHANGE_DETECTED, IFLA_BR_HELLO_TIMER, IFLA_BR_TCN_TIMER,
-	IFLA_BR_TOPOLOGY_CHANGE_TIMER, IFLA_BR_GC_TIMER, IFLA_BR_FDB_FLUSH, IFLA_BR_PAD,
-	IFLA_BR_MCAST_QUERIER_STATE, CR_IFLA_BR_FDB_N_LEARNED,
+	IFLA_BR_ROOT_ID,
+	IFLA_BR_BRIDGE_ID,
+	IFLA_BR_ROOT_PORT,
+	IFLA_BR_ROOT_PATH_COST,
+	IFLA_BR_TOPOLOGY_CHANGE,
+	IFLA_BR_TOPOLOGY_CHANGE_DETECTED,
+	IFLA_BR_HELLO_TIMER,
+	IFLA_BR_TCN_TIMER,
+	IFLA_BR_TOPOLOGY_CHANGE_TIMER,
+	IFLA_BR_GC_TIMER,
+	IFLA_BR_FDB_FLUSH,
+	IFLA_BR_PAD,
+	IFLA_BR_MCAST_QUERIER_STATE,
+	CR_IFLA_BR_FDB_N_LEARNED,
 };
 static const uint16_t port_rw[] = {
 	IFLA_BRPORT_PRIORITY,
@@ -158,9 +168,9 @@ static const struct {
 	const uint16_t *rw, *ro;
 	size_t n_rw, n_ro;
 } info_kinds[] = {
-	[INFO_BRIDGE] = { "bridge", br_rw, br_ro, ARRAY_SIZE(br_rw), ARRAY_SIZE(br_ro) },
-	[INFO_PORT] = { "bridge port", port_rw, port_ro, ARRAY_SIZE(port_rw), ARRAY_SIZE(port_ro) },
-	[INFO_MACVLAN] = { "macvlan", macvlan_rw, macvlan_ro, ARRAY_SIZE(macvlan_rw), ARRAY_SIZE(macvlan_ro) },
+	[INFO_BRIDGE] = {"bridge", br_rw, br_ro, ARRAY_SIZE(br_rw), ARRAY_SIZE(br_ro)},
+	[INFO_PORT] = {"bridge port", port_rw, port_ro, ARRAY_SIZE(port_rw), ARRAY_SIZE(port_ro)},
+	[INFO_MACVLAN] = {"macvlan", macvlan_rw, macvlan_ro, ARRAY_SIZE(macvlan_rw), ARRAY_SIZE(macvlan_ro)},
 };
 
 static bool listed(const uint16_t *v, size_t n, uint32_t type)
@@ -250,7 +260,8 @@ static int take_nest(struct link_query *q, struct nlattr *nest, enum info_kind k
 	struct nlattr *nla;
 	int rem, r = 0;
 
-	nla_for_each_nested(nla, nest, rem) {
+	nla_for_each_nested(nla, nest, rem)
+	{
 		uint32_t type = (uint32_t)nla_type(nla);
 
 		if (k == INFO_MACVLAN && type == IFLA_MACVLAN_MACADDR_COUNT && nla_len(nla) >= 4)
@@ -258,9 +269,10 @@ static int take_nest(struct link_query *q, struct nlattr *nest, enum info_kind k
 		if (is_ro(k, type))
 			continue;
 		if (!is_rw(k, type))
-			return pr_err_ret(-EOPNOTSUPP,
-					  "link %s (ifindex %d): not supported yet: %s attribute %u, not known to criu",
-					  q->name, q->ifindex, info_kinds[k].name, type);
+			return pr_err_ret(
+				-EOPNOTSUPP,
+				"link %s (ifindex %d): not supported yet: %s attribute %u, not known to criu",
+				q->name, q->ifindex, info_kinds[k].name, type);
 		if (nla_len(nla) > ATTR_MAX_LEN)
 			return pr_err_ret(-EOPNOTSUPP, "link %s: %s attribute %u of %d bytes", q->name,
 					  info_kinds[k].name, type, nla_len(nla));
@@ -319,7 +331,7 @@ static void link_query_free(struct link_query *q)
 /* Link ifindex of criu's current namespace, as rtnetlink shows it now. */
 static int link_query(int ifindex, const char *name, struct link_query *q)
 {
-	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
+	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC};
 	int r;
 
 	memset(q, 0, sizeof(*q));
@@ -357,17 +369,19 @@ static int refuse_dumped(const NetLinkEntry *e, const struct link_query *q)
 	const NetLinkAttr *vf = find_attr(e->info_data, e->n_info_data, IFLA_BR_VLAN_FILTERING);
 
 	if (!strcmp(e->kind, "bridge") && vf && vf->value.len >= 1 && vf->value.data[0])
-		return pr_err_ret(-EOPNOTSUPP,
-				  "link %s (ifindex %u): not supported yet: a bridge with VLAN filtering (its ports' "
-				  "VLAN tables are not carried)",
-				  e->name, e->ifindex);
+		return pr_err_ret(
+			-EOPNOTSUPP,
+			"link %s (ifindex %u): not supported yet: a bridge with VLAN filtering (its ports' "
+			"VLAN tables are not carried)",
+			e->name, e->ifindex);
 	if (!strcmp(e->kind, "macvlan") && q->macaddr_count > 0)
-		return pr_err_ret(-EOPNOTSUPP,
-				  "link %s (ifindex %u): not supported yet: a macvlan with %d source MAC addresses",
-				  e->name, e->ifindex, q->macaddr_count);
+		return pr_err_ret(
+			-EOPNOTSUPP,
+			"link %s (ifindex %u): not supported yet: a macvlan with %d source MAC addresses",
+			e->name, e->ifindex, q->macaddr_count);
 	if (!strcmp(e->kind, "macvlan") && !q->lower)
-		return pr_err_ret(-EOPNOTSUPP, "link %s (ifindex %u): a macvlan without a lower link", e->name,
-				  e->ifindex);
+		return pr_err_ret(-EOPNOTSUPP, "link %s (ifindex %u): a macvlan without a lower link",
+				  e->name, e->ifindex);
 	return 0;
 }
 
@@ -397,7 +411,7 @@ int net_linkinfo_dump(NetLinkEntry *e)
 
 void net_linkinfo_free(NetLinkEntry *e)
 {
-	struct attrs data = { e->info_data, e->n_info_data }, port = { e->port_data, e->n_port_data };
+	struct attrs data = {e->info_data, e->n_info_data}, port = {e->port_data, e->n_port_data};
 
 	attrs_free(&data);
 	attrs_free(&port);
@@ -448,17 +462,18 @@ static int fdb_cb(struct nl_msg *msg, void *arg)
 	if ((nd->ndm_state & NUD_PERMANENT) && own_mac(c->links, nd->ndm_ifindex, mac))
 		return NL_OK;
 	if_indextoname((unsigned int)nd->ndm_ifindex, name);
-	c->err = pr_err_ret(-EOPNOTSUPP,
-			    "link %s (ifindex %d): not supported yet: fdb entry %02x:%02x:%02x:%02x:%02x:%02x added "
-			    "with bridge fdb (static fdb entries are not carried)",
-			    name, nd->ndm_ifindex, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+	c->err = pr_err_ret(
+		-EOPNOTSUPP,
+		"link %s (ifindex %d): not supported yet: fdb entry %02x:%02x:%02x:%02x:%02x:%02x added "
+		"with bridge fdb (static fdb entries are not carried)",
+		name, nd->ndm_ifindex, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
 	return NL_OK;
 }
 
 int net_bridge_refuse_fdb(struct nl_cache *links)
 {
-	struct ndmsg nd = { .ndm_family = AF_BRIDGE };
-	struct fdb_check c = { .links = links };
+	struct ndmsg nd = {.ndm_family = AF_BRIDGE};
+	struct fdb_check c = {.links = links};
 	int r = net_nl_dump(NETLINK_ROUTE, RTM_GETNEIGH, &nd, sizeof(nd), fdb_cb, &c, "bridge fdb entries");
 
 	return r < 0 ? r : c.err;
@@ -499,7 +514,7 @@ int net_linkinfo_check(const NetLinkEntry *e)
 static int send_change(struct nl_sock *sk, const NetLinkEntry *e, bool master, enum info_kind k,
 		       NetLinkAttr *const *v, size_t n)
 {
-	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = (int)e->ifindex };
+	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC, .ifi_index = (int)e->ifindex};
 	struct nl_msg *msg = nlmsg_alloc_simple(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK);
 	struct nlattr *li, *data;
 	int r = msg ? nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) : -NLE_NOMEM;
@@ -511,7 +526,8 @@ static int send_change(struct nl_sock *sk, const NetLinkEntry *e, bool master, e
 		r = li ? 0 : -NLE_NOMEM;
 		if (r == 0 && k != INFO_PORT)
 			r = nla_put_string(msg, IFLA_INFO_KIND, e->kind);
-		data = r == 0 ? nla_nest_start(msg, k == INFO_PORT ? IFLA_INFO_SLAVE_DATA : IFLA_INFO_DATA) : NULL;
+		data = r == 0 ? nla_nest_start(msg, k == INFO_PORT ? IFLA_INFO_SLAVE_DATA : IFLA_INFO_DATA)
+			      : NULL;
 		for (size_t i = 0; data && r == 0 && i < n; i++)
 			r = nla_put(msg, (int)v[i]->type, (int)v[i]->value.len, v[i]->value.data);
 		if (r == 0 && data) {
@@ -573,8 +589,9 @@ static int change_settings(struct nl_sock *sk, const NetLinkEntry *e, enum info_
 		int err = send_change(sk, e, false, k, v + i, 1);
 
 		if (err < 0)
-			return pr_err_ret(net_nl_errno(err), "link %s (ifindex %u): cannot set %s attribute %u (%s)",
-					  e->name, e->ifindex, info_kinds[k].name, v[i]->type, nl_geterror(err));
+			return pr_err_ret(net_nl_errno(err),
+					  "link %s (ifindex %u): cannot set %s attribute %u (%s)", e->name,
+					  e->ifindex, info_kinds[k].name, v[i]->type, nl_geterror(err));
 	}
 	return pr_err_ret(net_nl_errno(r), "link %s (ifindex %u): cannot set its %s settings (%s)", e->name,
 			  e->ifindex, info_kinds[k].name, nl_geterror(r));
@@ -590,7 +607,8 @@ static int verify_link(const NetLinkEntry *e)
 	if (r < 0)
 		return r;
 	if (e->has_master && q.master != e->master)
-		r = pr_err_ret(-EIO, "link %s: its bridge is ifindex %u, not %u", e->name, q.master, e->master);
+		r = pr_err_ret(-EIO, "link %s: its bridge is ifindex %u, not %u", e->name, q.master,
+			       e->master);
 	for (int port = 0; r == 0 && port < 2; port++) {
 		NetLinkAttr *const *v = port ? e->port_data : e->info_data;
 		size_t n = port ? e->n_port_data : e->n_info_data;
@@ -598,8 +616,9 @@ static int verify_link(const NetLinkEntry *e)
 
 		for (size_t i = 0; r == 0 && i < n; i++)
 			if (!attr_equal(find_attr(now->v, now->n, v[i]->type), v[i]))
-				r = pr_err_ret(-EIO, "link %s: %s attribute %u does not read as dumped", e->name,
-					       port ? "bridge port" : info_kinds[k < 0 ? 0 : k].name, v[i]->type);
+				r = pr_err_ret(-EIO, "link %s: %s attribute %u does not read as dumped",
+					       e->name, port ? "bridge port" : info_kinds[k < 0 ? 0 : k].name,
+					       v[i]->type);
 	}
 	link_query_free(&q);
 	return r;
@@ -620,9 +639,11 @@ int net_linkinfo_restore(struct nl_sock *sk, const struct net_images *ni)
 		if (ni->links[i]->has_master) {
 			r = send_change(sk, ni->links[i], true, INFO_PORT, NULL, 0);
 			if (r < 0)
-				r = pr_err_ret(net_nl_errno(r), "link %s (ifindex %u): cannot make it a port of ifindex %u (%s)",
-					       ni->links[i]->name, ni->links[i]->ifindex, ni->links[i]->master,
-					       nl_geterror(r));
+				r = pr_err_ret(
+					net_nl_errno(r),
+					"link %s (ifindex %u): cannot make it a port of ifindex %u (%s)",
+					ni->links[i]->name, ni->links[i]->ifindex, ni->links[i]->master,
+					nl_geterror(r));
 		}
 	/* after every master: a port's backup port is another port */
 	for (size_t i = 0; r == 0 && i < ni->n_links; i++)
@@ -643,11 +664,13 @@ int net_macvlan_outside_name(const struct cr_opts *o, const char *name, char *re
 	for (size_t i = 0; i < o->external.n; i++) {
 		const char *e = o->external.v[i], *out;
 
-		if (strncmp(e, "macvlan[", 8) || strncmp(e + 8, name, nl) || e[8 + nl] != ']' || e[9 + nl] != ':')
+		if (strncmp(e, "macvlan[", 8) || strncmp(e + 8, name, nl) || e[8 + nl] != ']' ||
+		    e[9 + nl] != ':')
 			continue;
 		out = e + 10 + nl;
 		if (!*out || strlen(out) >= IFNAMSIZ || strchr(out, '/'))
-			return pr_err_ret(-EINVAL, "--external %s: a bad name (macvlan[%s]:OUTSIDE)", e, name);
+			return pr_err_ret(-EINVAL, "--external %s: a bad name (macvlan[%s]:OUTSIDE)", e,
+					  name);
 		snprintf(ret_out, IFNAMSIZ, "%s", out);
 		return 1;
 	}
@@ -657,8 +680,9 @@ int net_macvlan_outside_name(const struct cr_opts *o, const char *name, char *re
 /* The RTM_NEWLINK that makes macvlan e on lower link lower_ifindex (in ns_fd's namespace when >= 0). */
 static int macvlan_msg(const NetLinkEntry *e, uint32_t lower_ifindex, int ns_fd, struct nl_msg **ret)
 {
-	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = (int)e->ifindex };
-	struct nl_msg *msg = nlmsg_alloc_simple(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL);
+	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC, .ifi_index = (int)e->ifindex};
+	struct nl_msg *msg =
+		nlmsg_alloc_simple(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL);
 	struct nlattr *li, *data;
 	int r = msg ? nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) : -NLE_NOMEM;
 
@@ -722,8 +746,10 @@ int net_macvlan_create(struct nl_sock *sk, const NetLinkEntry *e, const struct c
 	if (e->lower_outside) {
 		r = net_macvlan_outside_name(o, e->name, out);
 		if (r == 0)
-			return pr_err_ret(-ENOENT, "macvlan %s: its lower link was outside the namespace: --external "
-					  "macvlan[%s]:OUTSIDE_NAME is needed", e->name, e->name);
+			return pr_err_ret(-ENOENT,
+					  "macvlan %s: its lower link was outside the namespace: --external "
+					  "macvlan[%s]:OUTSIDE_NAME is needed",
+					  e->name, e->name);
 		if (r < 0)
 			return r;
 		here = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
@@ -748,9 +774,10 @@ int net_macvlan_create(struct nl_sock *sk, const NetLinkEntry *e, const struct c
 	if (osk)
 		nl_socket_free(osk);
 	if (r < 0)
-		return pr_err_ret(net_nl_errno(r), "macvlan %s (ifindex %u) on %s%s: cannot create it (%s)", e->name,
-				  e->ifindex, out[0] ? out : "ifindex ", out[0] ? " outside" : "", nl_geterror(r));
-	pr_info("link %s (ifindex %u, macvlan) created on %s%s\n", e->name, e->ifindex, out[0] ? out : "its lower link",
-		out[0] ? " outside" : "");
+		return pr_err_ret(net_nl_errno(r), "macvlan %s (ifindex %u) on %s%s: cannot create it (%s)",
+				  e->name, e->ifindex, out[0] ? out : "ifindex ", out[0] ? " outside" : "",
+				  nl_geterror(r));
+	pr_info("link %s (ifindex %u, macvlan) created on %s%s\n", e->name, e->ifindex,
+		out[0] ? out : "its lower link", out[0] ? " outside" : "");
 	return 0;
 }

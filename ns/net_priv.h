@@ -32,9 +32,6 @@ struct net_images {
 };
 
 /* ---- sysctls (net_sysctl.c), with criu in the namespace ---- */
-/* Reads /proc/sys/<name> (trailing newline dropped): 0, -ENOENT when the kernel has none, -errno. */
-int net_sysctl_read(const char *name, char *buf, size_t size);
-int net_sysctl_write(const char *name, const char *value);
 /* The namespace's sysctls (links' excepted) into netsysctls.img. */
 int net_sysctl_dump(struct img_dir *d);
 /* One record of netsysctls.img: a name under net/, not of a link, and a one-line value. */

@@ -148,9 +148,10 @@ static int refuse_link(struct rtnl_link *l)
 	int ifindex = rtnl_link_get_ifindex(l);
 
 	if (type && !strcmp(type, "macvtap"))
-		return pr_err_ret(-EOPNOTSUPP,
-				  "link %s (ifindex %d): not supported yet: a macvtap link (and its tap device)",
-				  name, ifindex);
+		return pr_err_ret(
+			-EOPNOTSUPP,
+			"link %s (ifindex %d): not supported yet: a macvtap link (and its tap device)", name,
+			ifindex);
 	return pr_err_ret(-EOPNOTSUPP, "link %s (ifindex %d): not supported yet: links of kind %s", name,
 			  ifindex, type ? type : "none (a physical or unnamed device)");
 }
@@ -322,7 +323,8 @@ static int dump_addrs(struct nl_sock *sk, struct nl_cache *links, struct img_dir
 		e.ifindex = (uint32_t)ifindex;
 		e.prefixlen = (uint32_t)rtnl_addr_get_prefixlen(a);
 		if (is_lo_own(family, nl_addr_get_binary_addr(local), e.prefixlen, ifindex)) {
-			pr_debug("address %s/%u on ifindex %d is lo's own: left out\n", txt, e.prefixlen, ifindex);
+			pr_debug("address %s/%u on ifindex %d is lo's own: left out\n", txt, e.prefixlen,
+				 ifindex);
 			rtnl_link_put(l);
 			continue;
 		}
@@ -562,7 +564,8 @@ static int check_macvlan(const struct net_images *ni, const NetLinkEntry *e, con
 	}
 	lower = find_link(ni, e->lower);
 	if (!lower || lower == e || !strcmp(lower->kind, "macvlan"))
-		return pr_err_ret(-EBADMSG, "netlinks.img: macvlan %s: its lower link (ifindex %u) is no dumped link",
+		return pr_err_ret(-EBADMSG,
+				  "netlinks.img: macvlan %s: its lower link (ifindex %u) is no dumped link",
 				  e->name, e->lower);
 	return 0;
 }
@@ -581,7 +584,8 @@ static int check_link(const struct net_images *ni, const NetLinkEntry *e, const 
 		return pr_err_ret(-EBADMSG, "netlinks.img: link %s: ifindex %u repeated", e->name,
 				  e->ifindex);
 	if (e->has_master && (!find_link(ni, e->master) || strcmp(find_link(ni, e->master)->kind, "bridge")))
-		return pr_err_ret(-EBADMSG, "netlinks.img: link %s: its master (ifindex %u) is no dumped bridge",
+		return pr_err_ret(-EBADMSG,
+				  "netlinks.img: link %s: its master (ifindex %u) is no dumped bridge",
 				  e->name, e->master);
 	if (net_linkinfo_check(e) < 0)
 		return -EBADMSG;
@@ -842,8 +846,8 @@ static int restore_addr(struct nl_sock *sk, const struct net_images *ni, const N
 	}
 	if (r == 0)
 		r = rtnl_addr_add(sk, a, NLM_F_EXCL);
-	if (r == -NLE_EXIST && (e->kernel_made || is_lo_own((int)e->family, e->local.data, e->prefixlen,
-							      (int)e->ifindex)))
+	if (r == -NLE_EXIST &&
+	    (e->kernel_made || is_lo_own((int)e->family, e->local.data, e->prefixlen, (int)e->ifindex)))
 		r = 0; /* the kernel's own: it came back by itself */
 	if (r < 0)
 		r = pr_err_ret(net_nl_errno(r), "address %s/%u on %s: cannot add it (%s)", txt, e->prefixlen,

@@ -37,7 +37,8 @@
 
 static const char *const families[] = {"ipv4", "ipv6"};
 
-int net_sysctl_read(const char *name, char *buf, size_t size)
+/* /proc/sys/<name> (trailing newline dropped): 0, -ENOENT when the kernel has none, -errno. */
+static int net_sysctl_read(const char *name, char *buf, size_t size)
 {
 	char path[SYSCTL_PATH + 16];
 	ssize_t n;
@@ -75,16 +76,6 @@ static int sysctl_write(const char *name, const char *value)
 		r = -errno;
 	close(fd);
 	return r;
-}
-
-int net_sysctl_write(const char *name, const char *value)
-{
-	int r = sysctl_write(name, value);
-
-	if (r < 0)
-		return pr_err_ret(r, "sysctl %s: cannot write %s", name, value);
-	pr_debug("sysctl %s = %s\n", name, value);
-	return 0;
 }
 
 static bool value_ok(const char *v)
@@ -129,7 +120,7 @@ static bool is_link_dir(const char *rel)
 
 /* The directories written after all the others, in this order. */
 static const char *const late_dirs[] = {
-	"net/ipv4/conf/all",	 "net/ipv6/conf/all",	  "net/ipv4/conf/default",
+	"net/ipv4/conf/all",	 "net/ipv6/conf/all",	   "net/ipv4/conf/default",
 	"net/ipv6/conf/default", "net/ipv4/neigh/default", "net/ipv6/neigh/default",
 };
 
@@ -287,7 +278,7 @@ struct sysctl_item {
 };
 
 /* One round: writes every item whose value differs. The number that differed, or -errno. */
-static int write_round(struct sysctl_item *v, size_t n, char *buf)
+static int write_round(struct sysctl_item *v, size_t n, char *buf, size_t *written)
 {
 	int differ = 0;
 
@@ -302,24 +293,29 @@ static int write_round(struct sysctl_item *v, size_t n, char *buf)
 			continue;
 		differ++;
 		v[i].err = sysctl_write(v[i].name, v[i].value);
+		*written += v[i].err == 0;
 		if (v[i].err == 0)
 			pr_debug("sysctl %s = %s (was %s)\n", v[i].name, v[i].value, buf);
 	}
 	return differ;
 }
 
-/* Writes the items back until every one reads as dumped; names the first that will not. */
+/*
+ * Writes the items back until every one reads as dumped; names the first
+ * that will not. The number of writes, or -errno.
+ */
 static int write_items(struct sysctl_item *v, size_t n)
 {
 	_cleanup_free_ char *buf = malloc(SYSCTL_MAX);
+	size_t written = 0;
 	int r = 0;
 
 	if (!buf)
 		return -ENOMEM;
 	for (int pass = 0; pass <= MAX_PASSES; pass++) {
-		r = write_round(v, n, buf);
+		r = write_round(v, n, buf, &written);
 		if (r <= 0)
-			return r;
+			return r < 0 ? r : (int)written;
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (net_sysctl_read(v[i].name, buf, SYSCTL_MAX) == 0 && !strcmp(buf, v[i].value))
@@ -343,9 +339,9 @@ int net_sysctl_restore(const struct net_images *ni)
 		v[i].value = ni->sysctls[i]->value;
 	}
 	r = write_items(v, ni->n_sysctls);
-	if (r == 0)
-		pr_info("%zu sysctls of the namespace restored\n", ni->n_sysctls);
-	return r;
+	if (r >= 0)
+		pr_info("%zu sysctls of the namespace restored, %d of them written\n", ni->n_sysctls, r);
+	return r < 0 ? r : 0;
 }
 
 /* ---- a link's: conf/IFNAME and neigh/IFNAME ---- */
@@ -448,8 +444,9 @@ int net_conf_check(const char *ifname, NetSysctlEntry *const *conf, size_t n)
 		return pr_err_ret(-EBADMSG, "netlinks.img: link %s: %zu sysctls", ifname, n);
 	for (size_t i = 0; i < n; i++)
 		if (link_key_path(path, sizeof(path), ifname, conf[i]->name) < 0 || !value_ok(conf[i]->value))
-			return pr_err_ret(-EBADMSG, "netlinks.img: link %s: sysctl %.64s: a bad name or value",
-					  ifname, conf[i]->name);
+			return pr_err_ret(-EBADMSG,
+					  "netlinks.img: link %s: sysctl %.64s: a bad name or value", ifname,
+					  conf[i]->name);
 	return 0;
 }
 
@@ -468,5 +465,7 @@ int net_conf_write(const char *ifname, NetSysctlEntry *const *conf, size_t n)
 		r = write_items(v, n);
 	if (r < 0)
 		return pr_err_ret(r, "link %s: cannot restore its sysctls", ifname);
+	if (r > 0)
+		pr_info("link %s: %d sysctls written\n", ifname, r);
 	return 0;
 }

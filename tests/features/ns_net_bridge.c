@@ -19,7 +19,8 @@ static const char *const setup_cmds[] = {
 	"ip link set lo up",
 	"ip link add brx0 type bridge forward_delay 800 hello_time 300 max_age 1500 ageing_time 12345 "
 	"priority 4096 group_fwd_mask 0x4000 mcast_snooping 0 mcast_router 2 mcast_igmp_version 3",
-	/* its MAC set: one the kernel picked comes back set, with its STP bridge id no longer zero (net_bridge.c) */
+	/* its MAC set: one the kernel picked comes back set, with its STP bridge id no longer zero
+	   (net_bridge.c) */
 	"ip link add brx1 address 02:44:00:00:00:01 type bridge stp_state 1",
 	"ip link add bp0 type veth peer name bp1",
 	"ip link set bp0 master brx0",

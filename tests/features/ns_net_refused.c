@@ -19,7 +19,8 @@ int main(int argc, char **argv)
 	feat_init(argc, argv);
 	if (unshare(CLONE_NEWNET) < 0)
 		feat_die("unshare(CLONE_NEWNET)");
-	/* a static fdb entry if the kernel has the bridge driver, else a permanent neighbour: neither is dumped yet */
+	/* a static fdb entry if the kernel has the bridge driver, else a permanent neighbour: neither is
+	 * dumped yet */
 	if (system("ip link add br7 type bridge >/dev/null 2>&1") == 0) {
 		if (system("ip link add rb0 type veth peer name rb1 && ip link set rb0 master br7 && "
 			   "bridge fdb add 02:00:00:00:00:07 dev rb0 master static") != 0)

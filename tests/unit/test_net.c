@@ -192,7 +192,8 @@ static void test_hostile_linkinfo(void)
 	CHECK_EQ_INT(try_restore(true, false, &opts), -EBADMSG);
 	sound(), va.kind = "macvlan", va.has_peer_ifindex = false; /* no lower link */
 	CHECK_EQ_INT(try_restore(true, false, &opts), -EBADMSG);
-	sound(), va.kind = "macvlan", va.has_peer_ifindex = false, va.has_lower = true, va.lower = 2; /* itself */
+	sound(), va.kind = "macvlan", va.has_peer_ifindex = false, va.has_lower = true,
+		 va.lower = 2; /* itself */
 	CHECK_EQ_INT(try_restore(true, false, &opts), -EBADMSG);
 	sound(), va.kind = "macvlan", va.has_peer_ifindex = false, va.has_lower = true, va.lower = 1;
 	va.has_lower_outside = va.lower_outside = true; /* outside, and no --external macvlan[va]:OUT */
