@@ -96,4 +96,14 @@ struct pm_scan_arg {
 #define MAP_DROPPABLE 0x08
 #endif
 
+/* ---- bridge attributes newer than the headers (linux/if_link.h enums, so no #ifdef guard) ---- */
+#define CR_IFLA_BR_FDB_N_LEARNED	   48 /* Linux 6.8, read-only */
+#define CR_IFLA_BR_FDB_MAX_LEARNED	   49 /* Linux 6.8 */
+#define CR_IFLA_BRPORT_MAB		   40 /* Linux 6.2 */
+#define CR_IFLA_BRPORT_MCAST_N_GROUPS	   41 /* Linux 6.3, read-only */
+#define CR_IFLA_BRPORT_MCAST_MAX_GROUPS	   42 /* Linux 6.3 */
+#define CR_IFLA_BRPORT_NEIGH_VLAN_SUPPRESS 43 /* Linux 6.5 */
+#define CR_IFLA_BRPORT_BACKUP_NHID	   44 /* Linux 6.7 */
+#define CR_IFLA_MACVLAN_BC_CUTOFF	   9  /* Linux 6.2 */
+
 #endif

@@ -554,26 +554,42 @@ static int wait_ok(pid_t pid, const char *what)
 	return 0;
 }
 
-/* The files of tmpfs mount e (a frozen task's view) into tmpfs-ID.img. */
-static int dump_tmpfs(pid_t pid, const MntEntry *e, struct img_dir *d)
+/* The xattrs and ACLs of a tmpfs's files that tar keeps (not LSM labels such as security.selinux). */
+#define TMPFS_TAR_XATTRS                                                                             \
+	"--xattrs", "--xattrs-include=user.*", "--xattrs-include=trusted.*",                         \
+		"--xattrs-include=security.capability", "--acls"
+
+/*
+ * The files of tmpfs mount e into tmpfs-ID.img: all of them, those under
+ * mounts on its directories and a mount over it too.
+ */
+static int dump_tmpfs(pid_t pid, MntEntry *const *v, size_t n, const MntEntry *e, struct img_dir *d)
 {
 	char dir[PATH_MAX + 32], what[PATH_MAX + 64];
-	char *argv[] = { "tar", "--create", "--one-file-system", "--numeric-owner", "--sparse", "-C", dir, "-f", "-", ".",
-			 NULL };
+	char *argv[] = { "tar", "--create", "--one-file-system", "--numeric-owner", "--sparse", TMPFS_TAR_XATTRS,
+			 "-C", dir, "-f", "-", ".", NULL };
 	_cleanup_free_ uint8_t *buf = malloc(BLOB_CHUNK);
 	struct img_writer *w = NULL;
-	int p[2], r;
+	int p[2], r, fd;
 	size_t total = 0;
 	pid_t tar;
 
 	if (!buf)
 		return -ENOMEM;
-	snprintf(dir, sizeof(dir), "/proc/%d/root%s", pid, e->mountpoint);
+	fd = mnt_tmpfs_open_uncovered(pid, v, n, e);
+	if (fd < 0)
+		return fd;
+	/* tar reaches the clone through the fd it inherits */
+	snprintf(dir, sizeof(dir), "/proc/self/fd/%d", fd);
 	snprintf(what, sizeof(what), "tar of the tmpfs at %s", e->mountpoint);
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return pr_perror_ret("%s: pipe", what);
+	if (pipe2(p, O_CLOEXEC) < 0 || fcntl(fd, F_SETFD, 0) < 0) {
+		r = pr_perror_ret("%s: pipe", what);
+		close(fd);
+		return r;
+	}
 	tar = spawn(argv, -1, p[1]);
 	close(p[1]);
+	close(fd);
 	if (tar < 0) {
 		close(p[0]);
 		return pr_err_ret(tar, "%s: cannot run tar", what);
@@ -633,7 +649,7 @@ static int classify(pid_t pid, const struct cr_opts *o, MntEntry **v, size_t n, 
 		if (strcmp(e->fstype, "tmpfs"))
 			return 0;
 		e->has_has_content = e->has_content = true;
-		return dump_tmpfs(pid, e, d);
+		return dump_tmpfs(pid, v, n, e, d);
 	}
 	if (src) { /* part of the root's filesystem: bound from the root */
 		e->has_bind_of = true;
@@ -851,8 +867,8 @@ static int path_in_root(const char *root, const char *path, bool create, bool fi
 
 static int restore_tmpfs(struct img_dir *d, const MntEntry *e, const char *target)
 {
-	char *argv[] = { "tar", "--extract", "--numeric-owner", "--same-permissions", "-C", (char *)target, "-f", "-",
-			 NULL };
+	char *argv[] = { "tar", "--extract", "--numeric-owner", "--same-permissions", TMPFS_TAR_XATTRS,
+			 "-C", (char *)target, "-f", "-", NULL };
 	struct img_reader *rd = NULL;
 	ProtobufCMessage *msg;
 	/* a tar that dies early makes our writes fail with EPIPE, not kill criu */

@@ -21,6 +21,13 @@ void mnt_entries_free(MntEntry **v, size_t n);
 /* Writes mnt.img (and tmpfs-ID.img) for the mount namespace of pid; refuses what it cannot restore. */
 int mnt_ns_dump(pid_t pid, const struct cr_opts *o, struct img_dir *d);
 
+/*
+ * A detached clone of tmpfs mount m of pid (v: pid's mountinfo) with nothing
+ * mounted on it or over it, to read all of its files (mnt_tmpfs.c): an fd
+ * (close-on-exec), or -errno (logged).
+ */
+int mnt_tmpfs_open_uncovered(pid_t pid, MntEntry *const *v, size_t n, const MntEntry *m);
+
 struct mnt_restore;
 /* Reads and checks mnt.img against the options (--root, external mounts). */
 int mnt_restore_prepare(struct img_dir *d, const struct cr_opts *o, struct mnt_restore **ret);

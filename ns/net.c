@@ -5,7 +5,7 @@
  * (ns.c), or its contents dumped and made again here:
  *   links, addresses and routes (net_rtnl.c, libnl-3), policy routing
  *   rules (net_rule.c),
- *   the namespace's sysctls and each link's conf ones,
+ *   the namespace's sysctls and each link's conf and neigh ones (net_sysctl.c),
  *   its firewall: the text of iptables-save, ip6tables-save and
  *   nft list ruleset, read back by iptables-restore and nft -f; tables of
  *   iptables-legacy by ip{,6}tables-legacy-save and -restore.
@@ -39,228 +39,6 @@
 #include "log.h"
 #include "net_priv.h"
 #include "ns_priv.h"
-
-const char *const net_conf_keys[] = {
-	"ipv4/forwarding",     "ipv4/rp_filter",  "ipv4/proxy_arp",    "ipv4/accept_local",
-	"ipv4/route_localnet", "ipv4/arp_ignore", "ipv6/disable_ipv6", "ipv6/forwarding",
-	"ipv6/accept_ra",      "ipv6/accept_dad", "ipv6/autoconf",
-};
-const size_t net_nr_conf_keys = ARRAY_SIZE(net_conf_keys);
-
-/* The namespace's own; then conf/all and conf/default (set before links are made: they inherit default). */
-static const char *const net_sysctls[] = {
-	"net/ipv4/ip_forward",
-	"net/ipv4/ip_local_port_range",
-	"net/ipv4/ping_group_range",
-	"net/core/somaxconn",
-};
-#define NR_NET_SYSCTLS ARRAY_SIZE(net_sysctls)
-#define SYSCTL_MAX     256
-
-/* ---- sysctls ---- */
-
-int net_sysctl_read(const char *name, char *buf, size_t size)
-{
-	char path[256];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/sys/%s", name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	while (n > 0 && buf[n - 1] == '\n')
-		n--;
-	buf[n] = 0;
-	return 0;
-}
-
-int net_sysctl_write(const char *name, const char *value)
-{
-	char path[256];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/sys/%s", name);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return pr_perror_ret("sysctl %s: cannot open %s", name, path);
-	n = write(fd, value, strlen(value));
-	if (n < 0) {
-		int r = pr_perror_ret("sysctl %s: cannot write %s", name, value);
-
-		close(fd);
-		return r;
-	}
-	close(fd);
-	pr_debug("sysctl %s = %s\n", name, value);
-	return 0;
-}
-
-/* "ipv4/forwarding" of link ifname -> "net/ipv4/conf/IFNAME/forwarding". */
-static void conf_path(char *buf, size_t size, const char *ifname, const char *key)
-{
-	const char *slash = strchr(key, '/');
-
-	snprintf(buf, size, "net/%.*s/conf/%s/%s", (int)(slash - key), key, ifname, slash + 1);
-}
-
-static bool is_conf_key(const char *key)
-{
-	for (size_t i = 0; i < net_nr_conf_keys; i++)
-		if (!strcmp(net_conf_keys[i], key))
-			return true;
-	return false;
-}
-
-static int add_sysctl(NetSysctlEntry **v, size_t *n, const char *name, const char *value)
-{
-	NetSysctlEntry *e = malloc(sizeof(*e));
-
-	if (!e)
-		return -ENOMEM;
-	net_sysctl_entry__init(e);
-	e->name = strdup(name);
-	e->value = strdup(value);
-	if (!e->name || !e->value) {
-		free(e->name);
-		free(e->value);
-		free(e);
-		return -ENOMEM;
-	}
-	v[(*n)++] = e;
-	return 0;
-}
-
-int net_conf_read(const char *ifname, NetSysctlEntry ***ret, size_t *ret_n)
-{
-	NetSysctlEntry **v = calloc(net_nr_conf_keys, sizeof(*v));
-	size_t n = 0;
-	int r = 0;
-
-	if (!v)
-		return -ENOMEM;
-	for (size_t i = 0; r >= 0 && i < net_nr_conf_keys; i++) {
-		char path[128], val[SYSCTL_MAX];
-
-		conf_path(path, sizeof(path), ifname, net_conf_keys[i]);
-		r = net_sysctl_read(path, val, sizeof(val));
-		if (r == -ENOENT) {
-			r = 0; /* no IPv6 in this kernel */
-			continue;
-		}
-		if (r == 0)
-			r = add_sysctl(v, &n, net_conf_keys[i], val);
-	}
-	if (r < 0) {
-		net_conf_free(v, n);
-		return r;
-	}
-	*ret = v;
-	*ret_n = n;
-	return 0;
-}
-
-void net_conf_free(NetSysctlEntry **conf, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		free(conf[i]->name);
-		free(conf[i]->value);
-		free(conf[i]);
-	}
-	free(conf);
-}
-
-static bool sysctl_value_ok(const char *v)
-{
-	return strlen(v) < SYSCTL_MAX && !strchr(v, '\n');
-}
-
-int net_conf_write(const char *ifname, NetSysctlEntry *const *conf, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		char path[128];
-		int r;
-
-		if (!is_conf_key(conf[i]->name) || !sysctl_value_ok(conf[i]->value))
-			return pr_err_ret(-EBADMSG,
-					  "netlinks.img: link %s: sysctl %s is not one criu restores", ifname,
-					  conf[i]->name);
-		conf_path(path, sizeof(path), ifname, conf[i]->name);
-		r = net_sysctl_write(path, conf[i]->value);
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
-/* The names of netsysctls.img, in the order they are written back. */
-static int for_each_ns_sysctl(int (*fn)(const char *name, void *arg), void *arg)
-{
-	static const char *const confs[] = {"all", "default"};
-	int r = 0;
-
-	for (size_t i = 0; r == 0 && i < NR_NET_SYSCTLS; i++)
-		r = fn(net_sysctls[i], arg);
-	for (size_t c = 0; r == 0 && c < 2; c++)
-		for (size_t i = 0; r == 0 && i < net_nr_conf_keys; i++) {
-			char path[128];
-
-			conf_path(path, sizeof(path), confs[c], net_conf_keys[i]);
-			r = fn(path, arg);
-		}
-	return r;
-}
-
-static int dump_one_sysctl(const char *name, void *arg)
-{
-	NetSysctlEntry e = NET_SYSCTL_ENTRY__INIT;
-	char val[SYSCTL_MAX];
-	int r = net_sysctl_read(name, val, sizeof(val));
-
-	if (r == -ENOENT)
-		return 0;
-	if (r < 0)
-		return pr_err_ret(r, "cannot read sysctl %s", name);
-	e.name = (char *)name;
-	e.value = val;
-	return img_write_msg(arg, &e.base);
-}
-
-static int dump_sysctls(struct img_dir *d)
-{
-	struct img_writer *w = NULL;
-	int r = img_create(d, IMG_NETSYSCTL, 0, &w);
-
-	if (r == 0)
-		r = for_each_ns_sysctl(dump_one_sysctl, w);
-	return img_finish(w, r);
-}
-
-static int match_sysctl(const char *name, void *arg)
-{
-	return strcmp(name, arg) ? 0 : 1;
-}
-
-static int restore_sysctls(const struct net_images *ni)
-{
-	for (size_t i = 0; i < ni->n_sysctls; i++) {
-		const NetSysctlEntry *e = ni->sysctls[i];
-		int r;
-
-		if (for_each_ns_sysctl(match_sysctl, e->name) != 1 || !sysctl_value_ok(e->value))
-			return pr_err_ret(-EBADMSG, "netsysctls.img: sysctl %s is not one criu restores",
-					  e->name);
-		r = net_sysctl_write(e->name, e->value);
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
 
 /* ---- the firewall ---- */
 
@@ -652,7 +430,7 @@ int net_ns_dump(pid_t pid, struct img_dir *d)
 		return pr_perror_ret("pid %d: cannot enter its net namespace", pid);
 	r = net_rtnl_dump(d, own);
 	if (r == 0)
-		r = dump_sysctls(d);
+		r = net_sysctl_dump(d);
 	if (r == 0)
 		r = dump_firewall(d);
 	if (setns(own, CLONE_NEWNET) < 0) {
@@ -746,19 +524,9 @@ static int net_images_load(struct img_dir *d, const struct cr_opts *o, struct ne
 	if (r == 0)
 		r = check_rules(ni);
 	for (size_t i = 0; r == 0 && i < ni->n_sysctls; i++)
-		if (for_each_ns_sysctl(match_sysctl, ni->sysctls[i]->name) != 1 ||
-		    !sysctl_value_ok(ni->sysctls[i]->value))
-			r = pr_err_ret(-EBADMSG,
-				       "netsysctls.img: sysctl %.64s: not one criu restores, or a bad value",
-				       ni->sysctls[i]->name);
+		r = net_sysctl_check(ni->sysctls[i]);
 	for (size_t i = 0; r == 0 && i < ni->n_links; i++)
-		for (size_t k = 0; r == 0 && k < ni->links[i]->n_conf; k++)
-			if (!is_conf_key(ni->links[i]->conf[k]->name) ||
-			    !sysctl_value_ok(ni->links[i]->conf[k]->value))
-				r = pr_err_ret(-EBADMSG,
-					       "netlinks.img: link %s: sysctl %.64s: not one criu restores, "
-					       "or a bad value",
-					       ni->links[i]->name, ni->links[i]->conf[k]->name);
+		r = net_conf_check(ni->links[i]->name, ni->links[i]->conf, ni->links[i]->n_conf);
 	return r;
 }
 
@@ -784,7 +552,7 @@ int net_ns_restore(struct img_dir *d, const struct cr_opts *o)
 		r = pr_perror_ret("cannot create a net namespace");
 	/* the namespace's sysctls first: links made next inherit conf/default */
 	if (r == 0)
-		r = restore_sysctls(&ni);
+		r = net_sysctl_restore(&ni);
 	if (r == 0)
 		r = net_rtnl_restore(&ni, o, outside);
 	if (r == 0)

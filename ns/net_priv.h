@@ -15,20 +15,6 @@
 #define LINK_USER_FLAGS \
 	(IFF_UP | IFF_PROMISC | IFF_ALLMULTI | IFF_NOARP | IFF_MULTICAST | IFF_DEBUG | IFF_DYNAMIC)
 
-/* The per-link sysctls kept, relative to net/ipv4/conf/NAME or net/ipv6/conf/NAME ("ipv4/forwarding"). */
-extern const char *const net_conf_keys[];
-extern const size_t net_nr_conf_keys;
-
-/* Reads /proc/sys/<name> (trailing newline dropped): 0, -ENOENT when the kernel has none, -errno. */
-int net_sysctl_read(const char *name, char *buf, size_t size);
-int net_sysctl_write(const char *name, const char *value);
-/* A link's conf sysctls, read into entries (name "ipv4/forwarding"); *ret_n of them. */
-int net_conf_read(const char *ifname, NetSysctlEntry ***ret, size_t *ret_n);
-/* Frees what net_conf_read() made. */
-void net_conf_free(NetSysctlEntry **conf, size_t n);
-/* Writes the conf entries of one link back, each checked against net_conf_keys. */
-int net_conf_write(const char *ifname, NetSysctlEntry *const *conf, size_t n);
-
 /* Every image of a dumped net namespace, read and checked before anything is made. */
 struct net_images {
 	NetLinkEntry **links;
@@ -44,6 +30,22 @@ struct net_images {
 	NetFibRuleEntry **fib_rules;
 	size_t n_fib_rules;
 };
+
+/* ---- sysctls (net_sysctl.c), with criu in the namespace ---- */
+/* The namespace's sysctls (links' excepted) into netsysctls.img. */
+int net_sysctl_dump(struct img_dir *d);
+/* One record of netsysctls.img: a name under net/, not of a link, and a one-line value. */
+int net_sysctl_check(const NetSysctlEntry *e);
+/* Writes back those of ni that differ from the new namespace's, until all read as dumped. */
+int net_sysctl_restore(const struct net_images *ni);
+/* A link's sysctls (conf and neigh, ipv4 and ipv6), read into entries named "ipv4/forwarding". */
+int net_conf_read(const char *ifname, NetSysctlEntry ***ret, size_t *ret_n);
+/* Frees what net_conf_read() made. */
+void net_conf_free(NetSysctlEntry **conf, size_t n);
+/* Checks a link's entries: their names and values. */
+int net_conf_check(const char *ifname, NetSysctlEntry *const *conf, size_t n);
+/* Writes the entries of one link back, as net_sysctl_restore() does. */
+int net_conf_write(const char *ifname, NetSysctlEntry *const *conf, size_t n);
 
 struct nl_sock;
 struct nl_msg;
@@ -84,6 +86,26 @@ int net_rtnl_check(const struct net_images *ni, const struct cr_opts *o);
  * then the addresses and routes.
  */
 int net_rtnl_restore(const struct net_images *ni, const struct cr_opts *o, int outside_fd);
+
+/*
+ * Settings of links of a kind (net_linkinfo.c: bridges, bridge ports,
+ * macvlans), with criu in the namespace. At dump: e's master, lower link and
+ * settings into e (freed with net_linkinfo_free); what they cannot carry
+ * refused by name.
+ */
+int net_linkinfo_dump(NetLinkEntry *e);
+void net_linkinfo_free(NetLinkEntry *e);
+struct nl_cache;
+/* Refuses static fdb entries someone added (links: the namespace's, for their own MACs). */
+int net_bridge_refuse_fdb(struct nl_cache *links);
+/* Checks e's settings (kinds and attribute types). */
+int net_linkinfo_check(const NetLinkEntry *e);
+/* Once every link exists: settings, masters, port settings, then all read back and compared. */
+int net_linkinfo_restore(struct nl_sock *sk, const struct net_images *ni);
+/* --external macvlan[NAME]:OUT: OUT into ret_out (IFNAMSIZ); 1 given, 0 not, -EINVAL (logged). */
+int net_macvlan_outside_name(const struct cr_opts *o, const char *name, char *ret_out);
+/* Makes macvlan e on its lower link, inside or (lower_outside) in the namespace of outside_fd, moved in. */
+int net_macvlan_create(struct nl_sock *sk, const NetLinkEntry *e, const struct cr_opts *o, int outside_fd);
 
 /*
  * The outside end of a veth whose peer was outside the tree's namespace

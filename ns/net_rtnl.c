@@ -7,8 +7,9 @@
  * Policy routing rules are net_rule.c's.
  *
  * Links: the loopback, veth pairs (both ends inside, or the peer outside,
- * given back with --external veth[NAME]:OUTSIDE) and dummy links; any other
- * kind is refused by name. Each keeps its ifindex, name, mtu, MAC address,
+ * given back with --external veth[NAME]:OUTSIDE), dummy links, bridges
+ * with their ports, macvlan links (net_linkinfo.c); any other kind is
+ * refused by name. Each keeps its ifindex, name, mtu, MAC address,
  * txqueuelen, user flags (up, promisc, ...) and its conf sysctls.
  * Addresses and routes made by the kernel itself (lo's loopback addresses,
  * EUI-64 link-local ones, proto kernel routes, the local table) come back by
@@ -131,7 +132,8 @@ static int link_kind(struct rtnl_link *l, const char **ret)
 		*ret = "loopback";
 		return 0;
 	}
-	if (type && (!strcmp(type, "veth") || !strcmp(type, "dummy"))) {
+	if (type && (!strcmp(type, "veth") || !strcmp(type, "dummy") || !strcmp(type, "bridge") ||
+		     !strcmp(type, "macvlan"))) {
 		*ret = type;
 		return 0;
 	}
@@ -145,11 +147,11 @@ static int refuse_link(struct rtnl_link *l)
 	const char *name = rtnl_link_get_name(l);
 	int ifindex = rtnl_link_get_ifindex(l);
 
-	if (type && (!strcmp(type, "macvlan") || !strcmp(type, "macvtap")))
-		return pr_err_ret(-EOPNOTSUPP,
-				  "link %s (ifindex %d): not supported yet: a %s link (its lower link may be "
-				  "outside the namespace)",
-				  name, ifindex, type);
+	if (type && !strcmp(type, "macvtap"))
+		return pr_err_ret(
+			-EOPNOTSUPP,
+			"link %s (ifindex %d): not supported yet: a macvtap link (and its tap device)", name,
+			ifindex);
 	return pr_err_ret(-EOPNOTSUPP, "link %s (ifindex %d): not supported yet: links of kind %s", name,
 			  ifindex, type ? type : "none (a physical or unnamed device)");
 }
@@ -223,14 +225,24 @@ static int dump_one_link(struct rtnl_link *l, struct img_writer *w, struct ext_l
 					  "link %s: not supported yet: a veth whose peer is gone", e.name);
 		}
 	}
+	if (!strcmp(kind, "bridge") || !strcmp(kind, "macvlan") || rtnl_link_get_master(l) > 0)
+		r = net_linkinfo_dump(&e);
+	if (r < 0) {
+		net_linkinfo_free(&e);
+		free(e.peer_outside_master);
+		return r;
+	}
 	r = net_conf_read(e.name, &e.conf, &e.n_conf);
 	if (r < 0) {
+		net_linkinfo_free(&e);
 		free(e.peer_outside_master);
 		return pr_err_ret(r, "link %s: cannot read its sysctls", e.name);
 	}
-	pr_info("link %s: ifindex %u, %s, mtu %u, flags %#x\n", e.name, e.ifindex, kind, e.mtu, e.flags);
+	pr_info("link %s: ifindex %u, %s, mtu %u, flags %#x, master %u\n", e.name, e.ifindex, kind, e.mtu,
+		e.flags, e.master);
 	r = img_write_msg(w, &e.base);
 	net_conf_free(e.conf, e.n_conf);
+	net_linkinfo_free(&e);
 	free(e.peer_outside_master);
 	return r;
 }
@@ -268,17 +280,14 @@ static bool is_eui64_of(const uint8_t *a, struct rtnl_link *l)
 	       a[14] == m[4] && a[15] == m[5];
 }
 
-/* An address the kernel makes by itself: restoring it would duplicate it. */
-static bool addr_is_kernels(int family, const uint8_t *a, unsigned int prefixlen, int ifindex,
-			    struct rtnl_link *l)
+/* lo's own addresses, which come back with lo: restoring them would duplicate them. */
+static bool is_lo_own(int family, const uint8_t *a, unsigned int prefixlen, int ifindex)
 {
 	static const uint8_t lo6[16] = {[15] = 1};
 
 	if (ifindex == 1 && family == AF_INET && prefixlen == 8 && !memcmp(a, "\x7f\0\0\x01", 4))
 		return true;
-	if (ifindex == 1 && family == AF_INET6 && prefixlen == 128 && !memcmp(a, lo6, 16))
-		return true;
-	return family == AF_INET6 && prefixlen == 64 && is_eui64_of(a, l);
+	return ifindex == 1 && family == AF_INET6 && prefixlen == 128 && !memcmp(a, lo6, 16);
 }
 
 static int dump_addrs(struct nl_sock *sk, struct nl_cache *links, struct img_dir *d, const struct ext_links *x)
@@ -313,12 +322,14 @@ static int dump_addrs(struct nl_sock *sk, struct nl_cache *links, struct img_dir
 		e.family = (uint32_t)family;
 		e.ifindex = (uint32_t)ifindex;
 		e.prefixlen = (uint32_t)rtnl_addr_get_prefixlen(a);
-		if (addr_is_kernels(family, nl_addr_get_binary_addr(local), e.prefixlen, ifindex, l)) {
-			pr_debug("address %s/%u on ifindex %d is the kernel's: left out\n", txt, e.prefixlen,
+		if (is_lo_own(family, nl_addr_get_binary_addr(local), e.prefixlen, ifindex)) {
+			pr_debug("address %s/%u on ifindex %d is lo's own: left out\n", txt, e.prefixlen,
 				 ifindex);
 			rtnl_link_put(l);
 			continue;
 		}
+		if (family == AF_INET6 && e.prefixlen == 64 && is_eui64_of(nl_addr_get_binary_addr(local), l))
+			e.has_kernel_made = e.kernel_made = true;
 		rtnl_link_put(l);
 		addr_to_bin(local, &e.local, NULL);
 		if (rtnl_addr_get_peer(a) && nl_addr_cmp(rtnl_addr_get_peer(a), local))
@@ -499,6 +510,8 @@ int net_rtnl_dump(struct img_dir *d, int outside_fd)
 	}
 	if (r == 0)
 		r = dump_links(links, d, &x);
+	if (r == 0)
+		r = net_bridge_refuse_fdb(links);
 	/* qdiscs, xfrm, nexthops: refused by name, never lost (net_refuse.c) */
 	if (r == 0)
 		r = net_refuse_unsupported(sk, skip_ext_link, &x);
@@ -534,6 +547,29 @@ static bool ifname_ok(const char *s)
 	       strcmp(s, "..");
 }
 
+static int check_macvlan(const struct net_images *ni, const NetLinkEntry *e, const struct cr_opts *o)
+{
+	char out[IFNAMSIZ];
+	const NetLinkEntry *lower;
+	int r;
+
+	if (e->lower_outside) {
+		r = net_macvlan_outside_name(o, e->name, out);
+		if (r == 0)
+			return pr_err_ret(-ENOENT,
+					  "macvlan %s: its lower link was outside the namespace: --external "
+					  "macvlan[%s]:OUTSIDE_NAME is needed",
+					  e->name, e->name);
+		return r < 0 ? r : 0;
+	}
+	lower = find_link(ni, e->lower);
+	if (!lower || lower == e || !strcmp(lower->kind, "macvlan"))
+		return pr_err_ret(-EBADMSG,
+				  "netlinks.img: macvlan %s: its lower link (ifindex %u) is no dumped link",
+				  e->name, e->lower);
+	return 0;
+}
+
 static int check_link(const struct net_images *ni, const NetLinkEntry *e, const struct cr_opts *o)
 {
 	const NetLinkEntry *p;
@@ -544,19 +580,25 @@ static int check_link(const struct net_images *ni, const NetLinkEntry *e, const 
 	if (e->has_address && e->address.len > 32)
 		return pr_err_ret(-EBADMSG, "netlinks.img: link %s: a %zu-byte address", e->name,
 				  e->address.len);
-	if (e->n_conf > 64)
-		return pr_err_ret(-EBADMSG, "netlinks.img: link %s: %zu sysctls", e->name, e->n_conf);
 	if (find_link(ni, e->ifindex) != e)
 		return pr_err_ret(-EBADMSG, "netlinks.img: link %s: ifindex %u repeated", e->name,
 				  e->ifindex);
+	if (e->has_master && (!find_link(ni, e->master) || strcmp(find_link(ni, e->master)->kind, "bridge")))
+		return pr_err_ret(-EBADMSG,
+				  "netlinks.img: link %s: its master (ifindex %u) is no dumped bridge",
+				  e->name, e->master);
+	if (net_linkinfo_check(e) < 0)
+		return -EBADMSG;
 	if (!strcmp(e->kind, "loopback")) {
 		if (e->ifindex != 1 || strcmp(e->name, "lo"))
 			return pr_err_ret(-EBADMSG, "netlinks.img: a loopback link %s with ifindex %u",
 					  e->name, e->ifindex);
 		return 0;
 	}
-	if (!strcmp(e->kind, "dummy"))
+	if (!strcmp(e->kind, "dummy") || !strcmp(e->kind, "bridge"))
 		return 0;
+	if (!strcmp(e->kind, "macvlan"))
+		return check_macvlan(ni, e, o);
 	if (strcmp(e->kind, "veth"))
 		return pr_err_ret(-EBADMSG, "netlinks.img: link %s: unknown kind %s", e->name, e->kind);
 	if (e->has_peer_outside && e->peer_outside) {
@@ -768,9 +810,12 @@ static int restore_addr(struct nl_sock *sk, const struct net_images *ni, const N
 	int r = -ENOMEM;
 
 	inet_ntop((int)e->family, e->local.data, txt, sizeof(txt));
-	/* it had passed duplicate address detection already; a tentative one would fail the sockets bound to
-	 * it */
-	if (e->family == AF_INET6)
+	/*
+	 * it had passed duplicate address detection already; a tentative one would fail the sockets bound to
+	 * it. The kernel's link-local one, made on a link without carrier, goes through it as the kernel's
+	 * did (and stays tentative as it was).
+	 */
+	if (e->family == AF_INET6 && !(e->kernel_made && (e->flags & IFA_F_TENTATIVE)))
 		flags |= IFA_F_NODAD;
 	if (!local || !a)
 		goto out;
@@ -802,8 +847,8 @@ static int restore_addr(struct nl_sock *sk, const struct net_images *ni, const N
 	if (r == 0)
 		r = rtnl_addr_add(sk, a, NLM_F_EXCL);
 	if (r == -NLE_EXIST &&
-	    addr_is_kernels((int)e->family, e->local.data, e->prefixlen, (int)e->ifindex, NULL))
-		r = 0; /* lo's own: it came back by itself */
+	    (e->kernel_made || is_lo_own((int)e->family, e->local.data, e->prefixlen, (int)e->ifindex)))
+		r = 0; /* the kernel's own: it came back by itself */
 	if (r < 0)
 		r = pr_err_ret(net_nl_errno(r), "address %s/%u on %s: cannot add it (%s)", txt, e->prefixlen,
 			       l->name, nl_geterror(r));
@@ -813,6 +858,26 @@ out:
 	nl_addr_put(local);
 	rtnl_addr_put(a);
 	return r;
+}
+
+/*
+ * The kernel's link-local address of a link: it makes it again by itself
+ * once the link is up with carrier; a link without carrier (a bridge
+ * without ports) gets it back here, if the kernel has not made it.
+ */
+static int restore_kernel_ll(struct nl_sock *sk, const struct net_images *ni, const NetAddrEntry *e)
+{
+	struct rtnl_link *l = NULL;
+	int r = rtnl_link_get_kernel(sk, (int)e->ifindex, NULL, &l);
+	unsigned int flags;
+
+	if (r < 0)
+		return pr_err_ret(net_nl_errno(r), "ifindex %u: not found (%s)", e->ifindex, nl_geterror(r));
+	flags = rtnl_link_get_flags(l);
+	rtnl_link_put(l);
+	if (!(flags & IFF_UP) || (flags & IFF_LOWER_UP))
+		return 0;
+	return restore_addr(sk, ni, e);
 }
 
 static int set_route_addr(struct rtnl_route *rt, int (*set)(struct rtnl_route *, struct nl_addr *),
@@ -971,18 +1036,34 @@ int net_rtnl_restore(const struct net_images *ni, const struct cr_opts *o, int o
 	for (size_t i = 0; r == 0 && i < ni->n_links; i++) {
 		const NetLinkEntry *e = ni->links[i];
 
-		if (strcmp(e->kind, "loopback"))
+		if (strcmp(e->kind, "loopback") && strcmp(e->kind, "macvlan"))
 			r = create_link(sk, ni, e, o, outside_fd);
 	}
+	/* after the others: a macvlan's lower link may have a higher ifindex */
+	for (size_t i = 0; r == 0 && i < ni->n_links; i++)
+		if (!strcmp(ni->links[i]->kind, "macvlan"))
+			r = net_macvlan_create(sk, ni->links[i], o, outside_fd);
+	if (r == 0)
+		r = net_linkinfo_restore(sk, ni);
+	/*
+	 * The sysctls before the link goes up (addr_gen_mode, disable_ipv6 decide
+	 * the addresses it gets then) and again after: going up resets ipv6 mtu.
+	 */
 	for (size_t i = 0; r == 0 && i < ni->n_links; i++) {
 		r = net_conf_write(ni->links[i]->name, ni->links[i]->conf, ni->links[i]->n_conf);
 		if (r == 0)
 			r = link_set_flags(sk, ni->links[i]);
+		if (r == 0)
+			r = net_conf_write(ni->links[i]->name, ni->links[i]->conf, ni->links[i]->n_conf);
 	}
 	if (r == 0)
 		r = restore_outside_peers(ni, o, outside_fd);
 	for (size_t i = 0; r == 0 && i < ni->n_addrs; i++)
-		r = restore_addr(sk, ni, ni->addrs[i]);
+		if (!ni->addrs[i]->kernel_made)
+			r = restore_addr(sk, ni, ni->addrs[i]);
+	for (size_t i = 0; r == 0 && i < ni->n_addrs; i++)
+		if (ni->addrs[i]->kernel_made)
+			r = restore_kernel_ll(sk, ni, ni->addrs[i]);
 	if (r == 0)
 		r = restore_routes(sk, ni);
 	for (size_t i = 0; r == 0 && i < ni->n_fib_rules; i++)

@@ -169,6 +169,37 @@ static int try_restore(bool with_veth, bool with_rules, const struct cr_opts *o)
 
 static struct cr_opts opts;
 
+/* Bridge and macvlan settings, masters and lower links that do not fit. */
+static void test_hostile_linkinfo(void)
+{
+	static uint8_t one[4] = {1};
+	NetLinkAttr attr = NET_LINK_ATTR__INIT, *attrs[1] = {&attr};
+
+	attr.type = 1; /* IFLA_BR_FORWARD_DELAY or IFLA_BRPORT_STATE */
+	attr.value.len = 4;
+	attr.value.data = one;
+	sound(), va.info_data = attrs, va.n_info_data = 1; /* bridge settings on a veth */
+	CHECK_EQ_INT(try_restore(true, false, &opts), -EBADMSG);
+	sound(), va.port_data = attrs, va.n_port_data = 1; /* port settings without a bridge */
+	CHECK_EQ_INT(try_restore(true, false, &opts), -EBADMSG);
+	sound(), va.has_master = true, va.master = 3; /* its master is a veth */
+	CHECK_EQ_INT(try_restore(true, false, &opts), -EBADMSG);
+	sound(), va.has_master = true, va.master = 42;
+	CHECK_EQ_INT(try_restore(true, false, &opts), -EBADMSG);
+	sound(), vb.kind = "bridge", vb.has_peer_ifindex = false, vb.info_data = attrs, vb.n_info_data = 1;
+	va.has_master = true, va.master = 3, va.has_peer_ifindex = false, va.kind = "dummy";
+	attr.type = 10; /* IFLA_BR_ROOT_ID: the kernel's, never given back */
+	CHECK_EQ_INT(try_restore(true, false, &opts), -EBADMSG);
+	sound(), va.kind = "macvlan", va.has_peer_ifindex = false; /* no lower link */
+	CHECK_EQ_INT(try_restore(true, false, &opts), -EBADMSG);
+	sound(), va.kind = "macvlan", va.has_peer_ifindex = false, va.has_lower = true,
+		 va.lower = 2; /* itself */
+	CHECK_EQ_INT(try_restore(true, false, &opts), -EBADMSG);
+	sound(), va.kind = "macvlan", va.has_peer_ifindex = false, va.has_lower = true, va.lower = 1;
+	va.has_lower_outside = va.lower_outside = true; /* outside, and no --external macvlan[va]:OUT */
+	CHECK_EQ_INT(try_restore(true, false, &opts), -ENOENT);
+}
+
 static void test_hostile(void)
 {
 	uint8_t v6[16] = {0xfd};
@@ -214,6 +245,17 @@ static void test_hostile(void)
 	CHECK_EQ_INT(try_restore(false, false, &opts), -EBADMSG);
 	sound(), conf.name = "ipv4/../../../kernel/core_pattern";
 	CHECK_EQ_INT(try_restore(false, false, &opts), -EBADMSG);
+	sound(), sysctl.name = "net/ipv4/conf/va/forwarding"; /* a link's: it goes with the link */
+	CHECK_EQ_INT(try_restore(false, false, &opts), -EBADMSG);
+	sound(), sysctl.name = "net/../kernel/core_pattern";
+	CHECK_EQ_INT(try_restore(false, false, &opts), -EBADMSG);
+	sound(), sysctl.name = "net/core//somaxconn";
+	CHECK_EQ_INT(try_restore(false, false, &opts), -EBADMSG);
+	sound(), conf.name = "ipv4/neigh/../../x";
+	CHECK_EQ_INT(try_restore(false, false, &opts), -EBADMSG);
+	sound(), conf.name = "ipv5/forwarding";
+	CHECK_EQ_INT(try_restore(false, false, &opts), -EBADMSG);
+	test_hostile_linkinfo();
 	sound(), fib_attr.type = 99; /* an attribute criu does not know */
 	CHECK_EQ_INT(try_restore(true, false, &opts), -EBADMSG);
 	sound(), fib.family = 7;
