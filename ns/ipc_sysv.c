@@ -88,20 +88,35 @@ static void put_back_msgmax(int fd, const char *old)
 
 /* ---- dump: shared memory ---- */
 
-/* The segment's shmem file, through a read-only attachment of criu's own. */
-static int open_shm_file(int id, size_t size)
+/* The end of the mapping that starts at addr in criu's own maps (an attachment's real length), or 0. */
+static unsigned long mapping_end(unsigned long addr)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/maps", "re");
+	char line[512];
+
+	while (f && fgets(line, sizeof(line), f)) {
+		unsigned long s, e;
+
+		if (sscanf(line, "%lx-%lx", &s, &e) == 2 && s == addr)
+			return e;
+	}
+	return 0;
+}
+
+/* The segment's shmem (or hugetlbfs) file, through a read-only attachment of criu's own. */
+static int open_shm_file(int id)
 {
 	char path[96];
 	void *addr = shmat(id, NULL, SHM_RDONLY);
-	size_t len = (size + PAGE_SZ - 1) & ~(PAGE_SZ - 1);
+	unsigned long end;
 	int fd;
 
 	if (addr == (void *)-1)
 		return -errno;
-	snprintf(path, sizeof(path), "/proc/self/map_files/%lx-%lx", (unsigned long)addr,
-		 (unsigned long)addr + len);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	end = mapping_end((unsigned long)addr);
+	snprintf(path, sizeof(path), "/proc/self/map_files/%lx-%lx", (unsigned long)addr, end);
+	fd = end ? open(path, O_RDONLY | O_CLOEXEC) : -ENOENT;
+	if (fd < 0 && end)
 		fd = -errno;
 	shmdt(addr);
 	return fd;
@@ -130,9 +145,9 @@ static int write_shm_range(struct img_writer *w, int fd, off_t from, off_t to, v
 	return 0;
 }
 
-static int dump_shm_data(struct ipc_dump_ctx *c, int id, size_t size, uint64_t data_id)
+static int dump_shm_data(struct ipc_dump_ctx *c, int id, size_t size, uint64_t data_id, IpcShmEntry *e)
 {
-	_cleanup_close_ int fd = open_shm_file(id, size);
+	_cleanup_close_ int fd = open_shm_file(id);
 	_cleanup_free_ void *buf = NULL;
 	struct img_writer *w = NULL;
 	uint64_t stored = 0;
@@ -142,9 +157,11 @@ static int dump_shm_data(struct ipc_dump_ctx *c, int id, size_t size, uint64_t d
 
 	if (fd < 0)
 		return pr_err_ret(fd, "pid %d: SysV shm id %d: cannot open its memory", c->pid, id);
-	if (fstatfs(fd, &sfs) == 0 && sfs.f_type == HUGETLBFS_MAGIC)
-		return pr_err_ret(-EOPNOTSUPP, "pid %d: not supported yet: SysV shm id %d on huge pages",
-				  c->pid, id);
+	/* on huge pages: made again with SHM_HUGETLB and that page size (f_bsize) */
+	if (fstatfs(fd, &sfs) == 0 && sfs.f_type == HUGETLBFS_MAGIC) {
+		e->has_huge_page_size = true;
+		e->huge_page_size = (uint64_t)sfs.f_bsize;
+	}
 	buf = malloc(SHM_CHUNK);
 	if (!buf)
 		return -ENOMEM;
@@ -218,7 +235,7 @@ static int dump_shm(struct ipc_dump_ctx *c)
 		e.size = ds.shm_segsz;
 		e.has_locked = e.locked = !!(ds.shm_perm.mode & SHM_LOCKED);
 		e.data_id = c->next_data_id++;
-		r = dump_shm_data(c, id, ds.shm_segsz, e.data_id);
+		r = dump_shm_data(c, id, ds.shm_segsz, e.data_id, &e);
 		if (r >= 0)
 			r = img_write_msg(w, &e.base);
 		pr_info("SysV shm id %d key %#x: %zu bytes\n", id, o.key, (size_t)ds.shm_segsz);
@@ -426,6 +443,20 @@ static void set_perm(struct ipc_perm *p, const IpcObjectDesc *o)
 	p->mode = (unsigned short)(o->mode & 0777);
 }
 
+#ifndef SHM_HUGE_SHIFT
+#define SHM_HUGE_SHIFT 26 /* <linux/shm.h>, which clashes with <sys/shm.h> */
+#endif
+
+/* SHM_HUGETLB with the page size's log2 in the SHM_HUGE_SHIFT bits. */
+static int huge_flags(uint64_t page)
+{
+	int shift = 0;
+
+	while ((1ull << shift) < page)
+		shift++;
+	return SHM_HUGETLB | (shift << SHM_HUGE_SHIFT);
+}
+
 static int fill_shm(struct img_dir *d, const IpcShmEntry *e, int id)
 {
 	struct img_reader *rd = NULL;
@@ -469,7 +500,11 @@ static int restore_one_shm(struct img_dir *d, struct ids_ctl *k, const IpcShmEnt
 	r = prepare_create(k, o);
 	if (r < 0)
 		return end_create(k, r);
-	id = shmget(o->key, e->size, IPC_CREAT | IPC_EXCL | 0600);
+	if (e->has_huge_page_size && (!e->huge_page_size || (e->huge_page_size & (e->huge_page_size - 1)) ||
+				      e->huge_page_size > (1ull << 40)))
+		return end_create(k, pr_err_ret(-EBADMSG, "ipc-shm.img: SysV shm id %d: bad huge page size %" PRIu64,
+						o->id, e->huge_page_size));
+	id = shmget(o->key, e->size, IPC_CREAT | IPC_EXCL | 0600 | (e->has_huge_page_size ? huge_flags(e->huge_page_size) : 0));
 	r = check_id(k, o, id);
 	if (r == 0)
 		r = fill_shm(d, e, id);

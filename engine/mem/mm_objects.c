@@ -89,7 +89,9 @@ int mm_objects_check_sysv_shm(pid_t pid, const struct vma_list *vl)
 		if (stat(map_path, &st) < 0)
 			return pr_perror_ret("pid %d: cannot stat System V shared memory %s at %#" PRIx64, pid, v->path,
 					     v->start);
-		whole = ((uint64_t)st.st_size + 4095) & ~4095ull;
+		/* in its pages: huge ones for a SHM_HUGETLB segment */
+		whole = v->kpage_size > 4096 ? ((uint64_t)st.st_size + v->kpage_size - 1) & ~(v->kpage_size - 1)
+					     : ((uint64_t)st.st_size + 4095) & ~4095ull;
 		next = v->pgoff + (v->end - v->start);
 		while (i + 1 < vl->n && is_sysv(&vl->v[i + 1]) && vl->v[i + 1].ino == v->ino &&
 		       vl->v[i + 1].start == p->end && vl->v[i + 1].pgoff == next) {
