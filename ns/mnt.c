@@ -153,13 +153,14 @@ static int parse_line(char *line, MntEntry **ret)
 		if (sscanf(p, "shared:%u", &shared) != 1 && sscanf(p, "master:%u", &master) != 1)
 			unbindable |= !strcmp(p, "unbindable");
 	}
-	for (p = strtok_r(sep + 3, " \n", &save), n = 6; p && n < 9; p = strtok_r(NULL, " \n", &save))
-		f[n++] = p;
+	/* one space between fields: a source can be empty (mount("", dir, "tmpfs", ...)) */
+	p = sep + 3;
+	p[strcspn(p, "\n")] = 0;
+	for (n = 6; p && n < 9;)
+		f[n++] = strsep(&p, " ");
 	if (n < 9 || sscanf(f[0], "%u", &id) != 1 || sscanf(f[1], "%u", &parent) != 1 ||
 	    sscanf(f[2], "%u:%u", &maj, &min) != 2)
 		return -EBADMSG;
-	if (unbindable)
-		return -EREMOTE; /* the caller says which mount */
 	e = calloc(1, sizeof(*e));
 	if (!e)
 		return -ENOMEM;
@@ -168,6 +169,7 @@ static int parse_line(char *line, MntEntry **ret)
 	e->shared_id = shared;
 	e->has_master_id = master != 0;
 	e->master_id = master;
+	e->has_unbindable = e->unbindable = unbindable;
 	unescape(f[3]);
 	unescape(f[4]);
 	unescape(f[7]);
@@ -209,12 +211,12 @@ int mnt_parse_mountinfo(const char *text, bool skip_unbindable, MntEntry ***ret,
 		}
 		v = nv;
 		r = parse_line(line, &v[n]);
-		if (r == -EREMOTE && skip_unbindable) {
-			r = 0;
-			continue;
-		}
 		if (r < 0)
 			break;
+		if (skip_unbindable && v[n]->unbindable) {
+			mnt_entry__free_unpacked(v[n], NULL);
+			continue;
+		}
 		n++;
 	}
 	if (r == 0 && n == 0)
@@ -274,6 +276,37 @@ static const char *external_key(const struct cr_opts *o, const char *mountpoint)
 	return NULL;
 }
 
+/*
+ * --external mnt[] (or mnt[]:FLAGS) is --ext-mount-map auto; FLAG "s" adds
+ * --enable-external-sharing ("m", --enable-external-masters, is what every
+ * external mount gets). NULL if it is not given.
+ */
+static const char *auto_external_flags(const struct cr_opts *o)
+{
+	for (size_t i = 0; i < o->external.n; i++) {
+		const char *e = o->external.v[i];
+
+		if (!strcmp(e, "mnt[]"))
+			return "";
+		if (!strncmp(e, "mnt[]:", 6))
+			return e + 6;
+	}
+	return o->auto_ext_mnt ? "" : NULL;
+}
+
+static bool auto_external(const struct cr_opts *o)
+{
+	return auto_external_flags(o) != NULL;
+}
+
+static bool ext_sharing(const struct cr_opts *o)
+{
+	const char *f = auto_external_flags(o);
+
+	return o->ext_sharing || (f && strchr(f, 's'));
+}
+
+
 /* Whether path is base or under it. */
 static bool path_under(const char *path, const char *base)
 {
@@ -288,7 +321,7 @@ static bool path_under(const char *path, const char *base)
 static const MntEntry *bind_source(MntEntry **v, size_t i)
 {
 	for (size_t k = 0; k < i; k++)
-		if (v[k]->dev == v[i]->dev && path_under(v[i]->root, v[k]->root) && !v[k]->external)
+		if (v[k]->dev == v[i]->dev && path_under(v[i]->root, v[k]->root))
 			return v[k];
 	return NULL;
 }
@@ -406,7 +439,7 @@ static int read_mountinfo(const char *path, bool skip_unbindable, MntEntry ***re
 	fclose(f);
 	if (r == 0)
 		r = mnt_parse_mountinfo(text, skip_unbindable, ret, ret_n);
-	if (r < 0 && r != -EREMOTE)
+	if (r < 0)
 		return pr_err_ret(r, "cannot parse %s", path);
 	return r;
 }
@@ -436,6 +469,29 @@ static int own_groups(uint32_t **ret, size_t *ret_n)
 }
 
 /*
+ * Which mounts the restore makes once the tree exists (mnt_restore_prepare's
+ * deferred ones: proc, what is under or bound from it, binds of a pty),
+ * from the mount helper; NULL if out of memory.
+ */
+static bool *made_late(MntEntry *const *v, size_t n)
+{
+	bool *late = calloc(n + 1, sizeof(bool));
+
+	for (size_t i = 1; late && i < n; i++) {
+		const MntEntry *e = v[i];
+
+		for (size_t k = 0; k < i; k++) {
+			bool src = e->has_bind_of && v[k]->id == e->bind_of;
+
+			late[i] |= (v[k]->id == e->parent_id || src) && late[k];
+			late[i] |= src && !strcmp(v[k]->fstype, "devpts") && strcmp(e->root, v[k]->root);
+		}
+		late[i] |= !e->external && !e->has_bind_of && !strcmp(e->fstype, "proc");
+	}
+	return late;
+}
+
+/*
  * Which propagation the restore can rebuild: peer groups and masters inside
  * the tree; an external mount's peers outside the tree with
  * --enable-external-sharing, its master outside with --enable-external-masters.
@@ -443,8 +499,9 @@ static int own_groups(uint32_t **ret, size_t *ret_n)
 static int check_propagation(pid_t pid, const struct cr_opts *o, MntEntry **v, size_t n)
 {
 	_cleanup_free_ uint32_t *outside = NULL;
+	_cleanup_free_ bool *late = made_late(v, n);
 	size_t nr_outside = 0;
-	int r = own_groups(&outside, &nr_outside);
+	int r = late ? own_groups(&outside, &nr_outside) : -ENOMEM;
 
 	if (r < 0)
 		return r;
@@ -456,20 +513,19 @@ static int check_propagation(pid_t pid, const struct cr_opts *o, MntEntry **v, s
 			reaches_out |= outside[k] == e->shared_id;
 		for (size_t k = 0; e->master_id && k < n; k++)
 			master_inside |= v[k]->shared_id == e->master_id;
-		if (reaches_out && !(e->external && o->ext_sharing))
+		if (reaches_out && !(e->external && ext_sharing(o)))
 			return pr_err_ret(-EOPNOTSUPP,
 					  "pid %d: not supported yet: mount %u at %s shares peer group %u with mounts "
 					  "outside the tree%s",
 					  pid, e->id, e->mountpoint, e->shared_id,
 					  e->external ? " (--enable-external-sharing allows it for this external mount)"
 						      : "; only an external mount may (--enable-external-sharing)");
-		if (e->master_id && !master_inside && !(e->external && o->ext_masters))
+		/* an external one is made a slave of its source's peers at restore (or the restore fails) */
+		if (e->master_id && !master_inside && !e->external)
 			return pr_err_ret(-EOPNOTSUPP,
 					  "pid %d: not supported yet: mount %u at %s is a slave of peer group %u outside "
-					  "the tree%s",
-					  pid, e->id, e->mountpoint, e->master_id,
-					  e->external ? " (--enable-external-masters allows it for this external mount)"
-						      : "; only an external mount may (--enable-external-masters)");
+					  "the tree; only an external mount may be (--external mnt[%s]:KEY)",
+					  pid, e->id, e->mountpoint, e->master_id, e->mountpoint);
 		e->has_ext_peers = e->ext_peers = reaches_out;
 		e->has_ext_master = e->ext_master = e->master_id && !master_inside;
 		if (e->ext_peers && e->master_id && !e->ext_master)
@@ -482,14 +538,15 @@ static int check_propagation(pid_t pid, const struct cr_opts *o, MntEntry **v, s
 		MntEntry *e = v[i];
 		ssize_t l;
 
-		if (!e->shared_id && !e->master_id)
+		if (!e->shared_id && !e->master_id && !e->unbindable)
 			continue;
-		/* the restore reaches it by its mountpoint: nothing may hide it */
-		for (size_t k = 0; k < n; k++)
-			if (k != i && path_under(e->mountpoint, v[k]->mountpoint) && !is_ancestor(v, n, v[k], e))
+		/* one the mount helper makes is reached by its mountpoint: nothing may hide it */
+		for (size_t k = 0; late[i] && k < n; k++)
+			if (k != i && v[k]->ns == e->ns && path_under(e->mountpoint, v[k]->mountpoint) &&
+			    !is_ancestor(v, n, v[k], e))
 				return pr_err_ret(-EOPNOTSUPP,
-						  "pid %d: not supported yet: mount %u at %s is shared or a slave and "
-						  "mount %u at %s hides it",
+						  "pid %d: not supported yet: mount %u at %s is shared, a slave or "
+						  "unbindable and mount %u at %s hides it",
 						  pid, e->id, e->mountpoint, v[k]->id, v[k]->mountpoint);
 		if (e->ext_peers)
 			for (size_t k = 0; k < n; k++)
@@ -526,14 +583,20 @@ static int check_propagation(pid_t pid, const struct cr_opts *o, MntEntry **v, s
 	return 0;
 }
 
-/* Runs argv with stdout (out_fd >= 0) or stdin (in_fd >= 0) on a pipe end; returns its pid. */
-static pid_t spawn(char *const argv[], int in_fd, int out_fd)
+/*
+ * Runs argv in directory cwd with stdout (out_fd >= 0) or stdin (in_fd >= 0)
+ * on a pipe end; returns its pid. cwd is entered here, not named to tar (-C),
+ * which would undo backslash escapes in it.
+ */
+static pid_t spawn(char *const argv[], const char *cwd, int in_fd, int out_fd)
 {
 	pid_t parent = getpid(), pid = fork();
 
 	if (pid != 0)
 		return pid < 0 ? -errno : pid;
 	guard_die_with(parent);
+	if (chdir(cwd) < 0)
+		_exit(127);
 	if (in_fd >= 0 && dup2(in_fd, STDIN_FILENO) < 0)
 		_exit(127);
 	if (out_fd >= 0 && dup2(out_fd, STDOUT_FILENO) < 0)
@@ -558,8 +621,7 @@ static int wait_ok(pid_t pid, const char *what)
 static int dump_tmpfs(pid_t pid, const MntEntry *e, struct img_dir *d)
 {
 	char dir[PATH_MAX + 32], what[PATH_MAX + 64];
-	char *argv[] = { "tar", "--create", "--one-file-system", "--numeric-owner", "--sparse", "-C", dir, "-f", "-", ".",
-			 NULL };
+	char *argv[] = { "tar", "--create", "--one-file-system", "--numeric-owner", "--sparse", "-f", "-", ".", NULL };
 	_cleanup_free_ uint8_t *buf = malloc(BLOB_CHUNK);
 	struct img_writer *w = NULL;
 	int p[2], r;
@@ -572,7 +634,7 @@ static int dump_tmpfs(pid_t pid, const MntEntry *e, struct img_dir *d)
 	snprintf(what, sizeof(what), "tar of the tmpfs at %s", e->mountpoint);
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return pr_perror_ret("%s: pipe", what);
-	tar = spawn(argv, -1, p[1]);
+	tar = spawn(argv, dir, -1, p[1]);
 	close(p[1]);
 	if (tar < 0) {
 		close(p[0]);
@@ -606,6 +668,36 @@ static int dump_tmpfs(pid_t pid, const MntEntry *e, struct img_dir *d)
 	if (r >= 0)
 		pr_info("tmpfs %s: %zu bytes of files\n", e->mountpoint, total);
 	return img_finish(w, r);
+}
+
+/*
+ * --ext-mount-map auto: the path in criu's own mount namespace that shows e's
+ * root (a mount of the same filesystem whose root holds it), into
+ * e->ext_auto_path; the restore binds it. -ENOENT if there is none.
+ */
+static int auto_source(MntEntry *e)
+{
+	MntEntry **v = NULL;
+	size_t n = 0;
+	int r = read_mountinfo("/proc/self/mountinfo", false, &v, &n);
+
+	if (r < 0)
+		return r;
+	r = -ENOENT;
+	for (size_t i = 0; i < n && r == -ENOENT; i++) {
+		const char *rel;
+
+		if (v[i]->dev != e->dev || !path_under(e->root, v[i]->root))
+			continue;
+		rel = e->root + (strcmp(v[i]->root, "/") ? strlen(v[i]->root) : 0);
+		if (asprintf(&e->ext_auto_path, "%s%s", strcmp(v[i]->mountpoint, "/") || !*rel ? v[i]->mountpoint : "",
+			     rel) < 0)
+			r = -ENOMEM;
+		else
+			r = 0;
+	}
+	mnt_entries_free(v, n);
+	return r;
 }
 
 static int classify(pid_t pid, const struct cr_opts *o, MntEntry **v, size_t n, size_t i, struct img_dir *d)
@@ -650,10 +742,20 @@ static int classify(pid_t pid, const struct cr_opts *o, MntEntry **v, size_t n, 
 	if (r != -ENOTSUP)
 		return pr_err_ret(r, "pid %d: mount %u at %s: plugin %s failed", pid, e->id, e->mountpoint,
 				  plugins_last_handler());
-	if (o->auto_ext_mnt) {
+	if (auto_external(o)) {
+		r = auto_source(e);
+		if (r < 0 && r != -ENOENT)
+			return pr_err_ret(r, "pid %d: mount %u at %s: cannot read criu's own mounts", pid, e->id,
+					  e->mountpoint);
+		if (r == -ENOENT)
+			return pr_err_ret(-EOPNOTSUPP,
+					  "pid %d: not supported yet: mount %u at %s (%s %s, root %s) comes from "
+					  "outside the tree's mounts and no mount of criu's namespace shows its root "
+					  "(--ext-mount-map auto); --external mnt[%s]:KEY marks it external",
+					  pid, e->id, e->mountpoint, e->fstype, e->source, e->root, e->mountpoint);
 		e->external = strdup(e->mountpoint);
-		pr_info("mount %u at %s (%s %s): external (--ext-mount-map auto)\n", e->id, e->mountpoint, e->fstype,
-			e->root);
+		pr_info("mount %u at %s (%s %s): external (--ext-mount-map auto), from %s\n", e->id, e->mountpoint,
+			e->fstype, e->root, e->ext_auto_path);
 		return e->external ? 0 : -ENOMEM;
 	}
 	return pr_err_ret(-EOPNOTSUPP,
@@ -662,35 +764,177 @@ static int classify(pid_t pid, const struct cr_opts *o, MntEntry **v, size_t n, 
 			  pid, e->id, e->mountpoint, e->fstype, e->source, e->root, e->mountpoint, e->mountpoint);
 }
 
-int mnt_ns_dump(pid_t pid, const struct cr_opts *o, struct img_dir *d)
+/* Whether a must be made before b: its parent, or covered by b (under b's mountpoint, not b's child). */
+static bool made_before(MntEntry *const *v, size_t n, const MntEntry *a, const MntEntry *b)
+{
+	if (a->id == b->parent_id)
+		return true;
+	return strcmp(a->mountpoint, b->mountpoint) && path_under(a->mountpoint, b->mountpoint) &&
+	       !is_ancestor(v, n, b, a);
+}
+
+/*
+ * The order the restore makes one namespace's mounts in (parents first, as
+ * order_tree): a mount that another covers at dump (one moved over its
+ * parent, a copy propagated under a bind) before that one, so that it is
+ * made where its path still leads to its parent. Stable otherwise.
+ */
+static int order_covered_first(MntEntry **v, size_t n)
+{
+	_cleanup_free_ MntEntry **out = calloc(n + 1, sizeof(*out));
+	_cleanup_free_ bool *placed = calloc(n + 1, sizeof(bool));
+	size_t done = 0;
+
+	if (!out || !placed)
+		return -ENOMEM;
+	while (done < n) {
+		size_t pick = n;
+
+		for (size_t i = 0; i < n && pick == n; i++) {
+			bool ready = !placed[i];
+
+			for (size_t k = 0; ready && k < n; k++)
+				ready = k == i || placed[k] || !made_before(v, n, v[k], v[i]);
+			if (ready)
+				pick = i;
+		}
+		if (pick == n)
+			return 0; /* no such order: the tree order stays */
+		placed[pick] = true;
+		out[done++] = v[pick];
+	}
+	memcpy(v, out, n * sizeof(*v));
+	return 0;
+}
+
+/* The mount namespaces of the tree's live tasks, the root task's first; for each a task in it. */
+struct mnt_nses {
+	uint64_t *ino;
+	pid_t *pid;
+	size_t n;
+	MntNsTask *tasks; /* the tasks outside the root's namespace */
+	size_t nr_tasks;
+};
+
+static void mnt_nses_free(struct mnt_nses *s)
+{
+	free(s->ino);
+	free(s->pid);
+	free(s->tasks);
+}
+
+static int collect_nses(const struct pstree *t, struct mnt_nses *s)
+{
+	s->ino = calloc(t->n + 1, sizeof(*s->ino));
+	s->pid = calloc(t->n + 1, sizeof(*s->pid));
+	s->tasks = calloc(t->n + 1, sizeof(*s->tasks));
+	if (!s->ino || !s->pid || !s->tasks)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->n; i++) {
+		const struct pstree_item *it = i ? t->items[i] : t->root;
+		char path[64];
+		struct stat st;
+		size_t k;
+
+		if (it->state == PST_ZOMBIE || (i && it == t->root))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/ns/mnt", it->pid);
+		if (stat(path, &st) < 0)
+			return pr_perror_ret("pid %d: cannot read its mount namespace (%s)", it->pid, path);
+		for (k = 0; k < s->n && s->ino[k] != st.st_ino; k++)
+			;
+		if (k == s->n) {
+			s->ino[k] = st.st_ino;
+			s->pid[k] = it->pid;
+			s->n++;
+			if (k)
+				pr_info("pid %d: in mount namespace %" PRIu64 " (number %zu of the tree's)\n", it->pid,
+					(uint64_t)st.st_ino, k);
+		}
+		if (k) {
+			mnt_ns_task__init(&s->tasks[s->nr_tasks]);
+			s->tasks[s->nr_tasks].task_id = it->id;
+			s->tasks[s->nr_tasks++].ns = (uint32_t)k;
+		}
+	}
+	return 0;
+}
+
+/* Appends the mounts of namespace k (its root first, parents before children) to *v. */
+static int read_ns_mounts(const struct mnt_nses *s, size_t k, MntEntry ***v, size_t *n)
 {
 	char path[64];
+	MntEntry **nv = NULL, **all;
+	size_t nn = 0;
+	int r;
+
+	snprintf(path, sizeof(path), "/proc/%d/mountinfo", s->pid[k]);
+	r = read_mountinfo(path, false, &nv, &nn);
+	if (r < 0)
+		return r;
+	r = order_tree(nv, nn);
+	if (r == 0)
+		r = order_covered_first(nv, nn);
+	if (r < 0) {
+		mnt_entries_free(nv, nn);
+		return pr_err_ret(r, "pid %d: %s is not one tree under a root at /", s->pid[k], path);
+	}
+	all = realloc(*v, (*n + nn) * sizeof(*all));
+	if (!all) {
+		mnt_entries_free(nv, nn);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < nn; i++) {
+		nv[i]->has_ns = k != 0;
+		nv[i]->ns = (uint32_t)k;
+		all[*n + i] = nv[i];
+	}
+	free(nv);
+	*v = all;
+	*n += nn;
+	return 0;
+}
+
+static int write_ns_tasks(const struct mnt_nses *s, struct img_dir *d)
+{
+	struct img_writer *w = NULL;
+	int r;
+
+	if (s->n < 2)
+		return 0;
+	r = img_create(d, IMG_MNTNS_TASKS, 0, &w);
+	for (size_t i = 0; r >= 0 && i < s->nr_tasks; i++)
+		r = img_write_msg(w, &s->tasks[i].base);
+	return img_finish(w, r);
+}
+
+int mnt_ns_dump(const struct pstree *t, const struct cr_opts *o, struct img_dir *d)
+{
+	struct mnt_nses s = { 0 };
 	MntEntry **v = NULL;
 	struct img_writer *w = NULL;
 	size_t n = 0;
-	int r;
+	int r = collect_nses(t, &s);
 
-	snprintf(path, sizeof(path), "/proc/%d/mountinfo", pid);
-	r = read_mountinfo(path, false, &v, &n);
-	if (r == -EREMOTE)
-		return pr_err_ret(-EOPNOTSUPP, "pid %d: not supported yet: unbindable mounts in %s", pid, path);
-	if (r < 0)
-		return r;
-	r = order_tree(v, n);
-	if (r < 0)
-		r = pr_err_ret(r, "pid %d: %s is not one tree under a root at /", pid, path);
+	for (size_t k = 0; r >= 0 && k < s.n; k++)
+		r = read_ns_mounts(&s, k, &v, &n);
+	/* the root of another namespace is classified too: it is made like any other mount */
 	for (size_t i = 1; r >= 0 && i < n; i++)
-		r = classify(pid, o, v, n, i, d);
+		r = classify(s.pid[v[i]->ns], o, v, n, i, d);
 	if (r >= 0)
-		r = check_propagation(pid, o, v, n);
+		r = check_propagation(t->root->pid, o, v, n);
 	if (r >= 0)
 		r = img_create(d, IMG_MNTNS, 0, &w);
 	for (size_t i = 0; r >= 0 && i < n; i++)
 		r = img_write_msg(w, &v[i]->base);
 	r = img_finish(w, r);
 	if (r >= 0)
-		pr_info("%zu mounts; the root (%s %s) comes from --root at restore\n", n, v[0]->fstype, v[0]->root);
+		r = write_ns_tasks(&s, d);
+	if (r >= 0)
+		pr_info("%zu mounts in %zu mount namespaces; the root (%s %s) comes from --root at restore\n", n, s.n,
+			v[0]->fstype, v[0]->root);
 	mnt_entries_free(v, n);
+	mnt_nses_free(&s);
 	return r;
 }
 
@@ -704,7 +948,31 @@ struct mnt_restore {
 	char *root;	/* --root */
 	int host_root_fd;
 	bool built;
+	size_t nr_ns;	  /* the tree's mount namespaces: 0 the root task's, then the others */
+	int *ns_fd;	  /* [nr_ns]: each one (ns 0: the one criu made) */
+	int *ns_root_fd;  /* [nr_ns]: --root seen in it, where its files' paths resolve */
+	MntNsTask **tasks; /* the tasks in namespaces other than 0 */
+	size_t nr_tasks;
+	size_t cur_ns;	  /* the one criu (or its helper) is in */
+	int *mnt_fd;	  /* [n]: each mount as criu made it (O_PATH), even if another hides it later */
 };
+
+/*
+ * Where an external mount comes from: the path --external maps its key to, or
+ * (auto) the path of the dump. A relative path is taken from criu's root: the
+ * mounts are made from there, whatever directory criu was started in.
+ */
+static const char *external_source(const struct cr_opts *o, const MntEntry *e, char *buf, size_t size)
+{
+	const char *p = external_key(o, e->external);
+
+	if (!p && e->ext_auto_path && auto_external(o))
+		p = e->ext_auto_path;
+	if (!p || p[0] == '/')
+		return p;
+	snprintf(buf, size, "/%s", p);
+	return buf;
+}
 
 static const MntEntry *find_id(const struct mnt_restore *m, uint32_t id, size_t before)
 {
@@ -750,8 +1018,15 @@ static int check_entries(struct mnt_restore *m)
 		const MntEntry *e = m->v[i];
 		const MntEntry *src = e->has_bind_of ? find_id(m, e->bind_of, i) : NULL;
 
-		if (!path_sane(e->mountpoint) || !path_sane(e->root) || (i == 0) != (e->parent_id == 0) ||
-		    (i == 0 && strcmp(e->mountpoint, "/")) || (i && !find_id(m, e->parent_id, i)) ||
+		/* each namespace's mounts follow those of the one before, its root first */
+		bool first = i == 0 || e->ns != m->v[i - 1]->ns;
+		const MntEntry *parent = first ? NULL : find_id(m, e->parent_id, i);
+
+		if ((i == 0 && e->ns) || (i && e->ns != m->v[i - 1]->ns && e->ns != m->v[i - 1]->ns + 1))
+			return pr_err_ret(-EBADMSG, "mnt.img: mount %zu (id %u): namespace %u out of order", i + 1,
+					  e->id, e->ns);
+		if (!path_sane(e->mountpoint) || !path_sane(e->root) || first != (e->parent_id == 0) ||
+		    (first && strcmp(e->mountpoint, "/")) || (!first && (!parent || parent->ns != e->ns)) ||
 		    (e->has_bind_of && (!src || !root_within(e->root, src->root))) || find_id(m, e->id, i))
 			return pr_err_ret(-EBADMSG, "mnt.img: mount %zu (id %u at %s) is malformed", i + 1, e->id,
 					  e->mountpoint);
@@ -759,6 +1034,7 @@ static int check_entries(struct mnt_restore *m)
 			return pr_err_ret(-EBADMSG, "mnt.img: mount %u at %s: flags %#x are not mount flags a dump records",
 					  e->id, e->mountpoint, e->flags & ~dumped_flags_mask());
 	}
+	m->nr_ns = m->n ? m->v[m->n - 1]->ns + 1 : 0;
 	return 0;
 }
 
@@ -851,8 +1127,7 @@ static int path_in_root(const char *root, const char *path, bool create, bool fi
 
 static int restore_tmpfs(struct img_dir *d, const MntEntry *e, const char *target)
 {
-	char *argv[] = { "tar", "--extract", "--numeric-owner", "--same-permissions", "-C", (char *)target, "-f", "-",
-			 NULL };
+	char *argv[] = { "tar", "--extract", "--numeric-owner", "--same-permissions", "-f", "-", NULL };
 	struct img_reader *rd = NULL;
 	ProtobufCMessage *msg;
 	/* a tar that dies early makes our writes fail with EPIPE, not kill criu */
@@ -867,7 +1142,7 @@ static int restore_tmpfs(struct img_dir *d, const MntEntry *e, const char *targe
 		img_close(rd);
 		return pr_perror_ret("tmpfs at %s: pipe", e->mountpoint);
 	}
-	tar = spawn(argv, p[0], -1);
+	tar = spawn(argv, target, p[0], -1);
 	close(p[0]);
 	if (tar < 0) {
 		close(p[1]);
@@ -963,6 +1238,22 @@ int mnt_options_with_context(const char *options, const char *context, char **re
 	return 1;
 }
 
+/* Whether the mount at path (criu's view, the topmost there) receives propagation from a master. */
+static bool mount_has_master(const char *path)
+{
+	MntEntry **v = NULL;
+	size_t n = 0;
+	bool master = false;
+
+	if (read_mountinfo("/proc/self/mountinfo", false, &v, &n) < 0)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(v[i]->mountpoint, path))
+			master = v[i]->master_id != 0;
+	mnt_entries_free(v, n);
+	return master;
+}
+
 /* A new mount of its filesystem (not a bind), its tmpfs files put back. */
 static int mount_new(const MntEntry *e, const struct cr_opts *o, struct img_dir *d, const char *target)
 {
@@ -1006,12 +1297,346 @@ static int mount_new(const MntEntry *e, const struct cr_opts *o, struct img_dir 
 	return 0;
 }
 
+/* Where bind e (v[i]) takes its source: root + the source's mountpoint + the part of it e shows. */
+static int bind_source_path(const struct mnt_restore *m, size_t i, char *source, size_t size, int *pty_master)
+{
+	const MntEntry *e = m->v[i], *s = find_id(m, e->bind_of, i);
+	const char *rel = e->root + (strcmp(s->root, "/") ? strlen(s->root) : 0);
+	char in_root[PATH_MAX];
+	int r;
+
+	/* a namespace's root is --root itself */
+	snprintf(in_root, sizeof(in_root), "%s%s", s->parent_id == 0 ? "" : s->mountpoint, rel);
+	r = path_in_root(m->root, *in_root ? in_root : "/", false, false, source, size);
+	if (r == -ENOENT && !strcmp(s->fstype, "devpts") && make_unheld_pty(m, s, rel, pty_master) == 0)
+		r = path_in_root(m->root, in_root, false, false, source, size);
+	if (r < 0)
+		return pr_err_ret(r, "mount %u at %s: its source %s is not in --root %s", e->id, e->mountpoint,
+				  in_root, m->root);
+	return 0;
+}
+
+/* openat2 of root (a path on the filesystem of v[k]) on mount v[k] alone, crossing no other mount. */
+static int open_on_mount(const struct mnt_restore *m, size_t k, const char *root)
+{
+	struct open_how how = {.flags = O_PATH | O_CLOEXEC,
+			       .resolve = RESOLVE_BENEATH | RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS};
+	const char *rel = root + (strcmp(m->v[k]->root, "/") ? strlen(m->v[k]->root) : 0);
+	int f;
+
+	while (*rel == '/')
+		rel++;
+	f = (int)syscall(SYS_openat2, m->mnt_fd[k], *rel ? rel : ".", &how, sizeof(how));
+	return f < 0 ? -errno : f;
+}
+
+/*
+ * For bind v[i]: a copy (open_tree) of what it shows, taken through the fd
+ * of a mount made before it of the same filesystem, never by a path another
+ * mount could cover (a mount moved over its source, one of another
+ * namespace): its root is looked up on that mount alone, the one with the
+ * longest root first (the others may have mounts over the way). -ENOENT if
+ * none has it (a mount of the helper, a plugin's, a pty made later): by
+ * path then.
+ */
+static int bind_clone(const struct mnt_restore *m, size_t i)
+{
+	const MntEntry *e = m->v[i];
+	_cleanup_free_ size_t *cand = calloc(i + 1, sizeof(*cand));
+	_cleanup_close_ int f = -ENOENT;
+	size_t nc = 0, k = 0;
+
+	if (!cand)
+		return -ENOMEM;
+	/* the candidates, longest root first (insertion: tree order among equals) */
+	for (size_t c = 0; c < i; c++) {
+		const MntEntry *s = m->v[c];
+		size_t at = nc;
+
+		if (m->mnt_fd[c] < 0 || s->dev != e->dev || s->external || !root_within(e->root, s->root))
+			continue;
+		while (at > 0 && strlen(m->v[cand[at - 1]]->root) < strlen(s->root)) {
+			cand[at] = cand[at - 1];
+			at--;
+		}
+		cand[at] = c;
+		nc++;
+	}
+	for (k = 0; k < nc; k++) {
+		f = open_on_mount(m, cand[k], e->root);
+		if (f >= 0 || (f != -ENOENT && f != -EXDEV))
+			break;
+	}
+	if (f == -ENOENT || f == -EXDEV)
+		return -ENOENT;
+	if (f < 0)
+		return pr_err_ret(f, "mount %u at %s: cannot find its root %s on mount %u", e->id, e->mountpoint,
+				  e->root, m->v[cand[k]]->id);
+	m->clone_fd[i] = (int)syscall(SYS_open_tree, f, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+	if (m->clone_fd[i] < 0)
+		return pr_perror_ret("mount %u at %s: cannot copy %s of mount %u", e->id, e->mountpoint, e->root,
+				     m->v[cand[k]]->id);
+	pr_debug("mount %u at %s: its root %s found on mount %u at %s\n", e->id, e->mountpoint, e->root,
+		 m->v[cand[k]]->id, m->v[cand[k]]->mountpoint);
+	return 0;
+}
+
+/* Whether v[i] is a bind of a mount of another of the tree's mount namespaces. */
+static bool cross_ns_bind(const struct mnt_restore *m, size_t i)
+{
+	const MntEntry *e = m->v[i];
+
+	return !e->external && e->has_bind_of && find_id(m, e->bind_of, i)->ns != e->ns;
+}
+
+/* Into the tree's mount namespace k (criu, or its helper); its root and cwd become that namespace's. */
+static int enter_ns(struct mnt_restore *m, size_t k)
+{
+	if (m->cur_ns == k)
+		return 0;
+	if (setns(m->ns_fd[k], CLONE_NEWNS) < 0)
+		return pr_perror_ret("cannot enter the tree's mount namespace %zu", k);
+	m->cur_ns = k;
+	return 0;
+}
+
+/* For a bind across namespaces: a copy (open_tree) of its source, taken in the source's namespace. */
+static int take_cross_ns_source(struct mnt_restore *m, size_t i)
+{
+	const MntEntry *e = m->v[i];
+	char source[PATH_MAX];
+	_cleanup_close_ int pty_master = -EBADF;
+	int r = bind_clone(m, i);
+
+	if (r != -ENOENT)
+		return r;
+	r = enter_ns(m, find_id(m, e->bind_of, i)->ns);
+	if (r == 0)
+		r = bind_source_path(m, i, source, sizeof(source), &pty_master);
+	if (r < 0)
+		return r;
+	m->clone_fd[i] = (int)syscall(SYS_open_tree, AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (m->clone_fd[i] < 0)
+		return pr_perror_ret("mount %u at %s (namespace %u): cannot copy its source %s", e->id,
+				     e->mountpoint, e->ns, source);
+	return 0;
+}
+
+/*
+ * Where v[i] is attached: its mountpoint looked up on its parent mount alone
+ * (O_PATH), which may be covered by now (a mount moved over it at dump);
+ * -ENOENT if the parent has no fd (the root, a mount of the helper).
+ */
+static int attach_point(const struct mnt_restore *m, size_t i)
+{
+	const MntEntry *e = m->v[i];
+	struct open_how how = {.flags = O_PATH | O_CLOEXEC,
+			       .resolve = RESOLVE_BENEATH | RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS};
+	const char *rel;
+	size_t k;
+	int f;
+
+	if (!e->parent_id)
+		return -ENOENT;
+	for (k = 0; k < i && m->v[k]->id != e->parent_id; k++)
+		;
+	if (k == i || m->mnt_fd[k] < 0)
+		return -ENOENT;
+	rel = e->mountpoint + (strcmp(m->v[k]->mountpoint, "/") ? strlen(m->v[k]->mountpoint) : 0);
+	while (*rel == '/')
+		rel++;
+	f = (int)syscall(SYS_openat2, m->mnt_fd[k], *rel ? rel : ".", &how, sizeof(how));
+	return f < 0 ? -errno : f;
+}
+
+/*
+ * Makes v[i]'s mountpoint on its parent mount alone: each missing component
+ * right there (a directory; the last an empty file if file). -ENOENT if the
+ * parent has no fd; -EXDEV if another mount is on the way.
+ */
+static int make_on_parent(const struct mnt_restore *m, size_t i, bool file)
+{
+	const MntEntry *e = m->v[i];
+	struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+			       .resolve = RESOLVE_BENEATH | RESOLVE_NO_XDEV | RESOLVE_NO_SYMLINKS};
+	_cleanup_free_ char *rel = NULL;
+	_cleanup_close_ int dir = -EBADF;
+	char *save = NULL;
+	size_t k;
+
+	if (!e->parent_id)
+		return -ENOENT;
+	for (k = 0; k < i && m->v[k]->id != e->parent_id; k++)
+		;
+	if (k == i || m->mnt_fd[k] < 0)
+		return -ENOENT;
+	rel = strdup(e->mountpoint + (strcmp(m->v[k]->mountpoint, "/") ? strlen(m->v[k]->mountpoint) : 0));
+	dir = fcntl(m->mnt_fd[k], F_DUPFD_CLOEXEC, 0);
+	if (!rel || dir < 0)
+		return -ENOMEM;
+	for (char *c = strtok_r(rel, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		bool last = !save || !*save;
+		int next;
+
+		if (last && file) {
+			next = openat(dir, c, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+			if (next < 0)
+				return -errno;
+			close(next);
+			return 0;
+		}
+		if (mkdirat(dir, c, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		next = (int)syscall(SYS_openat2, dir, c, &how, sizeof(how));
+		if (next < 0)
+			return -errno;
+		close(dir);
+		dir = next;
+	}
+	return 0;
+}
+
+/* Whether fd and path are the same file on the same mount. */
+static bool same_place(int fd, const char *path)
+{
+	struct statx a, b;
+
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_INO | STATX_MNT_ID, &a) < 0 ||
+	    statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_INO | STATX_MNT_ID, &b) < 0)
+		return true; /* the path is used as before */
+	return a.stx_ino == b.stx_ino && a.stx_dev_major == b.stx_dev_major && a.stx_dev_minor == b.stx_dev_minor &&
+	       a.stx_mnt_id == b.stx_mnt_id;
+}
+
+/* "/proc/self/fd/N": for the calls that take a path, the mount fd is on (its root). */
+static const char *fd_path(int fd, char *buf, size_t size)
+{
+	snprintf(buf, size, "/proc/self/fd/%d", fd);
+	return buf;
+}
+
+/* Sets fsconfig's options from a mount(2) options string (commas; a quoted value may hold some). */
+static int fs_set_options(int fsfd, const char *options)
+{
+	_cleanup_free_ char *copy = strdup(options);
+	char *p = copy;
+
+	if (!copy)
+		return -ENOMEM;
+	while (p && *p) {
+		char *o = p, *eq, *q = p;
+		bool quoted = false;
+
+		for (; *q && (quoted || *q != ','); q++)
+			quoted ^= *q == '"';
+		p = *q ? q + 1 : NULL;
+		*q = 0;
+		if (!*o)
+			continue;
+		eq = strchr(o, '=');
+		if (eq)
+			*eq = 0;
+		if (syscall(SYS_fsconfig, fsfd, eq ? FSCONFIG_SET_STRING : FSCONFIG_SET_FLAG, o, eq ? eq + 1 : NULL,
+			    0) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+static uint64_t mount_attrs(uint32_t flags)
+{
+	uint64_t a = 0;
+
+	a |= flags & MS_RDONLY ? MOUNT_ATTR_RDONLY : 0;
+	a |= flags & MS_NOSUID ? MOUNT_ATTR_NOSUID : 0;
+	a |= flags & MS_NODEV ? MOUNT_ATTR_NODEV : 0;
+	a |= flags & MS_NOEXEC ? MOUNT_ATTR_NOEXEC : 0;
+	a |= flags & MS_NODIRATIME ? MOUNT_ATTR_NODIRATIME : 0;
+	a |= flags & MS_NOATIME ? MOUNT_ATTR_NOATIME : flags & MS_STRICTATIME ? MOUNT_ATTR_STRICTATIME : 0;
+	return a;
+}
+
+/* A detached new mount of e's filesystem (fsopen, fsmount), read-write if its files come after. */
+static int fs_new(const MntEntry *e, int *ret)
+{
+	_cleanup_close_ int fsfd = (int)syscall(SYS_fsopen, e->fstype, FSOPEN_CLOEXEC);
+	bool ro_later = e->has_content && e->sb_ro;
+	int r = fsfd < 0 ? -errno : 0, mfd;
+
+	if (r == 0 && e->source && *e->source &&
+	    syscall(SYS_fsconfig, fsfd, FSCONFIG_SET_STRING, "source", e->source, 0) < 0)
+		r = -errno;
+	if (r == 0)
+		r = fs_set_options(fsfd, e->options ? e->options : "");
+	if (r == 0 && !strcmp(e->fstype, "devpts") && !strstr(e->options, "newinstance") &&
+	    syscall(SYS_fsconfig, fsfd, FSCONFIG_SET_FLAG, "newinstance", NULL, 0) < 0)
+		r = -errno;
+	if (r == 0 && e->sb_ro && !ro_later && syscall(SYS_fsconfig, fsfd, FSCONFIG_SET_FLAG, "ro", NULL, 0) < 0)
+		r = -errno;
+	if (r == 0 && syscall(SYS_fsconfig, fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		r = -errno;
+	if (r < 0)
+		return pr_err_ret(r, "mount %u at %s: cannot make a %s (%s)", e->id, e->mountpoint, e->fstype,
+				  e->options);
+	mfd = (int)syscall(SYS_fsmount, fsfd, FSMOUNT_CLOEXEC,
+			   mount_attrs(e->has_content ? e->flags & ~(uint32_t)MS_RDONLY : e->flags));
+	if (mfd < 0)
+		return pr_perror_ret("mount %u at %s: fsmount of its %s", e->id, e->mountpoint, e->fstype);
+	*ret = mfd;
+	return 0;
+}
+
+/*
+ * v[i] whose parent mount is covered by another by now (at fd at): made
+ * detached (a copy of its source, or a new mount), attached at at, and set
+ * through its own fd, which m->mnt_fd keeps: no path reaches it any more.
+ */
+static int make_hidden(const struct mnt_restore *m, const struct cr_opts *o, struct img_dir *d, size_t i, int at,
+		       const char *source)
+{
+	const MntEntry *e = m->v[i];
+	_cleanup_close_ int mfd = -EBADF;
+	char path[64];
+	int r = 0;
+
+	if (e->external || e->plugin || o->lsm_mount_context)
+		return pr_err_ret(-EOPNOTSUPP, "mount %u at %s: not supported yet: an external mount, a plugin's or "
+					       "one with --lsm-mount-context, under a mount covered by another",
+				  e->id, e->mountpoint);
+	if (m->clone_fd[i] >= 0)
+		mfd = fcntl(m->clone_fd[i], F_DUPFD_CLOEXEC, 0);
+	else if (source[0])
+		mfd = (int)syscall(SYS_open_tree, AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	else
+		r = fs_new(e, &mfd);
+	if (r < 0)
+		return r;
+	if (mfd < 0)
+		return pr_perror_ret("mount %u at %s: cannot copy %s", e->id, e->mountpoint, source);
+	if (syscall(SYS_move_mount, mfd, "", at, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return pr_perror_ret("mount %u at %s: cannot attach it under the mount that covers its parent", e->id,
+				     e->mountpoint);
+	fd_path(mfd, path, sizeof(path));
+	if (e->has_content) {
+		r = restore_tmpfs(d, e, path);
+		if (r == 0 && e->sb_ro && mount(NULL, path, NULL, MS_REMOUNT | MS_RDONLY, e->options) < 0)
+			r = pr_perror_ret("mount %u at %s: cannot make it read-only", e->id, e->mountpoint);
+	}
+	if (r == 0 && (source[0] || e->has_content))
+		r = remount_flags(path, e->flags, e);
+	if (r < 0)
+		return r;
+	pr_info("mount %u at %s: made under the mount that covers its parent\n", e->id, e->mountpoint);
+	m->mnt_fd[i] = TAKE_FD(mfd);
+	return 0;
+}
+
 /* One mount at root + its mountpoint; criu or the helper, both at the host's root. */
-static int mount_one(const struct mnt_restore *m, const struct cr_opts *o, struct img_dir *d, size_t i)
+static int make_mount(const struct mnt_restore *m, const struct cr_opts *o, struct img_dir *d, size_t i)
 {
 	const MntEntry *e = m->v[i];
 	char target[PATH_MAX], source[PATH_MAX];
-	_cleanup_close_ int pty_master = -EBADF;
+	_cleanup_close_ int pty_master = -EBADF, at = -EBADF;
 	bool is_file = false;
 	struct stat st;
 	int r;
@@ -1032,38 +1657,64 @@ static int mount_one(const struct mnt_restore *m, const struct cr_opts *o, struc
 	}
 	if (e->external) {
 		/* mnt_restore_prepare() refused a key without a path */
-		snprintf(source, sizeof(source), "%s", external_key(o, e->external));
+		char ext_path[PATH_MAX];
+
+		snprintf(source, sizeof(source), "%s", external_source(o, e, ext_path, sizeof(ext_path)));
+		if (stat(source, &st) == 0)
+			is_file = !S_ISDIR(st.st_mode);
 	} else if (e->has_bind_of) {
-		const MntEntry *s = find_id(m, e->bind_of, i);
-		const char *rel = e->root + (strcmp(s->root, "/") ? strlen(s->root) : 0);
-
-		char in_root[PATH_MAX];
-
-		snprintf(in_root, sizeof(in_root), "%s%s", s == m->v[0] ? "" : s->mountpoint, rel);
-		r = path_in_root(m->root, *in_root ? in_root : "/", false, false, source, sizeof(source));
-		if (r == -ENOENT && !strcmp(s->fstype, "devpts") &&
-		    make_unheld_pty(m, s, rel, &pty_master) == 0)
-			r = path_in_root(m->root, in_root, false, false, source, sizeof(source));
-		if (r < 0)
-			return pr_err_ret(r, "mount %u at %s: its source %s is not in --root %s", e->id,
-					  e->mountpoint, in_root, m->root);
+		/* a copy of the part of its source it shows (or one take_cross_ns_source took) */
+		r = m->clone_fd[i] >= 0 ? 0 : bind_clone(m, i);
+		/* a bind onto itself shows its own mountpoint: made first */
+		if (r == -ENOENT && make_on_parent(m, i, false) == 0)
+			r = bind_clone(m, i);
+		if (r < 0 && r != -ENOENT)
+			return r;
+		if (m->clone_fd[i] >= 0) {
+			snprintf(source, sizeof(source), "%s of mount %u", e->root, e->bind_of);
+			if (fstat(m->clone_fd[i], &st) == 0)
+				is_file = !S_ISDIR(st.st_mode);
+		} else {
+			r = bind_source_path(m, i, source, sizeof(source), &pty_master);
+			if (r < 0)
+				return r;
+			if (stat(source, &st) == 0)
+				is_file = !S_ISDIR(st.st_mode);
+		}
 	} else {
 		source[0] = 0;
 	}
-	if (source[0] && stat(source, &st) == 0)
-		is_file = !S_ISDIR(st.st_mode);
-	r = path_in_root(m->root, e->mountpoint, true, is_file, target, sizeof(target));
+	/* the mountpoint is made on the parent mount, not on one that covers it */
+	at = attach_point(m, i);
+	if (at == -ENOENT && make_on_parent(m, i, is_file) == 0)
+		at = attach_point(m, i);
+	r = path_in_root(m->root, e->mountpoint, at < 0, is_file, target, sizeof(target));
+	if (at >= 0 && (r < 0 || !same_place(at, target)))
+		return make_hidden(m, o, d, i, at, source);
 	if (r < 0)
 		return pr_err_ret(r, "mount %u: cannot make its mountpoint %s in --root %s", e->id,
 				  e->mountpoint, m->root);
 	if (m->clone_fd[i] >= 0) {
-		/* a copy of the source taken in criu's namespace keeps the source's peers and master */
+		/*
+		 * external: a copy of the source taken in criu's namespace keeps the
+		 * source's peers and master; else one taken in another of the tree's
+		 */
 		if (syscall(SYS_move_mount, m->clone_fd[i], "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
 			return pr_perror_ret("mount %u at %s: cannot attach the copy of %s", e->id, e->mountpoint,
 					     source);
+		if (!e->external) {
+			pr_info("mount %u at %s (namespace %u): a bind of %s\n", e->id, e->mountpoint, e->ns,
+				source);
+			return remount_flags(target, e->flags, e);
+		}
 		if (e->ext_master && mount(NULL, target, NULL, MS_SLAVE, NULL) < 0)
 			return pr_perror_ret("mount %u at %s: cannot make it a slave of %s's peers", e->id,
 					     e->mountpoint, source);
+		if (e->ext_master && !mount_has_master(target))
+			return pr_err_ret(-EINVAL,
+					  "mount %u at %s was a slave of a peer group outside the tree, but its source "
+					  "%s is in no peer group here: it would be private",
+					  e->id, e->mountpoint, source);
 		pr_info("mount %u at %s: %s%s%s\n", e->id, e->mountpoint, source,
 			e->ext_peers ? ", a peer of its mount" : "", e->ext_master ? ", a slave of its mount" : "");
 		return remount_flags(target, e->flags, e);
@@ -1074,6 +1725,58 @@ static int mount_one(const struct mnt_restore *m, const struct cr_opts *o, struc
 		return remount_flags(target, e->flags, e);
 	}
 	return mount_new(e, o, d, target);
+}
+
+/* mnt-tasks.img: which task is in which of the tree's other mount namespaces. */
+static int read_ns_tasks(struct mnt_restore *m, struct img_dir *d)
+{
+	struct img_reader *rd = NULL;
+	ProtobufCMessage *msg;
+	int r = img_open(d, IMG_MNTNS_TASKS, 0, &rd);
+
+	if (r == -ENOENT)
+		return pr_err_ret(-EBADMSG, "mnt.img has %zu mount namespaces, but mnt-tasks.img is missing",
+				  m->nr_ns);
+	while (r >= 0 && (r = img_read_msg(rd, &mnt_ns_task__descriptor, &msg)) > 0) {
+		MntNsTask *t = (MntNsTask *)msg, **nv = realloc(m->tasks, (m->nr_tasks + 1) * sizeof(*nv));
+
+		if (!nv || t->ns == 0 || t->ns >= m->nr_ns) {
+			r = nv ? pr_err_ret(-EBADMSG, "mnt-tasks.img: task %" PRIu64 " in mount namespace %u of %zu",
+					    t->task_id, t->ns, m->nr_ns)
+			       : -ENOMEM;
+			mnt_ns_task__free_unpacked(t, NULL);
+			if (nv)
+				m->tasks = nv;
+			break;
+		}
+		m->tasks = nv;
+		m->tasks[m->nr_tasks++] = t;
+	}
+	if (rd)
+		img_close(rd);
+	return r < 0 ? r : 0;
+}
+
+/*
+ * make_mount(), then an fd of the new mount: its propagation is set through
+ * it (restore_propagation), so a mount made over it later does not hide it.
+ */
+static int mount_one(const struct mnt_restore *m, const struct cr_opts *o, struct img_dir *d, size_t i)
+{
+	char target[PATH_MAX];
+	int r = make_mount(m, o, d, i);
+
+	/* make_hidden() keeps its own */
+	if (r < 0 || m->v[i]->plugin || m->mnt_fd[i] >= 0)
+		return r;
+	r = path_in_root(m->root, m->v[i]->mountpoint, false, false, target, sizeof(target));
+	if (r == 0) {
+		m->mnt_fd[i] = open(target, O_PATH | O_CLOEXEC);
+		r = m->mnt_fd[i] < 0 ? -errno : 0;
+	}
+	if (r < 0)
+		return pr_err_ret(r, "mount %u at %s: cannot open it once made", m->v[i]->id, m->v[i]->mountpoint);
+	return 0;
 }
 
 int mnt_restore_prepare(struct img_dir *d, const struct cr_opts *o, struct mnt_restore **ret)
@@ -1117,14 +1820,22 @@ int mnt_restore_prepare(struct img_dir *d, const struct cr_opts *o, struct mnt_r
 	if (r >= 0) {
 		m->deferred = calloc(m->n, sizeof(bool));
 		m->clone_fd = calloc(m->n, sizeof(int));
-		if (!m->deferred || !m->clone_fd)
+		m->ns_fd = calloc(m->nr_ns, sizeof(int));
+		m->ns_root_fd = calloc(m->nr_ns, sizeof(int));
+		m->mnt_fd = calloc(m->n, sizeof(int));
+		if (!m->deferred || !m->clone_fd || !m->ns_fd || !m->ns_root_fd || !m->mnt_fd)
 			r = -ENOMEM;
-		for (size_t i = 0; m->clone_fd && i < m->n; i++)
-			m->clone_fd[i] = -EBADF;
+		for (size_t i = 0; m->clone_fd && m->mnt_fd && i < m->n; i++)
+			m->clone_fd[i] = m->mnt_fd[i] = -EBADF;
+		for (size_t k = 0; m->ns_fd && m->ns_root_fd && k < m->nr_ns; k++)
+			m->ns_fd[k] = m->ns_root_fd[k] = -EBADF;
 	}
+	if (r >= 0 && m->nr_ns > 1)
+		r = read_ns_tasks(m, d);
 	for (size_t i = 1; r >= 0 && i < m->n; i++) {
 		const MntEntry *e = m->v[i];
 		const MntEntry *p = find_id(m, e->parent_id, i), *s = e->has_bind_of ? find_id(m, e->bind_of, i) : NULL;
+		char ext_path[PATH_MAX];
 
 		for (size_t k = 0; k < i; k++)
 			if ((m->v[k] == p || m->v[k] == s) && m->deferred[k])
@@ -1132,13 +1843,13 @@ int mnt_restore_prepare(struct img_dir *d, const struct cr_opts *o, struct mnt_r
 		m->deferred[i] |= !e->external && !e->has_bind_of && !strcmp(e->fstype, "proc");
 		/* a pty (runc's /dev/console): it exists once the files are open */
 		m->deferred[i] |= s && !strcmp(s->fstype, "devpts") && strcmp(e->root, s->root);
-		if (e->external && !external_key(o, e->external))
+		if (e->external && !external_source(o, e, ext_path, sizeof(ext_path)))
 			r = pr_err_ret(-ENOENT,
 				       "mount at %s was external (key %s): --external mnt[%s]:PATH (or --ext-mount-map "
 				       "%s:PATH) is needed",
 				       e->mountpoint, e->external, e->external, e->external);
 		if (r >= 0 && e->external && (e->ext_peers || e->ext_master)) {
-			const char *p = external_key(o, e->external);
+			const char *p = external_source(o, e, ext_path, sizeof(ext_path));
 
 			/* still in criu's namespace: the copy is a peer (or slave) of what p lies on */
 			m->clone_fd[i] = (int)syscall(SYS_open_tree, AT_FDCWD, p, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
@@ -1152,6 +1863,44 @@ int mnt_restore_prepare(struct img_dir *d, const struct cr_opts *o, struct mnt_r
 		return r;
 	}
 	*ret = m;
+	return 0;
+}
+
+/*
+ * The tree's mount namespace k > 0: a copy of namespace 0, made private, in
+ * which --root is covered by k's own root and mounts. Its binds of mounts of
+ * other namespaces are copies (open_tree) taken there first. It is pivoted
+ * into once the deferred mounts are made (mnt_restore_finish).
+ */
+static int build_other_ns(struct mnt_restore *m, const struct cr_opts *o, struct img_dir *d, size_t k)
+{
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < m->n; i++)
+		if (m->v[i]->ns == k && !m->deferred[i] && cross_ns_bind(m, i))
+			r = take_cross_ns_source(m, i);
+	if (r == 0)
+		r = enter_ns(m, 0);
+	if (r < 0)
+		return r;
+	if (unshare(CLONE_NEWNS) < 0)
+		return pr_perror_ret("cannot create the tree's mount namespace %zu", k);
+	/* what is mounted here must not show in namespace 0 */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return pr_perror_ret("cannot make mount namespace %zu private", k);
+	m->ns_fd[k] = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+	if (m->ns_fd[k] < 0)
+		return pr_perror_ret("cannot open mount namespace %zu", k);
+	m->cur_ns = k;
+	for (size_t i = 0; r == 0 && i < m->n; i++)
+		if (m->v[i]->ns == k && !m->deferred[i])
+			r = mount_one(m, o, d, i);
+	if (r < 0)
+		return r;
+	m->ns_root_fd[k] = open(m->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (m->ns_root_fd[k] < 0)
+		return pr_perror_ret("mount namespace %zu: cannot open its root %s", k, m->root);
+	pr_info("mount namespace %zu of the tree made under %s\n", k, m->root);
 	return 0;
 }
 
@@ -1170,9 +1919,19 @@ int mnt_restore_build(struct mnt_restore *m, const struct cr_opts *o, struct img
 	/* the root must be a mount of its own to become the namespace's root */
 	if (mount(m->root, m->root, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return pr_perror_ret("--root %s: cannot bind it onto itself", m->root);
-	for (size_t i = 1; r == 0 && i < m->n; i++)
+	m->ns_fd[0] = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+	if (m->ns_fd[0] < 0)
+		return pr_perror_ret("cannot open the new mount namespace");
+	m->mnt_fd[0] = open(m->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (m->mnt_fd[0] < 0)
+		return pr_perror_ret("cannot open --root %s", m->root);
+	for (size_t i = 1; r == 0 && i < m->n && m->v[i]->ns == 0; i++)
 		if (!m->deferred[i])
 			r = mount_one(m, o, d, i);
+	for (size_t k = 1; r == 0 && k < m->nr_ns; k++)
+		r = build_other_ns(m, o, d, k);
+	if (r == 0)
+		r = enter_ns(m, 0);
 	if (r < 0)
 		return r;
 	m->built = true;
@@ -1183,17 +1942,46 @@ int mnt_restore_build(struct mnt_restore *m, const struct cr_opts *o, struct img
 	return 0;
 }
 
-static int set_group(const MntEntry *from, const MntEntry *to)
+/* O_PATH fds of every mount, each opened at its mountpoint in its namespace (after the pivots). */
+static int open_mounts(struct mnt_restore *m, int *fds)
 {
-	if (syscall(SYS_move_mount, AT_FDCWD, from->mountpoint, AT_FDCWD, to->mountpoint, MOVE_MOUNT_SET_GROUP) < 0)
-		return pr_perror_ret("mount %u at %s: cannot join the propagation of mount %u at %s", to->id,
-				     to->mountpoint, from->id, from->mountpoint);
+	for (size_t i = 0; i < m->n; i++) {
+		int r = enter_ns(m, m->v[i]->ns);
+
+		if (r < 0)
+			return r;
+		/* made by the mount helper (deferred): found at its path, which nothing hides (dump) */
+		fds[i] = m->mnt_fd[i] >= 0 ? fcntl(m->mnt_fd[i], F_DUPFD_CLOEXEC, 0)
+					   : open(m->v[i]->mountpoint, O_PATH | O_CLOEXEC);
+		if (fds[i] < 0)
+			return pr_perror_ret("mount %u at %s (namespace %u): cannot open it", m->v[i]->id,
+					     m->v[i]->mountpoint, m->v[i]->ns);
+	}
 	return 0;
 }
 
-static int set_propagation(const MntEntry *e, unsigned long flag, const char *what)
+/* to joins from's peer group (or becomes a slave of its master); across namespaces too. */
+static int set_group(const struct mnt_restore *m, const int *fds, size_t from, size_t to)
 {
-	if (mount(NULL, e->mountpoint, NULL, flag, NULL) < 0)
+	const MntEntry *f = m->v[from], *t = m->v[to];
+
+	if (syscall(SYS_move_mount, fds[from], "", fds[to], "",
+		    MOVE_MOUNT_SET_GROUP | MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return pr_perror_ret("mount %u at %s: cannot join the propagation of mount %u at %s", t->id,
+				     t->mountpoint, f->id, f->mountpoint);
+	return 0;
+}
+
+/* In e's namespace: the kernel changes propagation of the caller's own mounts only. */
+static int set_propagation(struct mnt_restore *m, const int *fds, size_t i, unsigned long flag, const char *what)
+{
+	const MntEntry *e = m->v[i];
+	struct mount_attr attr = {.propagation = flag};
+	int r = enter_ns(m, e->ns);
+
+	if (r < 0)
+		return r;
+	if (syscall(SYS_mount_setattr, fds[i], "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
 		return pr_perror_ret("mount %u at %s: cannot make it %s", e->id, e->mountpoint, what);
 	return 0;
 }
@@ -1204,7 +1992,7 @@ static int set_propagation(const MntEntry *e, unsigned long flag, const char *wh
  * group had a master); the other members join it with MOVE_MOUNT_SET_GROUP.
  * A group waits until the group it is a slave of exists.
  */
-static int restore_propagation(const struct mnt_restore *m)
+static int restore_propagation(struct mnt_restore *m, int *fds)
 {
 	_cleanup_free_ bool *done = calloc(m->n, sizeof(bool));
 	size_t left = 0, nr_groups = 0;
@@ -1214,8 +2002,8 @@ static int restore_propagation(const struct mnt_restore *m)
 		return -ENOMEM;
 	/* binds of a shared source came out shared: only what is set below is */
 	for (size_t i = 1; i < m->n; i++)
-		if (m->clone_fd[i] < 0) {
-			r = set_propagation(m->v[i], MS_PRIVATE, "private");
+		if (!(m->v[i]->external && (m->v[i]->ext_peers || m->v[i]->ext_master))) {
+			r = set_propagation(m, fds, i, MS_PRIVATE, "private");
 			if (r < 0)
 				return r;
 		}
@@ -1242,22 +2030,22 @@ static int restore_propagation(const struct mnt_restore *m)
 							  e->id, e->master_id);
 				if (!done[ml])
 					continue;
-				r = set_group(m->v[ms], e);
+				r = set_group(m, fds, (size_t)ms, i);
 				if (r == 0)
-					r = set_propagation(e, MS_SLAVE, "a slave");
+					r = set_propagation(m, fds, i, MS_SLAVE, "a slave");
 				if (r < 0)
 					return r;
 			}
 			/* an external copy is a peer of its source already, if that one was shared */
 			if (e->shared_id) {
-				r = set_propagation(e, MS_SHARED, "shared");
+				r = set_propagation(m, fds, i, MS_SHARED, "shared");
 				if (r < 0)
 					return r;
 			}
 			for (size_t k = 0; k < m->n; k++) {
 				if (k == i || !e->shared_id || m->v[k]->shared_id != e->shared_id)
 					continue;
-				r = set_group(e, m->v[k]);
+				r = set_group(m, fds, i, k);
 				if (r < 0)
 					return r;
 				done[k] = true;
@@ -1270,6 +2058,16 @@ static int restore_propagation(const struct mnt_restore *m)
 		if (left == before)
 			return pr_err_ret(-EBADMSG, "mnt.img: the mounts' masters form a loop");
 	}
+	/* last: binds of it were made from it above */
+	for (size_t i = 1; i < m->n; i++)
+		if (m->v[i]->unbindable) {
+			if (m->v[i]->shared_id || m->v[i]->master_id)
+				return pr_err_ret(-EBADMSG, "mnt.img: mount %u: unbindable and in a peer group",
+						  m->v[i]->id);
+			r = set_propagation(m, fds, i, MS_UNBINDABLE, "unbindable");
+			if (r < 0)
+				return r;
+		}
 	if (nr_groups)
 		pr_info("%zu peer groups and slaves set up\n", nr_groups);
 	return 0;
@@ -1280,6 +2078,43 @@ static int back_to_host_root(const struct mnt_restore *m)
 	if (fchdir(m->host_root_fd) < 0 || chroot(".") < 0)
 		return pr_perror_ret("cannot go back to the host's root");
 	return 0;
+}
+
+/* Namespace k's own root (over --root there) becomes its root; the copy of namespace 0 under it goes. */
+static int pivot_other_ns(struct mnt_restore *m, size_t k)
+{
+	int r = enter_ns(m, k);
+
+	if (r == 0 && chdir(m->root) < 0)
+		r = pr_perror_ret("mount namespace %zu: cannot enter %s", k, m->root);
+	if (r == 0 && syscall(SYS_pivot_root, ".", ".") < 0)
+		r = pr_perror_ret("mount namespace %zu: pivot_root into %s", k, m->root);
+	if (r == 0 && umount2(".", MNT_DETACH) < 0)
+		r = pr_perror_ret("mount namespace %zu: cannot detach the old root after pivot_root", k);
+	if (r == 0 && chdir("/") < 0)
+		r = -errno;
+	return r;
+}
+
+/* The peer groups and masters of every namespace, then criu back in namespace 0 (at the tree's root). */
+static int finish_propagation(struct mnt_restore *m)
+{
+	int *fds = calloc(m->n + 1, sizeof(int)), r;
+
+	if (!fds)
+		return -ENOMEM;
+	for (size_t i = 0; i < m->n; i++)
+		fds[i] = -EBADF;
+	r = open_mounts(m, fds);
+	if (r == 0)
+		r = restore_propagation(m, fds);
+	for (size_t i = 0; i < m->n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	free(fds);
+	if (r == 0)
+		r = enter_ns(m, 0);
+	return r;
 }
 
 int mnt_restore_finish(struct mnt_restore *m, const struct cr_opts *o, struct img_dir *d)
@@ -1300,9 +2135,16 @@ int mnt_restore_finish(struct mnt_restore *m, const struct cr_opts *o, struct im
 		if (pid == 0) {
 			guard_die_with(parent);
 			r = back_to_host_root(m);
-			for (size_t i = 1; r == 0 && i < m->n; i++)
-				if (m->deferred[i])
+			for (size_t i = 1; r == 0 && i < m->n; i++) {
+				if (!m->deferred[i])
+					continue;
+				if (cross_ns_bind(m, i))
+					r = take_cross_ns_source(m, i);
+				if (r == 0)
+					r = enter_ns(m, m->v[i]->ns);
+				if (r == 0)
 					r = mount_one(m, o, d, i);
+			}
 			_exit(r < 0 ? 1 : 0);
 		}
 		r = wait_ok(pid, "the mount helper (proc and what is under it)");
@@ -1320,12 +2162,42 @@ int mnt_restore_finish(struct mnt_restore *m, const struct cr_opts *o, struct im
 		r = -errno;
 	if (r == 0 && (m->v[0]->flags & ~(uint32_t)MS_RELATIME))
 		r = remount_flags("/", m->v[0]->flags, m->v[0]);
+	for (size_t k = 1; r == 0 && k < m->nr_ns; k++)
+		r = pivot_other_ns(m, k);
 	if (r == 0)
-		r = restore_propagation(m);
+		r = finish_propagation(m);
 	if (r == 0)
 		pr_info("the tree's root is %s (pivot_root), %zu mounts made in its pid namespace\n", m->root,
 			nr_deferred);
 	return r;
+}
+
+int mnt_restore_task(struct mnt_restore *m, uint64_t task_id)
+{
+	size_t k = 0;
+
+	if (!m || !m->built || m->nr_ns < 2)
+		return 0;
+	for (size_t i = 0; i < m->nr_tasks; i++)
+		if (m->tasks[i]->task_id == task_id)
+			k = m->tasks[i]->ns;
+	/* a child of a task of another namespace may go back to 0: every task enters its own */
+	if (setns(m->ns_fd[k], CLONE_NEWNS) < 0)
+		return pr_perror_ret("task %" PRIu64 ": cannot enter the tree's mount namespace %zu", task_id, k);
+	if (chroot(m->root) < 0 || chdir("/") < 0)
+		return pr_perror_ret("task %" PRIu64 ": cannot enter --root %s in mount namespace %zu", task_id,
+				     m->root, k);
+	return 0;
+}
+
+int mnt_restore_root_of(void *arg, uint32_t mnt_id)
+{
+	const struct mnt_restore *m = arg;
+
+	for (size_t i = 0; m && i < m->n; i++)
+		if (m->v[i]->id == mnt_id)
+			return m->v[i]->ns && m->ns_root_fd[m->v[i]->ns] >= 0 ? m->ns_root_fd[m->v[i]->ns] : -ENOENT;
+	return -ENOENT;
 }
 
 void mnt_restore_free(struct mnt_restore *m)
@@ -1336,6 +2208,21 @@ void mnt_restore_free(struct mnt_restore *m)
 		if (m->clone_fd[i] >= 0)
 			close(m->clone_fd[i]);
 	free(m->clone_fd);
+	for (size_t i = 0; m->mnt_fd && i < m->n; i++)
+		if (m->mnt_fd[i] >= 0)
+			close(m->mnt_fd[i]);
+	free(m->mnt_fd);
+	for (size_t k = 0; m->ns_fd && m->ns_root_fd && k < m->nr_ns; k++) {
+		if (m->ns_fd[k] >= 0)
+			close(m->ns_fd[k]);
+		if (m->ns_root_fd[k] >= 0)
+			close(m->ns_root_fd[k]);
+	}
+	free(m->ns_fd);
+	free(m->ns_root_fd);
+	for (size_t i = 0; i < m->nr_tasks; i++)
+		mnt_ns_task__free_unpacked(m->tasks[i], NULL);
+	free(m->tasks);
 	mnt_entries_free(m->v, m->n);
 	free(m->deferred);
 	free(m->root);

@@ -168,6 +168,26 @@ static int read_fdinfo(pid_t pid, int n, unsigned int *flags, uint64_t *pos)
 	return 0;
 }
 
+/* The mount our copy local of a file lies on (fdinfo mnt_id); 0 if the kernel does not say. */
+static uint32_t local_mnt_id(int local)
+{
+	char path[64], buf[4096];
+	_cleanup_close_ int f = -EBADF;
+	ssize_t len;
+	const char *p;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", local);
+	f = open(path, O_RDONLY | O_CLOEXEC);
+	if (f < 0)
+		return 0;
+	len = read(f, buf, sizeof(buf) - 1);
+	if (len < 0)
+		return 0;
+	buf[len] = '\0';
+	p = strstr(buf, "mnt_id:");
+	return p ? (uint32_t)strtoul(p + 7, NULL, 10) : 0;
+}
+
 /* The already dumped description this fd shares, if any (kcmp on our copies). */
 static struct dumped_file *find_shared(struct files_dump *fd, int local, const struct stat *st)
 {
@@ -283,6 +303,8 @@ static int new_entry(struct files_dump *fd, const struct fd_ops *ops, const stru
 	fe->ino = a->st.st_ino;
 	fe->has_dev = true;
 	fe->dev = a->st.st_dev;
+	fe->mnt_id = local_mnt_id(a->local);
+	fe->has_mnt_id = fe->mnt_id != 0;
 	r = ops->dump(fd, a, fe);
 	if (r >= 0)
 		r = dump_fown(fd, a, fe);
@@ -697,9 +719,17 @@ bool files_restore_shell_job(const struct files_restore *fr)
 /* Opens file i into fr->file_fds[i], above every task's numbers. */
 static int open_file(struct files_restore *fr, size_t i)
 {
-	int local = -1, r;
+	const FileEntry *fe = fr->files[i];
+	int local = -1, r, tree_root = fr->root_fd;
 
-	r = ops_by_kind(fr->files[i]->kind)->open(fr, fr->files[i], &local);
+	/* a path of another mount namespace of the tree resolves in its root */
+	if (fe->has_mnt_id && fr->roots && fr->roots->root_of) {
+		r = fr->roots->root_of(fr->roots->arg, fe->mnt_id);
+		if (r >= 0)
+			fr->root_fd = r;
+	}
+	r = ops_by_kind(fe->kind)->open(fr, fr->files[i], &local);
+	fr->root_fd = tree_root;
 	if (r < 0)
 		return r;
 	fr->file_fds[i] = fcntl(local, F_DUPFD, fr->fd_floor);
@@ -776,11 +806,21 @@ int files_restore_prepare(struct img_dir *d, const uint64_t *task_ids, const uin
 			  size_t nr_inherit, const char *root, const CredsEntry *const *creds,
 			  struct files_restore **ret)
 {
+	return files_restore_prepare_in(d, task_ids, files_ids, nr_tasks, flags, inherit, nr_inherit, root, NULL,
+					creds, ret);
+}
+
+int files_restore_prepare_in(struct img_dir *d, const uint64_t *task_ids, const uint64_t *files_ids,
+			     size_t nr_tasks, unsigned int flags, const struct cr_inherit_fd *inherit,
+			     size_t nr_inherit, const char *root, const struct files_roots *roots,
+			     const CredsEntry *const *creds, struct files_restore **ret)
+{
 	struct files_restore *fr = calloc(1, sizeof(*fr));
 	int r = 0;
 
 	if (!fr)
 		return -ENOMEM;
+	fr->roots = roots;
 	fr->root_fd = open(root ? root : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fr->root_fd < 0) {
 		r = pr_perror_ret("cannot open the tree's root %s", root ? root : "/");

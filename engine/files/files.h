@@ -168,6 +168,20 @@ int files_restore_prepare(struct img_dir *d, const uint64_t *task_ids, const uin
 			  size_t nr_inherit, const char *root, const CredsEntry *const *creds,
 			  struct files_restore **ret);
 /*
+ * The root a path of the images resolves in when its file was reached through
+ * mount mnt_id at dump: an fd of the root of that mount's namespace (kept by
+ * the caller), or -ENOENT for the tree's root.
+ */
+struct files_roots {
+	int (*root_of)(void *arg, uint32_t mnt_id);
+	void *arg;
+};
+/* files_restore_prepare(), the paths of files of other mount namespaces resolved in their roots. */
+int files_restore_prepare_in(struct img_dir *d, const uint64_t *task_ids, const uint64_t *files_ids,
+			     size_t nr_tasks, unsigned int flags, const struct cr_inherit_fd *inherit,
+			     size_t nr_inherit, const char *root, const struct files_roots *roots,
+			     const CredsEntry *const *creds, struct files_restore **ret);
+/*
  * Before the fork: the restored task task_id keeps fd past
  * files_restore_task(), inherited from criu (its end of the fd channel,
  * mm_restore.c). fr takes fd over on every path: it is moved above the

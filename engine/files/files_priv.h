@@ -91,6 +91,7 @@ struct files_restore {
 	struct restored_remap *remaps; /* --link-remap links opened, removed once the restore succeeded */
 	size_t nr_remaps;
 	int root_fd; /* the tree's root: every image path is resolved in it (in_root.c) */
+	const struct files_roots *roots; /* the roots of the tree's other mount namespaces, or NULL */
 	const struct cr_inherit_fd *inherit; /* --inherit-fd, the options' */
 	size_t nr_inherit;
 	bool shell_job;
