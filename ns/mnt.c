@@ -2194,7 +2194,9 @@ int mnt_restore_root_of(void *arg, uint32_t mnt_id)
 {
 	const struct mnt_restore *m = arg;
 
-	for (size_t i = 0; m && i < m->n; i++)
+	if (!m || m->nr_ns < 2)
+		return -ENODEV;
+	for (size_t i = 0; i < m->n; i++)
 		if (m->v[i]->id == mnt_id)
 			return m->v[i]->ns && m->ns_root_fd[m->v[i]->ns] >= 0 ? m->ns_root_fd[m->v[i]->ns] : -ENOENT;
 	return -ENOENT;

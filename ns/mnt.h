@@ -35,7 +35,10 @@ int mnt_restore_finish(struct mnt_restore *m, const struct cr_opts *o, struct im
  * (the tree's other ones, mnt-tasks.img), at --root there.
  */
 int mnt_restore_task(struct mnt_restore *m, uint64_t task_id);
-/* For files_roots: the root of the namespace of mount mnt_id (of the dump) if it is not 0's; else -ENOENT. */
+/*
+ * For files_roots: the root of the namespace of mount mnt_id (of the dump) if
+ * it is not 0's; else -ENOENT (-ENODEV: the tree has one mount namespace).
+ */
 int mnt_restore_root_of(void *arg, uint32_t mnt_id);
 void mnt_restore_free(struct mnt_restore *m);
 

@@ -485,7 +485,7 @@ int ns_restore_root_of(void *arg, uint32_t mnt_id)
 {
 	const struct ns_restore *nr = arg;
 
-	return nr && nr->mnt ? mnt_restore_root_of(nr->mnt, mnt_id) : -ENOENT;
+	return nr && nr->mnt ? mnt_restore_root_of(nr->mnt, mnt_id) : -ENODEV;
 }
 
 int ns_restore_after_fork(struct ns_restore *nr)

@@ -168,8 +168,7 @@ static int read_fdinfo(pid_t pid, int n, unsigned int *flags, uint64_t *pos)
 	return 0;
 }
 
-/* The mount our copy local of a file lies on (fdinfo mnt_id); 0 if the kernel does not say. */
-static uint32_t local_mnt_id(int local)
+uint32_t files_fd_mnt_id(int local)
 {
 	char path[64], buf[4096];
 	_cleanup_close_ int f = -EBADF;
@@ -303,7 +302,7 @@ static int new_entry(struct files_dump *fd, const struct fd_ops *ops, const stru
 	fe->ino = a->st.st_ino;
 	fe->has_dev = true;
 	fe->dev = a->st.st_dev;
-	fe->mnt_id = local_mnt_id(a->local);
+	fe->mnt_id = files_fd_mnt_id(a->local);
 	fe->has_mnt_id = fe->mnt_id != 0;
 	r = ops->dump(fd, a, fe);
 	if (r >= 0)
@@ -799,6 +798,15 @@ static int load_task_tables(struct files_restore *fr, struct img_dir *d, const u
 			return r;
 	}
 	return 0;
+}
+
+int files_restore_root_for(const struct files_restore *fr, uint32_t mnt_id)
+{
+	int r = fr->roots && fr->roots->root_of ? fr->roots->root_of(fr->roots->arg, mnt_id) : -ENODEV;
+
+	if (r == -ENODEV)
+		return -ENOENT;
+	return r >= 0 ? r : fr->root_fd;
 }
 
 int files_restore_prepare(struct img_dir *d, const uint64_t *task_ids, const uint64_t *files_ids,
