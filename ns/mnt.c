@@ -700,11 +700,28 @@ static int auto_source(MntEntry *e)
 	return r;
 }
 
+/*
+ * Whether pid is in criu's user namespace: a binfmt_misc mount of it then
+ * shows the instance every process there shares (its registrations are not
+ * the tree's; a new mount at restore shows them again). 1, 0 or -errno.
+ */
+static int binfmt_misc_is_hosts(pid_t pid)
+{
+	char path[64];
+	struct stat a, b;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/user", pid);
+	if (stat(path, &a) < 0 || stat("/proc/self/ns/user", &b) < 0)
+		return -errno;
+	return a.st_ino == b.st_ino && a.st_dev == b.st_dev;
+}
+
 static int classify(pid_t pid, const struct cr_opts *o, MntEntry **v, size_t n, size_t i, struct img_dir *d)
 {
 	MntEntry *e = v[i];
 	const MntEntry *src;
-	const char *key = external_key(o, e->mountpoint);
+	/* a MOUNTPOINT names a mount of the root task's namespace; others' copies of it are binds of it */
+	const char *key = e->ns ? NULL : external_key(o, e->mountpoint);
 	int r;
 
 	if (key) {
@@ -718,6 +735,20 @@ static int classify(pid_t pid, const struct cr_opts *o, MntEntry **v, size_t n, 
 		e->bind_of = src->id;
 		pr_info("mount %u at %s (%s %s): bound from mount %u at %s\n", e->id, e->mountpoint, e->fstype,
 			e->root, src->id, src->mountpoint);
+		return 0;
+	}
+	if (!strcmp(e->fstype, "binfmt_misc") && !strcmp(e->root, "/")) {
+		r = binfmt_misc_is_hosts(pid);
+		if (r < 0)
+			return pr_err_ret(r, "pid %d: cannot compare its user namespace with criu's", pid);
+		/* the kernel keeps one instance per user namespace: the tree's own would be its state */
+		if (!r)
+			return pr_err_ret(-EOPNOTSUPP,
+					  "pid %d: not supported yet: binfmt_misc at %s of the tree's own user "
+					  "namespace (its entries are not dumped)",
+					  pid, e->mountpoint);
+		pr_info("mount %u at %s: binfmt_misc of criu's user namespace (its entries are not the tree's)\n",
+			e->id, e->mountpoint);
 		return 0;
 	}
 	if (can_mount_anew(o, e)) {
@@ -1326,7 +1357,11 @@ static int open_on_mount(const struct mnt_restore *m, size_t k, const char *root
 
 	while (*rel == '/')
 		rel++;
-	f = (int)syscall(SYS_openat2, m->mnt_fd[k], *rel ? rel : ".", &how, sizeof(how));
+	/* its whole root (a file's bind too) */
+	if (!*rel)
+		f = fcntl(m->mnt_fd[k], F_DUPFD_CLOEXEC, 0);
+	else
+		f = (int)syscall(SYS_openat2, m->mnt_fd[k], rel, &how, sizeof(how));
 	return f < 0 ? -errno : f;
 }
 
@@ -1364,10 +1399,10 @@ static int bind_clone(const struct mnt_restore *m, size_t i)
 	}
 	for (k = 0; k < nc; k++) {
 		f = open_on_mount(m, cand[k], e->root);
-		if (f >= 0 || (f != -ENOENT && f != -EXDEV))
+		if (f >= 0 || (f != -ENOENT && f != -EXDEV && f != -ENOTDIR))
 			break;
 	}
-	if (f == -ENOENT || f == -EXDEV)
+	if (f == -ENOENT || f == -EXDEV || f == -ENOTDIR)
 		return -ENOENT;
 	if (f < 0)
 		return pr_err_ret(f, "mount %u at %s: cannot find its root %s on mount %u", e->id, e->mountpoint,
