@@ -70,6 +70,14 @@ static void test_broken(void)
 	if (n == 1)
 		CHECK(v[0]->unbindable && !v[0]->has_shared_id);
 	mnt_entries_free(v, n);
+	/* a bind of a removed directory */
+	CHECK_EQ_INT(mnt_parse_mountinfo("64 42 0:40 /d//deleted /x rw - tmpfs t rw\n", false, &v, &n), 0);
+	CHECK_EQ_INT((int)n, 1);
+	if (n == 1) {
+		CHECK_EQ_STR(v[0]->root, "/d");
+		CHECK(v[0]->root_deleted);
+	}
+	mnt_entries_free(v, n);
 	/* an empty source (mount("", dir, "tmpfs", ...)) */
 	CHECK_EQ_INT(mnt_parse_mountinfo("64 42 0:40 / /a\\040b rw - tmpfs  rw,size=4k\n", false, &v, &n), 0);
 	CHECK_EQ_INT((int)n, 1);
