@@ -935,6 +935,74 @@ static void mnt_nses_free(struct mnt_nses *s)
 	free(s->tasks);
 }
 
+/*
+ * Whether pid's root is the root of its mount namespace: a chrooted task's
+ * mountinfo shows only what lies under its root, as if it were all. 1, 0 or
+ * -errno.
+ */
+static int at_ns_root(pid_t pid)
+{
+	char path[64];
+	_cleanup_close_ int root = -EBADF, ns = -EBADF;
+	struct statx a;
+	pid_t parent = getpid(), c;
+	int st;
+
+	snprintf(path, sizeof(path), "/proc/%d/root", pid);
+	root = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", pid);
+	ns = open(path, O_RDONLY | O_CLOEXEC);
+	if (root < 0 || ns < 0 || statx(root, "", AT_EMPTY_PATH, STATX_INO | STATX_MNT_ID, &a) < 0)
+		return -errno;
+	c = fork();
+	if (c < 0)
+		return -errno;
+	if (c == 0) {
+		struct statx b;
+
+		guard_die_with(parent);
+		/* there, the root is the namespace's */
+		if (setns(ns, CLONE_NEWNS) < 0 || statx(AT_FDCWD, "/", 0, STATX_INO | STATX_MNT_ID, &b) < 0)
+			_exit(2);
+		_exit(a.stx_mnt_id == b.stx_mnt_id && a.stx_ino == b.stx_ino ? 0 : 1);
+	}
+	while (waitpid(c, &st, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	if (!WIFEXITED(st) || WEXITSTATUS(st) > 1)
+		return -EIO;
+	return WEXITSTATUS(st) == 0;
+}
+
+/* For each namespace, a task at its root, whose mountinfo shows all of it; refused if there is none. */
+static int pick_ns_tasks(const struct pstree *t, struct mnt_nses *s)
+{
+	for (size_t k = 0; k < s->n; k++) {
+		int r = 0;
+
+		for (size_t i = 0; i < t->n && r == 0; i++) {
+			const struct pstree_item *it = t->items[i];
+			char path[64];
+			struct stat st;
+
+			snprintf(path, sizeof(path), "/proc/%d/ns/mnt", it->pid);
+			if (it->state == PST_ZOMBIE || stat(path, &st) < 0 || st.st_ino != s->ino[k])
+				continue;
+			r = at_ns_root(it->pid);
+			if (r < 0)
+				return pr_err_ret(r, "pid %d: cannot compare its root with its mount namespace's", it->pid);
+			if (r)
+				s->pid[k] = it->pid;
+		}
+		if (!r)
+			return pr_err_ret(-EOPNOTSUPP,
+					  "pid %d: not supported yet: no task of mount namespace %" PRIu64 " has its root "
+					  "at the namespace's root (chroot): the mounts outside it are not seen",
+					  s->pid[k], s->ino[k]);
+	}
+	return 0;
+}
+
 static int collect_nses(const struct pstree *t, struct mnt_nses *s)
 {
 	s->ino = calloc(t->n + 1, sizeof(*s->ino));
@@ -1028,6 +1096,8 @@ int mnt_ns_dump(const struct pstree *t, const struct cr_opts *o, struct img_dir 
 	size_t n = 0;
 	int r = collect_nses(t, &s);
 
+	if (r >= 0)
+		r = pick_ns_tasks(t, &s);
 	for (size_t k = 0; r >= 0 && k < s.n; k++)
 		r = read_ns_mounts(&s, k, &v, &n);
 	/* the root of another namespace is classified too: it is made like any other mount */

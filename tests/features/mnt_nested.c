@@ -21,7 +21,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
-#include "feature.h"
+#include "mnt_root.h"
 
 #define ROOT	 "/tmp/cr-feat-mnt-nested"
 #define SNAP_MAX 16384
@@ -34,17 +34,11 @@ struct shared {
 
 static struct shared *sh;
 
-static void must(int ok, const char *what)
-{
-	if (!ok)
-		feat_die(what);
-}
-
 static void put_file(const char *path, const char *text)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 
-	must(fd >= 0 && write(fd, text, strlen(text)) == (ssize_t)strlen(text), path);
+	mnt_must(fd >= 0 && write(fd, text, strlen(text)) == (ssize_t)strlen(text), path);
 	close(fd);
 }
 
@@ -214,12 +208,12 @@ static void child(int fd_parent)
 	char mp[512];
 	int fd2;
 
-	must(unshare(CLONE_NEWNS) == 0, "unshare(CLONE_NEWNS) in the child");
-	must(mount(NULL, "/b", NULL, MS_SLAVE, NULL) == 0, "make /b a slave");
-	must(mkdir("/t/c", 0755) == 0 && mount("c", "/t/c", "tmpfs", 0, "size=1m") == 0, "mount /t/c");
+	mnt_must(unshare(CLONE_NEWNS) == 0, "unshare(CLONE_NEWNS) in the child");
+	mnt_must(mount(NULL, "/b", NULL, MS_SLAVE, NULL) == 0, "make /b a slave");
+	mnt_must(mkdir("/t/c", 0755) == 0 && mount("c", "/t/c", "tmpfs", 0, "size=1m") == 0, "mount /t/c");
 	put_file("/t/c/y", "cy");
 	fd2 = open("/t/c/y", O_RDONLY);
-	must(fd2 >= 0, "open /t/c/y");
+	mnt_must(fd2 >= 0, "open /t/c/y");
 	sh->child_ready = 1;
 	feat_wait_go();
 	mount_of(getpid(), fd_mnt_id(fd2), mp, sizeof(mp));
@@ -249,25 +243,26 @@ static void inner(void)
 	int fd_parent, fd;
 	pid_t pid;
 
-	must(mkdir("/t", 0755) == 0 || errno == EEXIST, "mkdir /t");
-	must(mount("t", "/t", "tmpfs", 0, "size=1m") == 0 && mount(NULL, "/t", NULL, MS_SHARED, NULL) == 0,
-	     "shared tmpfs /t");
-	must(mkdir("/t/sub", 0755) == 0, "mkdir /t/sub");
+	mnt_must(mkdir("/t", 0755) == 0 || errno == EEXIST, "mkdir /t");
+	mnt_must(mount("t", "/t", "tmpfs", 0, "size=1m") == 0 &&
+			 mount(NULL, "/t", NULL, MS_SHARED, NULL) == 0,
+		 "shared tmpfs /t");
+	mnt_must(mkdir("/t/sub", 0755) == 0, "mkdir /t/sub");
 	put_file("/t/sub/x", "sub");
-	must(mount("/t/sub", "/b", NULL, MS_BIND, NULL) == 0, "bind /t/sub at /b");
-	must(mount("u", "/u", "tmpfs", 0, "size=1m") == 0 &&
-		     mount(NULL, "/u", NULL, MS_UNBINDABLE, NULL) == 0,
-	     "unbindable /u");
-	must(mount("o1", "/o", "tmpfs", 0, "size=1m") == 0, "tmpfs /o");
+	mnt_must(mount("/t/sub", "/b", NULL, MS_BIND, NULL) == 0, "bind /t/sub at /b");
+	mnt_must(mount("u", "/u", "tmpfs", 0, "size=1m") == 0 &&
+			 mount(NULL, "/u", NULL, MS_UNBINDABLE, NULL) == 0,
+		 "unbindable /u");
+	mnt_must(mount("o1", "/o", "tmpfs", 0, "size=1m") == 0, "tmpfs /o");
 	put_file("/o/f", "under");
-	must(mount("o2", "/o", "tmpfs", 0, "size=1m") == 0, "tmpfs over /o");
+	mnt_must(mount("o2", "/o", "tmpfs", 0, "size=1m") == 0, "tmpfs over /o");
 	put_file("/o/f", "over");
 	fd_parent = open("/o/f", O_RDONLY);
-	must(fd_parent >= 0, "open /o/f");
+	mnt_must(fd_parent >= 0, "open /o/f");
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	must(sh != MAP_FAILED, "mmap");
+	mnt_must(sh != MAP_FAILED, "mmap");
 	pid = fork();
-	must(pid >= 0, "fork the child");
+	mnt_must(pid >= 0, "fork the child");
 	if (pid == 0)
 		child(fd_parent);
 	while (!sh->child_ready)
@@ -304,87 +299,7 @@ static void inner(void)
 	exit(0);
 }
 
-/* ROOT: the directories the mounts go on, /usr's symlinks, and this program as /prog. */
-static void make_root(const char *self)
-{
-	const char *dirs[] = {ROOT,	 ROOT "/usr", ROOT "/work", ROOT "/proc",
-			      ROOT "/t", ROOT "/u",   ROOT "/o",    ROOT "/b"};
-	const char *links[][2] = {
-		{"usr/lib", ROOT "/lib"}, {"usr/lib64", ROOT "/lib64"}, {"usr/bin", ROOT "/bin"}};
-	char buf[65536];
-	ssize_t n;
-	int in, out;
-
-	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
-		must(mkdir(dirs[i], 0755) == 0 || errno == EEXIST, dirs[i]);
-	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++)
-		must(symlink(links[i][0], links[i][1]) == 0 || errno == EEXIST, links[i][1]);
-	in = open(self, O_RDONLY);
-	unlink(ROOT "/prog");
-	out = open(ROOT "/prog", O_WRONLY | O_CREAT | O_TRUNC, 0755);
-	must(in >= 0 && out >= 0, "copy the program into " ROOT);
-	while ((n = read(in, buf, sizeof(buf))) > 0)
-		must(write(out, buf, (size_t)n) == n, "copy the program");
-	close(in);
-	close(out);
-}
-
 int main(int argc, char **argv)
 {
-	char path[4200], self[4096];
-	int p[2], st, fd;
-	ssize_t n;
-	pid_t pid;
-	char c;
-
-	if (argc > 2 && !strcmp(argv[2], "inner")) {
-		struct sigaction sa = {.sa_handler = feat_on_usr1};
-
-		feat_copy(feat_dir, sizeof(feat_dir), argv[1]);
-		setvbuf(stdout, NULL, _IONBF, 0);
-		sigaction(SIGUSR1, &sa, NULL);
-		inner();
-	}
-	feat_init(argc, argv);
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	must(n > 0, "readlink /proc/self/exe");
-	self[n] = 0;
-	make_root(self);
-	must(pipe(p) == 0, "pipe");
-	must(unshare(CLONE_NEWNS | CLONE_NEWPID) == 0, "unshare(CLONE_NEWNS | CLONE_NEWPID)");
-	pid = fork();
-	must(pid >= 0, "fork into the new namespaces");
-	if (pid == 0) {
-		close(p[1]);
-		must(read(p[0], &c, 1) >= 0, "read the go-ahead");
-		must(setsid() >= 0, "setsid");
-		must(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0, "make / private");
-		must(mount(ROOT, ROOT, NULL, MS_BIND, NULL) == 0, "bind the root onto itself");
-		must(mount("/usr", ROOT "/usr", NULL, MS_BIND, NULL) == 0, "bind /usr");
-		must(mount(feat_dir, ROOT "/work", NULL, MS_BIND, NULL) == 0, "bind DIR");
-		must(mount("proc", ROOT "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0,
-		     "mount proc");
-		must(chdir(ROOT) == 0 && syscall(SYS_pivot_root, ".", ".") == 0, "pivot_root");
-		must(umount2(".", MNT_DETACH) == 0 && chdir("/") == 0, "detach the old root");
-		/* stdio on /work/out.log, no stdin: the old root's files are gone */
-		close(STDIN_FILENO);
-		/* and nothing the runner's shell left open (of the host's /dev, not in ROOT) */
-		must(syscall(SYS_close_range, 3, ~0U, 0) == 0, "close_range");
-		fd = open("/work/out.log", O_WRONLY | O_APPEND);
-		must(fd >= 0, "reopen out.log");
-		dup2(fd, STDOUT_FILENO);
-		dup2(fd, STDERR_FILENO);
-		close(fd);
-		execl("/prog", "/prog", "/work", "inner", (char *)NULL);
-		feat_die("exec /prog");
-	}
-	snprintf(path, sizeof(path), "%s/pid", feat_dir);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	must(fd >= 0 && dprintf(fd, "%d\n", pid) > 0, "write pid");
-	close(fd);
-	close(p[0]);
-	close(p[1]);
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	_exit(0);
+	return mnt_root_main(argc, argv, ROOT, inner);
 }
