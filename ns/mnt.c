@@ -756,11 +756,12 @@ static int dump_deleted_root(pid_t pid, MntEntry *e)
 	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) < 0)
 		return pr_perror_ret("pid %d: mount %u at %s: cannot open it", pid, e->id, e->mountpoint);
+	/* a set-ID file made from an image is not made: the restore refuses one */
 	if (st.st_dev != e->dev || st.st_nlink != 0 || (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) ||
-	    (S_ISREG(st.st_mode) && st.st_size > (off_t)DELETED_ROOT_MAX))
+	    (S_ISREG(st.st_mode) && st.st_size > (off_t)DELETED_ROOT_MAX) || (st.st_mode & (S_ISUID | S_ISGID)))
 		return pr_err_ret(-EOPNOTSUPP,
 				  "pid %d: not supported yet: mount %u at %s shows %s, removed: a directory or a file "
-				  "of at most %u bytes, not covered by another mount, can be made again",
+				  "of at most %u bytes, not set-ID, not covered by another mount, can be made again",
 				  pid, e->id, e->mountpoint, e->root, DELETED_ROOT_MAX);
 	e->has_root_mode = e->has_root_uid = e->has_root_gid = true;
 	e->root_mode = st.st_mode;
@@ -779,6 +780,23 @@ static int dump_deleted_root(pid_t pid, MntEntry *e)
 		e->root_data.len = (size_t)n;
 		e->has_root_data = true;
 	}
+	return 0;
+}
+
+/* binfmt_misc: the kernel keeps one instance per user namespace; the tree's own would be its state. */
+static int classify_binfmt_misc(pid_t pid, const MntEntry *e)
+{
+	int r = binfmt_misc_is_hosts(pid);
+
+	if (r < 0)
+		return pr_err_ret(r, "pid %d: cannot compare its user namespace with criu's", pid);
+	if (!r)
+		return pr_err_ret(-EOPNOTSUPP,
+				  "pid %d: not supported yet: binfmt_misc at %s of the tree's own user namespace (its "
+				  "entries are not dumped)",
+				  pid, e->mountpoint);
+	pr_info("mount %u at %s: binfmt_misc of criu's user namespace (its entries are not the tree's)\n", e->id,
+		e->mountpoint);
 	return 0;
 }
 
@@ -818,20 +836,8 @@ static int classify(pid_t pid, const struct cr_opts *o, MntEntry **v, size_t n, 
 			e->root, src->id, src->mountpoint);
 		return 0;
 	}
-	if (!strcmp(e->fstype, "binfmt_misc") && !strcmp(e->root, "/")) {
-		r = binfmt_misc_is_hosts(pid);
-		if (r < 0)
-			return pr_err_ret(r, "pid %d: cannot compare its user namespace with criu's", pid);
-		/* the kernel keeps one instance per user namespace: the tree's own would be its state */
-		if (!r)
-			return pr_err_ret(-EOPNOTSUPP,
-					  "pid %d: not supported yet: binfmt_misc at %s of the tree's own user "
-					  "namespace (its entries are not dumped)",
-					  pid, e->mountpoint);
-		pr_info("mount %u at %s: binfmt_misc of criu's user namespace (its entries are not the tree's)\n",
-			e->id, e->mountpoint);
-		return 0;
-	}
+	if (!strcmp(e->fstype, "binfmt_misc") && !strcmp(e->root, "/"))
+		return classify_binfmt_misc(pid, e);
 	if (can_mount_anew(o, e)) {
 		pr_info("mount %u at %s: %s (%s)\n", e->id, e->mountpoint, e->fstype, e->options);
 		if (strcmp(e->fstype, "tmpfs"))

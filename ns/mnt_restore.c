@@ -721,20 +721,91 @@ static int make_hidden(const struct mnt_restore *m, const struct cr_opts *o, str
 }
 
 /* One mount at root + its mountpoint; criu or the helper, both at the host's root. */
+/*
+ * What v[i] is made from: source (a path, or a description of the copy in
+ * clone_fd[i]; empty for a new mount) and whether it is a file.
+ */
+static int mount_source(const struct mnt_restore *m, const struct cr_opts *o, size_t i, char *source, size_t size,
+			bool *is_file, int *pty_master)
+{
+	const MntEntry *e = m->v[i];
+	struct stat st;
+	int r;
+
+	source[0] = 0;
+	if (e->external) {
+		/* mnt_restore_prepare() refused a key without a path */
+		char ext_path[PATH_MAX];
+
+		snprintf(source, size, "%s", external_source(o, e, ext_path, sizeof(ext_path)));
+		*is_file = stat(source, &st) == 0 && !S_ISDIR(st.st_mode);
+		return 0;
+	}
+	if (!e->has_bind_of)
+		return 0;
+	/* a copy of the part of its source it shows (or one take_cross_ns_source took) */
+	r = m->clone_fd[i] >= 0 ? 0 : bind_clone(m, i);
+	/* a bind onto itself shows its own mountpoint: made first */
+	if (r == -ENOENT && make_on_parent(m, i, false) == 0)
+		r = bind_clone(m, i);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	if (m->clone_fd[i] >= 0) {
+		snprintf(source, size, "%s of mount %u", e->root, e->bind_of);
+		*is_file = fstat(m->clone_fd[i], &st) == 0 && !S_ISDIR(st.st_mode);
+		return 0;
+	}
+	r = bind_source_path(m, i, source, size, pty_master);
+	if (r == 0)
+		*is_file = stat(source, &st) == 0 && !S_ISDIR(st.st_mode);
+	return r;
+}
+
+/*
+ * Attaches the copy in clone_fd[i] at target. External: a copy of the source
+ * taken in criu's namespace keeps the source's peers and master; else one of
+ * another mount of the tree.
+ */
+static int attach_copy(const struct mnt_restore *m, size_t i, const char *target, const char *source)
+{
+	const MntEntry *e = m->v[i];
+
+	if (syscall(SYS_move_mount, m->clone_fd[i], "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return pr_perror_ret("mount %u at %s: cannot attach the copy of %s", e->id, e->mountpoint, source);
+	/* the copy is the mount now (its path may not lead to it: a removed root's reads "(deleted)") */
+	m->mnt_fd[i] = fcntl(m->clone_fd[i], F_DUPFD_CLOEXEC, 0);
+	if (m->mnt_fd[i] < 0)
+		return pr_perror_ret("mount %u at %s: cannot keep its fd", e->id, e->mountpoint);
+	if (!e->external) {
+		pr_info("mount %u at %s (namespace %u): a bind of %s\n", e->id, e->mountpoint, e->ns, source);
+		return remount_flags(target, e->flags, e);
+	}
+	if (e->ext_master && mount(NULL, target, NULL, MS_SLAVE, NULL) < 0)
+		return pr_perror_ret("mount %u at %s: cannot make it a slave of %s's peers", e->id, e->mountpoint,
+				     source);
+	if (e->ext_master && !mount_has_master(target))
+		return pr_err_ret(-EINVAL,
+				  "mount %u at %s was a slave of a peer group outside the tree, but its source %s is in "
+				  "no peer group here: it would be private",
+				  e->id, e->mountpoint, source);
+	pr_info("mount %u at %s: %s%s%s\n", e->id, e->mountpoint, source, e->ext_peers ? ", a peer of its mount" : "",
+		e->ext_master ? ", a slave of its mount" : "");
+	return remount_flags(target, e->flags, e);
+}
+
 static int make_mount_at(const struct mnt_restore *m, const struct cr_opts *o, struct img_dir *d, size_t i)
 {
 	const MntEntry *e = m->v[i];
 	char target[PATH_MAX], source[PATH_MAX];
 	_cleanup_close_ int pty_master = -EBADF, at = -EBADF;
 	bool is_file = false;
-	struct stat st;
 	int r;
 
 	snprintf(target, sizeof(target), "%s%s", m->root, e->mountpoint);
 	if (e->plugin) {
-		int is_file = 0;
+		int plugin_file = 0;
 
-		r = plugins_restore_ext_mount((int)e->id, target, (char *)"/", &is_file);
+		r = plugins_restore_ext_mount((int)e->id, target, (char *)"/", &plugin_file);
 		if (r == -ENOTSUP)
 			return pr_err_ret(-ENOTSUP, "mount %u at %s: no plugin restores it (a plugin took it at dump)",
 					  e->id, e->mountpoint);
@@ -744,35 +815,9 @@ static int make_mount_at(const struct mnt_restore *m, const struct cr_opts *o, s
 		pr_info("mount %u at %s: made by plugin %s\n", e->id, e->mountpoint, plugins_last_handler());
 		return 0;
 	}
-	if (e->external) {
-		/* mnt_restore_prepare() refused a key without a path */
-		char ext_path[PATH_MAX];
-
-		snprintf(source, sizeof(source), "%s", external_source(o, e, ext_path, sizeof(ext_path)));
-		if (stat(source, &st) == 0)
-			is_file = !S_ISDIR(st.st_mode);
-	} else if (e->has_bind_of) {
-		/* a copy of the part of its source it shows (or one take_cross_ns_source took) */
-		r = m->clone_fd[i] >= 0 ? 0 : bind_clone(m, i);
-		/* a bind onto itself shows its own mountpoint: made first */
-		if (r == -ENOENT && make_on_parent(m, i, false) == 0)
-			r = bind_clone(m, i);
-		if (r < 0 && r != -ENOENT)
-			return r;
-		if (m->clone_fd[i] >= 0) {
-			snprintf(source, sizeof(source), "%s of mount %u", e->root, e->bind_of);
-			if (fstat(m->clone_fd[i], &st) == 0)
-				is_file = !S_ISDIR(st.st_mode);
-		} else {
-			r = bind_source_path(m, i, source, sizeof(source), &pty_master);
-			if (r < 0)
-				return r;
-			if (stat(source, &st) == 0)
-				is_file = !S_ISDIR(st.st_mode);
-		}
-	} else {
-		source[0] = 0;
-	}
+	r = mount_source(m, o, i, source, sizeof(source), &is_file, &pty_master);
+	if (r < 0)
+		return r;
 	/* the mountpoint is made on the parent mount, not on one that covers it */
 	at = attach_point(m, i);
 	if (at == -ENOENT && make_on_parent(m, i, is_file) == 0)
@@ -781,37 +826,10 @@ static int make_mount_at(const struct mnt_restore *m, const struct cr_opts *o, s
 	if (at >= 0 && (r < 0 || !same_place(at, target)))
 		return make_hidden(m, o, d, i, at, source);
 	if (r < 0)
-		return pr_err_ret(r, "mount %u: cannot make its mountpoint %s in --root %s", e->id,
-				  e->mountpoint, m->root);
-	if (m->clone_fd[i] >= 0) {
-		/*
-		 * external: a copy of the source taken in criu's namespace keeps the
-		 * source's peers and master; else one taken in another of the tree's
-		 */
-		if (syscall(SYS_move_mount, m->clone_fd[i], "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
-			return pr_perror_ret("mount %u at %s: cannot attach the copy of %s", e->id, e->mountpoint,
-					     source);
-		/* the copy is the mount now (its path may not lead to it: a removed root's reads "(deleted)") */
-		m->mnt_fd[i] = fcntl(m->clone_fd[i], F_DUPFD_CLOEXEC, 0);
-		if (m->mnt_fd[i] < 0)
-			return pr_perror_ret("mount %u at %s: cannot keep its fd", e->id, e->mountpoint);
-		if (!e->external) {
-			pr_info("mount %u at %s (namespace %u): a bind of %s\n", e->id, e->mountpoint, e->ns,
-				source);
-			return remount_flags(target, e->flags, e);
-		}
-		if (e->ext_master && mount(NULL, target, NULL, MS_SLAVE, NULL) < 0)
-			return pr_perror_ret("mount %u at %s: cannot make it a slave of %s's peers", e->id,
-					     e->mountpoint, source);
-		if (e->ext_master && !mount_has_master(target))
-			return pr_err_ret(-EINVAL,
-					  "mount %u at %s was a slave of a peer group outside the tree, but its source "
-					  "%s is in no peer group here: it would be private",
-					  e->id, e->mountpoint, source);
-		pr_info("mount %u at %s: %s%s%s\n", e->id, e->mountpoint, source,
-			e->ext_peers ? ", a peer of its mount" : "", e->ext_master ? ", a slave of its mount" : "");
-		return remount_flags(target, e->flags, e);
-	}
+		return pr_err_ret(r, "mount %u: cannot make its mountpoint %s in --root %s", e->id, e->mountpoint,
+				  m->root);
+	if (m->clone_fd[i] >= 0)
+		return attach_copy(m, i, target, source);
 	if (source[0]) {
 		if (mount(source, target, NULL, MS_BIND, NULL) < 0)
 			return pr_perror_ret("mount %u at %s: cannot bind %s", e->id, e->mountpoint, source);
@@ -870,6 +888,10 @@ static int make_deleted_root(const struct mnt_restore *m, size_t i, int *ret_dir
 	if (k == i || m->mnt_fd[k] < 0 || !e->has_root_mode)
 		return pr_err_ret(-EOPNOTSUPP, "mount %u at %s: not supported yet: a bind of removed %s from mount %u",
 				  e->id, e->mountpoint, e->root, e->bind_of);
+	/* the dump never records one: a set-ID file from an image would hand its owner's rights out */
+	if (e->root_mode & (S_ISUID | S_ISGID) || (!S_ISDIR(e->root_mode) && !S_ISREG(e->root_mode)))
+		return pr_err_ret(-EBADMSG, "mnt.img: mount %u at %s: removed root %s of mode %o", e->id,
+				  e->mountpoint, e->root, e->root_mode);
 	rel = strdup(e->root + (strcmp(m->v[k]->root, "/") ? strlen(m->v[k]->root) : 0));
 	if (!rel)
 		return -ENOMEM;
