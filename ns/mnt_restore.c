@@ -944,17 +944,17 @@ static int make_mount(const struct mnt_restore *m, const struct cr_opts *o, stru
  */
 static int mount_one(const struct mnt_restore *m, const struct cr_opts *o, struct img_dir *d, size_t i)
 {
-	char target[PATH_MAX];
+	_cleanup_close_ int rfd = -EBADF;
 	int r = make_mount(m, o, d, i);
 
-	/* make_hidden() keeps its own */
+	/* make_hidden() and attach_copy() keep their own */
 	if (r < 0 || m->v[i]->plugin || m->mnt_fd[i] >= 0)
 		return r;
-	r = path_in_root(m->root, m->v[i]->mountpoint, false, false, target, sizeof(target));
-	if (r == 0) {
-		m->mnt_fd[i] = open(target, O_PATH | O_CLOEXEC);
-		r = m->mnt_fd[i] < 0 ? -errno : 0;
-	}
+	/* looked up, not named: a path of it may read "(deleted)" (a pty that hung up, a removed root) */
+	rfd = open(m->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	r = rfd < 0 ? -errno : openat2_in_root(rfd, m->v[i]->mountpoint, O_PATH);
+	if (r >= 0)
+		m->mnt_fd[i] = r;
 	if (r < 0)
 		return pr_err_ret(r, "mount %u at %s: cannot open it once made", m->v[i]->id, m->v[i]->mountpoint);
 	return 0;
