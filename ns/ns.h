@@ -3,7 +3,9 @@
  * Namespaces of the tree. Dump: every task's /proc/PID/ns entries are read; the
  * root's namespaces that are not criu's own are "the tree's" and are dumped
  * (uts, ipc, time), marked external (--external KIND[INO]:KEY) or empty
- * (--empty-ns net); anything else is refused by name. Restore: criu itself
+ * (--empty-ns net); a task in another namespace than the root's is refused
+ * by name, except a mount namespace when the root has its own (mnt.c dumps
+ * them all, and each task enters its own at restore: ns_restore_task). Restore: criu itself
  * enters the tree's namespaces (new, joined, or inherited) before it opens
  * the files and forks the tree, so that every restored task is born in them,
  * and goes back to its own namespaces once the tree exists.
