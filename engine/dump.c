@@ -420,6 +420,8 @@ static void exe_ident(pid_t pid, MmEntry *mm, uint8_t *id)
 		return;
 	}
 	file_ident_read(fd, &st, id, &fi);
+	mm->exe_mnt_id = files_fd_mnt_id(fd);
+	mm->has_exe_mnt_id = mm->exe_mnt_id != 0;
 	mm->has_exe_mode = mm->has_exe_size = true;
 	mm->exe_mode = fi.mode;
 	mm->exe_size = fi.size;

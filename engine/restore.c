@@ -112,6 +112,7 @@ struct rst_ctx {
 	struct sched_floor floor;
 	const struct sched_floor *caller_floor;
 	struct lsm_plan lsm; /* the LSM labels the threads get (task/lsm.c) */
+	struct files_roots roots; /* the roots of the tree's other mount namespaces, for its files */
 };
 
 /* ---- phase 1: images ---- */
@@ -407,9 +408,10 @@ static int open_files(struct rst_ctx *ctx, const char *root, const CredsEntry *c
 	for (size_t i = 0, k = 0; i < ctx->n && k < ctx->nids; i++)
 		if (ctx->tasks[i].core->state != TASK_STATE__TASK_ZOMBIE)
 			files_ids[k++] = ctx->tasks[i].it->files_id;
+	ctx->roots = (struct files_roots){.root_of = ns_restore_root_of, .arg = ctx->ns};
 	if (err == 0)
-		err = files_restore_prepare(ctx->dir, ctx->ids, files_ids, ctx->nids, flags, o->inherit_fds,
-					    o->nr_inherit_fds, root, creds, &ctx->files);
+		err = files_restore_prepare_in(ctx->dir, ctx->ids, files_ids, ctx->nids, flags, o->inherit_fds,
+					       o->nr_inherit_fds, root, &ctx->roots, creds, &ctx->files);
 	r = restore_caller_give_back_ids(&saved);
 	return r < 0 ? r : err;
 }
@@ -449,6 +451,9 @@ static int task_setup(struct pstree_item *it, void *arg)
 	/* into its cgroups first (the root did it in root_setup): what it allocates is charged there */
 	int r = it == ctx->tree.root ? 0 : cgroup_restore_task(ctx->cg, it->id);
 
+	/* and into its mount namespace, if the tree has several */
+	if (r >= 0)
+		r = ns_restore_task(ctx->ns, it->id);
 	return r < 0 ? r : pty_restore_ctty(ctx->files);
 }
 

@@ -1,33 +1,50 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * mnt namespace: the tree's mounts, from its root's /proc/PID/mountinfo.
+ * mnt namespace: the tree's mounts, from /proc/PID/mountinfo of a task of
+ * each of the tree's mount namespaces (the root task's is number 0; a task
+ * that unshared its own gives another, mnt-tasks.img says whose).
  *
- * Dump: the root mount is the one the restore gets as --root. Every other
- * mount is, in this order of preference:
+ * Dump: the root mount of namespace 0 is the one the restore gets as
+ * --root. Every other mount (the root of another namespace too) is, in this
+ * order of preference:
  *  - external: --external mnt[MOUNTPOINT]:KEY (or --ext-mount-map
- *    MOUNTPOINT:KEY); the restore binds the path it maps KEY to;
+ *    MOUNTPOINT:KEY), a mount of namespace 0; the restore binds the path it
+ *    maps KEY to;
  *  - a bind: it shows part of a filesystem an earlier mount of the tree
- *    already shows (runc's read-only /proc/sys, masked paths);
+ *    already shows (runc's read-only /proc/sys, masked paths, the copies a
+ *    namespace made by unshare has of its parent's mounts);
  *  - a new mount of its filesystem type (proc, sysfs, devpts, mqueue,
  *    tmpfs, cgroup2 ...), with the files of a tmpfs in tmpfs-ID.img (tar);
+ *    binfmt_misc of criu's user namespace (the instance every process there
+ *    shares);
  *  - one a plugin takes (DUMP_EXT_MOUNT; it makes it at restore);
- *  - with --ext-mount-map auto, external under its own mountpoint;
+ *  - with --ext-mount-map auto, external, from where criu's own namespace
+ *    shows its root;
  *  - anything else is refused by name.
+ * Propagation (shared:N, master:N, unbindable) is kept, across namespaces.
+ * A mount another covers at dump comes before it (order_covered_first).
  *
  * Restore (criu, after the other namespaces exist, before it opens files):
- * unshare a mount namespace, build the mounts under --root, chroot there.
- * proc mounts and what lies under or is bound from them wait until the tree
- * exists: they are made by a helper born in the tree's pid namespace, so
- * that proc shows its pids. So do binds of a pty (runc's /dev/console),
- * which exists once criu has opened the files; a pty of the tree's devpts
- * that no task holds (LXC's unused ttys) is made for its bind and hangs up
- * after it, as its master is gone. Then --root becomes the namespace's root
- * (pivot_root) and the old one goes.
+ * unshare a mount namespace, build the mounts under --root; each other
+ * namespace is a private copy of it whose --root is covered by its own
+ * mounts; criu chroots into namespace 0's. A bind is a copy (open_tree) of
+ * its root found on a mount of its filesystem alone, attached on its parent
+ * mount, even one covered by then. proc mounts and what lies under or is
+ * bound from them wait until the tree exists: they are made by a helper
+ * born in the tree's pid namespace, so that proc shows its pids. So do
+ * binds of a pty (runc's /dev/console), which exists once criu has opened
+ * the files; a pty of the tree's devpts that no task holds (LXC's unused
+ * ttys) is made for its bind and hangs up after it, as its master is gone.
+ * Then --root becomes each namespace's root (pivot_root), the old one goes,
+ * and the propagation is set through the fds of the mounts as they were
+ * made (mount_setattr, MOVE_MOUNT_SET_GROUP). Each task enters its
+ * namespace as it is forked; files resolve in the root of the namespace of
+ * the mount they were on.
  *
  * The mountpoints and bind sources of mnt.img are resolved inside --root
- * (openat2 RESOLVE_IN_ROOT from its fd): a symlink of the root's own files,
- * absolute or with "..", never puts a mount, or a directory made for one,
- * outside it.
+ * (openat2 RESOLVE_IN_ROOT from its fd, or on one mount with
+ * RESOLVE_NO_XDEV): a symlink of the root's own files, absolute or with
+ * "..", never puts a mount, or a directory made for one, outside it.
  */
 #define LOG_PREFIX "mnt: "
 #include <errno.h>
@@ -52,6 +69,7 @@
 #include "log.h"
 #include "self_proc.h"
 #include "mnt.h"
+#include "mnt_priv.h"
 #include "plugins.h"
 #include "ptmx.h"
 
@@ -153,13 +171,14 @@ static int parse_line(char *line, MntEntry **ret)
 		if (sscanf(p, "shared:%u", &shared) != 1 && sscanf(p, "master:%u", &master) != 1)
 			unbindable |= !strcmp(p, "unbindable");
 	}
-	for (p = strtok_r(sep + 3, " \n", &save), n = 6; p && n < 9; p = strtok_r(NULL, " \n", &save))
-		f[n++] = p;
+	/* one space between fields: a source can be empty (mount("", dir, "tmpfs", ...)) */
+	p = sep + 3;
+	p[strcspn(p, "\n")] = 0;
+	for (n = 6; p && n < 9;)
+		f[n++] = strsep(&p, " ");
 	if (n < 9 || sscanf(f[0], "%u", &id) != 1 || sscanf(f[1], "%u", &parent) != 1 ||
 	    sscanf(f[2], "%u:%u", &maj, &min) != 2)
 		return -EBADMSG;
-	if (unbindable)
-		return -EREMOTE; /* the caller says which mount */
 	e = calloc(1, sizeof(*e));
 	if (!e)
 		return -ENOMEM;
@@ -168,12 +187,18 @@ static int parse_line(char *line, MntEntry **ret)
 	e->shared_id = shared;
 	e->has_master_id = master != 0;
 	e->master_id = master;
+	e->has_unbindable = e->unbindable = unbindable;
 	unescape(f[3]);
 	unescape(f[4]);
 	unescape(f[7]);
 	e->id = id;
 	e->parent_id = parent;
 	e->dev = (uint32_t)makedev(maj, min);
+	/* a bind of a removed directory or file: "ROOT//deleted" */
+	if (strlen(f[3]) > 9 && !strcmp(f[3] + strlen(f[3]) - 9, "//deleted")) {
+		f[3][strlen(f[3]) - 9] = 0;
+		e->has_root_deleted = e->root_deleted = true;
+	}
 	e->root = strdup(f[3]);
 	e->mountpoint = strdup(f[4]);
 	e->flags = parse_flags(f[5]);
@@ -209,12 +234,12 @@ int mnt_parse_mountinfo(const char *text, bool skip_unbindable, MntEntry ***ret,
 		}
 		v = nv;
 		r = parse_line(line, &v[n]);
-		if (r == -EREMOTE && skip_unbindable) {
-			r = 0;
-			continue;
-		}
 		if (r < 0)
 			break;
+		if (skip_unbindable && v[n]->unbindable) {
+			mnt_entry__free_unpacked(v[n], NULL);
+			continue;
+		}
 		n++;
 	}
 	if (r == 0 && n == 0)
@@ -260,7 +285,7 @@ static bool can_mount_anew(const struct cr_opts *o, const MntEntry *e)
 }
 
 /* The KEY of --external mnt[MOUNTPOINT]:KEY (--ext-mount-map lands there too). */
-static const char *external_key(const struct cr_opts *o, const char *mountpoint)
+const char *mnt_external_key(const struct cr_opts *o, const char *mountpoint)
 {
 	size_t ml = strlen(mountpoint);
 
@@ -274,8 +299,39 @@ static const char *external_key(const struct cr_opts *o, const char *mountpoint)
 	return NULL;
 }
 
+/*
+ * --external mnt[] (or mnt[]:FLAGS) is --ext-mount-map auto; FLAG "s" adds
+ * --enable-external-sharing ("m", --enable-external-masters, is what every
+ * external mount gets). NULL if it is not given.
+ */
+static const char *auto_external_flags(const struct cr_opts *o)
+{
+	for (size_t i = 0; i < o->external.n; i++) {
+		const char *e = o->external.v[i];
+
+		if (!strcmp(e, "mnt[]"))
+			return "";
+		if (!strncmp(e, "mnt[]:", 6))
+			return e + 6;
+	}
+	return o->auto_ext_mnt ? "" : NULL;
+}
+
+bool mnt_auto_external(const struct cr_opts *o)
+{
+	return auto_external_flags(o) != NULL;
+}
+
+static bool ext_sharing(const struct cr_opts *o)
+{
+	const char *f = auto_external_flags(o);
+
+	return o->ext_sharing || (f && strchr(f, 's'));
+}
+
+
 /* Whether path is base or under it. */
-static bool path_under(const char *path, const char *base)
+bool mnt_path_under(const char *path, const char *base)
 {
 	size_t bl = strlen(base);
 
@@ -288,7 +344,7 @@ static bool path_under(const char *path, const char *base)
 static const MntEntry *bind_source(MntEntry **v, size_t i)
 {
 	for (size_t k = 0; k < i; k++)
-		if (v[k]->dev == v[i]->dev && path_under(v[i]->root, v[k]->root) && !v[k]->external)
+		if (v[k]->dev == v[i]->dev && mnt_path_under(v[i]->root, v[k]->root))
 			return v[k];
 	return NULL;
 }
@@ -348,7 +404,7 @@ static int order_tree(MntEntry **v, size_t n)
  * order) whose root holds every member's root, an external one if the group
  * has peers outside the tree; -1 if there is none.
  */
-static ssize_t group_leader(MntEntry *const *v, size_t n, uint32_t group)
+ssize_t mnt_group_leader(MntEntry *const *v, size_t n, uint32_t group)
 {
 	bool outside = false;
 
@@ -359,7 +415,7 @@ static ssize_t group_leader(MntEntry *const *v, size_t n, uint32_t group)
 
 		for (size_t k = 0; covers && k < n; k++)
 			if (v[k]->shared_id == group)
-				covers = v[k]->dev == v[i]->dev && path_under(v[k]->root, v[i]->root);
+				covers = v[k]->dev == v[i]->dev && mnt_path_under(v[k]->root, v[i]->root);
 		if (covers)
 			return (ssize_t)i;
 	}
@@ -367,10 +423,10 @@ static ssize_t group_leader(MntEntry *const *v, size_t n, uint32_t group)
 }
 
 /* A member of group whose root holds e's root (what e is made a slave of); -1 if none. */
-static ssize_t master_source(MntEntry *const *v, size_t n, uint32_t group, const MntEntry *e)
+ssize_t mnt_master_source(MntEntry *const *v, size_t n, uint32_t group, const MntEntry *e)
 {
 	for (size_t i = 0; i < n; i++)
-		if (v[i]->shared_id == group && v[i]->dev == e->dev && path_under(e->root, v[i]->root))
+		if (v[i]->shared_id == group && v[i]->dev == e->dev && mnt_path_under(e->root, v[i]->root))
 			return (ssize_t)i;
 	return -1;
 }
@@ -393,7 +449,7 @@ static bool is_ancestor(MntEntry *const *v, size_t n, const MntEntry *a, const M
 }
 
 /* Reads and parses a mountinfo file (mnt_parse_mountinfo); -errno is logged with the path. */
-static int read_mountinfo(const char *path, bool skip_unbindable, MntEntry ***ret, size_t *ret_n)
+int mnt_read_mountinfo(const char *path, bool skip_unbindable, MntEntry ***ret, size_t *ret_n)
 {
 	_cleanup_free_ char *text = NULL;
 	size_t len = 0;
@@ -406,7 +462,7 @@ static int read_mountinfo(const char *path, bool skip_unbindable, MntEntry ***re
 	fclose(f);
 	if (r == 0)
 		r = mnt_parse_mountinfo(text, skip_unbindable, ret, ret_n);
-	if (r < 0 && r != -EREMOTE)
+	if (r < 0)
 		return pr_err_ret(r, "cannot parse %s", path);
 	return r;
 }
@@ -418,7 +474,7 @@ static int own_groups(uint32_t **ret, size_t *ret_n)
 	size_t n = 0;
 	uint32_t *g;
 	/* criu's unbindable mounts are left out: they are in no peer group */
-	int r = read_mountinfo("/proc/self/mountinfo", true, &v, &n);
+	int r = mnt_read_mountinfo("/proc/self/mountinfo", true, &v, &n);
 
 	if (r < 0)
 		return r;
@@ -436,6 +492,29 @@ static int own_groups(uint32_t **ret, size_t *ret_n)
 }
 
 /*
+ * Which mounts the restore makes once the tree exists (mnt_restore_prepare's
+ * deferred ones: proc, what is under or bound from it, binds of a pty),
+ * from the mount helper; NULL if out of memory.
+ */
+static bool *made_late(MntEntry *const *v, size_t n)
+{
+	bool *late = calloc(n + 1, sizeof(bool));
+
+	for (size_t i = 1; late && i < n; i++) {
+		const MntEntry *e = v[i];
+
+		for (size_t k = 0; k < i; k++) {
+			bool src = e->has_bind_of && v[k]->id == e->bind_of;
+
+			late[i] |= (v[k]->id == e->parent_id || src) && late[k];
+			late[i] |= src && !strcmp(v[k]->fstype, "devpts") && strcmp(e->root, v[k]->root);
+		}
+		late[i] |= !e->external && !e->has_bind_of && !strcmp(e->fstype, "proc");
+	}
+	return late;
+}
+
+/*
  * Which propagation the restore can rebuild: peer groups and masters inside
  * the tree; an external mount's peers outside the tree with
  * --enable-external-sharing, its master outside with --enable-external-masters.
@@ -443,8 +522,9 @@ static int own_groups(uint32_t **ret, size_t *ret_n)
 static int check_propagation(pid_t pid, const struct cr_opts *o, MntEntry **v, size_t n)
 {
 	_cleanup_free_ uint32_t *outside = NULL;
+	_cleanup_free_ bool *late = made_late(v, n);
 	size_t nr_outside = 0;
-	int r = own_groups(&outside, &nr_outside);
+	int r = late ? own_groups(&outside, &nr_outside) : -ENOMEM;
 
 	if (r < 0)
 		return r;
@@ -456,20 +536,19 @@ static int check_propagation(pid_t pid, const struct cr_opts *o, MntEntry **v, s
 			reaches_out |= outside[k] == e->shared_id;
 		for (size_t k = 0; e->master_id && k < n; k++)
 			master_inside |= v[k]->shared_id == e->master_id;
-		if (reaches_out && !(e->external && o->ext_sharing))
+		if (reaches_out && !(e->external && ext_sharing(o)))
 			return pr_err_ret(-EOPNOTSUPP,
 					  "pid %d: not supported yet: mount %u at %s shares peer group %u with mounts "
 					  "outside the tree%s",
 					  pid, e->id, e->mountpoint, e->shared_id,
 					  e->external ? " (--enable-external-sharing allows it for this external mount)"
 						      : "; only an external mount may (--enable-external-sharing)");
-		if (e->master_id && !master_inside && !(e->external && o->ext_masters))
+		/* an external one is made a slave of its source's peers at restore (or the restore fails) */
+		if (e->master_id && !master_inside && !e->external)
 			return pr_err_ret(-EOPNOTSUPP,
 					  "pid %d: not supported yet: mount %u at %s is a slave of peer group %u outside "
-					  "the tree%s",
-					  pid, e->id, e->mountpoint, e->master_id,
-					  e->external ? " (--enable-external-masters allows it for this external mount)"
-						      : "; only an external mount may (--enable-external-masters)");
+					  "the tree; only an external mount may be (--external mnt[%s]:KEY)",
+					  pid, e->id, e->mountpoint, e->master_id, e->mountpoint);
 		e->has_ext_peers = e->ext_peers = reaches_out;
 		e->has_ext_master = e->ext_master = e->master_id && !master_inside;
 		if (e->ext_peers && e->master_id && !e->ext_master)
@@ -482,14 +561,15 @@ static int check_propagation(pid_t pid, const struct cr_opts *o, MntEntry **v, s
 		MntEntry *e = v[i];
 		ssize_t l;
 
-		if (!e->shared_id && !e->master_id)
+		if (!e->shared_id && !e->master_id && !e->unbindable)
 			continue;
-		/* the restore reaches it by its mountpoint: nothing may hide it */
-		for (size_t k = 0; k < n; k++)
-			if (k != i && path_under(e->mountpoint, v[k]->mountpoint) && !is_ancestor(v, n, v[k], e))
+		/* one the mount helper makes is reached by its mountpoint: nothing may hide it */
+		for (size_t k = 0; late[i] && k < n; k++)
+			if (k != i && v[k]->ns == e->ns && mnt_path_under(e->mountpoint, v[k]->mountpoint) &&
+			    !is_ancestor(v, n, v[k], e))
 				return pr_err_ret(-EOPNOTSUPP,
-						  "pid %d: not supported yet: mount %u at %s is shared or a slave and "
-						  "mount %u at %s hides it",
+						  "pid %d: not supported yet: mount %u at %s is shared, a slave or "
+						  "unbindable and mount %u at %s hides it",
 						  pid, e->id, e->mountpoint, v[k]->id, v[k]->mountpoint);
 		if (e->ext_peers)
 			for (size_t k = 0; k < n; k++)
@@ -501,7 +581,7 @@ static int check_propagation(pid_t pid, const struct cr_opts *o, MntEntry **v, s
 							  pid, v[k]->id, v[k]->mountpoint, e->id, e->mountpoint);
 		if (!e->shared_id)
 			continue;
-		l = group_leader(v, n, e->shared_id);
+		l = mnt_group_leader(v, n, e->shared_id);
 		if (l < 0)
 			return pr_err_ret(-EOPNOTSUPP,
 					  "pid %d: not supported yet: peer group %u (mount %u at %s...): no member shows "
@@ -510,7 +590,7 @@ static int check_propagation(pid_t pid, const struct cr_opts *o, MntEntry **v, s
 		if (v[l]->master_id != e->master_id)
 			return pr_err_ret(-EBADMSG, "pid %d: mounts %u and %u are peers with different masters", pid,
 					  v[l]->id, e->id);
-		if (e->master_id && !e->ext_master && master_source(v, n, e->master_id, v[l]) < 0)
+		if (e->master_id && !e->ext_master && mnt_master_source(v, n, e->master_id, v[l]) < 0)
 			return pr_err_ret(-EOPNOTSUPP,
 					  "pid %d: not supported yet: mount %u at %s is a slave of group %u, none of "
 					  "whose mounts shows its root %s",
@@ -518,7 +598,7 @@ static int check_propagation(pid_t pid, const struct cr_opts *o, MntEntry **v, s
 	}
 	for (size_t i = 0; i < n; i++)
 		if (v[i]->master_id && !v[i]->shared_id && !v[i]->ext_master &&
-		    master_source(v, n, v[i]->master_id, v[i]) < 0)
+		    mnt_master_source(v, n, v[i]->master_id, v[i]) < 0)
 			return pr_err_ret(-EOPNOTSUPP,
 					  "pid %d: not supported yet: mount %u at %s is a slave of group %u, none of whose "
 					  "mounts shows its root %s",
@@ -526,14 +606,20 @@ static int check_propagation(pid_t pid, const struct cr_opts *o, MntEntry **v, s
 	return 0;
 }
 
-/* Runs argv with stdout (out_fd >= 0) or stdin (in_fd >= 0) on a pipe end; returns its pid. */
-static pid_t spawn(char *const argv[], int in_fd, int out_fd)
+/*
+ * Runs argv in directory cwd with stdout (out_fd >= 0) or stdin (in_fd >= 0)
+ * on a pipe end; returns its pid. cwd is entered here, not named to tar (-C),
+ * which would undo backslash escapes in it.
+ */
+pid_t mnt_spawn(char *const argv[], const char *cwd, int in_fd, int out_fd)
 {
 	pid_t parent = getpid(), pid = fork();
 
 	if (pid != 0)
 		return pid < 0 ? -errno : pid;
 	guard_die_with(parent);
+	if (chdir(cwd) < 0)
+		_exit(127);
 	if (in_fd >= 0 && dup2(in_fd, STDIN_FILENO) < 0)
 		_exit(127);
 	if (out_fd >= 0 && dup2(out_fd, STDOUT_FILENO) < 0)
@@ -542,7 +628,7 @@ static pid_t spawn(char *const argv[], int in_fd, int out_fd)
 	_exit(127);
 }
 
-static int wait_ok(pid_t pid, const char *what)
+int mnt_wait_ok(pid_t pid, const char *what)
 {
 	int st;
 
@@ -554,10 +640,6 @@ static int wait_ok(pid_t pid, const char *what)
 	return 0;
 }
 
-/* The xattrs and ACLs of a tmpfs's files that tar keeps (not LSM labels such as security.selinux). */
-#define TMPFS_TAR_XATTRS                                                                             \
-	"--xattrs", "--xattrs-include=user.*", "--xattrs-include=trusted.*",                         \
-		"--xattrs-include=security.capability", "--acls"
 
 /*
  * The files of tmpfs mount e into tmpfs-ID.img: all of them, those under
@@ -567,7 +649,7 @@ static int dump_tmpfs(pid_t pid, MntEntry *const *v, size_t n, const MntEntry *e
 {
 	char dir[PATH_MAX + 32], what[PATH_MAX + 64];
 	char *argv[] = { "tar", "--create", "--one-file-system", "--numeric-owner", "--sparse", TMPFS_TAR_XATTRS,
-			 "-C", dir, "-f", "-", ".", NULL };
+			 "-f", "-", ".", NULL };
 	_cleanup_free_ uint8_t *buf = malloc(BLOB_CHUNK);
 	struct img_writer *w = NULL;
 	int p[2], r, fd;
@@ -582,12 +664,13 @@ static int dump_tmpfs(pid_t pid, MntEntry *const *v, size_t n, const MntEntry *e
 	/* tar reaches the clone through the fd it inherits */
 	snprintf(dir, sizeof(dir), "/proc/self/fd/%d", fd);
 	snprintf(what, sizeof(what), "tar of the tmpfs at %s", e->mountpoint);
-	if (pipe2(p, O_CLOEXEC) < 0 || fcntl(fd, F_SETFD, 0) < 0) {
+	/* tar works in the clone: mnt_spawn enters it (through the fd it inherits) before the exec */
+	if (pipe2(p, O_CLOEXEC) < 0) {
 		r = pr_perror_ret("%s: pipe", what);
 		close(fd);
 		return r;
 	}
-	tar = spawn(argv, -1, p[1]);
+	tar = mnt_spawn(argv, dir, -1, p[1]);
 	close(p[1]);
 	close(fd);
 	if (tar < 0) {
@@ -617,18 +700,126 @@ static int dump_tmpfs(pid_t pid, MntEntry *const *v, size_t n, const MntEntry *e
 	close(p[0]);
 	if (r < 0)
 		kill(tar, SIGKILL);
-	if (wait_ok(tar, what) < 0 && r >= 0)
+	if (mnt_wait_ok(tar, what) < 0 && r >= 0)
 		r = -EIO;
 	if (r >= 0)
 		pr_info("tmpfs %s: %zu bytes of files\n", e->mountpoint, total);
 	return img_finish(w, r);
 }
 
+/*
+ * --ext-mount-map auto: the path in criu's own mount namespace that shows e's
+ * root (a mount of the same filesystem whose root holds it), into
+ * e->ext_auto_path; the restore binds it. -ENOENT if there is none.
+ */
+static int auto_source(MntEntry *e)
+{
+	MntEntry **v = NULL;
+	size_t n = 0;
+	int r = mnt_read_mountinfo("/proc/self/mountinfo", false, &v, &n);
+
+	if (r < 0)
+		return r;
+	r = -ENOENT;
+	for (size_t i = 0; i < n && r == -ENOENT; i++) {
+		const char *rel;
+
+		if (v[i]->dev != e->dev || !mnt_path_under(e->root, v[i]->root))
+			continue;
+		rel = e->root + (strcmp(v[i]->root, "/") ? strlen(v[i]->root) : 0);
+		if (asprintf(&e->ext_auto_path, "%s%s", strcmp(v[i]->mountpoint, "/") || !*rel ? v[i]->mountpoint : "",
+			     rel) < 0)
+			r = -ENOMEM;
+		else
+			r = 0;
+	}
+	mnt_entries_free(v, n);
+	return r;
+}
+
+/*
+ * Whether pid is in criu's user namespace: a binfmt_misc mount of it then
+ * shows the instance every process there shares (its registrations are not
+ * the tree's; a new mount at restore shows them again). 1, 0 or -errno.
+ */
+static int binfmt_misc_is_hosts(pid_t pid)
+{
+	char path[64];
+	struct stat a, b;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/user", pid);
+	if (stat(path, &a) < 0 || stat("/proc/self/ns/user", &b) < 0)
+		return -errno;
+	return a.st_ino == b.st_ino && a.st_dev == b.st_dev;
+}
+
+#define DELETED_ROOT_MAX (1u << 20)
+
+/*
+ * A bind of a removed directory or file: its mode, owner and (a file) its
+ * contents, read through the mount itself, for the restore to make it again
+ * for the bind and remove it after.
+ */
+static int dump_deleted_root(pid_t pid, MntEntry *e)
+{
+	char path[PATH_MAX + 32];
+	_cleanup_close_ int fd = -EBADF;
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/root%s", pid, e->mountpoint);
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return pr_perror_ret("pid %d: mount %u at %s: cannot open it", pid, e->id, e->mountpoint);
+	/* a set-ID file made from an image is not made: the restore refuses one */
+	if (st.st_dev != e->dev || st.st_nlink != 0 || (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) ||
+	    (S_ISREG(st.st_mode) && st.st_size > (off_t)DELETED_ROOT_MAX) || (st.st_mode & (S_ISUID | S_ISGID)))
+		return pr_err_ret(-EOPNOTSUPP,
+				  "pid %d: not supported yet: mount %u at %s shows %s, removed: a directory or a file "
+				  "of at most %u bytes, not set-ID, not covered by another mount, can be made again",
+				  pid, e->id, e->mountpoint, e->root, DELETED_ROOT_MAX);
+	e->has_root_mode = e->has_root_uid = e->has_root_gid = true;
+	e->root_mode = st.st_mode;
+	e->root_uid = st.st_uid;
+	e->root_gid = st.st_gid;
+	if (S_ISREG(st.st_mode) && st.st_size) {
+		ssize_t n;
+
+		e->root_data.data = malloc((size_t)st.st_size);
+		if (!e->root_data.data)
+			return -ENOMEM;
+		n = pread(fd, e->root_data.data, (size_t)st.st_size, 0);
+		if (n != st.st_size)
+			return pr_err_ret(n < 0 ? -errno : -EIO, "pid %d: mount %u at %s: cannot read the removed %s",
+					  pid, e->id, e->mountpoint, e->root);
+		e->root_data.len = (size_t)n;
+		e->has_root_data = true;
+	}
+	return 0;
+}
+
+/* binfmt_misc: the kernel keeps one instance per user namespace; the tree's own would be its state. */
+static int classify_binfmt_misc(pid_t pid, const MntEntry *e)
+{
+	int r = binfmt_misc_is_hosts(pid);
+
+	if (r < 0)
+		return pr_err_ret(r, "pid %d: cannot compare its user namespace with criu's", pid);
+	if (!r)
+		return pr_err_ret(-EOPNOTSUPP,
+				  "pid %d: not supported yet: binfmt_misc at %s of the tree's own user namespace (its "
+				  "entries are not dumped)",
+				  pid, e->mountpoint);
+	pr_info("mount %u at %s: binfmt_misc of criu's user namespace (its entries are not the tree's)\n", e->id,
+		e->mountpoint);
+	return 0;
+}
+
 static int classify(pid_t pid, const struct cr_opts *o, MntEntry **v, size_t n, size_t i, struct img_dir *d)
 {
 	MntEntry *e = v[i];
 	const MntEntry *src;
-	const char *key = external_key(o, e->mountpoint);
+	/* a MOUNTPOINT names a mount of the root task's namespace; others' copies of it are binds of it */
+	const char *key = e->ns ? NULL : mnt_external_key(o, e->mountpoint);
 	int r;
 
 	if (key) {
@@ -637,6 +828,21 @@ static int classify(pid_t pid, const struct cr_opts *o, MntEntry **v, size_t n, 
 		return e->external ? 0 : -ENOMEM;
 	}
 	src = bind_source(v, i);
+	if (e->root_deleted) {
+		if (!src)
+			return pr_err_ret(-EOPNOTSUPP,
+					  "pid %d: not supported yet: mount %u at %s shows %s, removed, of a filesystem "
+					  "no other mount of the tree shows",
+					  pid, e->id, e->mountpoint, e->root);
+		r = dump_deleted_root(pid, e);
+		if (r < 0)
+			return r;
+		e->has_bind_of = true;
+		e->bind_of = src->id;
+		pr_info("mount %u at %s: a bind of %s (removed) of mount %u at %s\n", e->id, e->mountpoint, e->root,
+			src->id, src->mountpoint);
+		return 0;
+	}
 	if (src && src != v[0]) {
 		e->has_bind_of = true;
 		e->bind_of = src->id;
@@ -644,6 +850,8 @@ static int classify(pid_t pid, const struct cr_opts *o, MntEntry **v, size_t n, 
 			e->root, src->id, src->mountpoint);
 		return 0;
 	}
+	if (!strcmp(e->fstype, "binfmt_misc") && !strcmp(e->root, "/"))
+		return classify_binfmt_misc(pid, e);
 	if (can_mount_anew(o, e)) {
 		pr_info("mount %u at %s: %s (%s)\n", e->id, e->mountpoint, e->fstype, e->options);
 		if (strcmp(e->fstype, "tmpfs"))
@@ -666,10 +874,20 @@ static int classify(pid_t pid, const struct cr_opts *o, MntEntry **v, size_t n, 
 	if (r != -ENOTSUP)
 		return pr_err_ret(r, "pid %d: mount %u at %s: plugin %s failed", pid, e->id, e->mountpoint,
 				  plugins_last_handler());
-	if (o->auto_ext_mnt) {
+	if (mnt_auto_external(o)) {
+		r = auto_source(e);
+		if (r < 0 && r != -ENOENT)
+			return pr_err_ret(r, "pid %d: mount %u at %s: cannot read criu's own mounts", pid, e->id,
+					  e->mountpoint);
+		if (r == -ENOENT)
+			return pr_err_ret(-EOPNOTSUPP,
+					  "pid %d: not supported yet: mount %u at %s (%s %s, root %s) comes from "
+					  "outside the tree's mounts and no mount of criu's namespace shows its root "
+					  "(--ext-mount-map auto); --external mnt[%s]:KEY marks it external",
+					  pid, e->id, e->mountpoint, e->fstype, e->source, e->root, e->mountpoint);
 		e->external = strdup(e->mountpoint);
-		pr_info("mount %u at %s (%s %s): external (--ext-mount-map auto)\n", e->id, e->mountpoint, e->fstype,
-			e->root);
+		pr_info("mount %u at %s (%s %s): external (--ext-mount-map auto), from %s\n", e->id, e->mountpoint,
+			e->fstype, e->root, e->ext_auto_path);
 		return e->external ? 0 : -ENOMEM;
 	}
 	return pr_err_ret(-EOPNOTSUPP,
@@ -678,70 +896,252 @@ static int classify(pid_t pid, const struct cr_opts *o, MntEntry **v, size_t n, 
 			  pid, e->id, e->mountpoint, e->fstype, e->source, e->root, e->mountpoint, e->mountpoint);
 }
 
-int mnt_ns_dump(pid_t pid, const struct cr_opts *o, struct img_dir *d)
+/* Whether a must be made before b: its parent, or covered by b (under b's mountpoint, not b's child). */
+static bool made_before(MntEntry *const *v, size_t n, const MntEntry *a, const MntEntry *b)
+{
+	if (a->id == b->parent_id)
+		return true;
+	return strcmp(a->mountpoint, b->mountpoint) && mnt_path_under(a->mountpoint, b->mountpoint) &&
+	       !is_ancestor(v, n, b, a);
+}
+
+/*
+ * The order the restore makes one namespace's mounts in (parents first, as
+ * order_tree): a mount that another covers at dump (one moved over its
+ * parent, a copy propagated under a bind) before that one, so that it is
+ * made where its path still leads to its parent. Stable otherwise.
+ */
+static int order_covered_first(MntEntry **v, size_t n)
+{
+	_cleanup_free_ MntEntry **out = calloc(n + 1, sizeof(*out));
+	_cleanup_free_ bool *placed = calloc(n + 1, sizeof(bool));
+	size_t done = 0;
+
+	if (!out || !placed)
+		return -ENOMEM;
+	while (done < n) {
+		size_t pick = n;
+
+		for (size_t i = 0; i < n && pick == n; i++) {
+			bool ready = !placed[i];
+
+			for (size_t k = 0; ready && k < n; k++)
+				ready = k == i || placed[k] || !made_before(v, n, v[k], v[i]);
+			if (ready)
+				pick = i;
+		}
+		if (pick == n)
+			return 0; /* no such order: the tree order stays */
+		placed[pick] = true;
+		out[done++] = v[pick];
+	}
+	memcpy(v, out, n * sizeof(*v));
+	return 0;
+}
+
+/* The mount namespaces of the tree's live tasks, the root task's first; for each a task in it. */
+struct mnt_nses {
+	uint64_t *ino;
+	pid_t *pid;
+	size_t n;
+	MntNsTask *tasks; /* the tasks outside the root's namespace */
+	size_t nr_tasks;
+};
+
+static void mnt_nses_free(struct mnt_nses *s)
+{
+	free(s->ino);
+	free(s->pid);
+	free(s->tasks);
+}
+
+/*
+ * Whether pid's root is the root of its mount namespace: a chrooted task's
+ * mountinfo shows only what lies under its root, as if it were all. 1, 0 or
+ * -errno.
+ */
+static int at_ns_root(pid_t pid)
 {
 	char path[64];
+	_cleanup_close_ int root = -EBADF, ns = -EBADF;
+	struct statx a;
+	pid_t parent = getpid(), c;
+	int st;
+
+	snprintf(path, sizeof(path), "/proc/%d/root", pid);
+	root = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", pid);
+	ns = open(path, O_RDONLY | O_CLOEXEC);
+	if (root < 0 || ns < 0 || statx(root, "", AT_EMPTY_PATH, STATX_INO | STATX_MNT_ID, &a) < 0)
+		return -errno;
+	c = fork();
+	if (c < 0)
+		return -errno;
+	if (c == 0) {
+		struct statx b;
+
+		guard_die_with(parent);
+		/* there, the root is the namespace's */
+		if (setns(ns, CLONE_NEWNS) < 0 || statx(AT_FDCWD, "/", 0, STATX_INO | STATX_MNT_ID, &b) < 0)
+			_exit(2);
+		_exit(a.stx_mnt_id == b.stx_mnt_id && a.stx_ino == b.stx_ino ? 0 : 1);
+	}
+	while (waitpid(c, &st, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	if (!WIFEXITED(st) || WEXITSTATUS(st) > 1)
+		return -EIO;
+	return WEXITSTATUS(st) == 0;
+}
+
+/* For each namespace, a task at its root, whose mountinfo shows all of it; refused if there is none. */
+static int pick_ns_tasks(const struct pstree *t, struct mnt_nses *s)
+{
+	for (size_t k = 0; k < s->n; k++) {
+		int r = 0;
+
+		for (size_t i = 0; i < t->n && r == 0; i++) {
+			const struct pstree_item *it = t->items[i];
+			char path[64];
+			struct stat st;
+
+			snprintf(path, sizeof(path), "/proc/%d/ns/mnt", it->pid);
+			if (it->state == PST_ZOMBIE || stat(path, &st) < 0 || st.st_ino != s->ino[k])
+				continue;
+			r = at_ns_root(it->pid);
+			if (r < 0)
+				return pr_err_ret(r, "pid %d: cannot compare its root with its mount namespace's", it->pid);
+			if (r)
+				s->pid[k] = it->pid;
+		}
+		if (!r)
+			return pr_err_ret(-EOPNOTSUPP,
+					  "pid %d: not supported yet: no task of mount namespace %" PRIu64 " has its root "
+					  "at the namespace's root (chroot): the mounts outside it are not seen",
+					  s->pid[k], s->ino[k]);
+	}
+	return 0;
+}
+
+static int collect_nses(const struct pstree *t, struct mnt_nses *s)
+{
+	s->ino = calloc(t->n + 1, sizeof(*s->ino));
+	s->pid = calloc(t->n + 1, sizeof(*s->pid));
+	s->tasks = calloc(t->n + 1, sizeof(*s->tasks));
+	if (!s->ino || !s->pid || !s->tasks)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->n; i++) {
+		const struct pstree_item *it = i ? t->items[i] : t->root;
+		char path[64];
+		struct stat st;
+		size_t k;
+
+		if (it->state == PST_ZOMBIE || (i && it == t->root))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/ns/mnt", it->pid);
+		if (stat(path, &st) < 0)
+			return pr_perror_ret("pid %d: cannot read its mount namespace (%s)", it->pid, path);
+		for (k = 0; k < s->n && s->ino[k] != st.st_ino; k++)
+			;
+		if (k == s->n) {
+			s->ino[k] = st.st_ino;
+			s->pid[k] = it->pid;
+			s->n++;
+			if (k)
+				pr_info("pid %d: in mount namespace %" PRIu64 " (number %zu of the tree's)\n", it->pid,
+					(uint64_t)st.st_ino, k);
+		}
+		if (k) {
+			mnt_ns_task__init(&s->tasks[s->nr_tasks]);
+			s->tasks[s->nr_tasks].task_id = it->id;
+			s->tasks[s->nr_tasks++].ns = (uint32_t)k;
+		}
+	}
+	return 0;
+}
+
+/* Appends the mounts of namespace k (its root first, parents before children) to *v. */
+static int read_ns_mounts(const struct mnt_nses *s, size_t k, MntEntry ***v, size_t *n)
+{
+	char path[64];
+	MntEntry **nv = NULL, **all;
+	size_t nn = 0;
+	int r;
+
+	snprintf(path, sizeof(path), "/proc/%d/mountinfo", s->pid[k]);
+	r = mnt_read_mountinfo(path, false, &nv, &nn);
+	if (r < 0)
+		return r;
+	r = order_tree(nv, nn);
+	if (r == 0)
+		r = order_covered_first(nv, nn);
+	if (r < 0) {
+		mnt_entries_free(nv, nn);
+		return pr_err_ret(r, "pid %d: %s is not one tree under a root at /", s->pid[k], path);
+	}
+	all = realloc(*v, (*n + nn) * sizeof(*all));
+	if (!all) {
+		mnt_entries_free(nv, nn);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < nn; i++) {
+		nv[i]->has_ns = k != 0;
+		nv[i]->ns = (uint32_t)k;
+		all[*n + i] = nv[i];
+	}
+	free(nv);
+	*v = all;
+	*n += nn;
+	return 0;
+}
+
+static int write_ns_tasks(const struct mnt_nses *s, struct img_dir *d)
+{
+	struct img_writer *w = NULL;
+	int r;
+
+	if (s->n < 2)
+		return 0;
+	r = img_create(d, IMG_MNTNS_TASKS, 0, &w);
+	for (size_t i = 0; r >= 0 && i < s->nr_tasks; i++)
+		r = img_write_msg(w, &s->tasks[i].base);
+	return img_finish(w, r);
+}
+
+int mnt_ns_dump(const struct pstree *t, const struct cr_opts *o, struct img_dir *d)
+{
+	struct mnt_nses s = { 0 };
 	MntEntry **v = NULL;
 	struct img_writer *w = NULL;
 	size_t n = 0;
-	int r;
+	int r = collect_nses(t, &s);
 
-	snprintf(path, sizeof(path), "/proc/%d/mountinfo", pid);
-	r = read_mountinfo(path, false, &v, &n);
-	if (r == -EREMOTE)
-		return pr_err_ret(-EOPNOTSUPP, "pid %d: not supported yet: unbindable mounts in %s", pid, path);
-	if (r < 0)
-		return r;
-	r = order_tree(v, n);
-	if (r < 0)
-		r = pr_err_ret(r, "pid %d: %s is not one tree under a root at /", pid, path);
-	for (size_t i = 1; r >= 0 && i < n; i++)
-		r = classify(pid, o, v, n, i, d);
 	if (r >= 0)
-		r = check_propagation(pid, o, v, n);
+		r = pick_ns_tasks(t, &s);
+	for (size_t k = 0; r >= 0 && k < s.n; k++)
+		r = read_ns_mounts(&s, k, &v, &n);
+	/* the root of another namespace is classified too: it is made like any other mount */
+	for (size_t i = 1; r >= 0 && i < n; i++)
+		r = classify(s.pid[v[i]->ns], o, v, n, i, d);
+	if (r >= 0)
+		r = check_propagation(t->root->pid, o, v, n);
 	if (r >= 0)
 		r = img_create(d, IMG_MNTNS, 0, &w);
 	for (size_t i = 0; r >= 0 && i < n; i++)
 		r = img_write_msg(w, &v[i]->base);
 	r = img_finish(w, r);
 	if (r >= 0)
-		pr_info("%zu mounts; the root (%s %s) comes from --root at restore\n", n, v[0]->fstype, v[0]->root);
+		r = write_ns_tasks(&s, d);
+	if (r >= 0)
+		pr_info("%zu mounts in %zu mount namespaces; the root (%s %s) comes from --root at restore\n", n, s.n,
+			v[0]->fstype, v[0]->root);
 	mnt_entries_free(v, n);
+	mnt_nses_free(&s);
 	return r;
 }
 
-/* ---- restore ---- */
-
-struct mnt_restore {
-	MntEntry **v;
-	size_t n;
-	bool *deferred; /* made by the helper in the tree's pid namespace */
-	int *clone_fd;	/* external with peers or a master outside: open_tree clone of its source */
-	char *root;	/* --root */
-	int host_root_fd;
-	bool built;
-};
-
-static const MntEntry *find_id(const struct mnt_restore *m, uint32_t id, size_t before)
-{
-	for (size_t k = 0; k < before; k++)
-		if (m->v[k]->id == id)
-			return m->v[k];
-	return NULL;
-}
-
-/* Absolute, no ".." component, and short enough to put under --root. */
-static bool path_sane(const char *p)
-{
-	size_t len = strlen(p);
-
-	if (p[0] != '/' || len >= PATH_MAX - 256 || strstr(p, "/../"))
-		return false;
-	return !(len >= 3 && !strcmp(p + len - 3, "/.."));
-}
-
 /* The per-mount flags a dump records (mnt_flags); anything else (MS_BIND, MS_MOVE, ...) is hostile. */
-static uint32_t dumped_flags_mask(void)
+uint32_t mnt_dumped_flags_mask(void)
 {
 	uint32_t mask = 0;
 
@@ -750,612 +1150,3 @@ static uint32_t dumped_flags_mask(void)
 	return mask;
 }
 
-/* Whether path is root or below it ("/a" is within "/", "/a/b" within "/a", "/ab" not). */
-static bool root_within(const char *path, const char *root)
-{
-	size_t n = strlen(root);
-
-	if (!strcmp(root, "/"))
-		return true;
-	return !strncmp(path, root, n) && (path[n] == '\0' || path[n] == '/');
-}
-
-static int check_entries(struct mnt_restore *m)
-{
-	for (size_t i = 0; i < m->n; i++) {
-		const MntEntry *e = m->v[i];
-		const MntEntry *src = e->has_bind_of ? find_id(m, e->bind_of, i) : NULL;
-
-		if (!path_sane(e->mountpoint) || !path_sane(e->root) || (i == 0) != (e->parent_id == 0) ||
-		    (i == 0 && strcmp(e->mountpoint, "/")) || (i && !find_id(m, e->parent_id, i)) ||
-		    (e->has_bind_of && (!src || !root_within(e->root, src->root))) || find_id(m, e->id, i))
-			return pr_err_ret(-EBADMSG, "mnt.img: mount %zu (id %u at %s) is malformed", i + 1, e->id,
-					  e->mountpoint);
-		if (e->flags & ~dumped_flags_mask())
-			return pr_err_ret(-EBADMSG, "mnt.img: mount %u at %s: flags %#x are not mount flags a dump records",
-					  e->id, e->mountpoint, e->flags & ~dumped_flags_mask());
-	}
-	return 0;
-}
-
-static int openat2_in_root(int rfd, const char *path, int flags)
-{
-	struct open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC),
-			       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
-	int f;
-
-	while (*path == '/')
-		path++;
-	f = (int)syscall(SYS_openat2, rfd, *path ? path : ".", &how, sizeof(how));
-	return f < 0 ? -errno : f;
-}
-
-/* Makes path exist in the root rfd: each missing component right in its parent, found in the root. */
-static int make_in_root(int rfd, const char *path, bool file)
-{
-	_cleanup_free_ char *p = strdup(path);
-	char *slash = NULL;
-
-	if (!p)
-		return -ENOMEM;
-	for (char *c = p + 1;; c = slash + 1) {
-		_cleanup_close_ int parent = -EBADF, here = -EBADF;
-		bool last;
-
-		slash = strchr(c, '/');
-		last = !slash;
-		if (slash)
-			*slash = 0;
-		here = openat2_in_root(rfd, p, O_PATH);
-		if (here == -ENOENT && *c) {
-			char *up = strrchr(p, '/');
-
-			*up = 0;
-			parent = openat2_in_root(rfd, *p ? p : "/", O_PATH | O_DIRECTORY);
-			*up = '/';
-			if (parent < 0)
-				return parent;
-			if (last && file) {
-				here = openat(parent, c, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC,
-					      0644);
-				if (here < 0)
-					return -errno;
-			} else if (mkdirat(parent, c, 0755) < 0 && errno != EEXIST) {
-				return -errno;
-			}
-		} else if (here < 0 && here != -ENOENT) {
-			return here;
-		}
-		if (last)
-			return 0;
-		*slash = '/';
-	}
-}
-
-/*
- * root + path, resolved inside root with openat2(RESOLVE_IN_ROOT): ".." and
- * the absolute symlinks of the root's own files stop at it, so that neither
- * a mountpoint nor a bind source of mnt.img leads out of it. With create, a
- * missing mountpoint is made (a directory, or an empty file). ret: the path
- * the kernel found, for mount(2).
- */
-static int path_in_root(const char *root, const char *path, bool create, bool file, char *ret, size_t size)
-{
-	_cleanup_close_ int rfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC), f = -EBADF;
-	ssize_t n;
-	int r;
-
-	if (rfd < 0)
-		return -errno;
-	f = openat2_in_root(rfd, path, O_PATH);
-	if (f == -ENOENT && create) {
-		r = make_in_root(rfd, path, file);
-		if (r < 0)
-			return r;
-		f = openat2_in_root(rfd, path, O_PATH);
-	}
-	if (f < 0)
-		return f;
-	n = self_fd_readlink(f, ret, size);
-	if (n < 0)
-		return (int)n;
-	if ((size_t)n == size - 1 || strncmp(ret, root, strlen(root)) ||
-	    (ret[strlen(root)] != '/' && ret[strlen(root)] != 0 && strcmp(root, "/")))
-		return -EXDEV;
-	return 0;
-}
-
-static int restore_tmpfs(struct img_dir *d, const MntEntry *e, const char *target)
-{
-	char *argv[] = { "tar", "--extract", "--numeric-owner", "--same-permissions", TMPFS_TAR_XATTRS,
-			 "-C", (char *)target, "-f", "-", NULL };
-	struct img_reader *rd = NULL;
-	ProtobufCMessage *msg;
-	/* a tar that dies early makes our writes fail with EPIPE, not kill criu */
-	struct sigaction ign = {.sa_handler = SIG_IGN}, old_pipe;
-	int p[2], r;
-	pid_t tar;
-
-	r = img_open(d, IMG_TMPFS, e->id, &rd);
-	if (r < 0)
-		return pr_err_ret(r, "tmpfs at %s: its files (tmpfs-%u.img) cannot be read", e->mountpoint, e->id);
-	if (pipe2(p, O_CLOEXEC) < 0) {
-		img_close(rd);
-		return pr_perror_ret("tmpfs at %s: pipe", e->mountpoint);
-	}
-	tar = spawn(argv, p[0], -1);
-	close(p[0]);
-	if (tar < 0) {
-		close(p[1]);
-		img_close(rd);
-		return pr_err_ret(tar, "tmpfs at %s: cannot run tar", e->mountpoint);
-	}
-	sigaction(SIGPIPE, &ign, &old_pipe);
-	while ((r = img_read_msg(rd, &blob_chunk__descriptor, &msg)) > 0) {
-		BlobChunk *c = (BlobChunk *)msg;
-		size_t off = 0;
-
-		while (r > 0 && off < c->data.len) {
-			ssize_t k = write(p[1], c->data.data + off, c->data.len - off);
-
-			if (k < 0 && errno != EINTR)
-				r = pr_perror_ret("tmpfs at %s: feeding tar", e->mountpoint);
-			off += k > 0 ? (size_t)k : 0;
-		}
-		blob_chunk__free_unpacked(c, NULL);
-		if (r < 0)
-			break;
-	}
-	close(p[1]);
-	sigaction(SIGPIPE, &old_pipe, NULL);
-	img_close(rd);
-	if (wait_ok(tar, "tar extraction") < 0 && r >= 0)
-		r = pr_err_ret(-EIO, "tmpfs at %s: tar could not extract its files", e->mountpoint);
-	return r < 0 ? r : 0;
-}
-
-static int remount_flags(const char *target, uint32_t flags, const MntEntry *e)
-{
-	unsigned long f = MS_REMOUNT | MS_BIND | flags;
-
-	if (mount(NULL, target, NULL, f, NULL) < 0)
-		return pr_perror_ret("mount %u at %s: cannot set its flags %#x", e->id, e->mountpoint, flags);
-	return 0;
-}
-
-/*
- * A bind of /dev/pts/N of the tree's devpts whose pty no restored task
- * holds (LXC's ttys that nothing had open): the pty is made for the bind
- * and let go after it (*ret_master), so the bind shows a terminal that hung
- * up, as its master (LXC's) is gone. -ENOENT when rel is no pty.
- */
-static int make_unheld_pty(const struct mnt_restore *m, const MntEntry *s, const char *rel, int *ret_master)
-{
-	char ptmx_rel[PATH_MAX], ptmx[PATH_MAX], *end;
-	unsigned long n;
-	int r;
-
-	if (rel[0] != '/' || rel[1] < '0' || rel[1] > '9')
-		return -ENOENT;
-	n = strtoul(rel + 1, &end, 10);
-	if (*end || n > UINT32_MAX)
-		return -ENOENT;
-	snprintf(ptmx_rel, sizeof(ptmx_rel), "%s/ptmx", s == m->v[0] ? "" : s->mountpoint);
-	r = path_in_root(m->root, ptmx_rel, false, false, ptmx, sizeof(ptmx));
-	if (r == 0)
-		r = ptmx_open_index(ptmx, (uint32_t)n, O_RDWR, ret_master);
-	if (r < 0)
-		return pr_err_ret(r, "devpts at %s: cannot make pty %lu", s->mountpoint, n);
-	pr_info("devpts at %s: pty %lu is held by no restored task: made for its bind, it hangs up after "
-		"it\n",
-		s->mountpoint, n);
-	return 0;
-}
-
-int mnt_options_with_context(const char *options, const char *context, char **ret)
-{
-	const char *p = options, *val = NULL, *end;
-
-	/* an option of its own, not fscontext=, defcontext= or rootcontext= */
-	while (*p && !val) {
-		if (!strncmp(p, "context=", 8))
-			val = p + 8;
-		else if ((p = strchr(p, ',')))
-			p++;
-		else
-			break;
-	}
-	if (!val) {
-		*ret = strdup(options);
-		return *ret ? 0 : -ENOMEM;
-	}
-	/* a quoted value holds commas ("...:s0:c82,c137") */
-	end = *val == '"' ? strchr(val + 1, '"') : val;
-	if (!end)
-		return -EINVAL;
-	end = strchr(end, ',');
-	if (asprintf(ret, "%.*s\"%s\"%s", (int)(val - options), options, context, end ? end : "") < 0)
-		return -ENOMEM;
-	return 1;
-}
-
-/* A new mount of its filesystem (not a bind), its tmpfs files put back. */
-static int mount_new(const MntEntry *e, const struct cr_opts *o, struct img_dir *d, const char *target)
-{
-	_cleanup_free_ char *data = NULL;
-	int r;
-	unsigned long flags = e->flags | (e->sb_ro ? MS_RDONLY : 0);
-	bool ro_later = e->has_content && (flags & MS_RDONLY);
-	bool newinstance = !strcmp(e->fstype, "devpts") && !strstr(e->options, "newinstance");
-
-	/* a devpts of its own, never the host's */
-	if (asprintf(&data, "%s%s%s", e->options, newinstance && *e->options ? "," : "",
-		     newinstance ? "newinstance" : "") < 0)
-		return -ENOMEM;
-	if (o->lsm_mount_context) {
-		char *with = NULL;
-
-		r = mnt_options_with_context(data, o->lsm_mount_context, &with);
-		if (r < 0)
-			return pr_err_ret(r, "mount %u at %s: bad context= in %s", e->id, e->mountpoint,
-					  data);
-		if (r > 0)
-			pr_info("mount %u at %s: context=\"%s\" (--lsm-mount-context)\n", e->id,
-				e->mountpoint, o->lsm_mount_context);
-		free(data);
-		data = with;
-	}
-	if (ro_later)
-		flags &= ~(unsigned long)MS_RDONLY;
-	if (mount(e->source, target, e->fstype, flags, data) < 0)
-		return pr_perror_ret("mount %u at %s: cannot mount %s (%s)", e->id, e->mountpoint, e->fstype,
-				     data);
-	if (e->has_content) {
-		r = restore_tmpfs(d, e, target);
-		if (r < 0)
-			return r;
-	}
-	if (ro_later && e->sb_ro && mount(NULL, target, NULL, MS_REMOUNT | MS_RDONLY, data) < 0)
-		return pr_perror_ret("mount %u at %s: cannot make it read-only", e->id, e->mountpoint);
-	if (ro_later)
-		return remount_flags(target, e->flags, e);
-	return 0;
-}
-
-/* One mount at root + its mountpoint; criu or the helper, both at the host's root. */
-static int mount_one(const struct mnt_restore *m, const struct cr_opts *o, struct img_dir *d, size_t i)
-{
-	const MntEntry *e = m->v[i];
-	char target[PATH_MAX], source[PATH_MAX];
-	_cleanup_close_ int pty_master = -EBADF;
-	bool is_file = false;
-	struct stat st;
-	int r;
-
-	snprintf(target, sizeof(target), "%s%s", m->root, e->mountpoint);
-	if (e->plugin) {
-		int is_file = 0;
-
-		r = plugins_restore_ext_mount((int)e->id, target, (char *)"/", &is_file);
-		if (r == -ENOTSUP)
-			return pr_err_ret(-ENOTSUP, "mount %u at %s: no plugin restores it (a plugin took it at dump)",
-					  e->id, e->mountpoint);
-		if (r < 0)
-			return pr_err_ret(r, "mount %u at %s: plugin %s failed", e->id, e->mountpoint,
-					  plugins_last_handler());
-		pr_info("mount %u at %s: made by plugin %s\n", e->id, e->mountpoint, plugins_last_handler());
-		return 0;
-	}
-	if (e->external) {
-		/* mnt_restore_prepare() refused a key without a path */
-		snprintf(source, sizeof(source), "%s", external_key(o, e->external));
-	} else if (e->has_bind_of) {
-		const MntEntry *s = find_id(m, e->bind_of, i);
-		const char *rel = e->root + (strcmp(s->root, "/") ? strlen(s->root) : 0);
-
-		char in_root[PATH_MAX];
-
-		snprintf(in_root, sizeof(in_root), "%s%s", s == m->v[0] ? "" : s->mountpoint, rel);
-		r = path_in_root(m->root, *in_root ? in_root : "/", false, false, source, sizeof(source));
-		if (r == -ENOENT && !strcmp(s->fstype, "devpts") &&
-		    make_unheld_pty(m, s, rel, &pty_master) == 0)
-			r = path_in_root(m->root, in_root, false, false, source, sizeof(source));
-		if (r < 0)
-			return pr_err_ret(r, "mount %u at %s: its source %s is not in --root %s", e->id,
-					  e->mountpoint, in_root, m->root);
-	} else {
-		source[0] = 0;
-	}
-	if (source[0] && stat(source, &st) == 0)
-		is_file = !S_ISDIR(st.st_mode);
-	r = path_in_root(m->root, e->mountpoint, true, is_file, target, sizeof(target));
-	if (r < 0)
-		return pr_err_ret(r, "mount %u: cannot make its mountpoint %s in --root %s", e->id,
-				  e->mountpoint, m->root);
-	if (m->clone_fd[i] >= 0) {
-		/* a copy of the source taken in criu's namespace keeps the source's peers and master */
-		if (syscall(SYS_move_mount, m->clone_fd[i], "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
-			return pr_perror_ret("mount %u at %s: cannot attach the copy of %s", e->id, e->mountpoint,
-					     source);
-		if (e->ext_master && mount(NULL, target, NULL, MS_SLAVE, NULL) < 0)
-			return pr_perror_ret("mount %u at %s: cannot make it a slave of %s's peers", e->id,
-					     e->mountpoint, source);
-		pr_info("mount %u at %s: %s%s%s\n", e->id, e->mountpoint, source,
-			e->ext_peers ? ", a peer of its mount" : "", e->ext_master ? ", a slave of its mount" : "");
-		return remount_flags(target, e->flags, e);
-	}
-	if (source[0]) {
-		if (mount(source, target, NULL, MS_BIND, NULL) < 0)
-			return pr_perror_ret("mount %u at %s: cannot bind %s", e->id, e->mountpoint, source);
-		return remount_flags(target, e->flags, e);
-	}
-	return mount_new(e, o, d, target);
-}
-
-int mnt_restore_prepare(struct img_dir *d, const struct cr_opts *o, struct mnt_restore **ret)
-{
-	struct mnt_restore *m = calloc(1, sizeof(*m));
-	struct img_reader *rd = NULL;
-	ProtobufCMessage *msg;
-	int r;
-
-	if (!m)
-		return -ENOMEM;
-	m->host_root_fd = -EBADF;
-	r = img_open(d, IMG_MNTNS, 0, &rd);
-	if (r == -ENOENT)
-		r = pr_err_ret(-EBADMSG, "the tree had its own mount namespace, but mnt.img is missing");
-	while (r >= 0 && (r = img_read_msg(rd, &mnt_entry__descriptor, &msg)) > 0) {
-		MntEntry **nv = realloc(m->v, (m->n + 1) * sizeof(*nv));
-
-		if (!nv) {
-			mnt_entry__free_unpacked((MntEntry *)msg, NULL);
-			r = -ENOMEM;
-			break;
-		}
-		m->v = nv;
-		m->v[m->n++] = (MntEntry *)msg;
-	}
-	if (rd)
-		img_close(rd);
-	if (r >= 0 && !m->n)
-		r = pr_err_ret(-EBADMSG, "mnt.img: no mounts");
-	if (r >= 0)
-		r = check_entries(m);
-	if (r >= 0 && !o->root)
-		r = pr_err_ret(-EINVAL, "the tree had its own mount namespace: --root PATH (the root filesystem to "
-					"restore it on) is needed");
-	if (r >= 0) {
-		m->root = realpath(o->root, NULL);
-		if (!m->root)
-			r = pr_perror_ret("--root %s", o->root);
-	}
-	if (r >= 0) {
-		m->deferred = calloc(m->n, sizeof(bool));
-		m->clone_fd = calloc(m->n, sizeof(int));
-		if (!m->deferred || !m->clone_fd)
-			r = -ENOMEM;
-		for (size_t i = 0; m->clone_fd && i < m->n; i++)
-			m->clone_fd[i] = -EBADF;
-	}
-	for (size_t i = 1; r >= 0 && i < m->n; i++) {
-		const MntEntry *e = m->v[i];
-		const MntEntry *p = find_id(m, e->parent_id, i), *s = e->has_bind_of ? find_id(m, e->bind_of, i) : NULL;
-
-		for (size_t k = 0; k < i; k++)
-			if ((m->v[k] == p || m->v[k] == s) && m->deferred[k])
-				m->deferred[i] = true;
-		m->deferred[i] |= !e->external && !e->has_bind_of && !strcmp(e->fstype, "proc");
-		/* a pty (runc's /dev/console): it exists once the files are open */
-		m->deferred[i] |= s && !strcmp(s->fstype, "devpts") && strcmp(e->root, s->root);
-		if (e->external && !external_key(o, e->external))
-			r = pr_err_ret(-ENOENT,
-				       "mount at %s was external (key %s): --external mnt[%s]:PATH (or --ext-mount-map "
-				       "%s:PATH) is needed",
-				       e->mountpoint, e->external, e->external, e->external);
-		if (r >= 0 && e->external && (e->ext_peers || e->ext_master)) {
-			const char *p = external_key(o, e->external);
-
-			/* still in criu's namespace: the copy is a peer (or slave) of what p lies on */
-			m->clone_fd[i] = (int)syscall(SYS_open_tree, AT_FDCWD, p, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-			if (m->clone_fd[i] < 0)
-				r = pr_perror_ret("mount at %s (external, key %s): cannot copy %s", e->mountpoint,
-						  e->external, p);
-		}
-	}
-	if (r < 0) {
-		mnt_restore_free(m);
-		return r;
-	}
-	*ret = m;
-	return 0;
-}
-
-int mnt_restore_build(struct mnt_restore *m, const struct cr_opts *o, struct img_dir *d)
-{
-	int r = 0;
-
-	if (unshare(CLONE_NEWNS) < 0)
-		return pr_perror_ret("cannot create a mount namespace");
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-		return pr_perror_ret("cannot make the new mount namespace private");
-	/* the new namespace's copy of our root: where the helper and the pivot start from */
-	m->host_root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (m->host_root_fd < 0)
-		return pr_perror_ret("cannot open /");
-	/* the root must be a mount of its own to become the namespace's root */
-	if (mount(m->root, m->root, NULL, MS_BIND | MS_REC, NULL) < 0)
-		return pr_perror_ret("--root %s: cannot bind it onto itself", m->root);
-	for (size_t i = 1; r == 0 && i < m->n; i++)
-		if (!m->deferred[i])
-			r = mount_one(m, o, d, i);
-	if (r < 0)
-		return r;
-	m->built = true;
-	/* files and tasks see the tree's paths from here on */
-	if (chroot(m->root) < 0 || chdir("/") < 0)
-		return pr_perror_ret("cannot chroot into --root %s", m->root);
-	pr_info("%zu mounts made under %s\n", m->n - 1, m->root);
-	return 0;
-}
-
-static int set_group(const MntEntry *from, const MntEntry *to)
-{
-	if (syscall(SYS_move_mount, AT_FDCWD, from->mountpoint, AT_FDCWD, to->mountpoint, MOVE_MOUNT_SET_GROUP) < 0)
-		return pr_perror_ret("mount %u at %s: cannot join the propagation of mount %u at %s", to->id,
-				     to->mountpoint, from->id, from->mountpoint);
-	return 0;
-}
-
-static int set_propagation(const MntEntry *e, unsigned long flag, const char *what)
-{
-	if (mount(NULL, e->mountpoint, NULL, flag, NULL) < 0)
-		return pr_perror_ret("mount %u at %s: cannot make it %s", e->id, e->mountpoint, what);
-	return 0;
-}
-
-/*
- * After pivot_root, every mount at its own path: the peer groups and masters
- * of the dump. A group's leader becomes shared (and first a slave, if the
- * group had a master); the other members join it with MOVE_MOUNT_SET_GROUP.
- * A group waits until the group it is a slave of exists.
- */
-static int restore_propagation(const struct mnt_restore *m)
-{
-	_cleanup_free_ bool *done = calloc(m->n, sizeof(bool));
-	size_t left = 0, nr_groups = 0;
-	int r;
-
-	if (!done)
-		return -ENOMEM;
-	/* binds of a shared source came out shared: only what is set below is */
-	for (size_t i = 1; i < m->n; i++)
-		if (m->clone_fd[i] < 0) {
-			r = set_propagation(m->v[i], MS_PRIVATE, "private");
-			if (r < 0)
-				return r;
-		}
-	for (size_t i = 0; i < m->n; i++)
-		left += !(done[i] = !m->v[i]->shared_id && !m->v[i]->master_id);
-	while (left) {
-		size_t before = left;
-
-		for (size_t i = 0; i < m->n; i++) {
-			const MntEntry *e = m->v[i];
-			ssize_t l = e->shared_id ? group_leader(m->v, m->n, e->shared_id) : (ssize_t)i;
-
-			if (l < 0)
-				return pr_err_ret(-EBADMSG, "mnt.img: peer group %u has no member to rebuild it from",
-						  e->shared_id);
-			if (done[i] || l != (ssize_t)i)
-				continue;
-			if (e->master_id && !e->ext_master) {
-				ssize_t ms = master_source(m->v, m->n, e->master_id, e);
-				ssize_t ml = ms < 0 ? -1 : group_leader(m->v, m->n, e->master_id);
-
-				if (ms < 0 || ml < 0)
-					return pr_err_ret(-EBADMSG, "mnt.img: mount %u: no mount of its master group %u",
-							  e->id, e->master_id);
-				if (!done[ml])
-					continue;
-				r = set_group(m->v[ms], e);
-				if (r == 0)
-					r = set_propagation(e, MS_SLAVE, "a slave");
-				if (r < 0)
-					return r;
-			}
-			/* an external copy is a peer of its source already, if that one was shared */
-			if (e->shared_id) {
-				r = set_propagation(e, MS_SHARED, "shared");
-				if (r < 0)
-					return r;
-			}
-			for (size_t k = 0; k < m->n; k++) {
-				if (k == i || !e->shared_id || m->v[k]->shared_id != e->shared_id)
-					continue;
-				r = set_group(e, m->v[k]);
-				if (r < 0)
-					return r;
-				done[k] = true;
-				left--;
-			}
-			done[i] = true;
-			left--;
-			nr_groups++;
-		}
-		if (left == before)
-			return pr_err_ret(-EBADMSG, "mnt.img: the mounts' masters form a loop");
-	}
-	if (nr_groups)
-		pr_info("%zu peer groups and slaves set up\n", nr_groups);
-	return 0;
-}
-
-static int back_to_host_root(const struct mnt_restore *m)
-{
-	if (fchdir(m->host_root_fd) < 0 || chroot(".") < 0)
-		return pr_perror_ret("cannot go back to the host's root");
-	return 0;
-}
-
-int mnt_restore_finish(struct mnt_restore *m, const struct cr_opts *o, struct img_dir *d)
-{
-	size_t nr_deferred = 0;
-	int r;
-
-	if (!m || !m->built)
-		return 0;
-	for (size_t i = 1; i < m->n; i++)
-		nr_deferred += m->deferred[i];
-	if (nr_deferred) {
-		/* born in the tree's pid namespace (criu's children are): proc shows the tree's pids */
-		pid_t parent = getpid(), pid = fork();
-
-		if (pid < 0)
-			return pr_perror_ret("cannot fork the mount helper");
-		if (pid == 0) {
-			guard_die_with(parent);
-			r = back_to_host_root(m);
-			for (size_t i = 1; r == 0 && i < m->n; i++)
-				if (m->deferred[i])
-					r = mount_one(m, o, d, i);
-			_exit(r < 0 ? 1 : 0);
-		}
-		r = wait_ok(pid, "the mount helper (proc and what is under it)");
-		if (r < 0)
-			return r;
-	}
-	r = back_to_host_root(m);
-	if (r == 0 && chdir(m->root) < 0)
-		r = pr_perror_ret("cannot enter --root %s", m->root);
-	if (r == 0 && syscall(SYS_pivot_root, ".", ".") < 0)
-		r = pr_perror_ret("pivot_root into %s", m->root);
-	if (r == 0 && umount2(".", MNT_DETACH) < 0)
-		r = pr_perror_ret("cannot detach the old root after pivot_root");
-	if (r == 0 && chdir("/") < 0)
-		r = -errno;
-	if (r == 0 && (m->v[0]->flags & ~(uint32_t)MS_RELATIME))
-		r = remount_flags("/", m->v[0]->flags, m->v[0]);
-	if (r == 0)
-		r = restore_propagation(m);
-	if (r == 0)
-		pr_info("the tree's root is %s (pivot_root), %zu mounts made in its pid namespace\n", m->root,
-			nr_deferred);
-	return r;
-}
-
-void mnt_restore_free(struct mnt_restore *m)
-{
-	if (!m)
-		return;
-	for (size_t i = 0; m->clone_fd && i < m->n; i++)
-		if (m->clone_fd[i] >= 0)
-			close(m->clone_fd[i]);
-	free(m->clone_fd);
-	mnt_entries_free(m->v, m->n);
-	free(m->deferred);
-	free(m->root);
-	if (m->host_root_fd >= 0)
-		close(m->host_root_fd);
-	free(m);
-}

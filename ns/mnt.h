@@ -10,16 +10,18 @@
 #include "image.h"
 #include "images/mnt.pb-c.h"
 #include "options.h"
+#include "pstree.h"
 
-/*
- * Parses /proc/PID/mountinfo text; -EREMOTE if a mount is unbindable, unless
- * skip_unbindable: then such mounts are left out.
- */
+/* Parses /proc/PID/mountinfo text; with skip_unbindable, unbindable mounts are left out. */
 int mnt_parse_mountinfo(const char *text, bool skip_unbindable, MntEntry ***ret, size_t *ret_n);
 void mnt_entries_free(MntEntry **v, size_t n);
 
-/* Writes mnt.img (and tmpfs-ID.img) for the mount namespace of pid; refuses what it cannot restore. */
-int mnt_ns_dump(pid_t pid, const struct cr_opts *o, struct img_dir *d);
+/*
+ * Writes mnt.img (and tmpfs-ID.img) for the mount namespace of the root of t
+ * and the other ones its tasks are in (mnt-tasks.img says which); refuses
+ * what it cannot restore.
+ */
+int mnt_ns_dump(const struct pstree *t, const struct cr_opts *o, struct img_dir *d);
 
 /*
  * A detached clone of tmpfs mount m of pid (v: pid's mountinfo) with nothing
@@ -35,6 +37,16 @@ int mnt_restore_prepare(struct img_dir *d, const struct cr_opts *o, struct mnt_r
 int mnt_restore_build(struct mnt_restore *m, const struct cr_opts *o, struct img_dir *d);
 /* Once the tree exists: proc and what depends on it, then pivot_root into --root. */
 int mnt_restore_finish(struct mnt_restore *m, const struct cr_opts *o, struct img_dir *d);
+/*
+ * In a forked task, before its files and children: into its mount namespace
+ * (the tree's other ones, mnt-tasks.img), at --root there.
+ */
+int mnt_restore_task(struct mnt_restore *m, uint64_t task_id);
+/*
+ * For files_roots: the root of the namespace of mount mnt_id (of the dump) if
+ * it is not 0's; else -ENOENT (-ENODEV: the tree has one mount namespace).
+ */
+int mnt_restore_root_of(void *arg, uint32_t mnt_id);
 void mnt_restore_free(struct mnt_restore *m);
 
 /*

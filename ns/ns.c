@@ -140,7 +140,8 @@ static const char *external_key(const struct cr_opts *o, enum ns_kind k, uint64_
 	return NULL;
 }
 
-static int check_task_ns(const struct pstree *t, const uint64_t root[NS_NR])
+/* Every task in the root's namespaces; the mount namespace may differ if the root has its own (mnt.c). */
+static int check_task_ns(const struct pstree *t, const uint64_t root[NS_NR], const uint64_t mine[NS_NR])
 {
 	for (size_t i = 0; i < t->n; i++) {
 		const struct pstree_item *it = t->items[i];
@@ -153,7 +154,7 @@ static int check_task_ns(const struct pstree *t, const uint64_t root[NS_NR])
 		if (r < 0)
 			return pr_err_ret(r, "pid %d: cannot read its namespaces", it->pid);
 		for (int k = 0; k < NS_NR; k++)
-			if (ids[k] != root[k])
+			if (ids[k] != root[k] && !(k == NS_MNT && root[k] != mine[k]))
 				return pr_err_ret(-EOPNOTSUPP,
 						  "pid %d: not supported yet: nested namespaces (its %s namespace %" PRIu64
 						  " is not the root's %" PRIu64 ")",
@@ -185,7 +186,7 @@ int ns_dump(const struct pstree *t, const struct cr_opts *o, struct img_dir *d)
 		r = ns_read_ids(pid, root);
 	if (r < 0)
 		return pr_err_ret(r, "pid %d: cannot read the namespaces", pid);
-	r = check_task_ns(t, root);
+	r = check_task_ns(t, root, mine);
 	if (r < 0)
 		return r;
 	for (int k = 0; k < NS_NR; k++) {
@@ -212,7 +213,7 @@ int ns_dump(const struct pstree *t, const struct cr_opts *o, struct img_dir *d)
 		} else if (k == NS_TIME) {
 			/* dumped below for every tree */
 		} else if (k == NS_MNT) {
-			r = mnt_ns_dump(pid, o, d);
+			r = mnt_ns_dump(t, o, d);
 		} else if (k == NS_PID) {
 			/* its pids are the tree's own (pstree); a new one needs its init */
 			if (t->root->vpid != 1)
@@ -473,6 +474,18 @@ int ns_restore_enter(struct ns_restore *nr)
 		r = mnt_restore_build(nr->mnt, nr->o, nr->d);
 	}
 	return r;
+}
+
+int ns_restore_task(struct ns_restore *nr, uint64_t task_id)
+{
+	return nr && nr->mnt ? mnt_restore_task(nr->mnt, task_id) : 0;
+}
+
+int ns_restore_root_of(void *arg, uint32_t mnt_id)
+{
+	const struct ns_restore *nr = arg;
+
+	return nr && nr->mnt ? mnt_restore_root_of(nr->mnt, mnt_id) : -ENODEV;
 }
 
 int ns_restore_after_fork(struct ns_restore *nr)

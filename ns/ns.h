@@ -3,7 +3,9 @@
  * Namespaces of the tree. Dump: every task's /proc/PID/ns entries are read; the
  * root's namespaces that are not criu's own are "the tree's" and are dumped
  * (uts, ipc, time), marked external (--external KIND[INO]:KEY) or empty
- * (--empty-ns net); anything else is refused by name. Restore: criu itself
+ * (--empty-ns net); a task in another namespace than the root's is refused
+ * by name, except a mount namespace when the root has its own (mnt.c dumps
+ * them all, and each task enters its own at restore: ns_restore_task). Restore: criu itself
  * enters the tree's namespaces (new, joined, or inherited) before it opens
  * the files and forks the tree, so that every restored task is born in them,
  * and goes back to its own namespaces once the tree exists.
@@ -38,6 +40,10 @@ int ns_restore_enter(struct ns_restore *nr);
 int ns_restore_pid(struct ns_restore *nr);
 /* Whether the tree lives in a pid namespace other than criu's (its own, external or joined). */
 bool ns_restore_other_pidns(const struct ns_restore *nr);
+/* In forked task task_id, before its fds: into its own mount namespace if the tree has several. */
+int ns_restore_task(struct ns_restore *nr, uint64_t task_id);
+/* files_roots.root_of (arg: the ns_restore): where paths of a file reached through mount mnt_id resolve. */
+int ns_restore_root_of(void *arg, uint32_t mnt_id);
 /* Once the tree exists, before leaving: what needs its pid namespace (proc mounts), pivot_root. */
 int ns_restore_after_fork(struct ns_restore *nr);
 /* Back into criu's own namespaces (the forked tree keeps the new ones). Idempotent. */

@@ -21,7 +21,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(CORE_OBJS) tests/lib/t.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(DEPS_CFLAGS) $(INCLUDES) -Itests/lib -o $@ $< $(CORE_OBJS) $(LDFLAGS) $(DEPS_LIBS) -ldl -lpthread
 
-$(BUILD)/tests/features/%: tests/features/%.c tests/features/feature.h
+$(BUILD)/tests/features/%: tests/features/%.c $(wildcard tests/features/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/features -o $@ $< $(LDFLAGS) -lpthread
 

@@ -118,17 +118,9 @@ const char *files_external_tty(const struct files_dump *fd, const struct stat *s
 
 void files_dump_abort(struct files_dump *fd)
 {
-	for (size_t i = 0; fd && i < fd->nr_remaps; i++) {
-		const struct dump_remap *m = &fd->remaps[i];
-		const char *slash = strrchr(m->path, '/');
-		_cleanup_free_ char *dir = strndup(m->path, (size_t)(slash - m->path));
-		_cleanup_close_ int dfd = dir ? file_open_in_task_root(m->pid, *dir ? dir : "/", O_PATH | O_DIRECTORY)
-					      : -ENOMEM;
-
-		if (dfd < 0 || unlinkat(dfd, slash + 1, 0) < 0)
-			pr_err("pid %d: cannot remove the link %s made for --link-remap: %s\n", m->pid, m->path,
-			       strerror(dfd < 0 ? -dfd : errno));
-	}
+	for (size_t i = 0; fd && i < fd->nr_remaps; i++)
+		if (unlink(fd->remaps[i]) < 0)
+			pr_perror("cannot remove the link %s made for --link-remap", fd->remaps[i]);
 }
 
 void files_dump_free(struct files_dump *fd)
@@ -136,7 +128,7 @@ void files_dump_free(struct files_dump *fd)
 	if (!fd)
 		return;
 	for (size_t i = 0; i < fd->nr_remaps; i++)
-		free(fd->remaps[i].path);
+		free(fd->remaps[i]);
 	free(fd->remaps);
 	for (size_t i = 0; i < fd->nr_files; i++) {
 		close(fd->files[i].local);
@@ -177,6 +169,25 @@ static int read_fdinfo(pid_t pid, int n, unsigned int *flags, uint64_t *pos)
 		return -EBADMSG;
 	*flags = (unsigned int)strtoul(p + 6, NULL, 8);
 	return 0;
+}
+
+uint32_t files_fd_mnt_id(int local)
+{
+	char path[64], buf[4096];
+	_cleanup_close_ int f = -EBADF;
+	ssize_t len;
+	const char *p;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", local);
+	f = open(path, O_RDONLY | O_CLOEXEC);
+	if (f < 0)
+		return 0;
+	len = read(f, buf, sizeof(buf) - 1);
+	if (len < 0)
+		return 0;
+	buf[len] = '\0';
+	p = strstr(buf, "mnt_id:");
+	return p ? (uint32_t)strtoul(p + 7, NULL, 10) : 0;
 }
 
 /* The already dumped description this fd shares, if any (kcmp on our copies). */
@@ -294,6 +305,8 @@ static int new_entry(struct files_dump *fd, const struct fd_ops *ops, const stru
 	fe->ino = a->st.st_ino;
 	fe->has_dev = true;
 	fe->dev = a->st.st_dev;
+	fe->mnt_id = files_fd_mnt_id(a->local);
+	fe->has_mnt_id = fe->mnt_id != 0;
 	r = ops->dump(fd, a, fe);
 	if (r >= 0)
 		r = dump_fown(fd, a, fe);
@@ -760,9 +773,17 @@ int files_restore_proc_fd(const struct files_restore *fr, uint64_t task_id, size
 
 static int open_file(struct files_restore *fr, size_t i)
 {
-	int local = -1, r;
+	const FileEntry *fe = fr->files[i];
+	int local = -1, r, tree_root = fr->root_fd;
 
-	r = ops_by_kind(fr->files[i]->kind)->open(fr, fr->files[i], &local);
+	/* a path of another mount namespace of the tree resolves in its root */
+	if (fe->has_mnt_id && fr->roots && fr->roots->root_of) {
+		r = fr->roots->root_of(fr->roots->arg, fe->mnt_id);
+		if (r >= 0)
+			fr->root_fd = r;
+	}
+	r = ops_by_kind(fe->kind)->open(fr, fr->files[i], &local);
+	fr->root_fd = tree_root;
 	if (r < 0)
 		return r;
 	fr->file_fds[i] = fcntl(local, F_DUPFD, fr->fd_floor);
@@ -834,16 +855,35 @@ static int load_task_tables(struct files_restore *fr, struct img_dir *d, const u
 	return 0;
 }
 
+int files_restore_root_for(const struct files_restore *fr, uint32_t mnt_id)
+{
+	int r = fr->roots && fr->roots->root_of ? fr->roots->root_of(fr->roots->arg, mnt_id) : -ENODEV;
+
+	if (r == -ENODEV)
+		return -ENOENT;
+	return r >= 0 ? r : fr->root_fd;
+}
+
 int files_restore_prepare(struct img_dir *d, const uint64_t *task_ids, const uint64_t *files_ids,
 			  size_t nr_tasks, unsigned int flags, const struct cr_inherit_fd *inherit,
 			  size_t nr_inherit, const char *root, const CredsEntry *const *creds,
 			  struct files_restore **ret)
+{
+	return files_restore_prepare_in(d, task_ids, files_ids, nr_tasks, flags, inherit, nr_inherit, root, NULL,
+					creds, ret);
+}
+
+int files_restore_prepare_in(struct img_dir *d, const uint64_t *task_ids, const uint64_t *files_ids,
+			     size_t nr_tasks, unsigned int flags, const struct cr_inherit_fd *inherit,
+			     size_t nr_inherit, const char *root, const struct files_roots *roots,
+			     const CredsEntry *const *creds, struct files_restore **ret)
 {
 	struct files_restore *fr = calloc(1, sizeof(*fr));
 	int r = 0;
 
 	if (!fr)
 		return -ENOMEM;
+	fr->roots = roots;
 	fr->root_fd = open(root ? root : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fr->root_fd < 0) {
 		r = pr_perror_ret("cannot open the tree's root %s", root ? root : "/");

@@ -172,6 +172,29 @@ int files_restore_prepare(struct img_dir *d, const uint64_t *task_ids, const uin
 			  size_t nr_inherit, const char *root, const CredsEntry *const *creds,
 			  struct files_restore **ret);
 /*
+ * The root a path of the images resolves in when its file was reached through
+ * mount mnt_id at dump: an fd of the root of that mount's namespace (kept by
+ * the caller), or -ENOENT for the tree's root (-ENODEV: the tree has one).
+ */
+struct files_roots {
+	int (*root_of)(void *arg, uint32_t mnt_id);
+	void *arg;
+};
+/*
+ * The root a path of a file on mount mnt_id (at dump) resolves in: that
+ * mount's namespace's (files_roots), or the tree's (a mount of namespace 0,
+ * or of none: one detached by then). Kept by fr. -ENOENT if the tree has
+ * one mount namespace (or none of its own): every task's root is the place.
+ */
+int files_restore_root_for(const struct files_restore *fr, uint32_t mnt_id);
+/* The mount the file of fd (ours) is on: fdinfo mnt_id; 0 if the kernel does not say. */
+uint32_t files_fd_mnt_id(int fd);
+/* files_restore_prepare(), the paths of files of other mount namespaces resolved in their roots. */
+int files_restore_prepare_in(struct img_dir *d, const uint64_t *task_ids, const uint64_t *files_ids,
+			     size_t nr_tasks, unsigned int flags, const struct cr_inherit_fd *inherit,
+			     size_t nr_inherit, const char *root, const struct files_roots *roots,
+			     const CredsEntry *const *creds, struct files_restore **ret);
+/*
  * Before the fork: the restored task task_id keeps fd past
  * files_restore_task(), inherited from criu (its end of the fd channel,
  * mm_restore.c). fr takes fd over on every path: it is moved above the

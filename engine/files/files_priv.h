@@ -30,10 +30,7 @@ struct files_dump {
 	pid_t shell_job_sid; /* that session (0: its leader is outside our pid ns) */
 	bool link_remap;     /* --link-remap: unlinked files still linked elsewhere get a link */
 	bool file_locks;     /* --file-locks: locks are dumped (locks.c), else refused */
-	struct dump_remap {
-		pid_t pid;  /* the task whose root the path is in */
-		char *path; /* link_remap.<id>, as the task sees it */
-	} *remaps;	    /* the links made, removed again if the dump fails */
+	char **remaps;	     /* the links made (as criu reaches them), removed again if the dump fails */
 	size_t nr_remaps;
 	struct dumped_file *files;
 	size_t nr_files, cap_files;
@@ -96,6 +93,7 @@ struct files_restore {
 	struct restored_remap *remaps; /* --link-remap links opened, removed once the restore succeeded */
 	size_t nr_remaps;
 	int root_fd; /* the tree's root: every image path is resolved in it (in_root.c) */
+	const struct files_roots *roots; /* the roots of the tree's other mount namespaces, or NULL */
 	const struct cr_inherit_fd *inherit; /* --inherit-fd, the options' */
 	size_t nr_inherit;
 	bool shell_job;

@@ -159,8 +159,10 @@ static int fs_ids_restore(struct fs_ids *s)
 
 static bool same_creds(const CredsEntry *a, const CredsEntry *b)
 {
+	/* no groups: groups may be NULL, which memcmp must not get even for 0 bytes */
 	return a->fsuid == b->fsuid && a->fsgid == b->fsgid && a->cap_eff == b->cap_eff &&
-	       a->n_groups == b->n_groups && !memcmp(a->groups, b->groups, a->n_groups * sizeof(*a->groups));
+	       a->n_groups == b->n_groups &&
+	       (!a->n_groups || !memcmp(a->groups, b->groups, a->n_groups * sizeof(*a->groups)));
 }
 
 static bool holds(const struct task_fds *tf, uint64_t file_id)

@@ -53,14 +53,35 @@ static int set_path(FileEntry *fe, const char *link)
 	return fe->path ? 0 : -ENOMEM;
 }
 
-/* Makes a hard link beside the removed path (in the task's root) to reopen the file by at restore. */
+/*
+ * Whose root the path of a file on mount mnt_id is in: criu's (0), if the
+ * mount is in criu's namespace (the file's path is then criu's, even for a
+ * chrooted task); else a task of the tree whose namespace has the mount.
+ * The holder itself if none is found (a mount no task sees any more).
+ */
+static pid_t task_seeing_mount(const struct files_dump *fd, pid_t holder, uint32_t mnt_id)
+{
+	for (size_t i = 0; mnt_id && i <= fd->nr_pids + 1; i++) {
+		pid_t pid = i == 0 ? getpid() : i <= fd->nr_pids ? fd->pids[i - 1] : holder;
+		char path[64], line[512];
+		_cleanup_fclose_ FILE *f = NULL;
+		unsigned int id;
+
+		snprintf(path, sizeof(path), "/proc/%d/mountinfo", pid);
+		f = fopen(path, "re");
+		while (f && fgets(line, sizeof(line), f))
+			if (sscanf(line, "%u", &id) == 1 && id == mnt_id)
+				return i == 0 ? 0 : pid;
+	}
+	return mnt_id ? holder : 0;
+}
+
+/* Makes a hard link beside the removed path to reopen the file by at restore. */
 static int link_remap(struct files_dump *fd, const struct fd_dump_arg *a, FileEntry *fe)
 {
-	char name[PATH_MAX];
+	char name[PATH_MAX], at[PATH_MAX + 32], **tmp;
 	const char *slash = strrchr(fe->path, '/');
-	_cleanup_free_ char *dir = NULL;
-	_cleanup_close_ int dfd = -EBADF;
-	struct dump_remap *tmp;
+	pid_t owner;
 
 	if (!fd->link_remap)
 		return pr_err_ret(-EOPNOTSUPP,
@@ -70,27 +91,26 @@ static int link_remap(struct files_dump *fd, const struct fd_dump_arg *a, FileEn
 	if (!slash || snprintf(name, sizeof(name), "%.*s/link_remap.%" PRIu64, (int)(slash - fe->path), fe->path,
 			       fe->id) >= (int)sizeof(name))
 		return pr_err_ret(-ENAMETOOLONG, "pid %d fd %d: %s: no room for a link", a->pid, a->fd, fe->path);
-	dir = strndup(fe->path, (size_t)(slash - fe->path));
-	if (!dir)
-		return -ENOMEM;
-	dfd = file_open_in_task_root(a->pid, *dir ? dir : "/", O_PATH | O_DIRECTORY);
-	if (dfd < 0)
-		return pr_err_ret(dfd, "pid %d fd %d: cannot open the directory of %s (--link-remap)", a->pid, a->fd,
-				  fe->path);
-	if (linkat(a->local, "", dfd, strrchr(name, '/') + 1, AT_EMPTY_PATH) < 0)
+	/* the path is in the namespace of the file's mount: made through a task's root there (or criu's) */
+	owner = task_seeing_mount(fd, a->pid, fe->mnt_id);
+	if (owner)
+		snprintf(at, sizeof(at), "/proc/%d/root%s", owner, name);
+	else
+		snprintf(at, sizeof(at), "%s", name);
+	if (linkat(a->local, "", AT_FDCWD, at, AT_EMPTY_PATH) < 0)
 		return pr_perror_ret("pid %d fd %d: cannot link %s as %s (--link-remap)", a->pid, a->fd, fe->path,
 				     name);
 	tmp = realloc(fd->remaps, (fd->nr_remaps + 1) * sizeof(*tmp));
 	if (!tmp || !(fe->link_remap = strdup(name))) {
-		unlinkat(dfd, strrchr(name, '/') + 1, 0);
+		unlink(at);
 		if (tmp)
 			fd->remaps = tmp;
 		return -ENOMEM;
 	}
 	fd->remaps = tmp;
-	fd->remaps[fd->nr_remaps] = (struct dump_remap){.pid = a->pid, .path = strdup(name)};
-	if (!fd->remaps[fd->nr_remaps].path) {
-		unlinkat(dfd, strrchr(name, '/') + 1, 0);
+	fd->remaps[fd->nr_remaps] = strdup(at);
+	if (!fd->remaps[fd->nr_remaps]) {
+		unlink(at);
 		return -ENOMEM;
 	}
 	fd->nr_remaps++;

@@ -75,6 +75,7 @@ enum img_kind {
 	IMG_NETFIBRULE = 95, /* netfibrules.img: its policy routing rules */
 	IMG_MNTNS = 100,  /* mnt.img: the tree's mounts (ns/mnt.c) */
 	IMG_TMPFS = 101,  /* tmpfs-ID.img: the files of a tmpfs mount, as a tar stream */
+	IMG_MNTNS_TASKS = 102, /* mnt-tasks.img: which tasks are in which other mount namespace */
 	IMG_KIND_MAX,
 };
 

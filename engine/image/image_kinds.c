@@ -53,6 +53,7 @@ static const struct img_kind_info kinds[IMG_KIND_MAX] = {
 	[IMG_CGROUP] = { .name = "cgroup", .desc = &cgroup_entry__descriptor },
 	[IMG_MNTNS] = { .name = "mnt", .desc = &mnt_entry__descriptor },
 	[IMG_TMPFS] = { .name = "tmpfs", .per_id = true, .desc = &blob_chunk__descriptor },
+	[IMG_MNTNS_TASKS] = { .name = "mnt-tasks", .desc = &mnt_ns_task__descriptor },
 	[IMG_MM] = { .name = "mm", .per_id = true, .head = &mm_entry__descriptor, .desc = &vma_entry__descriptor },
 };
 

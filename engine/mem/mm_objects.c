@@ -38,6 +38,7 @@ struct mm_objects_dump {
 	size_t n, cap;
 	/* the identity of the last mapped file (a library has several mappings in a row) */
 	uint64_t last_dev, last_ino;
+	uint32_t last_mnt_id;
 	struct file_ident last;
 	uint8_t last_id[ELF_BUILD_ID_MAX];
 };
@@ -233,8 +234,9 @@ static void file_vma_ident(struct mm_objects_dump *o, pid_t pid, const struct vm
 				 v->path ? v->path : "?");
 			return;
 		}
-		fd = S_ISREG(st.st_mode) ? open(map_path, O_RDONLY | O_CLOEXEC | O_NOCTTY) : -EBADF;
-		if (fd >= 0)
+		fd = open(map_path, (S_ISREG(st.st_mode) ? O_RDONLY : O_PATH) | O_CLOEXEC | O_NOCTTY);
+		o->last_mnt_id = fd >= 0 ? files_fd_mnt_id(fd) : 0;
+		if (fd >= 0 && S_ISREG(st.st_mode))
 			file_ident_read(fd, &st, o->last_id, &o->last);
 		else
 			o->last = (struct file_ident){.has_mode = true, .mode = st.st_mode};
@@ -243,6 +245,8 @@ static void file_vma_ident(struct mm_objects_dump *o, pid_t pid, const struct vm
 	}
 	e->has_file_mode = true;
 	e->file_mode = o->last.mode;
+	e->mnt_id = o->last_mnt_id;
+	e->has_mnt_id = e->mnt_id != 0;
 	e->has_file_size = o->last.has_size;
 	e->file_size = o->last.size;
 	if (o->last.build_id) {

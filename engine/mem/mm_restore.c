@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <linux/openat2.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -442,10 +443,49 @@ static int plugin_fd(struct infect_ctl *c, const struct mm_image *m, const VmaEn
 	return r;
 }
 
-/* The mapped file, opened by the task by its path (mm_check_files checked what it names). */
-static int open_by_path(struct infect_ctl *c, const VmaEntry *v, bool shared, long *ret_fd)
+/*
+ * A file of a tree with several mount namespaces whose path is not in the
+ * task's root (a task that pivoted into another root keeps the executable of
+ * its old one): opened by criu in the root of the namespace of the mount it
+ * was on at dump (on a mount detached since: the tree's root), for the task
+ * to get it (mm_send_fd). -ENOENT: the task opens it in its own root, where
+ * it is that file.
+ */
+static int other_root_open(struct infect_ctl *c, const struct mm_shared *s, bool has, uint32_t mnt_id,
+			   const char *path, int flags)
 {
-	return mm_remote_open(c, v->path, (shared && mapping_writable(v)) ? O_RDWR : O_RDONLY, ret_fd);
+	struct open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC | O_NOCTTY),
+			       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+	_cleanup_close_ int f = -EBADF, t = -EBADF;
+	struct statx a, b;
+	int root = has && mnt_id && s->files ? files_restore_root_for(s->files, mnt_id) : -ENOENT;
+
+	if (root < 0)
+		return -ENOENT;
+	f = (int)syscall(SYS_openat2, root, path, &how, sizeof(how));
+	if (f < 0)
+		return -ENOENT;
+	t = file_open_in_task_root(c->tid, path, O_PATH);
+	if (t >= 0 && statx(f, "", AT_EMPTY_PATH, STATX_INO | STATX_MNT_ID, &a) == 0 &&
+	    statx(t, "", AT_EMPTY_PATH, STATX_INO | STATX_MNT_ID, &b) == 0 && a.stx_ino == b.stx_ino &&
+	    a.stx_mnt_id == b.stx_mnt_id)
+		return -ENOENT;
+	pr_info("pid %d: %s is not in its root: opened in the root of its mount's namespace\n", c->tid, path);
+	return TAKE_FD(f);
+}
+
+/* The mapped file, opened by the task by its path (mm_check_files checked what it names). */
+static int open_by_path(struct infect_ctl *c, const struct mm_shared *s, const struct mm_image *m,
+			const VmaEntry *v, bool shared, long *ret_fd)
+{
+	int mode = (shared && mapping_writable(v)) ? O_RDWR : O_RDONLY;
+	int f = other_root_open(c, s, v->has_mnt_id, v->mnt_id, v->path, mode), r;
+
+	if (f == -ENOENT)
+		return mm_remote_open(c, v->path, mode, ret_fd);
+	r = mm_send_fd(c, m, f, ret_fd);
+	close(f);
+	return r;
 }
 
 /*
@@ -453,15 +493,21 @@ static int open_by_path(struct infect_ctl *c, const VmaEntry *v, bool shared, lo
  * (a container's paths are not criu's) and compared with what the dump
  * recorded of it: by content, never by inode (file_check.h).
  */
-static int check_path(struct infect_ctl *c, const struct file_check_opts *o, const char *what,
-		      const char *path, const struct file_ident *want)
+static int check_path(struct infect_ctl *c, const struct mm_shared *s, const char *what, const char *path,
+		      bool has_mnt, uint32_t mnt_id, const struct file_ident *want)
 {
+	const struct file_check_opts *o = &s->check;
 	_cleanup_close_ int fd = -EBADF;
 	char why[320];
 	int r;
 
 	if (!path || path[0] != '/')
 		return pr_err_ret(-EBADMSG, "pid %d: %s without an absolute path", c->tid, what);
+	fd = other_root_open(c, s, has_mnt, mnt_id, path, O_RDONLY | O_NONBLOCK);
+	if (fd >= 0) {
+		r = file_check(o, fd, want, why, sizeof(why));
+		return r < 0 ? pr_err_ret(r, "pid %d: %s %s: %s", c->tid, what, path, why) : 0;
+	}
 	/* O_PATH first: a device put in its place is not opened */
 	fd = file_open_in_task_root(c->tid, path, O_PATH);
 	if (fd < 0)
@@ -495,7 +541,7 @@ static int mm_check_files(struct infect_ctl *c, const struct mm_shared *s, const
 					  .build_id = mm->has_exe_build_id ? mm->exe_build_id.data : NULL,
 					  .build_id_len = mm->has_exe_build_id ? mm->exe_build_id.len : 0};
 
-		r = check_path(c, &s->check, "executable", mm->exe, &want);
+		r = check_path(c, s, "executable", mm->exe, mm->has_exe_mnt_id, mm->exe_mnt_id, &want);
 	}
 	for (size_t i = 0; r == 0 && i < m->n; i++) {
 		const VmaEntry *v = m->vmas[i];
@@ -516,7 +562,7 @@ static int mm_check_files(struct infect_ctl *c, const struct mm_shared *s, const
 		if (last && v->path && !strcmp(last, v->path))
 			continue;
 		last = v->path;
-		r = check_path(c, &s->check, "mapped file", v->path, &want);
+		r = check_path(c, s, "mapped file", v->path, v->has_mnt_id, v->mnt_id, &want);
 	}
 	return r;
 }
@@ -584,7 +630,7 @@ static int map_one(struct infect_ctl *c, struct img_dir *d, struct mm_shared *s,
 		else
 			r = 1;
 		if (r == 1)
-			r = open_by_path(c, v, shared, &fd);
+			r = open_by_path(c, s, m, v, shared, &fd);
 		if (r < 0)
 			return r;
 		if (!shared)
@@ -782,8 +828,9 @@ static int protect_and_advise(struct infect_ctl *c, const VmaEntry *v)
 	return 0;
 }
 
-static int set_mm_fields(struct infect_ctl *c, const MmEntry *mm)
+static int set_mm_fields(struct infect_ctl *c, const struct mm_shared *s, const struct mm_image *m)
 {
+	const MmEntry *mm = m->mm;
 	struct prctl_mm_map pm = { 0 };
 	uint64_t auxv_off = 4096;
 	long exe = -1, ret;
@@ -813,7 +860,11 @@ static int set_mm_fields(struct infect_ctl *c, const MmEntry *mm)
 	}
 	pm.exe_fd = (uint32_t)-1;
 	if (mm->exe) {
-		r = mm_remote_open(c, mm->exe, O_RDONLY | O_CLOEXEC, &exe);
+		int f = other_root_open(c, s, mm->has_exe_mnt_id, mm->exe_mnt_id, mm->exe, O_RDONLY);
+
+		r = f == -ENOENT ? mm_remote_open(c, mm->exe, O_RDONLY | O_CLOEXEC, &exe) : mm_send_fd(c, m, f, &exe);
+		if (f >= 0)
+			close(f);
 		if (r < 0)
 			return pr_err_ret(r, "pid %d: cannot open its executable %s", c->tid, mm->exe);
 		pm.exe_fd = (uint32_t)exe;
@@ -945,15 +996,15 @@ int mm_restore(struct infect_ctl *c, struct img_dir *d, uint64_t id, const struc
 			return r;
 	}
 
-	/* the task's end of the fd channel goes: nothing more comes by it */
-	if (m->chan_task >= 0) {
-		r = mm_remote_close(c, m->chan_task);
-		if (r < 0)
-			return r;
-	}
+	/* 4. the mm fields (the executable may come by the fd channel) */
+	r = set_mm_fields(c, s, m);
+	if (r < 0)
+		return r;
 
-	/* 4. the mm fields */
-	return set_mm_fields(c, m->mm);
+	/* the task's end of the fd channel goes: nothing more comes by it */
+	if (m->chan_task >= 0)
+		r = mm_remote_close(c, m->chan_task);
+	return r;
 }
 
 int mm_restore_finish(struct infect_ctl *c, const struct mm_region *reg)

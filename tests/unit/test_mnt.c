@@ -64,8 +64,29 @@ static void test_broken(void)
 	CHECK_EQ_INT(mnt_parse_mountinfo("64 42 254:0 / / rw\n", false, &v, &n), -EBADMSG); /* no " - " */
 	CHECK_EQ_INT(mnt_parse_mountinfo("x 42 254:0 / / rw - ext4 /dev/vda rw\n", false, &v, &n), -EBADMSG);
 	CHECK_EQ_INT(mnt_parse_mountinfo("64 42 254:0 / / rw - ext4\n", false, &v, &n), -EBADMSG);
-	/* unbindable mounts are reported, not ignored, unless asked to leave them out */
-	CHECK_EQ_INT(mnt_parse_mountinfo("64 42 254:0 / / rw unbindable - ext4 /dev/vda rw\n", false, &v, &n), -EREMOTE);
+	/* unbindable mounts are marked, or left out when asked */
+	CHECK_EQ_INT(mnt_parse_mountinfo("64 42 254:0 / / rw unbindable - ext4 /dev/vda rw\n", false, &v, &n), 0);
+	CHECK_EQ_INT((int)n, 1);
+	if (n == 1)
+		CHECK(v[0]->unbindable && !v[0]->has_shared_id);
+	mnt_entries_free(v, n);
+	/* a bind of a removed directory */
+	CHECK_EQ_INT(mnt_parse_mountinfo("64 42 0:40 /d//deleted /x rw - tmpfs t rw\n", false, &v, &n), 0);
+	CHECK_EQ_INT((int)n, 1);
+	if (n == 1) {
+		CHECK_EQ_STR(v[0]->root, "/d");
+		CHECK(v[0]->root_deleted);
+	}
+	mnt_entries_free(v, n);
+	/* an empty source (mount("", dir, "tmpfs", ...)) */
+	CHECK_EQ_INT(mnt_parse_mountinfo("64 42 0:40 / /a\\040b rw - tmpfs  rw,size=4k\n", false, &v, &n), 0);
+	CHECK_EQ_INT((int)n, 1);
+	if (n == 1) {
+		CHECK_EQ_STR(v[0]->source, "");
+		CHECK_EQ_STR(v[0]->mountpoint, "/a b");
+		CHECK_EQ_STR(v[0]->options, "size=4k");
+	}
+	mnt_entries_free(v, n);
 	CHECK_EQ_INT(mnt_parse_mountinfo("64 42 254:0 / / rw shared:3 - ext4 /dev/vda rw\n"
 					 "65 64 0:40 / /u rw unbindable - tmpfs t rw\n",
 					 true, &v, &n),
