@@ -6,12 +6,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "compat.h"
 #include "cow.h"
 #include "log.h"
+#include "self_proc.h"
 #include "vma.h"
 
 #define PAGE_SZ	 4096ull
@@ -29,17 +33,29 @@ static uint64_t align_up(uint64_t v, uint64_t a)
 	return (v + a - 1) & ~(a - 1);
 }
 
-/* A mapping whose pages a child can share with its parent's: private anonymous memory. */
+static bool is_file(const VmaEntry *v)
+{
+	return v->kind == VMA_KIND__VMA_FILE_PRIVATE;
+}
+
+/* A mapping whose pages a child can share with its parent's: private anonymous memory, a private file
+ * mapping. */
 static bool cow_eligible(const VmaEntry *v)
 {
-	if (v->kind != VMA_KIND__VMA_ANON_PRIVATE && v->kind != VMA_KIND__VMA_STACK && v->kind != VMA_KIND__VMA_HEAP)
+	if (v->kind != VMA_KIND__VMA_ANON_PRIVATE && v->kind != VMA_KIND__VMA_STACK &&
+	    v->kind != VMA_KIND__VMA_HEAP && !is_file(v))
+		return false;
+	if (is_file(v) && (v->deleted || (v->has_plugin && v->plugin) || !v->path || v->path[0] != '/'))
 		return false;
 	return !(v->flags & (MAP_DROPPABLE | VMA_HUGETLB_FLAGS)) && !v->has_shmem_id;
 }
 
 static bool same_mapping(const VmaEntry *a, const VmaEntry *b)
 {
-	return a->start == b->start && a->end == b->end && a->kind == b->kind && a->flags == b->flags;
+	if (a->start != b->start || a->end != b->end || a->kind != b->kind || a->flags != b->flags)
+		return false;
+	return !is_file(a) ||
+	       ((a->has_pgoff ? a->pgoff : 0) == (b->has_pgoff ? b->pgoff : 0) && !strcmp(a->path, b->path));
 }
 
 static int slot_add(struct cow_plan *p, const VmaEntry *v)
@@ -53,7 +69,12 @@ static int slot_add(struct cow_plan *p, const VmaEntry *v)
 		p->slots = s;
 		p->cap = cap;
 	}
-	p->slots[p->n] = (struct cow_slot){ .start = v->start, .end = v->end, .flags = v->flags };
+	p->slots[p->n] = (struct cow_slot){.start = v->start,
+					   .end = v->end,
+					   .flags = v->flags,
+					   .fd = -1,
+					   .pgoff = v->has_pgoff ? v->pgoff : 0,
+					   .path = is_file(v) ? v->path : NULL};
 	return (int)p->n++;
 }
 
@@ -126,7 +147,7 @@ static int add_span(struct span **v, size_t *n, size_t *cap, uint64_t start, uin
 		*v = t;
 		*cap = c;
 	}
-	(*v)[(*n)++] = (struct span){ start, end };
+	(*v)[(*n)++] = (struct span){start, end};
 	return 0;
 }
 
@@ -226,6 +247,40 @@ static int task_pages_map(struct cow_task *ct, struct img_dir *d, uint64_t id)
 	return 0;
 }
 
+/*
+ * The file of a private file slot, opened by criu before the fork (its
+ * tasks may see other files at that path: mm_restore compares the inodes
+ * and maps the file anew then). A slot whose file is not a regular file
+ * here is given up.
+ */
+static void open_slot_file(struct cow_plan *p, struct cow_slot *sl)
+{
+	int o = -1, f = -1;
+	struct stat st;
+
+	for (size_t s = 0; s < p->n && f < 0; s++)
+		if (&p->slots[s] != sl && p->slots[s].fd >= 0 && !strcmp(p->slots[s].path, sl->path)) {
+			sl->dev = p->slots[s].dev;
+			sl->ino = p->slots[s].ino;
+			f = fcntl(p->slots[s].fd, F_DUPFD_CLOEXEC, 0);
+		}
+	if (f < 0) {
+		o = open(sl->path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (o >= 0 && fstat(o, &st) == 0 && S_ISREG(st.st_mode)) {
+			f = self_fd_open(o, O_RDONLY | O_NOCTTY | O_NONBLOCK);
+			sl->dev = st.st_dev;
+			sl->ino = st.st_ino;
+		}
+		if (o >= 0)
+			close(o);
+	}
+	sl->fd = f;
+	if (f < 0) {
+		pr_debug("%s (at %#" PRIx64 "): not opened here, not shared\n", sl->path, sl->start);
+		sl->dead = true;
+	}
+}
+
 /* Places the slots in the arena: each at its own address modulo 2 MiB (huge pages stay whole). */
 static uint64_t layout_slots(struct cow_plan *p)
 {
@@ -246,16 +301,18 @@ static int plan_arena(struct cow_plan *p)
 	void *a;
 
 	if (!base) {
-		pr_warn("no free range of %" PRIu64 " MiB: copy-on-write sharing between the tasks is not kept\n",
+		pr_warn("no free range of %" PRIu64
+			" MiB: copy-on-write sharing between the tasks is not kept\n",
 			size >> 20);
 		return 1;
 	}
-	a = mmap((void *)(uintptr_t)base, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE |
-		 MAP_FIXED_NOREPLACE, -1, 0);
+	a = mmap((void *)(uintptr_t)base, size, PROT_NONE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
 	if (a == MAP_FAILED || (uint64_t)(uintptr_t)a != base) {
 		if (a != MAP_FAILED)
 			munmap(a, size);
-		pr_warn("cannot reserve %#" PRIx64 "-%#" PRIx64 ": copy-on-write sharing between the tasks is not kept\n",
+		pr_warn("cannot reserve %#" PRIx64 "-%#" PRIx64
+			": copy-on-write sharing between the tasks is not kept\n",
 			base, base + size);
 		return 1;
 	}
@@ -271,8 +328,8 @@ static void plan_drop(struct cow_plan *p)
 {
 	for (size_t i = 0; i < p->nt; i++)
 		if (p->tasks[i].m) {
-			free(p->tasks[i].m->cow_tmp);
-			p->tasks[i].m->cow_tmp = NULL;
+			free(p->tasks[i].m->cow);
+			p->tasks[i].m->cow = NULL;
 		}
 	cow_plan_free(p);
 }
@@ -308,6 +365,9 @@ int cow_plan_make(struct cow_plan *p, const struct pstree *t, struct mm_image **
 		plan_drop(p);
 		return -ENOMEM;
 	}
+	for (size_t s = 0; s < p->n; s++)
+		if (p->slots[s].path)
+			open_slot_file(p, &p->slots[s]);
 	if (plan_arena(p)) {
 		plan_drop(p);
 		return 0;
@@ -318,18 +378,22 @@ int cow_plan_make(struct cow_plan *p, const struct pstree *t, struct mm_image **
 		if (!ct->m)
 			continue;
 		r = task_pages_map(ct, d, t->items[i]->id);
-		if (r == 0 && !(ct->m->cow_tmp = calloc(ct->m->n, sizeof(uint64_t))))
+		if (r == 0 && !(ct->m->cow = calloc(ct->m->n, sizeof(*ct->m->cow))))
 			r = -ENOMEM;
-		for (size_t k = 0; r == 0 && k < ct->m->n; k++)
-			if (ct->slot[k] >= 0)
-				ct->m->cow_tmp[k] = p->slots[ct->slot[k]].tmp;
+		for (size_t k = 0; r == 0 && k < ct->m->n; k++) {
+			const struct cow_slot *sl = ct->slot[k] >= 0 ? &p->slots[ct->slot[k]] : NULL;
+
+			if (sl && !sl->dead)
+				ct->m->cow[k] =
+					(struct mm_cow_hold){.tmp = sl->tmp, .dev = sl->dev, .ino = sl->ino};
+		}
 	}
 	if (r < 0) {
 		plan_drop(p);
 		return pr_err_ret(r, "cannot prepare the memory the tasks share");
 	}
-	pr_info("%zu mappings shared by a task and its parent, arena %#" PRIx64 "-%#" PRIx64 "\n", p->n, p->arena,
-		p->arena + p->arena_size);
+	pr_info("%zu mappings shared by a task and its parent, arena %#" PRIx64 "-%#" PRIx64 "\n", p->n,
+		p->arena, p->arena + p->arena_size);
 	return 0;
 }
 
@@ -359,8 +423,54 @@ static void copy_pages(unsigned char *dst, const unsigned char *src, uint64_t le
 			memcpy(dst + off, src + off, PAGE_SZ);
 }
 
+/*
+ * Into an inherited private file mapping: a page the forker holds as its
+ * own copy is kept when it is equal; one that is still the file's is
+ * written (the task had its own copy, which later changes of the file
+ * do not reach). pm: this task's pagemap.
+ */
+static int copy_file_pages(int pm, uint64_t dst, const unsigned char *src, uint64_t len)
+{
+	struct page_region reg[64];
+	uint64_t at = dst;
+
+	while (at < dst + len) {
+		struct pm_scan_arg arg = {
+			.size = sizeof(arg),
+			.start = at,
+			.end = dst + len,
+			.vec = (uintptr_t)reg,
+			.vec_len = sizeof(reg) / sizeof(reg[0]),
+			.category_inverted = PAGE_IS_FILE,
+			.category_mask = PAGE_IS_FILE,
+			.category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
+			.return_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
+		};
+		long n = ioctl(pm, PAGEMAP_SCAN, &arg);
+
+		if (n < 0)
+			return -errno;
+		for (long i = 0; i <= n; i++) {
+			uint64_t own = i < n ? reg[i].start : arg.walk_end; /* [at, own): the file's pages */
+
+			if (own > at)
+				memcpy((void *)(uintptr_t)at, src + (at - dst), own - at);
+			if (i == n)
+				break;
+			copy_pages((unsigned char *)(uintptr_t)reg[i].start, src + (reg[i].start - dst),
+				   reg[i].end - reg[i].start, false);
+			at = reg[i].end;
+		}
+		at = arg.walk_end > at ? arg.walk_end : at;
+		if (arg.walk_end <= arg.start)
+			break;
+	}
+	return 0;
+}
+
 /* Fills the slot of mapping v: fresh (mapped here), or inherited from the forker (fixed up). */
-static int fill_slot(const struct cow_task *ct, const VmaEntry *v, const struct cow_slot *sl, bool fresh)
+static int fill_slot(const struct cow_task *ct, const VmaEntry *v, const struct cow_slot *sl, bool fresh,
+		     int pm)
 {
 	uint64_t covered = v->start, delta = sl->tmp - v->start;
 	int r;
@@ -375,8 +485,12 @@ static int fill_slot(const struct cow_task *ct, const VmaEntry *v, const struct 
 		/* what the task does not have reads as zeros: the forker's pages go */
 		if (!fresh && a > covered && (r = drop_range(covered + delta, a - covered)) < 0)
 			return r;
-		copy_pages((unsigned char *)(uintptr_t)(a + delta), ct->pages + run->offset + (a - run->vaddr), b - a,
-			   fresh);
+		if (fresh || !sl->path)
+			copy_pages((unsigned char *)(uintptr_t)(a + delta),
+				   ct->pages + run->offset + (a - run->vaddr), b - a, fresh);
+		else if ((r = copy_file_pages(pm, a + delta, ct->pages + run->offset + (a - run->vaddr),
+					      b - a)) < 0)
+			return r;
 		covered = b;
 	}
 	return fresh ? 0 : drop_range(covered + delta, v->end - covered);
@@ -384,9 +498,14 @@ static int fill_slot(const struct cow_task *ct, const VmaEntry *v, const struct 
 
 static int map_slot(const struct cow_slot *sl, int prot, int flags)
 {
-	void *a = mmap((void *)(uintptr_t)sl->tmp, sl->end - sl->start, prot,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | flags, -1, 0);
+	void *a;
 
+	if (sl->path && prot != PROT_NONE)
+		a = mmap((void *)(uintptr_t)sl->tmp, sl->end - sl->start, prot, MAP_PRIVATE | MAP_FIXED,
+			 sl->fd, (off_t)sl->pgoff);
+	else
+		a = mmap((void *)(uintptr_t)sl->tmp, sl->end - sl->start, prot,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | flags, -1, 0);
 	return a == MAP_FAILED ? -errno : 0;
 }
 
@@ -394,14 +513,19 @@ int cow_task_setup(struct cow_plan *p, size_t idx)
 {
 	const struct cow_task *ct;
 	bool *want;
-	int r = 0;
+	int r = 0, pm;
 
 	if (!cow_task_has_slots(p, idx))
 		return 0;
 	ct = &p->tasks[idx];
+	pm = self_proc_open("self/pagemap", O_RDONLY);
+	if (pm < 0)
+		return pr_err_ret(pm, "pid %d: cannot open its pagemap", getpid());
 	want = calloc(p->n, sizeof(*want));
-	if (!want)
+	if (!want) {
+		close(pm);
 		return -ENOMEM;
+	}
 	for (size_t k = 0; k < ct->m->n; k++)
 		if (ct->slot[k] >= 0)
 			want[ct->slot[k]] = true;
@@ -416,20 +540,25 @@ int cow_task_setup(struct cow_plan *p, size_t idx)
 		const VmaEntry *v = ct->m->vmas[k];
 		bool fresh;
 
-		if (s < 0)
+		if (s < 0 || p->slots[s].dead)
 			continue;
 		fresh = !p->mapped[s];
 		if (fresh)
 			r = map_slot(&p->slots[s], PROT_READ | PROT_WRITE,
 				     (int)(v->flags & (MAP_GROWSDOWN | MAP_NORESERVE)));
 		if (r == 0)
-			r = fill_slot(ct, v, &p->slots[s], fresh);
+			r = fill_slot(ct, v, &p->slots[s], fresh, pm);
 		if (r < 0)
-			r = pr_err_ret(r, "pid %d: mapping %#" PRIx64 "-%#" PRIx64 " (shared with its parent)",
+			r = pr_err_ret(r,
+				       "pid %d: mapping %#" PRIx64 "-%#" PRIx64 " (shared with its parent)",
 				       getpid(), v->start, v->end);
+		else
+			pr_debug("pid %d: %#" PRIx64 "-%#" PRIx64 " %s at %#" PRIx64 "\n", getpid(), v->start,
+				 v->end, fresh ? "filled" : "inherited", p->slots[s].tmp);
 		p->mapped[s] = r == 0;
 	}
 	free(want);
+	close(pm);
 	return r;
 }
 
@@ -446,6 +575,9 @@ void cow_plan_free(struct cow_plan *p)
 	}
 	if (p->arena_size)
 		munmap((void *)(uintptr_t)p->arena, p->arena_size);
+	for (size_t s = 0; s < p->n; s++)
+		if (p->slots[s].fd >= 0)
+			close(p->slots[s].fd);
 	free(p->tasks);
 	free(p->slots);
 	free(p->mapped);

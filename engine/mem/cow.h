@@ -16,9 +16,13 @@
  * its final address with mremap, which keeps the pages and their sharing,
  * and fills only the other mappings.
  *
- * Not kept yet: private file mappings, mappings the child split or changed
- * (mprotect of a part, mremap), and hugetlb or MAP_DROPPABLE mappings: they
- * are restored per task as before, with the right contents.
+ * A private file mapping's slot maps the file criu opened by its path
+ * before the fork; mm_restore moves it only if the task finds that same
+ * file (inode) at the path in its root, and maps it anew otherwise.
+ *
+ * Not kept yet: mappings the child split or changed (mprotect of a part,
+ * mremap), unlinked files, memfds and hugetlb or MAP_DROPPABLE mappings:
+ * they are restored per task as before, with the right contents.
  */
 #ifndef CR_MEM_COW_H
 #define CR_MEM_COW_H
@@ -36,13 +40,18 @@ struct cow_slot {
 	uint64_t start, end; /* where the tasks have it */
 	uint64_t tmp;	     /* where it sits until each task's rebuild */
 	uint32_t flags;	     /* the vma_entry flags it is mapped with */
+	/* a private file mapping: its file (the image's path), opened by criu before the fork */
+	const char *path;
+	uint64_t pgoff, dev, ino;
+	int fd;
+	bool dead; /* its file could not be opened: the tasks map it on their own */
 };
 
 struct cow_task {
-	struct mm_image *m;  /* NULL: a zombie, or no slot */
-	int32_t *slot;	     /* per vma of m: its slot, or -1 */
+	struct mm_image *m; /* NULL: a zombie, or no slot */
+	int32_t *slot;	    /* per vma of m: its slot, or -1 */
 	struct page_index pi;
-	size_t *order;	     /* runs of pi by address */
+	size_t *order;		    /* runs of pi by address */
 	const unsigned char *pages; /* pages-ID, mapped read-only, or NULL */
 };
 

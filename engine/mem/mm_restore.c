@@ -51,7 +51,7 @@ void mm_image_free(struct mm_image *m)
 	for (size_t i = 0; i < m->n; i++)
 		vma_entry__free_unpacked(m->vmas[i], NULL);
 	free(m->vmas);
-	free(m->cow_tmp);
+	free(m->cow);
 	memset(m, 0, sizeof(*m));
 	m->chan_criu = m->chan_task = -1;
 }
@@ -656,7 +656,7 @@ static void *fill_worker(void *arg)
 
 /*
  * The runs of pi without the mappings of m the task holds since its fork
- * (cow_tmp): their pages are in place. *ret: a new array, or NULL (none held).
+ * (cow): their pages are in place. *ret: a new array, or NULL (none held).
  */
 static int runs_without_held(const struct page_index *pi, const struct mm_image *m, struct page_run **ret,
 			     size_t *ret_n)
@@ -666,7 +666,7 @@ static int runs_without_held(const struct page_index *pi, const struct mm_image 
 
 	*ret = NULL;
 	*ret_n = 0;
-	if (!m || !m->cow_tmp)
+	if (!m || !m->cow)
 		return 0;
 	for (size_t i = 0; i < pi->n; i++) {
 		const struct page_run *run = &pi->runs[i];
@@ -676,7 +676,7 @@ static int runs_without_held(const struct page_index *pi, const struct mm_image 
 			const VmaEntry *v = k < m->n ? m->vmas[k] : NULL;
 			uint64_t stop = v ? v->start : end;
 
-			if (v && (!m->cow_tmp[k] || v->end <= cur))
+			if (v && (!m->cow[k].tmp || v->end <= cur))
 				continue;
 			if (stop > end)
 				stop = end;
@@ -722,16 +722,16 @@ static int fill_pages(struct infect_ctl *c, struct img_dir *d, uint64_t id, uint
 	if (!pi.n)
 		goto out;
 	r = runs_without_held(&pi, m, &held_runs, &n_held);
-	if (r < 0)
-		goto out;
+	if (r < 0 || (m && m->cow && !n_held))
+		goto out; /* every page is in place already */
 	map = mmap(NULL, pi.pages_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, pi.pages_fd, 0);
 	if (map == MAP_FAILED) {
 		r = pr_perror_ret("pages-%" PRIu64 ".img: mmap", id);
 		goto out;
 	}
 	job.map = map;
-	job.runs = held_runs ? held_runs : pi.runs;
-	job.n = held_runs ? n_held : pi.n;
+	job.runs = m && m->cow ? held_runs : pi.runs;
+	job.n = m && m->cow ? n_held : pi.n;
 	/* small address spaces are not worth a thread */
 	if (pi.pages_size > 4 * FILL_PIECE)
 		for (; started < FILL_THREADS - 1; started++)
@@ -843,6 +843,27 @@ static int set_mm_fields(struct infect_ctl *c, const MmEntry *mm)
 }
 
 /*
+ * Whether the file a held private file mapping maps (criu opened it by its
+ * path before the fork) is the file the task finds at that path in its own
+ * root now. If not, the mapping is forgotten (h->tmp = 0) and mapped anew.
+ */
+static bool held_file_is_mapped(struct infect_ctl *c, const VmaEntry *v, struct mm_cow_hold *h)
+{
+	_cleanup_close_ int fd = -EBADF;
+	struct stat st;
+
+	if (!h->dev && !h->ino)
+		return true;
+	fd = file_open_in_task_root(c->tid, v->path, O_PATH);
+	if (fd >= 0 && fstat(fd, &st) == 0 && st.st_dev == h->dev && st.st_ino == h->ino)
+		return true;
+	pr_info("pid %d: %s at %#" PRIx64 " is another file in the task's root: not shared\n", c->tid, v->path,
+		v->start);
+	h->tmp = 0;
+	return false;
+}
+
+/*
  * The mappings the task filled before its fork (cow.h) go to their places
  * (mremap keeps their pages, shared with its parent's); everything else
  * but the control region [start, start + size) goes: criu's mappings, the
@@ -854,23 +875,23 @@ static int move_slots_and_unmap(struct infect_ctl *c, const struct mm_image *m, 
 	long ret;
 	int r;
 
-	for (size_t i = 0; m->cow_tmp && i < m->n; i++) {
+	for (size_t i = 0; m->cow && i < m->n; i++) {
 		const VmaEntry *v = m->vmas[i];
 
-		if (!m->cow_tmp[i])
+		if (!m->cow[i].tmp || !held_file_is_mapped(c, v, &m->cow[i]))
 			continue;
-		r = mm_rsys(c, &ret, "mremap (a mapping shared with the parent)", SYS_mremap, m->cow_tmp[i],
+		r = mm_rsys(c, &ret, "mremap (a mapping shared with the parent)", SYS_mremap, m->cow[i].tmp,
 			    v->end - v->start, v->end - v->start, MREMAP_MAYMOVE | MREMAP_FIXED, v->start, 0);
 		if (r < 0)
 			return pr_err_ret(r, "pid %d: cannot move %#" PRIx64 " to %#" PRIx64 "-%#" PRIx64, c->tid,
-					  m->cow_tmp[i], v->start, v->end);
+					  m->cow[i].tmp, v->start, v->end);
 	}
 	/* the gaps between what stays, in address order: the region falls between the mappings */
 	for (size_t i = 0; i <= m->n; i++) {
 		const VmaEntry *v = i < m->n ? m->vmas[i] : NULL;
 		uint64_t keep_s = TASK_TOP, keep_e = TASK_TOP;
 
-		if (v && (!m->cow_tmp || !m->cow_tmp[i]))
+		if (v && (!m->cow || !m->cow[i].tmp))
 			continue;
 		if (v) {
 			keep_s = v->start;
@@ -985,7 +1006,7 @@ int mm_restore(struct infect_ctl *c, struct img_dir *d, uint64_t id, const struc
 		if (overlaps(v->start, v->end, start, start + size))
 			return pr_err_ret(-EFAULT, "pid %d: mapping %#" PRIx64 " overlaps the control region", c->tid,
 					  v->start);
-		if (m->cow_tmp && m->cow_tmp[i])
+		if (m->cow && m->cow[i].tmp)
 			continue; /* there already, filled */
 		r = map_one(c, d, s, m, v, pages_written);
 		if (r < 0)
