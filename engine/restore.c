@@ -1353,6 +1353,8 @@ int cr_restore(struct cr_request *req)
 	phase = "3 (fork the tree)";
 	r = ns_restore_pid(ctx.ns);
 	if (r == 0)
+		r = cow_plan_open_files(&ctx.cow);
+	if (r == 0)
 		r = fork_tree(&ctx.tree, o->restore_sibling, &ops, &fr);
 	cow_plan_free(&ctx.cow); /* the tasks have their copies */
 	if (r < 0)

@@ -365,9 +365,6 @@ int cow_plan_make(struct cow_plan *p, const struct pstree *t, struct mm_image **
 		plan_drop(p);
 		return -ENOMEM;
 	}
-	for (size_t s = 0; s < p->n; s++)
-		if (p->slots[s].path)
-			open_slot_file(p, &p->slots[s]);
 	if (plan_arena(p)) {
 		plan_drop(p);
 		return 0;
@@ -380,13 +377,10 @@ int cow_plan_make(struct cow_plan *p, const struct pstree *t, struct mm_image **
 		r = task_pages_map(ct, d, t->items[i]->id);
 		if (r == 0 && !(ct->m->cow = calloc(ct->m->n, sizeof(*ct->m->cow))))
 			r = -ENOMEM;
-		for (size_t k = 0; r == 0 && k < ct->m->n; k++) {
-			const struct cow_slot *sl = ct->slot[k] >= 0 ? &p->slots[ct->slot[k]] : NULL;
-
-			if (sl && !sl->dead)
-				ct->m->cow[k] =
-					(struct mm_cow_hold){.tmp = sl->tmp, .dev = sl->dev, .ino = sl->ino};
-		}
+		/* the file slots once their files are open (cow_plan_open_files) */
+		for (size_t k = 0; r == 0 && k < ct->m->n; k++)
+			if (ct->slot[k] >= 0 && !p->slots[ct->slot[k]].path)
+				ct->m->cow[k].tmp = p->slots[ct->slot[k]].tmp;
 	}
 	if (r < 0) {
 		plan_drop(p);
@@ -394,6 +388,25 @@ int cow_plan_make(struct cow_plan *p, const struct pstree *t, struct mm_image **
 	}
 	pr_info("%zu mappings shared by a task and its parent, arena %#" PRIx64 "-%#" PRIx64 "\n", p->n,
 		p->arena, p->arena + p->arena_size);
+	return 0;
+}
+
+int cow_plan_open_files(struct cow_plan *p)
+{
+	for (size_t s = 0; s < p->n; s++)
+		if (p->slots[s].path)
+			open_slot_file(p, &p->slots[s]);
+	for (size_t i = 0; i < p->nt; i++) {
+		const struct cow_task *ct = &p->tasks[i];
+
+		for (size_t k = 0; ct->m && ct->m->cow && k < ct->m->n; k++) {
+			const struct cow_slot *sl = ct->slot[k] >= 0 ? &p->slots[ct->slot[k]] : NULL;
+
+			if (sl && sl->path && !sl->dead)
+				ct->m->cow[k] =
+					(struct mm_cow_hold){.tmp = sl->tmp, .dev = sl->dev, .ino = sl->ino};
+		}
+	}
 	return 0;
 }
 

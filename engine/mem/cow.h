@@ -17,8 +17,8 @@
  * and fills only the other mappings.
  *
  * A private file mapping's slot maps the file criu opened by its path
- * before the fork; mm_restore moves it only if the task finds that same
- * file (inode) at the path in its root, and maps it anew otherwise.
+ * right before the fork (in the tree's mount namespace and root); mm_restore moves it only if the task finds
+ * that same file (inode) at the path in its root, and maps it anew otherwise.
  *
  * Not kept yet: mappings the child split or changed (mprotect of a part,
  * mremap), unlinked files, memfds and hugetlb or MAP_DROPPABLE mappings:
@@ -72,6 +72,13 @@ struct cow_plan {
  * keeps no sharing. Returns 0 or -errno (logged).
  */
 int cow_plan_make(struct cow_plan *p, const struct pstree *t, struct mm_image **mms, struct img_dir *d);
+
+/*
+ * Right before the fork, where criu sees the tree's paths (its mount
+ * namespace and root): opens the files of the private file slots. A file
+ * that is not a regular file there leaves its slot to the tasks' own mapping.
+ */
+int cow_plan_open_files(struct cow_plan *p);
 
 /* In task idx, before it forks: its slots filled (see above). Returns 0 or -errno (logged). */
 int cow_task_setup(struct cow_plan *p, size_t idx);
