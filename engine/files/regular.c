@@ -333,11 +333,24 @@ int files_check_ghost_owner(const struct files_restore *fr, const FileEntry *fe)
 	return 0;
 }
 
+/* Removes name from dfd if it still names the inode of fd (nobody put another file there meanwhile). */
+static int unlink_own(int dfd, const char *name, int fd)
+{
+	struct stat a, b;
+
+	if (fstat(fd, &a) < 0 || fstatat(dfd, name, &b, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	if (a.st_dev != b.st_dev || a.st_ino != b.st_ino)
+		return -EEXIST;
+	return unlinkat(dfd, name, 0) < 0 ? -errno : 0;
+}
+
 /*
  * The new inode of a ghost, in the directory the file was in, resolved in
  * the tree's root: a name made with O_EXCL right in that directory (no
- * symlink followed) and removed at once; the name keeps the old one as its
- * prefix so that the mappings of it read alike in /proc/PID/maps.
+ * symlink followed) and removed at once. The file's own name when it is
+ * free, so that /proc/PID/fd and maps name it as at dump ("NAME (deleted)");
+ * else a name that keeps the old one as its prefix.
  */
 static int make_ghost_inode(const struct files_restore *fr, const FileEntry *fe, int *ret_fd)
 {
@@ -356,13 +369,18 @@ static int make_ghost_inode(const struct files_restore *fr, const FileEntry *fe,
 	if (r < 0)
 		return pr_err_ret(r, "file %" PRIu64 ": cannot open the directory of unlinked %s", fe->id,
 				  fe->path);
-	snprintf(name, sizeof(name), "%s.criu-ghost.%d", slash + 1, getpid());
+	snprintf(name, sizeof(name), "%s", slash + 1);
 	w = files_create_beneath(dfd, name, O_CREAT | O_EXCL | O_RDWR | O_NOFOLLOW, 0600);
+	if (w == -EEXIST) {
+		snprintf(name, sizeof(name), "%s.criu-ghost.%d", slash + 1, getpid());
+		w = files_create_beneath(dfd, name, O_CREAT | O_EXCL | O_RDWR | O_NOFOLLOW, 0600);
+	}
 	if (w < 0)
 		return pr_err_ret(w, "file %" PRIu64 ": cannot recreate unlinked %s in %s", fe->id, fe->path,
 				  *dir ? dir : "/");
-	if (unlinkat(dfd, name, 0) < 0) {
-		r = pr_perror_ret("file %" PRIu64 ": cannot remove %s/%s", fe->id, dir, name);
+	r = unlink_own(dfd, name, w);
+	if (r < 0) {
+		pr_err("file %" PRIu64 ": cannot remove %s/%s: %s\n", fe->id, dir, name, strerror(-r));
 		close(w);
 		return r;
 	}
