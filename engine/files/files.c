@@ -815,9 +815,15 @@ int files_restore_prepare(struct img_dir *d, const uint64_t *task_ids, const uin
 		r = restore_check(fr);
 	if (r >= 0)
 		r = raise_nofile(fr);
-	for (size_t i = 0; r >= 0 && i < fr->nr_files; i++)
-		if (!opened_early(fr, i))
+	fr->proc_later = r >= 0 ? calloc(fr->nr_files + 1, 1) : NULL;
+	if (r >= 0 && !fr->proc_later)
+		r = -ENOMEM;
+	for (size_t i = 0; r >= 0 && i < fr->nr_files; i++) {
+		if (files_is_proc_pid_file(fr->files[i]))
+			fr->proc_later[i] = 1; /* its process does not exist yet */
+		else if (!opened_early(fr, i))
 			r = open_file(fr, i);
+	}
 	if (r < 0) {
 		files_restore_free(fr);
 		return r;
@@ -1048,6 +1054,29 @@ static int post_install(struct files_restore *fr, const struct task_fds *tf)
 	return tf == &fr->tasks[0] ? post_install_inflight(fr) : 0;
 }
 
+/* In the task: a /proc/PID file the table holds, opened once (into file_fds, closed with criu's others). */
+static int open_proc_file(struct files_restore *fr, uint64_t id, int *ret_fd)
+{
+	for (size_t k = 0; k < fr->nr_files; k++) {
+		int local = -1, r;
+
+		if (fr->files[k]->id != id)
+			continue;
+		if (!fr->proc_later || !fr->proc_later[k])
+			break;
+		r = files_open_proc_file(fr, fr->files[k], &local);
+		if (r < 0)
+			return r;
+		fr->file_fds[k] = fcntl(local, F_DUPFD, fr->fd_floor);
+		close(local);
+		if (fr->file_fds[k] < 0)
+			return -errno;
+		*ret_fd = fr->file_fds[k];
+		return 0;
+	}
+	return -EBADF;
+}
+
 int files_restore_task(struct files_restore *fr, uint64_t task_id)
 {
 	const struct task_fds *tf = NULL;
@@ -1060,6 +1089,14 @@ int files_restore_task(struct files_restore *fr, uint64_t task_id)
 		return pr_err_ret(-ENOENT, "task %" PRIu64 ": no fd table", task_id);
 	if (tf->table != tf)
 		return 0; /* the table's first task installs it, once */
+	/* first its /proc/PID files, through criu's /proc, whose fd a dup3 below may take the number of */
+	for (size_t i = 0; i < tf->n; i++) {
+		int src = file_fd(fr, tf->fds[i]->file_id);
+
+		r = src < 0 ? open_proc_file(fr, tf->fds[i]->file_id, &src) : 0;
+		if (r < 0)
+			return pr_err_ret(r, "task %" PRIu64 ": fd %u", task_id, tf->fds[i]->fd);
+	}
 	/* our fds sit above every task number, so no dup3 clobbers one we still need */
 	for (size_t i = 0; i < tf->n; i++) {
 		const FdEntry *e = tf->fds[i];
@@ -1136,6 +1173,7 @@ void files_restore_free(struct files_restore *fr)
 	free(fr->pipe_fds);
 	free(fr->pipe_given);
 	free(fr->memfd_origin);
+	free(fr->proc_later);
 	for (size_t i = 0; i < fr->nr_adopted; i++)
 		close(fr->adopted[i]);
 	free(fr->adopted);

@@ -99,6 +99,7 @@ struct files_restore {
 	int *adopted; /* fds handed to files_restore_keep_fd() (fd channels), closed with fr */
 	size_t nr_adopted;
 	const struct task_fds *cur; /* in a restored task: its own fd table */
+	uint8_t *proc_later; /* by index in files: a /proc/PID file, opened in the task (regular.c) */
 	int *rpc_peers; /* criu's ends of restored RPC sockets, answered after resume (sk_unix.c) */
 	size_t nr_rpc_peers;
 };
@@ -116,6 +117,15 @@ int ghost_set_times(int w, const FileEntry *fe, const FileEntry *d);
 
 /* memfd_create's own description of fe's memfd (kept by fr), or -1; keeping one takes fd. */
 int files_restore_memfd_origin(const struct files_restore *fr, const FileEntry *fe);
+
+/*
+ * regular.c: whether fe is a file of /proc/PID (a process's maps, status...),
+ * which criu cannot open before the tree exists: the task that installs it
+ * opens it (files_open_proc_file), once every task of the tree has its pid.
+ */
+bool files_is_proc_pid_file(const FileEntry *fe);
+/* In a restored task: its own /proc/PID files through criu's /proc ("self"), others by path. */
+int files_open_proc_file(struct files_restore *fr, const FileEntry *fe, int *ret_fd);
 void files_restore_set_memfd_origin(struct files_restore *fr, const FileEntry *fe, int fd);
 
 /*

@@ -569,6 +569,49 @@ static int regular_open(struct files_restore *fr, const FileEntry *fe, int *ret_
 	return r;
 }
 
+/* "/proc/PID/REST": PID and REST (not empty). */
+static bool proc_pid_path(const char *path, long *ret_pid, const char **ret_rest)
+{
+	char *end;
+	long pid;
+
+	if (!path || strncmp(path, "/proc/", 6) || path[6] < '1' || path[6] > '9')
+		return false;
+	pid = strtol(path + 6, &end, 10);
+	if (*end != '/' || !end[1] || pid <= 0 || pid > INT_MAX)
+		return false;
+	*ret_pid = pid;
+	*ret_rest = end + 1;
+	return true;
+}
+
+bool files_is_proc_pid_file(const FileEntry *fe)
+{
+	const char *rest;
+	long pid;
+
+	return fe->kind == FILE_KIND__FILE_REGULAR && !fe->deleted && !fe->link_remap &&
+	       proc_pid_path(fe->path, &pid, &rest);
+}
+
+int files_open_proc_file(struct files_restore *fr, const FileEntry *fe, int *ret_fd)
+{
+	_cleanup_close_ int self = -EBADF;
+	const char *rest;
+	long pid;
+
+	if (!proc_pid_path(fe->path, &pid, &rest))
+		return pr_err_ret(-EINVAL, "file %" PRIu64 ": %s is not a /proc/PID file", fe->id, fe->path);
+	/* another process's: by its path in the tree's root, as any file */
+	if (pid != getpid())
+		return reopen(fr, fe, -1, fe->path, 0, ret_fd);
+	/* its own: criu's /proc, where "self" is this task in any pid and mount namespace */
+	self = self_proc_open("self", O_PATH | O_DIRECTORY);
+	if (self < 0)
+		return pr_err_ret(self, "file %" PRIu64 ": cannot open /proc/self for %s", fe->id, fe->path);
+	return reopen(fr, fe, self, rest, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS, ret_fd);
+}
+
 static bool directory_match(const struct stat *st, const char *link)
 {
 	return S_ISDIR(st->st_mode) && link[0] == '/';
