@@ -96,4 +96,9 @@ struct pm_scan_arg {
 #define MAP_DROPPABLE 0x08
 #endif
 
+/* memfd_create: the huge page size of an MFD_HUGETLB memfd, as log2 << MFD_HUGE_SHIFT (linux/memfd.h) */
+#ifndef MFD_HUGE_SHIFT
+#define MFD_HUGE_SHIFT 26
+#endif
+
 #endif

@@ -26,11 +26,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "compat.h"
 #include "file_check.h"
 #include "files_priv.h"
 #include "log.h"
@@ -110,6 +113,20 @@ static bool regular_match(const struct stat *st, const char *link)
 	return S_ISREG(st->st_mode) && link[0] == '/';
 }
 
+/* A memfd made with MFD_HUGETLB lives on hugetlbfs: its page size is st_blksize there. */
+static int memfd_huge_size(const struct fd_dump_arg *a, FileEntry *fe)
+{
+	struct statfs sf;
+
+	if (fstatfs(a->local, &sf) < 0)
+		return pr_perror_ret("pid %d fd %d: cannot statfs %s", a->pid, a->fd, fe->path);
+	if (sf.f_type != HUGETLBFS_MAGIC)
+		return 0;
+	fe->has_memfd_huge_size = true;
+	fe->memfd_huge_size = (uint64_t)a->st.st_blksize;
+	return 0;
+}
+
 static int regular_dump(struct files_dump *fd, const struct fd_dump_arg *a, FileEntry *fe)
 {
 	int r = set_path(fe, a->link);
@@ -133,6 +150,9 @@ static int regular_dump(struct files_dump *fd, const struct fd_dump_arg *a, File
 			return pr_perror_ret("pid %d fd %d: cannot read the seals of %s", a->pid, a->fd, fe->path);
 		fe->has_memfd_seals = seals >= 0;
 		fe->memfd_seals = seals >= 0 ? (uint32_t)seals : 0;
+		r = memfd_huge_size(a, fe);
+		if (r < 0)
+			return r;
 	}
 	if (!fe->deleted) {
 		r = dump_build_id(a, fe);
@@ -245,13 +265,21 @@ static int reopen_own(const FileEntry *fe, int own, const char *what, int *ret_f
 static int create_memfd_ghost(struct files_restore *fr, const FileEntry *fe, const FileEntry *data, int *ret_fd)
 {
 	_cleanup_close_ int w = -EBADF;
+	unsigned int flags = MFD_CLOEXEC | (fe->has_memfd_seals ? MFD_ALLOW_SEALING : 0);
+	uint64_t huge = fe->has_memfd_huge_size ? fe->memfd_huge_size : 0;
 	int r;
 
-	w = (int)memfd_create(fe->path + strlen(MEMFD_PREFIX),
-			      MFD_CLOEXEC | (fe->has_memfd_seals ? MFD_ALLOW_SEALING : 0));
+	/* a hugetlb memfd comes back with its page size: a power of two the kernel's MFD_HUGE_* can say */
+	if (huge && (huge & (huge - 1) || huge < (64u << 10) || __builtin_ctzll(huge) > 63))
+		return pr_err_ret(-EBADMSG, "files.img: file %" PRIu64 ": %s: bad huge page size %" PRIu64, fe->id,
+				  fe->path, huge);
+	if (huge)
+		flags |= MFD_HUGETLB | ((unsigned int)__builtin_ctzll(huge) << MFD_HUGE_SHIFT);
+	w = (int)memfd_create(fe->path + strlen(MEMFD_PREFIX), flags);
 	if (w < 0)
-		return pr_perror_ret("file %" PRIu64 ": cannot recreate %s", fe->id, fe->path);
-	r = ghost_fill(w, fe, data);
+		return pr_perror_ret("file %" PRIu64 ": cannot recreate %s%s", fe->id, fe->path,
+				     huge ? " with huge pages" : "");
+	r = huge ? ghost_fill_mapped(w, fe, data) : ghost_fill(w, fe, data);
 	if (r < 0)
 		return r;
 	if (fchown(w, fe->uid, fe->gid) < 0 || fchmod(w, fe->mode & 07777) < 0)
