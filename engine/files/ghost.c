@@ -143,6 +143,11 @@ int ghost_dump(const struct fd_dump_arg *a, FileEntry *fe, uint64_t limit)
 		snprintf(where, sizeof(where), "pid %d fd %d", a->pid, a->fd);
 	else
 		snprintf(where, sizeof(where), "pid %d: mapped", a->pid);
+	if (counted > limit && !strncmp(fe->path, "/memfd:", 7))
+		return pr_err_ret(-EFBIG,
+				  "%s: not supported yet: memfd %s has %" PRIu64
+				  " bytes of data, more than the %" PRIu64 " its image record holds",
+				  where, fe->path, counted, limit);
 	if (counted > limit)
 		return pr_err_ret(-EFBIG, "%s: unlinked file %s has %" PRIu64 " bytes of data, more than --ghost-limit %" PRIu64,
 				  where, fe->path, counted, limit);

@@ -41,6 +41,8 @@
 
 #define DELETED_SUFFIX " (deleted)"
 #define MEMFD_PREFIX   "/memfd:"
+/* a memfd's data goes into its files.img record: what one holds, less room for the rest */
+#define MEMFD_DATA_MAX ((uint64_t)IMG_RECORD_MAX - (1u << 20))
 
 static int set_path(FileEntry *fe, const char *link)
 {
@@ -162,9 +164,14 @@ static int regular_dump(struct files_dump *fd, const struct fd_dump_arg *a, File
 	/* removed from its place but linked elsewhere: a copy would not be that file */
 	if (fe->deleted && a->st.st_nlink > 0 && a->fd >= 0)
 		return link_remap(fd, a, fe);
-	/* one inode, one ghost: other descriptions and mappings of it share the contents */
+	/*
+	 * one inode, one ghost: other descriptions and mappings of it share the
+	 * contents. A memfd is memory, not a removed file: --ghost-limit is not
+	 * its limit (as in criu), the size of an image record is.
+	 */
 	if (fe->deleted && !files_find_ghost(fd, fe->dev, fe->ino))
-		return ghost_dump(a, fe, files_dump_ghost_limit(fd));
+		return ghost_dump(a, fe,
+				  fe->has_memfd_seals ? MEMFD_DATA_MAX : files_dump_ghost_limit(fd));
 	return 0;
 }
 

@@ -4,10 +4,10 @@
  * of data, held as an fd and mapped shared. After restore it is on
  * hugetlbfs again with 2 MiB pages (a tmpfs memfd of the same data would
  * be another object), holds its data, and the fd and the mapping are one
- * object. The program raises vm.nr_hugepages while it runs if too few are
+ * object. 4 MiB of data: more than --ghost-limit's 1 MiB, which is not a
+ * memfd's limit. The program raises vm.nr_hugepages while it runs if too few are
  * free, and puts it back.
  */
-// criu-opts: --ghost-limit 16M
 #include <linux/magic.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
