@@ -38,8 +38,7 @@ static bool is_file(const VmaEntry *v)
 	return v->kind == VMA_KIND__VMA_FILE_PRIVATE;
 }
 
-/* A mapping whose pages a child can share with its parent's: private anonymous memory, a private file
- * mapping. */
+/* A mapping whose pages a child can share with its parent's: private anonymous or private file memory. */
 static bool cow_eligible(const VmaEntry *v)
 {
 	if (v->kind != VMA_KIND__VMA_ANON_PRIVATE && v->kind != VMA_KIND__VMA_STACK &&
@@ -210,11 +209,10 @@ static uint64_t run_end(const struct page_run *r)
 	return r->vaddr + (uint64_t)r->nr_pages * PAGE_SZ;
 }
 
-static const struct page_run *sort_runs_base;
-
-static int run_cmp(const void *a, const void *b)
+static int run_cmp(const void *a, const void *b, void *runs)
 {
-	uint64_t x = sort_runs_base[*(const size_t *)a].vaddr, y = sort_runs_base[*(const size_t *)b].vaddr;
+	const struct page_run *r = runs;
+	uint64_t x = r[*(const size_t *)a].vaddr, y = r[*(const size_t *)b].vaddr;
 
 	return x < y ? -1 : x > y;
 }
@@ -235,8 +233,7 @@ static int task_pages_map(struct cow_task *ct, struct img_dir *d, uint64_t id)
 		return -ENOMEM;
 	for (size_t i = 0; i < ct->pi.n; i++)
 		ct->order[i] = i;
-	sort_runs_base = ct->pi.runs;
-	qsort(ct->order, ct->pi.n, sizeof(*ct->order), run_cmp);
+	qsort_r(ct->order, ct->pi.n, sizeof(*ct->order), run_cmp, ct->pi.runs);
 	map = mmap(NULL, ct->pi.pages_size, PROT_READ, MAP_PRIVATE, ct->pi.pages_fd, 0);
 	if (map == MAP_FAILED)
 		return pr_perror_ret("pages-%" PRIu64 ".img: mmap", id);
