@@ -106,4 +106,9 @@ struct pm_scan_arg {
 #define CR_IFLA_BRPORT_BACKUP_NHID	   44 /* Linux 6.7 */
 #define CR_IFLA_MACVLAN_BC_CUTOFF	   9  /* Linux 6.2 */
 
+/* memfd_create: the huge page size of an MFD_HUGETLB memfd, as log2 << MFD_HUGE_SHIFT (linux/memfd.h) */
+#ifndef MFD_HUGE_SHIFT
+#define MFD_HUGE_SHIFT 26
+#endif
+
 #endif

@@ -55,6 +55,7 @@
 #include "loginuid.h"
 #include "lsm.h"
 #include "mm_restore.h"
+#include "cow.h"
 #include "netlock.h"
 #include "ns.h"
 #include "plugins.h"
@@ -105,6 +106,7 @@ struct rst_ctx {
 	struct ns_restore *ns; /* the tree's namespaces (ns/) */
 	struct cg_restore *cg; /* the cgroups the tasks join (cgroup/) */
 	struct mm_shared mms; /* shared memory and unlinked files mapped by several tasks */
+	struct cow_plan cow;  /* private memory a task shares with its parent (mem/cow.h) */
 	uint64_t pages;
 	uint64_t *ids; /* the core ids of the live tasks, whose fds are restored */
 	size_t nids;
@@ -476,6 +478,25 @@ static int root_setup(struct pstree_item *it, void *arg)
 	int r = cgroup_restore_task(ctx->cg, it->id);
 
 	return r < 0 ? r : ns_restore_root_task(ctx->ns);
+}
+
+/*
+ * In a task before it forks: the private memory it shares with its parent
+ * and children (mem/cow.h). In its cgroups first, as its pages are charged
+ * where they are made (task_setup joins them again, the root is there).
+ */
+static int mem_setup(struct pstree_item *it, void *arg)
+{
+	struct rst_ctx *ctx = arg;
+	size_t idx = 0;
+	int r;
+
+	while (idx < ctx->n && ctx->tasks[idx].it != it)
+		idx++;
+	if (!cow_task_has_slots(&ctx->cow, idx))
+		return 0;
+	r = it == ctx->tree.root ? 0 : cgroup_restore_task(ctx->cg, it->id);
+	return r < 0 ? r : cow_task_setup(&ctx->cow, idx);
 }
 
 /* In a session leader before it forks: its controlling terminal, for the children to inherit. */
@@ -1254,6 +1275,19 @@ static int rst_resume_task(struct rst_task *t, bool leave_stopped)
 	return r;
 }
 
+/* Just before the fork: the private mappings the tasks share (mem/cow.h). */
+static int plan_shared_memory(struct rst_ctx *ctx)
+{
+	_cleanup_free_ struct mm_image **mms = calloc(ctx->n ? ctx->n : 1, sizeof(*mms));
+
+	if (!mms)
+		return -ENOMEM;
+	for (size_t i = 0; i < ctx->n; i++)
+		if (ctx->tasks[i].core->state != TASK_STATE__TASK_ZOMBIE)
+			mms[i] = &ctx->tasks[i].mm;
+	return cow_plan_make(&ctx->cow, &ctx->tree, mms, ctx->dir);
+}
+
 static void free_ctx(struct rst_ctx *ctx)
 {
 	for (size_t i = 0; i < ctx->n; i++) {
@@ -1270,6 +1304,7 @@ static void free_ctx(struct rst_ctx *ctx)
 	free(ctx->tasks);
 	free(ctx->ids);
 	mm_shared_free(&ctx->mms);
+	cow_plan_free(&ctx->cow);
 	if (ctx->files)
 		files_restore_free(ctx->files);
 	ns_restore_free(ctx->ns);
@@ -1334,6 +1369,7 @@ int cr_restore(struct cr_request *req)
 			       .task_files = task_files,
 			       .session_setup = session_setup,
 			       .root_setup = root_setup,
+			       .mem_setup = mem_setup,
 			       .arg = &ctx,
 			       .proc_fd = -1};
 	bool forked = false;
@@ -1352,6 +1388,9 @@ int cr_restore(struct cr_request *req)
 		r = restore_reaper_on(&was_reaper);
 	if (r == 0)
 		r = read_images(&ctx, dir);
+	/* criu's layout is known here (its /proc is still its own): the tasks' shared memory is reserved */
+	if (r == 0)
+		r = plan_shared_memory(&ctx);
 	if (r < 0)
 		goto fail;
 
@@ -1373,7 +1412,10 @@ int cr_restore(struct cr_request *req)
 	phase = "3 (fork the tree)";
 	r = ns_restore_pid(ctx.ns);
 	if (r == 0)
+		r = cow_plan_open_files(&ctx.cow);
+	if (r == 0)
 		r = fork_tree(&ctx.tree, o->restore_sibling, &ops, &fr);
+	cow_plan_free(&ctx.cow); /* the tasks have their copies */
 	if (r < 0)
 		goto fail;
 	forked = true;

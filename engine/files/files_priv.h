@@ -115,10 +115,13 @@ int files_check_ghost_owner(const struct files_restore *fr, const FileEntry *fe)
 int ghost_dump(const struct fd_dump_arg *a, FileEntry *fe, uint64_t limit);
 /* Writes d's contents (checked first) into the new inode w; then, after owner and mode, its times. */
 int ghost_fill(int w, const FileEntry *fe, const FileEntry *d);
+/* The same through a shared mapping, for a file without write() (hugetlbfs): its size first. */
+int ghost_fill_mapped(int w, const FileEntry *fe, const FileEntry *d);
 int ghost_set_times(int w, const FileEntry *fe, const FileEntry *d);
 
 /* memfd_create's own description of fe's memfd (kept by fr), or -1; keeping one takes fd. */
 int files_restore_memfd_origin(const struct files_restore *fr, const FileEntry *fe);
+
 void files_restore_set_memfd_origin(struct files_restore *fr, const FileEntry *fe, int fd);
 
 /*

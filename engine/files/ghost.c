@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -142,6 +143,11 @@ int ghost_dump(const struct fd_dump_arg *a, FileEntry *fe, uint64_t limit)
 		snprintf(where, sizeof(where), "pid %d fd %d", a->pid, a->fd);
 	else
 		snprintf(where, sizeof(where), "pid %d: mapped", a->pid);
+	if (counted > limit && !strncmp(fe->path, "/memfd:", 7))
+		return pr_err_ret(-EFBIG,
+				  "%s: not supported yet: memfd %s has %" PRIu64
+				  " bytes of data, more than the %" PRIu64 " its image record holds",
+				  where, fe->path, counted, limit);
 	if (counted > limit)
 		return pr_err_ret(-EFBIG, "%s: unlinked file %s has %" PRIu64 " bytes of data, more than --ghost-limit %" PRIu64,
 				  where, fe->path, counted, limit);
@@ -215,6 +221,32 @@ int ghost_fill(int w, const FileEntry *fe, const FileEntry *d)
 	return 0;
 fail:
 	return pr_perror_ret("file %" PRIu64 ": cannot write the contents of unlinked %s", fe->id, fe->path);
+}
+
+int ghost_fill_mapped(int w, const FileEntry *fe, const FileEntry *d)
+{
+	uint64_t size = d->has_ghost_size ? d->ghost_size : d->ghost_data.len;
+	const uint8_t *p = d->ghost_data.data;
+	unsigned char *m;
+	int r = check_extents(fe, d);
+
+	if (r < 0)
+		return r;
+	if (!size)
+		return 0;
+	if (ftruncate(w, (off_t)size) < 0)
+		return pr_perror_ret("file %" PRIu64 ": cannot size unlinked %s to %" PRIu64, fe->id, fe->path, size);
+	m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, w, 0);
+	if (m == MAP_FAILED)
+		return pr_perror_ret("file %" PRIu64 ": cannot map unlinked %s to fill it", fe->id, fe->path);
+	if (!d->n_ghost_extents)
+		memcpy(m, p, d->ghost_data.len);
+	for (size_t i = 0; i < d->n_ghost_extents; i += 2) {
+		memcpy(m + d->ghost_extents[i], p, (size_t)d->ghost_extents[i + 1]);
+		p += d->ghost_extents[i + 1];
+	}
+	munmap(m, size);
+	return 0;
 }
 
 static struct timespec ts_of(int64_t ns)

@@ -27,11 +27,14 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "compat.h"
 #include "file_check.h"
 #include "files_priv.h"
 #include "log.h"
@@ -39,6 +42,8 @@
 
 #define DELETED_SUFFIX " (deleted)"
 #define MEMFD_PREFIX   "/memfd:"
+/* a memfd's data goes into its files.img record: what one holds, less room for the rest */
+#define MEMFD_DATA_MAX ((uint64_t)IMG_RECORD_MAX - (1u << 20))
 
 static int set_path(FileEntry *fe, const char *link)
 {
@@ -160,6 +165,20 @@ static int check_proc_pid(const struct fd_dump_arg *a, const char *path)
 			  a->pid, a->fd, path, (int)n, path + 6);
 }
 
+/* A memfd made with MFD_HUGETLB lives on hugetlbfs: its page size is st_blksize there. */
+static int memfd_huge_size(const struct fd_dump_arg *a, FileEntry *fe)
+{
+	struct statfs sf;
+
+	if (fstatfs(a->local, &sf) < 0)
+		return pr_perror_ret("pid %d fd %d: cannot statfs %s", a->pid, a->fd, fe->path);
+	if (sf.f_type != HUGETLBFS_MAGIC)
+		return 0;
+	fe->has_memfd_huge_size = true;
+	fe->memfd_huge_size = (uint64_t)a->st.st_blksize;
+	return 0;
+}
+
 static int regular_dump(struct files_dump *fd, const struct fd_dump_arg *a, FileEntry *fe)
 {
 	int r = set_path(fe, a->link);
@@ -185,6 +204,9 @@ static int regular_dump(struct files_dump *fd, const struct fd_dump_arg *a, File
 			return pr_perror_ret("pid %d fd %d: cannot read the seals of %s", a->pid, a->fd, fe->path);
 		fe->has_memfd_seals = seals >= 0;
 		fe->memfd_seals = seals >= 0 ? (uint32_t)seals : 0;
+		r = memfd_huge_size(a, fe);
+		if (r < 0)
+			return r;
 	}
 	if (!fe->deleted) {
 		r = dump_build_id(a, fe);
@@ -194,9 +216,14 @@ static int regular_dump(struct files_dump *fd, const struct fd_dump_arg *a, File
 	/* removed from its place but linked elsewhere: a copy would not be that file */
 	if (fe->deleted && a->st.st_nlink > 0 && a->fd >= 0)
 		return link_remap(fd, a, fe);
-	/* one inode, one ghost: other descriptions and mappings of it share the contents */
+	/*
+	 * one inode, one ghost: other descriptions and mappings of it share the
+	 * contents. A memfd is memory, not a removed file: --ghost-limit is not
+	 * its limit (as in criu), the size of an image record is.
+	 */
 	if (fe->deleted && !files_find_ghost(fd, fe->dev, fe->ino))
-		return ghost_dump(a, fe, files_dump_ghost_limit(fd));
+		return ghost_dump(a, fe,
+				  fe->has_memfd_seals ? MEMFD_DATA_MAX : files_dump_ghost_limit(fd));
 	return 0;
 }
 
@@ -304,13 +331,21 @@ static int reopen_own(const FileEntry *fe, int own, const char *what, int *ret_f
 static int create_memfd_ghost(struct files_restore *fr, const FileEntry *fe, const FileEntry *data, int *ret_fd)
 {
 	_cleanup_close_ int w = -EBADF;
+	unsigned int flags = MFD_CLOEXEC | (fe->has_memfd_seals ? MFD_ALLOW_SEALING : 0);
+	uint64_t huge = fe->has_memfd_huge_size ? fe->memfd_huge_size : 0;
 	int r;
 
-	w = (int)memfd_create(fe->path + strlen(MEMFD_PREFIX),
-			      MFD_CLOEXEC | (fe->has_memfd_seals ? MFD_ALLOW_SEALING : 0));
+	/* a hugetlb memfd comes back with its page size: a power of two the kernel's MFD_HUGE_* can say */
+	if (huge && (huge & (huge - 1) || huge < (64u << 10) || __builtin_ctzll(huge) > 63))
+		return pr_err_ret(-EBADMSG, "files.img: file %" PRIu64 ": %s: bad huge page size %" PRIu64, fe->id,
+				  fe->path, huge);
+	if (huge)
+		flags |= MFD_HUGETLB | ((unsigned int)__builtin_ctzll(huge) << MFD_HUGE_SHIFT);
+	w = (int)memfd_create(fe->path + strlen(MEMFD_PREFIX), flags);
 	if (w < 0)
-		return pr_perror_ret("file %" PRIu64 ": cannot recreate %s", fe->id, fe->path);
-	r = ghost_fill(w, fe, data);
+		return pr_perror_ret("file %" PRIu64 ": cannot recreate %s%s", fe->id, fe->path,
+				     huge ? " with huge pages" : "");
+	r = huge ? ghost_fill_mapped(w, fe, data) : ghost_fill(w, fe, data);
 	if (r < 0)
 		return r;
 	if (fchown(w, fe->uid, fe->gid) < 0 || fchmod(w, fe->mode & 07777) < 0)
@@ -392,6 +427,18 @@ int files_check_ghost_owner(const struct files_restore *fr, const FileEntry *fe)
 	return 0;
 }
 
+/* Removes name from dfd if it still names the inode of fd (nobody put another file there meanwhile). */
+static int unlink_own(int dfd, const char *name, int fd)
+{
+	struct stat a, b;
+
+	if (fstat(fd, &a) < 0 || fstatat(dfd, name, &b, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	if (a.st_dev != b.st_dev || a.st_ino != b.st_ino)
+		return -EEXIST;
+	return unlinkat(dfd, name, 0) < 0 ? -errno : 0;
+}
+
 /*
  * A directory on a mount made read-only (the file system itself may be
  * written): a detached clone of that mount, made writable, for criu alone.
@@ -409,12 +456,13 @@ static int writable_clone(int dfd)
 /*
  * The new inode of a ghost, in the directory the file was in, resolved in
  * the tree's root: a name made with O_EXCL right in that directory (no
- * symlink followed) and removed at once; the name keeps the old one as its
- * prefix so that the mappings of it read alike in /proc/PID/maps. *ret_fd
- * is read-write (to fill it). On a mount made read-only, the inode is made
- * through a writable clone of the mount (the file system takes writes) and
- * *ret_own is it opened read-only through the tree's own mount, for the
- * task's descriptions; else -1.
+ * symlink followed) and removed at once. The file's own name when it is
+ * free, so that /proc/PID/fd and maps name it as at dump ("NAME (deleted)");
+ * else a name that keeps the old one as its prefix. *ret_fd is read-write
+ * (to fill it). On a mount made read-only, the inode is made through a
+ * writable clone of the mount (the file system takes writes) and *ret_own
+ * is it opened read-only through the tree's own mount, for the task's
+ * descriptions; else -1.
  */
 static int make_ghost_inode(const struct files_restore *fr, const FileEntry *fe, int *ret_fd, int *ret_own)
 {
@@ -434,8 +482,8 @@ static int make_ghost_inode(const struct files_restore *fr, const FileEntry *fe,
 	if (r < 0)
 		return pr_err_ret(r, "file %" PRIu64 ": cannot open the directory of unlinked %s", fe->id,
 				  fe->path);
-	snprintf(name, sizeof(name), "%s.criu-ghost.%d", slash + 1, getpid());
 	at = dfd;
+	snprintf(name, sizeof(name), "%s", slash + 1);
 	w = files_create_beneath(dfd, name, O_CREAT | O_EXCL | O_RDWR | O_NOFOLLOW, 0600);
 	if (w == -EROFS) {
 		clone = writable_clone(dfd);
@@ -444,18 +492,25 @@ static int make_ghost_inode(const struct files_restore *fr, const FileEntry *fe,
 					  fe->id, dir);
 		at = clone;
 		w = files_create_beneath(clone, name, O_CREAT | O_EXCL | O_RDWR | O_NOFOLLOW, 0600);
-		if (w >= 0) {
-			*ret_own = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-			if (*ret_own < 0)
-				r = pr_perror_ret("file %" PRIu64 ": cannot open %s/%s through its read-only mount", fe->id,
-						  dir, name);
-		}
+	}
+	if (w == -EEXIST) {
+		snprintf(name, sizeof(name), "%s.criu-ghost.%d", slash + 1, getpid());
+		w = files_create_beneath(at, name, O_CREAT | O_EXCL | O_RDWR | O_NOFOLLOW, 0600);
+	}
+	if (w >= 0 && at != dfd) {
+		*ret_own = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+		if (*ret_own < 0)
+			r = pr_perror_ret("file %" PRIu64 ": cannot open %s/%s through its read-only mount", fe->id, dir,
+					  name);
 	}
 	if (w < 0)
 		return pr_err_ret(w, "file %" PRIu64 ": cannot recreate unlinked %s in %s", fe->id, fe->path,
 				  *dir ? dir : "/");
-	if (unlinkat(at, name, 0) < 0 && r >= 0)
-		r = pr_perror_ret("file %" PRIu64 ": cannot remove %s/%s", fe->id, dir, name);
+	if (r >= 0) {
+		r = unlink_own(at, name, w);
+		if (r < 0)
+			pr_err("file %" PRIu64 ": cannot remove %s/%s: %s\n", fe->id, dir, name, strerror(-r));
+	}
 	if (r < 0) {
 		close(w);
 		if (*ret_own >= 0)

@@ -53,6 +53,7 @@ void mm_image_free(struct mm_image *m)
 	for (size_t i = 0; i < m->n; i++)
 		vma_entry__free_unpacked(m->vmas[i], NULL);
 	free(m->vmas);
+	free(m->cow);
 	memset(m, 0, sizeof(*m));
 	m->chan_criu = m->chan_task = -1;
 }
@@ -746,13 +747,63 @@ static void *fill_worker(void *arg)
 	return NULL;
 }
 
-/* Fills the pages from the pages image (checked by mm_pages_verify in phase 1). */
-int mm_fill_pages(struct infect_ctl *c, struct img_dir *d, uint64_t id, uint64_t base, uint64_t *pages_written)
+/*
+ * The runs of pi without the mappings of m the task holds since its fork
+ * (cow): their pages are in place. *ret: a new array, or NULL (none held).
+ */
+static int runs_without_held(const struct page_index *pi, const struct mm_image *m, struct page_run **ret,
+			     size_t *ret_n)
+{
+	struct page_run *out = NULL;
+	size_t n = 0, cap = 0;
+
+	*ret = NULL;
+	*ret_n = 0;
+	if (!m || !m->cow)
+		return 0;
+	for (size_t i = 0; i < pi->n; i++) {
+		const struct page_run *run = &pi->runs[i];
+		uint64_t cur = run->vaddr, end = run->vaddr + (uint64_t)run->nr_pages * PAGE_SZ;
+
+		for (size_t k = 0; k <= m->n && cur < end; k++) {
+			const VmaEntry *v = k < m->n ? m->vmas[k] : NULL;
+			uint64_t stop = v ? v->start : end;
+
+			if (v && (!m->cow[k].tmp || v->end <= cur))
+				continue;
+			if (stop > end)
+				stop = end;
+			if (stop > cur) {
+				if (n == cap) {
+					struct page_run *t = realloc(out, (cap = cap ? 2 * cap : 64) * sizeof(*t));
+
+					if (!t) {
+						free(out);
+						return -ENOMEM;
+					}
+					out = t;
+				}
+				out[n++] = (struct page_run){ .vaddr = cur, .nr_pages = (uint32_t)((stop - cur) / PAGE_SZ),
+							      .offset = run->offset + (cur - run->vaddr) };
+			}
+			if (v && v->end > cur)
+				cur = v->end;
+		}
+	}
+	*ret = out;
+	*ret_n = n;
+	return 0;
+}
+
+/* Fills the pages from the pages image (checked by mm_pages_verify in phase 1), but those of held mappings. */
+static int fill_pages(struct infect_ctl *c, struct img_dir *d, uint64_t id, uint64_t base, const struct mm_image *m,
+		      uint64_t *pages_written)
 {
 	struct page_index pi = { .pages_fd = -1 };
 	struct fill_job job = { .pid = c->tid, .base = base };
 	pthread_t th[FILL_THREADS - 1];
-	size_t started = 0;
+	struct page_run *held_runs = NULL;
+	size_t started = 0, n_held = 0;
 	void *map = MAP_FAILED;
 	int r;
 
@@ -763,14 +814,17 @@ int mm_fill_pages(struct infect_ctl *c, struct img_dir *d, uint64_t id, uint64_t
 		return r;
 	if (!pi.n)
 		goto out;
+	r = runs_without_held(&pi, m, &held_runs, &n_held);
+	if (r < 0 || (m && m->cow && !n_held))
+		goto out; /* every page is in place already */
 	map = mmap(NULL, pi.pages_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, pi.pages_fd, 0);
 	if (map == MAP_FAILED) {
 		r = pr_perror_ret("pages-%" PRIu64 ".img: mmap", id);
 		goto out;
 	}
 	job.map = map;
-	job.runs = pi.runs;
-	job.n = pi.n;
+	job.runs = m && m->cow ? held_runs : pi.runs;
+	job.n = m && m->cow ? n_held : pi.n;
 	/* small address spaces are not worth a thread */
 	if (pi.pages_size > 4 * FILL_PIECE)
 		for (; started < FILL_THREADS - 1; started++)
@@ -784,8 +838,14 @@ int mm_fill_pages(struct infect_ctl *c, struct img_dir *d, uint64_t id, uint64_t
 out:
 	if (map != MAP_FAILED)
 		munmap(map, pi.pages_size);
+	free(held_runs);
 	page_index_free(&pi);
 	return r;
+}
+
+int mm_fill_pages(struct infect_ctl *c, struct img_dir *d, uint64_t id, uint64_t base, uint64_t *pages_written)
+{
+	return fill_pages(c, d, id, base, NULL, pages_written);
 }
 
 static int protect_and_advise(struct infect_ctl *c, const VmaEntry *v)
@@ -880,6 +940,75 @@ static int set_mm_fields(struct infect_ctl *c, const struct mm_shared *s, const 
 	return r;
 }
 
+/*
+ * Whether the file a held private file mapping maps (criu opened it by its
+ * path before the fork) is the file the task finds at that path in its own
+ * root now. If not, the mapping is forgotten (h->tmp = 0) and mapped anew.
+ */
+static bool held_file_is_mapped(struct infect_ctl *c, const VmaEntry *v, struct mm_cow_hold *h)
+{
+	_cleanup_close_ int fd = -EBADF;
+	struct stat st;
+
+	if (!h->dev && !h->ino)
+		return true;
+	fd = file_open_in_task_root(c->tid, v->path, O_PATH);
+	if (fd >= 0 && fstat(fd, &st) == 0 && st.st_dev == h->dev && st.st_ino == h->ino)
+		return true;
+	pr_info("pid %d: %s at %#" PRIx64 " is another file in the task's root: not shared\n", c->tid, v->path,
+		v->start);
+	h->tmp = 0;
+	return false;
+}
+
+/*
+ * The mappings the task filled before its fork (cow.h) go to their places
+ * (mremap keeps their pages, shared with its parent's); everything else
+ * but the control region [start, start + size) goes: criu's mappings, the
+ * rest of the arena.
+ */
+static int move_slots_and_unmap(struct infect_ctl *c, const struct mm_image *m, uint64_t start, uint64_t size)
+{
+	uint64_t at = 0;
+	long ret;
+	int r;
+
+	for (size_t i = 0; m->cow && i < m->n; i++) {
+		const VmaEntry *v = m->vmas[i];
+
+		if (!m->cow[i].tmp || !held_file_is_mapped(c, v, &m->cow[i]))
+			continue;
+		r = mm_rsys(c, &ret, "mremap (a mapping shared with the parent)", SYS_mremap, m->cow[i].tmp,
+			    v->end - v->start, v->end - v->start, MREMAP_MAYMOVE | MREMAP_FIXED, v->start, 0);
+		if (r < 0)
+			return pr_err_ret(r, "pid %d: cannot move %#" PRIx64 " to %#" PRIx64 "-%#" PRIx64, c->tid,
+					  m->cow[i].tmp, v->start, v->end);
+	}
+	/* the gaps between what stays, in address order: the region falls between the mappings */
+	for (size_t i = 0; i <= m->n; i++) {
+		const VmaEntry *v = i < m->n ? m->vmas[i] : NULL;
+		uint64_t keep_s = TASK_TOP, keep_e = TASK_TOP;
+
+		if (v && (!m->cow || !m->cow[i].tmp))
+			continue;
+		if (v) {
+			keep_s = v->start;
+			keep_e = v->end;
+		}
+		if (start >= at && start + size <= keep_s) {
+			if (start > at && (r = mm_rsys(c, &ret, "munmap (criu's mappings)", SYS_munmap, at, start - at, 0,
+						       0, 0, 0)) < 0)
+				return r;
+			at = start + size;
+		}
+		if (keep_s > at && (r = mm_rsys(c, &ret, "munmap (criu's mappings)", SYS_munmap, at, keep_s - at, 0, 0,
+						0, 0)) < 0)
+			return r;
+		at = keep_e > at ? keep_e : at;
+	}
+	return 0;
+}
+
 int mm_restore(struct infect_ctl *c, struct img_dir *d, uint64_t id, const struct mm_image *m, struct mm_shared *s,
 	       struct mm_region *reg, uint64_t *pages_written)
 {
@@ -935,11 +1064,7 @@ int mm_restore(struct infect_ctl *c, struct img_dir *d, uint64_t id, const struc
 		have = remap_specials(c, cur, nc, m, park);
 		if (have < 0)
 			return have;
-		r = mm_rsys(c, &ret, "munmap (below the region)", SYS_munmap, 0, start, 0, 0, 0, 0);
-		if (r < 0)
-			return r;
-		r = mm_rsys(c, &ret, "munmap (above the region)", SYS_munmap, start + size, TASK_TOP - (start + size), 0,
-			 0, 0, 0);
+		r = move_slots_and_unmap(c, m, start, size);
 		if (r < 0)
 			return r;
 		if (have) {
@@ -979,11 +1104,13 @@ int mm_restore(struct infect_ctl *c, struct img_dir *d, uint64_t id, const struc
 		if (overlaps(v->start, v->end, start, start + size))
 			return pr_err_ret(-EFAULT, "pid %d: mapping %#" PRIx64 " overlaps the control region", c->tid,
 					  v->start);
+		if (m->cow && m->cow[i].tmp)
+			continue; /* there already, filled */
 		r = map_one(c, d, s, m, v, pages_written);
 		if (r < 0)
 			return r;
 	}
-	r = mm_fill_pages(c, d, id, 0, pages_written);
+	r = fill_pages(c, d, id, 0, m, pages_written);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < m->n; i++) {

@@ -34,6 +34,13 @@ struct mm_image {
 	/* a datagram socket pair by which criu hands the task fds (mm_prepare_channel) */
 	int chan_criu; /* criu's end, or -1 */
 	int chan_task; /* the task's end, at this number in the task, or -1 */
+	/* per vma: where the task holds it, filled, since before its fork (cow.h); NULL or tmp 0: nowhere */
+	struct mm_cow_hold *cow;
+};
+
+struct mm_cow_hold {
+	uint64_t tmp;
+	uint64_t dev, ino; /* a file mapping's: the file it holds (0, 0: anonymous) */
 };
 
 /* Reads and checks mm-ID.img: sorted, page-aligned, non-overlapping user mappings. */

@@ -480,9 +480,20 @@ static _Noreturn void task_main(struct fork_job *job, struct pstree_item *it)
 
 	task_born(job, it, orphan);
 	born_sid = getsid(0);
+	/* a session leader may fork before its setsid (enter_session) */
+	if (it != job->t->root && it->state != PST_ZOMBIE && job->ops && job->ops->mem_setup) {
+		r = job->ops->mem_setup(it, job->ops->arg);
+		if (r < 0)
+			task_fail(sh, it->vpid, r);
+	}
 	enter_session(job, it, born_sid);
 	if (it == job->t->root && job->ops && job->ops->root_setup) {
 		r = job->ops->root_setup(it, job->ops->arg);
+		if (r < 0)
+			task_fail(sh, it->vpid, r);
+	}
+	if (it == job->t->root && it->state != PST_ZOMBIE && job->ops && job->ops->mem_setup) {
+		r = job->ops->mem_setup(it, job->ops->arg);
 		if (r < 0)
 			task_fail(sh, it->vpid, r);
 	}

@@ -40,6 +40,12 @@ struct fork_ops {
 	 * there (the tree's cgroup namespace). Returns 0 or -errno (logged).
 	 */
 	int (*root_setup)(struct pstree_item *it, void *arg);
+	/*
+	 * Optional: runs in each restored process (not zombies) before it forks
+	 * any other (the root: after root_setup): the memory its children
+	 * inherit. Returns 0 or -errno (logged).
+	 */
+	int (*mem_setup)(struct pstree_item *it, void *arg);
 	void *arg;
 	/*
 	 * criu's own /proc (O_PATH), opened before criu entered the tree's

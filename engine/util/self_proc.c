@@ -29,6 +29,17 @@ static int where(int fd, char *path, size_t size)
 	return have ? self_proc : AT_FDCWD;
 }
 
+int self_proc_open(const char *rel, int flags)
+{
+	bool have = self_proc >= 0 && fcntl(self_proc, F_GETFD) >= 0;
+	char path[64];
+	int f;
+
+	snprintf(path, sizeof(path), "%s%s", have ? "" : "/proc/", rel);
+	f = openat(have ? self_proc : AT_FDCWD, path, flags | O_CLOEXEC);
+	return f < 0 ? -errno : f;
+}
+
 int self_fd_open(int fd, int flags)
 {
 	char path[48];

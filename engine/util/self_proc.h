@@ -13,6 +13,8 @@
 
 /* Opens /proc (once per process); 0 or -errno. Call before entering any mount namespace. */
 int self_proc_init(void);
+/* openat of rel (as "self/pagemap") in criu's /proc; in a task criu forked, "self" is that task. fd or -errno. */
+int self_proc_open(const char *rel, int flags);
 /* open /proc/self/fd/FD with flags (O_CLOEXEC added): a new description of fd's file. fd or -errno. */
 int self_fd_open(int fd, int flags);
 /* readlink of /proc/self/fd/FD into buf (NUL-terminated): its length or -errno. */
