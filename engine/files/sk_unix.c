@@ -1044,26 +1044,39 @@ static int connect_to(struct usk *s, const uint8_t *name, size_t len, const char
 	return 0;
 }
 
-/* s connects to t of the set: by t's name, from t's directory; a deleted name through its alias. */
-static int connect_usk(struct usk *s, const struct usk *t, const char *what)
+/*
+ * Where t is reached by name: its name, from its directory if relative; a
+ * deleted name through its alias (buf holds the alias's directory then).
+ */
+static void usk_target(const struct usk *t, char *buf, size_t size, const char **dir, const uint8_t **name,
+		       size_t *len)
 {
-	const char *dir = is_path(t->u) && t->u->name.data[0] != '/' ? t->u->name_dir : NULL;
-	char buf[PATH_MAX];
-	const uint8_t *name = t->u->name.data;
-	size_t len = t->u->name.len;
-	int saved, r;
-
+	*dir = is_path(t->u) && t->u->name.data[0] != '/' ? t->u->name_dir : NULL;
+	*name = t->u->name.data;
+	*len = t->u->name.len;
 	if (t->alias) {
 		char *slash;
 
-		snprintf(buf, sizeof(buf), "%s", t->alias);
+		snprintf(buf, size, "%s", t->alias);
 		slash = strrchr(buf, '/');
-		dir = slash ? (slash == buf ? "/" : buf) : NULL;
+		*dir = slash ? (slash == buf ? "/" : buf) : NULL;
 		if (slash)
 			*slash = '\0';
-		name = (const uint8_t *)(slash ? slash + 1 : buf);
-		len = strlen((const char *)name);
+		*name = (const uint8_t *)(slash ? slash + 1 : buf);
+		*len = strlen((const char *)*name);
 	}
+}
+
+/* s connects to t of the set: by t's name, from t's directory; a deleted name through its alias. */
+static int connect_usk(struct usk *s, const struct usk *t, const char *what)
+{
+	char buf[PATH_MAX];
+	const char *dir;
+	const uint8_t *name;
+	size_t len;
+	int saved, r;
+
+	usk_target(t, buf, sizeof(buf), &dir, &name, &len);
 	r = enter_dir(dir, &saved);
 	if (r >= 0)
 		r = connect_to(s, name, len, what);
@@ -1423,14 +1436,23 @@ static int queue_data(struct usk_set *set, struct usk *s)
 	struct sockaddr_un sa;
 	socklen_t sl = 0;
 	bool tmp, to;
+	char buf[PATH_MAX];
+	const char *dir = NULL;
+	int saved = -1;
 
 	if ((!u->has_data || !u->data.len) && !u->n_packets)
 		return 0;
 	from = sender_for(set, s, &tmp, &to);
 	if (from < 0)
 		return from;
-	if (to)
-		sl = make_addr(&sa, u->name.data, u->name.len);
+	if (to) { /* sent to its name: from its directory, or through its alias */
+		const uint8_t *name;
+		size_t len;
+
+		usk_target(s, buf, sizeof(buf), &dir, &name, &len);
+		sl = make_addr(&sa, name, len);
+		r = enter_dir(dir, &saved);
+	}
 	for (size_t k = 0; k < (whole ? 1 : u->n_packets) && r >= 0; k++) {
 		size_t len = whole ? u->data.len : u->packets[k];
 		ssize_t n;
@@ -1453,6 +1475,7 @@ static int queue_data(struct usk_set *set, struct usk *s)
 					       len);
 		off += len;
 	}
+	leave_dir(saved);
 	if (tmp)
 		close(from);
 	return r;

@@ -11,9 +11,14 @@
  *   fifo:  a datagram server bound to DIR/fifo.sock with a client connected,
  *          its file removed and a FIFO made on the path;
  *   gone:  a datagram server bound to DIR/gone/d.sock with a client connected,
- *          its file and the directory removed.
+ *          its file and the directory removed;
+ *   rq:    a datagram server bound to the relative name "rq.sock" in DIR/rel,
+ *          with a datagram queued by an unconnected sender;
+ *   dq:    a datagram server bound to DIR/dq.sock with a datagram queued by
+ *          an unconnected sender, its file removed.
  * After restore: every name reads as before, data flows on every connection,
- * a connect to DIR/same.sock reaches A, DIR/fifo.sock is still the FIFO,
+ * the queued datagrams are read, a connect to DIR/same.sock reaches A,
+ * DIR/fifo.sock is still the FIFO,
  * DIR/gone stays absent, and criu left no file behind in DIR.
  */
 #include <dirent.h>
@@ -92,7 +97,8 @@ int main(int argc, char **argv)
 {
 	struct sockaddr_un a, r;
 	char path[4200];
-	int self, rl, rc, ra, sa, sb, fs, fc, gs, gc, nc, t;
+	int self, rl, rc, ra, sa, sb, fs, fc, gs, gc, nc, t, rq, dq, snd;
+	char got[16];
 	socklen_t al;
 	struct stat st;
 
@@ -112,8 +118,24 @@ int main(int argc, char **argv)
 	if (bind(rl, (struct sockaddr *)&r, al) || listen(rl, 4) || connect(rc, (struct sockaddr *)&r, al))
 		feat_die("rel");
 	ra = accept(rl, NULL, NULL);
-	if (ra < 0 || chdir(argv[1]))
+	if (ra < 0)
 		feat_die("rel accept");
+	/* rq */
+	rq = sk(SOCK_DGRAM);
+	snd = sk(SOCK_DGRAM);
+	al = set_name(&r, "rq.sock", NULL);
+	if (bind(rq, (struct sockaddr *)&r, al) ||
+	    sendto(snd, "rq-data", 7, 0, (struct sockaddr *)&r, al) != 7)
+		feat_die("rq");
+	if (chdir(argv[1]))
+		feat_die("chdir");
+	/* dq */
+	dq = sk(SOCK_DGRAM);
+	al = set_name(&a, "%s/dq.sock", argv[1]);
+	if (bind(dq, (struct sockaddr *)&a, al) ||
+	    sendto(snd, "dq-data", 7, 0, (struct sockaddr *)&a, al) != 7 || unlink(a.sun_path))
+		feat_die("dq");
+	close(snd);
 	/* same */
 	sa = sk(SOCK_STREAM);
 	sb = sk(SOCK_STREAM);
@@ -181,6 +203,16 @@ int main(int argc, char **argv)
 	snprintf(path, sizeof(path), "%s/gone", argv[1]);
 	FEAT_CHECK(stat(path, &st) < 0 && errno == ENOENT, "%s is back", path);
 
+	memset(got, 0, sizeof(got));
+	FEAT_CHECK(recv(rq, got, sizeof(got) - 1, MSG_DONTWAIT) == 7 && !strcmp(got, "rq-data"),
+		   "rq: received '%s'", got);
+	check_name(rq, "rq.sock", "rq", 0);
+	memset(got, 0, sizeof(got));
+	FEAT_CHECK(recv(dq, got, sizeof(got) - 1, MSG_DONTWAIT) == 7 && !strcmp(got, "dq-data"),
+		   "dq: received '%s'", got);
+	set_name(&a, "%s/dq.sock", argv[1]);
+	check_name(dq, a.sun_path, "dq", 0);
+	FEAT_CHECK(access(a.sun_path, F_OK) < 0 && errno == ENOENT, "%s is back", a.sun_path);
 	check_clean(argv[1]);
 	snprintf(path, sizeof(path), "%s/rel", argv[1]);
 	check_clean(path);
