@@ -612,9 +612,11 @@ static int dump_one_proc(struct dump_ctx *ctx, struct pstree_item *it)
 		goto out;
 	r = guard_check("dumping files");
 	/* a shared fd table is dumped once, with the first task that holds it (pstree.c) */
-	if (r == 0 && it->files_id == it->id)
+	if (r == 0 && it->files_id == it->id) {
+		files_dump_set_creds(ctx->files, core.creds); /* its files must be ones it may open again */
 		r = files_dump_task(ctx->files, it->pid, ctx->dir, it->id);
-	else if (r == 0)
+		files_dump_set_creds(ctx->files, NULL);
+	} else if (r == 0)
 		r = files_dump_task_shared(ctx->files, it->pid);
 	if (r < 0)
 		goto out;

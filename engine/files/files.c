@@ -96,6 +96,11 @@ void files_dump_set_external(struct files_dump *fd, char *const *external, size_
 	fd->nr_external = n;
 }
 
+void files_dump_set_creds(struct files_dump *fd, const CredsEntry *creds)
+{
+	fd->creds = creds;
+}
+
 void files_dump_set_force_irmap(struct files_dump *fd, bool on, char *const *scan, size_t nr_scan)
 {
 	fd->force_irmap = on;

@@ -104,6 +104,8 @@ void files_dump_set_external(struct files_dump *fd, char *const *external, size_
  * --force-irmap, and --irmap-scan-path: directories (in the task's root) searched for a watched
  * inode that its handle does not reach or that has no name (fsnotify.c).
  */
+/* The creds of the task whose fds are dumped next: its files must be ones it can open again itself. */
+void files_dump_set_creds(struct files_dump *fd, const CredsEntry *creds);
 void files_dump_set_force_irmap(struct files_dump *fd, bool on, char *const *scan, size_t nr_scan);
 void files_dump_abort(struct files_dump *fd);
 /* Whether the tree is a shell job; *ret_sid gets its external session. */

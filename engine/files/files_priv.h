@@ -46,6 +46,7 @@ struct files_dump {
 	size_t nr_usk_inflight;
 	uint64_t rpc_sk_ino; /* a self-dump: the server's end of the RPC connection (sk_unix.c) */
 	bool force_irmap;      /* --force-irmap: a watch's name must be found (fsnotify.c) */
+	const CredsEntry *creds; /* of the task whose fds are dumped now (files_dump_set_creds) */
 	char *const *irmap_scan; /* --irmap-scan-path: where to look for a watched inode by its number */
 	size_t nr_irmap_scan;
 	char *const *external; /* --external strings (tty[RDEV:DEV]) */
@@ -118,6 +119,12 @@ int ghost_fill(int w, const FileEntry *fe, const FileEntry *d);
 /* The same through a shared mapping, for a file without write() (hugetlbfs): its size first. */
 int ghost_fill_mapped(int w, const FileEntry *fe, const FileEntry *d);
 int ghost_set_times(int w, const FileEntry *fe, const FileEntry *d);
+/*
+ * in_root.c: whether a task of creds c could open path (in pid's root) with
+ * accmode itself, as the restore will have it do (mode bits, its groups and
+ * capabilities; -EACCES or -EPERM when not). 0 without creds.
+ */
+int files_check_reopen(const CredsEntry *c, pid_t pid, const char *path, int accmode);
 
 /* memfd_create's own description of fe's memfd (kept by fr), or -1; keeping one takes fd. */
 int files_restore_memfd_origin(const struct files_restore *fr, const FileEntry *fe);

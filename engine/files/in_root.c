@@ -268,6 +268,31 @@ int files_open_in_root(struct files_restore *fr, uint64_t file_id, int dirfd, co
 	return f;
 }
 
+int files_check_reopen(const CredsEntry *c, pid_t pid, const char *path, int accmode)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[PATH_MAX + 32];
+	_cleanup_close_ int dfd = -EBADF;
+	struct fs_ids saved = {0};
+	int mode = accmode == O_RDONLY ? R_OK : accmode == O_WRONLY ? W_OK : R_OK | W_OK, r, a;
+
+	if (!c || path[0] != '/' || !slash || !slash[1])
+		return 0;
+	/* the directory as criu (its root may be out of the task's own reach: a non-dumpable task) */
+	snprintf(dir, sizeof(dir), "/proc/%d/root%.*s", pid, (int)(slash - path), path);
+	dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return 0; /* the open itself reports what is wrong */
+	r = fs_ids_save(&saved);
+	if (r < 0)
+		return r;
+	r = fs_ids_become(&saved, c);
+	a = r < 0 ? r : faccessat(dfd, slash + 1, mode, AT_EACCESS | AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
+	r = fs_ids_restore(&saved);
+	fs_ids_free(&saved);
+	return r < 0 ? r : a;
+}
+
 int files_open_dir_in_root(const struct files_restore *fr, const char *path, int *ret_fd)
 {
 	int f = openat2_in(fr->root_fd, path, O_PATH | O_DIRECTORY, 0,

@@ -212,6 +212,17 @@ static int regular_dump(struct files_dump *fd, const struct fd_dump_arg *a, File
 		r = dump_build_id(a, fe);
 		if (r < 0)
 			return r;
+		/* the restore opens it with the task's rights: one it opened before dropping them is lost */
+		r = a->fd >= 0 ? files_check_reopen(fd->creds, a->pid, fe->path, (int)(fe->flags & O_ACCMODE)) : 0;
+		if (r == -EACCES || r == -EPERM)
+			return pr_err_ret(-EOPNOTSUPP,
+					  "pid %d fd %d: %s (mode %o, owner %u:%u) was opened with rights the task no "
+					  "longer has (fsuid %u): the restore opens it with the task's rights; not supported",
+					  a->pid, a->fd, fe->path, a->st.st_mode & 07777, a->st.st_uid, a->st.st_gid,
+					  fd->creds->fsuid);
+		if (r < 0)
+			return pr_err_ret(r, "pid %d fd %d: cannot check that the task may open %s again", a->pid,
+					  a->fd, fe->path);
 	}
 	/* removed from its place but linked elsewhere: a copy would not be that file */
 	if (fe->deleted && a->st.st_nlink > 0 && a->fd >= 0)
