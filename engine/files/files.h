@@ -101,6 +101,8 @@ void files_dump_set_link_remap(struct files_dump *fd, bool on);
 void files_dump_set_external(struct files_dump *fd, char *const *external, size_t n);
 /* --force-irmap: every inotify/fanotify inode watch must have a name to keep (fsnotify.c). */
 void files_dump_set_force_irmap(struct files_dump *fd, bool on);
+/* The tree's root task: its root is where the restore reopens files by path. 0 or -errno. */
+int files_dump_set_root(struct files_dump *fd, pid_t root);
 void files_dump_abort(struct files_dump *fd);
 /* Whether the tree is a shell job; *ret_sid gets its external session. */
 bool files_dump_shell_job_sid(const struct files_dump *fd, pid_t *ret_sid);

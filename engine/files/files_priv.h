@@ -48,6 +48,7 @@ struct files_dump {
 	bool force_irmap;      /* --force-irmap: a watch's name must be found (fsnotify.c) */
 	char *const *external; /* --external strings (tty[RDEV:DEV]) */
 	size_t nr_external;
+	int root_fd; /* the tree's root (O_PATH), where the restore resolves the paths; -EBADF if unknown */
 };
 
 /* The --external tty[RDEV:DEV] that st is, or NULL (files.c). */
