@@ -26,8 +26,10 @@
  * (TIOCSCTTY) and sets the foreground group (TIOCSPGRP) inside the restored
  * task, before criu's copies are closed.
  *
- * Not restored: bytes queued in either direction at dump time (the dump logs
- * how many); the line discipline's state (partial canonical line).
+ * Refused: bytes queued in either direction at dump time (FIONREAD on the
+ * master or a slave): they cannot be read without taking them from the tree.
+ * Not restored: the line discipline's state (a partial canonical line, which
+ * FIONREAD does not count).
  */
 #define LOG_PREFIX "files: "
 #include <dirent.h>
@@ -152,12 +154,12 @@ static int pty_master_dump(struct files_dump *fd, const struct fd_dump_arg *a, F
 		return pr_perror_ret("pid %d fd %d: pty %u: TIOCGPTLCK failed", a->pid, a->fd, index);
 	p->has_locked = true;
 	p->locked = v != 0;
-	if (ioctl(a->local, FIONREAD, &v) == 0 && v > 0) {
-		p->has_out_queued = true;
-		p->out_queued = (uint32_t)v;
-		pr_warn("pid %d fd %d: pty %u: %d byte(s) written by the slave side and not read yet are lost\n",
-			a->pid, a->fd, index, v);
-	}
+	/* reading them would take them from the tree, and writing them back goes through the line discipline */
+	if (ioctl(a->local, FIONREAD, &v) == 0 && v > 0)
+		return pr_err_ret(-EOPNOTSUPP,
+				  "pid %d fd %d: pty %u: %d byte(s) written by the slave side (or echoed) are not "
+				  "read yet: not supported yet, the restore would lose them",
+				  a->pid, a->fd, index, v);
 	{
 		/* the slave's owner and mode (grantpt sets them): in the tree's own devpts */
 		char path[96];
@@ -199,12 +201,11 @@ static int pty_slave_dump(struct files_dump *fd, const struct fd_dump_arg *a, Fi
 		p->has_exclusive = true;
 		p->exclusive = true;
 	}
-	if (ioctl(a->local, FIONREAD, &v) == 0 && v > 0) {
-		p->has_in_queued = true;
-		p->in_queued = (uint32_t)v;
-		pr_warn("pid %d fd %d: pty %u: %d byte(s) written by the master side and not read yet are lost\n",
-			a->pid, a->fd, index, v);
-	}
+	if (ioctl(a->local, FIONREAD, &v) == 0 && v > 0)
+		return pr_err_ret(-EOPNOTSUPP,
+				  "pid %d fd %d: pty %u: %d byte(s) written by the master side are not read yet: "
+				  "not supported yet, the restore would lose them",
+				  a->pid, a->fd, index, v);
 	fe->has_rdev = true;
 	fe->rdev = a->st.st_rdev;
 	if (ext) {
