@@ -197,6 +197,17 @@ static int pty_slave_dump(struct files_dump *fd, const struct fd_dump_arg *a, Fi
 	fe->path = strdup(a->link);
 	if (!p || !fe->path)
 		return -ENOMEM;
+	/* a hung-up description answers every ioctl with EIO: nothing more to read */
+	if (ioctl(a->local, TIOCGEXCL, &v) < 0 && errno == EIO) {
+		if (ext)
+			return pr_err_ret(-EOPNOTSUPP, "pid %d fd %d: %s is --external %s, but it was hung up", a->pid,
+					  a->fd, a->link, ext);
+		p->has_hung_up = p->hung_up = true;
+		fe->has_rdev = true;
+		fe->rdev = a->st.st_rdev;
+		pr_info("pid %d fd %d: slave of pty %u (%s), hung up\n", a->pid, a->fd, index, a->link);
+		return 0;
+	}
 	if (ioctl(a->local, TIOCGEXCL, &v) == 0 && v) {
 		p->has_exclusive = true;
 		p->exclusive = true;
@@ -354,6 +365,8 @@ static int pty_slave_dump_finish(struct files_dump *fd, FileEntry *fe, int local
 	PtyEntry *p = fe->pty;
 	int r;
 
+	if (p && p->hung_up)
+		return 0; /* whatever its pty is now, it is cut off from it */
 	for (size_t k = 0; k < fd->nr_files; k++) {
 		const FileEntry *m = fd->files[k].fe;
 
@@ -645,6 +658,34 @@ static int own_devpts_master(const FileEntry *fe)
 	return m;
 }
 
+/*
+ * A slave description that was hung up: a slave of a new pty (any index)
+ * whose master is closed at once, which hangs the slave up: reads give end
+ * of file, writes and ioctls EIO, as before.
+ */
+static int hung_up_slave_open(const FileEntry *fe, int *ret_fd)
+{
+	_cleanup_close_ int m = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	int unlock = 0, s, v;
+
+	if (m < 0)
+		return pr_perror_ret("file %" PRIu64 ": cannot open /dev/ptmx", fe->id);
+	if (ioctl(m, TIOCSPTLCK, &unlock) < 0)
+		return pr_perror_ret("file %" PRIu64 ": cannot unlock a new pty", fe->id);
+	s = open_slave(m, (int)(fe->flags & (O_ACCMODE | O_NONBLOCK | O_APPEND)));
+	if (s < 0)
+		return pr_err_ret(s, "file %" PRIu64 ": cannot open the slave of a new pty", fe->id);
+	close(TAKE_FD(m));
+	if (!(ioctl(s, TIOCGEXCL, &v) < 0 && errno == EIO)) {
+		close(s);
+		return pr_err_ret(-EIO, "file %" PRIu64 ": %s: the new slave did not hang up with its master", fe->id,
+				  fe->path ? fe->path : "?");
+	}
+	pr_info("file %" PRIu64 ": %s: a hung-up slave again\n", fe->id, fe->path ? fe->path : "?");
+	*ret_fd = s;
+	return 0;
+}
+
 static int pty_slave_open(struct files_restore *fr, const FileEntry *fe, int *ret_fd)
 {
 	const FileEntry *mfe = NULL;
@@ -652,6 +693,8 @@ static int pty_slave_open(struct files_restore *fr, const FileEntry *fe, int *re
 
 	if (!fe->pty)
 		return pr_err_ret(-EBADMSG, "file %" PRIu64 ": a pty slave without its pty", fe->id);
+	if (fe->pty->hung_up)
+		return hung_up_slave_open(fe, ret_fd);
 	if (fe->pty->external_master && fe->pty->external)
 		return external_slave_open(fr, fe, ret_fd);
 	if (fe->pty->external_master) {
