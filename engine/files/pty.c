@@ -26,10 +26,10 @@
  * (TIOCSCTTY) and sets the foreground group (TIOCSPGRP) inside the restored
  * task, before criu's copies are closed.
  *
- * Refused: bytes queued in either direction at dump time (FIONREAD on the
- * master or a slave): they cannot be read without taking them from the tree.
- * Not restored: the line discipline's state (a partial canonical line, which
- * FIONREAD does not count).
+ * Bytes queued in either direction and not read yet are dumped with the
+ * master and queued again at restore (pty_queue.c); those of a slave whose
+ * master is outside the tree are refused (they cannot be read and put back
+ * from here).
  */
 #define LOG_PREFIX "files: "
 #include <dirent.h>
@@ -154,12 +154,6 @@ static int pty_master_dump(struct files_dump *fd, const struct fd_dump_arg *a, F
 		return pr_perror_ret("pid %d fd %d: pty %u: TIOCGPTLCK failed", a->pid, a->fd, index);
 	p->has_locked = true;
 	p->locked = v != 0;
-	/* reading them would take them from the tree, and writing them back goes through the line discipline */
-	if (ioctl(a->local, FIONREAD, &v) == 0 && v > 0)
-		return pr_err_ret(-EOPNOTSUPP,
-				  "pid %d fd %d: pty %u: %d byte(s) written by the slave side (or echoed) are not "
-				  "read yet: not supported yet, the restore would lose them",
-				  a->pid, a->fd, index, v);
 	{
 		/* the slave's owner and mode (grantpt sets them): in the tree's own devpts */
 		char path[96];
@@ -212,11 +206,6 @@ static int pty_slave_dump(struct files_dump *fd, const struct fd_dump_arg *a, Fi
 		p->has_exclusive = true;
 		p->exclusive = true;
 	}
-	if (ioctl(a->local, FIONREAD, &v) == 0 && v > 0)
-		return pr_err_ret(-EOPNOTSUPP,
-				  "pid %d fd %d: pty %u: %d byte(s) written by the master side are not read yet: "
-				  "not supported yet, the restore would lose them",
-				  a->pid, a->fd, index, v);
 	fe->has_rdev = true;
 	fe->rdev = a->st.st_rdev;
 	if (ext) {
@@ -274,6 +263,28 @@ static int tree_ids(PtyEntry *p, pid_t sid, pid_t tpgid)
 static int pty_master_dump_finish(struct files_dump *fd, FileEntry *fe, int local)
 {
 	PtyEntry *p = fe->pty;
+	bool slave_held = false;
+	int r;
+
+	for (size_t k = 0; p && k < fd->nr_files; k++) {
+		const FileEntry *s = fd->files[k].fe;
+
+		if (s->kind == FILE_KIND__FILE_PTY_SLAVE && s->pty && s->pty->index == p->index && !s->pty->hung_up)
+			slave_held = true;
+	}
+	/* once per pty: a second description of the master finds them taken */
+	for (size_t k = 0; p && k < fd->nr_files; k++) {
+		const FileEntry *o = fd->files[k].fe;
+
+		if (o == fe)
+			break;
+		if (o->kind == FILE_KIND__FILE_PTY_MASTER && o->pty && o->pty->index == p->index)
+			p = NULL;
+	}
+	r = p ? pty_queues_take(local, p, slave_held) : 0;
+	if (r < 0)
+		return r;
+	p = fe->pty;
 
 	for (size_t i = 0; p && i < fd->nr_pids; i++) {
 		pid_t sid, tpgid;
@@ -381,6 +392,12 @@ static int pty_slave_dump_finish(struct files_dump *fd, FileEntry *fe, int local
 	}
 	if (!p)
 		return pr_err_ret(-EBADMSG, "%s: a pty slave without its pty", fe->path ? fe->path : "/dev/pts/?");
+	/* its master is not ours: what waits for the slave cannot be read without taking it away */
+	if (ioctl(local, FIONREAD, &r) == 0 && r > 0)
+		return pr_err_ret(-EOPNOTSUPP,
+				  "%s: pty %u: %d byte(s) written by its master (outside the tree) are not read yet: "
+				  "not supported yet, the restore would lose them",
+				  fe->path ? fe->path : "?", p->index, r);
 	p->has_external_master = p->external_master = true;
 	if (!p->external && !devpts_shown_here(fe->dev))
 		p->has_own_devpts = p->own_devpts = true;
@@ -476,6 +493,8 @@ static int create_pty(const FileEntry *fe, int *ret_fd)
 	r = apply_state(m, fe->pty);
 	if (r == 0)
 		r = restore_slave_owner(fe->pty);
+	if (r == 0)
+		r = pty_queues_put(m, fe->pty);
 	if (r < 0) {
 		close(m);
 		return r;

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 
 #include "files.h"
+#include "images/locks-tty.pb-c.h"
 
 extern const struct fd_ops pty_master_fd_ops, pty_slave_fd_ops;
 
@@ -25,5 +26,14 @@ int pty_restore_ctty(struct files_restore *fr);
  * orphan-pts-master notification. Set before files_restore_prepare().
  */
 void pty_set_orphan_pts_master(bool on);
+
+/*
+ * pty_queue.c: the bytes queued in pty p (master m, criu's copy) into p, and
+ * put back at once (the tree is frozen); the slave's input only if
+ * slave_held (a slave description of the tree keeps the slave open). 0 or -errno.
+ */
+int pty_queues_take(int m, PtyEntry *p, bool slave_held);
+/* At restore: queues them again in the new pty of master m. 0 or -errno. */
+int pty_queues_put(int m, const PtyEntry *p);
 
 #endif

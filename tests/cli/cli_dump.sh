@@ -185,6 +185,20 @@ verdict rseq_leave_running_section_aborted grep -qx PASS "$F/result"
 [ -e "$F/result" ] && ! grep -qx PASS "$F/result" && echo "    $(cat "$F/result")"
 kill -9 "$pid" 2>/dev/null
 
+# ---- --leave-running with bytes queued in ptys: the dump reads them and puts them back (TIOCSTI); the
+# tree that goes on reads the same lines, partial line and echo (the pty_queued feature program checks) ----
+F=$T_TMP/ptyq_lr
+mkdir -p "$F/img"
+setsid "$TOP/${BUILD:-build}/tests/features/pty_queued" "$F" </dev/null >/dev/null 2>&1 &
+for ((i = 0; i < 100; i++)); do [ -e "$F/ready" ] && break; sleep 0.05; done
+pid=$(cat "$F/pid")
+expect pty_queued_leave_running_dump 0 '' -- "$CRIU" dump -t "$pid" -D "$F/img" -o dump.log -v4 -R
+kill -USR1 "$pid"
+for ((i = 0; i < 100; i++)); do [ -e "$F/result" ] && break; sleep 0.05; done
+verdict pty_queued_leave_running_kept grep -qx PASS "$F/result"
+[ -e "$F/result" ] && ! grep -qx PASS "$F/result" && echo "    $(cat "$F/result")"
+kill -9 "$pid" 2>/dev/null
+
 # ---- --leave-stopped ----
 spawn sleep 1000
 pid=$SPAWNED
