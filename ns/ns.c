@@ -161,8 +161,9 @@ static int check_for_children(pid_t pid, const uint64_t ids[NS_NR])
 			/* a new pid namespace shows no inode until its init is born */
 			if (errno == ENOENT && k == NS_PID)
 				return pr_err_ret(-EOPNOTSUPP,
-						  "pid %d: not supported: the pid namespace of its future children (%s) "
-						  "is a new one without its init yet (unshare(CLONE_NEWPID) before a fork)",
+						  "pid %d: not supported: the pid namespace of its future children "
+						  "(%s) is a new one without its init yet "
+						  "(unshare(CLONE_NEWPID) before a fork)",
 						  pid, path);
 			if (errno == ENOENT)
 				continue; /* a kernel without the link */

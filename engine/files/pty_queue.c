@@ -248,13 +248,13 @@ static int refuse_queued(int m, PtyEntry *p, bool slave_held)
 	if (ioctl(m, FIONREAD, &v) == 0 && v > 0)
 		return pr_err_ret(-EOPNOTSUPP,
 				  "pty %u: %d byte(s) queued for its master: not supported without CAP_SYS_ADMIN "
-				  "(TIOCSTI puts them back)",
+				  "(TIOCSTI puts them back) or with a line discipline other than N_TTY",
 				  p->index, v);
 	s = slave_held ? temp_slave(m) : -EBADF;
 	if (s >= 0 && ioctl(s, FIONREAD, &v) == 0 && v > 0)
 		return pr_err_ret(-EOPNOTSUPP,
 				  "pty %u: %d byte(s) queued for its slave: not supported without CAP_SYS_ADMIN "
-				  "(TIOCSTI puts them back)",
+				  "(TIOCSTI puts them back) or with a line discipline other than N_TTY",
 				  p->index, v);
 	return 0;
 }
@@ -265,7 +265,10 @@ int pty_queues_take(int m, PtyEntry *p, bool slave_held)
 	struct termios t0, q;
 	int r, back, v = 0;
 
-	if (!can_sti())
+	if (tcgetattr(m, &t0) < 0)
+		return pr_perror_ret("pty %u: tcgetattr", p->index);
+	/* TIOCSTI goes through the line discipline: only N_TTY's is known here */
+	if (!can_sti() || t0.c_line != 0 /* N_TTY */)
 		return refuse_queued(m, p, slave_held);
 	if (ioctl(m, FIONREAD, &v) == 0 && v > 0) {
 		if (p->packet)
@@ -288,8 +291,6 @@ int pty_queues_take(int m, PtyEntry *p, bool slave_held)
 	s = temp_slave(m);
 	if (s < 0)
 		return pr_err_ret(s, "pty %u: cannot open its slave (TIOCGPTPEER) to read its input", p->index);
-	if (tcgetattr(m, &t0) < 0)
-		return pr_perror_ret("pty %u: tcgetattr", p->index);
 	q = quiet_termios(&t0, 4);
 	if (tcsetattr(m, TCSANOW, &q) < 0)
 		return pr_perror_ret("pty %u: cannot set a quiet termios to read its input", p->index);

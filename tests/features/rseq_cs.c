@@ -67,7 +67,8 @@ aborted:
 	return 0;
 }
 
-#define TFAIL(...) snprintf(thread_diffs + strlen(thread_diffs), sizeof(thread_diffs) - strlen(thread_diffs), __VA_ARGS__)
+#define TFAIL(...) \
+	snprintf(thread_diffs + strlen(thread_diffs), sizeof(thread_diffs) - strlen(thread_diffs), __VA_ARGS__)
 
 static void check_registration(struct rseq *rs)
 {
