@@ -259,6 +259,34 @@ static int tree_ids(PtyEntry *p, pid_t sid, pid_t tpgid)
 	return 0;
 }
 
+bool pty_slave_rdev(dev_t rdev)
+{
+	return major(rdev) >= PTY_SLAVE_MAJOR && major(rdev) < PTY_SLAVE_MAJOR + PTY_SLAVE_MAJORS;
+}
+
+uint32_t pty_index_of(dev_t rdev)
+{
+	return (major(rdev) - PTY_SLAVE_MAJOR) * 256 + minor(rdev);
+}
+
+bool pty_is_tree_ctty(const struct files_dump *fd, uint32_t index)
+{
+	bool master = false;
+
+	for (size_t k = 0; k < fd->nr_files && !master; k++)
+		master = fd->files[k].fe->kind == FILE_KIND__FILE_PTY_MASTER && fd->files[k].fe->pty &&
+			 fd->files[k].fe->pty->index == index;
+	for (size_t i = 0; master && i < fd->nr_pids; i++) {
+		pid_t sid, tpgid;
+		dev_t tty;
+
+		if (read_stat_tty(fd->pids[i], &sid, &tty, &tpgid) == 0 && sid == fd->pids[i] &&
+		    tty == slave_rdev(index))
+			return true;
+	}
+	return false;
+}
+
 /* The master: which session leader of the tree has it as controlling terminal. */
 static int pty_master_dump_finish(struct files_dump *fd, FileEntry *fe, int local)
 {
@@ -705,6 +733,14 @@ static int hung_up_slave_open(const FileEntry *fe, int *ret_fd)
 	return 0;
 }
 
+int pty_open_slave_of(struct files_restore *fr, uint32_t index, int flags)
+{
+	const FileEntry *mfe = NULL;
+	int m = restored_master(fr, index, &mfe);
+
+	return m < 0 ? m : open_slave(m, flags);
+}
+
 static int pty_slave_open(struct files_restore *fr, const FileEntry *fe, int *ret_fd)
 {
 	const FileEntry *mfe = NULL;
@@ -772,6 +808,30 @@ static int own_ctty(const struct files_restore *fr)
 	return -1;
 }
 
+/* In the session leader whose terminal pty index now is: /dev/tty in place of criu's stand-ins. */
+static int reopen_dev_tty(struct files_restore *fr, uint32_t index)
+{
+	for (size_t j = 0; j < fr->nr_files; j++) {
+		const FileEntry *fe = fr->files[j];
+		int t;
+
+		if (fe->kind != FILE_KIND__FILE_TTY || !fe->pty || fe->pty->index != index || fr->file_fds[j] < 0)
+			continue;
+		t = open("/dev/tty", (int)(fe->flags & (O_ACCMODE | O_NONBLOCK | O_APPEND)) | O_CLOEXEC);
+		if (t < 0)
+			return pr_perror_ret("pid %d: pty %u: cannot open /dev/tty", getpid(), index);
+		if (dup3(t, fr->file_fds[j], O_CLOEXEC) < 0) {
+			int e = -errno;
+
+			close(t);
+			return pr_err_ret(e, "pid %d: pty %u: cannot put /dev/tty in place", getpid(), index);
+		}
+		close(t);
+		pr_info("pid %d: file %" PRIu64 ": /dev/tty of pty %u\n", getpid(), fe->id, index);
+	}
+	return 0;
+}
+
 int files_restore_session(struct files_restore *fr)
 {
 	pid_t self = getpid();
@@ -787,7 +847,7 @@ int files_restore_session(struct files_restore *fr)
 		/* a slave of a new pty (or criu's own terminal): it is the terminal itself */
 		if (ioctl(fr->file_fds[k], TIOCSCTTY, 0) < 0)
 			return pr_perror_ret("pid %d: cannot make pty %u its controlling terminal", self, p->index);
-		return 0;
+		return reopen_dev_tty(fr, p->index);
 	}
 	/*
 	 * Through a slave description of criu's (the terminal stays ours once it
@@ -810,7 +870,7 @@ int files_restore_session(struct files_restore *fr)
 		return pr_err_ret(e, "pid %d: cannot make pty %u its controlling terminal", self, p->index);
 	}
 	close(s);
-	return 0;
+	return reopen_dev_tty(fr, p->index);
 }
 
 int pty_restore_ctty(struct files_restore *fr)
