@@ -833,6 +833,9 @@ static int dump_job(void *arg)
 		goto fail;
 	}
 	pr_info("tree of pid %d frozen: %zu process(es) in %" PRIu64 " us\n", o->pid, tree.n, t_frozen - t0);
+	r = files_dump_set_root(ctx.files, o->pid);
+	if (r < 0)
+		goto fail;
 	/* the pids the images hold are the tree's own (its pid namespace's) */
 	r = guard_check("reading the tree");
 	if (r < 0)

@@ -140,6 +140,44 @@ static const char *external_key(const struct cr_opts *o, enum ns_kind k, uint64_
 	return NULL;
 }
 
+/*
+ * A task that called unshare(CLONE_NEWPID or CLONE_NEWTIME) and has no child
+ * in that namespace yet: its children's namespace (/proc/PID/ns/KIND_for_children)
+ * is not its own, and the restore would lose it.
+ */
+static int check_for_children(pid_t pid, const uint64_t ids[NS_NR])
+{
+	static const enum ns_kind kinds[] = { NS_PID, NS_TIME };
+
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		enum ns_kind k = kinds[i];
+		char path[64];
+		struct stat st;
+
+		snprintf(path, sizeof(path), "/proc/%d/ns/%s_for_children", pid, ns_kinds[k].name);
+		if (!ids[k])
+			continue; /* a kernel without this kind */
+		if (stat(path, &st) < 0) {
+			/* a new pid namespace shows no inode until its init is born */
+			if (errno == ENOENT && k == NS_PID)
+				return pr_err_ret(-EOPNOTSUPP,
+						  "pid %d: not supported: the pid namespace of its future children "
+						  "(%s) is a new one without its init yet "
+						  "(unshare(CLONE_NEWPID) before a fork)",
+						  pid, path);
+			if (errno == ENOENT)
+				continue; /* a kernel without the link */
+			return pr_perror_ret("pid %d: cannot read %s", pid, path);
+		}
+		if (st.st_ino != ids[k])
+			return pr_err_ret(-EOPNOTSUPP,
+					  "pid %d: not supported: the %s namespace of its future children (%s, %" PRIu64
+					  ") is not its own (%" PRIu64 "): an unshare that no task of the tree entered",
+					  pid, ns_kinds[k].name, path, (uint64_t)st.st_ino, ids[k]);
+	}
+	return 0;
+}
+
 /* Every task in the root's namespaces; the mount namespace may differ if the root has its own (mnt.c). */
 static int check_task_ns(const struct pstree *t, const uint64_t root[NS_NR], const uint64_t mine[NS_NR])
 {
@@ -159,6 +197,9 @@ static int check_task_ns(const struct pstree *t, const uint64_t root[NS_NR], con
 						  "pid %d: not supported yet: nested namespaces (its %s namespace %" PRIu64
 						  " is not the root's %" PRIu64 ")",
 						  it->pid, ns_kinds[k].name, ids[k], root[k]);
+		r = check_for_children(it->pid, ids);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }

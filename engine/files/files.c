@@ -64,6 +64,7 @@ int files_dump_init(uint64_t *next_id, uint64_t ghost_limit, struct files_dump *
 		return -ENOMEM;
 	fd->next_id = next_id;
 	fd->ghost_limit = ghost_limit;
+	fd->root_fd = -EBADF;
 	*ret = fd;
 	return 0;
 }
@@ -108,6 +109,17 @@ void files_dump_set_force_irmap(struct files_dump *fd, bool on, char *const *sca
 	fd->nr_irmap_scan = nr_scan;
 }
 
+int files_dump_set_root(struct files_dump *fd, pid_t root)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/root", root);
+	if (fd->root_fd >= 0)
+		close(fd->root_fd);
+	fd->root_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	return fd->root_fd < 0 ? pr_perror_ret("pid %d: cannot open %s", root, path) : 0;
+}
+
 
 /* The --external tty[RDEV:DEV] that st is, or NULL. */
 const char *files_external_tty(const struct files_dump *fd, const struct stat *st)
@@ -149,6 +161,8 @@ void files_dump_free(struct files_dump *fd)
 	free(fd->ext_unix);
 	free(fd->usk_inflight);
 	sk_net_dump_free(fd->net);
+	if (fd->root_fd >= 0)
+		close(fd->root_fd);
 	free(fd);
 }
 

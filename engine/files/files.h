@@ -107,6 +107,8 @@ void files_dump_set_external(struct files_dump *fd, char *const *external, size_
 /* The creds of the task whose fds are dumped next: its files must be ones it can open again itself. */
 void files_dump_set_creds(struct files_dump *fd, const CredsEntry *creds);
 void files_dump_set_force_irmap(struct files_dump *fd, bool on, char *const *scan, size_t nr_scan);
+/* The tree's root task: its root is where the restore reopens files by path. 0 or -errno. */
+int files_dump_set_root(struct files_dump *fd, pid_t root);
 void files_dump_abort(struct files_dump *fd);
 /* Whether the tree is a shell job; *ret_sid gets its external session. */
 bool files_dump_shell_job_sid(const struct files_dump *fd, pid_t *ret_sid);

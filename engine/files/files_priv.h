@@ -51,6 +51,7 @@ struct files_dump {
 	size_t nr_irmap_scan;
 	char *const *external; /* --external strings (tty[RDEV:DEV]) */
 	size_t nr_external;
+	int root_fd; /* the tree's root (O_PATH), where the restore resolves the paths; -EBADF if unknown */
 };
 
 /* The --external tty[RDEV:DEV] that st is, or NULL (files.c). */

@@ -26,8 +26,10 @@
  * (TIOCSCTTY) and sets the foreground group (TIOCSPGRP) inside the restored
  * task, before criu's copies are closed.
  *
- * Not restored: bytes queued in either direction at dump time (the dump logs
- * how many); the line discipline's state (partial canonical line).
+ * Bytes queued in either direction and not read yet are dumped with the
+ * master and queued again at restore (pty_queue.c); those of a slave whose
+ * master is outside the tree are refused (they cannot be read and put back
+ * from here).
  */
 #define LOG_PREFIX "files: "
 #include <dirent.h>
@@ -152,12 +154,6 @@ static int pty_master_dump(struct files_dump *fd, const struct fd_dump_arg *a, F
 		return pr_perror_ret("pid %d fd %d: pty %u: TIOCGPTLCK failed", a->pid, a->fd, index);
 	p->has_locked = true;
 	p->locked = v != 0;
-	if (ioctl(a->local, FIONREAD, &v) == 0 && v > 0) {
-		p->has_out_queued = true;
-		p->out_queued = (uint32_t)v;
-		pr_warn("pid %d fd %d: pty %u: %d byte(s) written by the slave side and not read yet are lost\n",
-			a->pid, a->fd, index, v);
-	}
 	{
 		/* the slave's owner and mode (grantpt sets them): in the tree's own devpts */
 		char path[96];
@@ -195,15 +191,20 @@ static int pty_slave_dump(struct files_dump *fd, const struct fd_dump_arg *a, Fi
 	fe->path = strdup(a->link);
 	if (!p || !fe->path)
 		return -ENOMEM;
+	/* a hung-up description answers every ioctl with EIO: nothing more to read */
+	if (ioctl(a->local, TIOCGEXCL, &v) < 0 && errno == EIO) {
+		if (ext)
+			return pr_err_ret(-EOPNOTSUPP, "pid %d fd %d: %s is --external %s, but it was hung up", a->pid,
+					  a->fd, a->link, ext);
+		p->has_hung_up = p->hung_up = true;
+		fe->has_rdev = true;
+		fe->rdev = a->st.st_rdev;
+		pr_info("pid %d fd %d: slave of pty %u (%s), hung up\n", a->pid, a->fd, index, a->link);
+		return 0;
+	}
 	if (ioctl(a->local, TIOCGEXCL, &v) == 0 && v) {
 		p->has_exclusive = true;
 		p->exclusive = true;
-	}
-	if (ioctl(a->local, FIONREAD, &v) == 0 && v > 0) {
-		p->has_in_queued = true;
-		p->in_queued = (uint32_t)v;
-		pr_warn("pid %d fd %d: pty %u: %d byte(s) written by the master side and not read yet are lost\n",
-			a->pid, a->fd, index, v);
 	}
 	fe->has_rdev = true;
 	fe->rdev = a->st.st_rdev;
@@ -258,10 +259,60 @@ static int tree_ids(PtyEntry *p, pid_t sid, pid_t tpgid)
 	return 0;
 }
 
+bool pty_slave_rdev(dev_t rdev)
+{
+	return major(rdev) >= PTY_SLAVE_MAJOR && major(rdev) < PTY_SLAVE_MAJOR + PTY_SLAVE_MAJORS;
+}
+
+uint32_t pty_index_of(dev_t rdev)
+{
+	return (major(rdev) - PTY_SLAVE_MAJOR) * 256 + minor(rdev);
+}
+
+bool pty_is_tree_ctty(const struct files_dump *fd, uint32_t index)
+{
+	bool master = false;
+
+	for (size_t k = 0; k < fd->nr_files && !master; k++)
+		master = fd->files[k].fe->kind == FILE_KIND__FILE_PTY_MASTER && fd->files[k].fe->pty &&
+			 fd->files[k].fe->pty->index == index;
+	for (size_t i = 0; master && i < fd->nr_pids; i++) {
+		pid_t sid, tpgid;
+		dev_t tty;
+
+		if (read_stat_tty(fd->pids[i], &sid, &tty, &tpgid) == 0 && sid == fd->pids[i] &&
+		    tty == slave_rdev(index))
+			return true;
+	}
+	return false;
+}
+
 /* The master: which session leader of the tree has it as controlling terminal. */
 static int pty_master_dump_finish(struct files_dump *fd, FileEntry *fe, int local)
 {
 	PtyEntry *p = fe->pty;
+	bool slave_held = false;
+	int r;
+
+	for (size_t k = 0; p && k < fd->nr_files; k++) {
+		const FileEntry *s = fd->files[k].fe;
+
+		if (s->kind == FILE_KIND__FILE_PTY_SLAVE && s->pty && s->pty->index == p->index && !s->pty->hung_up)
+			slave_held = true;
+	}
+	/* once per pty: a second description of the master finds them taken */
+	for (size_t k = 0; p && k < fd->nr_files; k++) {
+		const FileEntry *o = fd->files[k].fe;
+
+		if (o == fe)
+			break;
+		if (o->kind == FILE_KIND__FILE_PTY_MASTER && o->pty && o->pty->index == p->index)
+			p = NULL;
+	}
+	r = p ? pty_queues_take(local, p, slave_held) : 0;
+	if (r < 0)
+		return r;
+	p = fe->pty;
 
 	for (size_t i = 0; p && i < fd->nr_pids; i++) {
 		pid_t sid, tpgid;
@@ -353,6 +404,8 @@ static int pty_slave_dump_finish(struct files_dump *fd, FileEntry *fe, int local
 	PtyEntry *p = fe->pty;
 	int r;
 
+	if (p && p->hung_up)
+		return 0; /* whatever its pty is now, it is cut off from it */
 	for (size_t k = 0; k < fd->nr_files; k++) {
 		const FileEntry *m = fd->files[k].fe;
 
@@ -367,6 +420,12 @@ static int pty_slave_dump_finish(struct files_dump *fd, FileEntry *fe, int local
 	}
 	if (!p)
 		return pr_err_ret(-EBADMSG, "%s: a pty slave without its pty", fe->path ? fe->path : "/dev/pts/?");
+	/* its master is not ours: what waits for the slave cannot be read without taking it away */
+	if (ioctl(local, FIONREAD, &r) == 0 && r > 0)
+		return pr_err_ret(-EOPNOTSUPP,
+				  "%s: pty %u: %d byte(s) written by its master (outside the tree) are not read yet: "
+				  "not supported yet, the restore would lose them",
+				  fe->path ? fe->path : "?", p->index, r);
 	p->has_external_master = p->external_master = true;
 	if (!p->external && !devpts_shown_here(fe->dev))
 		p->has_own_devpts = p->own_devpts = true;
@@ -462,6 +521,8 @@ static int create_pty(const FileEntry *fe, int *ret_fd)
 	r = apply_state(m, fe->pty);
 	if (r == 0)
 		r = restore_slave_owner(fe->pty);
+	if (r == 0)
+		r = pty_queues_put(m, fe->pty);
 	if (r < 0) {
 		close(m);
 		return r;
@@ -644,6 +705,42 @@ static int own_devpts_master(const FileEntry *fe)
 	return m;
 }
 
+/*
+ * A slave description that was hung up: a slave of a new pty (any index)
+ * whose master is closed at once, which hangs the slave up: reads give end
+ * of file, writes and ioctls EIO, as before.
+ */
+static int hung_up_slave_open(const FileEntry *fe, int *ret_fd)
+{
+	_cleanup_close_ int m = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	int unlock = 0, s, v;
+
+	if (m < 0)
+		return pr_perror_ret("file %" PRIu64 ": cannot open /dev/ptmx", fe->id);
+	if (ioctl(m, TIOCSPTLCK, &unlock) < 0)
+		return pr_perror_ret("file %" PRIu64 ": cannot unlock a new pty", fe->id);
+	s = open_slave(m, (int)(fe->flags & (O_ACCMODE | O_NONBLOCK | O_APPEND)));
+	if (s < 0)
+		return pr_err_ret(s, "file %" PRIu64 ": cannot open the slave of a new pty", fe->id);
+	close(TAKE_FD(m));
+	if (!(ioctl(s, TIOCGEXCL, &v) < 0 && errno == EIO)) {
+		close(s);
+		return pr_err_ret(-EIO, "file %" PRIu64 ": %s: the new slave did not hang up with its master", fe->id,
+				  fe->path ? fe->path : "?");
+	}
+	pr_info("file %" PRIu64 ": %s: a hung-up slave again\n", fe->id, fe->path ? fe->path : "?");
+	*ret_fd = s;
+	return 0;
+}
+
+int pty_open_slave_of(struct files_restore *fr, uint32_t index, int flags)
+{
+	const FileEntry *mfe = NULL;
+	int m = restored_master(fr, index, &mfe);
+
+	return m < 0 ? m : open_slave(m, flags);
+}
+
 static int pty_slave_open(struct files_restore *fr, const FileEntry *fe, int *ret_fd)
 {
 	const FileEntry *mfe = NULL;
@@ -651,6 +748,8 @@ static int pty_slave_open(struct files_restore *fr, const FileEntry *fe, int *re
 
 	if (!fe->pty)
 		return pr_err_ret(-EBADMSG, "file %" PRIu64 ": a pty slave without its pty", fe->id);
+	if (fe->pty->hung_up)
+		return hung_up_slave_open(fe, ret_fd);
 	if (fe->pty->external_master && fe->pty->external)
 		return external_slave_open(fr, fe, ret_fd);
 	if (fe->pty->external_master) {
@@ -709,6 +808,30 @@ static int own_ctty(const struct files_restore *fr)
 	return -1;
 }
 
+/* In the session leader whose terminal pty index now is: /dev/tty in place of criu's stand-ins. */
+static int reopen_dev_tty(struct files_restore *fr, uint32_t index)
+{
+	for (size_t j = 0; j < fr->nr_files; j++) {
+		const FileEntry *fe = fr->files[j];
+		int t;
+
+		if (fe->kind != FILE_KIND__FILE_TTY || !fe->pty || fe->pty->index != index || fr->file_fds[j] < 0)
+			continue;
+		t = open("/dev/tty", (int)(fe->flags & (O_ACCMODE | O_NONBLOCK | O_APPEND)) | O_CLOEXEC);
+		if (t < 0)
+			return pr_perror_ret("pid %d: pty %u: cannot open /dev/tty", getpid(), index);
+		if (dup3(t, fr->file_fds[j], O_CLOEXEC) < 0) {
+			int e = -errno;
+
+			close(t);
+			return pr_err_ret(e, "pid %d: pty %u: cannot put /dev/tty in place", getpid(), index);
+		}
+		close(t);
+		pr_info("pid %d: file %" PRIu64 ": /dev/tty of pty %u\n", getpid(), fe->id, index);
+	}
+	return 0;
+}
+
 int files_restore_session(struct files_restore *fr)
 {
 	pid_t self = getpid();
@@ -724,7 +847,7 @@ int files_restore_session(struct files_restore *fr)
 		/* a slave of a new pty (or criu's own terminal): it is the terminal itself */
 		if (ioctl(fr->file_fds[k], TIOCSCTTY, 0) < 0)
 			return pr_perror_ret("pid %d: cannot make pty %u its controlling terminal", self, p->index);
-		return 0;
+		return reopen_dev_tty(fr, p->index);
 	}
 	/*
 	 * Through a slave description of criu's (the terminal stays ours once it
@@ -747,7 +870,7 @@ int files_restore_session(struct files_restore *fr)
 		return pr_err_ret(e, "pid %d: cannot make pty %u its controlling terminal", self, p->index);
 	}
 	close(s);
-	return 0;
+	return reopen_dev_tty(fr, p->index);
 }
 
 int pty_restore_ctty(struct files_restore *fr)

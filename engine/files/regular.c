@@ -45,6 +45,39 @@
 /* a memfd's data goes into its files.img record: what one holds, less room for the rest */
 #define MEMFD_DATA_MAX ((uint64_t)IMG_RECORD_MAX - (1u << 20))
 
+/*
+ * The restore reopens a file by its path in the tree's root (in_root.c). If
+ * that path now leads to another mount than the file's (one mounted over it,
+ * or over a directory above it), the file would come back on that mount, or
+ * be another file: refused by name. A path that leads nowhere is left to the
+ * checks that follow (removed files, the restore's own identity checks).
+ */
+static int check_reachable_mount(const struct files_dump *fd, const struct fd_dump_arg *a, const char *path)
+{
+	struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT };
+	_cleanup_close_ int f = -EBADF;
+	struct statx own, there;
+
+	if (fd->root_fd < 0 || path[0] != '/')
+		return 0;
+	f = (int)syscall(SYS_openat2, fd->root_fd, path, &how, sizeof(how));
+	if (f < 0)
+		return 0;
+	if (statx(a->local, "", AT_EMPTY_PATH, STATX_MNT_ID, &own) < 0 ||
+	    statx(f, "", AT_EMPTY_PATH, STATX_MNT_ID, &there) < 0)
+		return pr_perror_ret("pid %d fd %d: statx of %s", a->pid, a->fd, path);
+	if (!(own.stx_mask & there.stx_mask & STATX_MNT_ID) || own.stx_mnt_id == there.stx_mnt_id)
+		return 0;
+	return pr_err_ret(-EOPNOTSUPP,
+			  "pid %d fd %d: %s is on mount %llu, but its path now leads to mount %llu (%s): "
+			  "not supported: a file under a mount that is mounted over would be reopened on the other one",
+			  a->pid, a->fd, path, (unsigned long long)own.stx_mnt_id, (unsigned long long)there.stx_mnt_id,
+			  own.stx_dev_major == there.stx_dev_major && own.stx_dev_minor == there.stx_dev_minor &&
+					  own.stx_ino == there.stx_ino
+				  ? "the same file"
+				  : "another file");
+}
+
 static int set_path(FileEntry *fe, const char *link)
 {
 	size_t len = strlen(link), sl = strlen(DELETED_SUFFIX);
@@ -209,7 +242,9 @@ static int regular_dump(struct files_dump *fd, const struct fd_dump_arg *a, File
 			return r;
 	}
 	if (!fe->deleted) {
-		r = dump_build_id(a, fe);
+		r = check_reachable_mount(fd, a, fe->path);
+		if (r == 0)
+			r = dump_build_id(a, fe);
 		if (r < 0)
 			return r;
 		/* the restore opens it with the task's rights: one it opened before dropping them is lost */
@@ -730,6 +765,11 @@ static int path_dump(struct files_dump *fd, const struct fd_dump_arg *a, FileEnt
 	/* a removed directory or device node is made again at restore (ghost_node.c): its owner too */
 	if (a->st.st_nlink == 0)
 		fe->deleted = true;
+	if (!fe->deleted) {
+		r = check_reachable_mount(fd, a, fe->path);
+		if (r < 0)
+			return r;
+	}
 	fe->has_deleted = fe->deleted;
 	fe->has_uid = fe->has_gid = fe->deleted;
 	fe->uid = a->st.st_uid;

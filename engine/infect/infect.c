@@ -9,6 +9,8 @@
  */
 #include <elf.h>
 #include <errno.h>
+#include <linux/rseq.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -154,6 +156,75 @@ int infect_get_rseq(pid_t tid, struct infect_rseq *r)
 	return 0;
 }
 
+/* Why the kernel would refuse the critical section desc (rseq_get_rseq_cs, rseq_need_restart), or NULL. */
+static const char *rseq_cs_invalid(pid_t tid, const struct rseq_cs *cs, uint32_t sig, uint32_t rseq_flags)
+{
+	uint32_t at_abort = 0;
+
+	if (cs->version != 0)
+		return "unknown version";
+	if (cs->start_ip + cs->post_commit_offset < cs->start_ip)
+		return "start_ip + post_commit_offset overflows";
+	if (cs->abort_ip - cs->start_ip < cs->post_commit_offset)
+		return "abort_ip inside the section";
+	if (cs->abort_ip < sizeof(at_abort) ||
+	    infect_read(tid, cs->abort_ip - sizeof(at_abort), &at_abort, sizeof(at_abort)))
+		return "the signature before abort_ip cannot be read";
+	if (at_abort != sig)
+		return "the signature before abort_ip is not the registered one";
+	/* the RSEQ_CS_FLAG_NO_RESTART_* flags are deprecated: the kernel refuses any flag */
+	if (cs->flags || rseq_flags)
+		return "RSEQ_CS_FLAG_* flags are set";
+	return NULL;
+}
+
+/*
+ * A thread stopped inside an rseq critical section: when it returns to user
+ * mode after this preemption the kernel clears rseq->rseq_cs and moves it to
+ * the section's abort_ip (uapi linux/rseq.h). Our remote calls return to
+ * other addresses, where the kernel only clears rseq_cs, and the thread would
+ * finish the section unaborted: do now what the kernel would do, so that the
+ * registers dumped (and those it resumes with if it goes on) are the kernel's.
+ */
+static int rseq_abort_if_inside(struct infect_thread *t)
+{
+	struct user_regs_struct *regs = &t->regs;
+	struct infect_rseq rs;
+	struct rseq_cs cs;
+	uint64_t desc = 0, zero = 0;
+	uint32_t rflags = 0;
+	const char *why;
+
+	if (infect_get_rseq(t->tid, &rs) < 0 || !rs.ptr)
+		return 0; /* no registration (or no way to tell on an old kernel) */
+	if (infect_read(t->tid, rs.ptr + offsetof(struct rseq, rseq_cs), &desc, sizeof(desc)) || !desc)
+		return 0;
+	if (infect_read(t->tid, desc, &cs, sizeof(cs)))
+		return pr_err_ret(-EFAULT, "tid %d: its rseq area %#" PRIx64 " names a critical section at %#" PRIx64
+					   " that cannot be read: the kernel kills the thread when it resumes",
+				  t->tid, rs.ptr, desc);
+	if (regs->rip - cs.start_ip >= cs.post_commit_offset)
+		return 0; /* outside: the kernel clears rseq_cs lazily; nothing to abort */
+	if (infect_read(t->tid, rs.ptr + offsetof(struct rseq, flags), &rflags, sizeof(rflags)))
+		rflags = 0;
+	why = rseq_cs_invalid(t->tid, &cs, rs.sig, rflags);
+	if (why)
+		return pr_err_ret(-EINVAL, "tid %d: stopped at %#llx inside the rseq critical section %#" PRIx64
+					   " that the kernel refuses (%s): it is killed (SIGSEGV) when it resumes",
+				  t->tid, regs->rip, desc, why);
+	if (infect_write(t->tid, rs.ptr + offsetof(struct rseq, rseq_cs), &zero, sizeof(zero)))
+		return pr_err_ret(-EFAULT, "tid %d: cannot clear rseq_cs in its rseq area %#" PRIx64, t->tid, rs.ptr);
+	pr_info("tid %d: stopped at %#llx inside the rseq critical section [%#llx, +%#llx"
+		"): resumes at its abort handler %#llx, as after any preemption\n",
+		t->tid, regs->rip, cs.start_ip, cs.post_commit_offset, cs.abort_ip);
+	regs->rip = cs.abort_ip;
+	/* an interrupted syscall is not restarted there: the abort handler runs with its result */
+	if ((long)regs->orig_rax >= 0 && (long)regs->rax <= -ERESTARTSYS && (long)regs->rax >= -ERESTART_RESTARTBLOCK)
+		regs->rax = (unsigned long)-EINTR;
+	regs->orig_rax = (unsigned long)-1;
+	return infect_set_regs(t->tid, regs);
+}
+
 static volatile sig_atomic_t freeze_expired;
 
 static void on_freeze_alarm(int sig)
@@ -292,6 +363,9 @@ int infect_seize_thread(pid_t tid, bool trace_clone, struct infect_thread *t)
 	if (r < 0)
 		goto fail;
 	r = infect_get_sigmask(tid, &t->sigmask);
+	if (r < 0)
+		goto fail;
+	r = rseq_abort_if_inside(t);
 	if (r < 0)
 		goto fail;
 	t->state_saved = true;

@@ -168,6 +168,37 @@ verdict leave_running_restored_runs grows "$T_TMP/lr.count"
 verdict pidfile_written test "$(cat "$T_TMP/lr/rst.pid" 2>/dev/null)" = "$pid"
 killtree "$pid"
 
+# ---- --leave-running with a thread inside an rseq critical section: it goes on at the section's abort
+# handler, as after any preemption (the rseq_cs feature program checks it; it fails if the section commits
+# after the kernel cleared its rseq_cs) ----
+F=$T_TMP/rseq_lr
+mkdir -p "$F/img"
+setsid "$TOP/${BUILD:-build}/tests/features/rseq_cs" "$F" </dev/null >/dev/null 2>&1 &
+for ((i = 0; i < 100; i++)); do [ -e "$F/ready" ] && break; sleep 0.05; done
+pid=$(cat "$F/pid")
+expect rseq_leave_running_dump 0 '' -- "$CRIU" dump -t "$pid" -D "$F/img" -o dump.log -v4 -R
+verdict rseq_leave_running_aborted grep -q 'inside the rseq critical section .*resumes at its abort handler' \
+	"$F/img/dump.log"
+kill -USR1 "$pid"
+for ((i = 0; i < 100; i++)); do [ -e "$F/result" ] && break; sleep 0.05; done
+verdict rseq_leave_running_section_aborted grep -qx PASS "$F/result"
+[ -e "$F/result" ] && ! grep -qx PASS "$F/result" && echo "    $(cat "$F/result")"
+kill -9 "$pid" 2>/dev/null
+
+# ---- --leave-running with bytes queued in ptys: the dump reads them and puts them back (TIOCSTI); the
+# tree that goes on reads the same lines, partial line and echo (the pty_queued feature program checks) ----
+F=$T_TMP/ptyq_lr
+mkdir -p "$F/img"
+setsid "$TOP/${BUILD:-build}/tests/features/pty_queued" "$F" </dev/null >/dev/null 2>&1 &
+for ((i = 0; i < 100; i++)); do [ -e "$F/ready" ] && break; sleep 0.05; done
+pid=$(cat "$F/pid")
+expect pty_queued_leave_running_dump 0 '' -- "$CRIU" dump -t "$pid" -D "$F/img" -o dump.log -v4 -R
+kill -USR1 "$pid"
+for ((i = 0; i < 100; i++)); do [ -e "$F/result" ] && break; sleep 0.05; done
+verdict pty_queued_leave_running_kept grep -qx PASS "$F/result"
+[ -e "$F/result" ] && ! grep -qx PASS "$F/result" && echo "    $(cat "$F/result")"
+kill -9 "$pid" 2>/dev/null
+
 # ---- --leave-stopped ----
 spawn sleep 1000
 pid=$SPAWNED

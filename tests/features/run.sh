@@ -43,12 +43,14 @@ run_feature() {
 	fi
 	# "// criu-expect: dump-refused": the dump must fail with an Error line and leave the program
 	# running; the program then checks its own state (no restore)
-	local refused=
+	# "// criu-expect: dump-refused REGEX": and the refusal's Error line must match REGEX
+	local refused= why=
 	# "// criu-max-seconds: N": dump and restore must each take at most N seconds (a quadratic step shows)
 	local max_s=
 	[ -f "tests/features/$name.c" ] && max_s=$(sed -n 's|^// criu-max-seconds: *||p' "tests/features/$name.c" | head -n 1)
 	local t0=$SECONDS
 	[ -f "tests/features/$name.c" ] && grep -q '^// criu-expect: dump-refused' "tests/features/$name.c" && refused=1
+	[ -n "$refused" ] && why=$(sed -n 's|^// criu-expect: dump-refused *||p' "tests/features/$name.c" | head -n 1)
 	if [ -n "${FEATURE_NODUMP:-}" ]; then
 		:
 	elif [ -n "$refused" ]; then
@@ -60,6 +62,12 @@ run_feature() {
 		fi
 		if ! grep -q Error "$dir/img/dump.log" || ! pid_alive "$pid"; then
 			echo "    $name: refused dump: no Error line, or pid $pid gone (log $dir/img/dump.log)"
+			kill -9 "$pid" 2>/dev/null
+			echo "FAIL $name"
+			return
+		fi
+		if [ -n "$why" ] && ! grep Error "$dir/img/dump.log" | grep -Eq -- "$why"; then
+			echo "    $name: refused, but not for /$why/: $(grep -m1 Error "$dir/img/dump.log")"
 			kill -9 "$pid" 2>/dev/null
 			echo "FAIL $name"
 			return
