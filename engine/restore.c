@@ -20,6 +20,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <inttypes.h>
 #include <linux/capability.h>
 #include <linux/membarrier.h>
@@ -732,7 +733,11 @@ static int rst_process_state(struct rst_ctx *ctx, uint64_t task_id, struct infec
 	return 0;
 }
 
-/* The files of a /proc/PID directory the task holds: it opens them itself, now that every task runs. */
+/*
+ * The files under /proc the task holds: it opens them itself, now that every
+ * task runs and it has its own creds back (its rights, as any file's open),
+ * through no magic link but the namespace files FILE_NS names.
+ */
 static int rst_proc_fds(struct rst_ctx *ctx, struct rst_task *t)
 {
 	struct infect_ctl *c = &t->ctl;
@@ -740,10 +745,24 @@ static int rst_proc_fds(struct rst_ctx *ctx, struct rst_task *t)
 	long n, ret;
 	int r = 0;
 
-	for (size_t k = 0; r == 0 && files_restore_proc_fd(ctx->files, t->it->id, k, &p) == 0; k++) {
-		r = put(c, 0, p.path, strlen(p.path) + 1);
+	for (size_t k = 0; r == 0; k++) {
+		struct open_how how = {.resolve = RESOLVE_NO_MAGICLINKS};
+		size_t off = 64;
+
+		r = files_restore_proc_fd(ctx->files, t->it->id, k, &p);
+		if (r == -ENOENT)
+			return 0;
+		if (r < 0)
+			return r;
+		how.flags = (uint64_t)p.flags;
+		r = put(c, 0, &how, sizeof(how));
 		if (r == 0)
-			r = infect_call(c, &n, "openat", SYS_openat, AT_FDCWD, c->scratch, p.flags, 0, 0);
+			r = put(c, off, p.path, strlen(p.path) + 1);
+		if (r == 0 && p.magic)
+			r = infect_call(c, &n, "openat", SYS_openat, AT_FDCWD, c->scratch + off, p.flags, 0, 0);
+		else if (r == 0)
+			r = infect_call(c, &n, "openat2", SYS_openat2, AT_FDCWD, c->scratch + off, c->scratch,
+					sizeof(how), 0);
 		if (r < 0)
 			return pr_err_ret(r, "pid %d fd %d (file %" PRIu64 "): cannot open %s in the task", c->tid, p.fd,
 					  p.file_id, p.path);
@@ -1109,8 +1128,6 @@ static int rst_one_task(struct rst_ctx *ctx, struct rst_task *t)
 	if (r < 0)
 		return r;
 	r = rst_process_state(ctx, t->it->id, c, core);
-	if (r == 0)
-		r = rst_proc_fds(ctx, t);
 	if (r < 0)
 		return r;
 	/* SELinux lets only a single-threaded process change its label: before the threads, as criu does */
@@ -1133,6 +1150,8 @@ static int rst_one_task(struct rst_ctx *ctx, struct rst_task *t)
 	if (r < 0)
 		return r;
 	r = rst_threads_state(ctx, t);
+	if (r == 0)
+		r = rst_proc_fds(ctx, t); /* with its own creds now */
 	if (r < 0)
 		return r;
 	if (core->has_dumpable) {

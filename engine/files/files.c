@@ -765,6 +765,30 @@ static bool opened_by_task_id(const struct files_restore *fr, uint64_t id)
 	return false;
 }
 
+/* A path from an image that may be opened in the task: under /proc, without "." or ".." or empty components. */
+static bool proc_path_sane(const char *p)
+{
+	if (!proc_path(p))
+		return false;
+	for (const char *c = p; (c = strchr(c, '/')); c++)
+		if (c[1] == '/' || (c[1] == '.' && (!c[2] || c[2] == '/' || (c[2] == '.' && (!c[3] || c[3] == '/')))))
+			return false;
+	return true;
+}
+
+/* The only namespace paths FILE_NS holds (regular.c writes them). */
+static bool ns_path_sane(const char *p)
+{
+	static const char *const types[] = {"net", "uts", "ipc", "mnt", "pid", "cgroup", "time", "user"};
+
+	if (strncmp(p, "/proc/self/ns/", 14))
+		return false;
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (!strcmp(p + 14, types[i]))
+			return true;
+	return false;
+}
+
 int files_restore_proc_fd(const struct files_restore *fr, uint64_t task_id, size_t k, struct proc_fd *out)
 {
 	for (size_t t = 0; t < fr->nr_tasks; t++) {
@@ -778,8 +802,12 @@ int files_restore_proc_fd(const struct files_restore *fr, uint64_t task_id, size
 
 				if (fe->id != tf->fds[i]->file_id || !files_opened_by_task(fe) || k-- != 0)
 					continue;
+				if (fe->kind == FILE_KIND__FILE_NS ? !ns_path_sane(fe->path) : !proc_path_sane(fe->path))
+					return pr_err_ret(-EBADMSG, "files.img: file %" PRIu64 ": %s is not a /proc path the task may open",
+							  fe->id, fe->path);
 				*out = (struct proc_fd){.fd = (int)tf->fds[i]->fd,
 							.cloexec = tf->fds[i]->cloexec,
+							.magic = fe->kind == FILE_KIND__FILE_NS,
 							.path = fe->path,
 							.flags = (files_sane_open_flags(fe->flags) & ~O_ASYNC) | O_NOCTTY,
 							.pos = fe->has_pos ? fe->pos : 0,
@@ -937,9 +965,15 @@ int files_restore_prepare_in(struct img_dir *d, const uint64_t *task_ids, const 
 		r = restore_check(fr);
 	if (r >= 0)
 		r = raise_nofile(fr);
-	for (size_t i = 0; r >= 0 && i < fr->nr_files; i++)
-		if (!opened_early(fr, i) && !files_opened_by_task(fr->files[i]))
-			r = open_file(fr, i);
+	for (size_t i = 0; r >= 0 && i < fr->nr_files; i++) {
+		const FileEntry *fe = fr->files[i];
+
+		if (!files_opened_by_task(fe))
+			r = opened_early(fr, i) ? 0 : open_file(fr, i);
+		else if (fe->kind == FILE_KIND__FILE_NS ? !ns_path_sane(fe->path) : !proc_path_sane(fe->path))
+			r = pr_err_ret(-EBADMSG, "files.img: file %" PRIu64 ": %s is not a /proc path the task may open",
+				       fe->id, fe->path);
+	}
 	if (r < 0) {
 		files_restore_free(fr);
 		return r;

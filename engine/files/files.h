@@ -221,7 +221,8 @@ int files_restore_task(struct files_restore *fr, uint64_t task_id);
 struct proc_fd {
 	int fd;
 	bool cloexec;
-	const char *path; /* in the task's root */
+	bool magic;	  /* /proc/self/ns/TYPE: the one magic link followed; else none is (RESOLVE_NO_MAGICLINKS) */
+	const char *path; /* in the task's root, checked: under /proc, no "." or ".." */
 	int flags;	  /* for openat */
 	uint64_t pos;
 	uint64_t file_id;
