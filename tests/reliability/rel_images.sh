@@ -69,13 +69,18 @@ victim_state() {
 	stat -c '%n %s %Y %i %h %a %u' "$V/victim-1" "$V/fifo" "$W/victim-2" 2>&1
 	md5sum "$V/victim-1" "$W/victim-2" 2>&1
 }
-# holds_outside PID: a task of PID's session has a victim or a system file open or mapped
-# (a ghost is a new unlinked inode of the image's contents, wherever its image puts it)
+# holds_outside PID: a task of PID's session has a victim or a system file open or mapped,
+# told by inode (a ghost is a new unlinked inode of the image's contents, wherever its image
+# puts it and whatever its name)
+victim_inodes() { stat -L -c '%d:%i' "$V/victim-1" "$V/fifo" "$W/victim-2" /etc/shadow /etc/passwd 2>/dev/null; }
 holds_outside() {
-	local p
+	local p f vi
+	vi=$(victim_inodes)
 	for p in $(pgrep -s "$1") "$1"; do
-		ls -l "/proc/$p/fd/" "/proc/$p/map_files/" 2>/dev/null |
-			grep -v '\.criu-ghost\.[0-9]* (deleted)$' | grep -Eq -- "-> (/etc/shadow|/etc/passwd|$V/|$W/victim-2)" && return 0
+		for f in /proc/"$p"/fd/* /proc/"$p"/map_files/*; do
+			[ -e "$f" ] || continue
+			grep -qx -- "$(stat -L -c '%d:%i' "$f" 2>/dev/null)" <<<"$vi" && return 0
+		done
 	done
 	return 1
 }
