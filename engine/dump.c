@@ -484,6 +484,10 @@ static int write_mm(struct dump_ctx *ctx, struct pstree_item *it, struct infect_
 			e.has_may_write = true;
 			e.may_write = true;
 		}
+		if (v->kind == VMA_KIND__VMA_FILE_PRIVATE) {
+			e.has_accounted = true;
+			e.accounted = v->accounted;
+		}
 		if (v->madv) {
 			e.has_madv = true;
 			e.madv = v->madv;

@@ -46,6 +46,9 @@ static bool cow_eligible(const VmaEntry *v)
 		return false;
 	if (is_file(v) && (v->deleted || (v->has_plugin && v->plugin) || !v->path || v->path[0] != '/'))
 		return false;
+	/* never writable (no VM_ACCOUNT): only the page cache's pages, shared anyway */
+	if (is_file(v) && v->has_accounted && !v->accounted)
+		return false;
 	return !(v->flags & (MAP_DROPPABLE | VMA_HUGETLB_FLAGS)) && !v->has_shmem_id;
 }
 

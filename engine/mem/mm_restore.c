@@ -634,8 +634,9 @@ static int map_one(struct infect_ctl *c, struct img_dir *d, struct mm_shared *s,
 			r = open_by_path(c, s, m, v, shared, &fd);
 		if (r < 0)
 			return r;
-		if (!shared)
-			prot |= PROT_READ | PROT_WRITE; /* private: pages are written over, then protected */
+		/* private: pages are written over, then protected; one never writable stays so (no VM_ACCOUNT) */
+		if (!shared && !(v->has_accounted && !v->accounted))
+			prot |= PROT_READ | PROT_WRITE;
 		flags = (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_FIXED;
 		break;
 	}

@@ -153,6 +153,8 @@ static void parse_vmflags(const char *flags, struct vma *v)
 			v->lock = VMA_LOCKONFAULT;
 		if (p[0] == 'm' && p[1] == 'w')
 			v->may_write = true;
+		if (p[0] == 'a' && p[1] == 'c')
+			v->accounted = true;
 		p += 2;
 	}
 	if (v->kind == VMA_KIND__VMA_ANON_PRIVATE && (v->flags & MAP_GROWSDOWN))

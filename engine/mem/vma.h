@@ -32,6 +32,7 @@ struct vma {
 	uint32_t flags; /* MAP_* to recreate it */
 	uint32_t madv;	/* VMA_MADV_* */
 	bool deleted;
+	bool accounted; /* VmFlags "ac" (VM_ACCOUNT) */
 	bool may_write; /* VM_MAYWRITE: the file was opened for writing */
 	uint32_t lock; /* VMA_LOCKED or VMA_LOCKONFAULT (vma_entry.lock) */
 	bool plugin; /* a device mapping a plugin took: its pages are the plugin's */
