@@ -21,7 +21,7 @@
  *    mappings of /dev/zero, as a stand-in for a device whose memory a
  *    plugin owns: criu stores none of their pages, and at restore the
  *    plugin gives the fd they are mapped through (a fresh /dev/zero).
- *  - with EXAMPLE_PLUGIN_LINKS=1, network links of kind "bridge": they stay
+ *  - with EXAMPLE_PLUGIN_LINKS=1, network links of kind "vxlan": they stay
  *    out of criu's images (a real plugin would save and make them).
  *
  * Its state goes into its own images beside criu's (criu_get_image_dir()),
@@ -233,7 +233,7 @@ static int example_restore_ext_mount(int id, char *mountpoint, char *old_root, i
 
 static int example_dump_ext_link(int index, int type, char *kind)
 {
-	if (!getenv("EXAMPLE_PLUGIN_LINKS") || strcmp(kind, "bridge"))
+	if (!getenv("EXAMPLE_PLUGIN_LINKS") || strcmp(kind, "vxlan"))
 		return -ENOTSUP;
 	pr_info("link %d (type %d, kind %s): taken\n", index, type, kind);
 	return 0;
