@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 // clang-format off
-// criu-opts: --root build/feature-work/ns_mnt_tmpfs/root --external mnt[/usr]:/usr --external mnt[/work]:/work
+// criu-opts: --root @DIR@/root --external mnt[/usr]:/usr --external mnt[@TOPDIR@]:@TOPDIR@
 // clang-format on
 /*
  * The tree in a mount namespace of its own, its root DIR/root with /usr and
- * /work bound from the host (external mounts; the program runs again from
+ * the tree's top directory (/work, say) bound from the host (external mounts; the program runs again from
  * there), with a tmpfs of its own options (size, nr_inodes, mode) holding
  * files of several kinds (text, sparse, hard link, symlink, fifo, owners
  * and modes, user and trusted xattrs), a directory of it with a file, and
@@ -81,21 +81,26 @@ static void root_link(const char *r, const char *name, const char *target)
 }
 
 /*
- * A mount namespace whose root is DIR/root: /usr and /work bound from the
+ * A mount namespace whose root is DIR/root: /usr and the top directory bound from the
  * host, /lib and friends the usual symlinks into usr. Then this program runs
  * again from there (argv[2] "inside"), so that its files are the new root's.
  */
 static void enter_own_root(char **argv)
 {
-	char r[4200], exe[4200];
+	char r[4200], exe[4200], topdir[4200];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *slash;
 
-	/* the criu-opts line names /work and build/feature-work: the default layout */
-	if (n < 0 || strncmp(exe, "/work/", 6) || strncmp(feat_dir, "/work/", 6) ||
-	    !strstr(feat_dir, "/build/feature-work/ns_mnt_tmpfs"))
-		feat_skip("needs the program and DIR under /work, DIR in build/feature-work (the criu-opts "
-			  "line)");
+	if (n < 0)
+		feat_die("readlink /proc/self/exe");
 	exe[n] = 0;
+	/* the criu-opts line binds the first component of the tree's path (@TOPDIR@): DIR must be under it */
+	snprintf(topdir, sizeof(topdir), "%s", exe);
+	slash = strchr(topdir + 1, '/');
+	if (slash)
+		*slash = '\0';
+	if (!slash || strncmp(feat_dir, topdir, strlen(topdir)) || feat_dir[strlen(topdir)] != '/')
+		feat_skip("needs the program and DIR under one top directory (the criu-opts line)");
 	path_of(r, sizeof(r), feat_dir, "root");
 	mkdir(r, 0755);
 	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
@@ -103,7 +108,7 @@ static void enter_own_root(char **argv)
 	if (mount(r, r, NULL, MS_BIND, NULL) < 0)
 		feat_die("bind the new root onto itself");
 	root_dir(r, "/usr", true);
-	root_dir(r, "/work", true);
+	root_dir(r, topdir, true);
 	root_dir(r, "/tmp", false);
 	root_link(r, "/lib", "usr/lib");
 	root_link(r, "/lib64", "usr/lib64");

@@ -39,7 +39,9 @@ run_feature() {
 	# a program may ask for extra options with a line "// criu-opts: --file-locks" in its source
 	local opts=()
 	if [ -f "tests/features/$name.c" ]; then
-		read -ra opts <<<"$(sed -n 's|^// criu-opts: *||p' "tests/features/$name.c" | head -n 1)"
+		# @DIR@: the program's directory; @TOPDIR@: the first component of the tree's path (/work)
+		read -ra opts <<<"$(sed -n 's|^// criu-opts: *||p' "tests/features/$name.c" | head -n 1 |
+			sed -e "s|@DIR@|$dir|g" -e "s|@TOPDIR@|/$(echo "$PWD" | cut -d/ -f2)|g")"
 	fi
 	# "// criu-expect: dump-refused": the dump must fail with an Error line and leave the program
 	# running; the program then checks its own state (no restore)
