@@ -52,15 +52,30 @@
  * be another file: refused by name. A path that leads nowhere is left to the
  * checks that follow (removed files, the restore's own identity checks).
  */
-static int check_reachable_mount(const struct files_dump *fd, const struct fd_dump_arg *a, const char *path)
+static pid_t task_seeing_mount(const struct files_dump *fd, pid_t holder, uint32_t mnt_id);
+
+static int check_reachable_mount(const struct files_dump *fd, const struct fd_dump_arg *a, const FileEntry *fe)
 {
 	struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT };
-	_cleanup_close_ int f = -EBADF;
+	_cleanup_close_ int f = -EBADF, ns_root = -EBADF;
+	const char *path = fe->path;
 	struct statx own, there;
+	int root = fd->root_fd;
+	pid_t owner;
 
 	if (fd->root_fd < 0 || path[0] != '/')
 		return 0;
-	f = (int)syscall(SYS_openat2, fd->root_fd, path, &how, sizeof(how));
+	/* in a tree with several mount namespaces: resolved in the one of the file's mount (as the restore does) */
+	owner = fe->has_mnt_id ? task_seeing_mount(fd, a->pid, fe->mnt_id) : 0;
+	if (owner > 0) {
+		char p[64];
+
+		snprintf(p, sizeof(p), "/proc/%d/root", owner);
+		ns_root = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (ns_root >= 0)
+			root = ns_root;
+	}
+	f = (int)syscall(SYS_openat2, root, path, &how, sizeof(how));
 	if (f < 0)
 		return 0;
 	if (statx(a->local, "", AT_EMPTY_PATH, STATX_MNT_ID, &own) < 0 ||
@@ -242,7 +257,7 @@ static int regular_dump(struct files_dump *fd, const struct fd_dump_arg *a, File
 			return r;
 	}
 	if (!fe->deleted) {
-		r = check_reachable_mount(fd, a, fe->path);
+		r = check_reachable_mount(fd, a, fe);
 		if (r == 0)
 			r = dump_build_id(a, fe);
 		if (r < 0)
@@ -766,7 +781,7 @@ static int path_dump(struct files_dump *fd, const struct fd_dump_arg *a, FileEnt
 	if (a->st.st_nlink == 0)
 		fe->deleted = true;
 	if (!fe->deleted) {
-		r = check_reachable_mount(fd, a, fe->path);
+		r = check_reachable_mount(fd, a, fe);
 		if (r < 0)
 			return r;
 	}
