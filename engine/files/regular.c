@@ -78,10 +78,14 @@ static int check_reachable_mount(const struct files_dump *fd, const struct fd_du
 	f = (int)syscall(SYS_openat2, root, path, &how, sizeof(how));
 	if (f < 0)
 		return 0;
-	if (statx(a->local, "", AT_EMPTY_PATH, STATX_MNT_ID, &own) < 0 ||
-	    statx(f, "", AT_EMPTY_PATH, STATX_MNT_ID, &there) < 0)
+	if (statx(a->local, "", AT_EMPTY_PATH, STATX_MNT_ID | STATX_TYPE, &own) < 0 ||
+	    statx(f, "", AT_EMPTY_PATH, STATX_MNT_ID | STATX_TYPE, &there) < 0)
 		return pr_perror_ret("pid %d fd %d: statx of %s", a->pid, a->fd, path);
 	if (!(own.stx_mask & there.stx_mask & STATX_MNT_ID) || own.stx_mnt_id == there.stx_mnt_id)
+		return 0;
+	/* a device is its number, wherever its node is (a container's /dev/null, a runtime's fd of the host's) */
+	if (S_ISCHR(own.stx_mode) && S_ISCHR(there.stx_mode) && own.stx_rdev_major == there.stx_rdev_major &&
+	    own.stx_rdev_minor == there.stx_rdev_minor)
 		return 0;
 	return pr_err_ret(-EOPNOTSUPP,
 			  "pid %d fd %d: %s is on mount %llu, but its path now leads to mount %llu (%s): "
