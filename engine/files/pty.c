@@ -85,6 +85,19 @@ static PtyEntry *new_pty_entry(FileEntry *fe, uint32_t index)
 	return p;
 }
 
+/*
+ * The tree's ptmx: /dev/ptmx, or its devpts's own node when /dev/ptmx is not
+ * the device yet (a bind of /dev/pts/ptmx onto it that waits for the fork).
+ */
+static const char *tree_ptmx(void)
+{
+	struct stat st;
+
+	if (stat("/dev/ptmx", &st) == 0 && S_ISCHR(st.st_mode))
+		return "/dev/ptmx";
+	return "/dev/pts/ptmx";
+}
+
 static int dump_termios(int f, PtyEntry *p)
 {
 	TermiosEntry *te = calloc(1, sizeof(*te));
@@ -686,7 +699,7 @@ static int own_devpts_master(const FileEntry *fe)
 			return orphans[i].master;
 	if (nr_orphans == sizeof(orphans) / sizeof(orphans[0]))
 		return pr_err_ret(-E2BIG, "file %" PRIu64 ": too many ptys with an outside master", fe->id);
-	r = ptmx_open_index("/dev/ptmx", p->index, O_RDWR, &m);
+	r = ptmx_open_index(tree_ptmx(), p->index, O_RDWR, &m);
 	if (r < 0)
 		return pr_err_ret(r, "file %" PRIu64 ": %s: cannot make pty %u in the tree's devpts", fe->id,
 				  fe->path ? fe->path : "?", p->index);
