@@ -424,6 +424,11 @@ static int fifo_open(struct files_restore *fr, const FileEntry *fe, int *ret_fd)
 			const PipeEntry *pe = fr->pipes[i];
 
 			fr->pipe_fds[i][1] = dup(rw);
+			/* its size first: a buffer larger than the default would not go in */
+			if (fcntl(rw, F_SETPIPE_SZ, pe->size) < 0 && pe->size > 65536) {
+				close(f);
+				return pr_perror_ret("FIFO %s: cannot set its size to %u", fe->path, pe->size);
+			}
 			if (pe->has_data && pe->data.len &&
 			    write(rw, pe->data.data, pe->data.len) != (ssize_t)pe->data.len) {
 				close(f);
