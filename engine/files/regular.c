@@ -281,6 +281,16 @@ static int regular_dump(struct files_dump *fd, const struct fd_dump_arg *a, File
 	/* removed from its place but linked elsewhere: a copy would not be that file */
 	if (fe->deleted && a->st.st_nlink > 0 && a->fd >= 0)
 		return link_remap(fd, a, fe);
+	/* one removed file seen through two mounts: the restore makes it again on one (refused) */
+	if (fe->deleted && fe->has_mnt_id) {
+		const struct dumped_file *g = files_find_ghost(fd, fe->dev, fe->ino);
+
+		if (g && g->fe->has_mnt_id && g->fe->mnt_id != fe->mnt_id)
+			return pr_err_ret(-EOPNOTSUPP,
+					  "pid %d fd %d: removed %s is held through mount %u here and mount %u by file "
+					  "%" PRIu64 ": not supported yet (it would come back on one of them)",
+					  a->pid, a->fd, fe->path, fe->mnt_id, g->fe->mnt_id, g->fe->id);
+	}
 	/*
 	 * one inode, one ghost: other descriptions and mappings of it share the
 	 * contents. A memfd is memory, not a removed file: --ghost-limit is not
