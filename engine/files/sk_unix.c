@@ -944,8 +944,12 @@ static int make_parents(struct usk *s, const char *path)
 	*p = '\0';
 	if (access(dir, F_OK) == 0)
 		return 0;
-	if (make_parents(s, dir) < 0)
-		return -errno;
+	{
+		int r = make_parents(s, dir);
+
+		if (r < 0)
+			return r;
+	}
 	if (s->nr_made == USK_MAX_MADE)
 		return pr_err_ret(-ENAMETOOLONG, "socket %" PRIu64 ": too many missing directories above %s",
 				  s->u->ino, path);
