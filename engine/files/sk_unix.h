@@ -1,11 +1,21 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Files in flight in unix socket queues (SCM_RIGHTS): what sk_unix.c asks of sk_unix_scm.c. */
+/* Unix sockets: what sk_unix.c, sk_unix_restore.c and sk_unix_scm.c (files in flight) share. */
 #ifndef CR_FILES_SK_UNIX_H
 #define CR_FILES_SK_UNIX_H
 
 #include <sys/socket.h>
 
 #include "files_priv.h"
+
+/* Socket states and shutdown bits as sock_diag gives them (sk_unix.c, sk_unix_restore.c). */
+#define USK_LISTEN	  10 /* TCP_LISTEN */
+#define USK_ESTABLISHED	  1  /* TCP_ESTABLISHED */
+#define USK_RCV_SHUTDOWN  1
+#define USK_SEND_SHUTDOWN 2
+#define USK_SHUTDOWN_MASK 3
+
+/* The unix fd kind's open (sk_unix_restore.c): the first one makes every unix socket of the image. */
+int usk_restore_open(struct files_restore *fr, const FileEntry *fe, int *ret_fd);
 
 /* Upper bound of fds one queued message carries (the kernel's SCM_MAX_FD is 253). */
 #define USK_MAX_RIGHTS 253
