@@ -67,6 +67,7 @@
 #include "seccomp.h"
 #include "session.h"
 #include "stats.h"
+#include "task_restore.h"
 #include "timers.h"
 
 #define XSTATE_MAX (64u << 10)
@@ -74,10 +75,6 @@
 #ifndef CLONE_CLEAR_SIGHAND
 #define CLONE_CLEAR_SIGHAND 0x100000000ULL
 #endif
-
-struct ksigaction {
-	uint64_t handler, flags, restorer, mask;
-};
 
 struct cr_clone_args {
 	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size,
@@ -528,259 +525,6 @@ static int replay_peer_packets(struct rst_ctx *ctx, pid_t root)
 	return r;
 }
 
-static int put(struct infect_ctl *c, size_t off, const void *data, size_t len)
-{
-	if (off + len > c->scratch_size)
-		return pr_err_ret(-E2BIG, "pid %d: %zu bytes of arguments do not fit the scratch area", c->tid, len);
-	return infect_write(c->tid, c->scratch + off, data, len);
-}
-
-static int rst_path_call(struct infect_ctl *c, long nr, const char *what, const char *path)
-{
-	long ret;
-	int r = put(c, 0, path, strlen(path) + 1);
-
-	if (r < 0)
-		return r;
-	r = infect_call(c, &ret, what, nr, c->scratch, 0, 0, 0, 0);
-	return r < 0 ? pr_err_ret(r, "pid %d: %s %s", c->tid, what, path) : 0;
-}
-
-/*
- * The cwd or root of a task is a directory known by its path: it must exist
- * there and be a directory, whatever its inode (another host, a copied root).
- */
-static int rst_check_dir(struct infect_ctl *c, const char *what, const char *path)
-{
-	int fd = file_open_in_task_root(c->tid, path, O_PATH | O_DIRECTORY);
-
-	if (fd < 0)
-		return pr_err_ret(fd, "pid %d: %s %s", c->tid, what, path);
-	close(fd);
-	return 0;
-}
-
-/* Whether the task's cwd or root (what, as in /proc/PID/what) is the directory dev:ino. */
-static bool rst_dir_is(pid_t tid, const char *what, dev_t dev, ino_t ino)
-{
-	char proc[64];
-	struct stat st;
-
-	snprintf(proc, sizeof(proc), "/proc/%d/%s", tid, what);
-	return stat(proc, &st) == 0 && st.st_dev == dev && st.st_ino == ino;
-}
-
-/*
- * A removed cwd or root ("PATH (deleted)"): an empty directory made again at
- * PATH in the task's root with its mode and owner (ghost_node.c), with a
- * non-root caller's rights, entered by path (nr: chdir or chroot), then
- * removed again. A cwd the task also holds an fd of is entered through that
- * fd instead, so both stay one directory.
- */
-static int rst_deleted_dir(struct rst_ctx *ctx, uint64_t task_id, struct infect_ctl *c, long nr,
-			   const char *what, const char *path, const DeletedDirEntry *d)
-{
-	struct ghost_node_spec spec = {.mode = d->mode, .uid = d->uid, .gid = d->gid};
-	size_t len = strlen(path) - strlen(" (deleted)");
-	_cleanup_free_ char *plain = strndup(path, len), *made = NULL;
-	_cleanup_close_ int root = -EBADF, p = -EBADF;
-	struct restore_caller_ids saved;
-	struct ghost_node g;
-	char proc[64];
-	long ret;
-	int fd = nr == SYS_chdir ? files_restore_deleted_dir_fd(ctx->files, task_id, d->dev, d->ino) : -1, r, rm;
-
-	if (!plain)
-		return -ENOMEM;
-	if (len >= strlen(path) || strcmp(path + len, " (deleted)") || !strrchr(plain, '/'))
-		return pr_err_ret(-EBADMSG, "pid %d: removed %s %s does not read \"PATH (deleted)\"", c->tid, what,
-				  path);
-	if (fd >= 0)
-		return infect_call(c, &ret, "fchdir (removed cwd)", SYS_fchdir, (unsigned long)fd, 0, 0, 0, 0);
-	if (!S_ISDIR(d->mode))
-		return pr_err_ret(-EBADMSG, "pid %d: removed %s %s is not a directory (mode %o)", c->tid, what,
-				  plain, d->mode);
-	snprintf(proc, sizeof(proc), "/proc/%d/root", c->tid);
-	root = open(proc, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (root < 0)
-		return pr_perror_ret("pid %d: cannot open %s", c->tid, proc);
-	r = restore_caller_take_ids(ctx->req, &saved);
-	if (r == 0)
-		r = ghost_node_make(root, plain, &spec, &g, &p);
-	if (restore_caller_give_back_ids(&saved) < 0 && r == 0) {
-		ghost_node_remove(&g);
-		r = -EPERM;
-	}
-	if (r < 0)
-		return pr_err_ret(r, "pid %d: cannot make its removed %s %s (mode %o, owner %u:%u) again", c->tid,
-				  what, plain, d->mode & 07777, d->uid, d->gid);
-	r = asprintf(&made, "%.*s/%s", (int)(strrchr(plain, '/') - plain), plain, g.name) < 0 ? -ENOMEM : 0;
-	if (r == 0)
-		r = rst_path_call(c, nr, what, made);
-	if (r == 0 && !rst_dir_is(c->tid, what, g.dev, g.ino))
-		r = pr_err_ret(-ESTALE, "pid %d: %s %s is not the directory made for it", c->tid, what, made);
-	rm = ghost_node_remove(&g);
-	if (rm < 0 && r == 0)
-		r = pr_err_ret(rm, "pid %d: cannot remove its %s %s again", c->tid, what, made);
-	return r;
-}
-
-/* The cwd, by the path criu read: from criu's root, which the task still has. */
-static int rst_cwd(struct rst_ctx *ctx, uint64_t task_id, struct infect_ctl *c, const TaskCore *core)
-{
-	int r;
-
-	if (core->cwd_deleted)
-		return rst_deleted_dir(ctx, task_id, c, SYS_chdir, "cwd", core->cwd, core->cwd_deleted);
-	r = rst_check_dir(c, "cwd", core->cwd);
-	return r < 0 ? r : rst_path_call(c, SYS_chdir, "chdir", core->cwd);
-}
-
-/*
- * /proc/PID/cwd reads from criu's root, not the task's: so the cwd is entered
- * first and the root after, which chroot leaves the cwd alone for (inside
- * the root or not). A cwd that is the removed root itself is that root's "/".
- */
-static int rst_fs_dirs(struct rst_ctx *ctx, uint64_t task_id, struct infect_ctl *c, const TaskCore *core)
-{
-	const DeletedDirEntry *rd = core->root_deleted, *cd = core->cwd_deleted;
-	bool same = cd && rd && cd->dev == rd->dev && cd->ino == rd->ino;
-	int r = core->cwd && !same ? rst_cwd(ctx, task_id, c, core) : 0;
-
-	if (r < 0 || !core->root || !strcmp(core->root, "/"))
-		return r;
-	if (rd)
-		r = rst_deleted_dir(ctx, task_id, c, SYS_chroot, "root", core->root, rd);
-	else
-		r = rst_check_dir(c, "root", core->root);
-	if (r == 0 && !rd)
-		r = rst_path_call(c, SYS_chroot, "chroot", core->root);
-	if (r == 0 && same)
-		r = rst_path_call(c, SYS_chdir, "chdir", "/");
-	return r;
-}
-
-static int rst_process_state(struct rst_ctx *ctx, uint64_t task_id, struct infect_ctl *c, const TaskCore *core)
-{
-	long ret;
-	int r = rst_fs_dirs(ctx, task_id, c, core);
-
-	if (r < 0)
-		return r;
-	r = infect_call(c, &ret, "umask", SYS_umask, core->umask & 0777, 0, 0, 0, 0);
-	if (r == 0)
-		r = infect_call(c, &ret, "personality", SYS_personality, core->personality, 0, 0, 0, 0);
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < core->n_rlimits; i++) {
-		struct rlimit64 {
-			uint64_t cur, max;
-		} rl = { core->rlimits[i]->cur, core->rlimits[i]->max };
-
-		r = put(c, 0, &rl, sizeof(rl));
-		if (r < 0)
-			return r;
-		r = infect_call(c, &ret, "prlimit64", SYS_prlimit64, 0, core->rlimits[i]->resource, c->scratch, 0, 0);
-		if (r < 0)
-			return pr_err_ret(r, "pid %d: rlimit %u (%" PRIu64 "/%" PRIu64 ")%s", c->tid,
-					  core->rlimits[i]->resource, rl.cur, rl.max,
-					  r == -EPERM ? "; raising a hard limit needs CAP_SYS_RESOURCE" : "");
-	}
-	/* every handler, so none of criu's stays behind */
-	for (uint32_t sig = 1; sig <= 64; sig++) {
-		struct ksigaction ka = { 0 };
-
-		if (sig == SIGKILL || sig == SIGSTOP)
-			continue;
-		for (size_t i = 0; i < core->n_sigactions; i++)
-			if (core->sigactions[i]->sig == sig) {
-				ka.handler = core->sigactions[i]->handler;
-				ka.flags = core->sigactions[i]->flags;
-				ka.restorer = core->sigactions[i]->restorer;
-				ka.mask = core->sigactions[i]->mask;
-			}
-		r = put(c, 0, &ka, sizeof(ka));
-		if (r == 0)
-			r = infect_call(c, &ret, "rt_sigaction", SYS_rt_sigaction, sig, c->scratch, 0, 8, 0);
-		if (r < 0)
-			return pr_err_ret(r, "pid %d: signal %u handler", c->tid, sig);
-	}
-	if (core->has_child_subreaper && core->child_subreaper) {
-		r = infect_call(c, &ret, "prctl(PR_SET_CHILD_SUBREAPER)", SYS_prctl, PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-		if (r < 0)
-			return r;
-	}
-	/* membarrier registrations: each REGISTER_* command is the bit it reports */
-	if (core->has_membarrier_registrations) {
-		static const unsigned int regs[] = { MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED,
-						     MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED,
-						     MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE,
-						     MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ };
-		uint32_t left = core->membarrier_registrations;
-
-		for (size_t i = 0; i < sizeof(regs) / sizeof(regs[0]); i++) {
-			if (!(left & regs[i]))
-				continue;
-			left &= ~regs[i];
-			r = infect_call(c, &ret, "membarrier (register)", SYS_membarrier, regs[i], 0, 0, 0, 0);
-			if (r < 0)
-				return r;
-		}
-		if (left)
-			return pr_err_ret(-EINVAL, "pid %d: unknown membarrier registrations %#x in the image", c->tid,
-					  left);
-	}
-	return 0;
-}
-
-/*
- * The files under /proc the task holds: it opens them itself, now that every
- * task runs and it has its own creds back (its rights, as any file's open),
- * through no magic link but the namespace files FILE_NS names.
- */
-static int rst_proc_fds(struct rst_ctx *ctx, struct rst_task *t)
-{
-	struct infect_ctl *c = &t->ctl;
-	struct proc_fd p;
-	long n, ret;
-	int r = 0;
-
-	for (size_t k = 0; r == 0; k++) {
-		struct open_how how = {.resolve = RESOLVE_NO_MAGICLINKS};
-		size_t off = 64;
-
-		r = files_restore_proc_fd(ctx->files, t->it->id, k, &p);
-		if (r == -ENOENT)
-			return 0;
-		if (r < 0)
-			return r;
-		how.flags = (uint64_t)p.flags;
-		r = put(c, 0, &how, sizeof(how));
-		if (r == 0)
-			r = put(c, off, p.path, strlen(p.path) + 1);
-		if (r == 0 && p.magic)
-			r = infect_call(c, &n, "openat", SYS_openat, AT_FDCWD, c->scratch + off, p.flags, 0, 0);
-		else if (r == 0)
-			r = infect_call(c, &n, "openat2", SYS_openat2, AT_FDCWD, c->scratch + off, c->scratch,
-					sizeof(how), 0);
-		if (r < 0)
-			return pr_err_ret(r, "pid %d fd %d (file %" PRIu64 "): cannot open %s in the task", c->tid, p.fd,
-					  p.file_id, p.path);
-		if (n != p.fd) {
-			r = infect_call(c, &ret, "dup3", SYS_dup3, n, p.fd, p.cloexec ? O_CLOEXEC : 0, 0, 0);
-			if (infect_call(c, &ret, "close", SYS_close, n, 0, 0, 0, 0) < 0 && r == 0)
-				r = -EBADF;
-		} else if (p.cloexec) {
-			r = infect_call(c, &ret, "fcntl(F_SETFD)", SYS_fcntl, p.fd, F_SETFD, FD_CLOEXEC, 0, 0);
-		}
-		if (r == 0 && p.pos && !(p.flags & O_PATH))
-			r = infect_call(c, &ret, "lseek", SYS_lseek, p.fd, p.pos, SEEK_SET, 0, 0);
-		if (r < 0)
-			return pr_err_ret(r, "pid %d fd %d: %s", c->tid, p.fd, p.path);
-	}
-	return r;
-}
-
 /* Creates thread th (not the leader) with its tid, seized and stopped. */
 static int rst_create_thread(struct infect_ctl *lc, pid_t host_pid, const ThreadCore *th, struct infect_thread *out)
 {
@@ -792,9 +536,9 @@ static int rst_create_thread(struct infect_ctl *lc, pid_t host_pid, const Thread
 	ca.flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM;
 	ca.set_tid = lc->scratch + sizeof(ca);
 	ca.set_tid_size = 1;
-	r = put(lc, 0, &ca, sizeof(ca));
+	r = task_put(lc, 0, &ca, sizeof(ca));
 	if (r == 0)
-		r = put(lc, sizeof(ca), &tid, sizeof(pid_t));
+		r = task_put(lc, sizeof(ca), &tid, sizeof(pid_t));
 	if (r < 0)
 		return r;
 	r = infect_call(lc, &ret, "clone3 (thread)", SYS_clone3, lc->scratch, sizeof(ca), 0, 0, 0);
@@ -849,7 +593,7 @@ static int rst_thread_state(struct infect_ctl *c, const ThreadCore *th)
 		ss.ss_flags = (int)(th->altstack_flags & ~(uint32_t)SS_ONSTACK);
 		if (!th->has_altstack_flags)
 			ss.ss_flags = SS_DISABLE;
-		r = put(c, 0, &ss, sizeof(ss));
+		r = task_put(c, 0, &ss, sizeof(ss));
 		if (r == 0)
 			r = infect_call(c, &ret, "sigaltstack", SYS_sigaltstack, c->scratch, 0, 0, 0, 0);
 		if (r < 0)
@@ -864,7 +608,7 @@ static int rst_thread_state(struct infect_ctl *c, const ThreadCore *th)
 		char name[16] = { 0 };
 
 		snprintf(name, sizeof(name), "%s", th->comm);
-		r = put(c, 0, name, sizeof(name));
+		r = task_put(c, 0, name, sizeof(name));
 		if (r == 0)
 			r = infect_call(c, &ret, "prctl(PR_SET_NAME)", SYS_prctl, PR_SET_NAME, c->scratch, 0, 0, 0);
 		if (r < 0)
@@ -908,7 +652,7 @@ static int rst_creds(struct infect_ctl *c, const CredsEntry *ce)
 		return r;
 	if (ce->n_groups > 65536)
 		return pr_err_ret(-EBADMSG, "pid %d: %zu groups", c->tid, ce->n_groups);
-	r = put(c, 0, ce->groups, ce->n_groups * sizeof(uint32_t));
+	r = task_put(c, 0, ce->groups, ce->n_groups * sizeof(uint32_t));
 	if (r == 0)
 		r = infect_call(c, &ret, "setgroups", SYS_setgroups, ce->n_groups, c->scratch, 0, 0, 0);
 	if (r == 0)
@@ -927,9 +671,9 @@ static int rst_creds(struct infect_ctl *c, const CredsEntry *ce)
 	data[1].permitted = (uint32_t)(ce->cap_prm >> 32);
 	data[0].inheritable = (uint32_t)ce->cap_inh;
 	data[1].inheritable = (uint32_t)(ce->cap_inh >> 32);
-	r = put(c, 0, &hdr, sizeof(hdr));
+	r = task_put(c, 0, &hdr, sizeof(hdr));
 	if (r == 0)
-		r = put(c, 64, data, sizeof(data));
+		r = task_put(c, 64, data, sizeof(data));
 	if (r == 0)
 		r = infect_call(c, &ret, "capset", SYS_capset, c->scratch, c->scratch + 64, 0, 0, 0);
 	if (r < 0)
@@ -966,9 +710,9 @@ static int rst_lsm_label(struct infect_ctl *c, const struct lsm_plan *plan, cons
 	if (n <= 0)
 		return n < 0 ? pr_err_ret(n, "pid %d: LSM label %s", c->tid, label ? label : plan->profile)
 			     : 0;
-	r = put(c, 0, path, strlen(path) + 1);
+	r = task_put(c, 0, path, strlen(path) + 1);
 	if (r == 0)
-		r = put(c, 256, text, (size_t)n);
+		r = task_put(c, 256, text, (size_t)n);
 	if (r == 0)
 		r = infect_call(c, &fd, "open attr/current", SYS_openat, (unsigned long)AT_FDCWD, c->scratch,
 			 O_WRONLY, 0, 0);
@@ -1022,7 +766,7 @@ static int queue_signals(struct infect_ctl *c, pid_t pid, pid_t tid, SiginfoEntr
 	for (size_t i = 0; i < n; i++) {
 		const siginfo_t *info = (const siginfo_t *)si[i]->siginfo.data;
 
-		r = put(c, 0, info, sizeof(*info));
+		r = task_put(c, 0, info, sizeof(*info));
 		if (r < 0)
 			return r;
 		if (tid)
@@ -1127,7 +871,7 @@ static int rst_one_task(struct rst_ctx *ctx, struct rst_task *t)
 	r = files_restore_locks_task(ctx->files, t->it->id, t->it->vpid, c);
 	if (r < 0)
 		return r;
-	r = rst_process_state(ctx, t->it->id, c, core);
+	r = task_restore_process_state(ctx->req, ctx->files, t->it->id, c, core);
 	if (r < 0)
 		return r;
 	/* SELinux lets only a single-threaded process change its label: before the threads, as criu does */
@@ -1151,7 +895,7 @@ static int rst_one_task(struct rst_ctx *ctx, struct rst_task *t)
 		return r;
 	r = rst_threads_state(ctx, t);
 	if (r == 0)
-		r = rst_proc_fds(ctx, t); /* with its own creds now */
+		r = task_restore_proc_fds(ctx->files, t->it->id, c); /* with its own creds now */
 	if (r < 0)
 		return r;
 	if (core->has_dumpable) {
