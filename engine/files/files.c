@@ -776,19 +776,6 @@ static bool proc_path_sane(const char *p)
 	return true;
 }
 
-/* The only namespace paths FILE_NS holds (regular.c writes them). */
-static bool ns_path_sane(const char *p)
-{
-	static const char *const types[] = {"net", "uts", "ipc", "mnt", "pid", "cgroup", "time", "user"};
-
-	if (strncmp(p, "/proc/self/ns/", 14))
-		return false;
-	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
-		if (!strcmp(p + 14, types[i]))
-			return true;
-	return false;
-}
-
 int files_restore_proc_fd(const struct files_restore *fr, uint64_t task_id, size_t k, struct proc_fd *out)
 {
 	for (size_t t = 0; t < fr->nr_tasks; t++) {
@@ -802,9 +789,7 @@ int files_restore_proc_fd(const struct files_restore *fr, uint64_t task_id, size
 
 				if (fe->id != tf->fds[i]->file_id || !files_opened_by_task(fe) || k-- != 0)
 					continue;
-				if (fe->kind == FILE_KIND__FILE_NS ? !ns_path_sane(fe->path) : !proc_path_sane(fe->path))
-					return pr_err_ret(-EBADMSG, "files.img: file %" PRIu64 ": %s is not a /proc path the task may open",
-							  fe->id, fe->path);
+				/* its path was checked when the images were read (files_restore_prepare) */
 				*out = (struct proc_fd){.fd = (int)tf->fds[i]->fd,
 							.cloexec = tf->fds[i]->cloexec,
 							.magic = fe->kind == FILE_KIND__FILE_NS,
@@ -970,7 +955,7 @@ int files_restore_prepare_in(struct img_dir *d, const uint64_t *task_ids, const 
 
 		if (!files_opened_by_task(fe))
 			r = opened_early(fr, i) ? 0 : open_file(fr, i);
-		else if (fe->kind == FILE_KIND__FILE_NS ? !ns_path_sane(fe->path) : !proc_path_sane(fe->path))
+		else if (fe->kind == FILE_KIND__FILE_NS ? !files_ns_file_path(fe->path) : !proc_path_sane(fe->path))
 			r = pr_err_ret(-EBADMSG, "files.img: file %" PRIu64 ": %s is not a /proc path the task may open",
 				       fe->id, fe->path);
 	}

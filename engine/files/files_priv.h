@@ -120,6 +120,8 @@ int ghost_fill(int w, const FileEntry *fe, const FileEntry *d);
 /* The same through a shared mapping, for a file without write() (hugetlbfs): its size first. */
 int ghost_fill_mapped(int w, const FileEntry *fe, const FileEntry *d);
 int ghost_set_times(int w, const FileEntry *fe, const FileEntry *d);
+/* regular.c: whether path is /proc/self/ns/TYPE of a namespace type FILE_NS keeps (the only paths it writes). */
+bool files_ns_file_path(const char *path);
 /*
  * in_root.c: whether a task of creds c could open path (in pid's root) with
  * accmode itself, as the restore will have it do (mode bits, its groups and

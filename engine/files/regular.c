@@ -1052,6 +1052,16 @@ const struct fd_ops symlink_fd_ops = {
 
 static const char *const ns_types[] = {"net", "uts", "ipc", "mnt", "pid", "cgroup", "time", "user"};
 
+bool files_ns_file_path(const char *path)
+{
+	if (strncmp(path, "/proc/self/ns/", 14))
+		return false;
+	for (size_t i = 0; i < sizeof(ns_types) / sizeof(ns_types[0]); i++)
+		if (!strcmp(path + 14, ns_types[i]))
+			return true;
+	return false;
+}
+
 /* "net:[4026531840]": the type, if it is one of ns_types. */
 static const char *ns_type_of(const char *link)
 {
