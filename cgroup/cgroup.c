@@ -55,8 +55,6 @@
 #include "log.h"
 #include "self_proc.h"
 
-DEFINE_PB_CLEANUP(CgroupEntry, cgroup_entry)
-
 #define CG_FILE_MAX (1 << 20) /* the longest control file criu reads */
 
 /* ---- files ---- */
