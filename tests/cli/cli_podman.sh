@@ -302,7 +302,9 @@ if start podman_started "$ctr" sh -c "$loop"; then
 		cycled=all
 	done
 	if [ "$cycled" = all ]; then
-		expect podman_exec 0 '^[0-9]+$' -- pm exec "$ctr" cat /tmp/count
+		# the counter rewrites /tmp/count (truncate, then write): read it again if it was caught empty
+		expect podman_exec 0 '^[0-9]+$' -- pm exec "$ctr" sh -c \
+			'for t in 1 2 3 4 5; do c=$(cat /tmp/count); [ -n "$c" ] && break; sleep 0.05; done; echo "$c"'
 		# no dirty-page tracking here: runc refuses a pre-dump after a
 		# FEATURE_CHECK of criu's, and the container runs on untouched
 		expect podman_precheckpoint_refused 125 'missing features' -- pm container checkpoint -P "$ctr"
